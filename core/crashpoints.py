@@ -1,0 +1,50 @@
+"""Named points where a test can make the process die.
+
+`KINTSUGI_CRASH_AT="flush.before_commit"` (or `"name:N"` to die on the N-th hit) makes the
+process SIGKILL itself when execution reaches that point, so crash tests can place a kill
+exactly between two steps that must stay atomic, in addition to killing at random moments.
+The check is one dict lookup when the variable is unset.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+_targets: dict[str, int] = {}
+
+
+def _load() -> None:
+    spec = os.environ.get("KINTSUGI_CRASH_AT", "")
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        name, _, count = item.partition(":")
+        _targets[name] = int(count or 1)
+
+
+_load()
+
+# Every point the engine defines, so tests can iterate over them.
+POINTS = (
+    "log.after_write",  # records written to the segment, before fdatasync
+    "log.after_sync",  # fdatasync done, before waiters are woken
+    "commit.after_overlay",  # commit visible in the overlay, before the caller returns
+    "flush.before_apply",  # overlay frozen, nothing applied yet
+    "flush.mid_apply",  # some tablespaces applied, others not
+    "flush.after_apply",  # all tablespaces applied, generation not yet dropped
+    "checkpoint.before_control",  # checkpoint computed, control file not yet written
+    "checkpoint.after_control",  # control file written, segments not yet recycled
+    "spill.after_write",  # a large transaction spilled part of its writes
+    "recovery.mid_apply",  # recovery applied some batches
+)
+
+
+def crash_point(name: str) -> None:
+    """Die here (SIGKILL, no clean-up) if the environment asks for it."""
+    if not _targets:
+        return
+    left = _targets.get(name)
+    if left is None:
+        return
+    if left <= 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    _targets[name] = left - 1

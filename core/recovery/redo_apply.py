@@ -1,0 +1,199 @@
+"""Start-up recovery: find the end of the log and replay committed work into the tablespaces.
+
+This is the minimal correct recovery (the watchable, force-level-rich version builds on the
+same events).  Two passes over the log from the checkpoint, as InnoDB does:
+
+1. *scan*: find the end of the log (cutting a torn tail) and which transactions committed,
+   with their commit LSNs and row-operation counts;
+2. *apply*: replay the row images of committed transactions whose commit LSN is above the
+   target tablespace's `applied_lsn`, in batches.  A batch that ends on a commit boundary
+   advances `applied_lsn` in the same LMDB transaction; a batch cut inside a huge transaction
+   leaves it where it was, which is safe because full images make replay idempotent.
+
+Transactions with records but no COMMIT are discarded; nothing of theirs ever reached a
+tablespace (no-steal), so discarding them is just not replaying them.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from core.crashpoints import crash_point
+from core.errors import LogCorruptionError, OperationalError
+from core.events import (
+    RecoveryFinished,
+    RecoveryStarted,
+    RedoApplyBatch,
+    RedoApplyProgress,
+    RedoScanDone,
+    RedoScanProgress,
+    TornTailCut,
+    TransactionDiscarded,
+)
+from core.log.control import ControlData
+from core.log.record import HEADER_SIZE, RecordType, decode_body
+from core.log.scanner import LogScanner
+from core.log.segment import SegmentInfo, list_segments
+
+SCAN_REPORT_BYTES = 8 * 1024 * 1024
+APPLY_BATCH_OPS = 200_000
+
+
+@dataclass
+class RecoveryResult:
+    segments: list[SegmentInfo]
+    end_lsn: int
+    dead_segments: tuple[SegmentInfo, ...] = ()
+    max_trx_id: int = 0
+    applied_records: int = 0
+    discarded: dict[int, int] = field(default_factory=dict)
+
+
+def recover(engine, ctl: ControlData) -> RecoveryResult:
+    t0 = time.perf_counter()
+    sink = engine.sink
+    sys_header_path = os.path.join(engine.path, "system.kdb")
+    if not os.path.exists(sys_header_path):
+        raise OperationalError(f"{sys_header_path} is missing: the dictionary is gone")
+    engine.open_space_file({"path": "system.kdb"}, create=False)
+    missing: dict[int, dict] = {}
+    for sid, header in engine.read_space_map().items():
+        if sid in engine.spaces:
+            continue
+        if os.path.exists(os.path.join(engine.path, header["path"])):
+            engine.open_space_file(header, create=False)
+        else:
+            missing[sid] = header
+
+    segments = list_segments(engine.redo_dir, ctl.uuid)
+    crashed = not ctl.clean_shutdown
+    if crashed:
+        sink(RecoveryStarted(ctl.checkpoint_lsn, engine.path))
+    allow = engine.force_recovery >= 1
+
+    # -- pass 1: scan ------------------------------------------------------------------------
+    scanner = LogScanner(segments, ctl.checkpoint_lsn, allow_corruption=allow)
+    committed: dict[int, int] = {}
+    aborted: set[int] = set()
+    ops: dict[int, int] = {}
+    max_trx = 0
+    records = 0
+    next_report = ctl.checkpoint_lsn + SCAN_REPORT_BYTES
+    for lsn, body in scanner.records():
+        rec = decode_body(body)
+        records += 1
+        kind = rec[0]
+        if kind == RecordType.ROWS:
+            ops[rec[1]] = ops.get(rec[1], 0) + len(rec[2])
+            max_trx = max(max_trx, rec[1])
+        elif kind == RecordType.COMMIT:
+            committed[rec[1]] = lsn + HEADER_SIZE + len(body)
+            max_trx = max(max_trx, rec[1])
+        elif kind == RecordType.ABORT:
+            aborted.add(rec[1])
+        elif kind in (RecordType.FILE_CREATE, RecordType.FILE_DELETE, RecordType.FILE_RENAME):
+            ops.setdefault(rec[1], 0)
+            max_trx = max(max_trx, rec[1])
+        if crashed and lsn >= next_report:
+            sink(RedoScanProgress(lsn, records))
+            next_report = lsn + SCAN_REPORT_BYTES
+    end = scanner.end
+    if end.torn:
+        sink(TornTailCut(end.lsn, end.reason))
+    if crashed:
+        sink(RedoScanProgress(end.lsn, records))
+        sink(RedoScanDone(ctl.checkpoint_lsn, end.lsn, records, len(committed),
+                          len([t for t in ops if t not in committed and t not in aborted])))
+
+    # -- pass 2: apply ------------------------------------------------------------------------
+    applied = 0
+    if committed and engine.force_recovery < 6:
+        applied = _apply(engine, segments, ctl.checkpoint_lsn, committed, ops, allow)
+
+    discarded = {t: n for t, n in ops.items() if t not in committed and t not in aborted}
+    for trx, n in sorted(discarded.items()):
+        sink(TransactionDiscarded(trx, n))
+
+    for sid, header in engine.read_space_map().items():
+        if sid in engine.spaces:
+            continue
+        if os.path.exists(os.path.join(engine.path, header["path"])):
+            engine.open_space_file(header, create=False)
+        elif engine.force_recovery < 1:
+            raise OperationalError(
+                f"tablespace {sid} ({header.get('schema')}.{header.get('table')}) file "
+                f"{header['path']} is missing; open with force_recovery >= 1 to skip it"
+            )
+    for ts in engine.spaces.values():
+        ts.env.sync(True)
+    del missing
+    if crashed:
+        sink(RecoveryFinished(end.lsn, applied, len(discarded), time.perf_counter() - t0))
+    live = [s for s in segments if s not in end.dead_segments]
+    if not live:
+        raise LogCorruptionError("no usable redo segment")
+    return RecoveryResult(live, end.lsn, end.dead_segments, max_trx, applied, discarded)
+
+
+def _apply(engine, segments, from_lsn, committed, ops, allow) -> int:
+    sink = engine.sink
+    start_applied = {sid: ts.applied_lsn for sid, ts in engine.spaces.items()}
+    total = sum(n for t, n in ops.items() if t in committed)
+    buffers: dict[int, dict[bytes, bytes | None]] = {}
+    buffered = 0
+    done = 0
+    next_pct = 10
+
+    def flush(applied_lsn: int | None) -> None:
+        nonlocal buffered, done, next_pct
+        if not buffered:
+            return
+        sink(RedoApplyBatch(buffered))
+        for sid, items in buffers.items():
+            engine.spaces[sid].apply(sorted(items.items()), applied_lsn)
+        done += buffered
+        buffers.clear()
+        buffered = 0
+        crash_point("recovery.mid_apply")
+        while total and next_pct <= 100 and done * 100 >= next_pct * total:
+            sink(RedoApplyProgress(done, total, next_pct))
+            next_pct += 10
+
+    scanner = LogScanner(segments, from_lsn, allow_corruption=allow)
+    for _lsn, body in scanner.records():
+        rec = decode_body(body)
+        kind = rec[0]
+        if kind == RecordType.ROWS:
+            trx = rec[1]
+            commit_lsn = committed.get(trx)
+            if commit_lsn is None:
+                continue
+            for space, key, value in rec[2]:
+                if commit_lsn <= start_applied.get(space, 0):
+                    continue
+                buf = buffers.get(space)
+                if buf is None:
+                    if space not in engine.spaces:
+                        raise OperationalError(
+                            f"redo record for tablespace {space}, which has no file")
+                    buf = buffers[space] = {}
+                buf[key] = value
+                buffered += 1
+            if buffered >= 4 * APPLY_BATCH_OPS:
+                flush(None)  # inside a transaction: applied_lsn must not advance
+        elif kind == RecordType.FILE_CREATE:
+            trx, space, rel_path, header = rec[1], rec[2], rec[3], rec[4]
+            commit_lsn = committed.get(trx)
+            if commit_lsn is not None and space not in engine.spaces:
+                engine.open_space_file(dict(header, created_lsn=commit_lsn), create=True)
+                start_applied.setdefault(space, 0)
+        elif kind == RecordType.COMMIT:
+            if buffered >= APPLY_BATCH_OPS:
+                flush(committed[rec[1]])
+    last_commit = max(committed.values())
+    flush(last_commit)
+    if next_pct <= 100 and total:
+        sink(RedoApplyProgress(done, total, 100))
+    return done

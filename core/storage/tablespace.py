@@ -1,0 +1,228 @@
+"""A tablespace: one LMDB environment file holding one table (or the dictionary).
+
+Two named databases live in each file: `data` (the rows and index entries, keyed by the
+memcomparable codec) and `meta` (the header and `applied_lsn`).  `applied_lsn` is written in
+the *same* LMDB transaction as the data it covers, so after any crash the file says exactly
+which redo records it already contains.
+
+LMDB fails a write transaction whole with MapFullError when the map fills, and its map can
+only be enlarged while no transaction of this process is open on the environment.  So every
+apply first checks the room left and grows the map ahead of time (at 80% use), waiting for
+the readers of this file to finish their read transactions; new readers wait meanwhile.
+MapFullError is still caught, and the batch retried after growing, as a second line.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+from collections.abc import Callable, Iterable
+
+import lmdb
+import msgpack
+
+from core.errors import CorruptionError, OperationalError
+from core.events import Event, MapGrown, null_sink
+
+_U64 = struct.Struct(">Q")
+HEADER_KEY = b"header"
+APPLIED_KEY = b"applied_lsn"
+FORMAT = 1
+DEFAULT_MAP_SIZE = 1 << 30
+GROW_AT = 0.8
+
+
+class Tablespace:
+    def __init__(
+        self,
+        path: str,
+        env: lmdb.Environment,
+        header: dict,
+        *,
+        sink: Callable[[Event], None] = null_sink,
+        readonly: bool = False,
+    ):
+        self.path = path
+        self.env = env
+        self.header = header
+        self.space_id: int = header["space_id"]
+        self._data = env.open_db(b"data", create=not readonly)
+        self._meta = env.open_db(b"meta", create=not readonly)
+        self._sink = sink
+        self._gate = threading.Condition()
+        self._readers = 0
+        self._growing = False
+        self.dirty = False  # applied since the last checkpoint's env.sync()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @staticmethod
+    def _open_env(path: str, map_size: int, readonly: bool) -> lmdb.Environment:
+        return lmdb.open(
+            path,
+            subdir=False,
+            map_size=map_size,
+            max_dbs=4,
+            sync=True,
+            metasync=False,
+            writemap=False,
+            readahead=False,
+            readonly=readonly,
+            lock=True,
+            mode=0o600,
+            max_readers=512,
+        )
+
+    @classmethod
+    def create(
+        cls, path: str, header: dict, *, map_size: int = DEFAULT_MAP_SIZE, sink=null_sink
+    ) -> Tablespace:
+        """Create the file with its header and applied_lsn 0 in one LMDB transaction."""
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        env = cls._open_env(path, map_size, False)
+        header = dict(header, format=FORMAT)
+        data = env.open_db(b"data")
+        meta = env.open_db(b"meta")
+        del data
+        with env.begin(write=True) as txn:
+            txn.put(HEADER_KEY, msgpack.packb(header), db=meta)
+            txn.put(APPLIED_KEY, _U64.pack(0), db=meta)
+        env.sync(True)
+        return cls(path, env, header, sink=sink)
+
+    @classmethod
+    def open(
+        cls, path: str, *, map_size: int = DEFAULT_MAP_SIZE, sink=null_sink, readonly: bool = False
+    ) -> Tablespace:
+        if not os.path.exists(path):
+            raise OperationalError(f"tablespace file {path} is missing")
+        size = max(map_size, os.path.getsize(path) * 2)
+        env = cls._open_env(path, size, readonly)
+        meta = env.open_db(b"meta", create=False)
+        with env.begin() as txn:
+            raw = txn.get(HEADER_KEY, db=meta)
+        if raw is None:
+            raise CorruptionError(f"tablespace {path} has no header")
+        return cls(path, env, msgpack.unpackb(raw), sink=sink, readonly=readonly)
+
+    def close(self) -> None:
+        self.env.close()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def begin_read(self) -> lmdb.Transaction:
+        """A read transaction; pair with `end_read`.  Waits while the map is being grown."""
+        with self._gate:
+            while self._growing:
+                self._gate.wait()
+            self._readers += 1
+        try:
+            return self.env.begin(db=self._data, buffers=False)
+        except BaseException:
+            self.end_read(None)
+            raise
+
+    def end_read(self, txn: lmdb.Transaction | None) -> None:
+        if txn is not None:
+            txn.abort()
+        with self._gate:
+            self._readers -= 1
+            if self._readers == 0:
+                self._gate.notify_all()
+
+    @property
+    def data_db(self):
+        return self._data
+
+    @property
+    def applied_lsn(self) -> int:
+        with self.env.begin(db=self._meta) as txn:
+            raw = txn.get(APPLIED_KEY, db=self._meta)
+        return _U64.unpack(raw)[0] if raw else 0
+
+    def entry_count(self) -> int:
+        with self.env.begin() as txn:
+            return txn.stat(self._data)["entries"]
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def apply(self, items: Iterable[tuple[bytes, bytes | None]], applied_lsn: int | None) -> int:
+        """Write sorted (key, value-or-None) items and the new applied_lsn atomically.
+
+        `applied_lsn=None` leaves it unchanged (a chunk of a larger unit; replay is idempotent,
+        so a crash after it only means replaying the unit again).  Returns how many items were
+        written.  Raises `GrowthDeferred` when the map must grow
+        but readers kept it busy: nothing was written and the caller retries later.
+        """
+        batch = items if isinstance(items, list) else list(items)
+        estimate = sum(len(k) + (len(v) if v is not None else 0) for k, v in batch)
+        self._ensure_room(estimate)
+        for _attempt in range(8):
+            try:
+                self._apply_once(batch, applied_lsn)
+                self.dirty = True
+                return len(batch)
+            except lmdb.MapFullError:
+                if not self._grow(self.env.info()["map_size"] * 2):
+                    raise GrowthDeferred(self.path) from None
+        raise OperationalError(f"tablespace {self.path}: could not grow the map")
+
+    def _apply_once(self, batch: list, applied_lsn: int | None) -> None:
+        with self.env.begin(write=True, db=self._data) as txn:
+            cur = txn.cursor(db=self._data)
+            run: list[tuple[bytes, bytes]] = []
+            for key, value in batch:
+                if value is None:
+                    if run:
+                        cur.putmulti(run)
+                        run = []
+                    txn.delete(key, db=self._data)
+                else:
+                    run.append((key, value))
+            if run:
+                cur.putmulti(run)
+            if applied_lsn is not None:
+                txn.put(APPLIED_KEY, _U64.pack(applied_lsn), db=self._meta)
+
+    def set_applied_lsn(self, lsn: int) -> None:
+        with self.env.begin(write=True) as txn:
+            txn.put(APPLIED_KEY, _U64.pack(lsn), db=self._meta)
+
+    def _used_bytes(self) -> int:
+        info = self.env.info()
+        return (info["last_pgno"] + 1) * self.env.stat()["psize"]
+
+    def _ensure_room(self, estimate: int) -> None:
+        """Grow the map if this batch could take it past 80% (B-tree overhead ~2.5x)."""
+        map_size = self.env.info()["map_size"]
+        need = self._used_bytes() + int(estimate * 2.5) + (1 << 20)
+        if need > map_size * GROW_AT:
+            grown = self._grow(max(map_size * 2, int(need / GROW_AT) * 2))
+            if not grown and need > map_size:
+                raise GrowthDeferred(self.path)
+
+    def _grow(self, new_size: int, wait: float = 2.0) -> bool:
+        """Enlarge the map once no read transaction is open; False if readers stayed."""
+        page = 1 << 20
+        new_size = (new_size + page - 1) // page * page
+        with self._gate:
+            self._growing = True
+            try:
+                if not self._gate.wait_for(lambda: self._readers == 0, timeout=wait):
+                    return False
+                old = self.env.info()["map_size"]
+                if new_size > old:
+                    self.env.set_mapsize(new_size)
+                    self._sink(MapGrown(self.space_id, old, new_size))
+                return True
+            finally:
+                self._growing = False
+                self._gate.notify_all()
+
+
+class GrowthDeferred(OperationalError):
+    """The map had to grow but read transactions kept it busy; retry the apply later."""
+
+    def __init__(self, path: str):
+        super().__init__(f"tablespace {path}: map growth deferred while readers are active")

@@ -1,0 +1,252 @@
+"""Transactions at the key-value level.
+
+A transaction buffers its writes privately (no-steal: nothing uncommitted ever reaches a
+tablespace).  Reads come in two kinds, as in InnoDB:
+
+* `get` / `scan`: a consistent read of the snapshot taken at the transaction's first read,
+  plus the transaction's own writes (REPEATABLE READ);
+* `get_current` / `scan_current`: the latest committed state plus its own writes, used by
+  UPDATE/DELETE/INSERT checks.  It takes the writer lock, so nothing can commit under it.
+
+The writer lock is taken at the first write (or current read) and held until COMMIT or
+ROLLBACK; it is released *before* the COMMIT waits for its fdatasync, so the next writer's
+records can join the same group commit.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING
+
+from core.crashpoints import crash_point
+from core.errors import ReadOnlyError, TransactionStateError
+from core.events import TransactionSpilled
+from core.log import record
+from core.storage.overlay import INFINITY, MISSING, Layer, SortedGeneration
+from core.storage.snapshot import Snapshot
+from core.txn.spill import SpillFile
+
+if TYPE_CHECKING:
+    from core.storage.engine import Engine
+
+# Per buffered operation, what Python objects cost beyond the key and value bytes.
+OP_OVERHEAD = 160
+# Commits with at least this many operations become an overlay generation of their own.
+BIG_COMMIT_OPS = 4096
+
+
+class WriteSet(Layer):
+    """The transaction's own writes (and its spill file) as the top layer of its reads."""
+
+    min_lsn = max_lsn = first_lsn = INFINITY
+
+    def __init__(self, txn: Transaction):
+        self._txn = txn
+
+    def get(self, space, key, lsn):
+        ops = self._txn._writes.get(space)
+        if ops is not None and key in ops:
+            return ops[key]
+        spill = self._txn._spill
+        if spill is not None:
+            return spill.get(space, key, INFINITY)
+        return MISSING
+
+    def keys(self, space, lo, hi, reverse):
+        ops = self._txn._writes.get(space, {})
+        own = sorted((k for k in ops if k >= lo and (hi is None or k < hi)), reverse=reverse)
+        spill = self._txn._spill
+        if spill is None or not spill.has_space(space):
+            return iter(own)
+        import heapq
+
+        return heapq.merge(own, spill.keys(space, lo, hi, reverse), reverse=reverse)
+
+    def has_space(self, space):
+        spill = self._txn._spill
+        return space in self._txn._writes or (spill is not None and spill.has_space(space))
+
+    def spaces(self):
+        return list(self._txn._writes)
+
+
+class Transaction:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.trx_id: int | None = None
+        self.state = "active"
+        self._writes: dict[int, dict[bytes, bytes | None]] = {}
+        self._buffered_bytes = 0
+        self._ops = 0
+        self._spill: SpillFile | None = None
+        self._spilled_rows = 0
+        self._first_lsn: int | None = None
+        self._file_ops: list[tuple[str, int, str, dict]] = []
+        self._consistent: Snapshot | None = None
+        self._current: Snapshot | None = None
+        self._own = WriteSet(self)
+
+    # -- views -------------------------------------------------------------------------------
+
+    def _check_active(self) -> None:
+        if self.state != "active":
+            raise TransactionStateError(f"transaction is already {self.state}")
+
+    def snapshot(self) -> Snapshot:
+        """The consistent-read view (created at the first read)."""
+        self._check_active()
+        if self._consistent is None:
+            self._consistent = self.engine.snapshot()
+            self._consistent.layers.insert(0, self._own)
+        return self._consistent
+
+    def _current_view(self) -> Snapshot:
+        self._check_active()
+        self._lock_for_write()
+        if self._current is None:
+            self._current = self.engine._latest_snapshot()
+            self._current.layers.insert(0, self._own)
+        return self._current
+
+    def get(self, space: int, key: bytes) -> bytes | None:
+        return self.snapshot().get(space, key)
+
+    def scan(self, space: int, lo: bytes = b"", hi: bytes | None = None, reverse: bool = False):
+        return self.snapshot().scan(space, lo, hi, reverse)
+
+    def get_current(self, space: int, key: bytes) -> bytes | None:
+        return self._current_view().get(space, key)
+
+    def scan_current(self, space: int, lo: bytes = b"", hi: bytes | None = None, reverse=False):
+        return self._current_view().scan(space, lo, hi, reverse)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def _lock_for_write(self) -> None:
+        if self.trx_id is None:
+            if self.engine.read_only:
+                raise ReadOnlyError(
+                    "the database is open read-only "
+                    f"(force_recovery={self.engine.force_recovery}); no changes are allowed"
+                )
+            self.trx_id = self.engine._acquire_writer()
+
+    def put(self, space: int, key: bytes, value: bytes) -> None:
+        self._write(space, key, value)
+
+    def delete(self, space: int, key: bytes) -> None:
+        self._write(space, key, None)
+
+    def _write(self, space: int, key: bytes, value: bytes | None) -> None:
+        self._check_active()
+        self._lock_for_write()
+        ops = self._writes.get(space)
+        if ops is None:
+            ops = self._writes[space] = {}
+        ops[key] = value
+        self._ops += 1
+        self._buffered_bytes += len(key) + (len(value) if value is not None else 0) + OP_OVERHEAD
+        if self._buffered_bytes >= self.engine.spill_limit:
+            self._spill_now()
+
+    def create_space(self, schema: str, table: str) -> int:
+        """Create a tablespace at commit; returns its id, usable at once in this transaction."""
+        self._check_active()
+        self._lock_for_write()
+        space_id, rel_path, header = self.engine._plan_space(schema, table, self._file_ops)
+        self._file_ops.append(("create", space_id, rel_path, header))
+        self._write(0, self.engine.space_map_key(space_id), self.engine.space_map_value(header))
+        return space_id
+
+    @property
+    def operations(self) -> int:
+        return self._ops
+
+    # -- spilling ----------------------------------------------------------------------------
+
+    def _spill_now(self) -> None:
+        eng = self.engine
+        if self._spill is None:
+            path = os.path.join(eng.spill_dir, f"trx-{self.trx_id}.kdb")
+            self._spill = SpillFile(path)
+        bodies = record.rows_bodies(self.trx_id, _ops_of(self._writes))
+        first = eng._append_open(bodies, self._first_lsn)
+        if self._first_lsn is None:
+            self._first_lsn = first
+        self._spilled_rows += self._spill.write(self._writes)
+        self._writes = {}
+        self._buffered_bytes = 0
+        eng.sink(TransactionSpilled(self.trx_id, self._spilled_rows))
+        crash_point("spill.after_write")
+
+    # -- end ---------------------------------------------------------------------------------
+
+    def commit(self) -> int | None:
+        """Make the writes durable and visible; returns the commit LSN (None if read-only)."""
+        self._check_active()
+        eng = self.engine
+        if self.trx_id is None:
+            self._finish("committed")
+            return None
+        try:
+            gen: Layer | None
+            if self._spill is not None:
+                bodies = record.rows_bodies(self.trx_id, _ops_of(self._writes))
+                self._spill.write(self._writes)
+                gen = self._spill
+            else:
+                bodies = record.rows_bodies(self.trx_id, _ops_of(self._writes))
+                gen = SortedGeneration(self._writes) if self._ops >= BIG_COMMIT_OPS else None
+            files = [record.file_create_body(self.trx_id, sid, path, hdr)
+                     for _kind, sid, path, hdr in self._file_ops]
+            bodies = files + bodies + [record.commit_body(self.trx_id, time.time())]
+            end = eng._publish_commit(bodies, self._first_lsn, gen, self._writes, self._file_ops)
+        except BaseException:
+            self.rollback()
+            raise
+        self._spill = None  # now owned by the overlay
+        self._finish("committed")
+        eng._release_writer()
+        crash_point("commit.after_overlay")
+        eng.log.sync(end)
+        return end
+
+    def rollback(self) -> None:
+        if self.state != "active":
+            return
+        eng = self.engine
+        if self.trx_id is not None:
+            if self._first_lsn is not None:
+                eng._abort_open(self.trx_id)
+            if self._spill is not None:
+                self._spill.discard()
+                self._spill = None
+        self._finish("rolled back")
+        if self.trx_id is not None:
+            eng._release_writer()
+
+    def _finish(self, state: str) -> None:
+        self.state = state
+        for view in (self._consistent, self._current):
+            if view is not None:
+                view.close()
+        self._consistent = self._current = None
+        self._writes = {}
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.state != "active":
+            return
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+
+def _ops_of(writes: dict[int, dict[bytes, bytes | None]]):
+    for space, ops in writes.items():
+        for k, v in ops.items():
+            yield (space, k, v)
