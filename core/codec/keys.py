@@ -117,6 +117,8 @@ _PREFIX_LEN = 11  # b"t" + 8 + b"_r"/b"_i"
 
 _NIL = bytes([NIL_FLAG])
 _INT_FLAG_BYTE = bytes([INT_FLAG])
+_STRING_FLAG_BYTE = bytes([STRING_FLAG])
+_BYTES_FLAG_BYTE = bytes([BYTES_FLAG])
 _BOOL = {False: _FLAG_U64.pack(INT_FLAG, _SIGN), True: _FLAG_U64.pack(INT_FLAG, _SIGN + 1)}
 
 
@@ -163,9 +165,15 @@ def encode_bytes(data: bytes) -> bytes:
     extra all-padding group.
     """
     n = len(data)
+    if n < 8:
+        return data + _TAIL[8 - n]
+    # Unrolled for short values (names, e-mails, codes): they are the common case, and a
+    # concatenation chain is ~2x faster than the loop below.
+    if n < 16:
+        return data[:8] + _FULL_MARK + data[8:] + _TAIL[16 - n]
+    if n < 24:
+        return data[:8] + _FULL_MARK + data[8:16] + _FULL_MARK + data[16:] + _TAIL[24 - n]
     full = n & ~7
-    if full == 0:
-        return data + _TAIL[_GROUP - n]
     tail = data[full:] + _TAIL[_GROUP - (n - full)]
     if n < _SLICE_THRESHOLD:
         return b"".join([data[i : i + _GROUP] + _FULL_MARK for i in range(0, full, _GROUP)]) + tail
@@ -231,11 +239,11 @@ def _enc_float(v: float) -> bytes:
 
 def _enc_str(v: str) -> bytes:
     # surrogatepass keeps lone surrogates encodable and still in code point order.
-    return bytes([STRING_FLAG]) + encode_bytes(v.encode("utf-8", "surrogatepass"))
+    return _STRING_FLAG_BYTE + encode_bytes(v.encode("utf-8", "surrogatepass"))
 
 
 def _enc_bytes(v: bytes) -> bytes:
-    return bytes([BYTES_FLAG]) + encode_bytes(bytes(v))
+    return _BYTES_FLAG_BYTE + encode_bytes(bytes(v))
 
 
 # Decimal body: a class byte (negative < zero < positive), then for non-zero values the
@@ -361,6 +369,7 @@ def encode_values(values: Sequence[Any]) -> bytes:
 
 
 # --- datum decoding ----------------------------------------------------------------------------
+
 
 def _decode_one(buf: bytes | memoryview, pos: int) -> tuple[Any, int]:
     try:

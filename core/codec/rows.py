@@ -185,7 +185,7 @@ def decode_row(buf: bytes | memoryview, *, table: str = "?", key: bytes = b"") -
         )
     try:
         row = msgpack.unpackb(payload, ext_hook=_ext_hook, raw=False, strict_map_key=False)
-    except Exception as exc:  # noqa: BLE001 - any decode failure of checksummed data is damage
+    except Exception as exc:  # any decode failure of checksummed data is damage
         raise _corrupt(table, key, f"undecodable row payload ({exc})") from exc
     if type(row) is not list:
         raise _corrupt(table, key, f"row payload is a {type(row).__name__}, not an array")

@@ -157,9 +157,10 @@ def _apply(engine, segments, from_lsn, committed, ops, allow) -> int:
         buffers.clear()
         buffered = 0
         crash_point("recovery.mid_apply")
-        while total and next_pct <= 100 and done * 100 >= next_pct * total:
-            sink(RedoApplyProgress(done, total, next_pct))
-            next_pct += 10
+        pct = (done * 100 // total) // 10 * 10 if total else 100
+        if pct >= next_pct:  # one line per batch, at the highest 10% step it crossed
+            sink(RedoApplyProgress(done, total, pct))
+            next_pct = pct + 10
 
     scanner = LogScanner(segments, from_lsn, allow_corruption=allow)
     for _lsn, body in scanner.records():

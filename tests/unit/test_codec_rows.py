@@ -152,8 +152,8 @@ def test_long_key_is_abbreviated_in_message() -> None:
         2**64,
         -(2**63) - 1,
         object(),
-        dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
-        dt.time(1, tzinfo=dt.timezone.utc),
+        dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        dt.time(1, tzinfo=dt.UTC),
     ],
 )
 def test_unstorable_values_raise_data_error(bad: Any) -> None:
