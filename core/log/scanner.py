@@ -32,7 +32,9 @@ class ScanEnd:
 class LogScanner:
     """Iterate `(lsn, body)` over the records from `from_lsn`; see `end` afterwards."""
 
-    def __init__(self, segments: list[SegmentInfo], from_lsn: int, *, allow_corruption: bool = False):
+    def __init__(
+        self, segments: list[SegmentInfo], from_lsn: int, *, allow_corruption: bool = False
+    ):
         self.segments = segments
         self.from_lsn = from_lsn
         self.allow_corruption = allow_corruption

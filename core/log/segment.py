@@ -75,24 +75,6 @@ def create_segment(redo_dir: str, seq: int, start_lsn: int, uuid: bytes, size: i
     return SegmentInfo(seq, start_lsn, path, size)
 
 
-def recycle_segment(old: SegmentInfo, redo_dir: str, seq: int, start_lsn: int, uuid: bytes) -> SegmentInfo:
-    """Reuse an old segment's blocks for a new one: rename it and rewrite its header.
-
-    Its old records stay in place; they carry LSNs that do not match their new offsets, so a
-    scan stops at them exactly as at zeros.
-    """
-    path = segment_path(redo_dir, seq)
-    os.rename(old.path, path)
-    fd = os.open(path, os.O_RDWR)
-    try:
-        write_header(fd, seq, start_lsn, uuid)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    fsync_dir(redo_dir)
-    return SegmentInfo(seq, start_lsn, path, old.size)
-
-
 def read_header(path: str, uuid: bytes | None) -> SegmentInfo:
     with open(path, "rb") as f:
         raw = f.read(_HDR.size + 4)

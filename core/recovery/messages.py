@@ -32,7 +32,7 @@ def format_event(e: ev.Event) -> str | None:
             f"{e.committed} committed transaction(s), {e.uncommitted} without COMMIT"
         )
     if isinstance(e, ev.RedoApplyBatch):
-        return f"Applying a batch of {e.records} redo log records ..."
+        return f"Applying a batch of {e.records} redo row operations ..."
     if isinstance(e, ev.RedoApplyProgress):
         return f"{e.percent}% ({e.applied} of {e.total} row operations)"
     if isinstance(e, ev.TransactionDiscarded):
@@ -50,7 +50,10 @@ def format_event(e: ev.Event) -> str | None:
         state = "clean shutdown" if e.clean else "recovered"
         return f"Database {e.path} open ({state}); log sequence number {e.lsn}"
     if isinstance(e, ev.MapGrown):
-        return f"Tablespace {e.space_id}: map grown from {e.old_size >> 20} MiB to {e.new_size >> 20} MiB"
+        return (
+            f"Tablespace {e.space_id}: map grown from {e.old_size >> 20} MiB "
+            f"to {e.new_size >> 20} MiB"
+        )
     if isinstance(e, ev.TransactionSpilled):
         return f"Transaction {e.trx_id} spilled: {e.spilled_rows} row images on disk"
     return None

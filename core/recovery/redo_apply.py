@@ -185,7 +185,7 @@ def _apply(engine, segments, from_lsn, committed, ops, allow) -> int:
             if buffered >= 4 * APPLY_BATCH_OPS:
                 flush(None)  # inside a transaction: applied_lsn must not advance
         elif kind == RecordType.FILE_CREATE:
-            trx, space, rel_path, header = rec[1], rec[2], rec[3], rec[4]
+            trx, space, header = rec[1], rec[2], rec[4]
             commit_lsn = committed.get(trx)
             if commit_lsn is not None and space not in engine.spaces:
                 engine.open_space_file(dict(header, created_lsn=commit_lsn), create=True)

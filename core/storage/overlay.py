@@ -67,7 +67,9 @@ class MutableGeneration(Layer):
         self._entries = 0
         self._lock = threading.Lock()  # readers copy key ranges while commits insert
 
-    def add(self, writes: dict[int, dict[bytes, bytes | None]], commit_lsn: int, first_lsn: int) -> None:
+    def add(
+        self, writes: dict[int, dict[bytes, bytes | None]], commit_lsn: int, first_lsn: int
+    ) -> None:
         with self._lock:
             for space, items in writes.items():
                 sd = self._spaces.get(space)
@@ -171,7 +173,7 @@ class SortedGeneration(Layer):
         kv = self._spaces.get(space)
         if kv is None:
             return iter(())
-        return zip(kv[0], kv[1])
+        return zip(kv[0], kv[1], strict=True)
 
     @property
     def entries(self):

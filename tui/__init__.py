@@ -1,0 +1,1 @@
+"""The `kintsugi` command line and (with the console issue) the Textual console."""
