@@ -91,6 +91,79 @@ def recover(directory: str, force_recovery: int) -> None:
         _fail(err)
 
 
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("-e", "--execute", "statements", metavar="SQL",
+              help="Statements to run (separated by ;). Without -e, read them from stdin.")
+@click.option("-D", "--database", default="test", show_default=True,
+              help="Schema selected at start.")
+@click.option("--create", is_flag=True, help="Create the database if the directory has none.")
+@click.option("-B", "--batch", is_flag=True, help="Tab-separated output, no boxes.")
+@click.option("-f", "--force", is_flag=True, help="Continue after an error.")
+def sql(directory: str, statements: str | None, database: str, create: bool, batch: bool,
+        force: bool) -> None:
+    """Run SQL against the database in DIRECTORY and print the results (like `mysql -e`).
+
+    \b
+    Examples:
+      kintsugi sql mydb -e "SHOW TABLES"
+      echo "SELECT COUNT(*) FROM t" | kintsugi sql mydb
+    """
+    import time as _time
+
+    from core.api import connect
+    from core.sql import dialect
+    from tui.format import format_table
+
+    if statements is None:
+        if sys.stdin.isatty():
+            raise click.UsageError("give statements with -e, or pipe them on stdin")
+        statements = sys.stdin.read()
+    try:
+        conn = connect(directory, create=create, database=database, autocommit=True)
+    except Error as err:
+        _fail(err)
+    failed = False
+    try:
+        try:
+            chunks = [n.sql(dialect=dialect.Kintsugi) for n in dialect.parse(statements)]
+        except Error as err:
+            click.echo(str(err), err=True)
+            sys.exit(1)
+        for text in chunks:
+            t0 = _time.perf_counter()
+            try:
+                cur = conn.cursor()
+                cur.execute(text)
+            except Error as err:
+                click.echo(str(err), err=True)
+                failed = True
+                if not force:
+                    break
+                continue
+            secs = _time.perf_counter() - t0
+            if cur.description is not None:
+                names = [d[0] for d in cur.description]
+                rows = cur.fetchall()
+                if batch:
+                    click.echo("\t".join(names))
+                    for r in rows:
+                        click.echo("\t".join("NULL" if v is None else str(v) for v in r))
+                else:
+                    if rows:
+                        click.echo(format_table(names, rows))
+                    n = len(rows)
+                    click.echo(f"{n} row{'s' if n != 1 else ''} in set ({secs:.2f} sec)\n"
+                               if rows else f"Empty set ({secs:.2f} sec)\n")
+            elif not batch:
+                n = cur.rowcount
+                click.echo(f"Query OK, {n} row{'s' if n != 1 else ''} affected ({secs:.2f} sec)\n")
+    finally:
+        conn.close()
+    if failed:
+        sys.exit(1)
+
+
 def _print_info(engine: Engine) -> None:
     st = engine.stats()
     click.echo(f"Database        {st['path']}")

@@ -29,7 +29,7 @@ from core.codec.keys import (
     row_prefix,
     table_prefix,
 )
-from core.codec.rows import ROW_HEADER_SIZE, decode_row, encode_row
+from core.codec.rows import CRC_RESIDUE, ROW_TRAILER_SIZE, decode_row, encode_row, row_decoder
 
 __all__ = [
     "BYTES_FLAG",
@@ -41,7 +41,8 @@ __all__ = [
     "INT_FLAG",
     "MAX_FLAG",
     "NIL_FLAG",
-    "ROW_HEADER_SIZE",
+    "CRC_RESIDUE",
+    "ROW_TRAILER_SIZE",
     "STRING_FLAG",
     "TIME_FLAG",
     "UINT_FLAG",
@@ -59,6 +60,7 @@ __all__ = [
     "index_key",
     "index_prefix",
     "prefix_next",
+    "row_decoder",
     "row_key",
     "row_prefix",
     "table_prefix",

@@ -1,16 +1,16 @@
 """Row values: a msgpack array of column values guarded by a CRC32C.
 
-On-disk layout of one row value::
+On-disk layout of one row value: a single msgpack array with one item per column, in
+column-id order, plus one last item, a msgpack uint32 (marker byte 0xce + 4 bytes) whose 4
+bytes are the CRC32C of everything before them, little-endian::
 
-    +---------------------------+------------------------------------------+
-    | CRC32C(payload), 4 bytes  | payload: msgpack array, one item per     |
-    | big-endian                | column in column-id order                |
-    +---------------------------+------------------------------------------+
+    | array header (n+1) | col 1 | ... | col n | 0xce | crc32c(all of the above), LE |
 
-The checksum is *prepended* so that a truncated value can never look like a valid row with a
-shorter payload, and so it can be read at a fixed offset without knowing the payload length.
-It covers the payload only (not the key): it exists to catch bit rot and torn writes, and a
-full table scan must stay at one C-level CRC call plus one ``unpackb`` per row.
+Why this shape: a CRC32C over data followed by its own CRC in little-endian gives a fixed
+residue (0x48674BC7), so a whole value is verified by one C call over the buffer as it
+comes from LMDB, with no slicing, and the same buffer is then decoded by one `unpackb` (the
+checksum comes out as the last list item and is popped).  A full scan pays one CRC call, one
+unpackb and one pop per row: that is what keeps SQL scans close to a bare LMDB loop.
 
 msgpack handles None, bool, int (up to 64 bits), float, str and bytes natively; other SQL
 values use extension types with compact fixed layouts so that decoding is a single C call:
@@ -44,9 +44,11 @@ from crc32c import crc32c
 
 from core.errors import CorruptionError, DataError
 
-__all__ = ["ROW_HEADER_SIZE", "decode_row", "encode_row"]
+__all__ = ["CRC_RESIDUE", "ROW_TRAILER_SIZE", "decode_row", "encode_row", "row_decoder"]
 
-ROW_HEADER_SIZE = 4  # the CRC32C in front of the msgpack payload
+ROW_TRAILER_SIZE = 5  # 0xce + the 4 CRC bytes at the end of every row value
+CRC_RESIDUE = 0x48674BC7  # crc32c(data + crc32c(data) as 4 little-endian bytes)
+_CRC_SLOT = 0xFFFFFFFF  # packs as 0xce + 4 bytes, the place the CRC is written into
 
 EXT_DECIMAL = 1
 EXT_DATE = 2
@@ -135,7 +137,7 @@ def _new_packer() -> msgpack.Packer:
 
 
 def encode_row(values: Sequence[Any]) -> bytes:
-    """Encode one row: ``crc32c(payload)`` (4 bytes, big-endian) + msgpack array ``payload``.
+    """Encode one row (see the module docstring for the layout).
 
     Raises DataError for values that cannot be stored (unsupported type, int outside
     -2**63 .. 2**64-1, timezone-aware datetime/time).
@@ -144,17 +146,18 @@ def encode_row(values: Sequence[Any]) -> bytes:
         packer = _local.packer
     except AttributeError:
         packer = _new_packer()
-    if type(values) is not list and type(values) is not tuple:
-        values = list(values)
+    values = list(values)
+    values.append(_CRC_SLOT)
     try:
-        payload = packer.pack(values)
+        packed = packer.pack(values)
     except (OverflowError, TypeError, ValueError) as exc:
         packer.reset()
         raise DataError(f"Cannot encode row: {exc}") from None
     except BaseException:
         packer.reset()
         raise
-    return _CRC.pack(crc32c(payload)) + payload
+    data = packed[:-4]
+    return data + crc32c(data).to_bytes(4, "little")
 
 
 def _describe_key(key: bytes | memoryview) -> str:
@@ -174,19 +177,34 @@ def decode_row(buf: bytes | memoryview, *, table: str = "?", key: bytes = b"") -
     ``table`` and ``key`` are only used in the CorruptionError message raised for a checksum
     mismatch, a buffer too short to hold a row, or a payload that is not a msgpack array.
     """
-    if len(buf) <= ROW_HEADER_SIZE:
-        raise _corrupt(table, key, f"row value truncated to {len(buf)} bytes")
-    stored = _CRC.unpack_from(buf)[0]
-    payload = buf[ROW_HEADER_SIZE:]
-    computed = crc32c(payload)
-    if stored != computed:
-        raise _corrupt(
-            table, key, f"checksum mismatch (stored 0x{stored:08x}, computed 0x{computed:08x})"
-        )
+    if crc32c(buf) != CRC_RESIDUE:
+        raise row_damage(buf, table, key)
     try:
-        row = msgpack.unpackb(payload, ext_hook=_ext_hook, raw=False, strict_map_key=False)
+        row = _unpackb(buf, ext_hook=_ext_hook)
     except Exception as exc:  # any decode failure of checksummed data is damage
         raise _corrupt(table, key, f"undecodable row payload ({exc})") from exc
-    if type(row) is not list:
+    if type(row) is not list or not row:
         raise _corrupt(table, key, f"row payload is a {type(row).__name__}, not an array")
+    row.pop()
     return row
+
+
+_unpackb = msgpack.unpackb
+
+
+def row_damage(buf, table: str, key: bytes) -> CorruptionError:
+    """The error for a value that failed its checksum, with the stored and computed CRCs."""
+    if len(buf) <= ROW_TRAILER_SIZE:
+        return _corrupt(table, key, f"row value truncated to {len(buf)} bytes")
+    stored = int.from_bytes(bytes(buf[-4:]), "little")
+    computed = crc32c(bytes(buf[:-4]))
+    return _corrupt(
+        table, key, f"checksum mismatch (stored 0x{stored:08x}, computed 0x{computed:08x})"
+    )
+
+
+def row_decoder():
+    """(crc32c, residue, unpackb, ext_hook) for loops that inline decode_row (full scans):
+    `if crc(v) != residue: raise row_damage(...)`, then `row = unpackb(v, ext_hook=hook)`
+    and `row.pop()`.  Keeping the per-row work inline saves a Python call per row."""
+    return crc32c, CRC_RESIDUE, _unpackb, _ext_hook

@@ -40,6 +40,7 @@ class RecordType(IntEnum):
     DDL = 7  # [7, trx, job_id, step]
     CHECKPOINT = 8  # [8, lsn]
     SHUTDOWN = 9  # [9]
+    ROWS_COMMIT = 10  # [10, trx, [[space, key, value|None], ...], unix_ts]: a whole small txn
 
 
 _packb = msgpack.Packer(use_bin_type=True).pack
@@ -86,6 +87,17 @@ def rows_bodies(trx_id: int, ops: Iterable[tuple[int, bytes, bytes | None]]) -> 
     if chunk:
         bodies.append(_packb([RecordType.ROWS, trx_id, chunk]))
     return bodies
+
+
+def commit_bodies(trx_id: int, ops: Iterable[tuple[int, bytes, bytes | None]],
+                  ts: float) -> list[bytes]:
+    """The records of a COMMIT: a transaction whose operations fit in one chunk is logged as
+    one ROWS_COMMIT record (one frame, one CRC); a larger one as ROWS chunks + COMMIT."""
+    ops = list(ops)
+    size = sum(len(op[1]) + (len(op[2]) if op[2] is not None else 0) + 8 for op in ops)
+    if size < ROWS_CHUNK_BYTES:
+        return [_packb([RecordType.ROWS_COMMIT, trx_id, ops, ts])]
+    return rows_bodies(trx_id, ops) + [commit_body(trx_id, ts)]
 
 
 def commit_body(trx_id: int, ts: float) -> bytes:

@@ -42,7 +42,8 @@ class RedoLog:
         self.segment_size = segment_size
         self.segments = segments
         self._lock = threading.Lock()  # buffer, current segment, LSN counter
-        self._leader = threading.Lock()  # one writer+fdatasync at a time
+        self._cond = threading.Condition(threading.Lock())  # leader election, waiter wake-up
+        self._syncing = False
         self._chunks: list[tuple[SegmentInfo, int, bytearray]] = []  # (segment, file offset, data)
         self._current = segments[-1]
         self._fds: dict[int, int] = {}
@@ -106,14 +107,25 @@ class RedoLog:
     # -- durability ----------------------------------------------------------------------------
 
     def sync(self, lsn: int | None = None) -> int:
-        """Make the log durable up to `lsn` (default: everything appended).  Group commit."""
+        """Make the log durable up to `lsn` (default: everything appended).  Group commit:
+        the first waiter becomes the leader and writes everything appended so far with one
+        fdatasync; the others sleep on a condition and are all woken when it is done, then
+        return at once if the leader's write covered them."""
         if lsn is None:
             lsn = self.end_lsn
         if self.durable_lsn >= lsn:
             return self.durable_lsn
-        with self._leader:
-            if self.durable_lsn >= lsn:
-                return self.durable_lsn  # an earlier leader's fdatasync covered us
+        with self._cond:
+            while True:
+                if self.durable_lsn >= lsn:
+                    return self.durable_lsn
+                if not self._syncing:
+                    self._syncing = True
+                    break
+                self._cond.wait()
+        target = self.durable_lsn
+        ok = False
+        try:
             with self._lock:
                 chunks, self._chunks = self._chunks, []
                 target = self.end_lsn
@@ -127,8 +139,18 @@ class RedoLog:
                 os.fdatasync(fd)
             self.syncs += 1
             crash_point("log.after_sync")
-            self.durable_lsn = target
-            return target
+            ok = True
+        except BaseException:
+            with self._lock:  # put the unwritten data back for the next leader
+                self._chunks[:0] = chunks
+            raise
+        finally:
+            with self._cond:
+                if ok and target > self.durable_lsn:
+                    self.durable_lsn = target
+                self._syncing = False
+                self._cond.notify_all()
+        return target
 
     # -- recycling ---------------------------------------------------------------------------
 

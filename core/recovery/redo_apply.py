@@ -91,6 +91,10 @@ def recover(engine, ctl: ControlData) -> RecoveryResult:
         elif kind == RecordType.COMMIT:
             committed[rec[1]] = lsn + HEADER_SIZE + len(body)
             max_trx = max(max_trx, rec[1])
+        elif kind == RecordType.ROWS_COMMIT:
+            ops[rec[1]] = ops.get(rec[1], 0) + len(rec[2])
+            committed[rec[1]] = lsn + HEADER_SIZE + len(body)
+            max_trx = max(max_trx, rec[1])
         elif kind == RecordType.ABORT:
             aborted.add(rec[1])
         elif kind in (RecordType.FILE_CREATE, RecordType.FILE_DELETE, RecordType.FILE_RENAME):
@@ -166,7 +170,7 @@ def _apply(engine, segments, from_lsn, committed, ops, allow) -> int:
     for _lsn, body in scanner.records():
         rec = decode_body(body)
         kind = rec[0]
-        if kind == RecordType.ROWS:
+        if kind == RecordType.ROWS or kind == RecordType.ROWS_COMMIT:
             trx = rec[1]
             commit_lsn = committed.get(trx)
             if commit_lsn is None:
@@ -182,7 +186,10 @@ def _apply(engine, segments, from_lsn, committed, ops, allow) -> int:
                     buf = buffers[space] = {}
                 buf[key] = value
                 buffered += 1
-            if buffered >= 4 * APPLY_BATCH_OPS:
+            if kind == RecordType.ROWS_COMMIT:
+                if buffered >= APPLY_BATCH_OPS:
+                    flush(commit_lsn)
+            elif buffered >= 4 * APPLY_BATCH_OPS:
                 flush(None)  # inside a transaction: applied_lsn must not advance
         elif kind == RecordType.FILE_CREATE:
             trx, space, header = rec[1], rec[2], rec[4]

@@ -173,7 +173,6 @@ class Engine:
         self._active = MutableGeneration()
         self._gens: list[Layer] = [self._active]
         self._open_first_lsn: int | None = None
-        self._open_trx: int | None = None
         self.checkpoint_lsn = result.end_lsn
         self.closed = False
         if not self.read_only:
@@ -303,18 +302,17 @@ class Engine:
             raise OperationalError(f"the flusher failed: {self.flusher_error!r}")
 
     def _acquire_writer(self) -> int:
+        """Take the writer lock; returns a new transaction id (ids only change under it)."""
         if not self._writer.acquire(timeout=self.lock_wait_timeout):
             raise LockWaitTimeoutError()
-        with self._state:
-            trx = self._next_trx_id
-            self._next_trx_id += 1
-            self._open_trx = trx
+        trx = self._next_trx_id
+        self._next_trx_id += 1
         return trx
 
     def _release_writer(self) -> None:
-        with self._state:
-            self._open_trx = None
-            self._open_first_lsn = None
+        if self._open_first_lsn is not None:
+            with self._state:
+                self._open_first_lsn = None
         self._writer.release()
 
     def _append_open(self, bodies: list[bytes], first_lsn: int | None) -> int:
@@ -337,6 +335,7 @@ class Engine:
         with self._state:
             first, end = self.log.append(bodies)
             first_lsn = first if first_lsn is None else first_lsn
+            self._open_first_lsn = None  # the transaction's records now belong to its overlay
             if gen is not None:
                 gen.stamp(end, first_lsn)
                 self._active = MutableGeneration()

@@ -86,6 +86,7 @@ class Transaction:
         self._consistent: Snapshot | None = None
         self._current: Snapshot | None = None
         self._own = WriteSet(self)
+        self._undo: list | None = None  # (space, key, previous own write) since the savepoint
 
     # -- views -------------------------------------------------------------------------------
 
@@ -144,6 +145,10 @@ class Transaction:
         ops = self._writes.get(space)
         if ops is None:
             ops = self._writes[space] = {}
+        if self._undo is not None:
+            prev = ops.get(key, _NOT_WRITTEN) if key in ops else (
+                self._spill.get(space, key, INFINITY) if self._spill is not None else MISSING)
+            self._undo.append((space, key, _NOT_WRITTEN if prev is MISSING else prev))
         ops[key] = value
         self._ops += 1
         self._buffered_bytes += len(key) + (len(value) if value is not None else 0) + OP_OVERHEAD
@@ -158,6 +163,43 @@ class Transaction:
         self._file_ops.append(("create", space_id, rel_path, header))
         self._write(0, self.engine.space_map_key(space_id), self.engine.space_map_value(header))
         return space_id
+
+    # -- statement savepoints ---------------------------------------------------------------
+
+    def savepoint(self) -> int:
+        """Start recording what the next statement overwrites, so it can be undone alone."""
+        self._check_active()
+        self._undo = []
+        return id(self._undo)
+
+    def release_savepoint(self, token: int) -> None:
+        self._undo = None
+
+    def rollback_to_savepoint(self, token: int) -> None:
+        """Undo the writes made since `savepoint()`; the transaction stays open.
+
+        A key the transaction had not written before is normally just forgotten.  If it may
+        also sit in the spill file (and in the redo log) with the statement's value, it is
+        instead written back explicitly with its committed value, which wins at commit.
+        """
+        undo, self._undo = self._undo, None
+        if not undo or self.state != "active":
+            return
+        base = None
+        try:
+            for space, key, prev in reversed(undo):
+                ops = self._writes.setdefault(space, {})
+                if prev is not _NOT_WRITTEN:
+                    ops[key] = prev
+                elif self._spill is None:
+                    ops.pop(key, None)
+                else:
+                    if base is None:
+                        base = self.engine._latest_snapshot()
+                    ops[key] = base.get(space, key)
+        finally:
+            if base is not None:
+                base.close()
 
     @property
     def operations(self) -> int:
@@ -191,16 +233,18 @@ class Transaction:
             return None
         try:
             gen: Layer | None
+            ts = time.time()
             if self._spill is not None:
                 bodies = record.rows_bodies(self.trx_id, _ops_of(self._writes))
+                bodies.append(record.commit_body(self.trx_id, ts))
                 self._spill.write(self._writes)
                 gen = self._spill
             else:
-                bodies = record.rows_bodies(self.trx_id, _ops_of(self._writes))
+                bodies = record.commit_bodies(self.trx_id, _ops_of(self._writes), ts)
                 gen = SortedGeneration(self._writes) if self._ops >= BIG_COMMIT_OPS else None
-            files = [record.file_create_body(self.trx_id, sid, path, hdr)
-                     for _kind, sid, path, hdr in self._file_ops]
-            bodies = files + bodies + [record.commit_body(self.trx_id, time.time())]
+            if self._file_ops:
+                bodies = [record.file_create_body(self.trx_id, sid, path, hdr)
+                          for _kind, sid, path, hdr in self._file_ops] + bodies
             end = eng._publish_commit(bodies, self._first_lsn, gen, self._writes, self._file_ops)
         except BaseException:
             self.rollback()
@@ -244,6 +288,9 @@ class Transaction:
             self.commit()
         else:
             self.rollback()
+
+
+_NOT_WRITTEN = object()
 
 
 def _ops_of(writes: dict[int, dict[bytes, bytes | None]]):

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.codec import keys
-from core.codec.rows import ROW_HEADER_SIZE, decode_row, encode_row
+from core.codec.rows import CRC_RESIDUE, ROW_TRAILER_SIZE, decode_row, encode_row
 from core.errors import CorruptionError, DataError
 
 FAST = settings(max_examples=200, deadline=None, database=None)
@@ -82,11 +82,13 @@ def test_round_trip_property(row: list[Any]) -> None:
     assert all(same(a, b) for a, b in zip(row, got, strict=True)) and len(got) == len(row)
 
 
-def test_layout_is_crc_then_msgpack() -> None:
+def test_layout_is_one_msgpack_array_ending_in_its_crc() -> None:
     buf = encode_row([1, "a"])
-    payload = buf[ROW_HEADER_SIZE:]
-    assert int.from_bytes(buf[:ROW_HEADER_SIZE], "big") == crc32c(payload)
-    assert msgpack.unpackb(payload) == [1, "a"]
+    data = buf[:-4]
+    assert buf[-ROW_TRAILER_SIZE] == 0xCE
+    assert int.from_bytes(buf[-4:], "little") == crc32c(data)
+    assert crc32c(buf) == CRC_RESIDUE
+    assert msgpack.unpackb(buf) == [1, "a", int.from_bytes(buf[-4:], "big")]
     assert decode_row(memoryview(buf)) == [1, "a"]
     assert decode_row(encode_row(())) == []
     assert decode_row(encode_row(iter([1, 2]))) == [1, 2]

@@ -1,0 +1,190 @@
+"""The dictionary's objects: databases, tables, columns, indexes, DDL jobs.
+
+They are plain dataclasses stored as msgpack in system.kdb and loaded into an immutable
+`Schema` per schema version, so a snapshot that fixes the data also fixes the schema it sees.
+A table's id is also its tablespace id and its key prefix (`t{id}_...`): TRUNCATE and
+rebuilding ALTERs give a table a new id, and the old id's file goes to GC whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from core.sql.types import SqlType
+
+HANDLE_INT = "int"  # the integer primary key is the handle
+HANDLE_CLUSTERED = "clustered"  # the encoded primary-key values are the handle
+HANDLE_ROWID = "rowid"  # no primary key: a hidden auto-increment row id (_tidb_rowid)
+
+
+def type_from_sql(text: str) -> SqlType:
+    return SqlType.from_sqlglot(exp.DataType.build(text, dialect="mysql"))
+
+
+@dataclass
+class ColumnInfo:
+    id: int
+    name: str
+    type: SqlType
+    nullable: bool = True
+    default: Any = None
+    has_default: bool = False
+    default_now: bool = False  # DEFAULT CURRENT_TIMESTAMP
+    auto_increment: bool = False
+    comment: str = ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["type"] = self.type.sql()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ColumnInfo:
+        d = dict(d)
+        d["type"] = type_from_sql(d["type"])
+        return cls(**d)
+
+
+@dataclass
+class IndexInfo:
+    id: int
+    name: str
+    columns: list[str]
+    unique: bool = False
+    primary: bool = False
+    state: str = "public"  # F1 schema states: delete only, write only, write reorganization
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> IndexInfo:
+        return cls(**d)
+
+
+@dataclass
+class TableInfo:
+    id: int
+    schema: str
+    name: str
+    columns: list[ColumnInfo]
+    indexes: list[IndexInfo] = field(default_factory=list)
+    handle: str = HANDLE_ROWID
+    pk_columns: list[str] = field(default_factory=list)
+    created: float = 0.0
+    comment: str = ""
+    next_column_id: int = 1
+    next_index_id: int = 1
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "schema": self.schema, "name": self.name,
+            "columns": [c.to_dict() for c in self.columns],
+            "indexes": [i.to_dict() for i in self.indexes],
+            "handle": self.handle, "pk_columns": self.pk_columns, "created": self.created,
+            "comment": self.comment, "next_column_id": self.next_column_id,
+            "next_index_id": self.next_index_id,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TableInfo:
+        d = dict(d)
+        d["columns"] = [ColumnInfo.from_dict(c) for c in d["columns"]]
+        d["indexes"] = [IndexInfo.from_dict(i) for i in d["indexes"]]
+        return cls(**d)
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def __post_init__(self) -> None:
+        self._pos = {c.name.lower(): i for i, c in enumerate(self.columns)}
+
+    def column_index(self, name: str) -> int | None:
+        return self._pos.get(name.lower())
+
+    def column(self, name: str) -> ColumnInfo | None:
+        i = self._pos.get(name.lower())
+        return None if i is None else self.columns[i]
+
+    def index(self, name: str) -> IndexInfo | None:
+        low = name.lower()
+        for ix in self.indexes:
+            if ix.name.lower() == low:
+                return ix
+        return None
+
+    @property
+    def primary(self) -> IndexInfo | None:
+        for ix in self.indexes:
+            if ix.primary:
+                return ix
+        return None
+
+    @property
+    def secondary_indexes(self) -> list[IndexInfo]:
+        """Indexes stored as separate entries (all but a primary key that is the handle)."""
+        return [ix for ix in self.indexes if not ix.primary or self.handle == HANDLE_ROWID]
+
+    @property
+    def auto_increment_column(self) -> ColumnInfo | None:
+        for c in self.columns:
+            if c.auto_increment:
+                return c
+        return None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass
+class DatabaseInfo:
+    name: str
+    id: int
+    created: float = 0.0
+    charset: str = "utf8mb4"
+    collation: str = "utf8mb4_bin"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DatabaseInfo:
+        return cls(**d)
+
+
+# Columns of ADMIN SHOW DDL JOBS, in TiDB's order.
+DDL_JOB_COLUMNS = (
+    "JOB_ID", "DB_NAME", "TABLE_NAME", "JOB_TYPE", "SCHEMA_STATE", "SCHEMA_ID", "TABLE_ID",
+    "ROW_COUNT", "CREATE_TIME", "START_TIME", "END_TIME", "STATE", "COMMENTS",
+)
+
+
+@dataclass
+class DDLJob:
+    job_id: int
+    db_name: str
+    table_name: str
+    job_type: str  # TiDB's lower-case action names: "create table", "add index", ...
+    schema_state: str
+    schema_id: int
+    table_id: int
+    row_count: int
+    create_time: float
+    start_time: float | None
+    end_time: float | None
+    state: str  # "queueing", "running", "synced", "cancelled", "rollback done", ...
+    comments: str = ""
+    query: str = ""
+    progress: float = 0.0
+    error: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DDLJob:
+        return cls(**d)

@@ -1,0 +1,157 @@
+"""Reading and writing the dictionary in system.kdb.
+
+Keys (all in space 0, after the engine's own `\\x00space:` map):
+
+    m:ver                   schema version (u64), bumped by every DDL
+    m:db:<name>             DatabaseInfo
+    m:tbl:<id u32>          TableInfo
+    m:job:<id u64>          DDLJob (queue and history; state tells which)
+    m:jobseq                last job id
+    m:gc:<table id u32>     a delete range: a dropped/truncated table's tablespace awaiting GC
+
+`Schema` is the parsed dictionary at one version.  Loading costs a scan of a few keys per
+table, so schemas are cached by version: a reader pays one `get` of `m:ver` per statement.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from collections.abc import Iterable
+
+import msgpack
+
+from core.catalog.model import DatabaseInfo, DDLJob, TableInfo
+
+SYSTEM = 0
+VER_KEY = b"m:ver"
+DB_PREFIX = b"m:db:"
+TBL_PREFIX = b"m:tbl:"
+JOB_PREFIX = b"m:job:"
+JOBSEQ_KEY = b"m:jobseq"
+GC_PREFIX = b"m:gc:"
+_U32 = struct.Struct(">I")
+_U64 = struct.Struct(">Q")
+
+
+def _pack(d: dict) -> bytes:
+    return msgpack.packb(d, use_bin_type=True)
+
+
+def _unpack(b: bytes) -> dict:
+    return msgpack.unpackb(b, raw=False, strict_map_key=False)
+
+
+def _end(prefix: bytes) -> bytes:
+    return prefix[:-1] + bytes([prefix[-1] + 1])
+
+
+class Schema:
+    """The dictionary at one schema version (immutable once built)."""
+
+    def __init__(
+        self, version: int, databases: Iterable[DatabaseInfo], tables: Iterable[TableInfo]
+    ):
+        self.version = version
+        self.databases = {d.name.lower(): d for d in databases}
+        self.tables_by_id = {t.id: t for t in tables}
+        self._by_name = {(t.schema.lower(), t.name.lower()): t for t in self.tables_by_id.values()}
+
+    def database(self, name: str) -> DatabaseInfo | None:
+        return self.databases.get(name.lower())
+
+    def table(self, schema: str, name: str) -> TableInfo | None:
+        return self._by_name.get((schema.lower(), name.lower()))
+
+    def tables_in(self, schema: str) -> list[TableInfo]:
+        low = schema.lower()
+        return sorted((t for t in self.tables_by_id.values() if t.schema.lower() == low),
+                      key=lambda t: t.name)
+
+
+class CatalogStore:
+    """Loads `Schema`s (cached by version) and writes dictionary changes into a transaction."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, Schema] = {}
+        self._lock = threading.Lock()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @staticmethod
+    def version(view) -> int:
+        raw = view.get(SYSTEM, VER_KEY)
+        return _U64.unpack(raw)[0] if raw else 0
+
+    def schema(self, view) -> Schema:
+        """The schema as `view` (a snapshot or a transaction's read view) sees it."""
+        ver = self.version(view)
+        cached = self._cache.get(ver)
+        if cached is not None:
+            return cached
+        dbs = [DatabaseInfo.from_dict(_unpack(v)) for _k, v in view.scan(SYSTEM, DB_PREFIX,
+                                                                          _end(DB_PREFIX))]
+        tables = [TableInfo.from_dict(_unpack(v)) for _k, v in view.scan(SYSTEM, TBL_PREFIX,
+                                                                         _end(TBL_PREFIX))]
+        schema = Schema(ver, dbs, tables)
+        with self._lock:
+            if len(self._cache) > 64:
+                self._cache.pop(min(self._cache))
+            self._cache[ver] = schema
+        return schema
+
+    @staticmethod
+    def jobs(view) -> list[DDLJob]:
+        return [DDLJob.from_dict(_unpack(v))
+                for _k, v in view.scan(SYSTEM, JOB_PREFIX, _end(JOB_PREFIX))]
+
+    @staticmethod
+    def job(view, job_id: int) -> DDLJob | None:
+        raw = view.get(SYSTEM, JOB_PREFIX + _U64.pack(job_id))
+        return DDLJob.from_dict(_unpack(raw)) if raw else None
+
+    @staticmethod
+    def gc_ranges(view) -> list[dict]:
+        return [_unpack(v) for _k, v in view.scan(SYSTEM, GC_PREFIX, _end(GC_PREFIX))]
+
+    # -- writing (inside a write transaction) -------------------------------------------------
+
+    @staticmethod
+    def bump_version(txn) -> int:
+        raw = txn.get_current(SYSTEM, VER_KEY)
+        ver = (_U64.unpack(raw)[0] if raw else 0) + 1
+        txn.put(SYSTEM, VER_KEY, _U64.pack(ver))
+        return ver
+
+    @staticmethod
+    def put_database(txn, db: DatabaseInfo) -> None:
+        txn.put(SYSTEM, DB_PREFIX + db.name.lower().encode(), _pack(db.to_dict()))
+
+    @staticmethod
+    def delete_database(txn, name: str) -> None:
+        txn.delete(SYSTEM, DB_PREFIX + name.lower().encode())
+
+    @staticmethod
+    def put_table(txn, table: TableInfo) -> None:
+        txn.put(SYSTEM, TBL_PREFIX + _U32.pack(table.id), _pack(table.to_dict()))
+
+    @staticmethod
+    def delete_table(txn, table_id: int) -> None:
+        txn.delete(SYSTEM, TBL_PREFIX + _U32.pack(table_id))
+
+    @staticmethod
+    def next_job_id(txn) -> int:
+        raw = txn.get_current(SYSTEM, JOBSEQ_KEY)
+        job_id = (_U64.unpack(raw)[0] if raw else 0) + 1
+        txn.put(SYSTEM, JOBSEQ_KEY, _U64.pack(job_id))
+        return job_id
+
+    @staticmethod
+    def put_job(txn, job: DDLJob) -> None:
+        txn.put(SYSTEM, JOB_PREFIX + _U64.pack(job.job_id), _pack(job.to_dict()))
+
+    @staticmethod
+    def put_gc_range(txn, table: TableInfo, job_id: int, ts: float) -> None:
+        txn.put(SYSTEM, GC_PREFIX + _U32.pack(table.id),
+                _pack({"table_id": table.id, "job_id": job_id, "ts": ts,
+                       "table": table.to_dict()}))

@@ -1,0 +1,458 @@
+"""DDL statements.
+
+Each DDL statement runs in a transaction of its own (MySQL commits the session's open
+transaction first) and records a job row in system.kdb (DESIGN.md, DDL jobs): the job is
+written as `running` and finishes as `synced` in the same transaction, so today's synchronous
+DDL already leaves the history that `ADMIN SHOW DDL JOBS` and the console show, and the
+asynchronous job worker can take over the same rows later.  DROP and TRUNCATE keep the old
+tablespace and queue it as a GC delete range, so `RECOVER TABLE` can bring it back.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from core.catalog.model import (
+    HANDLE_CLUSTERED,
+    HANDLE_INT,
+    HANDLE_ROWID,
+    ColumnInfo,
+    DatabaseInfo,
+    DDLJob,
+    IndexInfo,
+    TableInfo,
+)
+from core.catalog.store import CatalogStore, Schema
+from core.errors import IntegrityError, NotSupportedError, ProgrammingError
+from core.sql.table import TableWriter
+
+if TYPE_CHECKING:
+    from core.sql.session import Session
+
+INT_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT"}
+
+
+def err(msg: str, errno: int, sqlstate: str = "42000") -> ProgrammingError:
+    return ProgrammingError(msg, errno=errno, sqlstate=sqlstate)
+
+
+class DDLRunner:
+    """Runs one DDL statement for a session."""
+
+    def __init__(self, session: Session):
+        self.s = session
+        self.store: CatalogStore = session.db.catalog
+
+    # -- the job wrapper ------------------------------------------------------------------
+
+    def run(self, node: exp.Expression, query: str):
+        s = self.s
+        s.implicit_commit()
+        txn = s.db.engine.begin()
+        try:
+            schema = self.store.schema(txn._current_view())
+            job = self._new_job(txn, query)
+            result = self._dispatch(node, txn, schema, job)
+            job.state = "synced"
+            job.schema_state = job.schema_state or "public"
+            job.end_time = time.time()
+            self.store.put_job(txn, job)
+            self.store.bump_version(txn)
+            txn.commit()
+        except BaseException:
+            txn.rollback()
+            raise
+        return result
+
+    def _new_job(self, txn, query: str) -> DDLJob:
+        now = time.time()
+        return DDLJob(job_id=self.store.next_job_id(txn), db_name="", table_name="",
+                      job_type="", schema_state="", schema_id=0, table_id=0, row_count=0,
+                      create_time=now, start_time=now, end_time=None, state="running",
+                      query=query)
+
+    def _dispatch(self, node, txn, schema: Schema, job: DDLJob):
+        if isinstance(node, exp.Create):
+            kind = (node.args.get("kind") or "").upper()
+            if kind in ("DATABASE", "SCHEMA"):
+                return self.create_database(node, txn, schema, job)
+            if kind == "TABLE":
+                return self.create_table(node, txn, schema, job)
+            if kind == "INDEX":
+                return self.create_index(node, txn, schema, job)
+        if isinstance(node, exp.Drop):
+            kind = (node.args.get("kind") or "").upper()
+            if kind in ("DATABASE", "SCHEMA"):
+                return self.drop_database(node, txn, schema, job)
+            if kind == "TABLE":
+                return self.drop_tables(node, txn, schema, job)
+            if kind == "INDEX":
+                table = self._table(schema, node.args["cluster"].this)
+                return self.drop_index(table, node.this.name if node.this else
+                                       node.args["tables"][0].name, txn, job,
+                                       bool(node.args.get("exists")))
+        if isinstance(node, exp.TruncateTable):
+            return self.truncate(node, txn, schema, job)
+        if isinstance(node, exp.Alter):
+            return self.alter(node, txn, schema, job)
+        if type(node).__name__ == "RenameTable":
+            return self.rename(node, txn, schema, job)
+        raise NotSupportedError(f"unsupported DDL: {node.sql(dialect='mysql')[:80]}")
+
+    # -- databases ------------------------------------------------------------------------
+
+    def create_database(self, node, txn, schema: Schema, job):
+        name = node.this.name
+        job.job_type, job.db_name = "create schema", name
+        if schema.database(name):
+            if node.args.get("exists"):
+                return None
+            raise err(f"Can't create database '{name}'; database exists", 1007, "HY000")
+        db_id = max((d.id for d in schema.databases.values()), default=0) + 1
+        job.schema_id = db_id
+        self.store.put_database(txn, DatabaseInfo(name=name, id=db_id, created=time.time()))
+        return None
+
+    def drop_database(self, node, txn, schema: Schema, job):
+        name = node.args["tables"][0].name if node.args.get("tables") else node.this.name
+        job.job_type, job.db_name, job.schema_state = "drop schema", name, "none"
+        db = schema.database(name)
+        if db is None:
+            if node.args.get("exists"):
+                return None
+            raise err(f"Can't drop database '{name}'; database doesn't exist", 1008, "HY000")
+        job.schema_id = db.id
+        for t in schema.tables_in(db.name):
+            self._drop_one(txn, t, job)
+        self.store.delete_database(txn, db.name)
+        if self.s.current_db and self.s.current_db.lower() == name.lower():
+            self.s.current_db = None
+        return None
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def create_table(self, node, txn, schema: Schema, job):
+        tnode = node.this.this if isinstance(node.this, exp.Schema) else node.this
+        db = self._db(schema, tnode)
+        name = tnode.name
+        job.job_type, job.db_name, job.table_name, job.schema_id = (
+            "create table", db.name, name, db.id)
+        if schema.table(db.name, name):
+            if node.args.get("exists"):
+                return None
+            raise err(f"Table '{name}' already exists", 1050, "42S01")
+        if not isinstance(node.this, exp.Schema):
+            raise NotSupportedError("CREATE TABLE ... AS SELECT / LIKE is not supported yet")
+        info = self._table_info(node.this, db.name, name)
+        info.id = txn.create_space(db.name, name)
+        info.created = time.time()
+        job.table_id = info.id
+        self.store.put_table(txn, info)
+        return None
+
+    def _table_info(self, sch: exp.Schema, db: str, name: str) -> TableInfo:
+        from core.sql.types import SqlType, coerce
+
+        columns: list[ColumnInfo] = []
+        indexes: list[IndexInfo] = []
+        pk: list[str] = []
+        seen: set[str] = set()
+        for item in sch.expressions:
+            if not isinstance(item, exp.ColumnDef):
+                continue
+            cname = item.name
+            if cname.lower() in seen:
+                raise err(f"Duplicate column name '{cname}'", 1060)
+            seen.add(cname.lower())
+            kind = item.args.get("kind")
+            if kind is None:
+                raise err(f"Column '{cname}' has no type", 1064)
+            col = ColumnInfo(id=len(columns) + 1, name=cname, type=SqlType.from_sqlglot(kind))
+            default_node = None
+            for cons in item.args.get("constraints") or []:
+                k = cons.args.get("kind")
+                if isinstance(k, exp.NotNullColumnConstraint):
+                    col.nullable = bool(k.args.get("allow_null"))
+                elif isinstance(k, exp.PrimaryKeyColumnConstraint):
+                    if pk:
+                        raise err("Multiple primary key defined", 1068)
+                    pk = [cname]
+                elif isinstance(k, exp.UniqueColumnConstraint):
+                    indexes.append(IndexInfo(0, cname, [cname], unique=True))
+                elif isinstance(k, exp.AutoIncrementColumnConstraint):
+                    col.auto_increment = True
+                elif isinstance(k, exp.DefaultColumnConstraint):
+                    default_node = k.this
+                elif isinstance(k, exp.CommentColumnConstraint):
+                    col.comment = k.this.name
+            if default_node is not None:
+                if isinstance(default_node, (exp.CurrentTimestamp,)) or (
+                        isinstance(default_node, exp.Anonymous)
+                        and default_node.name.upper() in ("NOW", "CURRENT_TIMESTAMP")):
+                    col.default_now = True
+                    col.has_default = True
+                else:
+                    try:
+                        value = self.s.constant(default_node)
+                        col.default = None if value is None else coerce(value, col.type, cname)
+                    except Exception as e:
+                        raise err(f"Invalid default value for '{cname}'", 1067) from e
+                    if value is None and not col.nullable:
+                        raise err(f"Invalid default value for '{cname}'", 1067)
+                    col.has_default = True
+            columns.append(col)
+        for item in sch.expressions:
+            if isinstance(item, exp.PrimaryKey):
+                if pk:
+                    raise err("Multiple primary key defined", 1068)
+                pk = [_ident(e) for e in item.expressions]
+            elif isinstance(item, exp.IndexColumnConstraint):
+                cols = [_ident(e) for e in item.expressions]
+                iname = item.this.name if item.this else ""
+                indexes.append(IndexInfo(0, iname, cols))
+            elif isinstance(item, exp.UniqueColumnConstraint):
+                target = item.this
+                cols = [_ident(e) for e in (target.expressions if target else [])]
+                iname = target.this.name if target is not None and target.this else ""
+                indexes.append(IndexInfo(0, iname, cols, unique=True))
+        if not columns:
+            raise err("A table must have at least 1 column", 1113)
+        by_name = {c.name.lower(): c for c in columns}
+        for ix in indexes + ([IndexInfo(0, "PRIMARY", pk)] if pk else []):
+            for c in ix.columns:
+                if c.lower() not in by_name:
+                    raise err(f"Key column '{c}' doesn't exist in table", 1072)
+        pk = [by_name[c.lower()].name for c in pk]
+        for c in pk:
+            by_name[c.lower()].nullable = False
+        autos = [c for c in columns if c.auto_increment]
+        if len(autos) > 1 or (autos and autos[0].name not in pk[:1] and not any(
+                ix.columns[0].lower() == autos[0].name.lower() for ix in indexes)):
+            raise err("Incorrect table definition; there can be only one auto column and it "
+                      "must be defined as a key", 1075)
+        if autos and autos[0].type.kind not in INT_KINDS:
+            raise err(f"Incorrect column specifier for column '{autos[0].name}'", 1063)
+        info = TableInfo(id=0, schema=db, name=name, columns=columns, pk_columns=pk)
+        if len(pk) == 1 and by_name[pk[0].lower()].type.kind in INT_KINDS:
+            info.handle = HANDLE_INT
+        elif pk:
+            info.handle = HANDLE_CLUSTERED
+        else:
+            info.handle = HANDLE_ROWID
+        all_ix = ([IndexInfo(0, "PRIMARY", pk, unique=True, primary=True)] if pk else []) + indexes
+        names: set[str] = set()
+        for i, ix in enumerate(all_ix, start=1):
+            ix.id = i
+            if not ix.name:
+                base = ix.columns[0]
+                cand, n = base, 2
+                while cand.lower() in names:
+                    cand, n = f"{base}_{n}", n + 1
+                ix.name = cand
+            if ix.name.lower() in names:
+                raise err(f"Duplicate key name '{ix.name}'", 1061)
+            names.add(ix.name.lower())
+        info.indexes = all_ix
+        info.next_column_id = len(columns) + 1
+        info.next_index_id = len(all_ix) + 1
+        info.__post_init__()
+        return info
+
+    def drop_tables(self, node, txn, schema: Schema, job):
+        tables = node.args.get("tables") or []
+        found: list[TableInfo] = []
+        missing: list[str] = []
+        for t in tables:
+            db = t.db or self.s.require_db()
+            info = schema.table(db, t.name)
+            if info is None:
+                missing.append(f"{db}.{t.name}")
+            elif info not in found:
+                found.append(info)
+        if missing and not node.args.get("exists"):
+            raise err(f"Unknown table '{','.join(missing)}'", 1051, "42S02")
+        job.job_type, job.schema_state = "drop table", "none"
+        for info in found:
+            job.db_name, job.table_name, job.table_id = info.schema, info.name, info.id
+            self._drop_one(txn, info, job)
+        for m in missing:
+            self.s.warn(1051, f"Unknown table '{m}'")
+        return None
+
+    def _drop_one(self, txn, info: TableInfo, job: DDLJob) -> None:
+        self.store.delete_table(txn, info.id)
+        self.store.put_gc_range(txn, info, job.job_id, time.time())
+
+    def truncate(self, node, txn, schema: Schema, job):
+        tnode = node.expressions[0]
+        info = self._table(schema, tnode)
+        job.job_type, job.db_name, job.table_name = "truncate table", info.schema, info.name
+        new = TableInfo.from_dict(info.to_dict())
+        new.id = txn.create_space(info.schema, info.name)
+        job.table_id = new.id
+        self._drop_one(txn, info, job)
+        self.store.put_table(txn, new)
+        self.s.db.forget_autoinc(info.id)
+        return None
+
+    def rename(self, node, txn, schema: Schema, job):
+        pending = {t.id: t for t in schema.tables_by_id.values()}
+        job.job_type = "rename table"
+        for pair in node.expressions:
+            src, dst = pair.this, pair.args["to"]
+            info = self._find_pending(pending, src)
+            if info is None:
+                db = src.db or self.s.require_db()
+                raise err(f"Table '{db}.{src.name}' doesn't exist", 1146, "42S02")
+            new_db = self._db(schema, dst).name
+            if self._find_pending(pending, dst) is not None:
+                raise err(f"Table '{dst.name}' already exists", 1050, "42S01")
+            updated = TableInfo.from_dict(dict(info.to_dict(), schema=new_db, name=dst.name))
+            pending[info.id] = updated
+            job.db_name, job.table_name, job.table_id = new_db, dst.name, info.id
+            self.store.put_table(txn, updated)
+        return None
+
+    def _find_pending(self, pending, tnode):
+        db = (tnode.db or self.s.require_db()).lower()
+        for t in pending.values():
+            if t.schema.lower() == db and t.name.lower() == tnode.name.lower():
+                return t
+        return None
+
+    # -- indexes ----------------------------------------------------------------------------
+
+    def create_index(self, node, txn, schema: Schema, job):
+        ix_node = node.this
+        table = self._table(schema, ix_node.args["table"])
+        params = ix_node.args.get("params")
+        cols = [_ident(c.this if isinstance(c, exp.Ordered) else c)
+                for c in (params.args.get("columns") if params else [])]
+        unique = bool(node.args.get("unique"))
+        return self.add_index(table, ix_node.name, cols, unique, txn, job,
+                              bool(node.args.get("exists")))
+
+    def add_index(self, table: TableInfo, name: str, cols: list[str], unique: bool, txn, job,
+                  if_not_exists: bool = False):
+        job.job_type, job.db_name, job.table_name, job.table_id = (
+            "add index", table.schema, table.name, table.id)
+        if not cols:
+            raise err("Index needs at least one column", 1064)
+        for c in cols:
+            if table.column(c) is None:
+                raise err(f"Key column '{c}' doesn't exist in table", 1072)
+        name = name or cols[0]
+        if table.index(name) is not None:
+            if if_not_exists:
+                return None
+            raise err(f"Duplicate key name '{name}'", 1061)
+        info = TableInfo.from_dict(table.to_dict())
+        ix = IndexInfo(info.next_index_id, name, [info.column(c).name for c in cols],
+                       unique=unique)
+        info.next_index_id += 1
+        info.indexes.append(ix)
+        # backfill: every existing row gets its entry; a duplicate aborts the whole job
+        writer = TableWriter(info, txn, write_indexes=[ix])
+        view = txn._current_view()
+        n = 0
+        for key, row in writer.scan(view):
+            handle = writer.handle_from_key(key)
+            if unique:
+                values = writer.index_values(ix, row)
+                if None not in values:
+                    from core.codec import index_key
+
+                    if txn.get_current(table.id, index_key(table.id, ix.id, values)) is not None:
+                        raise writer.duplicate_error(ix.name, row)
+            k, v = writer.index_entry(ix, row, handle)
+            txn.put(table.id, k, v)
+            n += 1
+        job.row_count = n
+        self.store.put_table(txn, info)
+        return None
+
+    def drop_index(self, table: TableInfo, name: str, txn, job, if_exists: bool = False):
+        job.job_type, job.db_name, job.table_name, job.table_id = (
+            "drop index", table.schema, table.name, table.id)
+        job.schema_state = "none"
+        ix = table.index(name)
+        if ix is None or (ix.primary and table.handle != HANDLE_ROWID):
+            if if_exists and ix is None:
+                return None
+            if ix is not None:
+                raise NotSupportedError("dropping the primary key of a table whose handle it "
+                                        "is is not supported yet")
+            raise err(f"Can't DROP '{name}'; check that column/key exists", 1091)
+        from core.codec import index_prefix, prefix_next
+
+        pre = index_prefix(table.id, ix.id)
+        keys = [k for k, _v in txn.scan_current(table.id, pre, prefix_next(pre))]
+        for k in keys:
+            txn.delete(table.id, k)
+        info = TableInfo.from_dict(table.to_dict())
+        info.indexes = [i for i in info.indexes if i.id != ix.id]
+        job.row_count = len(keys)
+        self.store.put_table(txn, info)
+        return None
+
+    def alter(self, node, txn, schema: Schema, job):
+        table = self._table(schema, node.this)
+        actions = node.args.get("actions") or []
+        if len(actions) != 1:
+            raise NotSupportedError("ALTER TABLE with several actions is not supported yet")
+        act = actions[0]
+        if isinstance(act, exp.AddConstraint):
+            c = act.expressions[0]
+            if isinstance(c, exp.IndexColumnConstraint):
+                cols = [_ident(e) for e in c.expressions]
+                return self.add_index(table, c.this.name if c.this else "", cols, False,
+                                      txn, job)
+            if isinstance(c, exp.UniqueColumnConstraint):
+                target = c.this
+                cols = [_ident(e) for e in target.expressions]
+                name = target.this.name if target.this else ""
+                return self.add_index(table, name, cols, True, txn, job)
+        if isinstance(act, exp.Drop) and (act.args.get("kind") or "").upper() == "INDEX":
+            return self.drop_index(table, act.args["tables"][0].name, txn, job,
+                                   bool(act.args.get("exists")))
+        raise NotSupportedError(f"ALTER TABLE action not supported yet: "
+                                f"{act.sql(dialect='mysql')[:60]}")
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _db(self, schema: Schema, tnode) -> DatabaseInfo:
+        name = tnode.db or self.s.require_db()
+        db = schema.database(name)
+        if db is None:
+            raise err(f"Unknown database '{name}'", 1049)
+        return db
+
+    def _table(self, schema: Schema, tnode) -> TableInfo:
+        db = tnode.db or self.s.require_db()
+        t = schema.table(db, tnode.name)
+        if t is None:
+            raise err(f"Table '{db}.{tnode.name}' doesn't exist", 1146, "42S02")
+        return t
+
+
+def _ident(e: Any) -> str:
+    if isinstance(e, exp.Ordered):
+        e = e.this
+    if isinstance(e, (exp.Column, exp.Identifier)):
+        return e.name
+    raise ProgrammingError(f"unsupported key part: {e.sql(dialect='mysql')}", errno=1064,
+                           sqlstate="42000")
+
+
+def bootstrap(txn, store: CatalogStore) -> None:
+    """A new database gets the `test` schema, as TiDB does."""
+    store.put_database(txn, DatabaseInfo(name="test", id=1, created=time.time()))
+    store.bump_version(txn)
+
+
+IntegrityError = IntegrityError
+HANDLE_INT = HANDLE_INT
+HANDLE_CLUSTERED = HANDLE_CLUSTERED

@@ -1,0 +1,1049 @@
+"""KintsugiDB's SQL dialect: MySQL as parsed by sqlglot, plus TiDB-style administration statements.
+
+Entry points
+------------
+* `parse(sql)` -> one sqlglot node per statement (empty statements are skipped).
+* `parse_one(sql)` -> exactly one statement (MySQL's behaviour without multi-statements).
+* `to_placeholders(sql)` -> rewrite DB-API `%s` markers into `?` so they parse as
+  `exp.Placeholder`; returns the rewritten text and the number of markers.
+* `placeholders(node)` -> the `?` placeholders of a statement in textual (= parameter) order.
+* `is_table_describe(node)` -> True for `DESCRIBE t` / `EXPLAIN t`, False for `EXPLAIN SELECT`.
+
+Always go through `parse`/`parse_one` rather than `sqlglot.parse(sql, read="kintsugi")`: only they
+turn sqlglot's `ParseError`/`TokenError` into MySQL's error 1064 (SQLSTATE 42000) with MySQL's
+message, ``You have an error in your SQL syntax; ... near '<rest of statement>' at line N``.
+
+Statement -> node map (what an executor dispatches on)
+------------------------------------------------------
+Typed nodes defined here (all table references are `exp.Table`, so `db.t` works):
+
+=======================================================  ==========================================
+``ADMIN CHECK TABLE t1, t2``                             `AdminCheckTable(expressions=[Table])`
+``ADMIN CHECK INDEX t idx [(b, e), ...]``                `AdminCheckIndex(this, index, ranges)`
+``ADMIN RECOVER INDEX t idx``                            `AdminRecoverIndex(this, index)`
+``ADMIN CLEANUP INDEX t idx``                            `AdminCleanupIndex(this, index)`
+``ADMIN CLEANUP TABLE LOCK t1, t2``                      `AdminCleanupTableLock(expressions)`
+``ADMIN CHECKSUM TABLE t1, t2``                          `AdminChecksumTable(expressions)`
+``ADMIN SHOW DDL``                                       `AdminShowDDL()`
+``ADMIN SHOW DDL JOBS [n] [WHERE e]``                    `AdminShowDDLJobs(count, where)`
+``ADMIN SHOW DDL JOB QUERIES 1, 2``                      `AdminShowDDLJobQueries(expressions)`
+``ADMIN SHOW DDL JOB QUERIES LIMIT m [OFFSET n]``        `AdminShowDDLJobQueries(limit, offset)`
+``ADMIN CANCEL|PAUSE|RESUME DDL JOBS 1, 2``              `AdminCancelDDLJobs` / `AdminPauseDDLJobs`
+                                                         / `AdminResumeDDLJobs(expressions)`
+``RECOVER TABLE t [n]`` / ``RECOVER TABLE BY JOB n``     `RecoverTable(this, number)` / `(job)`
+``FLASHBACK TABLE t [TO new]``                           `FlashbackTable(this=Table, to=Identifier)`
+``FLASHBACK DATABASE|SCHEMA d [TO new]``                 `FlashbackDatabase(this, to)` (Identifiers)
+``CHECK TABLE t1, t2 [QUICK|FAST|...|FOR UPGRADE]``      `CheckTable(expressions, option: str)`
+``RENAME TABLE a TO b, c TO d``                          `RenameTable(expressions=[RenamePair])`
+``REPLACE [INTO] t ...``                                 `ReplaceInto` (a subclass of `exp.Insert`)
+``SAVEPOINT s`` / ``RELEASE SAVEPOINT s``                `Savepoint` / `ReleaseSavepoint(this)`
+=======================================================  ==========================================
+
+Every ADMIN node derives from `AdminStatement`.  Job ids and counts are integer `exp.Literal`s.
+
+REPLACE: `ReplaceInto` subclasses `exp.Insert` and carries exactly the same args, so one executor
+code path serves both: ``isinstance(node, exp.Insert)`` is true for INSERT and REPLACE, and
+``isinstance(node, ReplaceInto)`` says "delete conflicting rows first".  (It is not called
+``Replace`` because `sqlglot.exp.Replace` is the REPLACE() string function.)  REPLACE with
+``ON DUPLICATE KEY UPDATE`` is rejected with 1064, like MySQL.
+
+Forms that stay stock sqlglot nodes: SHOW ... -> `exp.Show` (``this`` is the kind, e.g.
+"TABLES", "COLUMNS", "INDEX"; ``target``/``db`` are Identifiers; ``SHOW INDEXES|KEYS`` are
+normalised to "INDEX" and ``SHOW FIELDS`` to "COLUMNS"), DESCRIBE/DESC/EXPLAIN -> `exp.Describe`
+(``this`` is an `exp.Table` for a table describe and a statement node for a plan, see
+`is_table_describe`), BEGIN / START TRANSACTION -> `exp.Transaction` (``modes`` holds e.g.
+"READ ONLY"), COMMIT -> `exp.Commit`, ROLLBACK [TO s] -> `exp.Rollback`, plus the usual
+Create/Drop/Alter/Insert/Update/Delete/Select/Union/Use/TruncateTable/Set.  Shapes worth
+knowing: `exp.Drop` keeps its targets in ``args["tables"]`` (``this`` is None; for
+``DROP INDEX i ON t`` the index is ``tables[0]`` and the table ``args["cluster"].this``);
+``CREATE/DROP SCHEMA`` is normalised to kind "DATABASE" with ``Table(this=name)``, the shape
+sqlglot gives ``CREATE/DROP DATABASE``; ``ALTER TABLE t ADD INDEX`` yields an
+`exp.AddConstraint` wrapping an `exp.IndexColumnConstraint`; `exp.Use.this` is an `exp.Table`.
+
+Placeholders: after `parse`, each ``?`` carries ``meta["param_index"]`` (0-based, counted over
+the whole input in textual order).  Use it or `placeholders`, not ``find_all`` (breadth-first).
+
+Statements MySQL knows but KintsugiDB does not model (``FLUSH``, ``LOCK TABLES``, ``CALL``,
+unknown ``SHOW`` kinds, ...) become `exp.Command` so the executor can answer "not supported"
+(1235); a statement starting with an unknown word (``SELEC 1``) is a 1064 syntax error, as in
+MySQL.  sqlglot would otherwise happily parse ``FOO BAR`` as the expression ``FOO AS BAR``.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import typing as t
+
+from sqlglot import exp
+from sqlglot.dialects.mysql import MySQL
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
+from sqlglot.trie import new_trie
+
+from core.errors import ProgrammingError
+
+__all__ = [
+    "AdminCancelDDLJobs",
+    "AdminCheckIndex",
+    "AdminCheckTable",
+    "AdminChecksumTable",
+    "AdminCleanupIndex",
+    "AdminCleanupTableLock",
+    "AdminPauseDDLJobs",
+    "AdminRecoverIndex",
+    "AdminResumeDDLJobs",
+    "AdminShowDDL",
+    "AdminShowDDLJobQueries",
+    "AdminShowDDLJobs",
+    "AdminStatement",
+    "CheckTable",
+    "FlashbackDatabase",
+    "FlashbackTable",
+    "Kintsugi",
+    "RecoverTable",
+    "ReleaseSavepoint",
+    "RenamePair",
+    "RenameTable",
+    "ReplaceInto",
+    "Savepoint",
+    "is_table_describe",
+    "parse",
+    "parse_one",
+    "placeholders",
+    "to_placeholders",
+]
+
+# MySQL's ER_PARSE_ERROR prints the rest of the statement with "%-.80s".
+_NEAR_MAX_CHARS = 80
+_SYNTAX_ERROR = (
+    "You have an error in your SQL syntax; check the manual that corresponds to your MySQL "
+    "server version for the right syntax to use near '{near}' at line {line}"
+)
+
+
+# --------------------------------------------------------------------------------------------
+# AST nodes
+# --------------------------------------------------------------------------------------------
+
+
+class AdminStatement(exp.Expression):
+    """Common base of every ``ADMIN ...`` node, so an executor can route them in one check."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {}
+
+
+class AdminCheckTable(AdminStatement):
+    """``ADMIN CHECK TABLE t1[, t2 ...]``: verify that row data and every index agree."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"expressions": True}
+
+
+class AdminChecksumTable(AdminStatement):
+    """``ADMIN CHECKSUM TABLE t1[, t2 ...]``: a checksum of each table's rows."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"expressions": True}
+
+
+class AdminCleanupTableLock(AdminStatement):
+    """``ADMIN CLEANUP TABLE LOCK t1[, t2 ...]``: drop stale table locks."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"expressions": True}
+
+
+class AdminCheckIndex(AdminStatement):
+    """``ADMIN CHECK INDEX t idx [(begin, end), ...]``.
+
+    ``this`` is the `exp.Table`, ``index`` the index name (`exp.Identifier`) and ``ranges``
+    an optional list of two-element `exp.Tuple`s of integer literals (handle ranges to check).
+    """
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "index": True, "ranges": False}
+
+
+class AdminRecoverIndex(AdminStatement):
+    """``ADMIN RECOVER INDEX t idx``: rebuild index entries missing for existing rows."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "index": True}
+
+
+class AdminCleanupIndex(AdminStatement):
+    """``ADMIN CLEANUP INDEX t idx``: delete index entries that point at no row."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "index": True}
+
+
+class AdminShowDDL(AdminStatement):
+    """``ADMIN SHOW DDL``: the DDL owner and the currently running jobs."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {}
+
+
+class AdminShowDDLJobs(AdminStatement):
+    """``ADMIN SHOW DDL JOBS [count] [WHERE condition]``.
+
+    ``count`` is an integer literal (how many finished jobs to list), ``where`` an `exp.Where`
+    evaluated against the result rows.
+    """
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"count": False, "where": False}
+
+
+class AdminShowDDLJobQueries(AdminStatement):
+    """``ADMIN SHOW DDL JOB QUERIES id[, id]`` or ``... QUERIES LIMIT m [OFFSET n]``.
+
+    Either ``expressions`` (job id literals) or ``limit``/``offset`` (integer literals) is set.
+    ``LIMIT o, m`` is accepted too and normalised to ``limit=m, offset=o``.
+    """
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"expressions": False, "limit": False, "offset": False}
+
+
+class _AdminDDLJobControl(AdminStatement):
+    """Shared shape of ``ADMIN CANCEL|PAUSE|RESUME DDL JOBS id[, id ...]``."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"expressions": True}
+    verb: t.ClassVar[str] = ""
+
+
+class AdminCancelDDLJobs(_AdminDDLJobControl):
+    """``ADMIN CANCEL DDL JOBS 1, 2``."""
+
+    verb = "CANCEL"
+
+
+class AdminPauseDDLJobs(_AdminDDLJobControl):
+    """``ADMIN PAUSE DDL JOBS 1, 2``."""
+
+    verb = "PAUSE"
+
+
+class AdminResumeDDLJobs(_AdminDDLJobControl):
+    """``ADMIN RESUME DDL JOBS 1, 2``."""
+
+    verb = "RESUME"
+
+
+class RecoverTable(exp.Expression):
+    """``RECOVER TABLE t [n]`` (``this``, optional ``number``) or ``RECOVER TABLE BY JOB n``
+    (``job``): bring back a dropped table."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": False, "job": False, "number": False}
+
+
+class FlashbackTable(exp.Expression):
+    """``FLASHBACK TABLE t [TO new_name]``: ``this`` is the `exp.Table`, ``to`` an
+    `exp.Identifier` (TiDB restores into the same database)."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "to": False}
+
+
+class FlashbackDatabase(exp.Expression):
+    """``FLASHBACK DATABASE|SCHEMA d [TO new_name]``; both are `exp.Identifier`s."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "to": False}
+
+
+class CheckTable(exp.Expression):
+    """``CHECK TABLE t1[, t2] [option ...]``.
+
+    ``option`` is the upper-cased option text ("QUICK", "FOR UPGRADE", several joined by a
+    space) or None.
+    """
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"expressions": True, "option": False}
+
+
+class RenamePair(exp.Expression):
+    """One ``old TO new`` pair of ``RENAME TABLE``; both sides are `exp.Table`."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "to": True}
+
+
+class RenameTable(exp.Expression):
+    """``RENAME TABLE a TO b[, c TO d]``: ``expressions`` is a list of `RenamePair`.
+
+    MySQL applies the pairs left to right, atomically, so ``a TO tmp, b TO a, tmp TO b``
+    swaps two tables.
+    """
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"expressions": True}
+
+
+class ReplaceInto(exp.Insert):
+    """``REPLACE [INTO] t ...``: an `exp.Insert` whose conflicting rows are deleted first.
+
+    Subclassing keeps every INSERT arg (``this``, ``expression``, ...) where the INSERT code
+    path already looks for it.
+    """
+
+
+class Savepoint(exp.Expression):
+    """``SAVEPOINT name``; ``this`` is the `exp.Identifier`."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True}
+
+
+class ReleaseSavepoint(exp.Expression):
+    """``RELEASE SAVEPOINT name``; ``this`` is the `exp.Identifier`."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True}
+
+
+# --------------------------------------------------------------------------------------------
+# Dialect
+# --------------------------------------------------------------------------------------------
+
+# sqlglot statements that MySQL does not have at the top level; they become syntax errors.
+_NON_MYSQL_STATEMENTS = frozenset(
+    {
+        TokenType.CACHE,
+        TokenType.COMMENT,
+        TokenType.COPY,
+        TokenType.DECLARE,
+        TokenType.MERGE,
+        TokenType.PIVOT,
+        TokenType.PRAGMA,
+        TokenType.REFRESH,
+        TokenType.SEMICOLON,
+        TokenType.UNCACHE,
+        TokenType.UNPIVOT,
+    }
+)
+
+# Tokens that may start a query statement (SELECT, WITH ..., (SELECT ...), VALUES ROW(), TABLE t).
+_QUERY_START_TOKENS = frozenset(
+    {TokenType.SELECT, TokenType.WITH, TokenType.L_PAREN, TokenType.VALUES, TokenType.TABLE}
+)
+
+# Real MySQL statements KintsugiDB does not model: parsed as exp.Command (-> "not supported")
+# instead of 1064, because the SQL is valid and the user deserves the honest error.
+_MYSQL_COMMAND_WORDS = frozenset(
+    {
+        "BINLOG",
+        "CHANGE",
+        "CHECKSUM",
+        "CLONE",
+        "DEALLOCATE",
+        "DO",
+        "FLUSH",
+        "HANDLER",
+        "HELP",
+        "IMPORT",
+        "INSTALL",
+        "OPTIMIZE",
+        "PURGE",
+        "REPAIR",
+        "RESET",
+        "RESTART",
+        "SHUTDOWN",
+        "SIGNAL",
+        "RESIGNAL",
+        "STOP",
+        "UNINSTALL",
+        "XA",
+    }
+)
+
+_CHECK_TABLE_OPTIONS = ("QUICK", "FAST", "MEDIUM", "EXTENDED", "CHANGED")
+_TRANSACTION_CHARACTERISTICS = (
+    ("WITH", "CONSISTENT", "SNAPSHOT"),
+    ("READ", "ONLY"),
+    ("READ", "WRITE"),
+)
+# Tokens whose text must never be read as a statement keyword (`ADMIN` quoted is a name).
+_QUOTED_TOKENS = frozenset({TokenType.STRING, TokenType.IDENTIFIER})
+
+
+_DDL = t.TypeVar("_DDL", bound=exp.Expr)
+
+
+def _schema_to_database(node: _DDL) -> _DDL:
+    """Make ``CREATE/DROP SCHEMA d`` look exactly like ``CREATE/DROP DATABASE d``.
+
+    In MySQL the two are synonyms, but sqlglot records DATABASE as ``Table(this=d)`` and
+    SCHEMA as ``kind="SCHEMA"`` with ``Table(db=d)``; one shape spares the executor a case.
+    """
+    if not isinstance(node, (exp.Create, exp.Drop)) or node.args.get("kind") != "SCHEMA":
+        return node
+
+    def as_database(table: exp.Expr) -> exp.Expr:
+        if isinstance(table, exp.Table) and not table.args.get("this") and table.args.get("db"):
+            return exp.Table(this=table.args["db"])
+        return table
+
+    node.set("kind", "DATABASE")
+    if isinstance(node, exp.Create):
+        node.set("this", as_database(node.this))
+    else:
+        node.set("tables", [as_database(table) for table in node.args.get("tables") or []])
+    return node
+
+
+class Kintsugi(MySQL):
+    """MySQL dialect plus TiDB administration statements (see the module docstring)."""
+
+    class Tokenizer(MySQL.Tokenizer):
+        # sqlglot swallows everything after a leading COMMANDS token into one opaque string.
+        # REPLACE and RENAME get real parsers below, so they must be tokenized normally.
+        COMMANDS = MySQL.Tokenizer.COMMANDS - {TokenType.REPLACE, TokenType.RENAME}
+
+    class Parser(MySQL.Parser):
+        STATEMENT_PARSERS: t.ClassVar = {
+            **{
+                k: v
+                for k, v in MySQL.Parser.STATEMENT_PARSERS.items()
+                if k not in _NON_MYSQL_STATEMENTS
+            },
+            TokenType.BEGIN: lambda self: self._parse_kintsugi_transaction(),
+            TokenType.RENAME: lambda self: self._parse_rename(),
+            TokenType.REPLACE: lambda self: self._parse_replace(),
+        }
+
+        # Statements introduced by a plain word (a VAR token): dispatched on the upper-cased
+        # text because adding members to sqlglot's TokenType enum is not possible.
+        WORD_STATEMENT_PARSERS: t.ClassVar[dict[str, t.Callable[[t.Any], exp.Expr]]] = {
+            "ADMIN": lambda self: self._parse_admin(),
+            "CHECK": lambda self: self._parse_check_table(),
+            "FLASHBACK": lambda self: self._parse_flashback(),
+            "RECOVER": lambda self: self._parse_recover(),
+            "RELEASE": lambda self: self._parse_release_savepoint(),
+            "SAVEPOINT": lambda self: self.expression(
+                Savepoint(this=self._parse_required_name("savepoint name"))
+            ),
+        }
+
+        SHOW_PARSERS: t.ClassVar = {
+            **MySQL.Parser.SHOW_PARSERS,
+            "INDEXES": lambda self: self._parse_show_mysql("INDEX", target="FROM"),
+            "KEYS": lambda self: self._parse_show_mysql("INDEX", target="FROM"),
+            "FIELDS": lambda self: self._parse_show_mysql("COLUMNS", target="FROM"),
+            "FULL FIELDS": lambda self: self._parse_show_mysql("COLUMNS", target="FROM", full=True),
+        }
+        SHOW_TRIE = new_trie(key.split(" ") for key in SHOW_PARSERS)
+
+        PLACEHOLDER_PARSERS: t.ClassVar = {
+            **MySQL.Parser.PLACEHOLDER_PARSERS,
+            # Record the token position so `placeholders()` can order `?` by their place in
+            # the text, which is the order of the DB-API parameters.
+            TokenType.PLACEHOLDER: lambda self: self.expression(
+                exp.Placeholder(), token=self._prev
+            ),
+        }
+
+        # -- statement dispatch and errors ---------------------------------------------------
+
+        def parse(self, raw_tokens: list[Token], sql: str) -> list[exp.Expr | None]:
+            """Parse top-level statements with `_parse_top_statement` (see there)."""
+            return self._parse(
+                parse_method=self.__class__._parse_top_statement, raw_tokens=raw_tokens, sql=sql
+            )
+
+        def _parse_top_statement(self) -> exp.Expr | None:
+            """Dispatch one top-level statement, refusing words that cannot start one.
+
+            Stock sqlglot falls back to parsing an arbitrary expression, so ``SELEC 1`` would
+            fail confusingly at ``1`` and ``FOO BAR`` would even succeed as an alias.  This is
+            deliberately not an override of `_parse_statement`: sqlglot also calls that for
+            nested pieces (the right-hand side of ``SET @a = 1``), where expressions are fine.
+            """
+            curr = self._curr
+            if not curr:
+                return None
+
+            if curr.token_type not in _QUOTED_TOKENS:
+                word = curr.text.upper()
+                word_parser = self.WORD_STATEMENT_PARSERS.get(word)
+                if word_parser is not None:
+                    self._advance()
+                    comments = self._prev_comments
+                    stmt = word_parser(self)
+                    stmt.add_comments(comments, prepend=True)
+                    return stmt
+                if word in _MYSQL_COMMAND_WORDS:
+                    self._advance()
+                    return self._parse_as_command(self._prev)
+
+            if (
+                curr.token_type in self.STATEMENT_PARSERS
+                or curr.token_type in self.dialect.tokenizer_class.COMMANDS
+                or curr.token_type in _QUERY_START_TOKENS
+            ):
+                return self._parse_statement()
+
+            self.raise_error("Unknown statement", curr)
+            return None
+
+        def raise_error(self, message: str, token: Token | None = None) -> None:
+            """Remember *where* the error is, as a character offset, on the ParseError.
+
+            sqlglot reports line/column of a token and, at end of input, of the *last* token;
+            MySQL quotes the rest of the statement from the offending token and says
+            ``near ''`` at the end of input.  ``kintsugi_pos`` is None for "end of statement".
+            """
+            tok = token or self._curr
+            pos = tok.start if tok else None
+            try:
+                super().raise_error(message, token or self._curr or self._prev)
+            except ParseError as e:
+                e.kintsugi_pos = pos  # type: ignore[attr-defined]
+                raise
+
+        def _warn_unsupported(self) -> None:
+            """Silence sqlglot's "falling back to Command" warning.
+
+            A Command is an expected outcome here (the executor reports it as unsupported),
+            not something to log on every statement.
+            """
+
+        # -- small helpers ---------------------------------------------------------------
+
+        def _parse_table_ref(self) -> exp.Table:
+            """A possibly schema-qualified table name, without alias."""
+            table = self._parse_table_parts()
+            if not isinstance(table, exp.Table):
+                self.raise_error("Expected table name")
+            return t.cast(exp.Table, table)
+
+        def _parse_required_name(self, what: str) -> exp.Identifier:
+            name = self._parse_id_var(any_token=False)
+            if not isinstance(name, exp.Identifier):
+                self.raise_error(f"Expected {what}")
+            return t.cast(exp.Identifier, name)
+
+        def _parse_int_literal(self, what: str = "integer", signed: bool = False) -> exp.Literal:
+            """An integer literal; job ids, counts and handle ranges must be plain numbers."""
+            negative = signed and self._match(TokenType.DASH)
+            curr = self._curr
+            if curr.token_type != TokenType.NUMBER or not curr.text.isdigit():
+                self.raise_error(f"Expected {what}", curr)
+            self._advance()
+            text = curr.text
+            return exp.Literal(this=f"-{text}" if negative else text, is_string=False)
+
+        def _expect(self, *words: str) -> None:
+            if not self._match_text_seq(*words):
+                self.raise_error(f"Expected {' '.join(words)}")
+
+        # -- ADMIN -----------------------------------------------------------------------
+
+        def _parse_admin(self) -> exp.Expr:
+            if self._match_text_seq("CHECK", "TABLE"):
+                return self.expression(
+                    AdminCheckTable(expressions=self._parse_csv(self._parse_table_ref))
+                )
+            if self._match_text_seq("CHECK", "INDEX"):
+                table = self._parse_table_ref()
+                index = self._parse_required_name("index name")
+                ranges = self._parse_csv(self._parse_handle_range) or None
+                return self.expression(AdminCheckIndex(this=table, index=index, ranges=ranges))
+            if self._match_text_seq("RECOVER", "INDEX"):
+                table = self._parse_table_ref()
+                index = self._parse_required_name("index name")
+                return self.expression(AdminRecoverIndex(this=table, index=index))
+            if self._match_text_seq("CLEANUP", "INDEX"):
+                table = self._parse_table_ref()
+                index = self._parse_required_name("index name")
+                return self.expression(AdminCleanupIndex(this=table, index=index))
+            if self._match_text_seq("CLEANUP", "TABLE", "LOCK"):
+                return self.expression(
+                    AdminCleanupTableLock(expressions=self._parse_csv(self._parse_table_ref))
+                )
+            if self._match_text_seq("CHECKSUM", "TABLE"):
+                return self.expression(
+                    AdminChecksumTable(expressions=self._parse_csv(self._parse_table_ref))
+                )
+            if self._match_text_seq("SHOW", "DDL"):
+                return self._parse_admin_show_ddl()
+            for cls in (AdminCancelDDLJobs, AdminPauseDDLJobs, AdminResumeDDLJobs):
+                if self._match_text_seq(cls.verb, "DDL", "JOBS"):
+                    ids = self._parse_csv(lambda: self._parse_int_literal("job id"))
+                    return self.expression(cls(expressions=ids))
+
+            self.raise_error("Unknown ADMIN statement")
+            raise AssertionError("unreachable")  # raise_error raises at ErrorLevel.IMMEDIATE
+
+        def _parse_handle_range(self) -> exp.Tuple | None:
+            if not self._match(TokenType.L_PAREN):
+                return None
+            begin = self._parse_int_literal("range begin", signed=True)
+            if not self._match(TokenType.COMMA):
+                self.raise_error("Expected ,")
+            end = self._parse_int_literal("range end", signed=True)
+            self._match_r_paren()
+            return self.expression(exp.Tuple(expressions=[begin, end]))
+
+        def _parse_admin_show_ddl(self) -> exp.Expr:
+            if self._match_text_seq("JOBS"):
+                count = (
+                    self._parse_int_literal("job count")
+                    if self._match(TokenType.NUMBER, advance=False)
+                    else None
+                )
+                return self.expression(AdminShowDDLJobs(count=count, where=self._parse_where()))
+            if self._match_text_seq("JOB", "QUERIES"):
+                if self._match(TokenType.LIMIT):
+                    limit = self._parse_int_literal("limit")
+                    offset = None
+                    if self._match(TokenType.OFFSET):
+                        offset = self._parse_int_literal("offset")
+                    elif self._match(TokenType.COMMA):  # LIMIT offset, count
+                        offset, limit = limit, self._parse_int_literal("limit")
+                    return self.expression(AdminShowDDLJobQueries(limit=limit, offset=offset))
+                ids = self._parse_csv(lambda: self._parse_int_literal("job id"))
+                return self.expression(AdminShowDDLJobQueries(expressions=ids))
+            return self.expression(AdminShowDDL())
+
+        # -- TiDB recovery statements ----------------------------------------------------
+
+        def _parse_recover(self) -> exp.Expr:
+            if not self._match(TokenType.TABLE):
+                self.raise_error("Expected TABLE")
+            if self._match_text_seq("BY", "JOB"):
+                return self.expression(RecoverTable(job=self._parse_int_literal("job id")))
+            table = self._parse_table_ref()
+            number = (
+                self._parse_int_literal() if self._match(TokenType.NUMBER, advance=False) else None
+            )
+            return self.expression(RecoverTable(this=table, number=number))
+
+        def _parse_flashback(self) -> exp.Expr:
+            if self._match(TokenType.TABLE):
+                table = self._parse_table_ref()
+                to = self._parse_required_name("table name") if self._match_text_seq("TO") else None
+                return self.expression(FlashbackTable(this=table, to=to))
+            if self._match_set((TokenType.DATABASE, TokenType.SCHEMA)):
+                db = self._parse_required_name("database name")
+                to = (
+                    self._parse_required_name("database name")
+                    if self._match_text_seq("TO")
+                    else None
+                )
+                return self.expression(FlashbackDatabase(this=db, to=to))
+            self.raise_error("Expected TABLE or DATABASE")
+            raise AssertionError("unreachable")
+
+        # -- MySQL statements sqlglot does not type --------------------------------------
+
+        def _parse_check_table(self) -> exp.Expr:
+            if not self._match(TokenType.TABLE):
+                self.raise_error("Expected TABLE")
+            tables = self._parse_csv(self._parse_table_ref)
+            options: list[str] = []
+            while True:
+                if self._match_text_seq("FOR", "UPGRADE"):
+                    options.append("FOR UPGRADE")
+                elif self._match_texts(_CHECK_TABLE_OPTIONS):
+                    options.append(self._prev.text.upper())
+                else:
+                    break
+            return self.expression(CheckTable(expressions=tables, option=" ".join(options) or None))
+
+        def _parse_rename(self) -> exp.Expr:
+            start = self._prev
+            if not self._match(TokenType.TABLE):
+                # RENAME USER ...: valid MySQL, not modelled.
+                return self._parse_as_command(start)
+            return self.expression(
+                RenameTable(expressions=self._parse_csv(self._parse_rename_pair))
+            )
+
+        def _parse_rename_pair(self) -> RenamePair:
+            old = self._parse_table_ref()
+            self._expect("TO")
+            return self.expression(RenamePair(this=old, to=self._parse_table_ref()))
+
+        def _parse_on_conflict(self) -> exp.OnConflict | None:
+            # Remembered so REPLACE can point its error at ON DUPLICATE KEY UPDATE itself.
+            self._conflict_token = self._curr
+            return super()._parse_on_conflict()
+
+        def _parse_replace(self) -> exp.Expr:
+            insert = self._parse_insert()
+            if not isinstance(insert, exp.Insert):
+                self.raise_error("Expected REPLACE INTO")
+            if insert.args.get("conflict"):
+                self.raise_error(
+                    "ON DUPLICATE KEY UPDATE is not allowed in REPLACE", self._conflict_token
+                )
+            node = ReplaceInto(**{k: v for k, v in insert.args.items() if v is not None})
+            if insert.comments:
+                node.add_comments(insert.comments)
+            return self.expression(node)
+
+        def _parse_insert(self) -> exp.Insert | exp.MultitableInserts:
+            # MySQL's scheduling modifiers mean nothing to an embedded engine; without this
+            # sqlglot would take LOW_PRIORITY for the table name.
+            self._match_texts(("LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY"))
+            insert = super()._parse_insert()
+            if (
+                isinstance(insert, exp.Insert)
+                and not insert.args.get("expression")
+                and not insert.args.get("default")
+                and not insert.args.get("source")
+            ):
+                self.raise_error("Expected VALUES or SELECT")
+            return insert
+
+        def _parse_create(self) -> exp.Create | exp.Command:
+            return _schema_to_database(super()._parse_create())
+
+        def _parse_drop(
+            self, exists: bool = False, kind: str | None = None
+        ) -> exp.Drop | exp.Command:
+            return _schema_to_database(super()._parse_drop(exists=exists, kind=kind))
+
+        def _parse_update(self) -> exp.Update:
+            update = super()._parse_update()
+            if not update.args.get("expressions"):
+                self.raise_error("Expected SET")
+            return update
+
+        def _parse_kintsugi_transaction(self) -> exp.Expr:
+            """``BEGIN [WORK]`` or ``START TRANSACTION [characteristic, ...]``.
+
+            The MySQL tokenizer maps START to the BEGIN token, so without this ``START`` alone
+            would pass and ``START TRANSACTION WITH CONSISTENT SNAPSHOT`` would fail.
+            """
+            if self._prev.text.upper() != "START":
+                self._match_text_seq("WORK")
+                return self.expression(exp.Transaction(modes=[]))
+            self._expect("TRANSACTION")
+            modes: list[str] = []
+            while True:
+                for words in _TRANSACTION_CHARACTERISTICS:
+                    if self._match_text_seq(*words):
+                        modes.append(" ".join(words))
+                        break
+                else:
+                    if modes:
+                        self.raise_error("Expected transaction characteristic")
+                    break
+                if not self._match(TokenType.COMMA):
+                    break
+            return self.expression(exp.Transaction(modes=modes))
+
+        def _parse_release_savepoint(self) -> exp.Expr:
+            self._expect("SAVEPOINT")
+            return self.expression(ReleaseSavepoint(this=self._parse_required_name("savepoint")))
+
+        def _parse_show_mysql(
+            self,
+            this: str,
+            target: bool | str = False,
+            full: bool | None = None,
+            global_: bool | None = None,
+        ) -> exp.Show:
+            # MySQL accepts IN as well as FROM before the table: SHOW INDEX IN t.
+            if target == "FROM" and self._match_text_seq("IN"):
+                target = True
+            return super()._parse_show_mysql(this, target=target, full=full, global_=global_)
+
+    class Generator(MySQL.Generator):
+        """Prints the nodes above back as SQL that `parse` reads into an equal tree."""
+
+        def _csv(self, e: exp.Expr) -> str:
+            return self.expressions(e, flat=True)
+
+        def _admin_check_index(self, e: AdminCheckIndex) -> str:
+            ranges = self.expressions(e, key="ranges", flat=True)
+            ranges = f" {ranges}" if ranges else ""
+            return f"ADMIN CHECK INDEX {self.sql(e, 'this')} {self.sql(e, 'index')}{ranges}"
+
+        def _admin_show_ddl_jobs(self, e: AdminShowDDLJobs) -> str:
+            count = self.sql(e, "count")
+            where = self.sql(e, "where").strip()
+            return " ".join(part for part in ("ADMIN SHOW DDL JOBS", count, where) if part)
+
+        def _admin_show_ddl_job_queries(self, e: AdminShowDDLJobQueries) -> str:
+            if e.args.get("limit") is not None:
+                offset = self.sql(e, "offset")
+                offset = f" OFFSET {offset}" if offset else ""
+                return f"ADMIN SHOW DDL JOB QUERIES LIMIT {self.sql(e, 'limit')}{offset}"
+            return f"ADMIN SHOW DDL JOB QUERIES {self._csv(e)}"
+
+        def _recover_table(self, e: RecoverTable) -> str:
+            if e.args.get("job") is not None:
+                return f"RECOVER TABLE BY JOB {self.sql(e, 'job')}"
+            number = self.sql(e, "number")
+            return f"RECOVER TABLE {self.sql(e, 'this')}{f' {number}' if number else ''}"
+
+        def _flashback(self, e: exp.Expr, kind: str) -> str:
+            to = self.sql(e, "to")
+            return f"FLASHBACK {kind} {self.sql(e, 'this')}{f' TO {to}' if to else ''}"
+
+        def _check_table(self, e: CheckTable) -> str:
+            option = e.args.get("option")
+            return f"CHECK TABLE {self._csv(e)}{f' {option}' if option else ''}"
+
+        def _replace_into(self, e: ReplaceInto) -> str:
+            sql = self.insert_sql(e)
+            # insert_sql always starts with "INSERT" (REPLACE takes no WITH clause in MySQL).
+            return "REPLACE" + sql[len("INSERT") :] if sql.startswith("INSERT") else sql
+
+        def transaction_sql(self, expression: exp.Transaction) -> str:
+            modes = expression.args.get("modes")
+            return f"START TRANSACTION {', '.join(modes)}" if modes else "BEGIN"
+
+        TRANSFORMS: t.ClassVar = {
+            **MySQL.Generator.TRANSFORMS,
+            AdminCheckTable: lambda self, e: f"ADMIN CHECK TABLE {self._csv(e)}",
+            AdminChecksumTable: lambda self, e: f"ADMIN CHECKSUM TABLE {self._csv(e)}",
+            AdminCleanupTableLock: lambda self, e: f"ADMIN CLEANUP TABLE LOCK {self._csv(e)}",
+            AdminCheckIndex: lambda self, e: self._admin_check_index(e),
+            AdminRecoverIndex: lambda self, e: (
+                f"ADMIN RECOVER INDEX {self.sql(e, 'this')} {self.sql(e, 'index')}"
+            ),
+            AdminCleanupIndex: lambda self, e: (
+                f"ADMIN CLEANUP INDEX {self.sql(e, 'this')} {self.sql(e, 'index')}"
+            ),
+            AdminShowDDL: lambda self, e: "ADMIN SHOW DDL",
+            AdminShowDDLJobs: lambda self, e: self._admin_show_ddl_jobs(e),
+            AdminShowDDLJobQueries: lambda self, e: self._admin_show_ddl_job_queries(e),
+            AdminCancelDDLJobs: lambda self, e: f"ADMIN CANCEL DDL JOBS {self._csv(e)}",
+            AdminPauseDDLJobs: lambda self, e: f"ADMIN PAUSE DDL JOBS {self._csv(e)}",
+            AdminResumeDDLJobs: lambda self, e: f"ADMIN RESUME DDL JOBS {self._csv(e)}",
+            RecoverTable: lambda self, e: self._recover_table(e),
+            FlashbackTable: lambda self, e: self._flashback(e, "TABLE"),
+            FlashbackDatabase: lambda self, e: self._flashback(e, "DATABASE"),
+            CheckTable: lambda self, e: self._check_table(e),
+            RenamePair: lambda self, e: f"{self.sql(e, 'this')} TO {self.sql(e, 'to')}",
+            RenameTable: lambda self, e: f"RENAME TABLE {self._csv(e)}",
+            ReplaceInto: lambda self, e: self._replace_into(e),
+            Savepoint: lambda self, e: f"SAVEPOINT {self.sql(e, 'this')}",
+            ReleaseSavepoint: lambda self, e: f"RELEASE SAVEPOINT {self.sql(e, 'this')}",
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------
+
+_DIALECT = Kintsugi()
+_DEEP_RECURSION_LIMIT = 20_000
+_RECURSION_LOCK = threading.Lock()
+
+
+def _syntax_error(sql: str, stmt_start: int, stmt_end: int, pos: int | None) -> ProgrammingError:
+    """MySQL's 1064 message: the rest of the statement from `pos` and the line within it.
+
+    Like mysqld, lines are counted from the start of the statement, whose leading whitespace
+    (e.g. the newline after the previous ``;``) is skipped.
+    """
+    while stmt_start < stmt_end and sql[stmt_start].isspace():
+        stmt_start += 1
+    end = len(sql[:stmt_end].rstrip())
+    end = max(end, stmt_start)
+    pos = end if pos is None else min(max(pos, stmt_start), end)
+    near = sql[pos:end][:_NEAR_MAX_CHARS]
+    line = 1 + sql.count("\n", stmt_start, pos)
+    return ProgrammingError(_SYNTAX_ERROR.format(near=near, line=line))
+
+
+def _tokenize(sql: str) -> list[Token]:
+    tokenizer = _DIALECT.tokenizer()
+    try:
+        return tokenizer.tokenize(sql)
+    except TokenError as e:
+        # The core keeps its state after a failure: `_start` is where the bad token began and
+        # `tokens` what was read before it (to find the start of the failing statement).
+        core = getattr(tokenizer, "_core", None)
+        pos = getattr(core, "_start", None)
+        if not isinstance(pos, int):
+            pos = e.start or 0
+        done = getattr(core, "tokens", None) or []
+        stmt_start = 0
+        for token in done:
+            if token.token_type == TokenType.SEMICOLON and token.end < pos:
+                stmt_start = token.end + 1
+        raise _syntax_error(sql, stmt_start, len(sql), pos) from None
+
+
+def _split(sql: str, tokens: list[Token]) -> list[tuple[list[Token], int, int]]:
+    """Split tokens at ``;`` into (tokens, text start, text end) per non-empty statement.
+
+    Splitting on tokens, not text, keeps ``;`` inside strings, identifiers and comments intact.
+    """
+    statements: list[tuple[list[Token], int, int]] = []
+    current: list[Token] = []
+    start = 0
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            if current:
+                statements.append((current, start, token.start))
+            current = []
+            start = token.end + 1
+        else:
+            current.append(token)
+    if current:
+        statements.append((current, start, len(sql)))
+    return statements
+
+
+def _parse_chunk(parser: Kintsugi.Parser, chunk: list[Token], sql: str) -> list[exp.Expr | None]:
+    """Parse one statement's tokens, retrying deeply nested SQL with a higher recursion limit.
+
+    sqlglot's recursive descent spends ~25 Python frames per parenthesis level, so the default
+    limit of 1000 fails at about 30 nested parentheses, which generated SQL does reach.  The
+    limit is raised only on that rare path, under a lock, and restored afterwards; on CPython
+    3.11+ Python-to-Python calls do not consume C stack, so 20000 frames are safe even in a
+    thread.
+    """
+    try:
+        return parser.parse(chunk, sql)
+    except RecursionError:
+        pass
+    with _RECURSION_LOCK:
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, _DEEP_RECURSION_LIMIT))
+        try:
+            return parser.parse(chunk, sql)
+        finally:
+            sys.setrecursionlimit(old)
+
+
+def parse(sql: str) -> list[exp.Expression]:
+    """Parse a string of one or more ``;``-separated statements; empty statements are skipped.
+
+    Raises `ProgrammingError` (1064, 42000) with MySQL's message on any syntax error.  Every
+    ``?`` placeholder gets ``meta["param_index"]``: its 0-based position among all ``?`` of
+    the input, i.e. the index of the DB-API parameter it binds.
+    """
+    return _parse_statements(sql, _split(sql, _tokenize(sql)))
+
+
+def _parse_statements(
+    sql: str, statements: list[tuple[list[Token], int, int]]
+) -> list[exp.Expression]:
+    parser = _DIALECT.parser()
+    result: list[exp.Expression] = []
+    for chunk, start, end in statements:
+        try:
+            nodes = _parse_chunk(parser, chunk, sql)
+        except ParseError as e:
+            pos = getattr(e, "kintsugi_pos", chunk[0].start)
+            raise _syntax_error(sql, start, end, pos) from None
+        except RecursionError:
+            # mysqld's bison parser reports too deep nesting this way, under the same errno.
+            near = sql[start:end].strip()[:_NEAR_MAX_CHARS]
+            raise ProgrammingError(f"memory exhausted near '{near}' at line 1") from None
+        result.extend(t.cast(exp.Expression, node) for node in nodes if node is not None)
+
+    # Number the `?` by text offset; a node sqlglot duplicated while parsing shares the
+    # offset (and so the parameter) of its original.
+    param_index = 0
+    for node in result:
+        by_offset: dict[int, int] = {}
+        for placeholder in placeholders(node):
+            offset = placeholder.meta.get("start")
+            if offset is None:  # not made by our parser; cannot be a duplicate
+                offset = -1 - param_index
+            if offset not in by_offset:
+                by_offset[offset] = param_index
+                param_index += 1
+            placeholder.meta["param_index"] = by_offset[offset]
+    return result
+
+
+def parse_one(sql: str) -> exp.Expression:
+    """Parse exactly one statement (a trailing ``;`` is fine).
+
+    Empty input raises 1065 "Query was empty"; a second statement raises 1064 pointing at it,
+    as mysqld does for a connection without CLIENT_MULTI_STATEMENTS.
+    """
+    statements = _split(sql, _tokenize(sql))
+    if not statements:
+        raise ProgrammingError("Query was empty", errno=1065)
+    if len(statements) > 1:
+        second, start, end = statements[1]
+        raise _syntax_error(sql, start, end, second[0].start)
+    return _parse_statements(sql, statements)[0]
+
+
+def placeholders(node: exp.Expression) -> list[exp.Placeholder]:
+    """The anonymous ``?`` placeholders under `node`, in the order they appear in the text.
+
+    `find_all` walks breadth-first, which is not textual order (``a = ? AND b IN (?, ?)``
+    would still work, ``f(?) = ?`` would not); the parser records each ``?``'s offset.
+    """
+    found = [p for p in node.find_all(exp.Placeholder) if not p.this]
+    return sorted(found, key=lambda p: p.meta.get("start", 0))
+
+
+def is_table_describe(node: exp.Expression) -> bool:
+    """True for ``DESCRIBE t`` / ``DESC t`` / ``EXPLAIN t`` (column listing), False for a plan
+    (``EXPLAIN SELECT ...``, ``DESCRIBE DELETE ...``) and for any other statement."""
+    return isinstance(node, exp.Describe) and isinstance(node.this, exp.Table)
+
+
+def to_placeholders(sql: str) -> tuple[str, int]:
+    """Rewrite DB-API ``format`` paramstyle into ``?`` markers; return (sql, marker count).
+
+    Each ``%s`` outside string literals, quoted identifiers and comments becomes ``?``.
+    ``%%`` becomes ``%`` everywhere, literals included, because pymysql/mysqlclient apply
+    Python's ``%`` operator to the whole text, so users already write ``LIKE 'a%%'`` there.
+    Any other ``%`` (the modulo operator, ``'50%'``) is kept as is.  Like those drivers,
+    callers should only call this when parameters were passed at all.
+
+    Lexing follows MySQL: ``'...'`` and ``"..."`` are strings with backslash escapes and
+    doubled quotes, backticks quote identifiers, comments are ``#``, ``/* */`` and ``--``
+    followed by whitespace.
+    """
+    out: list[str] = []
+    count = 0
+    i = 0
+    n = len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch == "%":
+            nxt = sql[i + 1] if i + 1 < n else ""
+            if nxt == "%":
+                out.append("%")
+                i += 2
+                continue
+            if nxt == "s":
+                out.append("?")
+                count += 1
+                i += 2
+                continue
+            out.append(ch)
+            i += 1
+            continue
+
+        end = _skip_quoted_or_comment(sql, i)
+        if end == i:
+            out.append(ch)
+            i += 1
+        else:
+            out.append(sql[i:end].replace("%%", "%"))
+            i = end
+    return "".join(out), count
+
+
+def _skip_quoted_or_comment(sql: str, i: int) -> int:
+    """If a string, quoted identifier or comment starts at `i`, return the index after it."""
+    n = len(sql)
+    ch = sql[i]
+    if ch in ("'", '"', "`"):
+        j = i + 1
+        while j < n:
+            c = sql[j]
+            if c == "\\" and ch != "`":
+                j += 2
+                continue
+            if c == ch:
+                if j + 1 < n and sql[j + 1] == ch:  # doubled quote is an escaped quote
+                    j += 2
+                    continue
+                return j + 1
+            j += 1
+        return n  # unterminated: the parser reports it
+    if ch == "#" or (
+        ch == "-" and sql.startswith("--", i) and (i + 2 >= n or sql[i + 2] in " \t\r\n\f\v")
+    ):
+        newline = sql.find("\n", i)
+        return n if newline < 0 else newline + 1
+    if sql.startswith("/*", i):
+        close = sql.find("*/", i + 2)
+        return n if close < 0 else close + 2
+    return i

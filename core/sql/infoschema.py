@@ -1,0 +1,151 @@
+"""information_schema: virtual tables built from the dictionary at the statement's snapshot.
+
+They are ordinary row sources for the planner, so WHERE, JOIN, ORDER BY and aggregates work
+on them as on any table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from core.catalog.model import DDL_JOB_COLUMNS, HANDLE_ROWID, TableInfo
+from core.catalog.store import Schema
+from core.errors import ProgrammingError
+from core.sql.plan.ops import Operator
+
+KEY_KIND_NUMERIC = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "DECIMAL", "FLOAT",
+                    "DOUBLE", "BOOLEAN"}
+
+
+class RowsSource(Operator):
+    def __init__(self, make_rows: Callable[[], list[list]], width: int, name: str):
+        self.make_rows = make_rows
+        self.width = width
+        self.name = name
+
+    def rows(self, rt):
+        return iter(self.make_rows())
+
+    def explain(self):
+        return ("MemTableScan", f"table:{self.name}", "", [])
+
+
+def _ts(t: float | None):
+    return None if not t else dt.datetime.fromtimestamp(t).replace(microsecond=0)
+
+
+def column_key(t: TableInfo, col: str) -> str:
+    low = col.lower()
+    for ix in t.indexes:
+        if ix.columns and ix.columns[0].lower() == low:
+            if ix.primary:
+                return "PRI"
+            if ix.unique and len(ix.columns) == 1:
+                return "UNI"
+    for ix in t.indexes:
+        if ix.columns and ix.columns[0].lower() == low:
+            return "MUL"
+    return ""
+
+
+def column_type(c) -> str:
+    return c.type.sql()
+
+
+def data_type(c) -> str:
+    return c.type.sql().split("(")[0].split(" ")[0]
+
+
+def extra(c) -> str:
+    if c.auto_increment:
+        return "auto_increment"
+    if c.default_now:
+        return "DEFAULT_GENERATED"
+    return ""
+
+
+def default_text(c):
+    if c.default_now:
+        return "CURRENT_TIMESTAMP"
+    if not c.has_default or c.default is None:
+        return None
+    return str(c.default)
+
+
+def approx_rows(session, t: TableInfo) -> int:
+    ts = session.db.engine.spaces.get(t.id)
+    if ts is None:
+        return 0
+    per_row = 1 + len([ix for ix in t.secondary_indexes])
+    return ts.entry_count() // per_row
+
+
+TABLES = {
+    "schemata": ["CATALOG_NAME", "SCHEMA_NAME", "DEFAULT_CHARACTER_SET_NAME",
+                 "DEFAULT_COLLATION_NAME"],
+    "tables": ["TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME", "TABLE_TYPE", "ENGINE",
+               "TABLE_ROWS", "CREATE_TIME", "TABLE_COLLATION", "TABLE_COMMENT", "TIDB_TABLE_ID"],
+    "columns": ["TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME", "COLUMN_NAME",
+                "ORDINAL_POSITION", "COLUMN_DEFAULT", "IS_NULLABLE", "DATA_TYPE",
+                "CHARACTER_MAXIMUM_LENGTH", "NUMERIC_PRECISION", "NUMERIC_SCALE", "COLUMN_TYPE",
+                "COLUMN_KEY", "EXTRA", "COLUMN_COMMENT"],
+    "statistics": ["TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME", "NON_UNIQUE",
+                   "INDEX_SCHEMA", "INDEX_NAME", "SEQ_IN_INDEX", "COLUMN_NAME", "NULLABLE",
+                   "INDEX_TYPE", "COMMENT"],
+    "ddl_jobs": list(DDL_JOB_COLUMNS[:-1]) + ["QUERY"],
+}
+
+
+def rows_for(session, schema: Schema, name: str) -> list[list]:
+    tables = sorted(schema.tables_by_id.values(), key=lambda t: (t.schema, t.name))
+    if name == "schemata":
+        dbs = sorted(schema.databases.values(), key=lambda d: d.name)
+        return [["def", "information_schema", "utf8mb4", "utf8mb4_bin"]] + [
+            ["def", d.name, d.charset, d.collation] for d in dbs]
+    if name == "tables":
+        return [["def", t.schema, t.name, "BASE TABLE", "KintsugiDB", approx_rows(session, t),
+                 _ts(t.created), "utf8mb4_bin", t.comment, t.id] for t in tables]
+    if name == "columns":
+        out = []
+        for t in tables:
+            for i, c in enumerate(t.columns, start=1):
+                kind = c.type.kind
+                out.append(["def", t.schema, t.name, c.name, i, default_text(c),
+                            "YES" if c.nullable else "NO", data_type(c),
+                            c.type.length if kind in ("CHAR", "VARCHAR") else None,
+                            c.type.precision if kind in KEY_KIND_NUMERIC else None,
+                            c.type.scale if kind == "DECIMAL" else None,
+                            column_type(c), column_key(t, c.name), extra(c), c.comment])
+        return out
+    if name == "statistics":
+        out = []
+        for t in tables:
+            for ix in t.indexes:
+                for seq, col in enumerate(ix.columns, start=1):
+                    c = t.column(col)
+                    out.append(["def", t.schema, t.name, 0 if ix.unique else 1, t.schema,
+                                ix.name, seq, col, "YES" if c and c.nullable else "",
+                                "BTREE", "" if ix.state == "public" else ix.state])
+        return out
+    if name == "ddl_jobs":
+        from core.sql.show import job_rows
+
+        return job_rows(session, query_column=True)
+    raise KeyError(name)
+
+
+def source(session, schema: Schema, name: str):
+    from core.sql.plan.select import Source
+
+    low = name.lower()
+    if low not in TABLES:
+        raise ProgrammingError(f"Table 'information_schema.{name}' doesn't exist", errno=1146,
+                               sqlstate="42S02")
+    cols = TABLES[low]
+    op = RowsSource(lambda: rows_for(session, session._schema, low), len(cols),
+                    f"information_schema.{low}")
+    return Source(name, op, cols, virtual=True)
+
+
+_ = HANDLE_ROWID

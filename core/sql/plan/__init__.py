@@ -1,0 +1,1 @@
+"""Query plans: operators (`ops`), access-path choice (`access`), SELECT planning (`select`)."""

@@ -1,0 +1,585 @@
+"""Physical operators.
+
+An operator is built once per (statement, schema version) and executed many times: `rows(rt)`
+takes a `Runtime` (the read view and the statement's parameters) and yields rows as Python
+lists.  Expressions inside operators are closures compiled by `core.sql.expr`; they read
+parameters through the shared `EvalContext`, which the session fills before each run.
+
+`explain()` returns `(operator, access object, operator info, children)` for EXPLAIN, in the
+spirit of TiDB's plan output (`TableFullScan`, `PointGet`, `IndexRangeScan`, ...).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.sql.table import TableReader
+
+Row = list
+Fn = Callable[[Sequence[Any]], Any]
+
+
+@dataclass
+class Runtime:
+    """What changes between two executions of the same plan."""
+
+    view: Any  # Snapshot or a transaction's read view: get(space, key), scan(space, lo, hi, rev)
+
+
+class Operator:
+    width: int = 0
+
+    def rows(self, rt: Runtime) -> Iterator[Row]:
+        raise NotImplementedError
+
+    def explain(self) -> tuple[str, str, str, list[Operator]]:
+        return (type(self).__name__, "", "", [])
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+
+class Dual(Operator):
+    """SELECT without FROM: one empty row."""
+
+    width = 0
+
+    def rows(self, rt):
+        yield []
+
+    def explain(self):
+        return ("TableDual", "", "rows:1", [])
+
+
+class TableFullScan(Operator):
+    def __init__(self, reader: TableReader, reverse: bool = False):
+        self.reader = reader
+        self.width = len(reader.table.columns)
+        self.reverse = reverse
+
+    def rows(self, rt):
+        if self.reverse:
+            for _k, row in self.reader.scan(rt.view, reverse=True):
+                yield row
+        else:
+            yield from self.reader.scan_rows(rt.view)
+
+    def explain(self):
+        return ("TableFullScan", f"table:{self.reader.table.name}",
+                "keep order:" + ("desc" if self.reverse else "false"), [])
+
+
+class PointGet(Operator):
+    """Rows by handle: one handle (`=`) or several (`IN`), computed per execution."""
+
+    def __init__(self, reader: TableReader, handles: Callable[[], list], info: str):
+        self.reader = reader
+        self.handles = handles
+        self.width = len(reader.table.columns)
+        self.info = info
+
+    def rows(self, rt):
+        handles = self.handles()
+        if handles is None:  # the constants were not keys of the column's type
+            yield from self.reader.scan_rows(rt.view)
+            return
+        seen = set()
+        for h in handles:
+            if h in seen:
+                continue
+            seen.add(h)
+            row = self.reader.get(rt.view, h)
+            if row is not None:
+                yield row
+
+    def explain(self):
+        return ("PointGet", f"table:{self.reader.table.name}, handle", self.info, [])
+
+
+class TableRangeScan(Operator):
+    """Rows whose handle lies in a range, by one cursor walk over the row keys."""
+
+    def __init__(self, reader: TableReader, bounds: Callable[[], tuple[bytes, bytes] | None],
+                 info: str, reverse: bool = False):
+        self.reader = reader
+        self.bounds = bounds
+        self.width = len(reader.table.columns)
+        self.info = info
+        self.reverse = reverse
+
+    def rows(self, rt):
+        b = self.bounds()
+        if b is None:
+            b = (None, None)  # bounds of another type: scan everything, the filter decides
+        elif not b:
+            return
+        for _k, row in self.reader.scan(rt.view, b[0], b[1], self.reverse):
+            yield row
+
+    def explain(self):
+        return ("TableRangeScan", f"table:{self.reader.table.name}", self.info, [])
+
+
+class IndexLookup(Operator):
+    """Rows through an index: walk index entries in key ranges, then fetch each row."""
+
+    def __init__(self, reader: TableReader, index, ranges: Callable[[], list[tuple[bytes, bytes]]],
+                 info: str, reverse: bool = False):
+        self.reader = reader
+        self.index = index
+        self.ranges = ranges
+        self.width = len(reader.table.columns)
+        self.info = info
+        self.reverse = reverse
+
+    def rows(self, rt):
+        reader, view = self.reader, rt.view
+        ranges = self.ranges()
+        if ranges is None:
+            yield from reader.scan_rows(view)
+            return
+        for lo, hi in ranges:
+            for _k, handle in reader.index_scan(view, self.index, lo, hi, self.reverse):
+                row = reader.get(view, handle)
+                if row is not None:
+                    yield row
+
+    def explain(self):
+        return ("IndexLookUp", f"table:{self.reader.table.name}, index:{self.index.name}"
+                f"({', '.join(self.index.columns)})", self.info, [])
+
+
+class Materialized(Operator):
+    """Rows computed by a sub-plan (a derived table or a view-like subquery in FROM)."""
+
+    def __init__(self, child: Operator, name: str):
+        self.child = child
+        self.width = child.width
+        self.name = name
+
+    def rows(self, rt):
+        return self.child.rows(rt)
+
+    def explain(self):
+        return ("Projection", f"derived:{self.name}", "", [self.child])
+
+
+class ValuesSource(Operator):
+    def __init__(self, values: list[list[Fn]]):
+        self.values = values
+        self.width = len(values[0]) if values else 0
+
+    def rows(self, rt):
+        for exprs in self.values:
+            yield [f(()) for f in exprs]
+
+
+# -- row transformations --------------------------------------------------------------------
+
+
+class Filter(Operator):
+    def __init__(self, child: Operator, pred: Fn, info: str):
+        self.child = child
+        self.pred = pred
+        self.width = child.width
+        self.info = info
+
+    def rows(self, rt):
+        pred = self.pred
+        for row in self.child.rows(rt):
+            if pred(row):
+                yield row
+
+    def explain(self):
+        return ("Selection", "", self.info, [self.child])
+
+
+class Project(Operator):
+    def __init__(self, child: Operator, exprs: list[Fn], info: str = ""):
+        self.child = child
+        self.exprs = exprs
+        self.width = len(exprs)
+        self.info = info
+
+    def rows(self, rt):
+        exprs = self.exprs
+        if len(exprs) == 1:
+            f = exprs[0]
+            for row in self.child.rows(rt):
+                yield [f(row)]
+            return
+        for row in self.child.rows(rt):
+            yield [f(row) for f in exprs]
+
+    def explain(self):
+        return ("Projection", "", self.info, [self.child])
+
+
+class Limit(Operator):
+    def __init__(self, child: Operator, count: Callable[[], int | None],
+                 offset: Callable[[], int]):
+        self.child = child
+        self.count = count
+        self.offset = offset
+        self.width = child.width
+
+    def rows(self, rt):
+        count, offset = self.count(), self.offset()
+        stop = None if count is None else offset + count
+        if count == 0:
+            return iter(())
+        return itertools.islice(self.child.rows(rt), offset, stop)
+
+    def explain(self):
+        return ("Limit", "", "", [self.child])
+
+
+class Distinct(Operator):
+    def __init__(self, child: Operator, width: int | None = None):
+        self.child = child
+        self.width = child.width
+        self.key_width = width  # compare only the first `width` columns (hidden sort keys)
+
+    def rows(self, rt):
+        seen = set()
+        w = self.key_width
+        for row in self.child.rows(rt):
+            key = tuple(_hashable(v) for v in (row if w is None else row[:w]))
+            if key not in seen:
+                seen.add(key)
+                yield row
+
+    def explain(self):
+        return ("HashAgg", "", "distinct", [self.child])
+
+
+class Sort(Operator):
+    """ORDER BY: `keys` are (position, descending) over the child's rows; a LIMIT above it
+    turns it into a top-N with a heap."""
+
+    def __init__(self, child: Operator, keys: list[tuple[int, bool]], sort_key: Callable,
+                 top: Callable[[], int | None] | None = None):
+        self.child = child
+        self.keys = keys
+        self.width = child.width
+        self.sort_key = sort_key
+        self.top = top
+
+    def rows(self, rt):
+        rows = self.child.rows(rt)
+        sk = self.sort_key
+        n = self.top() if self.top else None
+        if len(self.keys) == 1:
+            pos, desc = self.keys[0]
+            def key(r, pos=pos):
+                return sk(r[pos])
+
+            if n is not None:
+                pick = heapq.nlargest if desc else heapq.nsmallest
+                return iter(pick(n, rows, key=key))
+            return iter(sorted(rows, key=key, reverse=desc))
+        data = list(rows)
+        # stable multi-key sort: sort by the least significant key first
+        for pos, desc in reversed(self.keys):
+            data.sort(key=lambda r, p=pos: sk(r[p]), reverse=desc)
+        if n is not None:
+            del data[n:]
+        return iter(data)
+
+    def explain(self):
+        info = ", ".join(f"#{p}{':desc' if d else ''}" for p, d in self.keys)
+        return ("TopN" if self.top else "Sort", "", info, [self.child])
+
+
+class Truncate(Operator):
+    """Drops hidden trailing columns (sort keys computed next to the select list)."""
+
+    def __init__(self, child: Operator, width: int):
+        self.child = child
+        self.width = width
+
+    def rows(self, rt):
+        w = self.width
+        for row in self.child.rows(rt):
+            yield row[:w]
+
+    def explain(self):
+        return self.child.explain()
+
+
+class Union(Operator):
+    def __init__(self, children: list[Operator], distinct: bool):
+        self.children = children
+        self.width = children[0].width
+        self.distinct = distinct
+
+    def rows(self, rt):
+        chained = itertools.chain.from_iterable(c.rows(rt) for c in self.children)
+        if not self.distinct:
+            return chained
+        return Distinct(_Wrap(chained, self.width)).rows(rt)
+
+    def explain(self):
+        return ("Union", "", "distinct" if self.distinct else "all", list(self.children))
+
+
+class _Wrap(Operator):
+    def __init__(self, it, width):
+        self.it = it
+        self.width = width
+
+    def rows(self, rt):
+        return self.it
+
+
+# -- joins -----------------------------------------------------------------------------------
+
+
+class NestedLoopJoin(Operator):
+    """Any join condition: the inner side is materialised once per execution."""
+
+    def __init__(self, left: Operator, right: Operator, on: Fn | None, left_outer: bool,
+                 info: str):
+        self.left, self.right = left, right
+        self.on = on
+        self.left_outer = left_outer
+        self.width = left.width + right.width
+        self.info = info
+
+    def rows(self, rt):
+        inner = list(self.right.rows(rt))
+        on = self.on
+        pad = [None] * self.right.width
+        for lrow in self.left.rows(rt):
+            matched = False
+            for rrow in inner:
+                row = lrow + rrow
+                if on is None or on(row):
+                    matched = True
+                    yield row
+            if not matched and self.left_outer:
+                yield lrow + pad
+
+    def explain(self):
+        kind = "left outer join" if self.left_outer else "inner join"
+        return ("NestedLoopJoin", "", f"{kind}{', ' + self.info if self.info else ''}",
+                [self.left, self.right])
+
+
+class HashJoin(Operator):
+    """Equi-joins: hash the inner side on its join keys, probe with the outer rows."""
+
+    def __init__(self, left: Operator, right: Operator, left_keys: list[Fn],
+                 right_keys: list[Fn], other: Fn | None, left_outer: bool, info: str):
+        self.left, self.right = left, right
+        self.left_keys, self.right_keys = left_keys, right_keys
+        self.other = other
+        self.left_outer = left_outer
+        self.width = left.width + right.width
+        self.info = info
+
+    def rows(self, rt):
+        table: dict = {}
+        rkeys = self.right_keys
+        for rrow in self.right.rows(rt):
+            key = tuple(_join_key(f(rrow)) for f in rkeys)
+            if None in key:
+                continue  # NULL never equals anything
+            table.setdefault(key, []).append(rrow)
+        lkeys, other = self.left_keys, self.other
+        pad = [None] * self.right.width
+        for lrow in self.left.rows(rt):
+            key = tuple(_join_key(f(lrow)) for f in lkeys)
+            matched = False
+            if None not in key:
+                for rrow in table.get(key, ()):
+                    row = lrow + rrow
+                    if other is None or other(row):
+                        matched = True
+                        yield row
+            if not matched and self.left_outer:
+                yield lrow + pad
+
+    def explain(self):
+        kind = "left outer join" if self.left_outer else "inner join"
+        return ("HashJoin", "", f"{kind}, equal:[{self.info}]", [self.left, self.right])
+
+
+class IndexJoin(Operator):
+    """For each outer row, fetch the matching inner rows by primary key or index."""
+
+    def __init__(self, left: Operator, lookup: Callable[[Runtime, Row], Iterator[Row]],
+                 inner_width: int, other: Fn | None, left_outer: bool, info: str):
+        self.left = left
+        self.lookup = lookup
+        self.inner_width = inner_width
+        self.other = other
+        self.left_outer = left_outer
+        self.width = left.width + inner_width
+        self.info = info
+
+    def rows(self, rt):
+        other, lookup = self.other, self.lookup
+        pad = [None] * self.inner_width
+        for lrow in self.left.rows(rt):
+            matched = False
+            for rrow in lookup(rt, lrow):
+                row = lrow + rrow
+                if other is None or other(row):
+                    matched = True
+                    yield row
+            if not matched and self.left_outer:
+                yield lrow + pad
+
+    def explain(self):
+        kind = "left outer join" if self.left_outer else "inner join"
+        return ("IndexJoin", "", f"{kind}, {self.info}", [self.left])
+
+
+# -- aggregation -----------------------------------------------------------------------------
+
+
+class HashAgg(Operator):
+    """GROUP BY: output rows are group values + aggregate results + the group's first row
+    (so a bare column of a non-grouped expression reads its first value, like ANY_VALUE)."""
+
+    def __init__(self, child: Operator, group: list[Fn], aggs: list[tuple[Callable, Fn | None]],
+                 scalar: bool, info: str):
+        self.child = child
+        self.group = group
+        self.aggs = aggs  # (accumulator factory, argument fn or None for COUNT(*))
+        self.scalar = scalar  # no GROUP BY: exactly one output row, even over no input
+        self.width = len(group) + len(aggs) + child.width
+        self.info = info
+
+    def rows(self, rt):
+        group, aggs = self.group, self.aggs
+        if self.scalar:
+            accs = [make() for make, _ in aggs]
+            first = None
+            if len(aggs) == 1 and not group:
+                acc, arg = accs[0], aggs[0][1]
+                add = acc.add
+                if arg is None:
+                    for row in self.child.rows(rt):
+                        if first is None:
+                            first = row
+                        add(1)
+                else:
+                    for row in self.child.rows(rt):
+                        if first is None:
+                            first = row
+                        add(arg(row))
+            else:
+                for row in self.child.rows(rt):
+                    if first is None:
+                        first = row
+                    for acc, (_m, arg) in zip(accs, aggs, strict=True):
+                        acc.add(1 if arg is None else arg(row))
+            yield [a.result() for a in accs] + (first or [None] * self.child.width)
+            return
+        groups: dict = {}
+        for row in self.child.rows(rt):
+            gvals = [f(row) for f in group]
+            key = tuple(_hashable(v) for v in gvals)
+            entry = groups.get(key)
+            if entry is None:
+                entry = groups[key] = (gvals, [make() for make, _ in aggs], row)
+            for acc, (_m, arg) in zip(entry[1], aggs, strict=True):
+                acc.add(1 if arg is None else arg(row))
+        for gvals, accs, first in groups.values():
+            yield gvals + [a.result() for a in accs] + first
+
+    def explain(self):
+        return ("HashAgg", "", self.info, [self.child])
+
+
+class ScanAggregate(Operator):
+    """`SELECT agg(col), ... FROM t` with no WHERE/GROUP BY: the aggregates are computed in
+    the scan loop itself (the row decode inlined), as TiDB pushes such aggregates down to the
+    storage layer.  `specs` are (kind, column position or None for COUNT(*), accumulator
+    factory); the output row has HashAgg's shape."""
+
+    def __init__(self, reader: TableReader, specs: list, child_width: int):
+        self.reader = reader
+        self.specs = specs
+        self.child_width = child_width
+        self.width = len(specs) + child_width
+
+    def rows(self, rt):
+        from core.codec.rows import row_damage, row_decoder
+
+        crc, residue, unpackb, hook = row_decoder()
+        name = self.reader.name
+        it = self.reader.raw_rows(rt.view)
+        results = []
+        if len(self.specs) == 1 and self.specs[0][0] in ("SUM", "COUNT", "MIN", "MAX"):
+            kind, pos, make = self.specs[0]
+            n = 0
+            acc = None
+            if pos is None:  # COUNT(*)
+                for k, v in it:
+                    if crc(v) != residue:
+                        raise row_damage(v, name, k)
+                    n += 1
+                yield [n] + [None] * self.child_width
+                return
+            for k, v in it:
+                if crc(v) != residue:
+                    raise row_damage(v, name, k)
+                x = unpackb(v, ext_hook=hook)[pos]
+                if x is None:
+                    continue
+                if n == 0:
+                    acc = x
+                elif kind == "SUM":
+                    acc += x
+                elif kind == "MIN":
+                    if x < acc:
+                        acc = x
+                elif kind == "MAX" and x > acc:
+                    acc = x
+                n += 1
+            if kind == "COUNT":
+                results = [n]
+            else:
+                final = make()
+                if n:
+                    final.add(acc)
+                results = [final.result()]
+            yield results + [None] * self.child_width
+            return
+        accs = [(make(), pos) for _kind, pos, make in self.specs]
+        for k, v in it:
+            if crc(v) != residue:
+                raise row_damage(v, name, k)
+            row = unpackb(v, ext_hook=hook)
+            for acc, pos in accs:
+                acc.add(1 if pos is None else row[pos])
+        yield [a.result() for a, _ in accs] + [None] * self.child_width
+
+    def explain(self):
+        funcs = ", ".join(f"{k.lower()}({'*' if p is None else '#' + str(p)})"
+                          for k, p, _m in self.specs)
+        return ("StreamAgg", f"table:{self.reader.table.name}",
+                f"funcs:{funcs}, pushed down to the scan", [])
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _hashable(v):
+    """Group/distinct key of a value: numbers that compare equal group together."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, bytearray):
+        return bytes(v)
+    return v
+
+
+def _join_key(v):
+    return _hashable(v)

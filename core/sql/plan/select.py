@@ -1,0 +1,678 @@
+"""Planning SELECT (and UNION) statements into operator trees.
+
+The shape is fixed and simple, as befits an embedded engine without statistics: sources in
+the written join order (left-deep), single-table conditions pushed down to choose an access
+path, equi-joins by index lookup when the inner side has a usable key and by hash otherwise,
+then WHERE, GROUP BY/aggregates, the select list, DISTINCT, ORDER BY, LIMIT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from core.catalog.model import HANDLE_INT, TableInfo
+from core.errors import NotSupportedError, ProgrammingError
+from core.sql.plan import access
+from core.sql.plan.ops import (
+    Distinct,
+    Dual,
+    Filter,
+    HashAgg,
+    HashJoin,
+    IndexJoin,
+    Limit,
+    Materialized,
+    NestedLoopJoin,
+    Operator,
+    Project,
+    Runtime,
+    ScanAggregate,
+    Sort,
+    TableFullScan,
+    Truncate,
+    Union,
+)
+from core.sql.plan.scope import Cell, SourceScope
+from core.sql.table import TableReader
+
+AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.GroupConcat)
+
+
+@dataclass
+class Planned:
+    """A planned query: its operator, output column names, and their source columns (for
+    result metadata)."""
+
+    op: Operator
+    names: list[str]
+    origins: list[Any] = field(default_factory=list)  # ColumnInfo or None per output column
+
+
+@dataclass
+class Source:
+    alias: str
+    op: Operator
+    columns: list[str]
+    table: TableInfo | None = None
+    reader: TableReader | None = None
+    virtual: bool = False
+
+
+def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+    if node is None:
+        return []
+    node = node.unnest() if isinstance(node, exp.Paren) else node
+    if isinstance(node, exp.And):
+        return conjuncts(node.this) + conjuncts(node.expression)
+    return [node]
+
+
+def has_subquery(node: exp.Expression) -> bool:
+    return any(True for _ in node.find_all(exp.Select, exp.Subquery, exp.Exists))
+
+
+def has_aggregate(node: exp.Expression) -> bool:
+    # an aggregate inside a subquery belongs to the subquery
+    return any(not _inside_subquery(agg, node) for agg in node.find_all(*AGGREGATES))
+
+
+class SelectPlanner:
+    """Plans queries for one session.  `compile(node, scope)` compiles an expression with the
+    session's EvalContext; `tables` resolves names (and virtual information_schema tables)."""
+
+    def __init__(self, compile_fn: Callable, resolve_table: Callable, ctx: Any,
+                 sort_key: Callable, make_aggregate: Callable):
+        self.compile_fn = compile_fn
+        self.resolve_table = resolve_table  # (db, name) -> TableInfo | virtual Source factory
+        self.ctx = ctx
+        self.sort_key = sort_key
+        self.make_aggregate = make_aggregate
+
+    def compile(self, node: exp.Expression, scope: SourceScope, clause: str = "field list"):
+        scope.clause = clause
+        return self.compile_fn(node, scope)
+
+    # -- entry points ---------------------------------------------------------------------------
+
+    def plan(self, node: exp.Expression, outer: tuple[SourceScope, Cell] | None = None) -> Planned:
+        if isinstance(node, exp.Subquery):
+            inner = self.plan(node.this, outer)
+            return self._order_limit_union(node, inner, outer)
+        if isinstance(node, exp.Union):
+            left = self.plan(node.this, outer)
+            right = self.plan(node.expression, outer)
+            if left.op.width != right.op.width:
+                raise ProgrammingError(
+                    "The used SELECT statements have a different number of columns",
+                    errno=1222, sqlstate="21000")
+            planned = Planned(Union([left.op, right.op], bool(node.args.get("distinct"))),
+                              left.names, left.origins)
+            return self._order_limit_union(node, planned, outer)
+        if isinstance(node, exp.Select):
+            return self.plan_select(node, outer)
+        raise NotSupportedError(f"unsupported query: {node.sql(dialect='mysql')[:60]}")
+
+    def compile_subquery(self, node: exp.Expression, outer_scope: SourceScope):
+        """For core.sql.expr: a function outer_row -> rows of the subquery."""
+        cell = Cell()
+        query = node.this if isinstance(node, exp.Subquery) else node
+        planned = self.plan(query, (outer_scope, cell))
+        ctx = self.ctx
+        if not cell.used:
+            cache: dict = {"run": None, "rows": None}
+
+            def uncorrelated(_outer_row):
+                if cache["run"] is not ctx.run_token:
+                    cache["rows"] = list(planned.op.rows(ctx.runtime))
+                    cache["run"] = ctx.run_token
+                return cache["rows"]
+
+            return uncorrelated
+
+        def correlated(outer_row):
+            saved = cell.row
+            cell.row = outer_row
+            try:
+                return list(planned.op.rows(ctx.runtime))
+            finally:
+                cell.row = saved
+
+        return correlated
+
+    def _order_limit_union(self, node, planned: Planned, outer) -> Planned:
+        """ORDER BY / LIMIT attached to a UNION or a parenthesised query."""
+        op = planned.op
+        order = node.args.get("order")
+        if order:
+            scope = SourceScope([(None, n) for n in planned.names], outer=outer)
+            keys = []
+            extra = []
+            for o in order.expressions:
+                pos = self._output_position(o.this, planned.names)
+                if pos is None:
+                    extra.append(self.compile(o.this, scope, "order clause"))
+                    pos = op.width + len(extra) - 1
+                keys.append((pos, bool(o.args.get("desc"))))
+            if extra:
+                width = op.width
+                base = [(lambda r, i=i: r[i]) for i in range(width)]
+                op = Project(op, base + extra)
+            op = Sort(op, keys, self.sort_key, self._top(node))
+            if extra:
+                op = Truncate(op, len(planned.names))
+        op = self._limit(node, op)
+        return Planned(op, planned.names, planned.origins)
+
+    # -- SELECT ---------------------------------------------------------------------------------
+
+    def plan_select(self, sel: exp.Select, outer) -> Planned:
+        where = conjuncts(sel.args.get("where").this) if sel.args.get("where") else []
+        from_ = sel.args.get("from_")
+        joins = sel.args.get("joins") or []
+        if from_ is None:
+            op: Operator = Dual()
+            scope = SourceScope([], outer=outer)
+        else:
+            op, scope, where = self._plan_from(from_.this, joins, where, outer)
+        if where:
+            pred = self._and(where, scope, "where clause")
+            op = Filter(op, pred, " and ".join(w.sql(dialect="mysql") for w in where)[:200])
+
+        group = sel.args.get("group")
+        having = sel.args.get("having")
+        select_exprs = self._expand_star(sel.expressions, scope)
+        order = sel.args.get("order")
+        needs_agg = bool(group) or any(has_aggregate(e) for e in select_exprs) or (
+            having is not None) or (order is not None and any(
+                has_aggregate(o) for o in order.expressions))
+        if needs_agg:
+            op, scope = self._plan_aggregate(op, scope, sel, select_exprs, group, having, order)
+
+        names = [self._name(e) for e in select_exprs]
+        origins = [self._origin(e, scope) for e in select_exprs]
+        exprs = [self.compile(e.unalias() if isinstance(e, exp.Alias) else e, scope)
+                 for e in select_exprs]
+        # select aliases may be used by ORDER BY
+        for e, f in zip(select_exprs, exprs, strict=True):
+            if isinstance(e, exp.Alias):
+                scope.aliases.setdefault(e.alias.lower(), f)
+
+        # ORDER BY: by output position, alias, or an expression computed next to the list
+        sort_keys: list[tuple[int, bool]] = []
+        extra: list[Callable] = []
+        if order is not None:
+            for o in order.expressions:
+                target = o.this
+                pos = self._output_position(target, names, select_exprs)
+                if pos is None:
+                    extra.append(self.compile(target, scope, "order clause"))
+                    pos = len(exprs) + len(extra) - 1
+                sort_keys.append((pos, bool(o.args.get("desc"))))
+
+        ordered_by_handle = self._order_by_handle(op, sort_keys, select_exprs, scope)
+        op = Project(op, exprs + extra, ", ".join(names)[:200])
+        if sel.args.get("distinct"):
+            op = Distinct(op, len(exprs))
+        if sort_keys and not ordered_by_handle:
+            op = Sort(op, sort_keys, self.sort_key, self._top(sel))
+        if extra:
+            op = Truncate(op, len(exprs))
+        op = self._limit(sel, op)
+        return Planned(op, names, origins)
+
+    def plan_table_rows(self, table: TableInfo, alias: str, where, order, node):
+        """Rows of one table for UPDATE/DELETE, each with its row key as a hidden last column,
+        filtered, ordered and limited as the statement says."""
+        from core.sql.table import KeyedTableReader
+
+        reader = KeyedTableReader(table)
+        cols = [c.name for c in table.columns]
+        src = Source(alias, TableFullScan(reader), cols, table, reader)
+        scope = SourceScope([(alias, c) for c in cols] + [(None, "\0key")])
+        conds = conjuncts(where)
+        op = self._access(src, conds, scope)
+        if order is not None:
+            width = len(cols) + 1
+            keys, extra = [], []
+            for o in order.expressions:
+                extra.append(self.compile(o.this, scope, "order clause"))
+                keys.append((width + len(extra) - 1, bool(o.args.get("desc"))))
+            base = [(lambda r, i=i: r[i]) for i in range(width)]
+            op = Truncate(Sort(Project(op, base + extra), keys, self.sort_key, self._top(node)),
+                          width)
+        op = self._limit(node, op)
+        return op, scope
+
+    # -- FROM and joins ---------------------------------------------------------------------------
+
+    def _source(self, node: exp.Expression, outer) -> Source:
+        if isinstance(node, exp.Table):
+            alias = node.alias_or_name
+            resolved = self.resolve_table(node.db or None, node.name)
+            if isinstance(resolved, Source):
+                resolved.alias = alias
+                return resolved
+            t: TableInfo = resolved
+            reader = TableReader(t)
+            return Source(alias, TableFullScan(reader), [c.name for c in t.columns], t, reader)
+        if isinstance(node, exp.Subquery):
+            alias = node.alias_or_name
+            if not alias:
+                raise ProgrammingError("Every derived table must have its own alias",
+                                       errno=1248, sqlstate="42000")
+            inner = self.plan(node.this, None)
+            return Source(alias, Materialized(inner.op, alias), inner.names)
+        raise NotSupportedError(f"unsupported FROM item: {node.sql(dialect='mysql')[:60]}")
+
+    def _plan_from(self, first: exp.Expression, joins: list[exp.Join], where, outer):
+        src = self._source(first, outer)
+        local = SourceScope([(src.alias, c) for c in src.columns], outer=outer)
+        pushed, where = self._split_pushable(where, local, outer)
+        op = self._access(src, pushed, local)
+        scope_cols = [(src.alias, c) for c in src.columns]
+        for j in joins:
+            side = (j.args.get("side") or "").upper()
+            kind = (j.args.get("kind") or "").upper()
+            if side == "RIGHT":
+                raise NotSupportedError("RIGHT JOIN is not supported yet; write it as LEFT JOIN")
+            if side == "FULL" or kind == "FULL":
+                raise NotSupportedError("FULL JOIN is not supported")
+            left_outer = side == "LEFT"
+            rsrc = self._source(j.this, outer)
+            rscope = SourceScope([(rsrc.alias, c) for c in rsrc.columns], outer=outer)
+            on = conjuncts(j.args.get("on"))
+            using = j.args.get("using")
+            if using:
+                for ident in using:
+                    name = ident.name
+                    lalias = next((a for a, c in scope_cols if c.lower() == name.lower()), None)
+                    on.append(exp.EQ(this=exp.column(name, table=lalias),
+                                     expression=exp.column(name, table=rsrc.alias)))
+            # right-only conditions narrow the inner side; from WHERE only for inner joins
+            r_on, on = self._split_pushable(on, rscope, outer)
+            r_where: list = []
+            if not left_outer:
+                r_where, where = self._split_pushable(where, rscope, outer)
+            lscope = SourceScope(scope_cols, outer=outer)
+            combined_cols = scope_cols + [(rsrc.alias, c) for c in rsrc.columns]
+            combined = SourceScope(combined_cols, outer=outer)
+            # equi-join keys: left column = right column
+            pairs = []
+            rest = []
+            candidates = on + ([] if left_outer else [])
+            for c in candidates:
+                pair = self._equi_pair(c, lscope, rscope)
+                if pair:
+                    pairs.append(pair)
+                else:
+                    rest.append(c)
+            inner_filter = r_on + r_where
+            other_nodes = rest
+            op = self._join(op, rsrc, rscope, lscope, combined, pairs, inner_filter,
+                            other_nodes, left_outer)
+            scope_cols = combined_cols
+        return op, SourceScope(scope_cols, outer=outer), where
+
+    def _join(self, left, rsrc: Source, rscope, lscope, combined, pairs, inner_filter,
+              other_nodes, left_outer) -> Operator:
+        other = self._and(other_nodes, combined, "on clause") if other_nodes else None
+        info = ", ".join(f"{a.sql(dialect='mysql')}={b.sql(dialect='mysql')}" for a, b in pairs)
+        # index join: the right side is a table with a key on one of the equi columns
+        if rsrc.table is not None and pairs and not rsrc.virtual:
+            for lnode, rnode in pairs:
+                lookup = self._index_lookup(rsrc, rnode, lnode, lscope, rscope, inner_filter,
+                                            pairs)
+                if lookup is not None:
+                    fn, desc = lookup
+                    return IndexJoin(left, fn, len(rsrc.columns), other, left_outer,
+                                     f"{desc}, {info}")
+        right = self._access(rsrc, inner_filter, rscope)
+        if pairs:
+            lkeys = [self.compile(a, lscope, "on clause") for a, _b in pairs]
+            rkeys = [self.compile(b, rscope, "on clause") for _a, b in pairs]
+            return HashJoin(left, right, lkeys, rkeys, other, left_outer, info)
+        return NestedLoopJoin(left, right, other, left_outer, "")
+
+    def _index_lookup(self, rsrc: Source, rnode, lnode, lscope, rscope, inner_filter, pairs):
+        """A per-left-row lookup of the right table through its handle or an index whose
+        leading column is `rnode`."""
+        t = rsrc.table
+        col = rnode.name.lower()
+        lkey = self.compile(lnode, lscope, "on clause")
+        filt = self._and(inner_filter, rscope, "on clause") if inner_filter else None
+        reader = rsrc.reader
+        if t.handle == HANDLE_INT and t.pk_columns[0].lower() == col:
+            kind = t.column(col).type.kind
+
+            def by_handle(rt: Runtime, lrow, lkey=lkey, kind=kind):
+                v = access.key_value(lkey(lrow), kind)
+                if v is access.NO_KEY:
+                    return ()
+                row = reader.get(rt.view, v)
+                if row is None or (filt is not None and not filt(row)):
+                    return ()
+                return (row,)
+
+            return by_handle, f"inner:PointGet({t.name})"
+        for ix in t.indexes:
+            if ix.state != "public" or ix.columns[0].lower() != col:
+                continue
+            if ix.primary and t.handle != "clustered" and t.handle != "rowid":
+                continue
+            kind = t.column(col).type.kind
+            from core.codec import encode_values, index_prefix, prefix_next, row_prefix
+
+            clustered_pk = ix.primary and t.handle == "clustered"
+            base = row_prefix(t.id) if clustered_pk else index_prefix(t.id, ix.id)
+
+            def by_index(rt: Runtime, lrow, lkey=lkey, kind=kind, ix=ix, base=base,
+                         clustered_pk=clustered_pk):
+                v = access.key_value(lkey(lrow), kind)
+                if v is access.NO_KEY:
+                    return ()
+                lo = base + encode_values([v])
+                hi = prefix_next(lo)
+                if clustered_pk:
+                    rows = (row for _k, row in reader.scan(rt.view, lo, hi))
+                else:
+                    rows = (reader.get(rt.view, h)
+                            for _k, h in reader.index_scan(rt.view, ix, lo, hi))
+                return [r for r in rows if r is not None and (filt is None or filt(r))]
+
+            return by_index, f"inner:IndexLookUp({t.name}.{ix.name})"
+        return None
+
+    def _equi_pair(self, c, lscope: SourceScope, rscope: SourceScope):
+        if not isinstance(c, exp.EQ):
+            return None
+        a, b = c.this, c.expression
+        if not (isinstance(a, exp.Column) and isinstance(b, exp.Column)):
+            return None
+        if lscope.resolves(a) and rscope.resolves(b) and not rscope.resolves(a):
+            return (a, b)
+        if lscope.resolves(b) and rscope.resolves(a) and not rscope.resolves(b):
+            return (b, a)
+        return None
+
+    def _split_pushable(self, conds, scope: SourceScope, outer):
+        """Conditions that mention only `scope`'s columns (or outer/constant values)."""
+        pushed, rest = [], []
+        for c in conds:
+            cols = list(c.find_all(exp.Column))
+            if has_subquery(c) or has_aggregate(c) or not cols:
+                rest.append(c)
+                continue
+            if all(scope.resolves(col) or self._is_outer(col, scope, outer) for col in cols) \
+                    and any(scope.resolves(col) for col in cols):
+                pushed.append(c)
+            else:
+                rest.append(c)
+        return pushed, rest
+
+    @staticmethod
+    def _is_outer(col, scope, outer) -> bool:
+        if outer is None or scope.find(col.table or None, col.name):
+            return False
+        o = outer[0]
+        return bool(o.find(col.table or None, col.name)) or o.outer is not None
+
+    def _access(self, src: Source, conds: list, scope: SourceScope) -> Operator:
+        op = src.op
+        if src.reader is not None and conds:
+            def column_of(node):
+                if isinstance(node, exp.Column) and scope.resolves(node):
+                    return node.name.lower()
+                return None
+
+            def const(node):
+                if has_subquery(node) or has_aggregate(node):
+                    return None
+                if any(scope.resolves(c) for c in node.find_all(exp.Column)):
+                    return None
+                f = self.compile(node, scope, "where clause")
+                return lambda f=f: f(())
+
+            op = access.choose(src.reader, access.analyse(conds, column_of, const))
+        if conds:
+            op = Filter(op, self._and(conds, scope, "where clause"),
+                        " and ".join(c.sql(dialect="mysql") for c in conds)[:200])
+        return op
+
+    def _and(self, nodes, scope, clause):
+        fns = [self.compile(n, scope, clause) for n in nodes]
+        if len(fns) == 1:
+            f = fns[0]
+            return lambda row: bool(_truth(f(row)))
+        return lambda row: all(_truth(f(row)) for f in fns)
+
+    # -- aggregation ------------------------------------------------------------------------------
+
+    def _plan_aggregate(self, op, scope: SourceScope, sel, select_exprs, group, having, order):
+        group_nodes = list(group.expressions) if group else []
+        # GROUP BY may name a select alias or a position
+        resolved_groups = []
+        for g in group_nodes:
+            if isinstance(g, exp.Literal) and not g.is_string:
+                idx = int(g.this) - 1
+                if not 0 <= idx < len(select_exprs):
+                    raise ProgrammingError(f"Unknown column '{g.this}' in 'group statement'",
+                                           errno=1054, sqlstate="42S22")
+                g = select_exprs[idx].unalias() if isinstance(select_exprs[idx], exp.Alias) \
+                    else select_exprs[idx]
+            elif isinstance(g, exp.Column) and not g.table and not scope.find(None, g.name):
+                for e in select_exprs:
+                    if isinstance(e, exp.Alias) and e.alias.lower() == g.name.lower():
+                        g = e.unalias()
+                        break
+            resolved_groups.append(g)
+        aggs: list[exp.Expression] = []
+        sources = list(select_exprs) + ([having.this] if having else []) + (
+            [o.this for o in order.expressions] if order else [])
+        for node in sources:
+            for agg in node.find_all(*AGGREGATES):
+                if agg not in aggs and not _inside_subquery(agg, node):
+                    aggs.append(agg)
+        fused = self._fused_aggregate(op, scope, sel, select_exprs, resolved_groups, aggs,
+                                      having, order)
+        if fused is not None:
+            op = fused
+        else:
+            group_fns = [self.compile(g, scope, "group statement") for g in resolved_groups]
+            agg_specs = [self._agg_spec(agg, scope) for agg in aggs]
+            scalar = not resolved_groups
+            info = "group by:" + ", ".join(g.sql(dialect="mysql") for g in resolved_groups) + \
+                ", funcs:" + ", ".join(a.sql(dialect="mysql") for a in aggs)
+            op = HashAgg(op, group_fns, agg_specs, scalar, info[:200])
+        n_g, n_a = len(resolved_groups), len(aggs)
+        mapping: dict = {}
+        for i, g in enumerate(resolved_groups):
+            mapping.setdefault(g, i)
+        for j, a in enumerate(aggs):
+            mapping.setdefault(a, n_g + j)
+        cols = [(None, f"\0g{i}") for i in range(n_g)] + [(None, f"\0a{j}") for j in range(n_a)]
+        post = SourceScope(cols + [(a, n) for a, n in scope.columns], outer=scope.outer,
+                           mapping=mapping)
+        if having is not None:
+            for e in select_exprs:
+                if isinstance(e, exp.Alias):
+                    post.aliases[e.alias.lower()] = self.compile(e.unalias(), post)
+            pred = self._and(conjuncts(having.this), post, "having clause")
+            op = Filter(op, pred, having.this.sql(dialect="mysql")[:200])
+        return op, post
+
+    def _fused_aggregate(self, op, scope, sel, select_exprs, groups, aggs, having, order):
+        """ScanAggregate for `SELECT agg(col)[, ...] FROM t` over a plain full scan."""
+        if groups or having is not None or order is not None or not aggs:
+            return None
+        if not isinstance(op, TableFullScan) or op.reverse:
+            return None
+        if any((e.unalias() if isinstance(e, exp.Alias) else e) not in aggs
+               for e in select_exprs):
+            return None
+        specs = []
+        for agg in aggs:
+            kind = type(agg).__name__.upper()
+            if kind not in ("SUM", "COUNT", "MIN", "MAX", "AVG"):
+                return None
+            arg = agg.this
+            if isinstance(arg, exp.Distinct):
+                return None
+            if kind == "COUNT" and (arg is None or isinstance(arg, exp.Star)):
+                specs.append(("COUNT", None, lambda: self.make_aggregate("COUNT", False)))
+                continue
+            if not isinstance(arg, exp.Column) or not scope.resolves(arg):
+                return None
+            pos = scope.resolve_column(arg.table or None, arg.name)
+            specs.append((kind, pos, lambda kind=kind: self.make_aggregate(kind, False)))
+        return ScanAggregate(op.reader, specs, op.width)
+
+    def _agg_spec(self, agg: exp.Expression, scope):
+        name = type(agg).__name__.upper()
+        if name == "GROUPCONCAT":
+            name = "GROUP_CONCAT"
+        arg = agg.this
+        distinct = isinstance(arg, exp.Distinct)
+        if distinct:
+            args = arg.expressions
+            arg = args[0] if len(args) == 1 else exp.Tuple(expressions=args)
+        if isinstance(agg, exp.Count) and (arg is None or isinstance(arg, exp.Star)):
+            return (lambda: self.make_aggregate("COUNT", False), None)
+        fn = self.compile(arg, scope)
+        if isinstance(agg, exp.GroupConcat):
+            sep = agg.args.get("separator")
+            sep_s = sep.this if isinstance(sep, exp.Literal) else ","
+
+            def make(sep_s=sep_s, distinct=distinct):
+                return self.make_aggregate("GROUP_CONCAT", distinct, separator=sep_s)
+            return (make, fn)
+        return (lambda name=name, distinct=distinct: self.make_aggregate(name, distinct), fn)
+
+    # -- select list helpers -----------------------------------------------------------------------
+
+    def _expand_star(self, exprs, scope: SourceScope) -> list[exp.Expression]:
+        out = []
+        for e in exprs:
+            if isinstance(e, exp.Star):
+                out.extend(exp.column(n, table=a) for a, n in _display(scope))
+            elif isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
+                t = e.table.lower()
+                cols = [(a, n) for a, n in _display(scope) if a and a.lower() == t]
+                if not cols:
+                    raise ProgrammingError(f"Unknown table '{e.table}'", errno=1051,
+                                           sqlstate="42S02")
+                out.extend(exp.column(n, table=a) for a, n in cols)
+            else:
+                out.append(e)
+        return out
+
+    @staticmethod
+    def _name(e: exp.Expression) -> str:
+        if isinstance(e, exp.Alias):
+            return e.alias
+        if isinstance(e, exp.Column):
+            return e.name
+        return e.sql(dialect="mysql")
+
+    def _origin(self, e, scope: SourceScope):
+        return None
+
+    def _output_position(self, target, names, select_exprs=None) -> int | None:
+        if isinstance(target, exp.Literal) and not target.is_string:
+            idx = int(target.this) - 1
+            if not 0 <= idx < len(names):
+                raise ProgrammingError(f"Unknown column '{target.this}' in 'order clause'",
+                                       errno=1054, sqlstate="42S22")
+            return idx
+        if isinstance(target, exp.Column) and not target.table:
+            low = target.name.lower()
+            for i, e in enumerate(select_exprs or []):
+                if isinstance(e, exp.Alias) and e.alias.lower() == low:
+                    return i
+        if select_exprs:
+            for i, e in enumerate(select_exprs):
+                inner = e.unalias() if isinstance(e, exp.Alias) else e
+                if inner == target:
+                    return i
+        return None
+
+    def _order_by_handle(self, op, sort_keys, select_exprs, scope) -> bool:
+        """ORDER BY the int primary key over a table scan: read in key order, skip the sort."""
+        if len(sort_keys) != 1 or not isinstance(op, (TableFullScan,)):
+            return False
+        pos, desc = sort_keys[0]
+        if pos >= len(select_exprs):
+            return False
+        e = select_exprs[pos]
+        e = e.unalias() if isinstance(e, exp.Alias) else e
+        t = op.reader.table
+        if t.handle != HANDLE_INT or not isinstance(e, exp.Column) or \
+                e.name.lower() != t.pk_columns[0].lower():
+            return False
+        op.reverse = desc
+        return True
+
+    def _top(self, node) -> Callable[[], int | None] | None:
+        limit = node.args.get("limit")
+        if limit is None:
+            return None
+        count = self._int_fn(limit.expression)
+        offset = node.args.get("offset")
+        off = self._int_fn(offset.expression) if offset is not None else (lambda: 0)
+        return lambda: count() + off()
+
+    def _limit(self, node, op):
+        limit = node.args.get("limit")
+        offset = node.args.get("offset")
+        if limit is None and offset is None:
+            return op
+        count = self._int_fn(limit.expression) if limit is not None else (lambda: None)
+        off = self._int_fn(offset.expression) if offset is not None else (lambda: 0)
+        return Limit(op, count, off)
+
+    def _int_fn(self, node) -> Callable[[], int]:
+        f = self.compile(node, SourceScope([]), "limit clause")
+
+        def value():
+            v = f(())
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ProgrammingError("Incorrect arguments to LIMIT", errno=1210,
+                                       sqlstate="HY000")
+            return v
+
+        return value
+
+
+def _display(scope: SourceScope):
+    return [(a, n) for (a, _), n in zip(scope.columns, scope.names, strict=True)
+            if not n.startswith("\0")]
+
+
+def _inside_subquery(agg, root) -> bool:
+    if agg is root:
+        return False
+    p = agg.parent
+    while p is not None and p is not root:
+        if isinstance(p, (exp.Select, exp.Subquery)):
+            return True
+        p = p.parent
+    return False
+
+
+def _truth(v) -> bool:
+    """MySQL truthiness in WHERE: NULL and 0 are false; strings convert to numbers."""
+    if v is None:
+        return False
+    if isinstance(v, (str, bytes)):
+        try:
+            return float(v if isinstance(v, str) else v.decode()) != 0
+        except ValueError:
+            return False
+    return bool(v)
+
+
+Runtime = Runtime
+Sequence = Sequence

@@ -1,0 +1,387 @@
+"""Sessions: executing SQL statements against an open database.
+
+`Database` is shared by every connection of one process to one directory (one engine, one
+dictionary cache, one statement cache, the auto-increment allocators).  `Session` is one
+connection's state: current schema, autocommit, the open transaction, warnings, and its own
+plan cache (plans hold closures bound to the session's evaluation context, so they are not
+shared between threads).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from core.catalog.model import HANDLE_INT, TableInfo
+from core.catalog.store import CatalogStore, Schema
+from core.errors import Error, NotSupportedError, ProgrammingError
+from core.sql import dialect
+from core.sql.ddl import DDLRunner, bootstrap
+from core.sql.dml import DMLRunner
+from core.sql.plan.ops import Runtime
+from core.sql.plan.scope import SourceScope
+from core.sql.plan.select import Planned, SelectPlanner
+from core.sql.table import TableReader
+from core.storage.engine import Engine
+
+STATEMENT_CACHE = 512
+PLAN_CACHE = 256
+
+
+@dataclass
+class Result:
+    """What one statement returns: a result set (names + rows) or a row count."""
+
+    names: list[str] | None = None
+    rows: list[list] | None = None
+    rowcount: int = -1
+    lastrowid: int | None = None
+    origins: list[Any] = field(default_factory=list)
+    message: str = ""
+
+
+class Database:
+    """Process-wide state of one open database directory."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.catalog = CatalogStore()
+        self._statements: OrderedDict[str, list[exp.Expression]] = OrderedDict()
+        self._stmt_lock = threading.Lock()
+        self._autoinc: dict[int, int] = {}
+        self._rowid: dict[int, int] = {}
+        self.connections = 0
+        with engine.snapshot() as snap:
+            fresh = CatalogStore.version(snap) == 0
+        if fresh and not engine.read_only:
+            with engine.begin() as txn:
+                bootstrap(txn, self.catalog)
+
+    # -- statement cache --------------------------------------------------------------------
+
+    def parse(self, sql: str) -> list[exp.Expression]:
+        hit = self._statements.get(sql)
+        if hit is not None:
+            return hit
+        nodes = dialect.parse(sql)
+        with self._stmt_lock:
+            self._statements[sql] = nodes
+            if len(self._statements) > STATEMENT_CACHE:
+                self._statements.popitem(last=False)
+        return nodes
+
+    # -- auto-increment (called with the writer lock held) -------------------------------------
+
+    def next_autoinc(self, table: TableInfo, txn) -> int:
+        nxt = self._autoinc.get(table.id)
+        if nxt is None:
+            nxt = self._max_auto(table, txn) + 1
+        self._autoinc[table.id] = nxt + 1
+        return nxt
+
+    def observe_autoinc(self, table: TableInfo, value) -> None:
+        if isinstance(value, int) and value >= self._autoinc.get(table.id, 0):
+            self._autoinc[table.id] = value + 1
+
+    def _max_auto(self, table: TableInfo, txn) -> int:
+        col = table.auto_increment_column
+        reader = TableReader(table)
+        view = txn._current_view()
+        if table.handle == HANDLE_INT and col.name.lower() == table.pk_columns[0].lower():
+            return reader.last_handle(view) or 0
+        best = 0
+        for row in reader.scan_rows(view):
+            v = row[table.column_index(col.name)]
+            if isinstance(v, int) and v > best:
+                best = v
+        return best
+
+    def next_rowid(self, table: TableInfo, txn) -> int:
+        nxt = self._rowid.get(table.id)
+        if nxt is None:
+            nxt = (TableReader(table).last_handle(txn._current_view()) or 0) + 1
+        self._rowid[table.id] = nxt + 1
+        return nxt
+
+    def forget_autoinc(self, table_id: int) -> None:
+        self._autoinc.pop(table_id, None)
+        self._rowid.pop(table_id, None)
+
+
+class Session:
+    def __init__(self, db: Database, database: str | None = None, autocommit: bool = False):
+        from core.sql.expr import EvalContext
+
+        self.db = db
+        self.current_db = database
+        self.autocommit = autocommit
+        self.txn = None
+        self.warnings: list[tuple[str, int, str]] = []
+        self.last_warnings: list[tuple[str, int, str]] = []
+        self.ctx = EvalContext()
+        self.ctx.compile_subquery = self._compile_subquery
+        self.ctx.run_token = None
+        self.ctx.runtime = None
+        self._plans: OrderedDict = OrderedDict()
+        self._planner: SelectPlanner | None = None
+        self._schema: Schema | None = None
+        self.last_insert_id = 0
+        if database is not None:
+            with db.engine.snapshot() as snap:
+                if db.catalog.schema(snap).database(database) is None:
+                    raise ProgrammingError(f"Unknown database '{database}'", errno=1049,
+                                           sqlstate="42000")
+
+    # -- helpers used by the runners ---------------------------------------------------------
+
+    def require_db(self) -> str:
+        if not self.current_db:
+            raise ProgrammingError("No database selected", errno=1046, sqlstate="3D000")
+        return self.current_db
+
+    def warn(self, code: int, message: str, level: str = "Warning") -> None:
+        self.warnings.append((level, code, message))
+
+    def table_info(self, schema: Schema, tnode: exp.Table) -> TableInfo:
+        db = tnode.db or self.require_db()
+        t = schema.table(db, tnode.name)
+        if t is None:
+            if tnode.db and schema.database(tnode.db) is None:
+                raise ProgrammingError(f"Unknown database '{tnode.db}'", errno=1049,
+                                       sqlstate="42000")
+            raise ProgrammingError(f"Table '{db}.{tnode.name}' doesn't exist", errno=1146,
+                                   sqlstate="42S02")
+        return t
+
+    def compile(self, node: exp.Expression, scope):
+        from core.sql.expr import compile_expr
+
+        return compile_expr(node, scope, self.ctx)
+
+    def constant(self, node: exp.Expression):
+        return self.compile(node, SourceScope([]))(())
+
+    def planner(self) -> SelectPlanner:
+        from core.sql.functions import make_aggregate
+        from core.sql.types import sort_key
+
+        if self._planner is None:
+            self._planner = SelectPlanner(self.compile, self._resolve_table, self.ctx,
+                                          sort_key, make_aggregate)
+        return self._planner
+
+    def _resolve_table(self, db: str | None, name: str):
+        from core.sql import infoschema
+
+        schema = self._schema
+        dbname = db or self.require_db()
+        if dbname.lower() == "information_schema":
+            return infoschema.source(self, schema, name)
+        t = schema.table(dbname, name)
+        if t is None:
+            if schema.database(dbname) is None:
+                raise ProgrammingError(f"Unknown database '{dbname}'", errno=1049,
+                                       sqlstate="42000")
+            raise ProgrammingError(f"Table '{dbname}.{name}' doesn't exist", errno=1146,
+                                   sqlstate="42S02")
+        return t
+
+    def _compile_subquery(self, node, outer_scope):
+        return self.planner().compile_subquery(node, outer_scope)
+
+    # -- transactions --------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self.implicit_commit()
+        self.txn = self.db.engine.begin()
+
+    def commit(self) -> None:
+        if self.txn is not None:
+            txn, self.txn = self.txn, None
+            txn.commit()
+
+    def rollback(self) -> None:
+        if self.txn is not None:
+            txn, self.txn = self.txn, None
+            txn.rollback()
+
+    def implicit_commit(self) -> None:
+        self.commit()
+
+    def close(self) -> None:
+        self.rollback()
+
+    # -- execution -----------------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Any = None) -> list[Result]:
+        """Run every statement in `sql`; returns one Result per statement."""
+        text, count = dialect.to_placeholders(sql)
+        params = list(params) if params is not None else []
+        if count != len(params):
+            raise ProgrammingError(
+                f"statement has {count} placeholder(s) but {len(params)} parameter(s) given",
+                errno=1210, sqlstate="HY000")
+        nodes = self.db.parse(text)
+        out = []
+        for node in nodes:
+            out.append(self._run(node, text if len(nodes) == 1 else node.sql(dialect="mysql"),
+                                 params))
+        return out
+
+    def _run(self, node: exp.Expression, text: str, params: list) -> Result:
+        self.last_warnings, self.warnings = self.warnings, []
+        self.ctx.params = params
+        self.ctx.now = dt.datetime.now().replace(microsecond=0)
+        self.ctx.current_db = self.current_db
+        self.ctx.last_insert_id = self.last_insert_id
+        self.ctx.run_token = object()
+        kind = type(node).__name__
+        if isinstance(node, (exp.Select, exp.Union, exp.Subquery)):
+            return self._query(node, text)
+        if isinstance(node, exp.Insert) or kind == "Replace":
+            return self._dml(node, text)
+        if isinstance(node, (exp.Update, exp.Delete)):
+            return self._dml(node, text)
+        if isinstance(node, (exp.Create, exp.Drop, exp.TruncateTable, exp.Alter)) or \
+                kind == "RenameTable":
+            DDLRunner(self).run(node, text)
+            return Result(rowcount=0)
+        if isinstance(node, exp.Use):
+            name = node.this.name
+            with self.db.engine.snapshot() as snap:
+                if self.db.catalog.schema(snap).database(name) is None:
+                    raise ProgrammingError(f"Unknown database '{name}'", errno=1049,
+                                           sqlstate="42000")
+            self.current_db = name
+            return Result(rowcount=0)
+        if isinstance(node, exp.Transaction):
+            self.begin()
+            return Result(rowcount=0)
+        if isinstance(node, exp.Commit):
+            self.commit()
+            return Result(rowcount=0)
+        if isinstance(node, exp.Rollback):
+            self.rollback()
+            return Result(rowcount=0)
+        if isinstance(node, exp.Set):
+            return self._set(node)
+        if isinstance(node, (exp.Show, exp.Describe)) or kind in ("Show", "Describe"):
+            from core.sql import show
+
+            return show.run(self, node, text)
+        name = getattr(node, "key", kind).upper()
+        raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",
+                                errno=1235, sqlstate="42000")
+
+    def _set(self, node: exp.Set) -> Result:
+        for item in node.expressions:
+            target = item.this
+            if isinstance(target, exp.EQ) and isinstance(target.this, exp.Column):
+                var = target.this.name.lower()
+                value = self.constant(target.expression)
+                if var == "autocommit":
+                    on = str(value).upper() in ("1", "ON", "TRUE")
+                    if on and not self.autocommit:
+                        self.commit()
+                    self.autocommit = on
+                    continue
+            # SET NAMES, sql_mode and friends are accepted and ignored, as TiDB does for many
+        return Result(rowcount=0)
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def _ensure_txn(self) -> None:
+        """Outside autocommit, the first statement opens the transaction (PEP 249)."""
+        if self.txn is None and not self.autocommit:
+            self.txn = self.db.engine.begin()
+
+    def _view(self):
+        """(read view, closer) for a query: the transaction's snapshot, or a fresh one."""
+        self._ensure_txn()
+        if self.txn is not None:
+            return self.txn.snapshot(), None
+        snap = self.db.engine.snapshot()
+        return snap, snap.close
+
+    def _plan(self, node, text, schema: Schema) -> Planned:
+        key = (text, schema.version, self.current_db)
+        planned = self._plans.get(key)
+        if planned is None:
+            planned = self.planner().plan(node)
+            self._plans[key] = planned
+            if len(self._plans) > PLAN_CACHE:
+                self._plans.popitem(last=False)
+        return planned
+
+    def _query(self, node, text) -> Result:
+        view, close = self._view()
+        try:
+            self._schema = self.db.catalog.schema(view)
+            planned = self._plan(node, text, self._schema)
+            rt = Runtime(view)
+            self.ctx.runtime = rt
+            rows = list(planned.op.rows(rt))
+        finally:
+            if close:
+                close()
+        return Result(names=planned.names, rows=rows, rowcount=len(rows),
+                      origins=planned.origins)
+
+    def explain(self, node, text) -> Planned:
+        view, close = self._view()
+        try:
+            self._schema = self.db.catalog.schema(view)
+            return self.planner().plan(node)
+        finally:
+            if close:
+                close()
+
+    # -- data changes --------------------------------------------------------------------------
+
+    def _dml(self, node, text) -> Result:
+        self._ensure_txn()
+        own = self.txn is None  # autocommit: the statement is its own transaction
+        txn = self.db.engine.begin() if own else self.txn
+        savepoint = None if own else txn.savepoint()
+        try:
+            view = txn._current_view()
+            schema = self._schema = self.db.catalog.schema(view)
+            self.ctx.runtime = Runtime(view)
+            runner = DMLRunner(self)
+            lastrowid = None
+            if isinstance(node, exp.Insert) or type(node).__name__ == "Replace":
+                replace = bool(node.args.get("replace")) or type(node).__name__ == "Replace"
+                ins = node.this if type(node).__name__ == "Replace" and isinstance(
+                    node.this, exp.Insert) else node
+                count, first_id = runner.insert(ins, txn, schema, replace=replace)
+                if first_id:
+                    self.last_insert_id = first_id
+                    lastrowid = first_id
+            elif isinstance(node, exp.Update):
+                count, _matched = runner.update(node, txn, schema)
+            else:
+                count = runner.delete(node, txn, schema)
+        except BaseException:
+            if own:
+                txn.rollback()
+            else:
+                txn.rollback_to_savepoint(savepoint)
+            raise
+        if own:
+            txn.commit()
+        else:
+            txn.release_savepoint(savepoint)
+        return Result(rowcount=count, lastrowid=lastrowid)
+
+
+def elapsed_ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000
+
+
+Error = Error

@@ -1,0 +1,204 @@
+"""SHOW, DESCRIBE and EXPLAIN: result sets about the database itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+
+from sqlglot import exp
+
+from core.catalog.model import DDL_JOB_COLUMNS, TableInfo
+from core.errors import NotSupportedError, ProgrammingError
+from core.sql import infoschema
+
+
+def _like(pattern: str | None):
+    if pattern is None:
+        return lambda s: True
+    regex = fnmatch.translate(pattern.replace("%", "*").replace("_", "?"))
+    import re
+
+    rx = re.compile(regex, re.IGNORECASE)
+    return lambda s: bool(rx.match(s))
+
+
+def run(session, node, text: str):
+    from core.sql.session import Result
+
+    with session.db.engine.snapshot() if session.txn is None else _Borrowed(
+            session.txn.snapshot()) as view:
+        schema = session._schema = session.db.catalog.schema(view)
+        if isinstance(node, exp.Describe):
+            target = node.this
+            if isinstance(target, exp.Table):
+                names, rows = columns_of(session.table_info(schema, target))
+                return Result(names=names, rows=rows, rowcount=len(rows))
+            return explain(session, target, text)
+        what = (node.name or "").upper()
+        like = node.args.get("like")
+        pattern = like.name if like is not None else None
+        match = _like(pattern)
+        if what == "DATABASES":
+            names = ["information_schema"] + sorted(d.name for d in schema.databases.values())
+            rows = [[n] for n in names if match(n)]
+            return Result(names=["Database"], rows=rows, rowcount=len(rows))
+        if what == "TABLES":
+            db = node.args.get("db")
+            dbname = db.name if db is not None else session.require_db()
+            if schema.database(dbname) is None:
+                raise ProgrammingError(f"Unknown database '{dbname}'", errno=1049)
+            full = bool(node.args.get("full"))
+            rows = [[t.name] + (["BASE TABLE"] if full else [])
+                    for t in schema.tables_in(dbname) if match(t.name)]
+            names = [f"Tables_in_{dbname}"] + (["Table_type"] if full else [])
+            return Result(names=names, rows=rows, rowcount=len(rows))
+        if what in ("CREATE TABLE",):
+            t = session.table_info(schema, _table_node(node))
+            rows = [[t.name, create_table_sql(t)]]
+            return Result(names=["Table", "Create Table"], rows=rows, rowcount=1)
+        if what in ("COLUMNS", "FIELDS"):
+            names, rows = columns_of(session.table_info(schema, _table_node(node)))
+            rows = [r for r in rows if match(r[0])]
+            return Result(names=names, rows=rows, rowcount=len(rows))
+        if what in ("INDEX", "INDEXES", "KEYS"):
+            t = session.table_info(schema, _table_node(node))
+            names, rows = indexes_of(t)
+            return Result(names=names, rows=rows, rowcount=len(rows))
+        if what == "WARNINGS":
+            rows = [list(w) for w in session.last_warnings]
+            return Result(names=["Level", "Code", "Message"], rows=rows, rowcount=len(rows))
+    raise NotSupportedError(f"This version of KintsugiDB doesn't yet support 'SHOW {what}'",
+                            errno=1235)
+
+
+class _Borrowed:
+    def __init__(self, view):
+        self.view = view
+
+    def __enter__(self):
+        return self.view
+
+    def __exit__(self, *exc):
+        return None
+
+
+def _table_node(node) -> exp.Table:
+    target = node.args.get("target")
+    db = node.args.get("db")
+    if isinstance(target, exp.Table):
+        t = target
+    else:
+        t = exp.Table(this=exp.to_identifier(target.name if target is not None else ""))
+    if db is not None and not t.db:
+        t.set("db", exp.to_identifier(db.name))
+    return t
+
+
+def columns_of(t: TableInfo):
+    names = ["Field", "Type", "Null", "Key", "Default", "Extra"]
+    rows = [[c.name, infoschema.column_type(c), "YES" if c.nullable else "NO",
+             infoschema.column_key(t, c.name), infoschema.default_text(c), infoschema.extra(c)]
+            for c in t.columns]
+    return names, rows
+
+
+def indexes_of(t: TableInfo):
+    names = ["Table", "Non_unique", "Key_name", "Seq_in_index", "Column_name", "Collation",
+             "Cardinality", "Sub_part", "Packed", "Null", "Index_type", "Comment",
+             "Index_comment", "Visible", "Expression", "Clustered"]
+    rows = []
+    for ix in t.indexes:
+        for seq, col in enumerate(ix.columns, start=1):
+            c = t.column(col)
+            rows.append([t.name, 0 if ix.unique else 1, ix.name, seq, col, "A", 0, None, None,
+                         "YES" if c and c.nullable else "", "BTREE", "", "", "YES", None,
+                         "YES" if ix.primary and t.handle != "rowid" else "NO"])
+    return names, rows
+
+
+def _sql_literal(v) -> str:
+    if isinstance(v, str):
+        return "'" + v.replace("\\", "\\\\").replace("'", "''") + "'"
+    if isinstance(v, (dt.date, dt.datetime)):
+        return f"'{v}'"
+    if isinstance(v, bytes):
+        return "0x" + v.hex()
+    return str(v)
+
+
+def create_table_sql(t: TableInfo) -> str:
+    lines = []
+    for c in t.columns:
+        parts = [f"  `{c.name}` {c.type.sql()}"]
+        if not c.nullable:
+            parts.append("NOT NULL")
+        if c.auto_increment:
+            parts.append("AUTO_INCREMENT")
+        elif c.default_now:
+            parts.append("DEFAULT CURRENT_TIMESTAMP")
+        elif c.has_default:
+            parts.append("DEFAULT " + ("NULL" if c.default is None else _sql_literal(c.default)))
+        elif c.nullable:
+            parts.append("DEFAULT NULL")
+        if c.comment:
+            parts.append("COMMENT " + _sql_literal(c.comment))
+        lines.append(" ".join(parts))
+    for ix in t.indexes:
+        cols = ",".join(f"`{c}`" for c in ix.columns)
+        if ix.primary:
+            clustered = "CLUSTERED" if t.handle != "rowid" else "NONCLUSTERED"
+            lines.append(f"  PRIMARY KEY ({cols}) /*T![clustered_index] {clustered} */")
+        elif ix.unique:
+            lines.append(f"  UNIQUE KEY `{ix.name}` ({cols})")
+        else:
+            lines.append(f"  KEY `{ix.name}` ({cols})")
+    body = ",\n".join(lines)
+    return (f"CREATE TABLE `{t.name}` (\n{body}\n) ENGINE=KintsugiDB DEFAULT CHARSET=utf8mb4 "
+            "COLLATE=utf8mb4_bin")
+
+
+def explain(session, target, text):
+    from core.sql.session import Result
+
+    planned = session.explain(target, text)
+    rows = []
+
+    def walk(op, depth, last_flags):
+        name, access_obj, info, children = op.explain()
+        prefix = ""
+        for flag in last_flags[:-1]:
+            prefix += "  " if flag else "│ "
+        if last_flags:
+            prefix += "└─" if last_flags[-1] else "├─"
+        rows.append([prefix + name, "root", access_obj, info])
+        for i, ch in enumerate(children):
+            walk(ch, depth + 1, last_flags + [i == len(children) - 1])
+
+    walk(planned.op, 0, [])
+    return Result(names=["id", "task", "access object", "operator info"], rows=rows,
+                  rowcount=len(rows))
+
+
+def job_rows(session, query_column: bool = False) -> list[list]:
+    view = session.db.engine.snapshot()
+    try:
+        jobs = session.db.catalog.jobs(view)
+    finally:
+        view.close()
+    out = []
+    for j in sorted(jobs, key=lambda j: -j.job_id):
+        out.append([j.job_id, j.db_name, j.table_name, j.job_type, j.schema_state, j.schema_id,
+                    j.table_id, j.row_count, infoschema._ts(j.create_time),
+                    infoschema._ts(j.start_time), infoschema._ts(j.end_time), j.state,
+                    j.query if query_column else j.comments])
+    return out
+
+
+def admin_show_ddl_jobs(session, count: int | None):
+    from core.sql.session import Result
+
+    rows = job_rows(session)
+    running = [r for r in rows if r[11] not in ("synced", "cancelled", "rollback done")]
+    done = [r for r in rows if r not in running][: (count or 10)]
+    rows = running + done
+    return Result(names=list(DDL_JOB_COLUMNS), rows=rows, rowcount=len(rows))

@@ -1,0 +1,240 @@
+"""Rows and index entries of one table: reading them, writing them, keeping them in step.
+
+Every write path (INSERT, UPDATE, DELETE, REPLACE, index backfill, later the admin repairs)
+goes through `TableWriter`, so a row and its index entries always change in the same
+transaction.  Uniqueness is checked with *current* reads (the writer lock is held), as
+InnoDB's locking reads do, never against a possibly older snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from core.catalog.model import HANDLE_CLUSTERED, HANDLE_INT, HANDLE_ROWID, IndexInfo, TableInfo
+from core.codec import (
+    decode_int,
+    decode_row,
+    decode_row_key,
+    encode_int,
+    encode_row,
+    encode_values,
+    index_key,
+    index_prefix,
+    prefix_next,
+    row_key,
+    row_prefix,
+)
+from core.codec.rows import row_damage, row_decoder
+from core.errors import IntegrityError
+
+NON_UNIQUE_VALUE = b"0"
+
+
+def format_key_values(values: Sequence[Any]) -> str:
+    """MySQL's rendering of a duplicate key in error 1062: values joined by '-'."""
+    out = []
+    for v in values:
+        if v is None:
+            out.append("NULL")
+        elif isinstance(v, bytes):
+            out.append(v.decode("utf-8", "replace"))
+        else:
+            out.append(str(v))
+    return "-".join(out)
+
+
+class TableReader:
+    """Read access to one table through a view (a snapshot or a transaction's reads)."""
+
+    def __init__(self, table: TableInfo):
+        self.table = table
+        self.tid = table.id
+        self.name = table.full_name
+        self._prefix = row_prefix(table.id)
+        self._end = prefix_next(self._prefix)
+        self._clustered = table.handle == HANDLE_CLUSTERED
+        self._pk_pos = [table.column_index(c) for c in table.pk_columns]
+
+    # -- handles ----------------------------------------------------------------------------
+
+    def handle_of(self, row: Sequence[Any]) -> int | bytes | None:
+        """The handle a row is stored under (None for a rowid table: assigned on insert)."""
+        h = self.table.handle
+        if h == HANDLE_INT:
+            return row[self._pk_pos[0]]
+        if h == HANDLE_CLUSTERED:
+            return encode_values([row[i] for i in self._pk_pos])
+        return None
+
+    def handle_from_key(self, key: bytes) -> int | bytes:
+        return decode_row_key(key, common_handle=self._clustered)[1]
+
+    def key_range(self, lo_handle=None, hi_handle=None) -> tuple[bytes, bytes]:
+        lo = self._prefix if lo_handle is None else row_key(self.tid, lo_handle)
+        hi = self._end if hi_handle is None else row_key(self.tid, hi_handle)
+        return lo, hi
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def decode(self, key: bytes, value: bytes) -> list:
+        return decode_row(value, table=self.name, key=key)
+
+    def scan(self, view, lo: bytes | None = None, hi: bytes | None = None,
+             reverse: bool = False) -> Iterator[tuple[bytes, list]]:
+        """(row key, row) pairs in handle order within [lo, hi)."""
+        name = self.name
+        for k, v in view.scan(self.tid, lo or self._prefix, hi or self._end, reverse):
+            yield k, decode_row(v, table=name, key=k)
+
+    def raw_rows(self, view) -> Iterator[tuple[bytes, bytes]]:
+        """(key, encoded row) of every row.  Rows are the last keys of a table's own
+        tablespace (`_r` sorts after `_i`), so the scan needs no upper bound check."""
+        return view.scan(self.tid, self._prefix, None)
+
+    def scan_rows(self, view) -> Iterator[list]:
+        """Rows only, as fast as a Python loop over LMDB allows (full scans, aggregates):
+        decode_row inlined, one CRC call + one unpackb + one pop per row."""
+        crc, residue, unpackb, hook = row_decoder()
+        name = self.name
+        for k, v in view.scan(self.tid, self._prefix, None):
+            if crc(v) != residue:
+                raise row_damage(v, name, k)
+            row = unpackb(v, ext_hook=hook)
+            row.pop()
+            yield row
+
+    def get(self, view, handle) -> list | None:
+        key = row_key(self.tid, handle)
+        raw = view.get(self.tid, key)
+        return None if raw is None else decode_row(raw, table=self.name, key=key)
+
+    def last_handle(self, view) -> int | None:
+        """The largest int handle stored (auto-increment and rowid allocation)."""
+        for k, _v in view.scan(self.tid, self._prefix, self._end, True):
+            return decode_row_key(k, common_handle=False)[1]
+        return None
+
+    # -- indexes ----------------------------------------------------------------------------
+
+    def index_values(self, ix: IndexInfo, row: Sequence[Any]) -> list:
+        return [row[self.table.column_index(c)] for c in ix.columns]
+
+    def index_entry(self, ix: IndexInfo, row: Sequence[Any], handle) -> tuple[bytes, bytes]:
+        """(key, value) of the entry `row` needs in `ix`.  A unique index keeps the handle
+        in the value, except when a value is NULL: NULLs never collide, so such entries take
+        the non-unique form."""
+        values = self.index_values(ix, row)
+        if ix.unique and None not in values:
+            return index_key(self.tid, ix.id, values), self.encode_handle(handle)
+        return index_key(self.tid, ix.id, values, handle), NON_UNIQUE_VALUE
+
+    def encode_handle(self, handle) -> bytes:
+        return handle if isinstance(handle, bytes) else encode_int(handle)
+
+    def decode_handle_value(self, value: bytes):
+        return value if self._clustered else decode_int(value)
+
+    def index_scan(self, view, ix: IndexInfo, lo: bytes | None, hi: bytes | None,
+                   reverse: bool = False) -> Iterator[tuple[bytes, Any]]:
+        """(index key, handle) pairs of `ix` in [lo, hi) (defaults: the whole index)."""
+        from core.codec import decode_index_key
+
+        prefix = index_prefix(self.tid, ix.id)
+        n = len(ix.columns)
+        for k, v in view.scan(self.tid, lo or prefix, hi or prefix_next(prefix), reverse):
+            if v != NON_UNIQUE_VALUE:
+                yield k, self.decode_handle_value(v)
+            else:
+                yield k, decode_index_key(k, n, common_handle=self._clustered)[3]
+
+
+class KeyedTableReader(TableReader):
+    """A reader whose rows carry their row key as a hidden last element, so UPDATE and
+    DELETE know each row's handle (a rowid table's handle is not in the row)."""
+
+    def scan(self, view, lo=None, hi=None, reverse=False):
+        for k, row in super().scan(view, lo, hi, reverse):
+            row.append(k)
+            yield k, row
+
+    def scan_rows(self, view):
+        for _k, row in self.scan(view):
+            yield row
+
+    def get(self, view, handle):
+        row = super().get(view, handle)
+        if row is not None:
+            row.append(row_key(self.tid, handle))
+        return row
+
+
+class TableWriter(TableReader):
+    """Writes rows and their index entries inside a transaction (current reads)."""
+
+    def __init__(self, table: TableInfo, txn, write_indexes: list[IndexInfo] | None = None):
+        super().__init__(table)
+        self.txn = txn
+        # indexes to maintain: public ones plus those being built (write only / reorg)
+        self.indexes = [ix for ix in (write_indexes or table.secondary_indexes)
+                        if ix.state != "delete only"]
+        self.delete_indexes = write_indexes or table.secondary_indexes
+
+    def current(self, handle) -> list | None:
+        key = row_key(self.tid, handle)
+        raw = self.txn.get_current(self.tid, key)
+        return None if raw is None else decode_row(raw, table=self.name, key=key)
+
+    def find_conflict(self, row: Sequence[Any], handle) -> tuple[str, Any] | None:
+        """The first unique constraint `row` would break: (key name, conflicting handle)."""
+        if handle is not None and self.table.handle != HANDLE_ROWID:
+            if self.txn.get_current(self.tid, row_key(self.tid, handle)) is not None:
+                return "PRIMARY", handle
+        for ix in self.indexes:
+            if not ix.unique:
+                continue
+            values = self.index_values(ix, row)
+            if None in values:
+                continue
+            raw = self.txn.get_current(self.tid, index_key(self.tid, ix.id, values))
+            if raw is not None:
+                other = self.decode_handle_value(raw)
+                if other != handle:
+                    return ix.name, other
+        return None
+
+    def duplicate_error(self, key_name: str, row: Sequence[Any]) -> IntegrityError:
+        if key_name == "PRIMARY":
+            values = [row[i] for i in self._pk_pos]
+        else:
+            values = self.index_values(self.table.index(key_name), row)
+        return IntegrityError(
+            f"Duplicate entry '{format_key_values(values)}' for key "
+            f"'{self.table.name}.{key_name}'", errno=1062, sqlstate="23000")
+
+    def insert(self, row: list, handle) -> None:
+        """Write a new row and its index entries (the caller checked constraints)."""
+        txn, tid = self.txn, self.tid
+        txn.put(tid, row_key(tid, handle), encode_row(row))
+        for ix in self.indexes:
+            k, v = self.index_entry(ix, row, handle)
+            txn.put(tid, k, v)
+
+    def delete(self, row: Sequence[Any], handle) -> None:
+        txn, tid = self.txn, self.tid
+        txn.delete(tid, row_key(tid, handle))
+        for ix in self.delete_indexes:
+            txn.delete(tid, self.index_entry(ix, row, handle)[0])
+
+    def update(self, old: Sequence[Any], new: list, old_handle, new_handle) -> None:
+        txn, tid = self.txn, self.tid
+        if new_handle != old_handle:
+            txn.delete(tid, row_key(tid, old_handle))
+        txn.put(tid, row_key(tid, new_handle), encode_row(new))
+        for ix in self.delete_indexes:
+            ok, _ = self.index_entry(ix, old, old_handle)
+            nk, nv = self.index_entry(ix, new, new_handle)
+            if ok != nk:
+                txn.delete(tid, ok)
+            if ix in self.indexes and (ok != nk or new_handle != old_handle):
+                txn.put(tid, nk, nv)
