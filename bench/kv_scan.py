@@ -1,7 +1,7 @@
 """Full scan with row decode over N rows (default 1M), after the data is flushed.
 
 * KintsugiDB: ``with eng.snapshot() as snap: for k, v in snap.scan(sid, lo, hi):
-  total += decode_row(v)[QTY]`` where [lo, hi) is the table's row-key prefix range (the
+  total += row[QTY] for row in decode_rows(...)`` where [lo, hi) is the table's row-key prefix range (the
   table's index entries live in the same tablespace, just before the rows).
 * bare LMDB (the baseline): a read transaction on the *same* tablespace file
   (``eng.spaces[sid].env``), a cursor over ``data_db`` from ``lo`` to ``hi``,
@@ -86,12 +86,12 @@ def load_sqlite(db: str, rows: int, with_index: bool) -> None:
 
 
 def scan_kdb(eng, sid, lo, hi) -> int:
-    from core.codec.rows import decode_row
+    from core.codec.rows import decode_rows
 
     total = 0
     with eng.snapshot() as snap:
-        for _k, v in snap.scan(sid, lo, hi):
-            total += decode_row(v)[QTY]
+        for row in decode_rows(snap.scan(sid, lo, hi)):
+            total += row[QTY]
     return total
 
 
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> dict:
                 raise AssertionError("the overlay is not empty after flush()")
 
             variants = {
-                "KintsugiDB snap.scan + decode_row": lambda: scan_kdb(eng, sid, lo, hi),
+                "KintsugiDB snap.scan + decode_rows": lambda: scan_kdb(eng, sid, lo, hi),
                 "bare LMDB cursor + unpackb (baseline)": lambda: scan_bare(eng, sid, lo, hi),
                 "bare LMDB cursor + CRC32C check + unpackb":
                     lambda: scan_bare_crc(eng, sid, lo, hi),
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> dict:
                     print(f"  run {r + 1}: {name:45s} {fmt_s(dt)}", flush=True)
 
             if args.profile:
-                for name in ("KintsugiDB snap.scan + decode_row",
+                for name in ("KintsugiDB snap.scan + decode_rows",
                              "bare LMDB cursor + unpackb (baseline)"):
                     prof = cProfile.Profile()
                     prof.enable()
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     med = {name: median(ts) for name, ts in times.items()}
     base = med["bare LMDB cursor + unpackb (baseline)"]
-    kdb = med["KintsugiDB snap.scan + decode_row"]
+    kdb = med["KintsugiDB snap.scan + decode_rows"]
     crc = med["bare LMDB cursor + CRC32C check + unpackb"]
     ratio = kdb / base
     met = ratio <= 1.5

@@ -29,7 +29,14 @@ from core.codec.keys import (
     row_prefix,
     table_prefix,
 )
-from core.codec.rows import CRC_RESIDUE, ROW_TRAILER_SIZE, decode_row, encode_row, row_decoder
+from core.codec.rows import (
+    CRC_RESIDUE,
+    ROW_TRAILER_SIZE,
+    decode_row,
+    decode_rows,
+    encode_row,
+    row_decoder,
+)
 
 __all__ = [
     "BYTES_FLAG",
@@ -50,6 +57,7 @@ __all__ = [
     "decode_index_key",
     "decode_int",
     "decode_row",
+    "decode_rows",
     "decode_row_key",
     "decode_values",
     "encode_bytes",

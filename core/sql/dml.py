@@ -131,7 +131,8 @@ class DMLRunner:
                 if new != old:
                     new_handle = writer.handle_of(new) if table.handle != HANDLE_ROWID \
                         else hit[1]
-                    clash = writer.find_conflict(new, new_handle)
+                    clash = writer.find_conflict(new, new_handle,
+                                                 check_primary=new_handle != hit[1])
                     if clash is not None and clash[1] != hit[1]:
                         raise writer.duplicate_error(clash[0], new)
                     writer.update(old, new, hit[1], new_handle)
@@ -245,8 +246,8 @@ class DMLRunner:
             if new_handle != old_handle and txn.get_current(
                     table.id, row_key(table.id, new_handle)) is not None:
                 raise writer.duplicate_error("PRIMARY", new)
-            clash = writer.find_conflict(new, new_handle)
-            if clash is not None and clash[0] != "PRIMARY" and clash[1] != old_handle:
+            clash = writer.find_conflict(new, new_handle, check_primary=False)
+            if clash is not None and clash[1] != old_handle:
                 raise writer.duplicate_error(clash[0], new)
             writer.update(old, new, old_handle, new_handle)
             changed += 1

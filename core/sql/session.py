@@ -244,7 +244,7 @@ class Session:
         kind = type(node).__name__
         if isinstance(node, (exp.Select, exp.Union, exp.Subquery)):
             return self._query(node, text)
-        if isinstance(node, exp.Insert) or kind == "Replace":
+        if isinstance(node, exp.Insert):
             return self._dml(node, text)
         if isinstance(node, (exp.Update, exp.Delete)):
             return self._dml(node, text)
@@ -355,11 +355,9 @@ class Session:
             self.ctx.runtime = Runtime(view)
             runner = DMLRunner(self)
             lastrowid = None
-            if isinstance(node, exp.Insert) or type(node).__name__ == "Replace":
-                replace = bool(node.args.get("replace")) or type(node).__name__ == "Replace"
-                ins = node.this if type(node).__name__ == "Replace" and isinstance(
-                    node.this, exp.Insert) else node
-                count, first_id = runner.insert(ins, txn, schema, replace=replace)
+            if isinstance(node, exp.Insert):
+                replace = isinstance(node, dialect.ReplaceInto)
+                count, first_id = runner.insert(node, txn, schema, replace=replace)
                 if first_id:
                     self.last_insert_id = first_id
                     lastrowid = first_id

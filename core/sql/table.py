@@ -25,7 +25,7 @@ from core.codec import (
     row_key,
     row_prefix,
 )
-from core.codec.rows import row_damage, row_decoder
+from core.codec.rows import decode_rows
 from core.errors import IntegrityError
 
 NON_UNIQUE_VALUE = b"0"
@@ -93,16 +93,8 @@ class TableReader:
         return view.scan(self.tid, self._prefix, None)
 
     def scan_rows(self, view) -> Iterator[list]:
-        """Rows only, as fast as a Python loop over LMDB allows (full scans, aggregates):
-        decode_row inlined, one CRC call + one unpackb + one pop per row."""
-        crc, residue, unpackb, hook = row_decoder()
-        name = self.name
-        for k, v in view.scan(self.tid, self._prefix, None):
-            if crc(v) != residue:
-                raise row_damage(v, name, k)
-            row = unpackb(v, ext_hook=hook)
-            row.pop()
-            yield row
+        """Rows only, as fast as a Python loop over LMDB allows (full scans, aggregates)."""
+        return decode_rows(view.scan(self.tid, self._prefix, None), self.name)
 
     def get(self, view, handle) -> list | None:
         key = row_key(self.tid, handle)
@@ -185,9 +177,11 @@ class TableWriter(TableReader):
         raw = self.txn.get_current(self.tid, key)
         return None if raw is None else decode_row(raw, table=self.name, key=key)
 
-    def find_conflict(self, row: Sequence[Any], handle) -> tuple[str, Any] | None:
-        """The first unique constraint `row` would break: (key name, conflicting handle)."""
-        if handle is not None and self.table.handle != HANDLE_ROWID:
+    def find_conflict(self, row: Sequence[Any], handle,
+                      check_primary: bool = True) -> tuple[str, Any] | None:
+        """The first unique constraint `row` would break: (key name, conflicting handle).
+        An UPDATE that keeps its handle passes check_primary=False (the row is itself)."""
+        if check_primary and handle is not None and self.table.handle != HANDLE_ROWID:
             if self.txn.get_current(self.tid, row_key(self.tid, handle)) is not None:
                 return "PRIMARY", handle
         for ix in self.indexes:

@@ -67,8 +67,8 @@ class Snapshot:
         if not reverse:
             if not cur.set_range(lo):
                 return iter(())
-            if hi is None:
-                return cur.iternext()
+            if hi is None or not txn.cursor().set_range(hi):
+                return cur.iternext()  # nothing at or past hi: no per-key bound check needed
             return _until(cur.iternext(), hi)
         if hi is None:
             ok = cur.last()
