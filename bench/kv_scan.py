@@ -1,8 +1,8 @@
 """Full scan with row decode over N rows (default 1M), after the data is flushed.
 
-* KintsugiDB: ``with eng.snapshot() as snap: for k, v in snap.scan(sid, lo, hi):
-  total += row[QTY] for row in decode_rows(...)`` where [lo, hi) is the table's row-key prefix range (the
-  table's index entries live in the same tablespace, just before the rows).
+* KintsugiDB: ``with eng.snapshot() as snap: for row in decode_rows(snap.scan(sid, lo, hi)):
+  total += row[QTY]`` where [lo, hi) is the table's row-key prefix range (the table's index
+  entries live in the same tablespace, just before the rows).
 * bare LMDB (the baseline): a read transaction on the *same* tablespace file
   (``eng.spaces[sid].env``), a cursor over ``data_db`` from ``lo`` to ``hi``,
   ``msgpack.unpackb`` of each value (its trailing CRC32C item decoded but not verified),
