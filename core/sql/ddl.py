@@ -277,6 +277,8 @@ class DDLRunner:
         job.job_type, job.schema_state = "drop table", "none"
         for info in found:
             job.db_name, job.table_name, job.table_id = info.schema, info.name, info.id
+            db = schema.database(info.schema)
+            job.schema_id = db.id if db else 0
             self._drop_one(txn, info, job)
         for m in missing:
             self.s.warn(1051, f"Unknown table '{m}'")

@@ -275,7 +275,20 @@ class Session:
             from core.sql import show
 
             return show.run(self, node, text)
-        name = getattr(node, "key", kind).upper()
+        if isinstance(node, dialect.AdminShowDDLJobs):
+            from core.sql import show
+
+            count = node.args.get("count")
+            return show.admin_show_ddl_jobs(self, int(count.this) if count else None,
+                                            node.args.get("where"))
+        if isinstance(node, (dialect.AdminStatement, dialect.RecoverTable,
+                             dialect.FlashbackTable, dialect.FlashbackDatabase,
+                             dialect.CheckTable)):
+            words = node.sql(dialect=dialect.Kintsugi).split()
+            name = " ".join(words[:3] if words[0].upper() == "ADMIN" else words[:2]).upper()
+            raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",
+                                    errno=1235, sqlstate="42000")
+        name = node.sql(dialect=dialect.Kintsugi).split()[0].upper() if node else kind
         raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",
                                 errno=1235, sqlstate="42000")
 

@@ -194,11 +194,20 @@ def job_rows(session, query_column: bool = False) -> list[list]:
     return out
 
 
-def admin_show_ddl_jobs(session, count: int | None):
+def admin_show_ddl_jobs(session, count: int | None, where=None):
+    """TiDB's ADMIN SHOW DDL JOBS [n] [WHERE ...]: running/queued jobs, then the last n
+    (default 10) finished ones; WHERE filters on the output column names."""
+    from core.sql.plan.scope import SourceScope
     from core.sql.session import Result
 
     rows = job_rows(session)
     running = [r for r in rows if r[11] not in ("synced", "cancelled", "rollback done")]
     done = [r for r in rows if r not in running][: (count or 10)]
     rows = running + done
+    if where is not None:
+        scope = SourceScope([(None, c) for c in DDL_JOB_COLUMNS], clause="where clause")
+        from core.sql.expr import compile_predicate
+
+        pred = compile_predicate(where.this, scope, session.ctx)
+        rows = [r for r in rows if pred(r)]
     return Result(names=list(DDL_JOB_COLUMNS), rows=rows, rowcount=len(rows))

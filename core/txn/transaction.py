@@ -15,6 +15,7 @@ records can join the same group commit.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from typing import TYPE_CHECKING
@@ -208,15 +209,19 @@ class Transaction:
     # -- spilling ----------------------------------------------------------------------------
 
     def _spill_now(self) -> None:
+        """Move the buffered writes to the redo log and the spill file, in chunks, so the
+        encoded copies made on the way never add up to more than a chunk."""
         eng = self.engine
         if self._spill is None:
             path = os.path.join(eng.spill_dir, f"trx-{self.trx_id}.kdb")
             self._spill = SpillFile(path)
-        bodies = record.rows_bodies(self.trx_id, _ops_of(self._writes))
-        first = eng._append_open(bodies, self._first_lsn)
-        if self._first_lsn is None:
-            self._first_lsn = first
-        self._spilled_rows += self._spill.write(self._writes)
+        for chunk in _chunks(self._writes, SPILL_CHUNK_OPS):
+            bodies = record.rows_bodies(self.trx_id, _ops_of(chunk))
+            first = eng._append_open(bodies, self._first_lsn)
+            del bodies
+            if self._first_lsn is None:
+                self._first_lsn = first
+            self._spilled_rows += self._spill.write(chunk)
         self._writes = {}
         self._buffered_bytes = 0
         eng.sink(TransactionSpilled(self.trx_id, self._spilled_rows))
@@ -291,6 +296,15 @@ class Transaction:
 
 
 _NOT_WRITTEN = object()
+SPILL_CHUNK_OPS = 50_000
+
+
+def _chunks(writes: dict[int, dict], n: int):
+    """Split a write set into write sets of at most `n` operations each."""
+    for space, ops in writes.items():
+        it = iter(ops.items())
+        while chunk := dict(itertools.islice(it, n)):
+            yield {space: chunk}
 
 
 def _ops_of(writes: dict[int, dict[bytes, bytes | None]]):
