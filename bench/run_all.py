@@ -29,13 +29,15 @@ from bench.common import (
     write_results,
 )
 
-BENCHMARKS = ["kv_commits", "kv_bulk", "kv_scan", "spill"]
+BENCHMARKS = ["kv_commits", "kv_bulk", "kv_scan", "spill",
+              "sql_commits", "sql_bulk", "sql_point", "sql_scan"]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m bench.run_all",
-        description="Run kv_commits, kv_bulk, kv_scan and spill; write bench/RESULTS.md.",
+        description="Run kv_commits, kv_bulk, kv_scan, spill and the SQL benchmarks (sql_commits, "
+        "sql_bulk, sql_point, sql_scan); write bench/RESULTS.md.",
     )
     ap.add_argument("--full-spill", action="store_true",
                     help="run the spill benchmark at its full 10M rows (default: 2M)")
