@@ -229,7 +229,8 @@ class Cursor:
         self.connection = conn
         self._rows: list[list] = []
         self._pos = 0
-        self.description: list[tuple] | None = None
+        self._names: list[str] | None = None
+        self._description: list[tuple] | None = None
         self.rowcount = -1
         self.lastrowid: int | None = None
         self._closed = False
@@ -250,32 +251,38 @@ class Cursor:
         return self
 
     def executemany(self, operation: str, seq_of_parameters: Iterable[Sequence[Any]]) -> Cursor:
+        """An INSERT ... VALUES runs as one statement over all the tuples (one plan, one
+        savepoint: all rows or none); other statements run once per tuple."""
         self._check()
-        total = 0
-        last = None
-        session = self.connection._session
-        for params in seq_of_parameters:
-            results = session.execute(operation, params)
-            last = results[-1] if results else None
-            if last is not None and last.rowcount > 0:
-                total += last.rowcount
-        self._set(Result(rowcount=total, lastrowid=last.lastrowid if last else None))
+        result = self.connection._session.executemany(operation, seq_of_parameters)
+        self._set(result)
+        self.warnings = list(self.connection._session.warnings)
         return self
 
     def _set(self, result: Result) -> None:
         self._pos = 0
         self.lastrowid = result.lastrowid
+        self._names = result.names
+        self._description = None
         if result.names is None:
             self._rows = []
-            self.description = None
             self.rowcount = result.rowcount
             return
         self._rows = result.rows or []
         self.rowcount = len(self._rows)
-        self.description = []
-        for i, name in enumerate(result.names):
-            sample = next((r[i] for r in self._rows if r[i] is not None), None)
-            self.description.append((name, _type_code(sample), None, None, None, None, True))
+
+    @property
+    def description(self) -> list[tuple] | None:
+        """Built on first use: most callers of a point query never look at it."""
+        if self._names is None:
+            return None
+        if self._description is None:
+            rows = self._rows
+            self._description = [
+                (name, _type_code(next((r[i] for r in rows if r[i] is not None), None)),
+                 None, None, None, None, True)
+                for i, name in enumerate(self._names)]
+        return self._description
 
     def fetchone(self) -> tuple | None:
         self._check_result()
@@ -300,7 +307,7 @@ class Cursor:
 
     def _check_result(self) -> None:
         self._check()
-        if self.description is None:
+        if self._names is None:
             raise ProgrammingError("no result set: the last statement returned no rows",
                                    errno=2053, sqlstate="HY000")
 

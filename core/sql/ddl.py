@@ -61,7 +61,12 @@ class DDLRunner:
             job.end_time = time.time()
             self.store.put_job(txn, job)
             self.store.bump_version(txn)
-            txn.commit()
+            s.db.ddl_committing()
+            lsn = None
+            try:
+                lsn = txn.commit()
+            finally:
+                s.db.ddl_done(lsn)
         except BaseException:
             txn.rollback()
             raise

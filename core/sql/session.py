@@ -52,11 +52,16 @@ class Database:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.catalog = CatalogStore()
-        self._statements: OrderedDict[str, list[exp.Expression]] = OrderedDict()
+        self._statements: OrderedDict[str, tuple] = OrderedDict()
         self._stmt_lock = threading.Lock()
         self._autoinc: dict[int, int] = {}
         self._rowid: dict[int, int] = {}
         self.connections = 0
+        # The schema every snapshot at or after `schema_lsn` sees is `_latest_schema`, so
+        # statements need not read the dictionary's version key; a DDL sets schema_lsn to
+        # "infinity" while it commits and to its commit LSN afterwards.
+        self.schema_lsn = 0
+        self._latest_schema: Schema | None = None
         with engine.snapshot() as snap:
             fresh = CatalogStore.version(snap) == 0
         if fresh and not engine.read_only:
@@ -65,16 +70,42 @@ class Database:
 
     # -- statement cache --------------------------------------------------------------------
 
-    def parse(self, sql: str) -> list[exp.Expression]:
+    def parse(self, text: str) -> list[exp.Expression]:
+        """Parse SQL that already uses `?` placeholders (cached like `prepare`)."""
+        return self.prepare(text)[2]
+
+    def prepare(self, sql: str) -> tuple[str, int, list[exp.Expression]]:
+        """(text with `?` placeholders, placeholder count, parsed statements), cached by the
+        SQL text as the client sent it: a repeated statement skips both the `%s` rewrite and
+        the parse."""
         hit = self._statements.get(sql)
         if hit is not None:
             return hit
-        nodes = dialect.parse(sql)
+        text, count = dialect.to_placeholders(sql)
+        entry = (text, count, dialect.parse(text))
         with self._stmt_lock:
-            self._statements[sql] = nodes
+            self._statements[sql] = entry
             if len(self._statements) > STATEMENT_CACHE:
                 self._statements.popitem(last=False)
-        return nodes
+        return entry
+
+    def schema(self, view) -> Schema:
+        """The dictionary as `view` sees it; the cached latest one when the view is at least
+        as new as the last DDL."""
+        if view.lsn >= self.schema_lsn:
+            latest = self._latest_schema
+            if latest is None:
+                latest = self._latest_schema = self.catalog.schema(view)
+            return latest
+        return self.catalog.schema(view)
+
+    def ddl_committing(self) -> None:
+        self.schema_lsn = 1 << 64  # above every view, even a writer's "latest" one
+        self._latest_schema = None
+
+    def ddl_done(self, commit_lsn: int | None) -> None:
+        self._latest_schema = None
+        self.schema_lsn = commit_lsn or 0
 
     # -- auto-increment (called with the writer lock held) -------------------------------------
 
@@ -192,6 +223,19 @@ class Session:
                                    sqlstate="42S02")
         return t
 
+    def insert_plan(self, node, schema: Schema, replace: bool):
+        from core.sql.insert import InsertPlan
+
+        key = (id(node), schema.version, self.current_db)
+        hit = self._plans.get(key)
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        plan = InsertPlan(self, node, schema, replace)
+        self._plans[key] = (node, plan)  # the node is kept alive, so its id stays unique
+        if len(self._plans) > PLAN_CACHE:
+            self._plans.popitem(last=False)
+        return plan
+
     def _compile_subquery(self, node, outer_scope):
         return self.planner().compile_subquery(node, outer_scope)
 
@@ -221,26 +265,53 @@ class Session:
 
     def execute(self, sql: str, params: Any = None) -> list[Result]:
         """Run every statement in `sql`; returns one Result per statement."""
-        text, count = dialect.to_placeholders(sql)
+        text, count, nodes = self.db.prepare(sql)
         params = list(params) if params is not None else []
         if count != len(params):
             raise ProgrammingError(
                 f"statement has {count} placeholder(s) but {len(params)} parameter(s) given",
                 errno=1210, sqlstate="HY000")
-        nodes = self.db.parse(text)
         out = []
         for node in nodes:
             out.append(self._run(node, text if len(nodes) == 1 else node.sql(dialect="mysql"),
                                  params))
         return out
 
-    def _run(self, node: exp.Expression, text: str, params: list) -> Result:
+    def executemany(self, sql: str, seq_of_params) -> Result:
+        """Run one statement for each parameter tuple.  An INSERT ... VALUES runs as a single
+        statement over all the tuples (as PyMySQL batches them): the plan is built once and
+        a failure leaves none of the rows.  Other statements run one by one."""
+        text, count, nodes = self.db.prepare(sql)
+        seq = seq_of_params if isinstance(seq_of_params, (list, tuple)) else list(
+            seq_of_params)
+        for p in seq:
+            if len(p) != count:
+                raise ProgrammingError(
+                    f"statement has {count} placeholder(s) but {len(p)} parameter(s) given",
+                    errno=1210, sqlstate="HY000")
+        if len(nodes) == 1 and isinstance(nodes[0], exp.Insert) and isinstance(
+                nodes[0].expression, exp.Values):
+            self._prepare_run(seq[0] if seq else [])
+            if not seq:
+                return Result(rowcount=0)
+            return self._dml(nodes[0], text, params_list=seq)
+        total, last = 0, None
+        for p in seq:
+            for node in nodes:
+                last = self._run(node, text, list(p))
+                total += max(last.rowcount, 0)
+        return Result(rowcount=total, lastrowid=last.lastrowid if last else None)
+
+    def _prepare_run(self, params: list) -> None:
         self.last_warnings, self.warnings = self.warnings, []
         self.ctx.params = params
         self.ctx.now = dt.datetime.now().replace(microsecond=0)
         self.ctx.current_db = self.current_db
         self.ctx.last_insert_id = self.last_insert_id
         self.ctx.run_token = object()
+
+    def _run(self, node: exp.Expression, text: str, params: list) -> Result:
+        self._prepare_run(params)
         kind = type(node).__name__
         if isinstance(node, (exp.Select, exp.Union, exp.Subquery)):
             return self._query(node, text)
@@ -335,7 +406,7 @@ class Session:
     def _query(self, node, text) -> Result:
         view, close = self._view()
         try:
-            self._schema = self.db.catalog.schema(view)
+            self._schema = self.db.schema(view)
             planned = self._plan(node, text, self._schema)
             rt = Runtime(view)
             self.ctx.runtime = rt
@@ -349,7 +420,7 @@ class Session:
     def explain(self, node, text) -> Planned:
         view, close = self._view()
         try:
-            self._schema = self.db.catalog.schema(view)
+            self._schema = self.db.schema(view)
             return self.planner().plan(node)
         finally:
             if close:
@@ -357,20 +428,21 @@ class Session:
 
     # -- data changes --------------------------------------------------------------------------
 
-    def _dml(self, node, text) -> Result:
+    def _dml(self, node, text, params_list: list | None = None) -> Result:
         self._ensure_txn()
         own = self.txn is None  # autocommit: the statement is its own transaction
         txn = self.db.engine.begin() if own else self.txn
         savepoint = None if own else txn.savepoint()
         try:
             view = txn._current_view()
-            schema = self._schema = self.db.catalog.schema(view)
+            schema = self._schema = self.db.schema(view)
             self.ctx.runtime = Runtime(view)
             runner = DMLRunner(self)
             lastrowid = None
             if isinstance(node, exp.Insert):
                 replace = isinstance(node, dialect.ReplaceInto)
-                count, first_id = runner.insert(node, txn, schema, replace=replace)
+                count, first_id = runner.insert(node, txn, schema, replace=replace,
+                                                params_list=params_list)
                 if first_id:
                     self.last_insert_id = first_id
                     lastrowid = first_id

@@ -13,6 +13,7 @@ from typing import Any
 
 from core.catalog.model import HANDLE_CLUSTERED, HANDLE_INT, HANDLE_ROWID, IndexInfo, TableInfo
 from core.codec import (
+    INT_FLAG,
     decode_int,
     decode_row,
     decode_row_key,
@@ -29,6 +30,7 @@ from core.codec.rows import decode_rows
 from core.errors import IntegrityError
 
 NON_UNIQUE_VALUE = b"0"
+_INT_FLAG = bytes([INT_FLAG])  # an int handle after the values of a non-unique entry
 
 
 def format_key_values(values: Sequence[Any]) -> str:
@@ -55,6 +57,10 @@ class TableReader:
         self._end = prefix_next(self._prefix)
         self._clustered = table.handle == HANDLE_CLUSTERED
         self._pk_pos = [table.column_index(c) for c in table.pk_columns]
+        # per index id: the row positions of its columns and its key prefix
+        self._ix_pos = {ix.id: [table.column_index(c) for c in ix.columns]
+                        for ix in table.indexes}
+        self._ix_prefix = {ix.id: index_prefix(table.id, ix.id) for ix in table.indexes}
 
     # -- handles ----------------------------------------------------------------------------
 
@@ -110,15 +116,22 @@ class TableReader:
     # -- indexes ----------------------------------------------------------------------------
 
     def index_values(self, ix: IndexInfo, row: Sequence[Any]) -> list:
-        return [row[self.table.column_index(c)] for c in ix.columns]
+        pos = self._ix_pos.get(ix.id)
+        if pos is None:  # an index being added: not in the reader's table definition
+            pos = [self.table.column_index(c) for c in ix.columns]
+        return [row[i] for i in pos]
 
     def index_entry(self, ix: IndexInfo, row: Sequence[Any], handle) -> tuple[bytes, bytes]:
         """(key, value) of the entry `row` needs in `ix`.  A unique index keeps the handle
         in the value, except when a value is NULL: NULLs never collide, so such entries take
         the non-unique form."""
         values = self.index_values(ix, row)
+        prefix = self._ix_prefix.get(ix.id) or index_prefix(self.tid, ix.id)
         if ix.unique and None not in values:
-            return index_key(self.tid, ix.id, values), self.encode_handle(handle)
+            return prefix + encode_values(values), self.encode_handle(handle)
+        if type(handle) is int:
+            return prefix + encode_values(values) + _INT_FLAG + encode_int(handle), \
+                NON_UNIQUE_VALUE
         return index_key(self.tid, ix.id, values, handle), NON_UNIQUE_VALUE
 
     def encode_handle(self, handle) -> bytes:
@@ -207,12 +220,13 @@ class TableWriter(TableReader):
             f"'{self.table.name}.{key_name}'", errno=1062, sqlstate="23000")
 
     def insert(self, row: list, handle) -> None:
-        """Write a new row and its index entries (the caller checked constraints)."""
-        txn, tid = self.txn, self.tid
-        txn.put(tid, row_key(tid, handle), encode_row(row))
+        """Write a new row and its index entries (the caller checked constraints with current
+        reads, so the transaction holds the writer lock)."""
+        put, tid = self.txn.put_locked, self.tid
+        put(tid, row_key(tid, handle), encode_row(row))
         for ix in self.indexes:
             k, v = self.index_entry(ix, row, handle)
-            txn.put(tid, k, v)
+            put(tid, k, v)
 
     def delete(self, row: Sequence[Any], handle) -> None:
         txn, tid = self.txn, self.tid

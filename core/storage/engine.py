@@ -23,6 +23,7 @@ import struct
 import threading
 import time
 import uuid as uuidlib
+import weakref
 from collections.abc import Callable
 
 import msgpack
@@ -173,6 +174,9 @@ class Engine:
         self._active = MutableGeneration()
         self._gens: list[Layer] = [self._active]
         self._open_first_lsn: int | None = None
+        self._snapshots: weakref.WeakSet[Snapshot] = weakref.WeakSet()
+        self._flush_epoch = 0
+        self._spaces_view = dict(self.spaces)  # copy-on-write: snapshots share it
         self.checkpoint_lsn = result.end_lsn
         self.closed = False
         if not self.read_only:
@@ -287,13 +291,18 @@ class Engine:
     def snapshot(self) -> Snapshot:
         """A consistent view of everything durable now."""
         self._check_open()
-        with self._state:
-            return Snapshot(self.log.durable_lsn, list(reversed(self._gens)), dict(self.spaces))
+        return self._new_snapshot(None)
 
     def _latest_snapshot(self) -> Snapshot:
         """Everything committed, durable or not (the writer lock's holder's current read)."""
+        return self._new_snapshot(INFINITY)
+
+    def _new_snapshot(self, lsn: int | None) -> Snapshot:
         with self._state:
-            return Snapshot(INFINITY, list(reversed(self._gens)), dict(self.spaces))
+            snap = Snapshot(self.log.durable_lsn if lsn is None else lsn,
+                            self._gens[::-1], self._spaces_view, self._flush_epoch)
+            self._snapshots.add(snap)
+        return snap
 
     def _check_open(self) -> None:
         if self.closed:
@@ -351,6 +360,7 @@ class Engine:
                 ts = self.open_space_file(dict(header, created_lsn=end), create=True)
                 with self._state:
                     self.spaces[ts.space_id] = ts
+                    self._spaces_view = dict(self.spaces)
         if self._active.entries >= self.flush_threshold or gen is not None:
             self._wake.set()
         return end
@@ -395,6 +405,10 @@ class Engine:
         if gen.entries == 0:
             return 0
         self.log.sync(gen.max_lsn)  # write-ahead: never apply what the log has not made durable
+        with self._state:
+            self._flush_epoch += 1
+            epoch = self._flush_epoch
+            live = list(self._snapshots)
         crash_point("flush.before_apply")
         n = 0
         spaces = gen.spaces()
@@ -404,14 +418,16 @@ class Engine:
                 raise OperationalError(f"overlay holds writes for unknown tablespace {space}")
             if ts.applied_lsn >= gen.max_lsn:
                 continue  # applied before a GrowthDeferred retry
-            items = gen.latest_items(space)
             chunk: list = []
-            for item in items:
-                chunk.append(item)
-                if len(chunk) >= 200_000:
-                    n += ts.apply(chunk, None)  # applied_lsn advances with the last chunk only
-                    chunk = []
-            n += ts.apply(chunk, gen.max_lsn)
+            with ts.apply_lock:
+                for snap in live:  # older snapshots must keep seeing the file as it is now
+                    snap.pin(space, epoch)
+                for item in gen.latest_items(space):
+                    chunk.append(item)
+                    if len(chunk) >= 200_000:
+                        n += ts.apply(chunk, None)  # applied_lsn advances with the last chunk
+                        chunk = []
+                n += ts.apply(chunk, gen.max_lsn)
             crash_point("flush.mid_apply")
         crash_point("flush.after_apply")
         self.sink(FlushDone(gen.max_lsn, n, len(spaces), time.perf_counter() - t0))

@@ -9,6 +9,7 @@ have moved the file past the snapshot's LSN by then, and LMDB keeps no older ver
 from __future__ import annotations
 
 import heapq
+import threading
 from collections.abc import Iterator
 
 from core.errors import EngineClosedError
@@ -17,18 +18,51 @@ from core.storage.tablespace import Tablespace
 
 
 class Snapshot:
-    def __init__(self, lsn: int, layers: list[Layer], spaces: dict[int, Tablespace]):
+    """Read transactions are opened lazily, per tablespace, at first use: a statement that
+    touches two tables of a thousand pays for two.  That is safe because the flusher, before
+    it applies a generation newer than this snapshot to a tablespace, *pins* the snapshot on
+    that tablespace (opens its read transaction first, under the tablespace's apply lock), so
+    a late first read still sees the file as it was when the snapshot was taken."""
+
+    def __init__(self, lsn: int, layers: list[Layer], spaces: dict[int, Tablespace],
+                 epoch: int = 0):
         self.lsn = lsn
         self.layers = layers  # newest first; a transaction may put its own writes in front
+        self.epoch = epoch  # the flush epoch when taken: later flushes must pin us first
         self._spaces = spaces
-        self._txns = {}
-        try:
-            for sid, ts in spaces.items():
-                self._txns[sid] = ts.begin_read()
-        except BaseException:
-            self.close()
-            raise
+        self._txns: dict = {}
+        self._lock = threading.Lock()
         self.closed = False
+
+    def _txn(self, space: int):
+        txn = self._txns.get(space)
+        if txn is not None:
+            return txn
+        ts = self._spaces.get(space)
+        if ts is None:
+            if self.closed:
+                raise EngineClosedError("snapshot is closed")
+            return None
+        with ts.apply_lock:
+            return self._open(space, ts)
+
+    def _open(self, space: int, ts: Tablespace):
+        with self._lock:
+            if self.closed:
+                raise EngineClosedError("snapshot is closed")
+            txn = self._txns.get(space)
+            if txn is None:
+                txn = self._txns[space] = ts.begin_read()
+            return txn
+
+    def pin(self, space: int, epoch: int) -> None:
+        """Called by the flusher (holding the tablespace's apply lock) before it applies a
+        generation of flush epoch `epoch` to `space`."""
+        if self.epoch < epoch and space in self._spaces and space not in self._txns:
+            try:
+                self._open(space, self._spaces[space])
+            except EngineClosedError:
+                pass
 
     # -- point reads -------------------------------------------------------------------------
 
@@ -37,15 +71,13 @@ class Snapshot:
             value = layer.get(space, key, self.lsn)
             if value is not MISSING:
                 return value
-        txn = self._txns.get(space)
+        txn = self._txns.get(space) or self._txn(space)
         if txn is None:
-            if self.closed:
-                raise EngineClosedError("snapshot is closed")
             return None
         return txn.get(key)
 
     def has_space(self, space: int) -> bool:
-        return space in self._txns or any(layer.has_space(space) for layer in self.layers)
+        return space in self._spaces or any(layer.has_space(space) for layer in self.layers)
 
     # -- range reads -------------------------------------------------------------------------
 
@@ -60,7 +92,7 @@ class Snapshot:
         return _merge(base, self._overlay_iter(space, layers, lo, hi, reverse), reverse)
 
     def _base_iter(self, space, lo, hi, reverse) -> Iterator[tuple[bytes, bytes]]:
-        txn = self._txns.get(space)
+        txn = self._txn(space)
         if txn is None:
             return iter(())
         cur = txn.cursor()
@@ -96,12 +128,27 @@ class Snapshot:
                     yield key, value
                     break
 
+    def values(self, space: int, lo: bytes = b"") -> Iterator[bytes] | None:
+        """Values only, of every key >= lo, when no overlay layer holds the space (the
+        common case after a flush); None otherwise.  Full scans that do not need keys
+        (aggregates) use it to skip building a tuple per row."""
+        if any(layer.has_space(space) for layer in self.layers):
+            return None
+        txn = self._txn(space)
+        if txn is None:
+            return iter(())
+        cur = txn.cursor()
+        if not cur.set_range(lo):
+            return iter(())
+        return cur.iternext(keys=False)
+
     def close(self) -> None:
-        txns, self._txns = self._txns, {}
+        with self._lock:
+            self.closed = True
+            txns, self._txns = self._txns, {}
         for sid, txn in txns.items():
             self._spaces[sid].end_read(txn)
         self.layers = []
-        self.closed = True
 
     def __enter__(self) -> Snapshot:
         return self
@@ -110,7 +157,7 @@ class Snapshot:
         self.close()
 
     def __del__(self) -> None:
-        if getattr(self, "_txns", None):
+        if not getattr(self, "closed", True):
             try:
                 self.close()
             except Exception:  # noqa: BLE001 - interpreter shutdown

@@ -54,6 +54,7 @@ class Tablespace:
         self._readers = 0
         self._growing = False
         self.dirty = False  # applied since the last checkpoint's env.sync()
+        self.apply_lock = threading.Lock()  # applies vs. snapshots opening their read txn
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -128,7 +129,7 @@ class Tablespace:
             txn.abort()
         with self._gate:
             self._readers -= 1
-            if self._readers == 0:
+            if self._readers == 0 and self._growing:
                 self._gate.notify_all()
 
     @property

@@ -88,6 +88,7 @@ class Transaction:
         self._current: Snapshot | None = None
         self._own = WriteSet(self)
         self._undo: list | None = None  # (space, key, previous own write) since the savepoint
+        self._empty_savepoint = False  # the savepoint was taken before any write
 
     # -- views -------------------------------------------------------------------------------
 
@@ -118,7 +119,10 @@ class Transaction:
         return self.snapshot().scan(space, lo, hi, reverse)
 
     def get_current(self, space: int, key: bytes) -> bytes | None:
-        return self._current_view().get(space, key)
+        view = self._current
+        if view is None or self.state != "active":
+            view = self._current_view()
+        return view.get(space, key)
 
     def scan_current(self, space: int, lo: bytes = b"", hi: bytes | None = None, reverse=False):
         return self._current_view().scan(space, lo, hi, reverse)
@@ -143,6 +147,12 @@ class Transaction:
     def _write(self, space: int, key: bytes, value: bytes | None) -> None:
         self._check_active()
         self._lock_for_write()
+        self.put_locked(space, key, value)
+
+    def put_locked(self, space: int, key: bytes, value: bytes | None) -> None:
+        """`put` (or delete, with None) for callers that already hold the writer lock in an
+        active transaction (the SQL table writer, after its current reads): the hot path of
+        a bulk load, without the per-call state checks."""
         ops = self._writes.get(space)
         if ops is None:
             ops = self._writes[space] = {}
@@ -168,13 +178,23 @@ class Transaction:
     # -- statement savepoints ---------------------------------------------------------------
 
     def savepoint(self) -> int:
-        """Start recording what the next statement overwrites, so it can be undone alone."""
+        """Start recording what the next statement overwrites, so it can be undone alone.
+
+        When the transaction has written nothing yet (the first statement, e.g. a bulk load)
+        nothing needs recording: undoing means forgetting every write.
+        """
         self._check_active()
-        self._undo = []
-        return id(self._undo)
+        if self._ops == 0 and self._spill is None and not self._file_ops:
+            self._undo = None
+            self._empty_savepoint = True
+        else:
+            self._undo = []
+            self._empty_savepoint = False
+        return 1
 
     def release_savepoint(self, token: int) -> None:
         self._undo = None
+        self._empty_savepoint = False
 
     def rollback_to_savepoint(self, token: int) -> None:
         """Undo the writes made since `savepoint()`; the transaction stays open.
@@ -183,8 +203,22 @@ class Transaction:
         also sit in the spill file (and in the redo log) with the statement's value, it is
         instead written back explicitly with its committed value, which wins at commit.
         """
-        undo, self._undo = self._undo, None
-        if not undo or self.state != "active":
+        if self.state != "active":
+            return
+        if self._empty_savepoint:
+            self._empty_savepoint = False
+            spilled = self._spill
+            self._writes = {}
+            self._ops = 0
+            self._buffered_bytes = 0
+            if spilled is not None:  # every key in the spill file is this statement's
+                undo = [(space, key, _NOT_WRITTEN) for space in spilled.spaces()
+                        for key in spilled.keys(space, b"", None, False)]
+            else:
+                return
+        else:
+            undo, self._undo = self._undo, None
+        if not undo:
             return
         base = None
         try:

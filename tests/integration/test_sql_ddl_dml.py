@@ -295,3 +295,29 @@ def test_pep249_surface(conn):
     cur.close()
     with pytest.raises(core.InterfaceError):
         cur.execute("SELECT 1")
+
+
+def test_inserts_into_a_table_without_keys_hold_the_writer_lock(tmp_path):
+    """A rowid table with no unique index needs no current read before its puts; the insert
+    must still take the writer lock, or two connections could write at once."""
+    path = str(tmp_path / "db")
+    a, b = core.connect(path, create=True), core.connect(path)
+    try:
+        a.cursor().execute("CREATE TABLE log (msg VARCHAR(10))")
+        a.cursor().execute("INSERT INTO log VALUES ('a1')")  # rowid allocator now cached
+        a.commit()
+        a.cursor().execute("INSERT INTO log VALUES ('a2')")
+        b.engine.lock_wait_timeout = 0.2
+        with pytest.raises(core.OperationalError) as e:
+            b.cursor().execute("INSERT INTO log VALUES ('b1')")
+        assert e.value.errno == 1205
+        a.commit()
+        b.rollback()
+        b.cursor().execute("INSERT INTO log VALUES ('b2')")
+        b.commit()
+        cur = a.cursor()
+        cur.execute("SELECT msg FROM log ORDER BY msg")
+        assert cur.fetchall() == [("a1",), ("a2",), ("b2",)]
+    finally:
+        a.close()
+        b.close()

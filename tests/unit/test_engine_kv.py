@@ -302,3 +302,24 @@ def test_tablespace_created_in_a_rolled_back_transaction_leaves_no_file(engine):
     txn.rollback()
     assert sid not in engine.spaces
     assert not os.path.exists(os.path.join(engine.path, "db", "ghost.kdb"))
+
+
+def test_first_read_of_a_table_after_a_flush_still_sees_the_snapshot(engine):
+    """Snapshots open a tablespace's read transaction lazily; the flusher must pin them
+    before it moves that file past them."""
+    a, b = make_space(engine, "a"), make_space(engine, "b")
+    with engine.begin() as txn:
+        txn.put(a, b"k", b"a1")
+        txn.put(b, b"k", b"b1")
+    engine.flush()
+    snap = engine.snapshot()
+    assert snap.get(a, b"k") == b"a1"  # opens a's read transaction only
+    with engine.begin() as txn:
+        txn.put(b, b"k", b"b2")
+        txn.put(b, b"new", b"x")
+    engine.flush()  # applies to b: must pin snap on b first
+    assert snap.get(b, b"k") == b"b1"
+    assert list(snap.scan(b)) == [(b"k", b"b1")]
+    snap.close()
+    with engine.snapshot() as later:
+        assert later.get(b, b"k") == b"b2"

@@ -500,9 +500,11 @@ class HashAgg(Operator):
 
 class ScanAggregate(Operator):
     """`SELECT agg(col), ... FROM t` with no WHERE/GROUP BY: the aggregates are computed in
-    the scan loop itself (the row decode inlined), as TiDB pushes such aggregates down to the
-    storage layer.  `specs` are (kind, column position or None for COUNT(*), accumulator
-    factory); the output row has HashAgg's shape."""
+    the scan loop itself, as TiDB pushes such aggregates down to the storage layer.  `specs`
+    are (kind, column position or None for COUNT(*), accumulator factory, needs_ext) where
+    needs_ext says the column holds msgpack extension values (DECIMAL, dates) that must be
+    decoded; other columns are summed straight from `unpackb` output.  The output row has
+    HashAgg's shape.  Every row's checksum is still verified."""
 
     def __init__(self, reader: TableReader, specs: list, child_width: int):
         self.reader = reader
@@ -510,61 +512,81 @@ class ScanAggregate(Operator):
         self.child_width = child_width
         self.width = len(specs) + child_width
 
+    def _values(self, rt):
+        """Row values only (no keys) when the view allows it, else from (key, value)."""
+        view = rt.view
+        prefix = self.reader.key_range()[0]
+        fast = view.values(self.reader.tid, prefix) if hasattr(view, "values") else None
+        if fast is not None:
+            return fast
+        return (v for _k, v in self.reader.raw_rows(view))
+
+    def _damaged(self, rt):
+        """Find the damaged row again, with its key, for the error message."""
+        from crc32c import crc32c
+
+        from core.codec.rows import CRC_RESIDUE, row_damage
+
+        for k, v in self.reader.raw_rows(rt.view):
+            if crc32c(v) != CRC_RESIDUE:
+                return row_damage(v, self.reader.name, k)
+        return row_damage(b"", self.reader.name, b"")
+
     def rows(self, rt):
-        from core.codec.rows import row_damage, row_decoder
+        from core.codec.rows import row_decoder
 
         crc, residue, unpackb, hook = row_decoder()
-        name = self.reader.name
-        it = self.reader.raw_rows(rt.view)
-        results = []
-        if len(self.specs) == 1 and self.specs[0][0] in ("SUM", "COUNT", "MIN", "MAX"):
-            kind, pos, make = self.specs[0]
-            n = 0
-            acc = None
+        pad = [None] * self.child_width
+        vals = self._values(rt)
+        if len(self.specs) == 1:
+            kind, pos, make, needs_ext = self.specs[0]
             if pos is None:  # COUNT(*)
-                for k, v in it:
+                n = 0
+                for v in vals:
                     if crc(v) != residue:
-                        raise row_damage(v, name, k)
+                        raise self._damaged(rt)
                     n += 1
-                yield [n] + [None] * self.child_width
+                yield [n] + pad
                 return
-            for k, v in it:
-                if crc(v) != residue:
-                    raise row_damage(v, name, k)
-                x = unpackb(v, ext_hook=hook)[pos]
-                if x is None:
-                    continue
-                if n == 0:
-                    acc = x
-                elif kind == "SUM":
-                    acc += x
-                elif kind == "MIN":
-                    if x < acc:
-                        acc = x
-                elif kind == "MAX" and x > acc:
-                    acc = x
-                n += 1
-            if kind == "COUNT":
-                results = [n]
-            else:
-                final = make()
-                if n:
-                    final.add(acc)
-                results = [final.result()]
-            yield results + [None] * self.child_width
-            return
-        accs = [(make(), pos) for _kind, pos, make in self.specs]
-        for k, v in it:
+            if kind in ("SUM", "COUNT", "AVG"):
+                total, n = 0, 0
+                if needs_ext:
+                    for v in vals:
+                        if crc(v) != residue:
+                            raise self._damaged(rt)
+                        x = unpackb(v, ext_hook=hook)[pos]
+                        if x is not None:
+                            total += x
+                            n += 1
+                else:
+                    for v in vals:
+                        if crc(v) != residue:
+                            raise self._damaged(rt)
+                        x = unpackb(v)[pos]
+                        if x is not None:
+                            total += x
+                            n += 1
+                if kind == "COUNT":
+                    yield [n] + pad
+                    return
+                if kind == "SUM":
+                    acc = make()
+                    if n:
+                        acc.add(total)
+                    yield [acc.result()] + pad
+                    return
+        accs = [(make(), pos) for _kind, pos, make, _ext in self.specs]
+        for v in vals:
             if crc(v) != residue:
-                raise row_damage(v, name, k)
+                raise self._damaged(rt)
             row = unpackb(v, ext_hook=hook)
             for acc, pos in accs:
                 acc.add(1 if pos is None else row[pos])
-        yield [a.result() for a, _ in accs] + [None] * self.child_width
+        yield [a.result() for a, _ in accs] + pad
 
     def explain(self):
         funcs = ", ".join(f"{k.lower()}({'*' if p is None else '#' + str(p)})"
-                          for k, p, _m in self.specs)
+                          for k, p, _m, _e in self.specs)
         return ("StreamAgg", f"table:{self.reader.table.name}",
                 f"funcs:{funcs}, pushed down to the scan", [])
 

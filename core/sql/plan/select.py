@@ -40,6 +40,10 @@ from core.sql.plan.scope import Cell, SourceScope
 from core.sql.table import TableReader
 
 AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.GroupConcat)
+# column kinds msgpack decodes natively (no extension type): ints, floats, strings, bytes
+_PLAIN_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "BOOLEAN", "FLOAT",
+                "DOUBLE", "CHAR", "VARCHAR", "TINYTEXT", "TEXT", "MEDIUMTEXT", "LONGTEXT",
+                "BINARY", "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB"}
 
 
 @dataclass
@@ -328,7 +332,12 @@ class SelectPlanner:
                                             pairs)
                 if lookup is not None:
                     fn, desc = lookup
-                    return IndexJoin(left, fn, len(rsrc.columns), other, left_outer,
+                    # the other equalities still have to hold on the joined row
+                    rest = [exp.EQ(this=a.copy(), expression=b.copy())
+                            for a, b in pairs if a is not lnode]
+                    check = self._and(other_nodes + rest, combined, "on clause") \
+                        if other_nodes or rest else None
+                    return IndexJoin(left, fn, len(rsrc.columns), check, left_outer,
                                      f"{desc}, {info}")
         right = self._access(rsrc, inner_filter, rscope)
         if pairs:
@@ -522,12 +531,16 @@ class SelectPlanner:
             if isinstance(arg, exp.Distinct):
                 return None
             if kind == "COUNT" and (arg is None or isinstance(arg, exp.Star)):
-                specs.append(("COUNT", None, lambda: self.make_aggregate("COUNT", False)))
+                specs.append(("COUNT", None, lambda: self.make_aggregate("COUNT", False),
+                              False))
                 continue
             if not isinstance(arg, exp.Column) or not scope.resolves(arg):
                 return None
             pos = scope.resolve_column(arg.table or None, arg.name)
-            specs.append((kind, pos, lambda kind=kind: self.make_aggregate(kind, False)))
+            col_kind = op.reader.table.columns[pos].type.kind
+            needs_ext = col_kind not in _PLAIN_KINDS
+            specs.append((kind, pos, lambda kind=kind: self.make_aggregate(kind, False),
+                          needs_ext))
         return ScanAggregate(op.reader, specs, op.width)
 
     def _agg_spec(self, agg: exp.Expression, scope):
