@@ -826,6 +826,8 @@ def _neg(c: _Compiler, node: exp.Neg) -> RowFn | _Const:
         v = inner.value
         if type(v) is int and v == INT64_MAX + 1:
             return _Const(INT64_MIN)  # the literal -9223372036854775808
+        if type(v) is int and v > INT64_MAX and isinstance(node.this, exp.Literal):
+            return _Const(-Decimal(v))  # MySQL: a negated out-of-range literal is DECIMAL
         try:
             return _Const(neg(v, text))
         except Error:

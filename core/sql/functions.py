@@ -695,7 +695,12 @@ def _checked(f: float, kind: str = "DOUBLE") -> float:
 @_reg("ABS", 1)
 def fn_abs(v: Any) -> Any:
     x = _num(v)
-    return DEC.abs(x) if type(x) is Decimal else abs(x)
+    if type(x) is Decimal:
+        return DEC.abs(x)
+    r = abs(x)
+    if type(r) is int and r > 9223372036854775807 and x < 0:
+        raise OutOfRange("BIGINT")  # ABS(-9223372036854775808), as MySQL's int_op
+    return r
 
 
 @_reg("SIGN", 1)

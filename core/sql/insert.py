@@ -233,7 +233,7 @@ def _volatile(node: exp.Expression) -> bool:
 
 def _compile_upsert(s, conflict, table: TableInfo):
     """ON DUPLICATE KEY UPDATE assignments over (existing row + new row)."""
-    cols = [(None, c.name) for c in table.columns]
+    cols = [(table.name, c.name) for c in table.columns]
     scope = SourceScope(cols)
     width = len(table.columns)
     for e in conflict.find_all(exp.Anonymous):

@@ -72,19 +72,27 @@ class Database:
 
     def parse(self, text: str) -> list[exp.Expression]:
         """Parse SQL that already uses `?` placeholders (cached like `prepare`)."""
-        return self.prepare(text)[2]
+        return self.prepare(text, with_params=False)[2]
 
-    def prepare(self, sql: str) -> tuple[str, int, list[exp.Expression]]:
+    def prepare(self, sql: str, with_params: bool = True) -> tuple[str, int, list]:
         """(text with `?` placeholders, placeholder count, parsed statements), cached by the
         SQL text as the client sent it: a repeated statement skips both the `%s` rewrite and
-        the parse."""
-        hit = self._statements.get(sql)
+        the parse.  Without parameters the text is taken as written, as PyMySQL does (its
+        `%` formatting only happens when parameters are given)."""
+        key = (sql, with_params)
+        hit = self._statements.get(key)
         if hit is not None:
             return hit
-        text, count = dialect.to_placeholders(sql)
-        entry = (text, count, dialect.parse(text))
+        if with_params:
+            text, count = dialect.to_placeholders(sql)
+        else:
+            text, count = sql, None
+        nodes = dialect.parse(text)
+        if count is None:
+            count = sum(len(dialect.placeholders(n)) for n in nodes)
+        entry = (text, count, nodes)
         with self._stmt_lock:
-            self._statements[sql] = entry
+            self._statements[key] = entry
             if len(self._statements) > STATEMENT_CACHE:
                 self._statements.popitem(last=False)
         return entry
@@ -265,7 +273,7 @@ class Session:
 
     def execute(self, sql: str, params: Any = None) -> list[Result]:
         """Run every statement in `sql`; returns one Result per statement."""
-        text, count, nodes = self.db.prepare(sql)
+        text, count, nodes = self.db.prepare(sql, params is not None)
         params = list(params) if params is not None else []
         if count != len(params):
             raise ProgrammingError(

@@ -548,7 +548,23 @@ class ScanAggregate(Operator):
                     n += 1
                 yield [n] + pad
                 return
-            if kind in ("SUM", "COUNT", "AVG"):
+            if kind == "COUNT":  # COUNT(col): the non-NULL values
+                n = 0
+                if needs_ext:
+                    for v in vals:
+                        if crc(v) != residue:
+                            raise self._damaged(rt)
+                        if unpackb(v, ext_hook=hook)[pos] is not None:
+                            n += 1
+                else:
+                    for v in vals:
+                        if crc(v) != residue:
+                            raise self._damaged(rt)
+                        if unpackb(v)[pos] is not None:
+                            n += 1
+                yield [n] + pad
+                return
+            if kind == "SUM":
                 total, n = 0, 0
                 if needs_ext:
                     for v in vals:
@@ -566,15 +582,11 @@ class ScanAggregate(Operator):
                         if x is not None:
                             total += x
                             n += 1
-                if kind == "COUNT":
-                    yield [n] + pad
-                    return
-                if kind == "SUM":
-                    acc = make()
-                    if n:
-                        acc.add(total)
-                    yield [acc.result()] + pad
-                    return
+                acc = make()
+                if n:
+                    acc.add(total)
+                yield [acc.result()] + pad
+                return
         accs = [(make(), pos) for _kind, pos, make, _ext in self.specs]
         for v in vals:
             if crc(v) != residue:

@@ -465,7 +465,7 @@ class SelectPlanner:
         # GROUP BY may name a select alias or a position
         resolved_groups = []
         for g in group_nodes:
-            if isinstance(g, exp.Literal) and not g.is_string:
+            if isinstance(g, exp.Literal) and not g.is_string and str(g.this).isdigit():
                 idx = int(g.this) - 1
                 if not 0 <= idx < len(select_exprs):
                     raise ProgrammingError(f"Unknown column '{g.this}' in 'group statement'",
@@ -594,7 +594,8 @@ class SelectPlanner:
         return None
 
     def _output_position(self, target, names, select_exprs=None) -> int | None:
-        if isinstance(target, exp.Literal) and not target.is_string:
+        if isinstance(target, exp.Literal) and not target.is_string and \
+                str(target.this).isdigit():
             idx = int(target.this) - 1
             if not 0 <= idx < len(names):
                 raise ProgrammingError(f"Unknown column '{target.this}' in 'order clause'",
