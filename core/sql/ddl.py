@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from core.sql.session import Session
 
 INT_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT"}
+NOOP = object()  # a DDL handler's answer when IF [NOT] EXISTS leaves nothing to do
 
 
 def err(msg: str, errno: int, sqlstate: str = "42000") -> ProgrammingError:
@@ -56,6 +57,9 @@ class DDLRunner:
             schema = self.store.schema(txn._current_view())
             job = self._new_job(txn, query)
             result = self._dispatch(node, txn, schema, job)
+            if result is NOOP:  # IF [NOT] EXISTS found nothing to do: no job, no commit
+                txn.rollback()
+                return None
             job.state = "synced"
             job.schema_state = job.schema_state or "public"
             job.end_time = time.time()
@@ -114,7 +118,8 @@ class DDLRunner:
         job.job_type, job.db_name = "create schema", name
         if schema.database(name):
             if node.args.get("exists"):
-                return None
+                self.s.warn(1007, f"Can't create database '{name}'; database exists", "Note")
+                return NOOP
             raise err(f"Can't create database '{name}'; database exists", 1007, "HY000")
         db_id = max((d.id for d in schema.databases.values()), default=0) + 1
         job.schema_id = db_id
@@ -127,7 +132,9 @@ class DDLRunner:
         db = schema.database(name)
         if db is None:
             if node.args.get("exists"):
-                return None
+                self.s.warn(1008, f"Can't drop database '{name}'; database doesn't exist",
+                            "Note")
+                return NOOP
             raise err(f"Can't drop database '{name}'; database doesn't exist", 1008, "HY000")
         job.schema_id = db.id
         for t in schema.tables_in(db.name):
@@ -147,7 +154,8 @@ class DDLRunner:
             "create table", db.name, name, db.id)
         if schema.table(db.name, name):
             if node.args.get("exists"):
-                return None
+                self.s.warn(1050, f"Table '{name}' already exists", "Note")
+                return NOOP
             raise err(f"Table '{name}' already exists", 1050, "42S01")
         if not isinstance(node.this, exp.Schema):
             raise NotSupportedError("CREATE TABLE ... AS SELECT / LIKE is not supported yet")
@@ -280,13 +288,15 @@ class DDLRunner:
         if missing and not node.args.get("exists"):
             raise err(f"Unknown table '{','.join(missing)}'", 1051, "42S02")
         job.job_type, job.schema_state = "drop table", "none"
+        for m in missing:
+            self.s.warn(1051, f"Unknown table '{m}'", "Note")
+        if not found:
+            return NOOP
         for info in found:
             job.db_name, job.table_name, job.table_id = info.schema, info.name, info.id
             db = schema.database(info.schema)
             job.schema_id = db.id if db else 0
             self._drop_one(txn, info, job)
-        for m in missing:
-            self.s.warn(1051, f"Unknown table '{m}'")
         return None
 
     def _drop_one(self, txn, info: TableInfo, job: DDLJob) -> None:
@@ -354,7 +364,8 @@ class DDLRunner:
         name = name or cols[0]
         if table.index(name) is not None:
             if if_not_exists:
-                return None
+                self.s.warn(1061, f"Duplicate key name '{name}'", "Note")
+                return NOOP
             raise err(f"Duplicate key name '{name}'", 1061)
         info = TableInfo.from_dict(table.to_dict())
         ix = IndexInfo(info.next_index_id, name, [info.column(c).name for c in cols],
@@ -388,7 +399,8 @@ class DDLRunner:
         ix = table.index(name)
         if ix is None or (ix.primary and table.handle != HANDLE_ROWID):
             if if_exists and ix is None:
-                return None
+                self.s.warn(1091, f"Can't DROP '{name}'; check that column/key exists", "Note")
+                return NOOP
             if ix is not None:
                 raise NotSupportedError("dropping the primary key of a table whose handle it "
                                         "is is not supported yet")

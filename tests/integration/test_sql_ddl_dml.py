@@ -321,3 +321,14 @@ def test_inserts_into_a_table_without_keys_hold_the_writer_lock(tmp_path):
     finally:
         a.close()
         b.close()
+
+
+def test_if_not_exists_is_a_noted_no_op(q):
+    q("CREATE TABLE a (id INT PRIMARY KEY)")
+    jobs = q("SELECT COUNT(*) FROM information_schema.ddl_jobs")
+    q("CREATE TABLE IF NOT EXISTS a (id INT PRIMARY KEY)")
+    assert q("SHOW WARNINGS") == [("Note", 1050, "Table 'a' already exists")]
+    q("DROP TABLE IF EXISTS nope")
+    assert q("SHOW WARNINGS") == [("Note", 1051, "Unknown table 'test.nope'")]
+    q("CREATE DATABASE IF NOT EXISTS test")
+    assert q("SELECT COUNT(*) FROM information_schema.ddl_jobs") == jobs  # no new jobs
