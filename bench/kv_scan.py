@@ -1,8 +1,9 @@
 """Full scan with row decode over N rows (default 1M), after the data is flushed.
 
-* KintsugiDB: ``with eng.snapshot() as snap: for row in decode_rows(snap.scan(sid, lo, hi)):
-  total += row[QTY]`` where [lo, hi) is the table's row-key prefix range (the table's index
-  entries live in the same tablespace, just before the rows).
+* KintsugiDB: ``with eng.snapshot() as snap: for row in decode_values(snap.values(sid, lo,
+  hi)): total += row[QTY]`` (the values-only scan; `decode_rows(snap.scan(...))` when the
+  overlay still holds rows) where [lo, hi) is the table's row-key prefix range (the table's
+  index entries live in the same tablespace, just before the rows).
 * bare LMDB (the baseline): a read transaction on the *same* tablespace file
   (``eng.spaces[sid].env``), a cursor over ``data_db`` from ``lo`` to ``hi``,
   ``msgpack.unpackb`` of each value (its trailing CRC32C item decoded but not verified),
@@ -86,11 +87,14 @@ def load_sqlite(db: str, rows: int, with_index: bool) -> None:
 
 
 def scan_kdb(eng, sid, lo, hi) -> int:
-    from core.codec.rows import decode_rows
+    from core.codec.rows import decode_rows, decode_values
 
     total = 0
     with eng.snapshot() as snap:
-        for row in decode_rows(snap.scan(sid, lo, hi)):
+        values = snap.values(sid, lo, hi)  # values-only scan: everything is flushed
+        rows = decode_values(values) if values is not None else decode_rows(
+            snap.scan(sid, lo, hi))
+        for row in rows:
             total += row[QTY]
     return total
 

@@ -45,7 +45,8 @@ from crc32c import crc32c
 from core.errors import CorruptionError, DataError
 
 __all__ = [
-    "CRC_RESIDUE", "ROW_TRAILER_SIZE", "decode_row", "decode_rows", "encode_row", "row_decoder",
+    "CRC_RESIDUE", "ROW_TRAILER_SIZE", "decode_row", "decode_rows", "decode_values",
+    "encode_row", "row_decoder",
 ]
 
 ROW_TRAILER_SIZE = 5  # 0xce + the 4 CRC bytes at the end of every row value
@@ -212,6 +213,18 @@ def decode_rows(pairs, table: str = "?"):
     for k, v in pairs:
         if crc(v) != residue:
             raise row_damage(v, table, k)
+        row = unpackb(v, ext_hook=hook)
+        row.pop()
+        yield row
+
+
+def decode_values(values, table: str = "?"):
+    """Like `decode_rows` for a stream of row values without their keys (a values-only
+    scan); a damaged row is reported without its key."""
+    crc, residue, unpackb, hook = crc32c, CRC_RESIDUE, _unpackb, _ext_hook
+    for v in values:
+        if crc(v) != residue:
+            raise row_damage(v, table, b"")
         row = unpackb(v, ext_hook=hook)
         row.pop()
         yield row

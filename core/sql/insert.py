@@ -129,8 +129,7 @@ class InsertPlan:
 
     def run(self, session, txn, params_list=None) -> tuple[int, int]:
         table, writer = self.table, self.writer
-        writer.txn = txn
-        txn._lock_for_write()  # the writer's puts assume the writer lock is held
+        writer.bind(txn)
         positions, defaults, coercers = self.positions, self.defaults, self.coercers
         names, nullable, auto_pos = self.names, self.nullable, self.auto_pos
         rowid = table.handle == HANDLE_ROWID

@@ -179,11 +179,18 @@ class TableWriter(TableReader):
 
     def __init__(self, table: TableInfo, txn, write_indexes: list[IndexInfo] | None = None):
         super().__init__(table)
-        self.txn = txn
+        self.txn = None
+        if txn is not None:
+            self.bind(txn)
         # indexes to maintain: public ones plus those being built (write only / reorg)
         self.indexes = [ix for ix in (write_indexes or table.secondary_indexes)
                         if ix.state != "delete only"]
         self.delete_indexes = write_indexes or table.secondary_indexes
+
+    def bind(self, txn) -> None:
+        """Write through `txn` from now on; takes its writer lock, which the puts assume."""
+        txn._lock_for_write()
+        self.txn = txn
 
     def current(self, handle) -> list | None:
         key = row_key(self.tid, handle)

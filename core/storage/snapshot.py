@@ -128,10 +128,11 @@ class Snapshot:
                     yield key, value
                     break
 
-    def values(self, space: int, lo: bytes = b"") -> Iterator[bytes] | None:
-        """Values only, of every key >= lo, when no overlay layer holds the space (the
-        common case after a flush); None otherwise.  Full scans that do not need keys
-        (aggregates) use it to skip building a tuple per row."""
+    def values(self, space: int, lo: bytes = b"", hi: bytes | None = None
+               ) -> Iterator[bytes] | None:
+        """Values only, of the keys in [lo, hi), when no overlay layer holds the space (the
+        common case after a flush); None otherwise (use `scan`).  Full scans that do not
+        need keys (aggregates) use it to skip building a tuple per row."""
         if any(layer.has_space(space) for layer in self.layers):
             return None
         txn = self._txn(space)
@@ -140,6 +141,8 @@ class Snapshot:
         cur = txn.cursor()
         if not cur.set_range(lo):
             return iter(())
+        if hi is not None and txn.cursor().set_range(hi):
+            return (v for _k, v in _until(cur.iternext(), hi))
         return cur.iternext(keys=False)
 
     def close(self) -> None:

@@ -181,3 +181,18 @@ def test_encode_row_is_thread_safe() -> None:
     for t in threads:
         t.join()
     assert not failures
+
+
+def test_decode_values_and_decode_rows_verify_every_row() -> None:
+    from core.codec.rows import decode_rows, decode_values
+
+    good = [encode_row([i, "x" * i]) for i in range(5)]
+    assert list(decode_values(good)) == [[i, "x" * i] for i in range(5)]
+    assert list(decode_rows(zip([b"k"] * 5, good, strict=True))) == [[i, "x" * i]
+                                                                    for i in range(5)]
+    bad = list(good)
+    bad[3] = bad[3][:-1] + bytes([bad[3][-1] ^ 1])
+    with pytest.raises(CorruptionError, match="checksum mismatch"):
+        list(decode_values(bad, "db.t"))
+    with pytest.raises(CorruptionError, match="db.t"):
+        list(decode_rows(zip([b"k"] * 5, bad, strict=True), "db.t"))

@@ -323,3 +323,17 @@ def test_first_read_of_a_table_after_a_flush_still_sees_the_snapshot(engine):
     snap.close()
     with engine.snapshot() as later:
         assert later.get(b, b"k") == b"b2"
+
+
+def test_values_only_scan_matches_scan_and_defers_to_it_over_the_overlay(engine):
+    sid = make_space(engine)
+    with engine.begin() as txn:
+        for i in range(20):
+            txn.put(sid, b"%02d" % i, b"v%d" % i)
+    with engine.snapshot() as snap:
+        assert snap.values(sid) is None  # rows still in the overlay: the caller must scan
+    engine.flush()
+    with engine.snapshot() as snap:
+        assert list(snap.values(sid)) == [v for _k, v in snap.scan(sid)]
+        assert list(snap.values(sid, b"05", b"08")) == [b"v5", b"v6", b"v7"]
+        assert list(snap.values(sid, b"15")) == [b"v%d" % i for i in range(15, 20)]
