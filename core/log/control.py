@@ -30,6 +30,7 @@ class ControlData:
     segment_size: int = 64 * 1024 * 1024
     format: int = 1
     seq: int = 0
+    durable_lsn: int = 0  # the log was durable at least up to here when this was written
     extra: dict = field(default_factory=dict)
 
 

@@ -1,8 +1,12 @@
 """Redo-record framing and bodies.
 
-A frame is `length u32 | crc32c u32 | lsn u64 | body`, little-endian.  The CRC covers the
-LSN and the body, so a record copied to the wrong place, or a stale record left in a recycled
-segment, fails either its CRC or the check that its LSN equals its offset in the log stream.
+A frame is `length u32 | crc32c u32 | lsn u64 | synced u64 | body`, little-endian.  The CRC
+covers the LSNs and the body, so a record copied to the wrong place, or a stale record left
+in a recycled segment, fails either its CRC or the check that its LSN equals its offset in
+the log stream.  `synced` is the LSN up to which the log was already durable when the record
+was framed: a damaged record followed by a valid one whose `synced` lies past it had been
+made durable, so the damage is corruption, not a torn write of the last, unacknowledged
+group commit (whose records all carry a `synced` at or below their own LSN).
 
 Bodies are msgpack arrays whose first element is the record type.  Row changes travel in
 `ROWS` records that carry many `(space, key, value)` operations at once (value `None` is a
@@ -20,9 +24,9 @@ from enum import IntEnum
 import msgpack
 from crc32c import crc32c
 
-HEADER = struct.Struct("<IIQ")
+HEADER = struct.Struct("<IIQQ")
 HEADER_SIZE = HEADER.size
-_LSN = struct.Struct("<Q")
+_LSNS = struct.Struct("<QQ")
 
 # Records larger than this are refused: it bounds what a torn length field can make us read.
 MAX_BODY = 256 * 1024 * 1024
@@ -46,17 +50,22 @@ class RecordType(IntEnum):
 _packb = msgpack.Packer(use_bin_type=True).pack
 
 
-def frame(lsn: int, body: bytes) -> bytes:
-    """Frame one body at `lsn`."""
-    crc = crc32c(body, crc32c(_LSN.pack(lsn)))
-    return HEADER.pack(len(body), crc, lsn) + body
+def frame(lsn: int, body: bytes, synced: int = 0) -> bytes:
+    """Frame one body at `lsn`; `synced` is the log's durable LSN when it was framed."""
+    crc = crc32c(body, crc32c(_LSNS.pack(lsn, synced)))
+    return HEADER.pack(len(body), crc, lsn, synced) + body
+
+
+def frame_synced(buf, offset: int) -> int:
+    """The `synced` field of the (valid) frame at `offset`."""
+    return HEADER.unpack_from(buf, offset)[3]
 
 
 def check_frame(buf, offset: int, expected_lsn: int) -> tuple[int, str]:
     """Validate the frame at `offset`; return (body_length, "") or (-1, reason)."""
     if len(buf) - offset < HEADER_SIZE:
         return -1, "short header"
-    length, crc, lsn = HEADER.unpack_from(buf, offset)
+    length, crc, lsn, synced = HEADER.unpack_from(buf, offset)
     if length == 0 and crc == 0 and lsn == 0:
         return -1, "zero header"
     if length == 0 or length > MAX_BODY:
@@ -67,7 +76,7 @@ def check_frame(buf, offset: int, expected_lsn: int) -> tuple[int, str]:
     if end > len(buf):
         return -1, f"wanted {length} bytes, got {len(buf) - offset - HEADER_SIZE}"
     body = memoryview(buf)[offset + HEADER_SIZE : end]
-    if crc32c(body, crc32c(_LSN.pack(lsn))) != crc:
+    if crc32c(body, crc32c(_LSNS.pack(lsn, synced))) != crc:
         return -1, "checksum mismatch"
     return length, ""
 

@@ -86,7 +86,7 @@ class RedoLog:
                 seg = self._current
                 if seg.file_offset(self.end_lsn) + need > seg.size:
                     seg = self._switch(need)  # LSNs stay contiguous across the switch
-                data = frame(self.end_lsn, body)
+                data = frame(self.end_lsn, body, self.durable_lsn)
                 off = seg.file_offset(self.end_lsn)
                 if self._chunks and self._chunks[-1][0] is seg:
                     self._chunks[-1][2].extend(data)

@@ -36,6 +36,7 @@ from core.log.control import ControlData
 from core.log.record import HEADER_SIZE, RecordType, decode_body
 from core.log.scanner import LogScanner
 from core.log.segment import SegmentInfo, list_segments
+from core.storage.overlay import MutableGeneration
 
 SCAN_REPORT_BYTES = 8 * 1024 * 1024
 APPLY_BATCH_OPS = 200_000
@@ -49,6 +50,7 @@ class RecoveryResult:
     max_trx_id: int = 0
     applied_records: int = 0
     discarded: dict[int, int] = field(default_factory=dict)
+    overlay: MutableGeneration | None = None  # read-only opens replay into memory instead
 
 
 def recover(engine, ctl: ControlData) -> RecoveryResult:
@@ -74,10 +76,12 @@ def recover(engine, ctl: ControlData) -> RecoveryResult:
     allow = engine.force_recovery >= 1
 
     # -- pass 1: scan ------------------------------------------------------------------------
-    scanner = LogScanner(segments, ctl.checkpoint_lsn, allow_corruption=allow)
+    scanner = LogScanner(segments, ctl.checkpoint_lsn, allow_corruption=allow,
+                         known_durable=ctl.durable_lsn)
     committed: dict[int, int] = {}
     aborted: set[int] = set()
     ops: dict[int, int] = {}
+    creates: list[tuple[int, int, dict]] = []  # (trx, space, header) of FILE_CREATE records
     max_trx = 0
     records = 0
     next_report = ctl.checkpoint_lsn + SCAN_REPORT_BYTES
@@ -100,6 +104,8 @@ def recover(engine, ctl: ControlData) -> RecoveryResult:
         elif kind in (RecordType.FILE_CREATE, RecordType.FILE_DELETE, RecordType.FILE_RENAME):
             ops.setdefault(rec[1], 0)
             max_trx = max(max_trx, rec[1])
+            if kind == RecordType.FILE_CREATE:
+                creates.append((rec[1], rec[2], rec[4]))
         if crashed and lsn >= next_report:
             sink(RedoScanProgress(lsn, records))
             next_report = lsn + SCAN_REPORT_BYTES
@@ -112,9 +118,15 @@ def recover(engine, ctl: ControlData) -> RecoveryResult:
                           len([t for t in ops if t not in committed and t not in aborted])))
 
     # -- pass 2: apply ------------------------------------------------------------------------
+    # Files of committed CREATEs first: a large transaction logs rows for a new tablespace
+    # (spilled) before the FILE_CREATE it writes at COMMIT.
+    for trx, space, header in creates:
+        if trx in committed and space not in engine.spaces and not engine.read_only:
+            engine.open_space_file(dict(header, created_lsn=committed[trx]), create=True)
     applied = 0
+    overlay = MutableGeneration() if engine.read_only else None
     if committed and engine.force_recovery < 6:
-        applied = _apply(engine, segments, ctl.checkpoint_lsn, committed, ops, allow)
+        applied = _apply(engine, segments, ctl.checkpoint_lsn, committed, ops, allow, overlay)
 
     discarded = {t: n for t, n in ops.items() if t not in committed and t not in aborted}
     for trx, n in sorted(discarded.items()):
@@ -130,18 +142,22 @@ def recover(engine, ctl: ControlData) -> RecoveryResult:
                 f"tablespace {sid} ({header.get('schema')}.{header.get('table')}) file "
                 f"{header['path']} is missing; open with force_recovery >= 1 to skip it"
             )
-    for ts in engine.spaces.values():
-        ts.env.sync(True)
+    if not engine.read_only:
+        for ts in engine.spaces.values():
+            ts.env.sync(True)
     del missing
     if crashed:
         sink(RecoveryFinished(end.lsn, applied, len(discarded), time.perf_counter() - t0))
     live = [s for s in segments if s not in end.dead_segments]
     if not live:
         raise LogCorruptionError("no usable redo segment")
-    return RecoveryResult(live, end.lsn, end.dead_segments, max_trx, applied, discarded)
+    return RecoveryResult(live, end.lsn, end.dead_segments, max_trx, applied, discarded,
+                          overlay)
 
 
-def _apply(engine, segments, from_lsn, committed, ops, allow) -> int:
+def _apply(engine, segments, from_lsn, committed, ops, allow, overlay=None) -> int:
+    """Replay committed row images.  With `overlay` (a read-only open: force_recovery >= 1)
+    they go into that in-memory generation instead of the tablespaces, which stay untouched."""
     sink = engine.sink
     start_applied = {sid: ts.applied_lsn for sid, ts in engine.spaces.items()}
     total = sum(n for t, n in ops.items() if t in committed)
@@ -149,14 +165,18 @@ def _apply(engine, segments, from_lsn, committed, ops, allow) -> int:
     buffered = 0
     done = 0
     next_pct = 10
+    current_commit = 0
 
     def flush(applied_lsn: int | None) -> None:
         nonlocal buffered, done, next_pct
         if not buffered:
             return
         sink(RedoApplyBatch(buffered))
-        for sid, items in buffers.items():
-            engine.spaces[sid].apply(sorted(items.items()), applied_lsn)
+        if overlay is not None:
+            overlay.add(dict(buffers), applied_lsn or current_commit, from_lsn)
+        else:
+            for sid, items in buffers.items():
+                engine.spaces[sid].apply(sorted(items.items()), applied_lsn)
         done += buffered
         buffers.clear()
         buffered = 0
@@ -175,12 +195,17 @@ def _apply(engine, segments, from_lsn, committed, ops, allow) -> int:
             commit_lsn = committed.get(trx)
             if commit_lsn is None:
                 continue
+            if overlay is not None and commit_lsn != current_commit:
+                flush(current_commit)  # one overlay version per transaction
+            current_commit = commit_lsn
             for space, key, value in rec[2]:
                 if commit_lsn <= start_applied.get(space, 0):
                     continue
                 buf = buffers.get(space)
                 if buf is None:
                     if space not in engine.spaces:
+                        if allow:
+                            continue  # force_recovery >= 1: skip a missing tablespace
                         raise OperationalError(
                             f"redo record for tablespace {space}, which has no file")
                     buf = buffers[space] = {}
@@ -189,12 +214,12 @@ def _apply(engine, segments, from_lsn, committed, ops, allow) -> int:
             if kind == RecordType.ROWS_COMMIT:
                 if buffered >= APPLY_BATCH_OPS:
                     flush(commit_lsn)
-            elif buffered >= 4 * APPLY_BATCH_OPS:
+            elif buffered >= 4 * APPLY_BATCH_OPS and overlay is None:
                 flush(None)  # inside a transaction: applied_lsn must not advance
         elif kind == RecordType.FILE_CREATE:
             trx, space, header = rec[1], rec[2], rec[4]
             commit_lsn = committed.get(trx)
-            if commit_lsn is not None and space not in engine.spaces:
+            if commit_lsn is not None and space not in engine.spaces and overlay is None:
                 engine.open_space_file(dict(header, created_lsn=commit_lsn), create=True)
                 start_applied.setdefault(space, 0)
         elif kind == RecordType.COMMIT:

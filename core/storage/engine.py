@@ -34,6 +34,7 @@ from core.errors import (
     EngineClosedError,
     LockWaitTimeoutError,
     OperationalError,
+    ReadOnlyError,
 )
 from core.events import CheckpointDone, DatabaseOpened, Event, FlushDone, null_sink
 from core.log import record
@@ -156,23 +157,30 @@ class Engine:
         ctl = self.control.read()
         self.uuid = ctl.uuid
         self.segment_size = ctl.segment_size
-        os.makedirs(self.spill_dir, mode=0o700, exist_ok=True)
-        for name in os.listdir(self.spill_dir):  # spill files of transactions that died
-            os.unlink(os.path.join(self.spill_dir, name))
+        if not self.read_only:
+            os.makedirs(self.spill_dir, mode=0o700, exist_ok=True)
+            for name in os.listdir(self.spill_dir):  # spill files of transactions that died
+                os.unlink(os.path.join(self.spill_dir, name))
 
         result = recover(self, ctl)
         self._next_trx_id = max(ctl.next_trx_id, result.max_trx_id + 1)
         self._next_space_id = max(self.spaces) + 1
-        self.log = RedoLog(self.redo_dir, self.uuid, result.segments, result.end_lsn,
-                           self.segment_size)
-        for seg in result.dead_segments:
-            os.unlink(seg.path)
+        if self.read_only:
+            # force_recovery: nothing on disk may change, not even the torn tail of the log
+            self.log = ReadOnlyLog(result.segments, result.end_lsn)
+        else:
+            self.log = RedoLog(self.redo_dir, self.uuid, result.segments, result.end_lsn,
+                               self.segment_size)
+            for seg in result.dead_segments:
+                os.unlink(seg.path)
 
         self._writer = threading.Lock()
         self._state = threading.Lock()
         self._flush_lock = threading.Lock()
         self._active = MutableGeneration()
         self._gens: list[Layer] = [self._active]
+        if result.overlay is not None:  # a read-only open replayed the redo into memory
+            self._gens.insert(0, result.overlay)
         self._open_first_lsn: int | None = None
         self._snapshots: weakref.WeakSet[Snapshot] = weakref.WeakSet()
         self._flush_epoch = 0
@@ -223,7 +231,7 @@ class Engine:
         self.control.write(
             ControlData(uuid=self.uuid, checkpoint_lsn=checkpoint_lsn, clean_shutdown=clean,
                         next_trx_id=self._next_trx_id, next_space_id=self._next_space_id,
-                        segment_size=self.segment_size)
+                        segment_size=self.segment_size, durable_lsn=self.log.durable_lsn)
         )
         self.checkpoint_lsn = checkpoint_lsn
 
@@ -239,16 +247,22 @@ class Engine:
     def space_map_value(header: dict) -> bytes:
         return msgpack.packb(header)
 
-    def open_space_file(self, header: dict, *, create: bool) -> Tablespace:
-        """Open (or create) the file of a space and register it."""
+    def open_space_file(self, header: dict, *, create: bool, register: bool = True
+                        ) -> Tablespace:
+        """Open (or create) the file of a space, and register it unless told not to."""
         path = os.path.join(self.path, header["path"])
         if create and not os.path.exists(path):
             ts = Tablespace.create(path, header, map_size=self.map_size, sink=self.sink)
-            fsync_dir(os.path.dirname(path))
         else:
             ts = Tablespace.open(path, map_size=self.map_size, sink=self.sink,
                                  readonly=self.read_only)
-        self.spaces[ts.space_id] = ts
+            if "space_id" in header and ts.space_id != header["space_id"]:
+                ts.close()
+                raise OperationalError(
+                    f"tablespace file {path} holds space {ts.space_id}, "
+                    f"but the dictionary expects space {header['space_id']}")
+        if register:
+            self.spaces[ts.space_id] = ts
         return ts
 
     def read_space_map(self) -> dict[int, dict]:
@@ -340,7 +354,14 @@ class Engine:
 
     def _publish_commit(self, bodies, first_lsn, gen, writes, file_ops) -> int:
         """Append the commit to the log and make it visible in the overlay, atomically with
-        respect to snapshots.  Called with the writer lock held."""
+        respect to snapshots.  Called with the writer lock held.
+
+        New tablespaces are created (durably, under their final names) *before* the commit
+        is logged: once the commit can be seen or checkpointed past, its files exist.  A crash
+        in between leaves a file no dictionary entry points to, which is harmless."""
+        created = [self.open_space_file(dict(header, created_lsn=self.log.end_lsn),
+                                        create=True, register=False)
+                   for _kind, _sid, _rel, header in file_ops]
         with self._state:
             first, end = self.log.append(bodies)
             first_lsn = first if first_lsn is None else first_lsn
@@ -352,15 +373,10 @@ class Engine:
                 self._gens.append(self._active)
             else:
                 self._active.add(writes, end, first_lsn)
-        if file_ops:
-            # The files must exist before the writer lock lets anyone write into them, and
-            # their FILE_CREATE must be durable before they exist.
-            self.log.sync(end)
-            for _kind, _sid, _rel, header in file_ops:
-                ts = self.open_space_file(dict(header, created_lsn=end), create=True)
-                with self._state:
+            if created:
+                for ts in created:
                     self.spaces[ts.space_id] = ts
-                    self._spaces_view = dict(self.spaces)
+                self._spaces_view = dict(self.spaces)
         if self._active.entries >= self.flush_threshold or gen is not None:
             self._wake.set()
         return end
@@ -420,6 +436,7 @@ class Engine:
                 continue  # applied before a GrowthDeferred retry
             chunk: list = []
             with ts.apply_lock:
+                ts.reserve(gen.approx_bytes(space))  # grow before pins add readers
                 for snap in live:  # older snapshots must keep seeing the file as it is now
                     snap.pin(space, epoch)
                 for item in gen.latest_items(space):
@@ -474,6 +491,27 @@ class Engine:
             "spaces": {sid: {"path": ts.header["path"], "applied_lsn": ts.applied_lsn}
                        for sid, ts in self.spaces.items()},
         }
+
+
+class ReadOnlyLog:
+    """The log of a database opened with force_recovery: its end, and no way to write."""
+
+    def __init__(self, segments, end_lsn: int):
+        self.segments = segments
+        self.end_lsn = self.durable_lsn = end_lsn
+        self.syncs = 0
+
+    def sync(self, lsn: int | None = None) -> int:
+        return self.durable_lsn
+
+    def append(self, bodies):
+        raise ReadOnlyError("the database is open read-only (force_recovery)")
+
+    def recycle_below(self, lsn: int) -> list[int]:
+        return []
+
+    def close(self) -> None:
+        pass
 
 
 def _make_dir(path: str) -> str:

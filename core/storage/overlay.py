@@ -55,6 +55,11 @@ class Layer:
     def entries(self) -> int:
         raise NotImplementedError
 
+    def approx_bytes(self, space: int) -> int:
+        """About how many bytes of keys and values this layer holds for `space`."""
+        return sum(len(k) + (len(v) if v is not None else 0)
+                   for k, v in self.latest_items(space))
+
 
 class MutableGeneration(Layer):
     """Where small commits accumulate: per space, key -> list of (commit_lsn, value)."""

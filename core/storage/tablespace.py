@@ -29,7 +29,9 @@ _U64 = struct.Struct(">Q")
 HEADER_KEY = b"header"
 APPLIED_KEY = b"applied_lsn"
 FORMAT = 1
-DEFAULT_MAP_SIZE = 1 << 30
+# The map is address space, not disk: start every tablespace with room for 8 GiB so the
+# growth below (which must wait for read transactions to close) is rarely needed.
+DEFAULT_MAP_SIZE = 8 << 30
 GROW_AT = 0.8
 
 
@@ -79,18 +81,30 @@ class Tablespace:
     def create(
         cls, path: str, header: dict, *, map_size: int = DEFAULT_MAP_SIZE, sink=null_sink
     ) -> Tablespace:
-        """Create the file with its header and applied_lsn 0 in one LMDB transaction."""
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        env = cls._open_env(path, map_size, False)
+        """Create the file with its header and applied_lsn 0, atomically: it is built under a
+        temporary name, synced, and renamed into place, so a file at `path` always has its
+        header.  The directories on the way are synced too."""
+        parent = os.path.dirname(path)
+        if not os.path.isdir(parent):
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+            _fsync_dir(os.path.dirname(parent))
+        tmp = path + ".creating"
+        for leftover in (tmp, tmp + "-lock"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+        env = cls._open_env(tmp, map_size, False)
         header = dict(header, format=FORMAT)
-        data = env.open_db(b"data")
+        env.open_db(b"data")
         meta = env.open_db(b"meta")
-        del data
         with env.begin(write=True) as txn:
             txn.put(HEADER_KEY, msgpack.packb(header), db=meta)
             txn.put(APPLIED_KEY, _U64.pack(0), db=meta)
         env.sync(True)
-        return cls(path, env, header, sink=sink)
+        env.close()
+        os.rename(tmp, path)
+        os.unlink(tmp + "-lock")
+        _fsync_dir(parent)
+        return cls.open(path, map_size=map_size, sink=sink)
 
     @classmethod
     def open(
@@ -138,13 +152,19 @@ class Tablespace:
 
     @property
     def applied_lsn(self) -> int:
-        with self.env.begin(db=self._meta) as txn:
+        txn = self.begin_read()
+        try:
             raw = txn.get(APPLIED_KEY, db=self._meta)
+        finally:
+            self.end_read(txn)
         return _U64.unpack(raw)[0] if raw else 0
 
     def entry_count(self) -> int:
-        with self.env.begin() as txn:
+        txn = self.begin_read()
+        try:
             return txn.stat(self._data)["entries"]
+        finally:
+            self.end_read(txn)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -194,6 +214,11 @@ class Tablespace:
         info = self.env.info()
         return (info["last_pgno"] + 1) * self.env.stat()["psize"]
 
+    def reserve(self, estimate: int) -> None:
+        """Grow the map now, if `estimate` bytes of new data could need it (the flusher calls
+        this before it pins snapshots, whose read transactions would block the growth)."""
+        self._ensure_room(estimate)
+
     def _ensure_room(self, estimate: int) -> None:
         """Grow the map if this batch could take it past 80% (B-tree overhead ~2.5x)."""
         map_size = self.env.info()["map_size"]
@@ -220,6 +245,14 @@ class Tablespace:
             finally:
                 self._growing = False
                 self._gate.notify_all()
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class GrowthDeferred(OperationalError):

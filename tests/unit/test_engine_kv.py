@@ -221,9 +221,11 @@ def test_map_grows_before_it_fills(db_path):
 
 
 def test_map_growth_waits_for_readers(db_path):
+    """LMDB may only remap when no read transaction of the process is open on the file."""
     eng = Engine.open(db_path, create=True, flush_interval=0, map_size=1 << 20)
     sid = make_space(eng)
     snap = eng.snapshot()
+    assert snap.get(sid, b"nothing") is None  # opens its read transaction on the file
     with eng.begin() as txn:
         for i in range(6000):
             txn.put(sid, b"%06d" % i, b"x" * 200)
@@ -337,3 +339,19 @@ def test_values_only_scan_matches_scan_and_defers_to_it_over_the_overlay(engine)
         assert list(snap.values(sid)) == [v for _k, v in snap.scan(sid)]
         assert list(snap.values(sid, b"05", b"08")) == [b"v5", b"v6", b"v7"]
         assert list(snap.values(sid, b"15")) == [b"v%d" % i for i in range(15, 20)]
+
+
+def test_an_idle_snapshot_does_not_stop_map_growth(db_path):
+    """A snapshot that never read a table must not keep that table's map from growing
+    (the flusher grows the map before it pins the snapshot on the file)."""
+    eng = Engine.open(db_path, create=True, flush_interval=0, map_size=1 << 20)
+    sid = make_space(eng)
+    idle = eng.snapshot()
+    with eng.begin() as txn:
+        for i in range(6000):
+            txn.put(sid, b"%06d" % i, b"x" * 200)
+    eng.flush()
+    assert eng.stats()["overlay_entries"] == 0
+    assert idle.get(sid, b"000001") is None  # and it still sees the table as it was
+    idle.close()
+    eng.close()

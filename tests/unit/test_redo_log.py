@@ -115,22 +115,59 @@ def test_torn_tail_is_cut_and_the_log_continues_there(tmp_path):
 
 
 def test_bad_record_followed_by_good_ones_is_corruption(tmp_path):
+    """Damage in an acknowledged record, found by a later group commit whose records say the
+    log was durable past it."""
     log = new_log(tmp_path)
     log.append([record.commit_body(i, 0.0) for i in range(5)])
-    log.sync()
+    log.sync()  # acknowledged
+    log.append([record.commit_body(5, 0.0)])
+    log.sync()  # a later group commit: its frame says "durable up to the end of the first"
     seg = log.segments[-1]
     second = START + HEADER_SIZE + len(record.commit_body(0, 0.0))
     with open(seg.path, "r+b") as f:
-        f.seek(seg.file_offset(second) + HEADER_SIZE + 2)
+        f.seek(seg.file_offset(second) + 2)  # the record's length field
         b = f.read(1)
         f.seek(-1, 1)
-        f.write(bytes([b[0] ^ 0xFF]))
+        f.write(bytes([b[0] ^ 0x40]))
     with pytest.raises(LogCorruptionError) as err:
         scan(log)
     assert err.value.errno == 1877
-    assert "valid records follow" in str(err.value)
+    assert "durable up to" in str(err.value)
     recs, stop = scan(log, allow=True)  # force_recovery >= 1: stop at the damage
     assert len(recs) == 1 and stop.lsn == second
+
+
+def test_damage_inside_the_last_unacknowledged_group_commit_is_a_torn_tail(tmp_path):
+    """An OS crash during the last group commit's write may lose a page in the middle of it;
+    nothing of that write was acknowledged, so it is cut, not reported as corruption."""
+    log = new_log(tmp_path)
+    log.append([record.commit_body(0, 0.0)])
+    first_end = log.sync()
+    log.append([record.commit_body(i, 1.5) for i in range(1, 6)])
+    log.sync()  # written together; pretend the machine died before this returned
+    seg = log.segments[-1]
+    second = first_end + HEADER_SIZE + len(record.commit_body(1, 1.5))
+    with open(seg.path, "r+b") as f:
+        f.seek(seg.file_offset(second) + HEADER_SIZE + 1)
+        f.write(b"\xff\xff")
+    recs, stop = scan(log)
+    assert [r[1][1] for r in recs] == [0, 1]
+    assert stop.torn and stop.lsn == second
+
+
+def test_the_control_file_knows_what_was_durable(tmp_path):
+    """Damage below the durable LSN the control file recorded is corruption even when no
+    valid record follows it."""
+    log = new_log(tmp_path)
+    log.append([record.commit_body(i, 1.5) for i in range(3)])
+    end = log.sync()
+    seg = log.segments[-1]
+    with open(seg.path, "r+b") as f:
+        f.seek(seg.file_offset(START) + HEADER_SIZE + 1)
+        f.write(b"\xff")
+    sc = LogScanner(list_segments(log.redo_dir, UUID), START, known_durable=end)
+    with pytest.raises(LogCorruptionError):
+        list(sc.records())
 
 
 def test_segment_from_another_database_is_refused(tmp_path):
