@@ -122,7 +122,9 @@ class InsertPlan:
             yield from (params_list or [ctx.params])
             return
         for params in params_list or [ctx.params]:
-            ctx.params = params  # for placeholders inside expressions
+            if params_list:
+                ctx.params = params  # for placeholders inside expressions
+                ctx.run_token = object()  # and a subquery per parameter tuple
             for getters in self.value_rows:
                 yield [v if kind is _CONST else params[v] if kind is _PARAM else
                        DEFAULT if kind is DEFAULT else v(()) for kind, v in getters]

@@ -62,6 +62,7 @@ class Database:
         # "infinity" while it commits and to its commit LSN afterwards.
         self.schema_lsn = 0
         self._latest_schema: Schema | None = None
+        self._schema_generation = 0
         with engine.snapshot() as snap:
             fresh = CatalogStore.version(snap) == 0
         if fresh and not engine.read_only:
@@ -99,21 +100,31 @@ class Database:
 
     def schema(self, view) -> Schema:
         """The dictionary as `view` sees it; the cached latest one when the view is at least
-        as new as the last DDL."""
+        as new as the last DDL.  A schema computed while a DDL was committing is used but
+        not cached (the generation counter tells)."""
+        generation = self._schema_generation
         if view.lsn >= self.schema_lsn:
             latest = self._latest_schema
-            if latest is None:
-                latest = self._latest_schema = self.catalog.schema(view)
+            if latest is not None:
+                return latest
+            latest = self.catalog.schema(view)
+            with self._stmt_lock:
+                if generation == self._schema_generation and view.lsn >= self.schema_lsn:
+                    self._latest_schema = latest
             return latest
         return self.catalog.schema(view)
 
     def ddl_committing(self) -> None:
-        self.schema_lsn = 1 << 64  # above every view, even a writer's "latest" one
-        self._latest_schema = None
+        with self._stmt_lock:
+            self._schema_generation += 1
+            self.schema_lsn = 1 << 64  # above every view, even a writer's "latest" one
+            self._latest_schema = None
 
     def ddl_done(self, commit_lsn: int | None) -> None:
-        self._latest_schema = None
-        self.schema_lsn = commit_lsn or 0
+        with self._stmt_lock:
+            self._schema_generation += 1
+            self._latest_schema = None
+            self.schema_lsn = commit_lsn or 0
 
     # -- auto-increment (called with the writer lock held) -------------------------------------
 

@@ -332,3 +332,51 @@ def test_if_not_exists_is_a_noted_no_op(q):
     assert q("SHOW WARNINGS") == [("Note", 1051, "Unknown table 'test.nope'")]
     q("CREATE DATABASE IF NOT EXISTS test")
     assert q("SELECT COUNT(*) FROM information_schema.ddl_jobs") == jobs  # no new jobs
+
+
+def test_joins_on_columns_of_different_types_compare_as_mysql(q):
+    q("CREATE TABLE p (id INT PRIMARY KEY, k INT, KEY kk (k))")
+    q("CREATE TABLE d (id INT PRIMARY KEY, ks VARCHAR(5), dt DATE)")
+    q("CREATE TABLE e (id INT PRIMARY KEY, ts DATETIME, KEY kt (ts))")
+    q("INSERT INTO p VALUES (1, 1), (2, 2)")
+    q("INSERT INTO d VALUES (10, '1', '2024-01-01'), (11, '2', NULL)")
+    q("INSERT INTO e VALUES (1, '2024-01-01 00:00:00')")
+    assert q("SELECT d.id, p.id FROM d JOIN p ON p.k = d.ks ORDER BY d.id") == [(10, 1), (11, 2)]
+    assert q("SELECT d.id, p.id FROM d JOIN p ON p.id = d.ks ORDER BY d.id") == [(10, 1), (11, 2)]
+    assert q("SELECT d.id, e.id FROM d JOIN e ON e.ts = d.dt") == [(10, 1)]
+
+
+def test_unqualified_column_of_a_joined_table_is_not_an_outer_reference(q):
+    q("CREATE TABLE t (id INT PRIMARY KEY)")
+    q("CREATE TABLE b (id INT PRIMARY KEY)")
+    q("CREATE TABLE c (id INT PRIMARY KEY, x INT)")
+    q("INSERT INTO t VALUES (1)")
+    q("INSERT INTO b VALUES (1), (2)")
+    q("INSERT INTO c VALUES (1, 1), (2, 2)")
+    assert q("SELECT t.id, (SELECT COUNT(*) FROM b JOIN c ON c.id = b.id WHERE b.id = x) "
+             "FROM t") == [(1, 2)]
+
+
+def test_executemany_evaluates_subqueries_per_row(conn, q):
+    q("CREATE TABLE u (id INT PRIMARY KEY, name VARCHAR(5))")
+    q("INSERT INTO u VALUES (1, 'one'), (2, 'two'), (3, 'three')")
+    q("CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(5))")
+    conn.cursor().executemany("INSERT INTO t VALUES (%s, (SELECT name FROM u WHERE u.id = %s))",
+                              [(1, 1), (2, 2), (3, 3)])
+    assert q("SELECT name FROM t ORDER BY id") == [("one",), ("two",), ("three",)]
+
+
+def test_key_access_at_the_bigint_edges_matches_a_scan(q):
+    q("CREATE TABLE t (id BIGINT PRIMARY KEY, a BIGINT, KEY ka (a))")
+    q("INSERT INTO t VALUES (10000000000000000, 10000000000000000), "
+      "(10000000000000001, 10000000000000001), (9223372036854775807, 9223372036854775807)")
+    conds = ["{id} = 1e16", "{a} = 1e16", "{id} <= 1e16", "{id} = 9223372036854775808",
+             "{a} = 9223372036854775808", "{id} = -9223372036854775809",
+             "{a} > -9223372036854775809", "{a} IN (9223372036854775808, 1)",
+             "{id} BETWEEN 9223372036854775807 AND 9223372036854775808"]
+    for cond in conds:
+        by_key = q("SELECT id FROM t WHERE " + cond.format(id="id", a="a") + " ORDER BY id")
+        by_scan = q("SELECT id FROM t WHERE " + cond.format(id="id + 0", a="a + 0") +
+                    " ORDER BY id")
+        assert by_key == by_scan, cond
+    assert q("UPDATE t SET a = 2 WHERE id = 9223372036854775808") == 0

@@ -25,6 +25,7 @@ from core.sql.table import TableReader
 
 NO_KEY = object()
 INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
+UINT_MAX = (1 << 64) - 1
 _INT_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "BOOLEAN"}
 _STR_KINDS = {"CHAR", "VARCHAR", "TEXT", "TINYTEXT", "MEDIUMTEXT", "LONGTEXT"}
 _BIN_KINDS = {"BLOB", "BINARY", "VARBINARY", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB"}
@@ -37,10 +38,18 @@ def key_value(v: Any, kind: str) -> Any:
     if kind in _INT_KINDS:
         if isinstance(v, bool):
             return int(v)
+        if isinstance(v, float) and abs(v) > 2**53:
+            return NO_KEY  # many integers compare equal to this double: let the filter decide
+        if isinstance(v, Decimal):
+            if not v.is_finite() or v != v.to_integral_value():
+                return NO_KEY
+            v = int(v)
+        elif isinstance(v, float):
+            if not v.is_integer():  # also NaN and the infinities
+                return NO_KEY
+            v = int(v)
         if isinstance(v, int):
-            return v
-        if isinstance(v, (Decimal, float)) and v == int(v):
-            return int(v)
+            return v if INT_MIN <= v <= UINT_MAX else NO_KEY
         return NO_KEY
     if kind == "DECIMAL":
         if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
@@ -145,7 +154,7 @@ def _int_handle_access(reader: TableReader, c: ColumnConds, kind: str) -> Operat
 
         def handles(fs=fs):
             vals = [key_value(f(), kind) for f in fs]
-            if any(v is NO_KEY for v in vals):
+            if any(v is NO_KEY or not INT_MIN <= v <= INT_MAX for v in vals):
                 return None  # not a key of this type: scan, let the filter decide
             return vals[:1] if len(set(vals)) == 1 else []
 
@@ -195,6 +204,8 @@ def _int_bound(v, up: bool) -> int | None:
     """Round a bound to an int handle: a lower bound up, an upper bound down."""
     if v is None or isinstance(v, (str, bytes)):
         return None
+    if isinstance(v, float) and abs(v) > 2**53:
+        return None  # a double this large stands for many integers: scan, filter decides
     try:
         if isinstance(v, int):
             iv = v

@@ -273,11 +273,6 @@ class SelectPlanner:
         raise NotSupportedError(f"unsupported FROM item: {node.sql(dialect='mysql')[:60]}")
 
     def _plan_from(self, first: exp.Expression, joins: list[exp.Join], where, outer):
-        src = self._source(first, outer)
-        local = SourceScope([(src.alias, c) for c in src.columns], outer=outer)
-        pushed, where = self._split_pushable(where, local, outer)
-        op = self._access(src, pushed, local)
-        scope_cols = [(src.alias, c) for c in src.columns]
         for j in joins:
             side = (j.args.get("side") or "").upper()
             kind = (j.args.get("kind") or "").upper()
@@ -285,8 +280,17 @@ class SelectPlanner:
                 raise NotSupportedError("RIGHT JOIN is not supported yet; write it as LEFT JOIN")
             if side == "FULL" or kind == "FULL":
                 raise NotSupportedError("FULL JOIN is not supported")
-            left_outer = side == "LEFT"
-            rsrc = self._source(j.this, outer)
+        # every source first: a column is an outer reference only if none of them has it
+        srcs = [self._source(first, outer)] + [self._source(j.this, outer) for j in joins]
+        whole = SourceScope([(s.alias, c) for s in srcs for c in s.columns])
+        src = srcs[0]
+        local = SourceScope([(src.alias, c) for c in src.columns], outer=outer)
+        pushed, where = self._split_pushable(where, local, outer, whole)
+        op = self._access(src, pushed, local)
+        scope_cols = [(src.alias, c) for c in src.columns]
+        left_srcs = [src]
+        for j, rsrc in zip(joins, srcs[1:], strict=True):
+            left_outer = (j.args.get("side") or "").upper() == "LEFT"
             rscope = SourceScope([(rsrc.alias, c) for c in rsrc.columns], outer=outer)
             on = conjuncts(j.args.get("on"))
             using = j.args.get("using")
@@ -297,28 +301,29 @@ class SelectPlanner:
                     on.append(exp.EQ(this=exp.column(name, table=lalias),
                                      expression=exp.column(name, table=rsrc.alias)))
             # right-only conditions narrow the inner side; from WHERE only for inner joins
-            r_on, on = self._split_pushable(on, rscope, outer)
+            r_on, on = self._split_pushable(on, rscope, outer, whole)
             r_where: list = []
             if not left_outer:
-                r_where, where = self._split_pushable(where, rscope, outer)
+                r_where, where = self._split_pushable(where, rscope, outer, whole)
             lscope = SourceScope(scope_cols, outer=outer)
             combined_cols = scope_cols + [(rsrc.alias, c) for c in rsrc.columns]
             combined = SourceScope(combined_cols, outer=outer)
-            # equi-join keys: left column = right column
+            # equi-join keys: left column = right column, of the same kind of type (MySQL
+            # compares '1' = 1 as numbers, a DATE with a DATETIME as datetimes: such pairs
+            # are evaluated by the comparison itself, not by hashing or key lookup)
             pairs = []
             rest = []
-            candidates = on + ([] if left_outer else [])
-            for c in candidates:
+            for c in on:
                 pair = self._equi_pair(c, lscope, rscope)
-                if pair:
+                if pair and _family(pair[0], left_srcs) is not None and \
+                        _family(pair[0], left_srcs) == _family(pair[1], [rsrc]):
                     pairs.append(pair)
                 else:
                     rest.append(c)
-            inner_filter = r_on + r_where
-            other_nodes = rest
-            op = self._join(op, rsrc, rscope, lscope, combined, pairs, inner_filter,
-                            other_nodes, left_outer)
+            op = self._join(op, rsrc, rscope, lscope, combined, pairs, r_on + r_where,
+                            rest, left_outer)
             scope_cols = combined_cols
+            left_srcs.append(rsrc)
         return op, SourceScope(scope_cols, outer=outer), where
 
     def _join(self, left, rsrc: Source, rscope, lscope, combined, pairs, inner_filter,
@@ -407,16 +412,18 @@ class SelectPlanner:
             return (b, a)
         return None
 
-    def _split_pushable(self, conds, scope: SourceScope, outer):
-        """Conditions that mention only `scope`'s columns (or outer/constant values)."""
+    def _split_pushable(self, conds, scope: SourceScope, outer, whole: SourceScope):
+        """Conditions that mention only `scope`'s columns (or outer/constant values); `whole`
+        has the columns of every source of this SELECT, which are never outer ones."""
         pushed, rest = [], []
         for c in conds:
             cols = list(c.find_all(exp.Column))
             if has_subquery(c) or has_aggregate(c) or not cols:
                 rest.append(c)
                 continue
-            if all(scope.resolves(col) or self._is_outer(col, scope, outer) for col in cols) \
-                    and any(scope.resolves(col) for col in cols):
+            if all(scope.resolves(col) or (not whole.resolves(col)
+                                            and self._is_outer(col, scope, outer))
+                   for col in cols) and any(scope.resolves(col) for col in cols):
                 pushed.append(c)
             else:
                 rest.append(c)
@@ -658,6 +665,31 @@ class SelectPlanner:
             return v
 
         return value
+
+
+_FAMILIES = {
+    # integers join integers exactly; a DECIMAL or a double against an integer compares as
+    # MySQL's decimal/double arithmetic does, which hashing and key lookups do not reproduce
+    **dict.fromkeys(("TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "BOOLEAN"), "int"),
+    "DECIMAL": "decimal", "FLOAT": "double", "DOUBLE": "double",
+    **dict.fromkeys(("CHAR", "VARCHAR", "TINYTEXT", "TEXT", "MEDIUMTEXT", "LONGTEXT"), "text"),
+    **dict.fromkeys(("BINARY", "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB"),
+                    "bytes"),
+    "DATE": "date", "DATETIME": "datetime", "TIMESTAMP": "datetime", "TIME": "time",
+}
+
+
+def _family(node: exp.Column, sources: list[Source]) -> str | None:
+    """The comparison family of a base-table column (None when unknown)."""
+    name = node.name.lower()
+    table = (node.table or "").lower()
+    for src in sources:
+        if src.table is None or (table and src.alias.lower() != table):
+            continue
+        col = src.table.column(name)
+        if col is not None:
+            return _FAMILIES.get(col.type.kind)
+    return None
 
 
 def _display(scope: SourceScope):
