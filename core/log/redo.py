@@ -3,9 +3,15 @@
 `append()` frames bodies into an in-memory buffer and returns their LSNs at once; it is
 called with the engine's writer lock held, so log order is commit order.  `sync(lsn)` makes
 the log durable up to `lsn`.  The first caller to reach `sync` becomes the leader: it takes
-everything appended so far, writes it and issues one fdatasync, while later callers queue on
-the leader lock and find, when they get it, that their records were already made durable.
-That is group commit: N threads committing together cost about one fdatasync, not N.
+everything appended so far, writes it and issues one fdatasync, while later callers sleep on
+a condition and find, when woken, that their records were already made durable.  That is
+group commit: N threads committing together cost about one fdatasync, not N.
+
+Segments are reused: a segment the checkpoint no longer needs becomes the *spare*, and the
+next switch renames it into place and rewrites its header, so a switch costs a rename and
+two fsyncs instead of writing 64 MiB of zeros under the log's lock.  (Its old records stay;
+their LSNs do not match their new offsets, so no scan mistakes them for new ones.)  When
+there is no spare, the flusher prepares a zero-filled one in the background.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ from core.crashpoints import crash_point
 from core.log.record import HEADER_SIZE, frame
 from core.log.segment import (
     SEGMENT_HEADER_SIZE,
+    SPARE_NAME,
     SegmentInfo,
+    adopt_spare,
     create_segment,
     fsync_dir,
+    make_spare,
 )
 
 
@@ -31,11 +40,13 @@ class RedoLog:
         segments: list[SegmentInfo],
         end_lsn: int,
         segment_size: int,
+        torn: bool = True,
     ):
         """Open for appending at `end_lsn`, which must lie in the last of `segments`.
 
-        Whatever the last segment holds past `end_lsn` (a torn tail) is zeroed first, so a
-        stale record can never line up with a future offset and be mistaken for a new one.
+        If the log ended in a torn record (`torn`), whatever the last segment holds past
+        `end_lsn` is zeroed first, so a half-written record of ours can never line up with a
+        future offset and be mistaken for a new one.
         """
         self.redo_dir = redo_dir
         self.uuid = uuid
@@ -50,7 +61,9 @@ class RedoLog:
         self.end_lsn = end_lsn  # next LSN to hand out
         self.durable_lsn = end_lsn
         self.syncs = 0  # fdatasync calls, for tests and benchmarks
-        self._zero_tail(self._current, end_lsn)
+        self.spare_path = os.path.join(redo_dir, SPARE_NAME)
+        if torn:
+            self._zero_tail(self._current, end_lsn)
 
     # -- files --------------------------------------------------------------------------------
 
@@ -99,10 +112,21 @@ class RedoLog:
         """Start the next segment at the current end LSN (called with `_lock` held)."""
         size = max(self.segment_size, SEGMENT_HEADER_SIZE + need)
         seq = self._current.seq + 1
-        seg = create_segment(self.redo_dir, seq, self.end_lsn, self.uuid, size)
+        if os.path.exists(self.spare_path) and os.path.getsize(self.spare_path) >= size:
+            seg = adopt_spare(self.spare_path, self.redo_dir, seq, self.end_lsn, self.uuid)
+        else:
+            seg = create_segment(self.redo_dir, seq, self.end_lsn, self.uuid, size)
         self.segments.append(seg)
         self._current = seg
         return seg
+
+    def prepare_spare(self) -> bool:
+        """Make sure a spare segment is ready for the next switch (the flusher calls this,
+        outside every lock).  Returns True if it had to write one."""
+        if os.path.exists(self.spare_path):
+            return False
+        make_spare(self.spare_path, self.segment_size)
+        return True
 
     # -- durability ----------------------------------------------------------------------------
 
@@ -132,7 +156,10 @@ class RedoLog:
             touched: dict[int, int] = {}
             for seg, off, data in chunks:
                 fd = self._fd(seg)
-                os.pwrite(fd, data, off)
+                view = memoryview(data)
+                while view:  # pwrite may write less than asked (a signal, a full disk)
+                    n = os.pwrite(fd, view, off)
+                    view, off = view[n:], off + n
                 touched[seg.seq] = fd
             crash_point("log.after_write")
             for fd in touched.values():
@@ -164,7 +191,10 @@ class RedoLog:
                 if fd is not None:
                     os.close(fd)
                 removed.append(old.seq)
-                os.unlink(old.path)
+                if old.size == self.segment_size and not os.path.exists(self.spare_path):
+                    os.rename(old.path, self.spare_path)  # reused by the next switch
+                else:
+                    os.unlink(old.path)
             if removed:
                 fsync_dir(self.redo_dir)
         return removed

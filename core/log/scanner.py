@@ -112,7 +112,9 @@ class LogScanner:
             lsn=lsn,
             segment=seg,
             reason=reason if reason != "zero header" else "",
-            torn=reason not in ("", "zero header"),
+            # a frame of ours cut short or damaged; a stale frame of a reused segment (its
+            # LSN does not match the offset) and zeros are clean ends
+            torn=reason not in ("", "zero header") and not reason.startswith("record says"),
             dead_segments=tuple(later),
         )
 

@@ -23,6 +23,7 @@ SEGMENT_HEADER_SIZE = 4096
 _HDR = struct.Struct("<8sIQQ16s")  # magic, format, seq, start_lsn, uuid
 _NAME = re.compile(r"^redo\.(\d+)$")
 DEFAULT_SEGMENT_SIZE = 64 * 1024 * 1024
+SPARE_NAME = "spare"  # a segment file waiting to become the next one (not matched by _NAME)
 _ZEROS = bytes(1 << 20)
 
 
@@ -71,6 +72,39 @@ def create_segment(redo_dir: str, seq: int, start_lsn: int, uuid: bytes, size: i
     finally:
         os.close(fd)
     os.rename(tmp, path)
+    fsync_dir(redo_dir)
+    return SegmentInfo(seq, start_lsn, path, size)
+
+
+def make_spare(path: str, size: int) -> None:
+    """Write a zero-filled file to become a segment later (built under a temporary name)."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        remaining = size
+        while remaining > 0:
+            n = min(remaining, len(_ZEROS))
+            os.write(fd, _ZEROS[:n])
+            remaining -= n
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(tmp, path)
+    fsync_dir(os.path.dirname(path))
+
+
+def adopt_spare(spare: str, redo_dir: str, seq: int, start_lsn: int, uuid: bytes) -> SegmentInfo:
+    """Turn the spare into segment `seq` starting at `start_lsn`: header first, then the
+    rename, so a file named like a segment always has a valid header."""
+    fd = os.open(spare, os.O_RDWR)
+    try:
+        write_header(fd, seq, start_lsn, uuid)
+        os.fsync(fd)
+        size = os.fstat(fd).st_size
+    finally:
+        os.close(fd)
+    path = segment_path(redo_dir, seq)
+    os.rename(spare, path)
     fsync_dir(redo_dir)
     return SegmentInfo(seq, start_lsn, path, size)
 

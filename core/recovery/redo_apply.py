@@ -51,6 +51,7 @@ class RecoveryResult:
     applied_records: int = 0
     discarded: dict[int, int] = field(default_factory=dict)
     overlay: MutableGeneration | None = None  # read-only opens replay into memory instead
+    torn: bool = False  # the log ended in a damaged record (zero what follows before writing)
 
 
 def recover(engine, ctl: ControlData) -> RecoveryResult:
@@ -152,7 +153,7 @@ def recover(engine, ctl: ControlData) -> RecoveryResult:
     if not live:
         raise LogCorruptionError("no usable redo segment")
     return RecoveryResult(live, end.lsn, end.dead_segments, max_trx, applied, discarded,
-                          overlay)
+                          overlay, end.torn)
 
 
 def _apply(engine, segments, from_lsn, committed, ops, allow, overlay=None) -> int:

@@ -328,6 +328,9 @@ class Session:
         self.ctx.current_db = self.current_db
         self.ctx.last_insert_id = self.last_insert_id
         self.ctx.run_token = object()
+        sysvars = getattr(self.ctx, "system_variables", None)
+        if isinstance(sysvars, dict):
+            sysvars["autocommit"] = int(self.autocommit)
 
     def _run(self, node: exp.Expression, text: str, params: list) -> Result:
         self._prepare_run(params)

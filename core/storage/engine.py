@@ -170,7 +170,7 @@ class Engine:
             self.log = ReadOnlyLog(result.segments, result.end_lsn)
         else:
             self.log = RedoLog(self.redo_dir, self.uuid, result.segments, result.end_lsn,
-                               self.segment_size)
+                               self.segment_size, torn=result.torn)
             for seg in result.dead_segments:
                 os.unlink(seg.path)
 
@@ -393,6 +393,9 @@ class Engine:
                 break
             try:
                 self.flush()
+                seg = self.log.segments[-1]
+                if self.log.end_lsn - seg.start_lsn > seg.capacity // 2:
+                    self.log.prepare_spare()  # the next switch then costs only a rename
             except GrowthDeferred:
                 continue
             except BaseException as exc:  # noqa: BLE001 - surfaced to the next caller

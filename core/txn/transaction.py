@@ -21,7 +21,7 @@ import time
 from typing import TYPE_CHECKING
 
 from core.crashpoints import crash_point
-from core.errors import ReadOnlyError, TransactionStateError
+from core.errors import OperationalError, ReadOnlyError, TransactionStateError
 from core.events import TransactionSpilled
 from core.log import record
 from core.storage.overlay import INFINITY, MISSING, Layer, SortedGeneration
@@ -292,7 +292,16 @@ class Transaction:
         self._finish("committed")
         eng._release_writer()
         crash_point("commit.after_overlay")
-        eng.log.sync(end)
+        try:
+            eng.log.sync(end)
+        except OSError as exc:
+            # The commit is in the log buffer and visible in the overlay but may not be on
+            # disk.  Nothing can tell whether a retried fsync covers the lost writes, so the
+            # engine stops accepting work; reopening recovers from what the disk has.
+            eng.flusher_error = exc
+            raise OperationalError(
+                f"the redo log could not be made durable ({exc}); the commit may be lost. "
+                "Close and reopen the database.", errno=1030) from exc
         return end
 
     def rollback(self) -> None:
