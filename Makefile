@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
+
+# Every picture in screenshots/ (shown in the README), from a fresh demo database.
+screenshots: $(STAMP)
+	$(BIN)/python screenshots/generate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -7,14 +7,14 @@ import sys
 
 import click
 
-from core.errors import Error
-from core.events import Event
-from core.recovery.messages import format_event, format_lsn
-from core.storage.engine import Engine
+# The engine is imported inside the commands: `kintsugi DIR` starts opening the database in
+# a thread before anything else is imported, so start-up pays for the engine only once.
 
 
 def _printer(prefix: str = "[Note] [KintsugiDB] "):
-    def sink(event: Event) -> None:
+    from core.recovery.messages import format_event
+
+    def sink(event) -> None:
         line = format_event(event)
         if line:
             click.echo(prefix + line)
@@ -22,41 +22,198 @@ def _printer(prefix: str = "[Note] [KintsugiDB] "):
     return sink
 
 
-def _fail(err: Error) -> None:
+def _fail(err) -> None:
     click.echo(f"kintsugi: {err}", err=True)
     sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ConsoleGroup(click.Group):
+    """`kintsugi DIR` is `kintsugi open DIR`: a first word that is not a command is a path."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["open", *args]
+        return super().resolve_command(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "[OPTIONS] DIR | COMMAND [ARGS]...")
+
+
+def console_options(f):
+    """Options of the console, accepted before the command and after it."""
+    f = click.option("--theme", default=None, metavar="NAME",
+                     help="Colour theme: kintsugi (default), ansi-dark (16 colours, safe over "
+                          "SSH and in tmux) or any Textual theme. [env KINTSUGI_THEME]")(f)
+    f = click.option("--max-rows", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Rows a result keeps for the grid (all are counted). "
+                          "[default 1000000; env KINTSUGI_MAX_ROWS]")(f)
+    f = click.option("--history-file", default=None, metavar="PATH",
+                     help="Query history file. [default: the user data dir; env "
+                          "KINTSUGI_HISTORY_FILE]")(f)
+    return f
+
+
+@click.group(cls=ConsoleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kintsugidb")
-def main() -> None:
+@console_options
+@click.pass_context
+def main(ctx: click.Context, theme: str | None, max_rows: int | None,
+         history_file: str | None) -> None:
     """KintsugiDB: an embedded SQL database with crash recovery you can watch.
 
-    Run `kintsugi demo` to build a demo database, crash it and watch it recover.
+    \b
+      kintsugi DIR            open the console on the database in DIR
+      kintsugi demo [DIR]     build a demo shop, crash it, open the console on it
+      kintsugi sql DIR -e Q   run SQL from a script
+
+    Settings come from the command line, then KINTSUGI_* environment variables, then
+    the config file (~/.config/kintsugi/config.toml, or $KINTSUGI_CONFIG).
     """
+    ctx.ensure_object(dict)
+    ctx.obj.update({"theme": theme, "max_rows": max_rows, "history_file": history_file})
+
+
+def _settings(ctx: click.Context, **flags):
+    from tui.config import ConfigError, load
+
+    merged = dict(ctx.find_root().obj or {})
+    merged.update({k: v for k, v in flags.items() if v is not None})
+    try:
+        return load(merged)
+    except ConfigError as err:
+        click.echo(f"kintsugi: {err}", err=True)
+        sys.exit(2)
+
+
+TABS = ["recovery", "ddl", "indexes", "sql"]
+
+
+def _console(directory: str, settings, *, create: bool = False, database: str | None = "test",
+             tab: str | None = None, sql_text: str = "", headless: bool = False,
+             ready_file: str | None = None, **engine_options) -> None:
+    """Run the console on DIRECTORY; a clear message and exit code 1 if it cannot open."""
+    from tui.backend import BackendError, EmbeddedBackend, check_directory
+
+    try:
+        check_directory(directory, create)
+    except BackendError as err:
+        _fail_console(err)
+    if not headless and not (sys.stdout.isatty() and sys.stdin.isatty()):
+        click.echo("kintsugi: the console needs a terminal; for scripts use "
+                   "`kintsugi sql DIR -e ...`", err=True)
+        sys.exit(2)
+    backend = EmbeddedBackend(directory, create=create, database=database, **engine_options)
+    backend.start_open()  # the engine opens (and recovers) while the screens load
+    from tui.app import KintsugiApp
+    from tui.history import History
+
+    history = History(settings.history_file, settings.history_size).load()
+    app = KintsugiApp(backend, settings, history, initial_tab=tab, sql_text=sql_text,
+                      system_clipboard=False, ready_file=ready_file)
+    try:
+        app.run(headless=headless)
+    finally:
+        backend.close()
+    if app.open_error is not None:
+        _fail_console(app.open_error)
+
+
+def _fail_console(err) -> None:
+    click.echo(f"kintsugi: {err}", err=True)
+    if getattr(err, "hint", ""):
+        click.echo(f"kintsugi: {err.hint}", err=True)
+    sys.exit(1)
+
+
+@main.command("open")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--create", is_flag=True, help="Create a new database if DIRECTORY has none.")
+@click.option("-D", "--database", default="test", show_default=True,
+              help="Schema selected at start.")
+@click.option("--tab", type=click.Choice(TABS), default=None,
+              help="Tab shown first (default: sql; recovery after a crash is announced).")
+@click.option("--force-recovery", type=click.IntRange(0, 6), default=0, show_default=True,
+              help="InnoDB-style force level; above 0 opens read-only.")
+@click.option("--headless", is_flag=True, hidden=True)
+@click.option("--ready-file", hidden=True, help="Benchmarks: write the ready time and exit.")
+@console_options
+@click.pass_context
+def open_console(ctx: click.Context, directory: str, create: bool, database: str, tab: str | None,
+                 force_recovery: int, headless: bool, ready_file: str | None,
+                 theme: str | None, max_rows: int | None, history_file: str | None) -> None:
+    """Open the console on the database in DIRECTORY (also: `kintsugi DIRECTORY`).
+
+    \b
+    Tabs: Recovery, DDL Jobs, Indexes, SQL.  F1 lists every key, Ctrl+P searches
+    every action, Ctrl+Q quits.
+    """
+    settings = _settings(ctx, theme=theme, max_rows=max_rows, history_file=history_file)
+    options = {"force_recovery": force_recovery} if force_recovery else {}
+    _console(directory, settings, create=create, database=database, tab=tab or "sql",
+             headless=headless, ready_file=ready_file, **options)
+
+
+DEMO_SQL = """-- The demo shop. F5 (or Ctrl+J) runs the statement under the cursor; F1: keys.
+SELECT c.name, c.city, COUNT(*) AS orders, SUM(o.total) AS spent
+FROM orders o JOIN customers c ON c.id = o.customer_id
+WHERE o.status <> 'cancelled'
+GROUP BY c.name, c.city
+ORDER BY spent DESC
+LIMIT 20;
+
+SELECT * FROM order_items;
+
+SELECT p.category, COUNT(*) AS items, SUM(i.qty * i.unit_price) AS revenue
+FROM order_items i JOIN products p ON p.id = i.product_id
+GROUP BY p.category ORDER BY revenue DESC;
+"""
 
 
 @main.command()
 @click.argument("directory", default="demo-db", type=click.Path(file_okay=False))
 @click.option("--no-crash", is_flag=True, help="Only build (or open) the demo; do not crash it.")
-def demo(directory: str, no_crash: bool) -> None:
-    """Build a demo shop database in DIRECTORY (default ./demo-db), crash it, recover it.
+@click.option("--no-console", is_flag=True,
+              help="Print the recovery instead of opening the console (automatic without a "
+                   "terminal).")
+@click.option("--scale", type=float, default=1.0, hidden=True, help="Demo size factor.")
+@click.option("--tab", type=click.Choice(TABS), default=None, help="Tab shown first.")
+@console_options
+@click.pass_context
+def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, scale: float,
+         tab: str | None, theme: str | None, max_rows: int | None,
+         history_file: str | None) -> None:
+    """Build a demo shop database in DIRECTORY (default ./demo-db), crash it, watch it recover.
 
-    A child process commits orders and is killed with SIGKILL while a large transaction is
-    still open; reopening shows the redo scan, the re-applied batches and the roll-back.
+    The shop has customers, products, orders and order items (tens of thousands of rows,
+    with indexes).  A child process commits orders and is killed with SIGKILL while a large
+    transaction is still open; the console then opens the database, and its Recovery tab
+    shows the redo scan, the re-applied batches and the roll-back.
     """
+    from core.errors import Error
+    from core.storage.engine import Engine
     from tui import demo as demo_mod
 
+    settings = _settings(ctx, theme=theme, max_rows=max_rows, history_file=history_file)
+    console = not no_console and sys.stdout.isatty() and sys.stdin.isatty()
     try:
-        fresh = not os.path.exists(os.path.join(directory, "control"))
-        with Engine.open(directory, create=True) as engine:
-            if fresh:
-                click.echo(f"Building the demo database in {directory} ...")
-                demo_mod.build(engine)
+        if not os.path.exists(os.path.join(directory, "control")):
+            click.echo(f"Building the demo shop in {directory} ...")
+            demo_mod.build(directory, scale=scale, say=click.echo)
         if not no_crash:
             click.echo("Starting a writer and killing it with SIGKILL mid-transaction ...")
             committed = demo_mod.run_crash(directory)
-            click.echo(f"The writer had acknowledged orders up to #{committed}. Reopening:\n")
+            click.echo(f"The writer had acknowledged orders up to #{committed}.")
+    except RuntimeError as err:
+        click.echo(f"kintsugi: {err}", err=True)
+        sys.exit(1)
+    except Error as err:
+        _fail(err)
+    try:
+        if console:
+            _console(directory, settings, database="shop", tab=tab or "recovery",
+                     sql_text=DEMO_SQL)
+            return
+        click.echo("Reopening:\n")
         engine = Engine.open(directory, sink=_printer())
         try:
             click.echo()
@@ -71,6 +228,9 @@ def demo(directory: str, no_crash: bool) -> None:
 @click.argument("directory", type=click.Path(file_okay=False))
 def info(directory: str) -> None:
     """Show a database's LSNs, redo segments and tablespaces."""
+    from core.errors import Error
+    from core.storage.engine import Engine
+
     try:
         with Engine.open(directory) as engine:
             _print_info(engine)
@@ -84,6 +244,9 @@ def info(directory: str) -> None:
               help="InnoDB-style force level; any level above 0 opens read-only.")
 def recover(directory: str, force_recovery: int) -> None:
     """Open DIRECTORY, run crash recovery if it needs one, and print what it did."""
+    from core.errors import Error
+    from core.storage.engine import Engine
+
     try:
         engine = Engine.open(directory, sink=_printer(), force_recovery=force_recovery)
         engine.close()
@@ -112,6 +275,7 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
     import time as _time
 
     from core.api import connect
+    from core.errors import Error
     from core.sql import dialect
     from tui.format import format_table
 
@@ -164,7 +328,9 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
         sys.exit(1)
 
 
-def _print_info(engine: Engine) -> None:
+def _print_info(engine) -> None:
+    from core.recovery.messages import format_lsn
+
     st = engine.stats()
     click.echo(f"Database        {st['path']}")
     click.echo(f"End LSN         {st['end_lsn']} ({format_lsn(st['end_lsn'])})")

@@ -1,9 +1,11 @@
 """The demo database: a small shop, and a crash to recover from.
 
-`kintsugi demo` builds it (if the directory is new), then starts a child process that keeps
-committing orders and kills it with SIGKILL mid-stream, so that opening the database shows a
-real crash recovery: the log scan, the re-applied batches and the rolled-back transaction.
-Until the console lands, this is how a new user sees what the engine is for.
+`kintsugi demo` builds it with SQL (if the directory is new): `shop.customers`,
+`shop.products`, `shop.orders` and `shop.order_items`, tens of thousands of rows with
+primary keys, unique keys and secondary indexes.  Then it starts a child process that
+commits orders and is killed with SIGKILL while a large transaction is still open, so that
+opening the database shows a real crash recovery: the log scan, the re-applied batches and
+the rolled-back transaction.  The console's Recovery tab shows it live.
 """
 
 from __future__ import annotations
@@ -15,92 +17,236 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
-from core.codec import encode_row, index_key, row_key
-from core.storage.engine import Engine
+import core
 
-CUSTOMERS = 2_000
-ORDERS = 20_000
+CUSTOMERS = 5_000
+PRODUCTS = 300
+ORDERS = 50_000
+SCHEMA = "shop"
+
 FIRST = ["Aiko", "Bruno", "Chen", "Dara", "Emeka", "Farah", "Goran", "Hana", "Ines", "Jonas",
-         "Kenji", "Lucia", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tala"]
+         "Kenji", "Lucia", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tala",
+         "Uma", "Viktor", "Wen", "Ximena", "Yusuf", "Zofia"]
 LAST = ["Abe", "Bauer", "Costa", "Diallo", "Eriksen", "Fujita", "Garcia", "Haddad", "Ito",
-        "Jensen", "Kowalski", "Lopez", "Moreau", "Novak", "Okafor", "Petrov", "Rossi", "Sato"]
-CITIES = ["Kyoto", "Lisbon", "Lagos", "Oslo", "Lima", "Seoul", "Austin", "Porto", "Cairo"]
-PRODUCTS = ["tea bowl", "lacquer tray", "gold leaf kit", "brush set", "kiln gloves",
-            "urushi jar", "repair kit", "glaze sampler", "display stand", "gift box"]
+        "Jensen", "Kowalski", "Lopez", "Moreau", "Novak", "Okafor", "Petrov", "Rossi", "Sato",
+        "Tanaka", "Umarov", "Varga", "Weber", "Yilmaz", "Zhang"]
+CITIES = [("Kyoto", "JP"), ("Osaka", "JP"), ("Lisbon", "PT"), ("Porto", "PT"), ("Lagos", "NG"),
+          ("Oslo", "NO"), ("Lima", "PE"), ("Seoul", "KR"), ("Austin", "US"), ("Boston", "US"),
+          ("Cairo", "EG"), ("Lyon", "FR"), ("Turin", "IT"), ("Krakow", "PL"), ("Izmir", "TR")]
+CATEGORIES = {
+    "Ceramics": ["tea bowl", "sake cup", "serving plate", "vase", "incense holder"],
+    "Lacquer": ["urushi jar", "lacquer tray", "bento box", "soup bowl"],
+    "Repair kits": ["gold leaf kit", "silver repair kit", "beginner kintsugi kit",
+                    "urushi repair set"],
+    "Tools": ["brush set", "spatula set", "kiln gloves", "polishing stones", "bamboo stylus"],
+    "Books": ["guide to kintsugi", "history of urushi", "glaze recipes"],
+}
+FINISHES = ["gold", "silver", "copper", "black", "red", "natural", "platinum"]
+STATUSES = [("delivered", 70), ("shipped", 12), ("paid", 8), ("new", 5), ("cancelled", 5)]
+
+DDL = [
+    f"CREATE DATABASE {SCHEMA}",
+    f"USE {SCHEMA}",
+    """CREATE TABLE customers (
+        id INT PRIMARY KEY AUTO_INCREMENT,
+        name VARCHAR(80) NOT NULL,
+        email VARCHAR(120) NOT NULL,
+        city VARCHAR(40),
+        country CHAR(2),
+        created_at DATETIME NOT NULL,
+        UNIQUE KEY uk_email (email),
+        KEY idx_city (city)
+    )""",
+    """CREATE TABLE products (
+        id INT PRIMARY KEY,
+        sku VARCHAR(20) NOT NULL,
+        name VARCHAR(100) NOT NULL,
+        category VARCHAR(30) NOT NULL,
+        price DECIMAL(10,2) NOT NULL,
+        stock INT NOT NULL,
+        description TEXT,
+        UNIQUE KEY uk_sku (sku),
+        KEY idx_category (category)
+    )""",
+    """CREATE TABLE orders (
+        id BIGINT PRIMARY KEY,
+        customer_id INT NOT NULL,
+        status VARCHAR(12) NOT NULL,
+        ordered_at DATETIME NOT NULL,
+        total DECIMAL(12,2) NOT NULL,
+        KEY idx_customer (customer_id),
+        KEY idx_status_date (status, ordered_at)
+    )""",
+    """CREATE TABLE order_items (
+        order_id BIGINT NOT NULL,
+        line INT NOT NULL,
+        product_id INT NOT NULL,
+        qty INT NOT NULL,
+        unit_price DECIMAL(10,2) NOT NULL,
+        PRIMARY KEY (order_id, line),
+        KEY idx_product (product_id)
+    )""",
+]
+
+BASE = dt.datetime(2025, 1, 1, 8, 0, 0)
 
 
-def table_ids(engine: Engine) -> dict[str, int]:
-    return {ts.header.get("table"): sid for sid, ts in engine.spaces.items() if sid}
+def _product_rows(rng: random.Random, n: int) -> list[tuple]:
+    rows = []
+    names = [(cat, item) for cat, items in CATEGORIES.items() for item in items]
+    for i in range(1, n + 1):
+        cat, item = names[(i - 1) % len(names)]
+        finish = FINISHES[(i * 3 + i // 7) % len(FINISHES)]
+        name = f"{finish.capitalize()} {item}"
+        price = Decimal(rng.randrange(800, 42_000)) / 100
+        desc = (f"{name}, hand-finished in small batches.\n"
+                f"Category: {cat}. Finish: {finish}. "
+                + " ".join(rng.choice([
+                    "Each piece is unique; the seams follow the original cracks.",
+                    "Food safe once cured for two weeks.",
+                    "Ships wrapped in washi paper with a care card.",
+                    "Made with natural urushi lacquer and real metal powder.",
+                    "Suitable for beginners; instructions included.",
+                    "Wipe with a soft cloth; no dishwasher.",
+                ]) for _ in range(rng.randint(2, 5))))
+        rows.append((i, f"KT-{i:04d}", name, cat, price, rng.randint(0, 500), desc))
+    return rows
 
 
-def build(engine: Engine, seed: int = 42) -> dict[str, int]:
-    """Create shop.customers and shop.orders (with an index on orders.customer_id)."""
+def _customer_rows(rng: random.Random, n: int) -> list[tuple]:
+    rows = []
+    for i in range(1, n + 1):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        city, country = rng.choice(CITIES)
+        created = BASE - dt.timedelta(days=rng.randrange(1500), minutes=rng.randrange(1440))
+        rows.append((i, f"{first} {last}", f"{first}.{last}.{i}@example.com".lower(), city,
+                     country, created))
+    return rows
+
+
+def _weighted_status(rng: random.Random) -> str:
+    r = rng.randrange(100)
+    for status, weight in STATUSES:
+        if r < weight:
+            return status
+        r -= weight
+    return "delivered"
+
+
+def order_rows(rng: random.Random, first_id: int, n: int, prices: dict[int, Decimal],
+               customers: int) -> tuple[list[tuple], list[tuple]]:
+    """`n` orders from `first_id` and their items: (orders, order_items)."""
+    orders, items = [], []
+    product_ids = list(prices)
+    for oid in range(first_id, first_id + n):
+        total = Decimal("0.00")
+        for line in range(1, rng.choice((1, 1, 2, 2, 3, 4)) + 1):
+            pid = rng.choice(product_ids)
+            qty = rng.choice((1, 1, 1, 2, 3))
+            price = prices[pid]
+            total += price * qty
+            items.append((oid, line, pid, qty, price))
+        when = BASE + dt.timedelta(minutes=oid * 13 + rng.randrange(13))
+        orders.append((oid, rng.randrange(1, customers + 1), _weighted_status(rng), when, total))
+    return orders, items
+
+
+def _insert(cur, table: str, rows: list[tuple], batch: int = 5_000) -> None:
+    marks = ", ".join(["%s"] * len(rows[0]))
+    sql = f"INSERT INTO {table} VALUES ({marks})"
+    for i in range(0, len(rows), batch):
+        cur.executemany(sql, rows[i:i + batch])
+
+
+def build(path: str, *, scale: float = 1.0, seed: int = 42,
+          say: Callable[[str], None] = lambda s: None, **engine_options) -> dict[str, int]:
+    """Create the shop schema in a new database at `path` and fill it.  Returns row counts."""
     rng = random.Random(seed)
-    with engine.begin() as txn:
-        cust = txn.create_space("shop", "customers")
-        orders = txn.create_space("shop", "orders")
-    with engine.begin() as txn:
-        for i in range(1, CUSTOMERS + 1):
-            name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-            since = dt.date(2020, 1, 1) + dt.timedelta(rng.randrange(2000))
-            txn.put(cust, row_key(cust, i), encode_row([i, name, rng.choice(CITIES), since]))
-    base = dt.datetime(2026, 1, 1)
-    with engine.begin() as txn:
-        for i in range(1, ORDERS + 1):
-            add_order(txn, orders, i, rng, base)
-    engine.flush()
-    return {"customers": cust, "orders": orders}
+    n_cust = max(10, int(CUSTOMERS * scale))
+    n_prod = max(10, int(PRODUCTS * min(1.0, scale * 4)))
+    n_orders = max(20, int(ORDERS * scale))
+    conn = core.connect(path, create=True, autocommit=True, **engine_options)
+    try:
+        cur = conn.cursor()
+        for stmt in DDL:
+            cur.execute(stmt)
+        conn.autocommit = False
+        counts = {}
+        t0 = time.perf_counter()
+        products = _product_rows(rng, n_prod)
+        _insert(cur, "products", products)
+        customers = _customer_rows(rng, n_cust)
+        _insert(cur, "customers", customers)
+        conn.commit()
+        prices = {p[0]: p[4] for p in products}
+        orders, items = order_rows(rng, 1, n_orders, prices, n_cust)
+        _insert(cur, "orders", orders)
+        _insert(cur, "order_items", items)
+        conn.commit()
+        counts = {"customers": n_cust, "products": n_prod, "orders": n_orders,
+                  "order_items": len(items)}
+        say(f"  {', '.join(f'{k} {v:,}' for k, v in counts.items())} rows "
+            f"in {time.perf_counter() - t0:.1f} s")
+        return counts
+    finally:
+        conn.close()
 
 
-def add_order(txn, orders: int, i: int, rng: random.Random, base: dt.datetime) -> None:
-    customer = rng.randrange(1, CUSTOMERS + 1)
-    price = Decimal(rng.randrange(500, 50_000)) / 100
-    txn.put(orders, row_key(orders, i), encode_row(
-        [i, customer, rng.choice(PRODUCTS), rng.randint(1, 5), price,
-         base + dt.timedelta(minutes=i)]))
-    txn.put(orders, index_key(orders, 1, [customer], i), b"")
-
-
-def crash_child(path: str) -> None:
-    """Commit orders forever in batches; one big transaction stays open.  The parent kills us."""
-    engine = Engine.open(path, flush_interval=0.2, spill_limit=256 * 1024)
-    orders = table_ids(engine)["orders"]
-    with engine.snapshot() as snap:
-        last = next(snap.scan(orders, row_key(orders, 0), row_key(orders, 1 << 62),
-                              reverse=True), None)
-    n = (int.from_bytes(last[0][-8:], "big") ^ (1 << 63)) + 1 if last else 1
-    rng = random.Random(n)
-    base = dt.datetime(2026, 1, 1)
-    for _batch in range(40):
-        with engine.begin() as txn:
-            for _ in range(250):
-                add_order(txn, orders, n, rng, base)
-                n += 1
-    print("COMMITTED", n - 1, flush=True)
-    txn = engine.begin()  # open when the kill comes: recovery must roll it back
-    for _ in range(3000):
-        add_order(txn, orders, n, rng, base)
-        n += 1
+def crash_child(path: str, batches: int = 40, open_orders: int = 3_000) -> None:
+    """Commit orders in small transactions, then keep a large one open.  The parent kills us."""
+    # no flusher: every commit stays in the redo log only, so recovery must replay them all
+    conn = core.connect(path, database=SCHEMA, autocommit=True, flush_interval=0,
+                        spill_limit=256 * 1024)
+    cur = conn.cursor()
+    cur.execute("SELECT COALESCE(MAX(id), 0) FROM orders")
+    next_id = cur.fetchone()[0] + 1
+    cur.execute("SELECT COUNT(*) FROM customers")
+    customers = cur.fetchone()[0]
+    cur.execute("SELECT id, price FROM products")
+    prices = dict(cur.fetchall())
+    rng = random.Random(next_id)
+    conn.autocommit = False
+    for _batch in range(batches):
+        orders, items = order_rows(rng, next_id, 25, prices, customers)
+        _insert(cur, "orders", orders)
+        _insert(cur, "order_items", items)
+        conn.commit()
+        next_id += 25
+    print("COMMITTED", next_id - 1, flush=True)
+    orders, items = order_rows(rng, next_id, open_orders, prices, customers)  # never committed
+    _insert(cur, "orders", orders)
+    _insert(cur, "order_items", items)
     print("READY", flush=True)
     time.sleep(60)
 
 
-def run_crash(path: str) -> int:
-    """Start the child, wait until it has committed and holds an open transaction, kill it."""
-    proc = subprocess.Popen([sys.executable, "-m", "tui.demo", path], stdout=subprocess.PIPE,
-                            text=True)
+def run_crash(path: str, batches: int = 40, open_orders: int = 3_000) -> int:
+    """Start the child, wait until it has committed and holds an open transaction, kill it.
+    Returns the last order id the child had committed."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.Popen([sys.executable, "-m", "tui.demo", path, str(batches),
+                             str(open_orders)], stdout=subprocess.PIPE, text=True, env=env)
     committed = 0
-    for line in proc.stdout:
-        if line.startswith("COMMITTED"):
-            committed = int(line.split()[1])
-        if line.startswith("READY"):
-            break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        for line in proc.stdout:
+            if line.startswith("COMMITTED"):
+                committed = int(line.split()[1])
+            if line.startswith("READY"):
+                break
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    if not committed:
+        raise RuntimeError(f"the demo writer died before committing anything (is {path} a "
+                           "database made by `kintsugi demo`?)")
     return committed
 
 
 if __name__ == "__main__":
-    crash_child(sys.argv[1])
+    crash_child(sys.argv[1], *(int(a) for a in sys.argv[2:4]))

@@ -120,6 +120,22 @@ class LogScanner:
 
 
 _NONZERO = re.compile(rb"[^\x00]")
+_ZERO_BLOCK = bytes(1 << 20)
+
+
+def _first_nonzero(mm, pos: int) -> int | None:
+    """Offset of the first non-zero byte at or after `pos`: whole zero megabytes are
+    skipped by comparison (memcmp speed; the tail of a fresh segment is all zeros), and
+    the regex runs only inside the block that has data."""
+    n = len(mm)
+    block = len(_ZERO_BLOCK)
+    while pos < n:
+        end = min(n, pos + block)
+        if mm[pos:end] != _ZERO_BLOCK[: end - pos]:
+            m = _NONZERO.search(mm, pos, end)
+            return m.start() if m else None
+        pos = end
+    return None
 
 
 def _next_valid_frame(mm, start: int, seg: SegmentInfo) -> int | None:
@@ -131,10 +147,10 @@ def _next_valid_frame(mm, start: int, seg: SegmentInfo) -> int | None:
     end = len(mm) - HEADER_SIZE
     q = start
     while q <= end:
-        m = _NONZERO.search(mm, q)
-        if m is None:
+        nz = _first_nonzero(mm, q)
+        if nz is None:
             return None
-        q = max(q, m.start() - 3)  # a frame's first non-zero byte is in its length field
+        q = max(q, nz - 3)  # a frame's first non-zero byte is in its length field
         exp = seg.start_lsn + (q - SEGMENT_HEADER_SIZE)
         window = ((exp | 0xFFFF) + 1) - exp  # offsets until the upper LSN bytes change
         q_end = min(end + 1, q + window)

@@ -1,0 +1,183 @@
+"""Regenerate every picture in screenshots/ from a real demo database.
+
+    python screenshots/generate.py [--png]      (or: make screenshots)
+
+Builds the demo shop in a scratch directory, crashes it as `kintsugi demo` does, then drives
+the console headless with Textual's Pilot and saves one SVG per screen (and a PNG next to it
+with --png, if cairosvg is installed).  Nothing here is mocked: the numbers on the pictures
+are the demo's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "screenshots")
+sys.path.insert(0, ROOT)
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+TOP_CUSTOMERS = """SELECT c.name, c.city, COUNT(*) AS orders, SUM(o.total) AS spent
+FROM orders o JOIN customers c ON c.id = o.customer_id
+WHERE o.status <> 'cancelled'
+GROUP BY c.name, c.city
+ORDER BY spent DESC
+LIMIT 20;"""
+
+
+async def _settle(pilot) -> None:
+    app = pilot.app
+    while not (app.ready or app.open_error):
+        await pilot.pause(0.02)
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    await pilot.pause(0.1)
+
+
+async def _wait_run(pilot) -> None:
+    pane = pilot.app.pane("sql")
+    await pilot.pause(0.05)
+    while pane.run is not None:
+        await pilot.pause(0.02)
+    await _settle(pilot)
+
+
+async def _run_sql(pilot, sql: str, key: str = "f5") -> None:
+    pilot.app.pane("sql").editor.text = sql
+    await pilot.pause()
+    await pilot.press(key)
+    await _wait_run(pilot)
+
+
+async def shoot(db: str, name: str, size: tuple[int, int], steps, *, tab: str = "sql",
+                theme: str = "kintsugi", history: str, png: bool) -> None:
+    from dataclasses import replace
+
+    from tui.app import KintsugiApp
+    from tui.backend import EmbeddedBackend
+    from tui.config import load
+    from tui.history import History
+
+    backend = EmbeddedBackend(db, database="shop")
+    settings = replace(load(), theme=theme, history_file=history)
+    app = KintsugiApp(backend, settings, History(history).load(), initial_tab=tab,
+                      blink=False)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await _settle(pilot)
+            await steps(pilot)
+            await pilot.pause(0.2)
+            svg = os.path.join(OUT, f"{name}.svg")
+            app.save_screenshot(svg)
+    finally:
+        backend.close()
+    if png:
+        try:
+            import cairosvg
+        except ImportError:
+            print("(cairosvg is not installed: SVG only)")
+        else:
+            cairosvg.svg2png(url=svg, write_to=svg[:-4] + ".png", output_width=size[0] * 12)
+    print(f"screenshots/{name}.svg")
+
+
+async def main(png: bool) -> None:
+    from tui import demo
+
+    work = tempfile.mkdtemp(prefix="kintsugi-shots-")
+    history = os.path.join(work, "history.jsonl")
+    cwd = os.getcwd()
+    os.chdir(work)  # the title bar shows the path as given: "demo-db"
+    try:
+        demo.build("demo-db")
+        demo.run_crash("demo-db")
+        wide, small = (120, 36), (80, 24)
+
+        async def nothing(pilot) -> None:
+            pass
+
+        await shoot("demo-db", "recovery", wide, nothing, tab="recovery", history=history,
+                    png=png)
+        await shoot("demo-db", "ddl-jobs", wide, nothing, tab="ddl", history=history, png=png)
+        await shoot("demo-db", "indexes", wide, nothing, tab="indexes", history=history,
+                    png=png)
+
+        async def results(pilot) -> None:
+            await _run_sql(pilot, TOP_CUSTOMERS)
+
+        await shoot("demo-db", "sql-results", wide, results, history=history, png=png)
+
+        async def large(pilot) -> None:
+            await _run_sql(pilot, "SELECT * FROM order_items ORDER BY product_id, order_id")
+            await pilot.press("f3")
+            for _ in range(3):
+                await pilot.press("pagedown")
+            await pilot.pause(0.1)
+
+        await shoot("demo-db", "sql-large-result", wide, large, history=history, png=png)
+
+        async def error(pilot) -> None:
+            await _run_sql(pilot, "SELECT COUNT(*) FROM orders;\n"
+                                  "SELECT name, city FROM customer WHERE id = 42;", key="f6")
+
+        await shoot("demo-db", "sql-error", wide, error, history=history, png=png)
+
+        async def confirm(pilot) -> None:
+            pilot.app.pane("sql").editor.text = "UPDATE products SET price = price * 1.10;"
+            await pilot.press("f5")
+            await pilot.pause(0.2)
+
+        await shoot("demo-db", "confirm", wide, confirm, history=history, png=png)
+
+        async def cell(pilot) -> None:
+            await _run_sql(pilot, "SELECT id, sku, name, description FROM products")
+            await pilot.press("f3", "right", "right", "right", "enter")
+            await pilot.pause(0.2)
+
+        await shoot("demo-db", "cell-detail", wide, cell, history=history, png=png)
+
+        async def history_search(pilot) -> None:
+            await pilot.press("ctrl+r")
+            await pilot.pause(0.1)
+            await pilot.press(*"orders")
+            await pilot.pause(0.2)
+
+        await shoot("demo-db", "history", wide, history_search, history=history, png=png)
+
+        async def palette(pilot) -> None:
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.2)
+            await pilot.press(*"run")
+            await pilot.pause(0.5)
+
+        await shoot("demo-db", "palette", wide, palette, history=history, png=png)
+
+        async def help_screen(pilot) -> None:
+            await pilot.press("f1")
+            await pilot.pause(0.2)
+
+        await shoot("demo-db", "help", wide, help_screen, tab="indexes", history=history,
+                    png=png)
+
+        async def small_sql(pilot) -> None:
+            await _run_sql(pilot, "SELECT id, sku, name, category, price, stock "
+                                  "FROM products ORDER BY price DESC")
+
+        await shoot("demo-db", "sql-80x24", small, small_sql, history=history, png=png)
+        await shoot("demo-db", "sql-80x24-ansi", small, small_sql, theme="ansi-dark",
+                    history=history, png=png)
+    finally:
+        os.chdir(cwd)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--png", action="store_true", help="also write PNGs (needs cairosvg)")
+    asyncio.run(main(ap.parse_args().png))

@@ -1,0 +1,130 @@
+"""Fixtures of the console tests: small real shop databases (clean and crashed), an app
+factory, and an environment that never touches the user's config or history.
+
+Databases are built once per session, with `time.time` frozen while building so that job
+times and LSNs are the same on every run, then copied for each test.  Snapshot pictures
+also freeze the elapsed times shown (`tui.text.FROZEN_SECONDS`) and the cursor blink.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+FROZEN_EPOCH = 1_767_261_600.0  # 2026-01-01 10:00:00 UTC
+SHOP = {"customers": 100, "products": 24, "orders": 1_000}  # the demo at scale 0.02
+ENGINE_OPTIONS = {"flush_interval": 0}  # no flusher thread: LSNs stay put during a test
+
+
+@pytest.fixture(autouse=True)
+def _console_env(tmp_path, monkeypatch):
+    """No test reads or writes the user's config or history; times show in UTC."""
+    monkeypatch.setenv("KINTSUGI_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("KINTSUGI_HISTORY_FILE", str(tmp_path / "history.jsonl"))
+    for var in ("KINTSUGI_THEME", "KINTSUGI_MAX_ROWS", "KINTSUGI_HISTORY_SIZE"):
+        monkeypatch.delenv(var, raising=False)
+    saved_tz = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if saved_tz is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved_tz
+    time.tzset()
+
+
+def _build(path: str, crash: bool) -> None:
+    from tui import demo
+
+    real_time = time.time
+    time.time = lambda: FROZEN_EPOCH  # job and commit times in the dictionary
+    try:
+        demo.build(path, scale=0.02, segment_size=4 << 20, **ENGINE_OPTIONS)
+    finally:
+        time.time = real_time
+    if crash:
+        demo.run_crash(path, batches=4, open_orders=1_200)
+
+
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory):
+    root = tmp_path_factory.mktemp("templates")
+    clean, crashed = str(root / "clean"), str(root / "crashed")
+    _build(clean, crash=False)
+    shutil.copytree(clean, crashed)
+    from tui import demo
+
+    demo.run_crash(crashed, batches=4, open_orders=1_200)
+    return {"clean": clean, "crashed": crashed}
+
+
+def _copy(src: str, dst) -> str:
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("LOCK"))
+    return str(dst)
+
+
+@pytest.fixture
+def shop_db(_templates, tmp_path, monkeypatch):
+    """A clean shop database, as the relative path "shop" (the title bar shows it)."""
+    monkeypatch.chdir(tmp_path)
+    _copy(_templates["clean"], tmp_path / "shop")
+    return "shop"
+
+
+@pytest.fixture
+def crashed_db(_templates, tmp_path, monkeypatch):
+    """A shop database whose writer was SIGKILLed with a transaction open."""
+    monkeypatch.chdir(tmp_path)
+    _copy(_templates["crashed"], tmp_path / "shop")
+    return "shop"
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """Elapsed times shown as a constant, for pictures."""
+    from tui import text
+
+    monkeypatch.setattr(text, "FROZEN_SECONDS", "12 ms")
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """make_app(path, **app_kwargs) -> a KintsugiApp on a real backend (closed afterwards)."""
+    from tui.app import KintsugiApp
+    from tui.backend import EmbeddedBackend
+    from tui.config import load
+    from tui.history import History
+
+    backends = []
+
+    def make(path: str, *, database: str = "shop", history: History | None = None,
+             settings=None, **kwargs) -> KintsugiApp:
+        backend = EmbeddedBackend(path, database=database, **ENGINE_OPTIONS)
+        backends.append(backend)
+        settings = settings or load()
+        history = history or History(settings.history_file).load()
+        kwargs.setdefault("blink", False)
+        kwargs.setdefault("tune_gc", False)  # no process-wide GC changes in the test session
+        return KintsugiApp(backend, settings, history, **kwargs)
+
+    yield make
+    for b in backends:
+        b.close()
+
+
+async def settle(pilot, app=None) -> None:
+    """Wait until the database is open and every worker is done, then one more refresh."""
+    app = app or pilot.app
+    for _ in range(200):
+        if app.ready or app.open_error is not None:
+            break
+        await pilot.pause(0.02)
+    for _ in range(3):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.05)

@@ -1,0 +1,170 @@
+"""The console's facade over the engine: streaming, errors with codes, cancellation."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from tui.backend import (
+    BackendError,
+    CancelToken,
+    Columns,
+    EmbeddedBackend,
+    Outcome,
+    QueryCancelled,
+    Rows,
+    check_directory,
+)
+
+
+@pytest.fixture
+def backend(tmp_path):
+    b = EmbeddedBackend(str(tmp_path / "db"), create=True, flush_interval=0)
+    events = []
+    b.open(events.append)
+    b.events = events
+    yield b
+    b.close()
+
+
+def run(b, sql, token=None):
+    return list(b.run(sql, token or CancelToken()))
+
+
+def fill(b, n=300):
+    run(b, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))")
+    run(b, "INSERT INTO t VALUES " + ",".join(f"({i}, 'v{i}')" for i in range(n)))
+
+
+def cancel_after(token, seconds):
+    def go():
+        time.sleep(seconds)
+        token.cancel()
+
+    threading.Thread(target=go, daemon=True).start()
+
+
+def test_open_reports_events_and_session(backend):
+    assert [e.kind for e in backend.events] == ["DatabaseOpened"]
+    assert backend.events[0].line.startswith("Database ")
+    state = backend.session_state()
+    assert state.database == "test" and not state.in_transaction
+
+
+def test_a_query_streams_columns_then_chunks_then_the_outcome(backend):
+    fill(backend, 5_000)
+    parts = run(backend, "SELECT * FROM t ORDER BY id")
+    assert isinstance(parts[0], Columns) and parts[0].names == ["id", "v"]
+    chunks = [p for p in parts if isinstance(p, Rows)]
+    assert len(chunks) >= 2  # streamed, not one materialised block
+    assert sum(len(c.rows) for c in chunks) == 5_000
+    assert chunks[0].rows[0] == (0, "v0")
+    assert isinstance(parts[-1], Outcome) and parts[-1].rowcount == 5_000
+    assert backend.streaming
+
+
+def test_errors_carry_mysql_codes(backend):
+    with pytest.raises(BackendError) as e:
+        run(backend, "SELECT * FROM nowhere")
+    assert (e.value.errno, e.value.sqlstate) == (1146, "42S02")
+    assert str(e.value) == "ERROR 1146 (42S02): Table 'test.nowhere' doesn't exist"
+    fill(backend, 3)
+    with pytest.raises(BackendError) as e:
+        run(backend, "INSERT INTO t VALUES (1, 'dup')")
+    assert e.value.errno == 1062
+    assert run(backend, "SELECT COUNT(*) FROM t")[1].rows == [(3,)]
+
+
+def test_cancel_stops_a_cross_join_promptly(backend):
+    fill(backend, 1_000)
+    token = CancelToken()
+    cancel_after(token, 0.2)
+    t0 = time.monotonic()
+    with pytest.raises(QueryCancelled):
+        run(backend, "SELECT COUNT(*) FROM t a, t b, t c", token)  # 10^9 rows
+    assert time.monotonic() - t0 < 2
+    assert token.state == "cancelled"
+    assert run(backend, "SELECT COUNT(*) FROM t")[1].rows == [(1_000,)]  # still usable
+
+
+def test_a_cancelled_update_is_rolled_back(backend):
+    fill(backend, 1_000)
+    token = CancelToken()
+    cancel_after(token, 0.2)
+    with pytest.raises(QueryCancelled):
+        run(backend, "UPDATE t SET v = 'changed' WHERE id IN "
+                     "(SELECT a.id FROM t a, t b, t c WHERE a.id = b.id + c.id)", token)
+    assert run(backend, "SELECT COUNT(*) FROM t WHERE v = 'changed'")[1].rows == [(0,)]
+    assert not backend.session_state().in_transaction
+
+
+def test_settled_statements_refuse_a_late_cancel(backend):
+    fill(backend, 3)
+    token = CancelToken()
+    parts = run(backend, "UPDATE t SET v = 'x'", token)
+    assert parts[-1].rowcount == 3
+    assert token.cancel() == "too late"
+    assert run(backend, "SELECT COUNT(*) FROM t WHERE v = 'x'")[1].rows == [(3,)]
+
+
+def test_cancel_before_commit_never_reports_success(backend):
+    """The decision is made once: a token cancelled before it settles yields no Outcome."""
+    fill(backend, 10)
+    token = CancelToken()
+    gen = backend.run("DELETE FROM t WHERE id < 5", token)
+    assert token.cancel() == "cancelled"
+    with pytest.raises(QueryCancelled):
+        list(gen)
+    assert run(backend, "SELECT COUNT(*) FROM t")[1].rows == [(10,)]
+
+
+def test_ddl_cannot_be_interrupted_and_says_why(backend):
+    token = CancelToken()
+    gen = backend.run("CREATE TABLE u (id INT PRIMARY KEY)", token)
+    parts = list(gen)
+    assert parts[-1].names is None
+    assert token.cancel() == "too late"
+    token2 = CancelToken()
+    token2.protect("a DDL statement cannot be interrupted")
+    assert token2.cancel().startswith("a DDL statement")
+
+
+def test_explicit_transactions_span_statements(backend):
+    fill(backend, 2)
+    run(backend, "BEGIN")
+    assert backend.session_state().in_transaction
+    run(backend, "DELETE FROM t")
+    run(backend, "ROLLBACK")
+    assert run(backend, "SELECT COUNT(*) FROM t")[1].rows == [(2,)]
+
+
+def test_introspection_for_the_panes(backend):
+    fill(backend, 2)
+    run(backend, "CREATE INDEX idx_v ON t (v)")
+    info = backend.database_info()
+    assert info.end_lsn >= info.checkpoint_lsn > 0
+    assert [ts.name for ts in info.tablespaces] == ["system (dictionary)", "test.t"]
+    jobs = backend.ddl_jobs()
+    assert "JOB_ID" in jobs.names and len(jobs.rows) >= 2
+    (t,) = backend.indexes()
+    assert [ix[0] for ix in t.indexes] == ["PRIMARY", "idx_v"]
+    assert backend.catalog().columns("t") == ["id", "v"]
+
+
+def test_check_directory_fails_fast_with_the_engine_wording(tmp_path):
+    with pytest.raises(BackendError) as e:
+        check_directory(str(tmp_path / "none"))
+    assert e.value.errno == 1049 and "no control file" in e.value.msg
+    check_directory(str(tmp_path / "new"), create=True)  # --create: fine
+    b = EmbeddedBackend(str(tmp_path / "db"), create=True, flush_interval=0)
+    b.open(lambda e: None)
+    try:
+        with pytest.raises(BackendError) as e:
+            check_directory(str(tmp_path / "db"))
+        assert e.value.errno == 1030 and f"process {os.getpid()}" in e.value.msg
+    finally:
+        b.close()
+    check_directory(str(tmp_path / "db"))  # free again

@@ -1,0 +1,85 @@
+"""Pictures of every screen (pytest-textual-snapshot), at 80x24 and at 160x48.
+
+Real databases, real renders; elapsed times and cursors are frozen, animations are off
+(TEXTUAL_ANIMATIONS=none, tests/conftest.py), and every picture is taken only once the
+database is open and every worker has finished.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tui.conftest import settle
+
+SMALL, WIDE = (80, 24), (160, 48)
+SIZES = pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "160x48"])
+
+
+def _before(*keys: str, text: str | None = None):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        if text is not None:
+            pilot.app.pane("sql").editor.text = text
+            await pilot.pause()
+        await pilot.pause(0.1)  # let the tables measure their new rows before a modal covers them
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run_before
+
+
+@SIZES
+def test_recovery_tab_after_a_crash(snap_compare, make_app, crashed_db, frozen, size):
+    app = make_app(crashed_db, initial_tab="recovery")
+    assert snap_compare(app, terminal_size=size, run_before=_before())
+
+
+@SIZES
+def test_ddl_jobs_tab(snap_compare, make_app, shop_db, frozen, size):
+    app = make_app(shop_db, initial_tab="ddl")
+    assert snap_compare(app, terminal_size=size, run_before=_before())
+
+
+@SIZES
+def test_indexes_tab(snap_compare, make_app, shop_db, frozen, size):
+    app = make_app(shop_db, initial_tab="indexes")
+    assert snap_compare(app, terminal_size=size, run_before=_before())
+
+
+@SIZES
+def test_sql_tab_with_results(snap_compare, make_app, shop_db, frozen, size):
+    app = make_app(shop_db, initial_tab="sql")
+    sql = ("SELECT o.id, c.name, o.status, o.ordered_at, o.total\n"
+           "FROM orders o JOIN customers c ON c.id = o.customer_id\nORDER BY o.id")
+    assert snap_compare(app, terminal_size=size, run_before=_before("f5", text=sql))
+
+
+@SIZES
+def test_sql_error_keeps_the_editor_text(snap_compare, make_app, shop_db, frozen, size):
+    app = make_app(shop_db, initial_tab="sql")
+    sql = "SELECT 1;\nSELECT name FROM customer WHERE id = 7"
+    assert snap_compare(app, terminal_size=size, run_before=_before("f6", text=sql))
+
+
+@SIZES
+def test_confirm_before_delete_without_where(snap_compare, make_app, shop_db, frozen, size):
+    app = make_app(shop_db, initial_tab="sql")
+    assert snap_compare(app, terminal_size=size,
+                        run_before=_before("f5", text="DELETE FROM order_items"))
+
+
+@SIZES
+def test_help_screen(snap_compare, make_app, shop_db, frozen, size):
+    app = make_app(shop_db, initial_tab="indexes")
+    assert snap_compare(app, terminal_size=size, run_before=_before("f1"))
+
+
+def test_sql_tab_in_the_16_colour_theme(snap_compare, make_app, shop_db, frozen):
+    from dataclasses import replace
+
+    from tui.config import load
+
+    app = make_app(shop_db, initial_tab="sql", settings=replace(load(), theme="ansi-dark"))
+    assert snap_compare(app, terminal_size=SMALL,
+                        run_before=_before("f5", text="SELECT * FROM products ORDER BY id"))

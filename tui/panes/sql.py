@@ -1,0 +1,524 @@
+"""SQL: an editor, a results grid, history, export, and cancel without a race.
+
+A run is one or more statements executed in a thread worker.  The worker streams the rows
+into Arrow chunks and posts at most ~20 messages a second: the first page as soon as it
+exists, a bigger table about once a second while a large result loads, then the final
+result.  Every message carries the run's id; a message of a run that is no longer the
+current one, or whose token was cancelled, is dropped.  Whether a run ends "done" or
+"cancelled" is decided by the backend's `CancelToken`, once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from itertools import count
+from typing import TYPE_CHECKING
+
+from rich.markup import escape
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+
+from tui import actions
+from tui import text as fmt
+from tui.backend import (
+    BackendError,
+    CancelToken,
+    Columns,
+    Outcome,
+    QueryCancelled,
+    Rows,
+)
+from tui.history import Entry
+from tui.panes.base import Pane
+from tui.screens import CellScreen, ConfirmScreen, ExportScreen, HistoryScreen
+from tui.sqltext import (
+    Statement,
+    destructive_reason,
+    first_keyword,
+    without_leading_comments,
+)
+from tui.widgets.editor import SqlEditor
+from tui.widgets.results import CellChosen, ResultsView
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+actions.scope("sql", "SQL tab")
+ACTIONS = actions.register(
+    actions.Action("sql", "run", "f5,ctrl+j,ctrl+enter", "Run",
+                   "Run the statement under the cursor, or the selected text"),
+    actions.Action("sql", "run_all", "f6", "Run all",
+                   "Run every statement in the editor (or in the selection), in order"),
+    actions.Action("sql", "cancel", "escape,ctrl+c", "Cancel",
+                   "Cancel the running statement (its rows are discarded, its changes rolled "
+                   "back)", priority=True),
+    actions.Action("sql", "history", "ctrl+r", "History",
+                   "Search the query history and load a statement"),
+    actions.Action("sql", "history_back", "alt+up", "Older",
+                   "Replace the editor text with the previous statement from the history",
+                   show=False),
+    actions.Action("sql", "history_forward", "alt+down", "Newer",
+                   "Step forward through the history (back to your own text at the end)",
+                   show=False),
+    actions.Action("sql", "export", "ctrl+e", "Export",
+                   "Export the current result to a CSV or JSON file"),
+    actions.Action("sql", "focus_editor", "f2", "Editor", "Move the focus to the SQL editor",
+                   show=False),
+    actions.Action("sql", "focus_results", "f3", "Results", "Move the focus to the results grid",
+                   show=False),
+)
+
+SCHEMA_WORDS = {"CREATE", "DROP", "ALTER", "TRUNCATE", "RENAME", "USE", "RECOVER", "FLASHBACK"}
+_run_ids = count(1)
+
+
+@dataclass
+class Run:
+    id: int
+    statements: list[Statement]
+    token: CancelToken = field(default_factory=CancelToken)
+    started: float = field(default_factory=time.monotonic)
+    index: int = 0  # statement being run
+    cancel_requested: bool = False
+
+
+class SqlPane(Pane):
+    TITLE = "SQL"
+    ID = "sql"
+    ORDER = 40
+    SCOPE = "sql"
+    BINDINGS = actions.bindings("sql")
+
+    DEFAULT_CSS = """
+    SqlPane #editor { height: 40%; min-height: 5; max-height: 16; }
+    SqlPane.results-focus #editor { height: 6; }
+    """
+
+    # -- messages from the worker (all carry the run id) -------------------------------------
+
+    class Page(Message):
+        def __init__(self, run_id: int, index: int, table: pa.Table, names: list[str],
+                     total: int, final: bool) -> None:
+            super().__init__()
+            self.run_id, self.index, self.table, self.names = run_id, index, table, names
+            self.total, self.final = total, final
+
+    class Progress(Message):
+        def __init__(self, run_id: int, index: int, total: int) -> None:
+            super().__init__()
+            self.run_id, self.index, self.total = run_id, index, total
+
+    class StatementDone(Message):
+        def __init__(self, run_id: int, index: int, outcome: Outcome, total: int,
+                     kept: int) -> None:
+            super().__init__()
+            self.run_id, self.index, self.outcome = run_id, index, outcome
+            self.total, self.kept = total, kept
+
+    class Failed(Message):
+        def __init__(self, run_id: int, index: int, error: BackendError) -> None:
+            super().__init__()
+            self.run_id, self.index, self.error = run_id, index, error
+
+    class Cancelled(Message):
+        def __init__(self, run_id: int, index: int, seconds: float) -> None:
+            super().__init__()
+            self.run_id, self.index, self.seconds = run_id, index, seconds
+
+    class RunEnded(Message):
+        def __init__(self, run_id: int) -> None:
+            super().__init__()
+            self.run_id = run_id
+
+    # -- composition -------------------------------------------------------------------------
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run: Run | None = None
+        self.last_run_id = 0
+        self._history_pos = -1
+        self._draft: str | None = None
+        self._ticker = None
+        self.result_rows = 0  # rows of the result on screen
+        self._page_index: tuple[int, int] | None = None  # (run, statement) of the grid
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sql-main"):
+            yield SqlEditor(getattr(self.app, "sql_text", ""), id="editor",
+                            use_system_clipboard=getattr(self.app, "system_clipboard", False))
+            yield ResultsView(id="results")
+
+    def on_mount(self) -> None:
+        self.results.status("[b]Ready[/b]: write SQL above; [b]F5[/b] runs the statement "
+                            "under the cursor, [b]F6[/b] runs them all")
+        self.results.notice(
+            "Results appear here.\n\n"
+            f"  {self._key('run'):<25} run the statement under the cursor (or the selection)\n"
+            f"  {self._key('run_all'):<25} run every statement\n"
+            f"  {self._key('cancel'):<25} cancel a running statement\n"
+            f"  {self._key('history'):<25} search the history (Alt+↑/↓ step through it)\n"
+            f"  {self._key('focus_results'):<25} results grid ({self._key('focus_editor')} "
+            "back to the editor)\n"
+            f"  {'Tab':<25} accept a completion (keywords, tables, columns)\n"
+            f"  {'F1':<25} every key")
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return next((a.keys_text for a in ACTIONS if a.name == name), "")
+
+    @property
+    def editor(self) -> SqlEditor:
+        return self.query_one(SqlEditor)
+
+    @property
+    def results(self) -> ResultsView:
+        return self.query_one(ResultsView)
+
+    def focus_default(self) -> None:
+        self.editor.focus()
+
+    def database_ready(self) -> None:
+        self.refresh_catalog()
+
+    def schema_changed(self) -> None:
+        self.refresh_catalog()
+
+    @work(thread=True, group="catalog", exclusive=True, exit_on_error=False)
+    def refresh_catalog(self) -> None:
+        try:
+            catalog = self.backend.catalog()
+        except BackendError:
+            return
+        self.app.call_from_thread(setattr, self.editor, "catalog", catalog)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "cancel":
+            return self.run is not None  # otherwise Esc and Ctrl+C go to the editor
+        if action == "export":
+            return True if self.results.table is not None else None
+        return True
+
+    def action_run(self) -> None:
+        self._start(self.editor.target())
+
+    def action_run_all(self) -> None:
+        self._start(self.editor.target(everything=True))
+
+    def _start(self, statements: list[Statement]) -> None:
+        if not self.ready:
+            self.notify("The database is still opening; try again in a moment.",
+                        severity="warning")
+            return
+        if self.run is not None:
+            self.notify("A statement is running: Esc cancels it.", severity="warning")
+            return
+        if not statements:
+            self.notify("Nothing to run: no statement under the cursor.", severity="warning")
+            return
+        reasons = [r for r in (destructive_reason(s.text) for s in statements) if r]
+        if reasons:
+            sql = ";\n".join(s.text for s in statements)
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self._execute(statements)
+                else:
+                    self.results.status("[b]Not run[/b]: you declined the confirmation; "
+                                        "the editor keeps your text")
+
+            self.app.push_screen(ConfirmScreen(reasons, sql), answer)
+            return
+        self._execute(statements)
+
+    def _execute(self, statements: list[Statement]) -> None:
+        run = Run(next(_run_ids), statements)
+        self.run = run
+        self.last_run_id = run.id
+        self._history_pos = -1
+        self.result_rows = 0
+        self._tick()
+        self._ticker = self.set_interval(0.25, self._tick)
+        self.refresh_bindings()
+        self._worker(run)
+
+    def _tick(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        n = len(run.statements)
+        where = f" (statement {run.index + 1} of {n})" if n > 1 else ""
+        if run.cancel_requested:
+            self.results.status(f"[b $warning]Cancelling[/]{where} ...")
+            return
+        elapsed = fmt.seconds(time.monotonic() - run.started)
+        rows = f"; {fmt.count(self.result_rows, 'row')} so far" if self.result_rows else ""
+        self.results.status(f"[b $accent]Running[/]{where}: {elapsed}{rows}; "
+                            f"[b]Esc[/b] cancels")
+
+    def action_cancel(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        answer = run.token.cancel()
+        if answer == "cancelled":
+            run.cancel_requested = True
+            self._tick()
+        elif answer != "too late":
+            self.notify(f"Cannot cancel now: {answer}.", severity="warning", timeout=6)
+
+    def action_history(self) -> None:
+        history = self.app.history  # type: ignore[attr-defined]
+
+        def picked(sql: str | None) -> None:
+            if sql:
+                self._load_text(sql)
+                self.notify("Loaded from history; Ctrl+Z in the editor restores your text.",
+                            timeout=3)
+
+        self.app.push_screen(HistoryScreen(history.search), picked)
+
+    def action_history_back(self) -> None:
+        self._step_history(+1)
+
+    def action_history_forward(self) -> None:
+        self._step_history(-1)
+
+    def _step_history(self, step: int) -> None:
+        recent = self.app.history.recent()  # type: ignore[attr-defined]
+        if not recent:
+            self.notify("The history is empty.", timeout=2)
+            return
+        pos = self._history_pos + step
+        if pos < -1:
+            return
+        if pos >= len(recent):
+            self.notify("That is the oldest statement in the history.", timeout=2)
+            return
+        if self._history_pos == -1:
+            self._draft = self.editor.text
+        self._history_pos = pos
+        self._load_text(self._draft or "" if pos == -1 else recent[pos])
+
+    def _load_text(self, sql: str) -> None:
+        editor = self.editor
+        editor.text = sql
+        editor.focus()
+
+    def action_focus_editor(self) -> None:
+        self.remove_class("results-focus")
+        self.editor.focus()
+
+    def action_focus_results(self) -> None:
+        grid = self.results.grid
+        if grid is None:
+            self.notify("No result to move to yet.", timeout=2)
+            return
+        grid.focus()
+
+    def action_export(self) -> None:
+        table = self.results.table
+        if table is None:
+            self.notify("There is no result to export.", severity="warning")
+            return
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._export(table, path)
+
+        self.app.push_screen(ExportScreen(table.num_rows), chosen)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, table: pa.Table, path: str) -> None:
+        from tui.resultset import export
+
+        try:
+            n = export(table, path)
+        except (OSError, ValueError) as err:
+            self.app.call_from_thread(self.notify, f"Export failed: {err}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"Exported {fmt.count(n, 'row')} to {path}",
+                                  title="Export")
+
+    @on(CellChosen)
+    def _cell(self, event: CellChosen) -> None:
+        event.stop()
+        names = self.results.names
+        col = event.coordinate.column
+        name = names[col] if col < len(names) else f"column {col + 1}"
+        self.app.push_screen(CellScreen(name, event.coordinate.row, event.value))
+
+    def on_descendant_focus(self, event) -> None:
+        self.set_class(getattr(event.widget, "SCOPE", "") == "results", "results-focus")
+
+    # -- the worker ----------------------------------------------------------------------------
+
+    @work(thread=True, group="sql", exit_on_error=False)
+    def _worker(self, run: Run) -> None:
+        from tui.resultset import ResultBuilder
+
+        backend = self.backend
+        max_rows = self.app.settings.max_rows  # type: ignore[attr-defined]
+        post = self.post_message
+        try:
+            for i, st in enumerate(run.statements):
+                run.index = i
+                builder = None
+                shown = 0.0
+                last = 0.0
+                try:
+                    for part in backend.run(st.text, run.token):
+                        if isinstance(part, Columns):
+                            builder = ResultBuilder(part.names, max_rows)
+                        elif isinstance(part, Rows) and builder is not None:
+                            builder.add(part.rows)
+                            now = time.monotonic()
+                            if not shown or (now - shown >= 1.0 and
+                                             builder.kept < (max_rows or 1 << 62)):
+                                post(self.Page(run.id, i, builder.table(), builder.names,
+                                               builder.total, False))
+                                shown = last = now
+                            elif now - last >= 0.05:
+                                post(self.Progress(run.id, i, builder.total))
+                                last = now
+                        elif isinstance(part, Outcome):
+                            if builder is not None:
+                                post(self.Page(run.id, i, builder.table(), builder.names,
+                                               builder.total, True))
+                            post(self.StatementDone(run.id, i, part,
+                                                    builder.total if builder else 0,
+                                                    builder.kept if builder else 0))
+                except QueryCancelled:
+                    post(self.Cancelled(run.id, i, time.monotonic() - run.started))
+                    return
+                except BackendError as err:
+                    post(self.Failed(run.id, i, err))
+                    return
+                except Exception as err:  # noqa: BLE001 - shown as an error, app stays usable
+                    post(self.Failed(run.id, i, BackendError.wrap(err)))
+                    return
+        finally:
+            post(self.RunEnded(run.id))
+
+    # -- handling the worker's messages (UI thread) ------------------------------------------
+
+    def _current(self, run_id: int) -> Run | None:
+        run = self.run
+        if run is None or run.id != run_id:
+            return None
+        return run
+
+    @on(Page)
+    def _page(self, msg: Page) -> None:
+        run = self._current(msg.run_id)
+        if run is None or run.token.cancelled:
+            return  # a cancelled run's rows are never shown
+        keep = self.results.table is not None and self._page_index == (run.id, msg.index)
+        self._page_index = (run.id, msg.index)
+        self.result_rows = msg.table.num_rows
+        self.results.show_table(msg.table, msg.names, keep_position=keep)
+        if not msg.final:
+            self._tick()
+
+    @on(Progress)
+    def _progress(self, msg: Progress) -> None:
+        run = self._current(msg.run_id)
+        if run is None or run.token.cancelled:
+            return
+        self.result_rows = msg.total
+        self._tick()
+
+    @on(StatementDone)
+    def _done(self, msg: StatementDone) -> None:
+        run = self._current(msg.run_id)
+        if run is None:
+            return
+        st = run.statements[msg.index]
+        o = msg.outcome
+        last = msg.index == len(run.statements) - 1
+        self._record(st.text, "ok", rows=msg.total if o.names is not None else o.rowcount,
+                     seconds=o.seconds)
+        n = len(run.statements)
+        prefix = f"statement {msg.index + 1} of {n}: " if n > 1 else ""
+        note = f"; [b $warning]note[/]: {escape(o.note)}" if o.note else ""
+        warn = f"; {fmt.count(len(o.warnings), 'warning')}" if o.warnings else ""
+        if o.names is not None:
+            if msg.kept < msg.total:
+                counts = (f"[b]Showing {msg.kept:,} of {msg.total:,} rows[/b] (the console keeps "
+                          f"at most {msg.kept:,}: --max-rows)")
+            else:
+                counts = f"[b]{fmt.count(msg.total, 'row')}[/b]"
+            self.results.status(f"[b $success]Done[/] {prefix}{counts} in "
+                                f"{fmt.seconds(o.seconds)}{warn}{note}")
+            if msg.total == 0:
+                self.results.notice(f"Empty set: the query returned no rows "
+                                    f"({len(o.names)} column(s): "
+                                    f"{escape(', '.join(o.names))}).")
+        else:
+            word = first_keyword(st.text)
+            self.results.status(f"[b $success]Done[/] {prefix}[b]Query OK[/b], "
+                                f"{fmt.count(o.rowcount if o.rowcount >= 0 else 0, 'row')} "
+                                f"affected in {fmt.seconds(o.seconds)}{warn}{note}")
+            if last:
+                shown = fmt.one_line(without_leading_comments(st.text), 200)
+                self.results.notice(f"Query OK: {escape(shown)}\n\n"
+                                    f"{fmt.count(max(o.rowcount, 0), 'row')} affected "
+                                    f"({fmt.seconds(o.seconds)}).")
+            if word in SCHEMA_WORDS:
+                self.app.schema_changed()  # type: ignore[attr-defined]
+
+    @on(Failed)
+    def _failed(self, msg: Failed) -> None:
+        run = self._current(msg.run_id)
+        if run is None:
+            return
+        st = run.statements[msg.index]
+        e = msg.error
+        self._record(st.text, "error", error=str(e))
+        n = len(run.statements)
+        where = f" (statement {msg.index + 1} of {n})" if n > 1 else ""
+        if msg.index < n - 1:
+            where = f" (statement {msg.index + 1} of {n}; the other {n - msg.index - 1} not run)"
+        self.results.status(f"[b $error]Error {e.errno}[/]{where}: the editor keeps your text")
+        hint = f"\n\n{escape(e.hint)}" if e.hint else ""
+        self.results.error(f"[b]ERROR {e.errno} ({e.sqlstate})[/b]: {escape(e.msg)}\n\n"
+                           f"[dim]in:[/] "
+                           f"{escape(fmt.one_line(without_leading_comments(st.text), 300))}"
+                           f"{hint}")
+        self.editor.select_statement(st)
+
+    @on(Cancelled)
+    def _cancelled(self, msg: Cancelled) -> None:
+        run = self._current(msg.run_id)
+        if run is None:
+            return
+        st = run.statements[msg.index]
+        self._record(st.text, "cancelled")
+        self.result_rows = 0
+        self.results.status(f"[b $warning]Cancelled[/] after {fmt.seconds(msg.seconds)}: "
+                            "no rows kept, nothing changed")
+        self.results.notice("Cancelled: the statement's rows were discarded and any changes "
+                            "it made were rolled back.")
+
+    @on(RunEnded)
+    def _ended(self, msg: RunEnded) -> None:
+        if self._current(msg.run_id) is None:
+            return
+        self.run = None
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        self.refresh_bindings()
+        self.app.session_changed()  # type: ignore[attr-defined]
+
+    def _record(self, sql: str, status: str, rows: int | None = None,
+                seconds: float | None = None, error: str = "") -> None:
+        app = self.app
+        state = app.backend.session_state()  # type: ignore[attr-defined]
+        app.history.add(Entry(sql=without_leading_comments(sql), database=state.database,  # type: ignore[attr-defined]
+                              path=app.backend.path, status=status, rows=rows,  # type: ignore
+                              seconds=seconds, error=error))

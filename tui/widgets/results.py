@@ -1,0 +1,122 @@
+"""The results area: a status line and, below it, the grid, an error, or a notice.
+
+The grid itself (`tui.widgets.grid`, textual-fastdatatable over Arrow) is imported with the
+first result, so the console starts without paying for pyarrow.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.widgets import Static
+
+from tui import actions
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+actions.scope("results", "Results grid")
+ACTIONS = actions.register(
+    actions.Action("results", "view_cell", "v", "View cell",
+                   "Results: show the whole value of the cell under the cursor (also Enter)"),
+    actions.Action("results", "copy_cell", "y", "Copy",
+                   "Results: copy the value under the cursor to the clipboard"),
+    actions.Action("results", "scroll_home", "home", "First row", "Results: go to the first row",
+                   show=False),
+    actions.Action("results", "scroll_end", "end", "Last row", "Results: go to the last row",
+                   show=False),
+)
+
+
+class CellChosen(Message):
+    """The user asked to see a whole cell (Enter or v in the grid)."""
+
+    def __init__(self, value: Any, coordinate: Coordinate) -> None:
+        super().__init__()
+        self.value = value
+        self.coordinate = coordinate
+
+
+class ResultsView(Vertical):
+    DEFAULT_CSS = """
+    ResultsView { height: 1fr; }
+    ResultsView #result-bar { height: 1; background: $panel; }
+    ResultsView #result-status { width: 1fr; height: 1; padding: 0 1; }
+    ResultsView #result-position { width: auto; height: 1; padding: 0 1; color: $text-muted; }
+    ResultsView #result-body { height: 1fr; }
+    ResultsView .notice { padding: 1 2; color: $text-muted; }
+    ResultsView .error { padding: 0 1; margin: 1 1; border: round $error;
+        color: $text-error; height: auto; }
+    ResultsView ResultsGrid { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.table: pa.Table | None = None
+        self.names: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="result-bar"):
+            yield Static("", id="result-status")
+            yield Static("", id="result-position")
+        yield Vertical(id="result-body")
+
+    def position(self, row: int, rows: int, column: int, columns: int) -> None:
+        """'row 76 of 110,239 · column 2 of 5', or nothing without a grid."""
+        text = "" if rows <= 0 else \
+            f"row {row + 1:,} of {rows:,} · column {column + 1} of {columns}"
+        self.query_one("#result-position", Static).update(text)
+
+    @property
+    def grid(self):
+        """The ResultsGrid on screen, if any."""
+        return self.query_one_optional("ResultsGrid")
+
+    def status(self, markup: str) -> None:
+        self.query_one("#result-status", Static).update(markup)
+
+    def _replace(self, widget) -> None:
+        self.query_one("#result-position", Static).update("")
+        body = self.query_one("#result-body")
+        body.remove_children()
+        body.mount(widget)
+
+    def notice(self, markup: str) -> None:
+        self.table = None
+        self._replace(Static(markup, classes="notice"))
+
+    def error(self, markup: str) -> None:
+        self.table = None
+        self._replace(Static(markup, classes="error"))
+
+    def show_table(self, table: pa.Table, names: list[str], keep_position: bool = False) -> None:
+        """Show `table` (a bigger version of the one shown keeps the cursor where it was)."""
+        old = self.grid
+        cursor = old.cursor_coordinate if (old is not None and keep_position) else None
+        scroll = (old.scroll_x, old.scroll_y) if cursor is not None else None
+        had_focus = old is not None and old.has_focus
+        self.table = table
+        self.names = names
+        from textual_fastdatatable import ArrowBackend
+
+        from tui.widgets.grid import ResultsGrid
+
+        grid = ResultsGrid(backend=ArrowBackend(table, column_names=names),
+                           cursor_type="cell", null_rep="[dim i]NULL[/]",
+                           max_column_content_width=60, render_markup=False, zebra_stripes=True)
+        self._replace(grid)
+
+        def restore() -> None:
+            if cursor is not None and cursor.row < grid.row_count:
+                grid.cursor_coordinate = Coordinate(cursor.row, cursor.column)
+                grid.scroll_to(scroll[0], scroll[1], animate=False)
+            if had_focus:
+                grid.focus()
+            self.position(grid.cursor_row, grid.row_count, grid.cursor_column,
+                          grid.column_count)
+
+        self.call_after_refresh(restore)
