@@ -23,15 +23,13 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
-import threading
 import time
 
 import pytest
 
 from core.crashpoints import POINTS
 from tests.crash import sql_worker as w
+from tests.crash.harness import AckReader, spawn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRIALS = int(os.environ.get("KINTSUGI_SQL_CRASH_TRIALS", "20"))
@@ -53,33 +51,10 @@ HITS = {
 
 
 def _spawn(path: str, seed: int, env_extra: dict | None = None, limit: int | None = None):
-    env = dict(os.environ)
-    for var in ("KINTSUGI_CRASH_AT", "SQL_WORKER_NO_FLUSH", "SQL_WORKER_APPLY_BATCH"):
-        env.pop(var, None)
-    if env_extra:
-        env.update(env_extra)
-    args = [sys.executable, "-m", "tests.crash.sql_worker", path, str(seed)]
-    if limit is not None:
-        args.append(str(limit))
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return spawn("tests.crash.sql_worker", path, seed, env_extra, limit)
 
 
-class _Reader(threading.Thread):
-    """Collects ACK lines as they arrive, so the kill can wait for progress."""
-
-    def __init__(self, proc):
-        super().__init__(daemon=True)
-        self.proc = proc
-        self.acks: list[int] = []
-        self.start_at: int | None = None
-
-    def run(self):
-        for line in self.proc.stdout:
-            if line.startswith("ACK "):
-                self.acks.append(int(line.split()[1]))
-            elif line.startswith("START "):
-                self.start_at = int(line.split()[1])
+_Reader = AckReader
 
 
 def _setup(path: str) -> None:
