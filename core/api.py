@@ -34,7 +34,7 @@ from core.errors import (
     ProgrammingError,
     Warning,  # noqa: A004 - the PEP 249 name
 )
-from core.events import Event, null_sink
+from core.events import null_sink
 from core.sql.session import Database, Result, Session
 from core.storage.engine import Engine
 
@@ -334,5 +334,3 @@ class Cursor:
     def __exit__(self, *exc) -> None:
         self.close()
 
-
-Event = Event

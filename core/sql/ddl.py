@@ -26,7 +26,7 @@ from core.catalog.model import (
     TableInfo,
 )
 from core.catalog.store import CatalogStore, Schema
-from core.errors import IntegrityError, NotSupportedError, ProgrammingError
+from core.errors import NotSupportedError, ProgrammingError
 from core.sql.table import TableWriter
 
 if TYPE_CHECKING:
@@ -471,7 +471,3 @@ def bootstrap(txn, store: CatalogStore) -> None:
     store.put_database(txn, DatabaseInfo(name="test", id=1, created=time.time()))
     store.bump_version(txn)
 
-
-IntegrityError = IntegrityError
-HANDLE_INT = HANDLE_INT
-HANDLE_CLUSTERED = HANDLE_CLUSTERED

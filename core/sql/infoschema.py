@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from core.catalog.model import DDL_JOB_COLUMNS, HANDLE_ROWID, TableInfo
+from core.catalog.model import DDL_JOB_COLUMNS, TableInfo
 from core.catalog.store import Schema
 from core.errors import ProgrammingError
 from core.sql.plan.ops import Operator
@@ -147,5 +147,3 @@ def source(session, schema: Schema, name: str):
                     f"information_schema.{low}")
     return Source(name, op, cols, virtual=True)
 
-
-_ = HANDLE_ROWID

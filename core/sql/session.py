@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ from sqlglot import exp
 
 from core.catalog.model import HANDLE_INT, TableInfo
 from core.catalog.store import CatalogStore, Schema
-from core.errors import Error, NotSupportedError, ProgrammingError
+from core.errors import NotSupportedError, ProgrammingError
 from core.sql import dialect
 from core.sql.ddl import DDLRunner, bootstrap
 from core.sql.dml import DMLRunner
@@ -484,9 +483,3 @@ class Session:
             txn.release_savepoint(savepoint)
         return Result(rowcount=count, lastrowid=lastrowid)
 
-
-def elapsed_ms(t0: float) -> float:
-    return (time.perf_counter() - t0) * 1000
-
-
-Error = Error

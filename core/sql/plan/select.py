@@ -8,7 +8,7 @@ then WHERE, GROUP BY/aggregates, the select list, DISTINCT, ORDER BY, LIMIT.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -719,6 +719,3 @@ def _truth(v) -> bool:
             return False
     return bool(v)
 
-
-Runtime = Runtime
-Sequence = Sequence
