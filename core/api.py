@@ -204,6 +204,12 @@ class Connection:
             self._closed = True
             _release(self._key, self._db)
 
+    def cancel(self) -> bool:
+        """Interrupt this connection's running statement from another thread: it fails with
+        ERROR 1317 (70100) "Query execution was interrupted" and leaves nothing behind.
+        Returns False if it had already finished (then it stands, and reports success)."""
+        return self._session.cancel()
+
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
         """Shortcut: a new cursor that has executed `sql`."""
         cur = self.cursor()

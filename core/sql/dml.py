@@ -48,7 +48,8 @@ class DMLRunner:
         where = node.args.get("where")
         op, scope = planner.plan_table_rows(table, alias, where.this if where else None,
                                             node.args.get("order"), node)
-        rows = list(op.rows(Runtime(txn._current_view())))
+        rows = list(op.rows(self.s.ctx.runtime if self.s.ctx.runtime is not None
+                            else Runtime(txn._current_view())))
         return rows, scope
 
     def update(self, node: exp.Update, txn, schema) -> tuple[int, int]:

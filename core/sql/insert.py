@@ -140,8 +140,11 @@ class InsertPlan:
         first_id = 0
         n = 0
         ncols = len(defaults)
+        token = session._token
         for values in self._rows(session, txn, params_list):
             n += 1
+            if not n & 255:
+                token.check()
             row = list(defaults)
             for p, v in zip(positions, values, strict=True):
                 if v is not DEFAULT:

@@ -21,6 +21,7 @@ from core.catalog.model import HANDLE_INT, TableInfo
 from core.catalog.store import CatalogStore, Schema
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql import dialect
+from core.sql.cancel import CancellableView, CancelToken
 from core.sql.ddl import DDLRunner, bootstrap
 from core.sql.dml import DMLRunner
 from core.sql.plan.ops import Runtime
@@ -181,6 +182,8 @@ class Session:
         self._planner: SelectPlanner | None = None
         self._schema: Schema | None = None
         self.last_insert_id = 0
+        self._token = CancelToken()
+        self._token.state = "finished"
         if database is not None:
             with db.engine.snapshot() as snap:
                 if db.catalog.schema(snap).database(database) is None:
@@ -320,7 +323,13 @@ class Session:
                 total += max(last.rowcount, 0)
         return Result(rowcount=total, lastrowid=last.lastrowid if last else None)
 
+    def cancel(self) -> bool:
+        """Interrupt the statement running now (from another thread).  True if it will stop
+        with ERROR 1317 and leave nothing behind; False if it had already finished."""
+        return self._token.cancel()
+
     def _prepare_run(self, params: list) -> None:
+        self._token = CancelToken()
         self.last_warnings, self.warnings = self.warnings, []
         self.ctx.params = params
         self.ctx.now = dt.datetime.now().replace(microsecond=0)
@@ -340,6 +349,7 @@ class Session:
             return self._dml(node, text)
         if isinstance(node, (exp.Update, exp.Delete)):
             return self._dml(node, text)
+        self._token.finish()  # DDL, SHOW, transaction control: not interruptible
         if isinstance(node, (exp.Create, exp.Drop, exp.TruncateTable, exp.Alter)) or \
                 kind == "RenameTable":
             DDLRunner(self).run(node, text)
@@ -429,9 +439,10 @@ class Session:
         try:
             self._schema = self.db.schema(view)
             planned = self._plan(node, text, self._schema)
-            rt = Runtime(view)
+            rt = Runtime(CancellableView(view, self._token))
             self.ctx.runtime = rt
             rows = list(planned.op.rows(rt))
+            self._token.finish()
         finally:
             if close:
                 close()
@@ -455,7 +466,7 @@ class Session:
         txn = self.db.engine.begin() if own else self.txn
         savepoint = None if own else txn.savepoint()
         try:
-            view = txn._current_view()
+            view = CancellableView(txn._current_view(), self._token)
             schema = self._schema = self.db.schema(view)
             self.ctx.runtime = Runtime(view)
             runner = DMLRunner(self)
@@ -471,6 +482,7 @@ class Session:
                 count, _matched = runner.update(node, txn, schema)
             else:
                 count = runner.delete(node, txn, schema)
+            self._token.finish()  # from here the statement counts as done
         except BaseException:
             if own:
                 txn.rollback()

@@ -380,3 +380,46 @@ def test_key_access_at_the_bigint_edges_matches_a_scan(q):
                     " ORDER BY id")
         assert by_key == by_scan, cond
     assert q("UPDATE t SET a = 2 WHERE id = 9223372036854775808") == 0
+
+
+def test_cancel_interrupts_a_running_statement_and_leaves_nothing(conn, q):
+    import threading
+    import time
+
+    q("CREATE TABLE big (id INT PRIMARY KEY, v INT)")
+    conn.cursor().executemany("INSERT INTO big VALUES (%s, %s)", [(i, i) for i in range(3000)])
+    conn.autocommit = False
+    cur = conn.cursor()
+    results = {}
+
+    def run(sql):
+        try:
+            cur.execute(sql)
+            results["ok"] = cur.rowcount
+        except core.Error as e:
+            results["error"] = e
+
+    def cancel_soon():
+        for _ in range(200):
+            time.sleep(0.005)
+            if conn.cancel():
+                return
+
+    # a cross join large enough to still be running when the cancel comes
+    t = threading.Thread(target=run, args=("SELECT COUNT(*) FROM big a JOIN big b ON a.v < b.v",))
+    t.start()
+    cancel_soon()
+    t.join(60)
+    assert results["error"].errno == 1317 and results["error"].sqlstate == "70100"
+    # a cancelled UPDATE inside a transaction changes nothing, and the transaction goes on
+    results.clear()
+    t = threading.Thread(target=run, args=(
+        "UPDATE big SET v = v + 1 WHERE v IN (SELECT a.v FROM big a JOIN big b ON a.v < b.v)",))
+    t.start()
+    cancel_soon()
+    t.join(60)
+    assert results["error"].errno == 1317
+    cur.execute("SELECT SUM(v) FROM big")
+    assert cur.fetchall() == [(sum(range(3000)),)]
+    conn.commit()
+    assert conn.cancel() is False  # nothing running: nothing to cancel

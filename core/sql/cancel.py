@@ -1,0 +1,86 @@
+"""Cancelling a running statement from another thread, without races.
+
+Each statement gets a `CancelToken`.  `cancel()` from any thread and the statement's own
+`finish()` race for the token under one lock: whichever comes first wins.  A statement that
+finished first has succeeded and the cancel is refused; a cancelled statement raises ERROR
+1317 at its next check and rolls back (its savepoint, or its autocommit transaction), so a
+cancelled statement never also reports success, and a write is never half done.  Read paths
+check the token every few hundred rows through `CancellableView`; the INSERT loop checks it
+per row; autocommit statements call `finish()` before they commit.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from core.errors import OperationalError
+
+CHECK_EVERY = 256
+
+
+class QueryInterrupted(OperationalError):
+    errno = 1317
+    sqlstate = "70100"
+
+    def __init__(self, message: str = "Query execution was interrupted"):
+        super().__init__(message)
+
+
+class CancelToken:
+    __slots__ = ("_lock", "state")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.state = "running"  # -> "cancelled" | "finished"
+
+    def cancel(self) -> bool:
+        """Ask the statement to stop; False if it had already finished."""
+        with self._lock:
+            if self.state == "running":
+                self.state = "cancelled"
+            return self.state == "cancelled"
+
+    def finish(self) -> None:
+        """The statement is about to report success: from here on it cannot be cancelled.
+        Raises QueryInterrupted if a cancel came first."""
+        with self._lock:
+            if self.state == "cancelled":
+                raise QueryInterrupted()
+            self.state = "finished"
+
+    def check(self) -> None:
+        if self.state == "cancelled":
+            raise QueryInterrupted()
+
+
+class CancellableView:
+    """A read view whose scans and gets stop with ERROR 1317 once the token is cancelled."""
+
+    def __init__(self, view, token: CancelToken):
+        self._view = view
+        self._token = token
+        self.lsn = view.lsn
+
+    def __getattr__(self, name):
+        return getattr(self._view, name)
+
+    def get(self, space: int, key: bytes):
+        self._token.check()
+        return self._view.get(space, key)
+
+    def scan(self, *args, **kwargs):
+        return self._checked(self._view.scan(*args, **kwargs))
+
+    def values(self, *args, **kwargs):
+        it = self._view.values(*args, **kwargs)
+        return None if it is None else self._checked(it)
+
+    def _checked(self, it):
+        token = self._token
+        n = 0
+        for item in it:
+            n += 1
+            if n >= CHECK_EVERY:
+                n = 0
+                token.check()
+            yield item
