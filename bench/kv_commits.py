@@ -47,9 +47,9 @@ WARMUP = 50
 THREAD_KEY_STRIDE = 1_000_000_000  # thread t writes handles t*STRIDE, t*STRIDE+1, ...
 
 
-def _run_threads(threads: int, seconds: float, body) -> tuple[int, float, list[float], list]:
-    """Run `body(t, deadline, lats, profile)` in `threads` threads for `seconds`.  Returns
-    (total commits, elapsed, sorted latencies, per-thread extras)."""
+def run_threads(threads: int, seconds: float, body) -> tuple[int, float, list[float], list]:
+    """Run `body(t, deadline, lats)` in `threads` threads, all released at once, for
+    `seconds`.  Returns (total commits, elapsed, sorted latencies, per-thread extras)."""
     barrier = threading.Barrier(threads + 1)
     counts = [0] * threads
     ends = [0.0] * threads
@@ -117,7 +117,7 @@ def kdb_case(path: str, threads: int, seconds: float, profile: bool = False) -> 
                 prof.disable()
             return i, prof
 
-        n, elapsed, lats, profs = _run_threads(threads, seconds, body)
+        n, elapsed, lats, profs = run_threads(threads, seconds, body)
         syncs = eng.log.syncs - syncs0
         # sanity: every commit is there
         eng.flush()
@@ -173,7 +173,7 @@ def sqlite_case(path: str, threads: int, seconds: float) -> dict:
             c.close()
         return i, retries
 
-    n, elapsed, lats, retries = _run_threads(threads, seconds, body)
+    n, elapsed, lats, retries = run_threads(threads, seconds, body)
     check = sqlite3.connect(db)
     stored = check.execute("SELECT COUNT(*) FROM t").fetchone()[0]
     check.close()

@@ -32,7 +32,6 @@ import os
 import time
 
 from bench.common import (
-    SQLITE_TABLE,
     MemSampler,
     dir_size,
     dump_json,
@@ -47,10 +46,10 @@ from bench.common import (
     reset_peak_rss,
     run_child,
     scratch_dir,
-    sqlite_connect,
     verdict,
     write_results,
 )
+from bench.kv_bulk import sqlite_child
 
 MODES = ("executemany", "multirow")
 KDB_TABLE = ("CREATE TABLE t (id BIGINT PRIMARY KEY, name VARCHAR(32), qty INT, price DOUBLE, "
@@ -127,42 +126,6 @@ def kdb_child(path: str, rows: int, mode: str, chunk: int, profile: bool) -> dic
     }
 
 
-def sqlite_child(path: str, rows: int) -> dict:
-    os.makedirs(path, exist_ok=True)
-    db = os.path.join(path, "bench.sqlite")
-    conn = sqlite_connect(db)
-    conn.execute(SQLITE_TABLE)
-    conn.execute("CREATE INDEX t_qty ON t(qty)")
-    reset_peak_rss()
-    with MemSampler() as ms:
-        ms.set_phase("build")
-        t0 = time.perf_counter()
-        conn.execute("BEGIN")
-        conn.executemany("INSERT INTO t VALUES (?,?,?,?,?)", (make_row(i) for i in range(rows)))
-        t_build = time.perf_counter()
-        ms.set_phase("commit")
-        conn.execute("COMMIT")
-        t_commit = time.perf_counter()
-        ms.set_phase("flush")
-        busy, _log, _ckpt = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        t_flush = time.perf_counter()
-    stored = conn.execute("SELECT COUNT(*) FROM t").fetchone()[0]
-    conn.close()
-    if stored != rows or busy:
-        raise AssertionError(f"SQLite: {stored} rows (expected {rows}), checkpoint busy={busy}")
-    return {
-        "build": t_build - t0,
-        "commit": t_commit - t_build,
-        "durable": t_commit - t0,
-        "applied": t_flush - t0,
-        "flush": t_flush - t_commit,
-        "peak_rss": ms.peak("VmRSS"),
-        "peak_anon": ms.peak("RssAnon"),
-        "peaks": ms.peaks,
-        "disk": dir_size(path),
-    }
-
-
 def main(argv: list[str] | None = None) -> dict | None:
     ap = argparse.ArgumentParser(
         prog="python -m bench.sql_bulk",
@@ -194,7 +157,7 @@ def main(argv: list[str] | None = None) -> dict | None:
                   kdb_child(args.dir, args.rows, args.mode, args.chunk, args.profile))
         return None
     if args.child == "sqlite":
-        dump_json(args.child_out, sqlite_child(args.dir, args.rows))
+        dump_json(args.child_out, sqlite_child(args.dir, args.rows, False))
         return None
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]

@@ -24,15 +24,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import os
-import sqlite3
-import threading
 import time
 
 from bench.common import (
-    SQLITE_TABLE,
     dump_json,
     fmt_rate,
-    is_locked_error,
     machine_info,
     machine_line,
     make_row,
@@ -41,50 +37,15 @@ from bench.common import (
     percentile,
     profile_report,
     scratch_dir,
-    sqlite_connect,
     verdict,
     write_results,
 )
+from bench.kv_commits import WARMUP, fdatasync_latency, run_threads, sqlite_case
 
-WARMUP = 50
 THREAD_KEY_STRIDE = 1_000_000_000  # thread t inserts ids t*STRIDE, t*STRIDE+1, ...
 KDB_TABLE = ("CREATE TABLE t (id BIGINT PRIMARY KEY, name VARCHAR(32), qty INT, price DOUBLE, "
              "note VARCHAR(100))")
 KDB_INSERT = "INSERT INTO t VALUES (%s,%s,%s,%s,%s)"
-SQLITE_INSERT = "INSERT INTO t VALUES (?,?,?,?,?)"
-
-
-def run_threads(threads: int, seconds: float, body) -> tuple[int, float, list[float], list]:
-    """Run `body(t, deadline, lats)` in `threads` threads, all released at once, for
-    `seconds`.  Returns (total commits, elapsed, sorted latencies, per-thread extras)."""
-    barrier = threading.Barrier(threads + 1)
-    counts = [0] * threads
-    ends = [0.0] * threads
-    lats: list[list[float]] = [[] for _ in range(threads)]
-    extras: list = [None] * threads
-    errors: list[BaseException] = []
-    box: dict[str, float] = {}
-
-    def run(t: int) -> None:
-        try:
-            barrier.wait()
-            counts[t], extras[t] = body(t, box["deadline"], lats[t])
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-        ends[t] = time.perf_counter()
-
-    ths = [threading.Thread(target=run, args=(t,), name=f"bench-{t}") for t in range(threads)]
-    for th in ths:
-        th.start()
-    t0 = time.perf_counter()
-    box["deadline"] = t0 + seconds
-    barrier.wait()
-    for th in ths:
-        th.join()
-    if errors:
-        raise errors[0]
-    all_lats = sorted(x for lt in lats for x in lt)
-    return sum(counts), max(ends) - t0, all_lats, extras
 
 
 def kdb_case(path: str, threads: int, seconds: float, profile: bool = False) -> dict:
@@ -140,76 +101,6 @@ def kdb_case(path: str, threads: int, seconds: float, profile: bool = False) -> 
         "p99_us": percentile(lats, 99) * 1e6,
         "profiles": [p for p in profs if p is not None],
     }
-
-
-def sqlite_case(path: str, threads: int, seconds: float) -> dict:
-    db = os.path.join(path, "bench.sqlite")
-    conn = sqlite_connect(db)
-    conn.execute(SQLITE_TABLE)
-    for i in range(WARMUP):
-        conn.execute(SQLITE_INSERT, make_row(-1 - i))
-    conn.close()
-
-    def body(t: int, deadline: float, lats: list[float]):
-        c = sqlite_connect(db, timeout=30.0)
-        base = t * THREAD_KEY_STRIDE
-        i = 0
-        retries = 0
-        perf = time.perf_counter
-        try:
-            while True:
-                start = perf()
-                if start >= deadline:
-                    break
-                row = make_row(base + i)
-                while True:
-                    try:
-                        c.execute(SQLITE_INSERT, row)
-                        break
-                    except sqlite3.OperationalError as exc:
-                        if not is_locked_error(exc):
-                            raise
-                        retries += 1
-                lats.append(perf() - start)
-                i += 1
-        finally:
-            c.close()
-        return i, retries
-
-    n, elapsed, lats, retries = run_threads(threads, seconds, body)
-    check = sqlite3.connect(db)
-    stored = check.execute("SELECT COUNT(*) FROM t").fetchone()[0]
-    check.close()
-    if stored != n + WARMUP:
-        raise AssertionError(f"expected {n + WARMUP} rows in SQLite, found {stored}")
-    return {
-        "commits": n,
-        "elapsed": elapsed,
-        "rate": n / elapsed,
-        "retries": sum(retries),
-        "p50_us": percentile(lats, 50) * 1e6,
-        "p99_us": percentile(lats, 99) * 1e6,
-    }
-
-
-def fdatasync_latency(directory: str, n: int = 300) -> float:
-    """Median seconds of one 200-byte pwrite + fdatasync into a pre-zeroed file (the disk's
-    floor for any durable commit)."""
-    path = os.path.join(directory, "fdatasync-probe")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        os.pwrite(fd, bytes(n * 512), 0)
-        os.fsync(fd)
-        lats = []
-        for i in range(n):
-            t0 = time.perf_counter()
-            os.pwrite(fd, b"x" * 200, i * 512)
-            os.fdatasync(fd)
-            lats.append(time.perf_counter() - t0)
-    finally:
-        os.close(fd)
-        os.unlink(path)
-    return median(lats)
 
 
 def main(argv: list[str] | None = None) -> dict:
