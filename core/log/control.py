@@ -63,7 +63,7 @@ class ControlFile:
             raise CorruptionError("control data does not fit in a slot")
         slot = _SLOT_HDR.pack(crc32c(payload), len(payload)) + payload
         slot = slot.ljust(SLOT_SIZE, b"\0")
-        flags = os.O_RDWR | os.O_CREAT
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(self.path, flags, 0o600)
         try:
             if os.fstat(fd).st_size < 2 * SLOT_SIZE:

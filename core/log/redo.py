@@ -70,7 +70,7 @@ class RedoLog:
     def _fd(self, seg: SegmentInfo) -> int:
         fd = self._fds.get(seg.seq)
         if fd is None:
-            fd = os.open(seg.path, os.O_RDWR)
+            fd = os.open(seg.path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
             self._fds[seg.seq] = fd
         return fd
 

@@ -60,7 +60,7 @@ def create_segment(redo_dir: str, seq: int, start_lsn: int, uuid: bytes, size: i
     """Create a zero-filled segment and make its existence durable."""
     path = segment_path(redo_dir, seq)
     tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         remaining = size
         while remaining > 0:
@@ -79,7 +79,7 @@ def create_segment(redo_dir: str, seq: int, start_lsn: int, uuid: bytes, size: i
 def make_spare(path: str, size: int) -> None:
     """Write a zero-filled file to become a segment later (built under a temporary name)."""
     tmp = path + ".tmp"
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         remaining = size
         while remaining > 0:

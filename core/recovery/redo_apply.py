@@ -37,6 +37,7 @@ from core.log.record import HEADER_SIZE, RecordType, decode_body
 from core.log.scanner import LogScanner
 from core.log.segment import SegmentInfo, list_segments
 from core.storage.overlay import MutableGeneration
+from core.storage.tablespace import ApplyFailed
 
 SCAN_REPORT_BYTES = 8 * 1024 * 1024
 APPLY_BATCH_OPS = 200_000
@@ -177,7 +178,12 @@ def _apply(engine, segments, from_lsn, committed, ops, allow, overlay=None) -> i
             overlay.add(dict(buffers), applied_lsn or current_commit, from_lsn)
         else:
             for sid, items in buffers.items():
-                engine.spaces[sid].apply(sorted(items.items()), applied_lsn)
+                try:
+                    engine.spaces[sid].apply(sorted(items.items()), applied_lsn)
+                except ApplyFailed as exc:
+                    raise ApplyFailed.again(
+                        exc, "; the database can be opened read-only with --force-recovery 1 "
+                        "(force_recovery=1), which replays the redo log in memory") from exc
         done += buffered
         buffers.clear()
         buffered = 0

@@ -8,10 +8,11 @@ by SIGKILL: a stale LOCK file never blocks a restart.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 
-from core.errors import DatabaseLockedError
+from core.errors import DatabaseLockedError, DatabaseNotFoundError, OperationalError
 
 
 class DirectoryLock:
@@ -20,7 +21,18 @@ class DirectoryLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:  # O_NOFOLLOW: a LOCK symlinked to another file must not truncate that file
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise OperationalError(
+                    f"lock file {self.path} is a symbolic link; remove it (the engine never "
+                    "follows links it did not create)", errno=1030) from None
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                raise DatabaseNotFoundError(
+                    f"Unknown database directory {os.path.dirname(self.path)}") from None
+            raise OperationalError(
+                f"cannot open lock file {self.path}: {exc.strerror}", errno=1030) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

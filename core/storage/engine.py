@@ -30,6 +30,7 @@ import msgpack
 
 from core.crashpoints import crash_point
 from core.errors import (
+    CorruptionError,
     DatabaseNotFoundError,
     EngineClosedError,
     LockWaitTimeoutError,
@@ -104,14 +105,11 @@ class Engine:
         self.control = ControlFile(os.path.join(self.path, "control"))
 
         if not self.control.exists():
-            if not create:
-                raise DatabaseNotFoundError(
-                    f"{self.path} is not a KintsugiDB database (no control file); "
-                    "use create=True (or --create) to make one"
-                )
+            _check_can_create(self.path, create)
             self._lock = DirectoryLock(_make_dir(self.path))
             self._lock.acquire()
             try:
+                _check_can_create(self.path, create)  # again, now that nobody else can
                 self._initialise(segment_size)
             except BaseException:
                 self._lock.release()
@@ -209,7 +207,8 @@ class Engine:
             self._wake.set()
             self._flusher.join()
         try:
-            if not self.read_only:
+            if not self.read_only and self.flusher_error is None:
+                # after a failed flush the shutdown is not clean: the next open replays redo
                 self.flush()
                 end = self.log.append([record.shutdown_body()])[1]
                 self.log.sync(end)
@@ -299,16 +298,39 @@ class Engine:
     # ------------------------------------------------------------------------------------------
 
     def begin(self) -> Transaction:
-        self._check_open()
+        self._check_readable()  # a read-only transaction works after a failed flush
         return Transaction(self)
 
-    def snapshot(self) -> Snapshot:
-        """A consistent view of everything durable now."""
-        self._check_open()
-        return self._new_snapshot(None)
+    def snapshot(self, *, wait_durable: bool = True) -> Snapshot:
+        """A consistent view of every commit published so far.
+
+        The visibility rule: a commit is *published* when its records are in the log buffer
+        and its writes in the overlay (one step under the state lock, in LSN order).  A
+        snapshot sees exactly the commits published before it was taken, so a transaction's
+        consistent reads and its current reads (UPDATE/DELETE, taken under the writer lock)
+        agree on every commit that preceded it.  Published is not yet durable: the writer
+        lock is released before the commit's fdatasync so the next commit can join its group.
+        A reader must never return data that a crash could still take back, so the snapshot
+        waits (joining the group commit in flight) until what it sees is durable.  A writer
+        (`wait_durable=False`, holding the writer lock) need not wait: its own commit comes
+        later in the same log and cannot become durable without the ones it saw."""
+        self._check_readable()
+        with self._state:
+            lsn = self.log.end_lsn
+            snap = Snapshot(lsn, self._gens[::-1], self._spaces_view, self._flush_epoch)
+            self._snapshots.add(snap)
+        if wait_durable and self.log.durable_lsn < lsn:
+            try:
+                self.log.sync(lsn)
+            except OSError as exc:
+                snap.close()
+                raise OperationalError(
+                    f"the redo log could not be made durable ({exc})", errno=1030) from exc
+        return snap
 
     def _latest_snapshot(self) -> Snapshot:
         """Everything committed, durable or not (the writer lock's holder's current read)."""
+        self._check_readable()
         return self._new_snapshot(INFINITY)
 
     def _new_snapshot(self, lsn: int | None) -> Snapshot:
@@ -319,13 +341,25 @@ class Engine:
         return snap
 
     def _check_open(self) -> None:
+        """Before a write: the engine must be open and able to apply what it commits."""
+        self._check_readable()
+        if self.flusher_error is not None:
+            err = self.flusher_error
+            raise OperationalError(
+                "the database stopped accepting writes: "
+                f"{err.msg if hasattr(err, 'msg') else repr(err)}. Everything acknowledged is "
+                "in the redo log and still readable; close and reopen the database (read-only "
+                "with --force-recovery 1 if the reopen fails).",
+                errno=getattr(err, "errno", 1030) if hasattr(err, "msg") else 1030)
+
+    def _check_readable(self) -> None:
+        """Reads go on after a failed flush: the overlay still holds what was not applied."""
         if self.closed:
             raise EngineClosedError(f"database {self.path} is closed")
-        if self.flusher_error is not None:
-            raise OperationalError(f"the flusher failed: {self.flusher_error!r}")
 
     def _acquire_writer(self) -> int:
         """Take the writer lock; returns a new transaction id (ids only change under it)."""
+        self._check_open()
         if not self._writer.acquire(timeout=self.lock_wait_timeout):
             raise LockWaitTimeoutError()
         trx = self._next_trx_id
@@ -518,8 +552,63 @@ class ReadOnlyLog:
 
 
 def _make_dir(path: str) -> str:
-    os.makedirs(path, mode=0o700, exist_ok=True)
+    """Make `path` and every missing parent 0700 (os.makedirs gives the parents 0755)."""
+    missing = []
+    p = path
+    while p and not os.path.isdir(p):
+        missing.append(p)
+        parent = os.path.dirname(p)
+        if parent == p:
+            break
+        p = parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            if not os.path.isdir(d):
+                raise DatabaseNotFoundError(f"{d} exists and is not a directory") from None
     return path
+
+
+# What a database directory holds; one of these without a control file is a damaged database.
+_DATA_NAMES = ("system.kdb", "#redo")
+
+
+def _check_can_create(path: str, create: bool) -> None:
+    """`create` makes a database only where there is nothing: a missing or empty directory.
+    A directory that holds data files but no control file is a damaged database, and must
+    never be initialised over (that would orphan every table file)."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise DatabaseNotFoundError(f"{path} is not a directory")
+    names = set(os.listdir(path)) - {"LOCK"} if os.path.isdir(path) else set()
+    ours = sorted(n for n in names if n in _DATA_NAMES or n.endswith(".kdb") or (
+        os.path.isdir(os.path.join(path, n)) and any(
+            f.endswith(".kdb") for f in _listdir(os.path.join(path, n)))))
+    if ours:
+        raise CorruptionError(
+            f"{path} holds KintsugiDB data files ({', '.join(ours[:4])}) but no control file: "
+            "the database is damaged, not new. Nothing was changed; restore the control file "
+            "from a backup, or copy the data out with the recovery tools. It is never "
+            "re-initialised over its data.")
+    if not create:
+        if not os.path.isdir(path):
+            raise DatabaseNotFoundError(f"Unknown database directory {path} (it does not "
+                                        "exist); use --create (create=True) to make one")
+        raise DatabaseNotFoundError(
+            f"{path} is not a KintsugiDB database (no control file); use --create "
+            "(create=True) to make a new one in an empty directory")
+    if names:
+        raise DatabaseNotFoundError(
+            f"{path} is not empty ({', '.join(sorted(names)[:4])}) and is not a KintsugiDB "
+            "database: --create (create=True) makes a database only in a missing or empty "
+            "directory")
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
 
 
 def _safe_name(name: str) -> str:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 
 from core.errors import EngineClosedError
+from core.storage import longkeys
 from core.storage.overlay import MISSING, Layer
 from core.storage.tablespace import Tablespace
 
@@ -74,6 +75,8 @@ class Snapshot:
         txn = self._txns.get(space) or self._txn(space)
         if txn is None:
             return None
+        if len(key) > longkeys.MAX_INLINE:
+            return longkeys.get(txn, key)
         return txn.get(key)
 
     def has_space(self, space: int) -> bool:
@@ -96,6 +99,8 @@ class Snapshot:
         if txn is None:
             return iter(())
         cur = txn.cursor()
+        if self._spaces[space].long_keys:  # read after the txn opened: see Tablespace
+            return longkeys.scan(cur, lo, hi, reverse)
         if not reverse:
             if not cur.set_range(lo):
                 return iter(())
@@ -138,6 +143,8 @@ class Snapshot:
         txn = self._txn(space)
         if txn is None:
             return iter(())
+        if self._spaces[space].long_keys:
+            return None  # stored values of long keys carry the key's rest
         cur = txn.cursor()
         if not cur.set_range(lo):
             return iter(())

@@ -24,10 +24,13 @@ import msgpack
 
 from core.errors import CorruptionError, OperationalError
 from core.events import Event, MapGrown, null_sink
+from core.storage import longkeys
+from core.storage.lmdbfile import check_lmdb_file, lmdb_error
 
 _U64 = struct.Struct(">Q")
 HEADER_KEY = b"header"
 APPLIED_KEY = b"applied_lsn"
+LONG_KEYS_KEY = b"long_keys"  # present once the file holds a key stored by core.storage.longkeys
 FORMAT = 1
 # The map is address space, not disk: start every tablespace with room for 8 GiB so the
 # growth below (which must wait for read transactions to close) is rarely needed.
@@ -57,6 +60,10 @@ class Tablespace:
         self._growing = False
         self.dirty = False  # applied since the last checkpoint's env.sync()
         self.apply_lock = threading.Lock()  # applies vs. snapshots opening their read txn
+        with env.begin() as txn:
+            # Set before the first long key is written and never cleared: a reader that sees
+            # False has a read transaction that cannot see a long key.
+            self.long_keys = txn.get(LONG_KEYS_KEY, db=self._meta) is not None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -110,16 +117,30 @@ class Tablespace:
     def open(
         cls, path: str, *, map_size: int = DEFAULT_MAP_SIZE, sink=null_sink, readonly: bool = False
     ) -> Tablespace:
-        if not os.path.exists(path):
-            raise OperationalError(f"tablespace file {path} is missing")
-        size = max(map_size, os.path.getsize(path) * 2)
-        env = cls._open_env(path, size, readonly)
-        meta = env.open_db(b"meta", create=False)
-        with env.begin() as txn:
-            raw = txn.get(HEADER_KEY, db=meta)
-        if raw is None:
-            raise CorruptionError(f"tablespace {path} has no header")
-        return cls(path, env, msgpack.unpackb(raw), sink=sink, readonly=readonly)
+        """Open an existing file.  The file is checked against its LMDB meta pages before it
+        is mapped (a short file would otherwise kill the process with SIGBUS on first read),
+        and every LMDB failure becomes a CorruptionError naming the file."""
+        size = check_lmdb_file(path)
+        env = None
+        try:
+            env = cls._open_env(path, max(map_size, size * 2), readonly)
+            meta = env.open_db(b"meta", create=False)
+            with env.begin() as txn:
+                raw = txn.get(HEADER_KEY, db=meta)
+            if raw is None:
+                raise CorruptionError(f"tablespace {path} has no header")
+            header = msgpack.unpackb(raw)
+            if not isinstance(header, dict) or not isinstance(header.get("space_id"), int):
+                raise CorruptionError(f"tablespace {path} has a damaged header")
+            return cls(path, env, header, sink=sink, readonly=readonly)
+        except (lmdb.Error, ValueError, TypeError, msgpack.UnpackException) as exc:
+            if env is not None:
+                env.close()
+            raise lmdb_error(exc, path) from exc
+        except BaseException:
+            if env is not None:
+                env.close()
+            raise
 
     def close(self) -> None:
         self.env.close()
@@ -187,13 +208,24 @@ class Tablespace:
             except lmdb.MapFullError:
                 if not self._grow(self.env.info()["map_size"] * 2):
                     raise GrowthDeferred(self.path) from None
+            except lmdb.Error as exc:
+                raise ApplyFailed(self.path, batch, exc) from exc
         raise OperationalError(f"tablespace {self.path}: could not grow the map")
 
     def _apply_once(self, batch: list, applied_lsn: int | None) -> None:
         with self.env.begin(write=True, db=self._data) as txn:
             cur = txn.cursor(db=self._data)
             run: list[tuple[bytes, bytes]] = []
+            inline = longkeys.MAX_INLINE
+            saw_long = False
             for key, value in batch:
+                if len(key) > inline:
+                    if not saw_long:
+                        saw_long = self.long_keys = True  # before the commit: see __init__
+                        txn.put(LONG_KEYS_KEY, b"1", db=self._meta)
+                    if value is not None:
+                        value = longkeys.pack(key, value)
+                    key = longkeys.stored_key(key)
                 if value is None:
                     if run:
                         cur.putmulti(run)
@@ -253,6 +285,31 @@ def _fsync_dir(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class ApplyFailed(OperationalError):
+    """LMDB refused a batch of committed writes (the disk, the file, or a limit nobody checked
+    before the commit).  Nothing of the batch was written; the caller must stop writing, not
+    retry forever.  The message names the file and the first record of the batch."""
+
+    errno = 1030
+
+    def __init__(self, path: str, batch: list, exc: BaseException):
+        first = batch[0][0][:32].hex() if batch else "-"
+        err = getattr(exc, "errno", None) or getattr(exc.__cause__, "errno", None)
+        if "No space left" in str(exc) or "MDB_MAP_FULL" in str(exc):
+            self.errno = 1021
+        super().__init__(
+            f"could not apply {len(batch)} committed write(s) to {path} "
+            f"(first key {first}...): {type(exc).__name__}: {exc}"
+            + (f" [errno {err}]" if err else ""))
+
+    @classmethod
+    def again(cls, exc: ApplyFailed, advice: str) -> ApplyFailed:
+        """The same failure with advice appended (recovery adds the way out)."""
+        new = cls.__new__(cls)
+        OperationalError.__init__(new, exc.msg + advice, errno=exc.errno)
+        return new
 
 
 class GrowthDeferred(OperationalError):

@@ -3,7 +3,8 @@
 A private LMDB environment `#spill/trx-<id>.kdb`, written without fsync (the redo log, not
 this file, makes a commit durable; after a crash spill files are just deleted).  Keys are
 `space (u32 big-endian) + key`, so one file serves every tablespace in key order; values
-are `b"\\x01" + value`, or `b"\\x00"` for a delete.  After COMMIT the same file serves as the
+are `b"\\x01" + value`, or `b"\\x00"` for a delete.  Keys past LMDB's limit are stored
+as `core.storage.longkeys` says, as in a tablespace.  After COMMIT the same file serves as the
 transaction's overlay generation until the flusher has applied it.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 
 import lmdb
 
+from core.storage import longkeys
 from core.storage.overlay import INFINITY, MISSING, Layer
 
 _SPACE = struct.Struct(">I")
@@ -40,6 +42,7 @@ class SpillFile(Layer):
         )
         self._spaces: set[int] = set()
         self._entries = 0
+        self._long = False  # holds a key stored by core.storage.longkeys
         self.min_lsn = self.max_lsn = INFINITY
         self.first_lsn = INFINITY
         self._finalizer = weakref.finalize(self, _remove, self.env, path)
@@ -54,6 +57,10 @@ class SpillFile(Layer):
             items.extend(
                 (prefix + k, _DEL if v is None else _PUT + v) for k, v in ops.items()
             )
+        if any(len(k) > longkeys.MAX_INLINE for k, _v in items):
+            self._long = True
+            items = [(longkeys.stored_key(k), longkeys.pack(k, v)) if len(k) > longkeys.MAX_INLINE
+                     else (k, v) for k, v in items]
         items.sort()
         with self.env.begin(write=True) as txn:
             added = txn.cursor().putmulti(items, overwrite=True)[1]
@@ -70,7 +77,7 @@ class SpillFile(Layer):
         if self.max_lsn > lsn or space not in self._spaces:
             return MISSING
         with self.env.begin() as txn:
-            raw = txn.get(_SPACE.pack(space) + key)
+            raw = longkeys.get(txn, _SPACE.pack(space) + key)
         if raw is None:
             return MISSING
         return None if raw == _DEL else raw[1:]
@@ -87,6 +94,10 @@ class SpillFile(Layer):
         n = len(prefix)
         with self.env.begin() as txn:
             cur = txn.cursor()
+            if self._long:
+                for k, v in longkeys.scan(cur, start, end, reverse):
+                    yield k[n:], (None if v == _DEL else v[1:])
+                return
             if not reverse:
                 if not cur.set_range(start):
                     return

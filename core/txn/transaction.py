@@ -10,7 +10,9 @@ tablespace).  Reads come in two kinds, as in InnoDB:
 
 The writer lock is taken at the first write (or current read) and held until COMMIT or
 ROLLBACK; it is released *before* the COMMIT waits for its fdatasync, so the next writer's
-records can join the same group commit.
+records can join the same group commit.  Snapshots therefore see every *published* commit
+(durable or about to be), and a reader waits for that durability (`Engine.snapshot`): a
+transaction's consistent and current reads agree on every commit that came before it.
 """
 
 from __future__ import annotations
@@ -100,7 +102,9 @@ class Transaction:
         """The consistent-read view (created at the first read)."""
         self._check_active()
         if self._consistent is None:
-            self._consistent = self.engine.snapshot()
+            # Holding the writer lock, nothing can commit before us: our own commit will
+            # make everything we see durable, so there is no need to wait for it here.
+            self._consistent = self.engine.snapshot(wait_durable=self.trx_id is None)
             self._consistent.layers.insert(0, self._own)
         return self._consistent
 
