@@ -20,8 +20,11 @@ import threading
 from collections.abc import Iterable
 
 import msgpack
+from crc32c import crc32c
 
 from core.catalog.model import DatabaseInfo, DDLJob, TableInfo
+from core.codec.rows import CRC_RESIDUE
+from core.errors import CorruptionError
 
 SYSTEM = 0
 VER_KEY = b"m:ver"
@@ -32,14 +35,37 @@ JOBSEQ_KEY = b"m:jobseq"
 GC_PREFIX = b"m:gc:"
 _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
+_CRC_LE = struct.Struct("<I")
 
 
 def _pack(d: dict) -> bytes:
-    return msgpack.packb(d, use_bin_type=True)
+    """msgpack + CRC32C (little-endian), as rows: a flipped bit in a dictionary entry (a column
+    name, a type) is detected on read instead of silently changing the schema."""
+    body = msgpack.packb(d, use_bin_type=True)
+    return body + _CRC_LE.pack(crc32c(body))
 
 
 def _unpack(b: bytes) -> dict:
+    if crc32c(b) == CRC_RESIDUE:
+        b = b[:-4]
+    # else: an entry written before the CRC (or damaged, and then the 4 trailing bytes make
+    # msgpack refuse it with ExtraData, or the CRC of what is left fails to match)
     return msgpack.unpackb(b, raw=False, strict_map_key=False)
+
+
+def _decode(ctor, key: bytes, raw: bytes):
+    """A dictionary entry as an object, or a CorruptionError naming it: a damaged entry must
+    read as damage (1877), never as a TypeError from deep inside a constructor."""
+    try:
+        value = _unpack(raw)
+        if not isinstance(value, dict):
+            raise TypeError(f"expected a map, found {type(value).__name__}")
+        return ctor(value)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError,
+            msgpack.UnpackException) as exc:
+        raise CorruptionError(
+            f"data dictionary entry {key[:40]!r} in system.kdb is damaged "
+            f"({type(exc).__name__}: {exc})") from None
 
 
 def _end(prefix: bytes) -> bytes:
@@ -89,11 +115,14 @@ class CatalogStore:
         cached = self._cache.get(ver)
         if cached is not None:
             return cached
-        dbs = [DatabaseInfo.from_dict(_unpack(v)) for _k, v in view.scan(SYSTEM, DB_PREFIX,
-                                                                          _end(DB_PREFIX))]
-        tables = [TableInfo.from_dict(_unpack(v)) for _k, v in view.scan(SYSTEM, TBL_PREFIX,
-                                                                         _end(TBL_PREFIX))]
-        schema = Schema(ver, dbs, tables)
+        dbs = [_decode(DatabaseInfo.from_dict, k, v)
+               for k, v in view.scan(SYSTEM, DB_PREFIX, _end(DB_PREFIX))]
+        tables = [_decode(TableInfo.from_dict, k, v)
+                  for k, v in view.scan(SYSTEM, TBL_PREFIX, _end(TBL_PREFIX))]
+        try:
+            schema = Schema(ver, dbs, tables)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise CorruptionError(f"the data dictionary in system.kdb is damaged ({exc})") from None
         with self._lock:
             if len(self._cache) > 64:
                 self._cache.pop(min(self._cache))
@@ -102,17 +131,18 @@ class CatalogStore:
 
     @staticmethod
     def jobs(view) -> list[DDLJob]:
-        return [DDLJob.from_dict(_unpack(v))
-                for _k, v in view.scan(SYSTEM, JOB_PREFIX, _end(JOB_PREFIX))]
+        return [_decode(DDLJob.from_dict, k, v)
+                for k, v in view.scan(SYSTEM, JOB_PREFIX, _end(JOB_PREFIX))]
 
     @staticmethod
     def job(view, job_id: int) -> DDLJob | None:
-        raw = view.get(SYSTEM, JOB_PREFIX + _U64.pack(job_id))
-        return DDLJob.from_dict(_unpack(raw)) if raw else None
+        key = JOB_PREFIX + _U64.pack(job_id)
+        raw = view.get(SYSTEM, key)
+        return _decode(DDLJob.from_dict, key, raw) if raw else None
 
     @staticmethod
     def gc_ranges(view) -> list[dict]:
-        return [_unpack(v) for _k, v in view.scan(SYSTEM, GC_PREFIX, _end(GC_PREFIX))]
+        return [_decode(dict, k, v) for k, v in view.scan(SYSTEM, GC_PREFIX, _end(GC_PREFIX))]
 
     # -- writing (inside a write transaction) -------------------------------------------------
 

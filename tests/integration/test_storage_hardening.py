@@ -310,3 +310,23 @@ def test_a_reader_never_sees_a_commit_before_it_is_durable(tmp_path, monkeypatch
     finally:
         monkeypatch.undo()
         eng.close()
+
+
+@pytest.mark.parametrize("where", [5, -2])  # inside the msgpack body / inside the CRC
+def test_damaged_dictionary_entry_is_corruption_not_a_type_error(small_db, where):
+    env = lmdb.open(os.path.join(small_db, "system.kdb"), subdir=False, max_dbs=4)
+    try:
+        data = env.open_db(b"data", create=False)
+        with env.begin(write=True, db=data) as txn:
+            cur = txn.cursor()
+            assert cur.set_range(b"m:tbl:")
+            key, value = cur.item()
+            raw = bytearray(value)
+            raw[where] ^= 0x20
+            txn.put(key, bytes(raw))
+    finally:
+        env.close()
+    with pytest.raises(core.Error) as err:
+        with core.connect(small_db) as c:
+            c.cursor().execute("SELECT COUNT(*) FROM t")
+    assert err.value.errno == 1877 and "system.kdb" in err.value.msg
