@@ -26,6 +26,7 @@ import uuid as uuidlib
 import weakref
 from collections.abc import Callable
 
+import lmdb
 import msgpack
 
 from core.crashpoints import crash_point
@@ -43,6 +44,7 @@ from core.log.control import ControlData, ControlFile
 from core.log.redo import RedoLog
 from core.log.segment import DEFAULT_SEGMENT_SIZE, create_segment, fsync_dir
 from core.storage.dirlock import DirectoryLock
+from core.storage.lmdbfile import lmdb_error, os_error
 from core.storage.overlay import INFINITY, Layer, MutableGeneration
 from core.storage.snapshot import Snapshot
 from core.storage.tablespace import DEFAULT_MAP_SIZE, GrowthDeferred, Tablespace
@@ -89,7 +91,24 @@ class Engine:
 
         `force_recovery` follows InnoDB: any level above 0 opens the database read-only.
         `background=False` runs no flusher thread (tests call `flush()` themselves).
+        Every failure is a `core.errors` error: OS and LMDB errors are mapped (a full disk is
+        1021 naming the file, damage 1877).
         """
+        try:
+            return cls._open(path, create=create, sink=sink, force_recovery=force_recovery,
+                             map_size=map_size, segment_size=segment_size,
+                             spill_limit=spill_limit, flush_interval=flush_interval,
+                             flush_threshold=flush_threshold,
+                             lock_wait_timeout=lock_wait_timeout, background=background)
+        except OSError as exc:
+            raise os_error(exc, exc.filename or path) from exc
+        except lmdb.Error as exc:
+            raise lmdb_error(exc, path) from exc
+
+    @classmethod
+    def _open(cls, path: str, *, create: bool, sink, force_recovery: int, map_size: int,
+              segment_size: int, spill_limit: int, flush_interval: float,
+              flush_threshold: int, lock_wait_timeout: float, background: bool) -> Engine:
         self = cls()
         self.path = os.path.abspath(path)
         self.sink = sink
@@ -199,9 +218,19 @@ class Engine:
             self._flusher.start()
 
     def close(self) -> None:
-        """Flush everything, checkpoint, write SHUTDOWN and mark the shutdown clean."""
+        """Flush everything, checkpoint, write SHUTDOWN and mark the shutdown clean.  If that
+        fails (a full disk), the files are still closed and the lock released; the shutdown
+        is then not clean and the next open recovers from the redo log."""
         if self.closed:
             return
+        try:
+            self._close()
+        except OSError as exc:
+            raise os_error(exc, exc.filename or self.path) from exc
+        except lmdb.Error as exc:
+            raise lmdb_error(exc, self.path) from exc
+
+    def _close(self) -> None:
         if self._flusher is not None:
             self._stop.set()
             self._wake.set()

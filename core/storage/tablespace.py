@@ -279,6 +279,14 @@ class Tablespace:
                 self._gate.notify_all()
 
 
+def _disk_nearly_full(path: str) -> bool:
+    try:
+        st = os.statvfs(os.path.dirname(path) or ".")
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < (16 << 20)
+
+
 def _fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -296,13 +304,13 @@ class ApplyFailed(OperationalError):
 
     def __init__(self, path: str, batch: list, exc: BaseException):
         first = batch[0][0][:32].hex() if batch else "-"
-        err = getattr(exc, "errno", None) or getattr(exc.__cause__, "errno", None)
-        if "No space left" in str(exc) or "MDB_MAP_FULL" in str(exc):
-            self.errno = 1021
+        cause = f"{type(exc).__name__}: {exc}"
+        if "No space left" in str(exc) or _disk_nearly_full(path):
+            self.errno = 1021  # LMDB often reports a full disk as "Input/output error"
+            cause = f"Disk full ({cause})"
         super().__init__(
             f"could not apply {len(batch)} committed write(s) to {path} "
-            f"(first key {first}...): {type(exc).__name__}: {exc}"
-            + (f" [errno {err}]" if err else ""))
+            f"(first key {first}...): {cause}")
 
     @classmethod
     def again(cls, exc: ApplyFailed, advice: str) -> ApplyFailed:
