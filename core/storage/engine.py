@@ -641,7 +641,10 @@ def _listdir(path: str) -> list[str]:
 
 
 def _safe_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "_-$" else "_" for c in name)
+    """A file-system-safe name: ASCII letters, digits and ``_-$`` only, at most 64 characters,
+    so no identifier can make a path component the file system refuses (255 bytes)."""
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "_-$" else "_"
+                   for c in name[:64])
 
 
 def destroy(path: str) -> None:
