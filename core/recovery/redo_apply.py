@@ -123,8 +123,13 @@ def recover(engine, ctl: ControlData) -> RecoveryResult:
     # Files of committed CREATEs first: a large transaction logs rows for a new tablespace
     # (spilled) before the FILE_CREATE it writes at COMMIT.
     for trx, space, header in creates:
-        if trx in committed and space not in engine.spaces and not engine.read_only:
-            engine.open_space_file(dict(header, created_lsn=committed[trx]), create=True)
+        if trx in committed and space not in engine.spaces:
+            if not engine.read_only:
+                engine.open_space_file(dict(header, created_lsn=committed[trx]), create=True)
+            elif os.path.exists(os.path.join(engine.path, header["path"])):
+                # read-only: the file was made before its CREATE committed, but the space map
+                # entry that points to it is still only in the redo being replayed
+                engine.open_space_file(dict(header, created_lsn=committed[trx]), create=False)
     applied = 0
     overlay = MutableGeneration() if engine.read_only else None
     if committed and engine.force_recovery < 6:

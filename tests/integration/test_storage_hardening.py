@@ -330,3 +330,34 @@ def test_damaged_dictionary_entry_is_corruption_not_a_type_error(small_db, where
         with core.connect(small_db) as c:
             c.cursor().execute("SELECT COUNT(*) FROM t")
     assert err.value.errno == 1877 and "system.kdb" in err.value.msg
+
+
+def test_recovery_that_cannot_apply_a_record_says_so_and_forced_open_reads_it(tmp_path,
+                                                                              monkeypatch):
+    """Second line at reopen: an unappliable record fails the open with the record named and
+    the way out; force_recovery=1 replays the log in memory and the data is readable."""
+    path = str(tmp_path / "db")
+    code = (
+        "import os, signal, core\n"
+        f"c = core.connect({path!r}, create=True, autocommit=True, flush_interval=0)\n"
+        "cur = c.cursor()\n"
+        "cur.execute('CREATE TABLE t (id INT PRIMARY KEY, v INT)')\n"
+        "cur.execute('INSERT INTO t VALUES (1, 10), (2, 20)')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], timeout=60)
+    assert proc.returncode == -9
+
+    def refuse(self, batch, applied_lsn):
+        raise lmdb.Error("simulated: the file refused the write")
+
+    monkeypatch.setattr(Tablespace, "_apply_once", refuse)
+    with pytest.raises(OperationalError) as err:
+        core.connect(path)
+    assert "could not apply" in err.value.msg and "--force-recovery 1" in err.value.msg
+    with core.connect(path, force_recovery=1) as c:
+        cur = c.cursor()
+        cur.execute("SELECT id, v FROM t ORDER BY id")
+        assert cur.fetchall() == [(1, 10), (2, 20)]
+    monkeypatch.undo()
+    assert _reopen_rows(path, "SELECT SUM(v) FROM t") == [(30,)]
