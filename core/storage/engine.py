@@ -286,9 +286,10 @@ class Engine:
                                  readonly=self.read_only)
             if "space_id" in header and ts.space_id != header["space_id"]:
                 ts.close()
-                raise OperationalError(
-                    f"tablespace file {path} holds space {ts.space_id}, "
-                    f"but the dictionary expects space {header['space_id']}")
+                raise CorruptionError(
+                    f"tablespace file {path} holds space {ts.space_id} "
+                    f"({ts.header.get('schema')}.{ts.header.get('table')}), but the dictionary "
+                    f"expects space {header['space_id']} there (a file was moved or swapped)")
         if register:
             self.spaces[ts.space_id] = ts
         return ts
