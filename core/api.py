@@ -11,14 +11,27 @@ directory is opened by one process at a time); the engine closes with its last c
 As PEP 249 asks, autocommit is off by default: the first statement opens a transaction that
 `commit()` or `rollback()` ends.  `connect(..., autocommit=True)` makes each statement its own
 transaction, as the `mysql` client does.
+
+Hardening, as a MySQL client/server pair behaves:
+
+* one statement per `execute()`: text with several fails with 1064 before any of it runs
+  (MySQL without CLIENT_MULTI_STATEMENTS), unless the connection was opened with
+  `multi_statements=True`; `executescript()` runs a script, stopping at the first error;
+* one thread at a time per connection (`threadsafety = 1`): a second thread calling in while
+  another is inside gets ProgrammingError 2014 "Commands out of sync" at once instead of
+  reaching LMDB concurrently; only `cancel()` is meant for another thread;
+* every failure is a `core.errors.Error` with a MySQL code: a statement or parameters of the
+  wrong type give 1210, and anything unforeseen that escapes the engine is reported as
+  InternalError 1105 naming the original exception (OperationalError 1037 for MemoryError).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -88,14 +101,17 @@ def connect(
     create: bool = False,
     database: str | None = "test",
     autocommit: bool = False,
+    multi_statements: bool = False,
     sink=null_sink,
     **engine_options: Any,
 ) -> Connection:
     """Open a connection to the database in directory `path`.
 
     `create=True` makes a new database if the directory has none.  `database` is the schema
-    selected at start (`test` exists in every new database; pass None for none).  Other
-    keyword arguments go to `Engine.open` (e.g. `force_recovery`, `flush_interval`).
+    selected at start (`test` exists in every new database; pass None for none).
+    `multi_statements=True` lets `execute()` run ``;``-separated statements (off by default,
+    as in MySQL, so that injected text cannot append a second statement).  Other keyword
+    arguments go to `Engine.open` (e.g. `force_recovery`, `flush_interval`).
     """
     key = os.path.realpath(path)
     with _registry_lock:
@@ -110,7 +126,9 @@ def connect(
             _registry[key] = db
         db.connections += 1
     try:
-        return Connection(db, key, database, autocommit)
+        conn = Connection(db, key, database, autocommit)
+        conn._multi = bool(multi_statements)
+        return conn
     except BaseException:
         _release(key, db)
         raise
@@ -122,6 +140,53 @@ def _release(key: str, db: Database) -> None:
         if db.connections <= 0:
             _registry.pop(key, None)
             db.engine.close()
+
+
+def _busy_error() -> ProgrammingError:
+    return ProgrammingError("Commands out of sync; you can't run this command now",
+                            errno=2014, sqlstate="HY000")
+
+
+def _foreign(e: BaseException) -> Error:
+    """A core.errors error standing for an exception the engine did not turn into one (the
+    last line of defence: each known case is fixed where it arises)."""
+    if isinstance(e, RecursionError):
+        from core.sql.limits import stack_overrun
+
+        return stack_overrun()
+    if isinstance(e, MemoryError):
+        return OperationalError("Out of memory; restart server and try again", errno=1037,
+                                sqlstate="HY001")
+    return InternalError(f"Internal error: {type(e).__name__}: {e}"[:500], errno=1105,
+                         sqlstate="HY000")
+
+
+def _entry(method: Callable) -> Callable:
+    """Guard a Connection/Cursor entry point.
+
+    * Busy lock: the connection's lock is taken without waiting; a second thread that calls
+      in while another is inside gets 2014 instead of driving the same session and LMDB
+      transactions concurrently (which corrupted state or crashed the process).  Guarded
+      methods never call each other (the Connection shortcuts call the Cursor's), so the
+      lock need not be re-entrant, and the fast path is one acquire and one release.
+    * Every exception that is not a `core.errors.Error` becomes one with a MySQL code.
+    """
+
+    @functools.wraps(method)
+    def guarded(self, *args: Any, **kwargs: Any) -> Any:
+        busy = self._busy
+        if not busy.acquire(False):
+            raise _busy_error()
+        try:
+            return method(self, *args, **kwargs)
+        except Error:
+            raise
+        except Exception as e:  # RecursionError and MemoryError included
+            raise _foreign(e) from e
+        finally:
+            busy.release()
+
+    return guarded
 
 
 def _type_code(value: Any) -> str:
@@ -159,6 +224,8 @@ class Connection:
         self._key = key
         self._session = Session(db, database, autocommit)
         self._closed = False
+        self._multi = False  # execute() of several statements (connect(multi_statements=))
+        self._busy = threading.Lock()  # see _entry: one thread inside at a time
 
     @property
     def engine(self) -> Engine:
@@ -173,6 +240,7 @@ class Connection:
         return self._session.autocommit
 
     @autocommit.setter
+    @_entry
     def autocommit(self, on: bool) -> None:
         self._check()
         if on and not self._session.autocommit:
@@ -187,14 +255,17 @@ class Connection:
         self._check()
         return Cursor(self)
 
+    @_entry
     def commit(self) -> None:
         self._check()
         self._session.commit()
 
+    @_entry
     def rollback(self) -> None:
         self._check()
         self._session.rollback()
 
+    @_entry
     def close(self) -> None:
         if self._closed:
             return
@@ -211,9 +282,16 @@ class Connection:
         return self._session.cancel()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
-        """Shortcut: a new cursor that has executed `sql`."""
+        """Shortcut: a new cursor that has executed `sql` (same rules as Cursor.execute:
+        one statement unless the connection allows multi-statements)."""
         cur = self.cursor()
         cur.execute(sql, params)
+        return cur
+
+    def executescript(self, sql: str) -> Cursor:
+        """Shortcut: a new cursor that has run the script `sql` (see Cursor.executescript)."""
+        cur = self.cursor()
+        cur.executescript(sql)
         return cur
 
     def __enter__(self) -> Connection:
@@ -241,28 +319,48 @@ class Cursor:
         self.lastrowid: int | None = None
         self._closed = False
         self.warnings: list[tuple] = []
+        self._busy = conn._busy  # the connection's: see _entry
 
     def _check(self) -> None:
         if self._closed:
             raise InterfaceError("Cursor is closed", errno=2006)
         self.connection._check()
 
+    @_entry
     def execute(self, operation: str, parameters: Sequence[Any] | None = None) -> Cursor:
+        """Run one statement (more only with ``connect(..., multi_statements=True)``: else
+        1064, nothing run).  Empty text is 1065; wrong argument types are 1210."""
         self._check()
         if isinstance(parameters, dict):
             raise NotSupportedError("named parameters are not supported; use %s")
-        results = self.connection._session.execute(operation, parameters)
+        session = self.connection._session
+        results = session.execute(operation, parameters, multi=self.connection._multi)
         self._set(results[-1] if results else Result(rowcount=0))
-        self.warnings = list(self.connection._session.warnings)
+        self.warnings = list(session.warnings)
         return self
 
+    @_entry
     def executemany(self, operation: str, seq_of_parameters: Iterable[Sequence[Any]]) -> Cursor:
         """An INSERT ... VALUES runs as one statement over all the tuples (one plan, one
         savepoint: all rows or none); other statements run once per tuple."""
         self._check()
-        result = self.connection._session.executemany(operation, seq_of_parameters)
+        session = self.connection._session
+        result = session.executemany(operation, seq_of_parameters,
+                                     multi=self.connection._multi)
         self._set(result)
-        self.warnings = list(self.connection._session.warnings)
+        self.warnings = list(session.warnings)
+        return self
+
+    @_entry
+    def executescript(self, sql: str) -> Cursor:
+        """Run a script of ``;``-separated statements in order, each on its own (its own
+        transaction under autocommit), stopping at the first error: the statements before it
+        stay done, as with the `mysql` client.  No parameters.  The cursor then holds the
+        last statement's result; an empty script runs nothing and is not an error."""
+        self._check()
+        session = self.connection._session
+        self._set(session.execute_script(sql))
+        self.warnings = list(session.warnings)
         return self
 
     def _set(self, result: Result) -> None:
@@ -290,6 +388,7 @@ class Cursor:
                 for i, name in enumerate(self._names)]
         return self._description
 
+    @_entry
     def fetchone(self) -> tuple | None:
         self._check_result()
         if self._pos >= len(self._rows):
@@ -298,6 +397,7 @@ class Cursor:
         self._pos += 1
         return tuple(row)
 
+    @_entry
     def fetchmany(self, size: int | None = None) -> list[tuple]:
         self._check_result()
         n = self.arraysize if size is None else size
@@ -305,6 +405,7 @@ class Cursor:
         self._pos += len(rows)
         return [tuple(r) for r in rows]
 
+    @_entry
     def fetchall(self) -> list[tuple]:
         self._check_result()
         rows = self._rows[self._pos :]

@@ -7,11 +7,16 @@ finished first has succeeded and the cancel is refused; a cancelled statement ra
 cancelled statement never also reports success, and a write is never half done.  Read paths
 check the token every few hundred rows through `CancellableView`; the INSERT loop checks it
 per row; autocommit statements call `finish()` before they commit.
+
+A token may also carry a deadline (max_execution_time, or the MAX_EXECUTION_TIME(n) hint of a
+SELECT): the same checks then compare the clock once per block and fail with ERROR 3024,
+through the same cancelled state, so a timed-out statement also leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from itertools import chain, islice
 
 from core.errors import OperationalError
@@ -28,11 +33,29 @@ class QueryInterrupted(OperationalError):
 
 
 class CancelToken:
-    __slots__ = ("_lock", "state")
+    __slots__ = ("_lock", "deadline", "state", "timed_out")
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float | None = None) -> None:
         self._lock = threading.Lock()
         self.state = "running"  # -> "cancelled" | "finished"
+        self.deadline = deadline  # time.monotonic() past which the statement times out
+        self.timed_out = False
+
+    def _error(self) -> OperationalError:
+        if self.timed_out:
+            from core.sql.limits import QueryTimeoutError
+
+            return QueryTimeoutError()
+        return QueryInterrupted()
+
+    def _expire(self) -> None:
+        """The deadline passed: cancel with the 3024 reason (unless already settled)."""
+        with self._lock:
+            if self.state == "running":
+                self.state = "cancelled"
+                self.timed_out = True
+        if self.state == "cancelled":
+            raise self._error()
 
     def cancel(self) -> bool:
         """Ask the statement to stop; False if it had already finished."""
@@ -46,12 +69,15 @@ class CancelToken:
         Raises QueryInterrupted if a cancel came first."""
         with self._lock:
             if self.state == "cancelled":
-                raise QueryInterrupted()
+                raise self._error()
             self.state = "finished"
 
     def check(self) -> None:
         if self.state == "cancelled":
-            raise QueryInterrupted()
+            raise self._error()
+        deadline = self.deadline
+        if deadline is not None and time.monotonic() > deadline:
+            self._expire()
 
 
 class CancellableView:

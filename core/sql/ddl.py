@@ -27,7 +27,9 @@ from core.catalog.model import (
 )
 from core.catalog.store import CatalogStore, Schema
 from core.errors import NotSupportedError, ProgrammingError
+from core.sql import limits
 from core.sql.table import TableWriter
+from core.sql.types import BLOB_KINDS, TEXT_KINDS, SqlType
 
 if TYPE_CHECKING:
     from core.sql.session import Session
@@ -115,6 +117,7 @@ class DDLRunner:
 
     def create_database(self, node, txn, schema: Schema, job):
         name = node.this.name
+        limits.check_identifier(name)
         job.job_type, job.db_name = "create schema", name
         if schema.database(name):
             if node.args.get("exists"):
@@ -159,6 +162,7 @@ class DDLRunner:
             raise err(f"Table '{name}' already exists", 1050, "42S01")
         if not isinstance(node.this, exp.Schema):
             raise NotSupportedError("CREATE TABLE ... AS SELECT / LIKE is not supported yet")
+        limits.check_identifier(name)
         info = self._table_info(node.this, db.name, name)
         info.id = txn.create_space(db.name, name)
         info.created = time.time()
@@ -177,8 +181,11 @@ class DDLRunner:
             if not isinstance(item, exp.ColumnDef):
                 continue
             cname = item.name
+            limits.check_identifier(cname)
             if cname.lower() in seen:
                 raise err(f"Duplicate column name '{cname}'", 1060)
+            if len(seen) >= limits.MAX_COLUMNS:
+                raise err("Too many columns", 1117, "HY000")
             seen.add(cname.lower())
             kind = item.args.get("kind")
             if kind is None:
@@ -234,10 +241,8 @@ class DDLRunner:
         if not columns:
             raise err("A table must have at least 1 column", 1113)
         by_name = {c.name.lower(): c for c in columns}
-        for ix in indexes + ([IndexInfo(0, "PRIMARY", pk)] if pk else []):
-            for c in ix.columns:
-                if c.lower() not in by_name:
-                    raise err(f"Key column '{c}' doesn't exist in table", 1072)
+        for ix in ([IndexInfo(0, "PRIMARY", pk)] if pk else []) + indexes:
+            check_key(ix.name, ix.columns, by_name)
         pk = [by_name[c.lower()].name for c in pk]
         for c in pk:
             by_name[c.lower()].nullable = False
@@ -325,6 +330,7 @@ class DDLRunner:
                 db = src.db or self.s.require_db()
                 raise err(f"Table '{db}.{src.name}' doesn't exist", 1146, "42S02")
             new_db = self._db(schema, dst).name
+            limits.check_identifier(dst.name)
             if self._find_pending(pending, dst) is not None:
                 raise err(f"Table '{dst.name}' already exists", 1050, "42S01")
             updated = TableInfo.from_dict(dict(info.to_dict(), schema=new_db, name=dst.name))
@@ -358,9 +364,7 @@ class DDLRunner:
             "add index", table.schema, table.name, table.id)
         if not cols:
             raise err("Index needs at least one column", 1064)
-        for c in cols:
-            if table.column(c) is None:
-                raise err(f"Key column '{c}' doesn't exist in table", 1072)
+        check_key(name, cols, {c.name.lower(): c for c in table.columns})
         name = name or cols[0]
         if table.index(name) is not None:
             if if_not_exists:
@@ -455,6 +459,53 @@ class DDLRunner:
         if t is None:
             raise err(f"Table '{db}.{tnode.name}' doesn't exist", 1146, "42S02")
         return t
+
+
+def key_part_bytes(t: SqlType) -> int:
+    """Bytes one column adds to an index key, as MySQL 8 counts them for the 3072-byte limit
+    of InnoDB (DYNAMIC rows, utf8mb4): 4 per character of CHAR/VARCHAR, 1 per byte of
+    BINARY/VARBINARY, the fixed storage size of numbers and temporals."""
+    kind = t.kind
+    if kind in ("CHAR", "VARCHAR"):
+        return 4 * (t.length or 1)
+    if kind in ("BINARY", "VARBINARY"):
+        return t.length or 1
+    if kind == "DECIMAL":
+        def digits(n: int) -> int:
+            return n // 9 * 4 + (0, 1, 1, 2, 2, 3, 3, 4, 4, 4)[n % 9]
+
+        return digits((t.precision or 10) - (t.scale or 0)) + digits(t.scale or 0)
+    fsp = (0, 1, 1, 2, 2, 3, 3)[min(t.precision or 0, 6)]
+    return {"TINYINT": 1, "BOOLEAN": 1, "SMALLINT": 2, "MEDIUMINT": 3, "INT": 4, "BIGINT": 8,
+            "FLOAT": 4, "DOUBLE": 8, "DATE": 3, "DATETIME": 5 + fsp, "TIMESTAMP": 4 + fsp,
+            "TIME": 3 + fsp}.get(kind, 8)
+
+
+def check_key(name: str, cols: list[str], by_name: dict[str, ColumnInfo]) -> None:
+    """MySQL's checks of one index definition, in mysqld's order: the name (1059), at most
+    16 parts (1070), existing columns (1072), no column twice (1060), no TEXT/BLOB without a
+    prefix length (1170; prefix lengths are not supported, so a TEXT/BLOB column cannot be
+    indexed), and at most 3072 bytes of declared key length (1071).  Checked at DDL time so
+    that no INSERT can later fail on a key the storage cannot hold."""
+    if name:
+        limits.check_identifier(name)
+    if len(cols) > limits.MAX_KEY_PARTS:
+        raise limits.too_many_key_parts()
+    seen: set[str] = set()
+    total = 0
+    for c in cols:
+        col = by_name.get(c.lower())
+        if col is None:
+            raise err(f"Key column '{c}' doesn't exist in table", 1072)
+        if c.lower() in seen:
+            raise err(f"Duplicate column name '{col.name}'", 1060)
+        seen.add(c.lower())
+        if col.type.kind in TEXT_KINDS or col.type.kind in BLOB_KINDS:
+            raise err(f"BLOB/TEXT column '{col.name}' used in key specification without a key "
+                      "length", 1170)
+        total += key_part_bytes(col.type)
+    if total > limits.MAX_KEY_LENGTH:
+        raise limits.key_too_long()
 
 
 def _ident(e: Any) -> str:

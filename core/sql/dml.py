@@ -24,6 +24,17 @@ if TYPE_CHECKING:
 
 
 
+def assignment_target(a: exp.Expression) -> exp.Column:
+    """The column of one ``SET col = expr`` item.  sqlglot also accepts any expression there
+    (``SET X'FF' LIKE v``); mysqld's grammar does not, so anything else is a syntax error."""
+    if not isinstance(a, exp.EQ) or not isinstance(a.this, exp.Column):
+        near = a.sql(dialect="mysql")[:80]
+        raise ProgrammingError(
+            "You have an error in your SQL syntax; check the manual that corresponds to your "
+            f"MySQL server version for the right syntax to use near '{near}' at line 1")
+    return a.this
+
+
 def _err(msg, errno, state="42000"):
     return ProgrammingError(msg, errno=errno, sqlstate=state)
 
@@ -67,7 +78,7 @@ class DMLRunner:
         matched, scope = self._matching(node, txn, schema, table, alias)
         assigns = []
         for a in node.expressions:
-            col = a.this
+            col = assignment_target(a)
             if col.table and col.table.lower() != alias.lower():
                 raise _err(f"Unknown column '{col.sql()}' in 'field list'", 1054, "42S22")
             p = table.column_index(col.name)

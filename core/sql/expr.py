@@ -40,7 +40,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from sqlglot import exp
@@ -48,6 +48,13 @@ from sqlglot.dialects.mysql import MySQL
 
 from core.errors import DataError, Error, ProgrammingError
 from core.sql import functions as F
+from core.sql.limits import (
+    MAX_DECIMAL_DIGITS,
+    MAX_EXPR_DEPTH,
+    PacketTooLarge,
+    illegal_double,
+    stack_overrun,
+)
 from core.sql.types import (
     INT64_MAX,
     INT64_MIN,
@@ -181,7 +188,8 @@ _DEFAULT_SYSVARS: dict[str, Any] = {
     "character_set_results": "utf8mb4", "character_set_server": "utf8mb4",
     "collation_connection": "utf8mb4_bin", "collation_server": "utf8mb4_bin",
     "time_zone": "SYSTEM", "system_time_zone": "UTC", "lower_case_table_names": 2,
-    "max_allowed_packet": 67108864, "auto_increment_increment": 1,
+    "max_allowed_packet": 67108864, "max_execution_time": 0,
+    "tidb_mem_quota_query": 1 << 30, "auto_increment_increment": 1,
     "auto_increment_offset": 1, "div_precision_increment": 4, "group_concat_max_len": 1024,
     "max_error_count": 1024, "sql_select_limit": 18446744073709551615, "wait_timeout": 28800,
     "interactive_timeout": 28800, "net_write_timeout": 60, "license": "Apache-2.0",
@@ -333,6 +341,8 @@ class _Compiler:
     # -- plumbing -----------------------------------------------------------------------------
 
     def compile(self, node: exp.Expression) -> RowFn | _Const:
+        if len(self.frames) >= MAX_EXPR_DEPTH:
+            raise stack_overrun(len(self.frames) + 1)
         hit = self.scope.lookup_expr(node)
         if hit is not None:
             if isinstance(hit, int):
@@ -350,10 +360,18 @@ class _Compiler:
         if type(res) is _Const:
             return res
         if frame.n and frame.const and not frame.volatile:
+            warnings = self.ctx.warnings
+            mark = len(warnings)
             try:
-                return _Const(res(()))
+                value = res(())
             except Error:
                 return res  # e.g. a constant overflow: raise it when (if) evaluated
+            if len(warnings) != mark:
+                # It warns (1301, ...): not folded, so that every execution of a cached plan
+                # warns again; the warning of this trial run is dropped.
+                del warnings[mark:]
+                return res
+            return _Const(value)
         return res
 
     def sub(self, node: exp.Expression | None) -> RowFn | _Const:
@@ -453,18 +471,30 @@ def _agg_unmapped(c: _Compiler, node: exp.Expression) -> RowFn | _Const:
 # --- leaves --------------------------------------------------------------------------------------
 
 _INT_RE = re.compile(r"[0-9]+\Z")
+_INF = float("inf")
 
 
 def literal_value(node: exp.Literal) -> Any:
-    """A literal's value: strings as str, ``12`` int, ``1.5`` Decimal, ``1e3`` float."""
+    """A literal's value: strings as str, ``12`` int, ``1.5`` Decimal, ``1e3`` float.
+
+    As mysqld: a number with more digits than DECIMAL's 65 is read as DOUBLE (Python's int()
+    would refuse 4300+ digits anyway), and a DOUBLE beyond its range is ERROR 1367, never
+    inf."""
     text = node.this
     if node.is_string:
         return text
+    if "e" in text or "E" in text or sum(ch.isdigit() for ch in text.lstrip("0")) > \
+            MAX_DECIMAL_DIGITS:
+        try:
+            v = float(text)
+        except ValueError:
+            raise ProgrammingError(f"Illegal number '{text[:64]}'", errno=1064) from None
+        if v in (_INF, -_INF) or v != v:
+            raise illegal_double(text)
+        return v
     if _INT_RE.match(text):
         v = int(text)
         return v if v <= UINT64_MAX else Decimal(text)
-    if "e" in text or "E" in text:
-        return float(text)
     return Decimal(text)
 
 
@@ -509,8 +539,7 @@ def _introducer(c: _Compiler, node: exp.Introducer) -> RowFn | _Const:
     return c.compile(node.expression)
 
 
-_PLAIN_PARAM = frozenset({int, str, float, Decimal, type(None), bytes, date, datetime,
-                          timedelta})
+_PLAIN_PARAM = frozenset({int, str, Decimal, type(None), bytes, date, datetime, timedelta})
 
 
 def _norm_param(v: Any) -> Any:
@@ -527,7 +556,11 @@ def _norm_param(v: Any) -> Any:
                          microseconds=v.microsecond)
     if isinstance(v, (bytearray, memoryview)):
         return bytes(v)
-    if isinstance(v, (int, str, float, Decimal)):
+    if isinstance(v, float):
+        if v - v != 0:  # inf or nan: no MySQL value, and never to be returned
+            raise illegal_double(repr(v))
+        return v
+    if isinstance(v, (int, str, Decimal)):
         return v
     raise ProgrammingError(
         f"Python type {type(v).__name__} cannot be converted to a SQL value",
@@ -1995,6 +2028,10 @@ def _call(c: _Compiler, fdef: F.FunctionDef, args: Sequence[exp.Expression | _Co
                 return impl()
             except F.OutOfRange as e:
                 raise _range(e, text) from None
+            except PacketTooLarge as e:
+                return _packet_overflow(ctx, e)
+            except _NUMERIC_FAILURES as e:
+                raise _numeric_failure(e, text) from None
 
         return call0
     if n == 1 and strict:
@@ -2008,6 +2045,10 @@ def _call(c: _Compiler, fdef: F.FunctionDef, args: Sequence[exp.Expression | _Co
                 return impl(a)
             except F.OutOfRange as e:
                 raise _range(e, text) from None
+            except PacketTooLarge as e:
+                return _packet_overflow(ctx, e)
+            except _NUMERIC_FAILURES as e:
+                raise _numeric_failure(e, text) from None
 
         return call1
     if n == 2 and strict:
@@ -2024,6 +2065,10 @@ def _call(c: _Compiler, fdef: F.FunctionDef, args: Sequence[exp.Expression | _Co
                 return impl(a, b)
             except F.OutOfRange as e:
                 raise _range(e, text) from None
+            except PacketTooLarge as e:
+                return _packet_overflow(ctx, e)
+            except _NUMERIC_FAILURES as e:
+                raise _numeric_failure(e, text) from None
 
         return call2
     fs = tuple(fns)
@@ -2038,8 +2083,31 @@ def _call(c: _Compiler, fdef: F.FunctionDef, args: Sequence[exp.Expression | _Co
             return impl(*vals)
         except F.OutOfRange as e:
             raise _range(e, text) from None
+        except PacketTooLarge as e:
+            return _packet_overflow(ctx, e)
+        except _NUMERIC_FAILURES as e:
+            raise _numeric_failure(e, text) from None
 
     return calln
+
+
+# What Python's number types raise where mysqld reports ERROR 1690 instead: a float past
+# DOUBLE's range, a Decimal operation past the context, int() of 4300+ digits.
+_NUMERIC_FAILURES = (OverflowError, DecimalException, ValueError)
+
+
+def _numeric_failure(e: Exception, text: str) -> DataError:
+    kind = "DECIMAL" if isinstance(e, DecimalException) else (
+        "DOUBLE" if isinstance(e, OverflowError) else "BIGINT")
+    return DataError(f"{kind} value is out of range in '{text}'", errno=1690,
+                     sqlstate="22003")
+
+
+def _packet_overflow(ctx: EvalContext, e: PacketTooLarge) -> None:
+    """mysqld's answer to a string result over max_allowed_packet: NULL and warning 1301."""
+    code, message = e.warning()
+    ctx.warn(code, message)
+    return None
 
 
 def _range(e: F.OutOfRange, text: str) -> DataError:

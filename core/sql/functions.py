@@ -30,6 +30,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core.errors import DataError, NotSupportedError, ProgrammingError
+from core.sql.limits import check_packet, packet_limit
 from core.sql.types import (
     DEC,
     UINT64_MAX,
@@ -141,8 +142,13 @@ def _s(v: Any) -> str:
 def fn_concat(*args: Any) -> Any:
     """NULL if any argument is NULL (strict); a binary argument makes the result binary."""
     if any(type(a) is bytes for a in args):
-        return b"".join(a if type(a) is bytes else _s(a).encode("utf-8") for a in args)
-    return "".join([a if type(a) is str else to_str(a) for a in args])
+        parts = [a if type(a) is bytes else _s(a).encode("utf-8") for a in args]
+        check_packet("concat", sum(map(len, parts)))
+        return b"".join(parts)
+    strs = [a if type(a) is str else to_str(a) for a in args]
+    if len(strs) > 1:
+        check_packet("concat", sum(map(len, strs)))
+    return "".join(strs)
 
 
 @_reg("CONCAT_WS", 2, None, strict=False)
@@ -150,7 +156,10 @@ def fn_concat_ws(sep: Any, *args: Any) -> str | None:
     """NULL separator gives NULL; NULL arguments are skipped."""
     if sep is None:
         return None
-    return _s(sep).join(_s(a) for a in args if a is not None)
+    sep = _s(sep)
+    parts = [_s(a) for a in args if a is not None]
+    check_packet("concat_ws", sum(map(len, parts)) + len(sep) * max(len(parts) - 1, 0))
+    return sep.join(parts)
 
 
 @_reg("LENGTH OCTET_LENGTH", 1)
@@ -270,7 +279,12 @@ def fn_rtrim(s: Any) -> Any:
 @_reg("REPLACE", 3)
 def fn_replace(s: Any, old: Any, new: Any) -> Any:
     s, old, new = _s(s), _s(old), _s(new)
-    return s.replace(old, new) if old else s
+    if not old:
+        return s
+    if len(new) > len(old) and len(s) + (len(new) - len(old)) * len(s) // len(old) > \
+            packet_limit():  # only then count the matches, before building anything
+        check_packet("replace", len(s) + s.count(old) * (len(new) - len(old)))
+    return s.replace(old, new)
 
 
 @_reg("REVERSE", 1)
@@ -282,13 +296,19 @@ def fn_reverse(s: Any) -> Any:
 def fn_repeat(s: Any, n: Any) -> Any:
     k = to_int(n)
     s = _text(s)
-    return s * k if k > 0 else s[:0]
+    if k <= 0:
+        return s[:0]
+    check_packet("repeat", len(s) * k)
+    return s * k
 
 
 @_reg("SPACE", 1)
 def fn_space(n: Any) -> str:
     k = to_int(n)
-    return " " * k if k > 0 else ""
+    if k <= 0:
+        return ""
+    check_packet("space", k)
+    return " " * k
 
 
 def _pad(s: Any, n: Any, pad: Any, left: bool) -> Any:
@@ -299,6 +319,7 @@ def _pad(s: Any, n: Any, pad: Any, left: bool) -> Any:
         return s[:k]
     if not p:
         return None
+    check_packet("lpad" if left else "rpad", k)
     fill = (p * ((k - len(s)) // len(p) + 1))[: k - len(s)]
     return fill + s if left else s + fill
 
@@ -383,7 +404,10 @@ def fn_format(x: Any, d: Any, _locale: Any = None) -> str:
     dv = Decimal(repr(v)) if type(v) is float else Decimal(v)
     if not dv.is_finite():
         return to_str(v)
-    q = dv.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=DEC)
+    # enough precision for every digit of a large value (FORMAT(1e300, 2) has 303)
+    wide = DEC.copy()
+    wide.prec = max(DEC.prec, dv.adjusted() + places + 2)
+    q = dv.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=wide)
     return format(q, f",.{places}f")
 
 
@@ -447,6 +471,7 @@ def fn_insert(s: Any, pos: Any, length: Any, new: Any) -> str:
         return s
     if n < 0 or p - 1 + n > len(s):
         n = len(s) - p + 1
+    check_packet("insert", len(s) - n + len(new))
     return s[: p - 1] + new + s[p - 1 + n:]
 
 
@@ -748,9 +773,13 @@ def fn_round(v: Any, d: Any = 0) -> Any:
     if not math.isfinite(x):
         return x
     if places >= 0:
+        if places > 308:  # every double is already exact at 308 places
+            return x
         tmp = 10.0 ** places
         scaled = x * tmp
         return x if math.isinf(scaled) else round(scaled) / tmp
+    if -places > 308:  # rounds to a power of ten above DOUBLE's range: 0, as mysqld
+        return 0.0
     tmp = 10.0 ** (-places)
     return float(round(x / tmp) * tmp)
 
@@ -2049,7 +2078,10 @@ class SumAcc(Accumulator):
             self.total = DEC.add(Decimal(tot), Decimal(value))
 
     def result(self) -> Any:
-        return self.total
+        total = self.total
+        if type(total) is float and not math.isfinite(total):
+            raise OutOfRange("DOUBLE")  # mysqld: "DOUBLE value is out of range in 'sum(f)'"
+        return total
 
 
 class AvgAcc(SumAcc):
@@ -2062,6 +2094,8 @@ class AvgAcc(SumAcc):
         if self.total is None:
             return None
         if type(self.total) is float:
+            if not math.isfinite(self.total):
+                raise OutOfRange("DOUBLE")
             return self.total / self.n
         q = Decimal(1).scaleb(-min(self.scale + 4, 30))
         return DEC.divide(Decimal(self.total), Decimal(self.n)).quantize(q, context=DEC)
@@ -2096,23 +2130,28 @@ class GroupConcatAcc(Accumulator):
     characters (MySQL's group_concat_max_len, 1024 by default, counts bytes; we count
     characters).  ORDER BY inside GROUP_CONCAT is the caller's: add values in order."""
 
-    __slots__ = ("parts", "separator", "max_len")
+    __slots__ = ("parts", "separator", "max_len", "length")
 
     def __init__(self, distinct: bool = False, separator: str = ",", max_len: int = 1024):
         super().__init__(distinct)
         self.parts: list[str] = []
         self.separator = separator
         self.max_len = max_len
+        self.length = 0  # characters kept so far: past max_len the rest would be cut anyway
 
     def add(self, value: Any) -> None:
         if _has_null(value):
             return
         if self.seen is not None and not self._fresh(value):
             return
+        if self.length > self.max_len:
+            return  # the result is cut at max_len: keeping more only costs memory
         if type(value) is tuple:
-            self.parts.append("".join(to_str(x) for x in value))
+            part = "".join(to_str(x) for x in value)
         else:
-            self.parts.append(value if type(value) is str else to_str(value))
+            part = value if type(value) is str else to_str(value)
+        self.parts.append(part)
+        self.length += len(part) + len(self.separator)
 
     def result(self) -> str | None:
         if not self.parts:

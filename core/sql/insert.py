@@ -248,8 +248,10 @@ def _compile_upsert(s, conflict, table: TableInfo):
                 raise _err(f"Unknown column '{name}' in 'field list'", 1054, "42S22")
             scope.mapping[e] = width + p
     out = []
+    from core.sql.dml import assignment_target
+
     for a in conflict.expressions:
-        col = a.this.name
+        col = assignment_target(a).name
         p = table.column_index(col)
         if p is None:
             raise _err(f"Unknown column '{col}' in 'field list'", 1054, "42S22")

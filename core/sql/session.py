@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +20,14 @@ from sqlglot import exp
 
 from core.catalog.model import HANDLE_INT, TableInfo
 from core.catalog.store import CatalogStore, Schema
-from core.errors import NotSupportedError, ProgrammingError
-from core.sql import dialect
+from core.errors import NotSupportedError, OperationalError, ProgrammingError
+from core.sql import dialect, limits
 from core.sql.cancel import CancellableView, CancelToken
 from core.sql.ddl import DDLRunner, bootstrap
 from core.sql.dml import DMLRunner
+from core.sql.limits import DEFAULT_MAX_ALLOWED_PACKET as _DEFAULT_PACKET
+from core.sql.limits import MemoryTracker, check_params, check_sql
+from core.sql.limits import _tls as _packet_tls
 from core.sql.plan.ops import Runtime
 from core.sql.plan.scope import SourceScope
 from core.sql.plan.select import Planned, SelectPlanner
@@ -32,6 +36,14 @@ from core.storage.engine import Engine
 
 STATEMENT_CACHE = 512
 PLAN_CACHE = 256
+# Resource limits settable with SET: (minimum, maximum, granularity), as mysqld clamps them.
+# tidb_mem_quota_query 0 means no quota.
+_LIMIT_VARIABLES: dict[str, tuple[int, int, int]] = {
+    "max_allowed_packet": (limits.MIN_MAX_ALLOWED_PACKET, limits.MAX_MAX_ALLOWED_PACKET,
+                           1024),
+    "max_execution_time": (0, 2**32 - 1, 1),
+    "tidb_mem_quota_query": (0, 2**63 - 1, 1),
+}
 
 
 @dataclass
@@ -44,6 +56,15 @@ class Result:
     lastrowid: int | None = None
     origins: list[Any] = field(default_factory=list)
     message: str = ""
+
+
+def _interpreter_limit(e: BaseException) -> OperationalError:
+    """A RecursionError or MemoryError as the MySQL error mysqld gives for the same
+    exhaustion: 1436 (stack overrun) or 1037 (out of memory)."""
+    if isinstance(e, RecursionError):
+        return limits.stack_overrun()
+    return OperationalError("Out of memory; restart server and try again", errno=1037,
+                            sqlstate="HY001")
 
 
 class Database:
@@ -62,6 +83,7 @@ class Database:
         # "infinity" while it commits and to its commit LSN afterwards.
         self.schema_lsn = 0
         self._latest_schema: Schema | None = None
+        self.global_limits: dict[str, int] = {}  # SET GLOBAL of _LIMIT_VARIABLES
         self._schema_generation = 0
         with engine.snapshot() as snap:
             fresh = CatalogStore.version(snap) == 0
@@ -84,6 +106,7 @@ class Database:
         hit = self._statements.get(key)
         if hit is not None:
             return hit
+        limits.check_text_encodable(sql)
         if with_params:
             text, count = dialect.to_placeholders(sql)
         else:
@@ -184,6 +207,8 @@ class Session:
         self.last_insert_id = 0
         self._token = CancelToken()
         self._token.state = "finished"
+        self._mem = MemoryTracker()  # reset by each query (tidb_mem_quota_query)
+        self.ctx.system_variables.update(db.global_limits)
         if database is not None:
             with db.engine.snapshot() as snap:
                 if db.catalog.schema(snap).database(database) is None:
@@ -284,42 +309,90 @@ class Session:
 
     # -- execution -----------------------------------------------------------------------------
 
-    def execute(self, sql: str, params: Any = None) -> list[Result]:
-        """Run every statement in `sql`; returns one Result per statement."""
+    def execute(self, sql: str, params: Any = None, *, multi: bool = True) -> list[Result]:
+        """Run every statement in `sql`, in order, stopping at the first error; returns one
+        Result per statement.
+
+        `multi=False` is MySQL without CLIENT_MULTI_STATEMENTS: text holding more than one
+        statement fails with 1064 before any of it runs (the API passes False unless the
+        connection was opened with ``multi_statements=True``; scripts go through
+        `Cursor.executescript`).  Empty text fails with 1065 "Query was empty".
+        """
+        if type(sql) is not str:
+            check_sql(sql)
+        if params is not None and type(params) is not tuple and type(params) is not list:
+            params = check_params(params)
         text, count, nodes = self.db.prepare(sql, params is not None)
+        if not nodes:
+            raise ProgrammingError("Query was empty", errno=1065, sqlstate="42000")
+        if len(nodes) > 1 and not multi:
+            dialect.parse_one(text)  # raises 1064 pointing at the second statement
         params = list(params) if params is not None else []
         if count != len(params):
             raise ProgrammingError(
                 f"statement has {count} placeholder(s) but {len(params)} parameter(s) given",
                 errno=1210, sqlstate="HY000")
-        out = []
-        for node in nodes:
-            out.append(self._run(node, text if len(nodes) == 1 else node.sql(dialect="mysql"),
-                                 params))
-        return out
+        if len(nodes) == 1:
+            try:
+                return [self._run(nodes[0], text, params)]
+            except (RecursionError, MemoryError) as e:
+                raise _interpreter_limit(e) from None
+        return [self._guarded_run(node, node.sql(dialect="mysql"), params) for node in nodes]
 
-    def executemany(self, sql: str, seq_of_params) -> Result:
+    def execute_script(self, sql: str) -> Result:
+        """Run the statements of a script in order, each on its own, stopping at the first
+        error (the ones before it stay done, as with the `mysql` client); the last one's
+        Result.  An empty script runs nothing."""
+        check_sql(sql)
+        _text, _count, nodes = self.db.prepare(sql, False)
+        result = Result(rowcount=0)
+        for node in nodes:
+            result = self._guarded_run(node, node.sql(dialect="mysql"), [])
+        return result
+
+    def _guarded_run(self, node: exp.Expression, text: str, params: list) -> Result:
+        """`_run`, with the interpreter's own limits turned into MySQL errors: the depth
+        limits (`core.sql.limits`) stop nesting long before the recursion limit, so a
+        RecursionError here is a shape they do not foresee; it is reported as mysqld reports
+        a stack overrun (1436).  The DML path has already rolled the statement back."""
+        try:
+            return self._run(node, text, params)
+        except (RecursionError, MemoryError) as e:
+            raise _interpreter_limit(e) from None
+
+    def executemany(self, sql: str, seq_of_params, *, multi: bool = True) -> Result:
         """Run one statement for each parameter tuple.  An INSERT ... VALUES runs as a single
         statement over all the tuples (as PyMySQL batches them): the plan is built once and
         a failure leaves none of the rows.  Other statements run one by one."""
+        check_sql(sql)
+        if isinstance(seq_of_params, (str, bytes, dict)) or not hasattr(seq_of_params,
+                                                                         "__iter__"):
+            raise limits.bad_arguments("executemany", "a sequence of parameter sequences",
+                                       seq_of_params)
+        seq = [check_params(p) for p in seq_of_params]
         text, count, nodes = self.db.prepare(sql)
-        seq = seq_of_params if isinstance(seq_of_params, (list, tuple)) else list(
-            seq_of_params)
+        if not nodes:
+            raise ProgrammingError("Query was empty", errno=1065, sqlstate="42000")
+        if len(nodes) > 1 and not multi:
+            dialect.parse_one(text)
         for p in seq:
-            if len(p) != count:
+            if p is None or len(p) != count:
                 raise ProgrammingError(
-                    f"statement has {count} placeholder(s) but {len(p)} parameter(s) given",
-                    errno=1210, sqlstate="HY000")
+                    f"statement has {count} placeholder(s) but {len(p or ())} parameter(s) "
+                    "given", errno=1210, sqlstate="HY000")
         if len(nodes) == 1 and isinstance(nodes[0], exp.Insert) and isinstance(
                 nodes[0].expression, exp.Values):
             self._prepare_run(seq[0] if seq else [])
             if not seq:
                 return Result(rowcount=0)
-            return self._dml(nodes[0], text, params_list=seq)
+            try:
+                return self._dml(nodes[0], text, params_list=seq)
+            except RecursionError:
+                raise limits.stack_overrun() from None
         total, last = 0, None
         for p in seq:
             for node in nodes:
-                last = self._run(node, text, list(p))
+                last = self._guarded_run(node, text, list(p))
                 total += max(last.rowcount, 0)
         return Result(rowcount=total, lastrowid=last.lastrowid if last else None)
 
@@ -331,6 +404,7 @@ class Session:
     def _prepare_run(self, params: list) -> None:
         self._token = CancelToken()
         self.last_warnings, self.warnings = self.warnings, []
+        self.ctx.warnings = self.warnings  # expressions warn through the context (1301, ...)
         self.ctx.params = params
         self.ctx.now = dt.datetime.now().replace(microsecond=0)
         self.ctx.current_db = self.current_db
@@ -339,6 +413,7 @@ class Session:
         sysvars = getattr(self.ctx, "system_variables", None)
         if isinstance(sysvars, dict):
             sysvars["autocommit"] = int(self.autocommit)
+            _packet_tls.packet = sysvars.get("max_allowed_packet") or _DEFAULT_PACKET
 
     def _run(self, node: exp.Expression, text: str, params: list) -> Result:
         self._prepare_run(params)
@@ -397,9 +472,18 @@ class Session:
     def _set(self, node: exp.Set) -> Result:
         for item in node.expressions:
             target = item.this
+            if isinstance(target, exp.EQ) and isinstance(target.this, exp.SessionParameter):
+                var = target.this.name.lower()
+                if var in _LIMIT_VARIABLES:
+                    scope = str(target.this.args.get("kind") or "session").upper()
+                    self._set_limit(var, self.constant(target.expression), scope)
+                continue
             if isinstance(target, exp.EQ) and isinstance(target.this, exp.Column):
                 var = target.this.name.lower()
                 value = self.constant(target.expression)
+                if var in _LIMIT_VARIABLES:
+                    self._set_limit(var, value, str(item.args.get("kind") or "SESSION"))
+                    continue
                 if var == "autocommit":
                     on = str(value).upper() in ("1", "ON", "TRUE")
                     if on and not self.autocommit:
@@ -408,6 +492,25 @@ class Session:
                     continue
             # SET NAMES, sql_mode and friends are accepted and ignored, as TiDB does for many
         return Result(rowcount=0)
+
+    def _set_limit(self, var: str, value: Any, scope: str) -> None:
+        """SET [GLOBAL|SESSION] of a resource limit.  The session value changes either way
+        (so a test or a console can lower it for itself); GLOBAL also becomes the starting
+        value of later sessions.  Out-of-range values are clamped with warning 1292, as
+        mysqld does."""
+        try:
+            n = int(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ProgrammingError(f"Incorrect argument type to variable '{var}'",
+                                   errno=1232, sqlstate="42000") from None
+        lo, hi, step = _LIMIT_VARIABLES[var]
+        clamped = min(max(n, lo), hi)
+        clamped -= clamped % step
+        if clamped != n:
+            self.warn(1292, f"Truncated incorrect {var} value: '{value}'")
+        self.ctx.system_variables[var] = clamped
+        if scope == "GLOBAL":
+            self.db.global_limits[var] = clamped
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -434,14 +537,36 @@ class Session:
                 self._plans.popitem(last=False)
         return planned
 
+    def _deadline(self, node) -> float | None:
+        """When this SELECT times out (ERROR 3024): its MAX_EXECUTION_TIME(n) hint, else the
+        session's max_execution_time, in milliseconds; 0 means never.  As in MySQL, only
+        read-only SELECTs have one."""
+        ms = self.ctx.system_variables.get("max_execution_time") or 0
+        if type(node) is exp.Select and node.args.get("hint") is None:  # the common case
+            return time.monotonic() + ms / 1000 if ms > 0 else None
+        first = node
+        while isinstance(first, (exp.Union, exp.Subquery)):
+            first = first.this
+        hint = first.args.get("hint") if isinstance(first, exp.Select) else None
+        if hint is not None:
+            for h in hint.expressions:
+                if isinstance(h, exp.Anonymous) and h.name.upper() == "MAX_EXECUTION_TIME" \
+                        and h.expressions and h.expressions[0].is_int:
+                    ms = int(h.expressions[0].this)
+        return time.monotonic() + ms / 1000 if ms > 0 else None
+
     def _query(self, node, text) -> Result:
         view, close = self._view()
         try:
+            self._token.deadline = self._deadline(node)
             self._schema = self.db.schema(view)
             planned = self._plan(node, text, self._schema)
-            rt = Runtime(CancellableView(view, self._token))
+            mem = self._mem
+            mem.used = 0
+            mem.quota = self.ctx.system_variables.get("tidb_mem_quota_query") or 0
+            rt = Runtime(CancellableView(view, self._token), mem)
             self.ctx.runtime = rt
-            rows = list(planned.op.rows(rt))
+            rows = rt.mem.collect(planned.op.rows(rt))
             self._token.finish()
         finally:
             if close:

@@ -540,6 +540,10 @@ def round_half_away(v: float | Decimal) -> int:
     return int(v.to_integral_value(rounding=ROUND_HALF_UP))
 
 
+_MAX_INT_DIGITS = 40  # beyond UINT64's 20 digits, far below int()'s 4300
+_DBL_MAX = 1.7976931348623157e308
+
+
 def to_int(v: Any) -> int | None:
     """A value as an integer where MySQL wants one (function arguments such as SUBSTRING's
     position, CAST AS SIGNED): numbers rounded half away from zero, strings by their integer
@@ -558,7 +562,15 @@ def to_int(v: Any) -> int | None:
         t = str
     if t is str:
         m = _INT_PREFIX.match(v)
-        return int(m.group(1)) if m is not None else 0
+        if m is None:
+            return 0
+        digits = m.group(1)
+        if len(digits) > _MAX_INT_DIGITS:
+            # int() refuses 4300+ digits; any value this long is out of every integer
+            # type's range, so a same-signed stand-in that still is out of range will do.
+            return -(10 ** _MAX_INT_DIGITS) if digits.lstrip().startswith("-") else \
+                10 ** _MAX_INT_DIGITS
+        return int(digits)
     n = _temporal_number(v)
     return n if type(n) is int else round_half_away(n)
 
@@ -1529,15 +1541,19 @@ def cast_decimal(v: Any, precision: int = 10, scale: int = 0) -> Decimal | None:
         r = d.quantize(q, context=DEC)
     except InvalidOperation:
         r = None
-    top = (Decimal(10) ** (precision - scale) - q).quantize(q, context=DEC)
+    top = DEC.subtract(DEC.power(10, precision - scale), q).quantize(q, context=DEC)
     if r is None or abs(r) > top:
         return top if d > 0 else -top
     return r
 
 
 def cast_double(v: Any) -> float | None:
-    """CAST(v AS DOUBLE)."""
-    return to_double(v)
+    """CAST(v AS DOUBLE): a string beyond DOUBLE's range ('1e400') becomes the largest
+    DOUBLE, as mysqld's conversion saturates; never inf."""
+    r = to_double(v)
+    if r is not None and r in (math.inf, -math.inf):
+        return _DBL_MAX if r > 0 else -_DBL_MAX
+    return r
 
 
 def cast_char(v: Any, length: int | None = None) -> str | None:

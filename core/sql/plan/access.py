@@ -120,11 +120,51 @@ def analyse(conjuncts: list[exp.Expression], column_of: Callable[[exp.Expression
     return out
 
 
-def choose(reader: TableReader, conds: dict[str, ColumnConds]) -> Operator:
-    """The cheapest access for these conditions (by a simple rule order, no statistics)."""
+def index_allowed(allowed: frozenset[str] | None, ix: IndexInfo | None) -> bool:
+    """Whether an index hint lets the planner use `ix` (None: the primary key / handle)."""
+    if allowed is None:
+        return True
+    return ("primary" if ix is None or ix.primary else ix.name.lower()) in allowed
+
+
+def hinted_indexes(t: TableInfo, hints: list[exp.Expression] | None) -> frozenset[str] | None:
+    """The index names USE/FORCE/IGNORE INDEX hints leave usable (lower case, "primary" for
+    the primary key), or None without hints.  An unknown name is ERROR 1176, as in MySQL.
+    FORCE is USE here: the rule-based choice already prefers any usable index to a scan."""
+    if not hints:
+        return None
+    from core.errors import ProgrammingError
+
+    names = {ix.name.lower() for ix in t.indexes}
+    if t.pk_columns:
+        names.add("primary")
+    allowed: set[str] | None = None
+    ignored: set[str] = set()
+    for h in hints:
+        if not isinstance(h, exp.IndexTableHint):
+            continue
+        listed = set()
+        for e in h.expressions:
+            name = e.name
+            if name.lower() not in names:
+                raise ProgrammingError(f"Key '{name}' doesn't exist in table '{t.name}'",
+                                       errno=1176, sqlstate="42000")
+            listed.add(name.lower())
+        if str(h.this).upper() == "IGNORE":
+            ignored |= listed
+        else:  # USE / FORCE: only these (USE INDEX () means none)
+            allowed = listed if allowed is None else allowed | listed
+    usable = set(names) if allowed is None else allowed
+    return frozenset(usable - ignored)
+
+
+def choose(reader: TableReader, conds: dict[str, ColumnConds],
+           allowed: frozenset[str] | None = None) -> Operator:
+    """The cheapest access for these conditions (by a simple rule order, no statistics),
+    among the indexes `allowed` by the table's index hints (None: all)."""
     t = reader.table
     kinds = {c.name.lower(): c.type.kind for c in t.columns}
-    if t.handle == HANDLE_INT:
+    if t.handle == HANDLE_INT and index_allowed(allowed, None):
         pk = t.pk_columns[0].lower()
         c = conds.get(pk)
         if c is not None:
@@ -133,10 +173,11 @@ def choose(reader: TableReader, conds: dict[str, ColumnConds]) -> Operator:
                 return op
     best: tuple[int, int, Operator] | None = None
     candidates: list[tuple[IndexInfo | None, list[str]]] = []
-    if t.handle == HANDLE_CLUSTERED:
+    if t.handle == HANDLE_CLUSTERED and index_allowed(allowed, None):
         candidates.append((None, [c.lower() for c in t.pk_columns]))
     for ix in t.indexes:
-        if ix.state == "public" and not (ix.primary and t.handle != "rowid"):
+        if ix.state == "public" and not (ix.primary and t.handle != "rowid") and \
+                index_allowed(allowed, ix):
             candidates.append((ix, [c.lower() for c in ix.columns]))
     for ix, cols in candidates:
         scored = _prefix_access(reader, ix, cols, conds, kinds)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.sql.limits import BLOCK, UNLIMITED, MemoryTracker, row_bytes
 from core.sql.table import TableReader
 
 Row = list
@@ -28,6 +29,8 @@ class Runtime:
     """What changes between two executions of the same plan."""
 
     view: Any  # Snapshot or a transaction's read view: get(space, key), scan(space, lo, hi, rev)
+    # Bytes held by sorts, hash tables and DISTINCT sets (tidb_mem_quota_query, ERROR 8175).
+    mem: MemoryTracker = UNLIMITED
 
 
 class Operator:
@@ -247,10 +250,13 @@ class Distinct(Operator):
     def rows(self, rt):
         seen = set()
         w = self.key_width
+        charge = rt.mem.charge
         for row in self.child.rows(rt):
             key = tuple(_hashable(v) for v in (row if w is None else row[:w]))
             if key not in seen:
                 seen.add(key)
+                if not len(seen) % BLOCK:  # memory: per block of new keys, not per row
+                    charge(BLOCK * 2 * row_bytes(key))
                 yield row
 
     def explain(self):
@@ -270,9 +276,9 @@ class Sort(Operator):
         self.top = top
 
     def rows(self, rt):
-        rows = self.child.rows(rt)
         sk = self.sort_key
         n = self.top() if self.top else None
+        rows = self.child.rows(rt) if n is not None else rt.mem.metered(self.child.rows(rt))
         if len(self.keys) == 1:
             pos, desc = self.keys[0]
             def key(r, pos=pos):
@@ -351,7 +357,7 @@ class NestedLoopJoin(Operator):
         self.info = info
 
     def rows(self, rt):
-        inner = list(self.right.rows(rt))
+        inner = list(rt.mem.metered(self.right.rows(rt)))
         on = self.on
         pad = [None] * self.right.width
         for lrow in self.left.rows(rt):
@@ -385,7 +391,7 @@ class HashJoin(Operator):
     def rows(self, rt):
         table: dict = {}
         rkeys = self.right_keys
-        for rrow in self.right.rows(rt):
+        for rrow in rt.mem.metered(self.right.rows(rt)):
             key = tuple(_join_key(f(rrow)) for f in rkeys)
             if None in key:
                 continue  # NULL never equals anything
@@ -483,12 +489,15 @@ class HashAgg(Operator):
             yield [a.result() for a in accs] + (first or [None] * self.child.width)
             return
         groups: dict = {}
+        charge = rt.mem.charge
         for row in self.child.rows(rt):
             gvals = [f(row) for f in group]
             key = tuple(_hashable(v) for v in gvals)
             entry = groups.get(key)
             if entry is None:
                 entry = groups[key] = (gvals, [make() for make, _ in aggs], row)
+                if not len(groups) % BLOCK:  # memory: per block of new groups
+                    charge(BLOCK * (2 * row_bytes(gvals) + row_bytes(row) + 64 * len(aggs)))
             for acc, (_m, arg) in zip(entry[1], aggs, strict=True):
                 acc.add(1 if arg is None else arg(row))
         for gvals, accs, first in groups.values():

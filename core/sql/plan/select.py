@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from core.catalog.model import HANDLE_INT, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
+from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
 from core.sql.plan import access
 from core.sql.plan.ops import (
     Distinct,
@@ -64,6 +65,7 @@ class Source:
     table: TableInfo | None = None
     reader: TableReader | None = None
     virtual: bool = False
+    allowed: frozenset[str] | None = None  # index hints: usable index names, None = all
 
 
 def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
@@ -103,22 +105,59 @@ class SelectPlanner:
     # -- entry points ---------------------------------------------------------------------------
 
     def plan(self, node: exp.Expression, outer: tuple[SourceScope, Cell] | None = None) -> Planned:
+        """Plan a query.  Nesting (subqueries, derived tables, parenthesised queries) is
+        counted: past MAX_SELECT_NESTING levels the statement fails with 1473, as mysqld
+        does, long before the planner's recursion could exhaust the interpreter's."""
+        self._nesting = getattr(self, "_nesting", 0) + 1
+        try:
+            if self._nesting > MAX_SELECT_NESTING:
+                raise NestingTooDeepError()
+            return self._plan(node, outer)
+        finally:
+            self._nesting -= 1
+
+    def _plan(self, node: exp.Expression, outer) -> Planned:
         if isinstance(node, exp.Subquery):
             inner = self.plan(node.this, outer)
             return self._order_limit_union(node, inner, outer)
         if isinstance(node, exp.Union):
-            left = self.plan(node.this, outer)
-            right = self.plan(node.expression, outer)
-            if left.op.width != right.op.width:
-                raise ProgrammingError(
-                    "The used SELECT statements have a different number of columns",
-                    errno=1222, sqlstate="21000")
-            planned = Planned(Union([left.op, right.op], bool(node.args.get("distinct"))),
-                              left.names, left.origins)
-            return self._order_limit_union(node, planned, outer)
+            return self._plan_union(node, outer)
         if isinstance(node, exp.Select):
             return self.plan_select(node, outer)
         raise NotSupportedError(f"unsupported query: {node.sql(dialect='mysql')[:60]}")
+
+    def _plan_union(self, node: exp.Union, outer) -> Planned:
+        """sqlglot nests ``a UNION b UNION c`` to the left, one level per UNION; a 5,000-way
+        UNION would be 5,000 levels of recursion here and as many nested iterators when it
+        runs.  The chain is walked iteratively and planned flat instead: as in MySQL, a
+        UNION DISTINCT removes the duplicates of everything to its left, so the parts up to
+        the last DISTINCT form one de-duplicating Union and the ALL parts after it are
+        appended."""
+        chain = [node]
+        left = node.this
+        while isinstance(left, exp.Union) and not any(
+                left.args.get(k) for k in ("order", "limit", "offset")):
+            chain.append(left)
+            left = left.this
+        chain.reverse()  # innermost (leftmost) first
+        first = self.plan(left, outer)
+        ops, last_distinct = [first.op], 0
+        for u in chain:
+            right = self.plan(u.expression, outer)
+            if first.op.width != right.op.width:
+                raise ProgrammingError(
+                    "The used SELECT statements have a different number of columns",
+                    errno=1222, sqlstate="21000")
+            ops.append(right.op)
+            if u.args.get("distinct"):
+                last_distinct = len(ops)
+        if last_distinct == 0:
+            op: Operator = Union(ops, False)
+        elif last_distinct == len(ops):
+            op = Union(ops, True)
+        else:
+            op = Union([Union(ops[:last_distinct], True)] + ops[last_distinct:], False)
+        return self._order_limit_union(node, Planned(op, first.names, first.origins), outer)
 
     def compile_subquery(self, node: exp.Expression, outer_scope: SourceScope):
         """For core.sql.expr: a function outer_row -> rows of the subquery."""
@@ -262,7 +301,8 @@ class SelectPlanner:
                 return resolved
             t: TableInfo = resolved
             reader = TableReader(t)
-            return Source(alias, TableFullScan(reader), [c.name for c in t.columns], t, reader)
+            return Source(alias, TableFullScan(reader), [c.name for c in t.columns], t, reader,
+                          allowed=access.hinted_indexes(t, node.args.get("hints")))
         if isinstance(node, exp.Subquery):
             alias = node.alias_or_name
             if not alias:
@@ -359,7 +399,8 @@ class SelectPlanner:
         lkey = self.compile(lnode, lscope, "on clause")
         filt = self._and(inner_filter, rscope, "on clause") if inner_filter else None
         reader = rsrc.reader
-        if t.handle == HANDLE_INT and t.pk_columns[0].lower() == col:
+        if t.handle == HANDLE_INT and t.pk_columns[0].lower() == col and \
+                access.index_allowed(rsrc.allowed, None):
             kind = t.column(col).type.kind
 
             def by_handle(rt: Runtime, lrow, lkey=lkey, kind=kind):
@@ -376,6 +417,8 @@ class SelectPlanner:
             if ix.state != "public" or ix.columns[0].lower() != col:
                 continue
             if ix.primary and t.handle != "clustered" and t.handle != "rowid":
+                continue
+            if not access.index_allowed(rsrc.allowed, ix):
                 continue
             kind = t.column(col).type.kind
             from core.codec import encode_values, index_prefix, prefix_next, row_prefix
@@ -452,7 +495,8 @@ class SelectPlanner:
                 f = self.compile(node, scope, "where clause")
                 return lambda f=f: f(())
 
-            op = access.choose(src.reader, access.analyse(conds, column_of, const))
+            op = access.choose(src.reader, access.analyse(conds, column_of, const),
+                               src.allowed)
         if conds:
             op = Filter(op, self._and(conds, scope, "where clause"),
                         " and ".join(c.sql(dialect="mysql") for c in conds)[:200])

@@ -1,0 +1,101 @@
+"""Unit tests of the SQL layer's limits (core/sql/limits.py and their users)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from core.errors import Error, ProgrammingError
+from core.sql import functions as F
+from core.sql import limits
+from core.sql.cancel import CancelToken, QueryInterrupted
+from core.sql.ddl import key_part_bytes
+from core.sql.types import SqlType, cast_signed, to_int
+
+
+def test_check_identifier():
+    limits.check_identifier("a" * 64)
+    with pytest.raises(ProgrammingError) as ei:
+        limits.check_identifier("a" * 65)
+    assert ei.value.errno == 1059 and ei.value.msg == f"Identifier name '{'a' * 65}' is too long"
+
+
+@pytest.mark.parametrize("t,n", [
+    (SqlType("VARCHAR", length=768), 3072), (SqlType("CHAR", length=10), 40),
+    (SqlType("VARBINARY", length=3072), 3072), (SqlType("INT"), 4), (SqlType("BIGINT"), 8),
+    (SqlType("DECIMAL", precision=10, scale=2), 5),
+    (SqlType("DECIMAL", precision=65, scale=30), 30),
+    (SqlType("DATETIME", precision=6), 8), (SqlType("DATE"), 3),
+])
+def test_key_part_bytes(t, n):
+    assert key_part_bytes(t) == n
+
+
+def test_packet_limit_is_checked_before_building():
+    limits.set_packet_limit(1024)
+    try:
+        with pytest.raises(limits.PacketTooLarge) as ei:
+            F.fn_repeat("ab", 10**15)
+        assert ei.value.warning() == (
+            1301, "Result of repeat() was larger than max_allowed_packet (1024) - truncated")
+        with pytest.raises(limits.PacketTooLarge):
+            F.fn_space(2 * 10**9)
+        with pytest.raises(limits.PacketTooLarge):
+            F.fn_lpad("x", 2 * 10**9, "y")
+        assert F.fn_repeat("ab", 512) == "ab" * 512
+    finally:
+        limits.set_packet_limit(None)
+    assert limits.packet_limit() == limits.DEFAULT_MAX_ALLOWED_PACKET
+
+
+def test_group_concat_keeps_only_what_it_returns():
+    acc = F.GroupConcatAcc(max_len=10)
+    for i in range(100000):
+        acc.add(f"value{i}")
+    assert len(acc.parts) < 5
+    assert acc.result() == "value0,val"
+
+
+def test_cancel_token_deadline_is_3024():
+    token = CancelToken(deadline=time.monotonic() - 1)
+    with pytest.raises(limits.QueryTimeoutError) as ei:
+        token.check()
+    assert ei.value.errno == 3024
+    with pytest.raises(limits.QueryTimeoutError):
+        token.finish()
+    plain = CancelToken()
+    assert plain.cancel()
+    with pytest.raises(QueryInterrupted):
+        plain.check()
+    done = CancelToken(deadline=time.monotonic() - 1)
+    done.finish()  # finished before anyone checked the clock: it stands
+    done.check()
+
+
+def test_memory_tracker_charges_per_block():
+    tracker = limits.MemoryTracker(10_000)
+    rows = [[i, "x" * 10] for i in range(10)]
+    assert list(tracker.metered(rows)) == rows  # less than a block's worth fits
+    with pytest.raises(limits.MemoryQuotaError) as ei:
+        list(tracker.metered([[i, "x" * 100] for i in range(10_000)]))
+    assert ei.value.errno == 8175
+    unlimited = limits.MemoryTracker(0)
+    rows = [[1]] * 1000
+    assert unlimited.metered(rows) is not None and list(unlimited.metered(rows)) == rows
+
+
+def test_huge_digit_strings_do_not_raise_value_error():
+    assert to_int("9" * 5000) > 2**64
+    assert to_int("-" + "9" * 5000) < -(2**64)
+    assert cast_signed("9" * 5000) == 2**63 - 1
+
+
+def test_check_params():
+    assert limits.check_params(None) is None
+    assert limits.check_params((1,)) == (1,)
+    assert limits.check_params(iter([1, 2])) == [1, 2]
+    for bad in (5, "ab", b"x", 1.5):
+        with pytest.raises(Error) as ei:
+            limits.check_params(bad)
+        assert ei.value.errno == 1210
