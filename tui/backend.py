@@ -585,7 +585,7 @@ class EmbeddedBackend(Backend):
 
     def _run_plain(self, sql: str, token: CancelToken, t0: float) -> Iterator[ResultPart]:
         cur = self._conn.cursor()
-        cur.execute(sql)
+        cur.executescript(sql)  # may be several statements: the script path, stopping at an error
         if cur.description is not None:
             names = [d[0] for d in cur.description]
             rows = cur.fetchall()

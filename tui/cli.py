@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
@@ -22,13 +23,96 @@ def _printer(prefix: str = "[Note] [KintsugiDB] "):
     return sink
 
 
+# Engine wording for Python arguments -> the command line's flags.
+_FLAG_WORDING = [
+    (re.compile(r"create=True \(or --create\)"), "--create"),
+    (re.compile(r"\bcreate=True\b"), "--create"),
+    (re.compile(r"\bforce_recovery\s*>=\s*(\d)"), r"--force-recovery \1"),
+    (re.compile(r"\bforce_recovery\s*=\s*(\d)"), r"--force-recovery \1"),
+    (re.compile(r"\bforce_recovery\b"), "--force-recovery"),
+]
+
+
+_SAME_TWICE = re.compile(r"(--[\w-]+(?: \d)?) \((?:or )?\1\)")
+
+
+def _cli_wording(text: str) -> str:
+    for pattern, repl in _FLAG_WORDING:
+        text = pattern.sub(repl, text)
+    text = _SAME_TWICE.sub(r"\1", text)  # "--create (create=True)" said it twice
+    return " ".join(text.split())  # one line, whatever the message held
+
+
+def error_line(err: BaseException) -> str:
+    """`ERROR nnnn (SQLSTATE): message` for any exception, on one line.
+
+    A KintsugiDB error keeps its code; an OSError gets MySQL's file-system codes and names
+    its file; anything else is a bug, reported as 1105 with its type."""
+    errno = getattr(err, "errno", None)
+    sqlstate = getattr(err, "sqlstate", None)
+    if isinstance(errno, int) and isinstance(sqlstate, str) and not isinstance(err, OSError):
+        msg = getattr(err, "msg", None) or str(err)
+        hint = getattr(err, "hint", "")
+        line = f"ERROR {errno} ({sqlstate}): {msg}"
+        if hint:
+            line += f"  Hint: {hint}"
+        return _cli_wording(line)
+    if isinstance(err, OSError):
+        return _cli_wording(_os_error_line(err))
+    return _cli_wording(f"ERROR 1105 (HY000): internal error: {type(err).__name__}: {err} "
+                        "(run with --debug for the traceback)")
+
+
+def _os_error_line(err: OSError) -> str:
+    import errno as E
+
+    code = err.errno or 0
+    name = err.filename or ""
+    if err.filename2:
+        name = f"{name} -> {err.filename2}"
+    reason = err.strerror or str(err)
+    if code in (E.ENOSPC, E.EDQUOT):
+        return (f"ERROR 1021 (HY000): Disk full ({name or 'the database directory'}); free "
+                f"some space and try again (errno: {code} - {reason})")
+    if code == E.ENOENT:
+        return f"ERROR 1017 (HY000): Can't find file: '{name}' (errno: {code} - {reason})"
+    if code in (E.EACCES, E.EPERM, E.EROFS):
+        return (f"ERROR 1016 (HY000): Can't open file: '{name}' (errno: {code} - {reason}); "
+                "check its permissions")
+    where = f" on '{name}'" if name else ""
+    return f"ERROR 1030 (HY000): Got error {code} from the file system{where}: {reason}"
+
+
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and (ctx.find_root().obj or {}).get("debug"))
+
+
 def _fail(err) -> None:
-    click.echo(f"kintsugi: {err}", err=True)
+    """Print `err` as one ERROR line and exit 1 (with --debug: raise it, traceback and all)."""
+    if _debug() and isinstance(err, BaseException):
+        raise err
+    click.echo(error_line(err), err=True)
     sys.exit(1)
 
 
 class ConsoleGroup(click.Group):
-    """`kintsugi DIR` is `kintsugi open DIR`: a first word that is not a command is a path."""
+    """`kintsugi DIR` is `kintsugi open DIR`: a first word that is not a command is a path.
+
+    Errors never show a traceback unless `--debug` is given: a KintsugiDB error prints as
+    MySQL's `ERROR nnnn (SQLSTATE): message` and exits 1; so does any other exception (as
+    an internal error, 1105)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit,
+                KeyboardInterrupt):
+            raise
+        except Exception as err:
+            if _debug():
+                raise
+            _fail(err)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
@@ -56,9 +140,11 @@ def console_options(f):
 @click.group(cls=ConsoleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kintsugidb")
 @console_options
+@click.option("--debug", is_flag=True,
+              help="Show the Python traceback of an internal error instead of one ERROR line.")
 @click.pass_context
 def main(ctx: click.Context, theme: str | None, max_rows: int | None,
-         history_file: str | None) -> None:
+         history_file: str | None, debug: bool) -> None:
     """KintsugiDB: an embedded SQL database with crash recovery you can watch.
 
     \b
@@ -70,13 +156,15 @@ def main(ctx: click.Context, theme: str | None, max_rows: int | None,
     the config file (~/.config/kintsugi/config.toml, or $KINTSUGI_CONFIG).
     """
     ctx.ensure_object(dict)
-    ctx.obj.update({"theme": theme, "max_rows": max_rows, "history_file": history_file})
+    ctx.obj.update({"theme": theme, "max_rows": max_rows, "history_file": history_file,
+                    "debug": debug})
 
 
 def _settings(ctx: click.Context, **flags):
     from tui.config import ConfigError, load
 
     merged = dict(ctx.find_root().obj or {})
+    merged.pop("debug", None)
     merged.update({k: v for k, v in flags.items() if v is not None})
     try:
         return load(merged)
@@ -119,10 +207,7 @@ def _console(directory: str, settings, *, create: bool = False, database: str | 
 
 
 def _fail_console(err) -> None:
-    click.echo(f"kintsugi: {err}", err=True)
-    if getattr(err, "hint", ""):
-        click.echo(f"kintsugi: {err.hint}", err=True)
-    sys.exit(1)
+    _fail(err)  # one line, the hint included
 
 
 @main.command("open")
@@ -203,8 +288,8 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
             click.echo("Starting a writer and killing it with SIGKILL mid-transaction ...")
             committed = demo_mod.run_crash(directory)
             click.echo(f"The writer had acknowledged orders up to #{committed}.")
-    except RuntimeError as err:
-        click.echo(f"kintsugi: {err}", err=True)
+    except RuntimeError as err:  # the demo's own checks: not a bug, no "internal error"
+        click.echo(_cli_wording(f"ERROR 1105 (HY000): {err}"), err=True)
         sys.exit(1)
     except Error as err:
         _fail(err)
@@ -292,15 +377,14 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
         try:
             chunks = [n.sql(dialect=dialect.Kintsugi) for n in dialect.parse(statements)]
         except Error as err:
-            click.echo(str(err), err=True)
-            sys.exit(1)
+            _fail(err)
         for text in chunks:
             t0 = _time.perf_counter()
             try:
                 cur = conn.cursor()
                 cur.execute(text)
             except Error as err:
-                click.echo(str(err), err=True)
+                click.echo(error_line(err), err=True)
                 failed = True
                 if not force:
                     break

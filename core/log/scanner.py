@@ -94,6 +94,9 @@ class LogScanner:
         acknowledged: corruption.  Otherwise it is the torn tail of the last group commit."""
         later = self.segments[i + 1 :]
         durable_after = _max_synced_after(mm, off + 1, seg)
+        chained = _max_synced_along_headers(mm, off, lsn, seg)
+        if chained is not None:
+            durable_after = max(durable_after or 0, chained)
         for other in later:
             synced = _first_record_synced(other)
             if synced is not None:
@@ -184,6 +187,30 @@ def _max_synced_after(mm, start: int, seg: SegmentInfo) -> int | None:
             q += HEADER_SIZE + length
             lsn += HEADER_SIZE + length
         q = _next_valid_frame(mm, q + 1, seg)
+    return best
+
+
+def _max_synced_along_headers(mm, off: int, lsn: int, seg: SegmentInfo) -> int | None:
+    """Evidence from frames whose bodies are damaged too.  When the bad frame's header is
+    intact (its LSN is its offset), follow the chain of headers behind it, by their lengths,
+    as long as each header's LSN equals its offset -- eight bytes that stale data of a reused
+    segment, zeros or a torn write do not reproduce.  Such a header whose `synced` lies past
+    the bad frame (and not past itself) was written after the bad frame had been made
+    durable: the damage is corruption of acknowledged data, even if no frame after it is
+    whole.  Frames of the same, unacknowledged group carry a `synced` below the bad frame."""
+    best = None
+    end = len(mm)
+    q, want = off, lsn
+    first = True
+    while q + HEADER_SIZE <= end:
+        length, _crc, got, synced = HEADER.unpack_from(mm, q)
+        if got != want or length == 0 or length > MAX_BODY:
+            break
+        if not first and lsn < synced <= got:
+            best = synced if best is None else max(best, synced)
+        first = False
+        q += HEADER_SIZE + length
+        want += HEADER_SIZE + length
     return best
 
 

@@ -352,8 +352,12 @@ class DDLRunner:
         ix_node = node.this
         table = self._table(schema, ix_node.args["table"])
         params = ix_node.args.get("params")
-        cols = [_ident(c.this if isinstance(c, exp.Ordered) else c)
-                for c in (params.args.get("columns") if params else [])]
+        listed = params.args.get("columns") if params else None
+        if not listed:  # `CREATE INDEX i ON t` without a column list
+            raise ProgrammingError(
+                "You have an error in your SQL syntax; CREATE INDEX needs a column list",
+                errno=1064, sqlstate="42000")
+        cols = [_ident(c.this if isinstance(c, exp.Ordered) else c) for c in listed]
         unique = bool(node.args.get("unique"))
         return self.add_index(table, ix_node.name, cols, unique, txn, job,
                               bool(node.args.get("exists")))

@@ -337,7 +337,8 @@ class Session:
                 return [self._run(nodes[0], text, params)]
             except (RecursionError, MemoryError) as e:
                 raise _interpreter_limit(e) from None
-        return [self._guarded_run(node, node.sql(dialect="mysql"), params) for node in nodes]
+        return [self._guarded_run(node, node.sql(dialect=dialect.Kintsugi), params)
+                for node in nodes]
 
     def execute_script(self, sql: str) -> Result:
         """Run the statements of a script in order, each on its own, stopping at the first
@@ -347,7 +348,7 @@ class Session:
         _text, _count, nodes = self.db.prepare(sql, False)
         result = Result(rowcount=0)
         for node in nodes:
-            result = self._guarded_run(node, node.sql(dialect="mysql"), [])
+            result = self._guarded_run(node, node.sql(dialect=dialect.Kintsugi), [])
         return result
 
     def _guarded_run(self, node: exp.Expression, text: str, params: list) -> Result:

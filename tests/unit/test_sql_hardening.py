@@ -99,3 +99,20 @@ def test_check_params():
         with pytest.raises(Error) as ei:
             limits.check_params(bad)
         assert ei.value.errno == 1210
+
+
+def test_scripts_run_every_statement_kind_and_create_index_needs_columns(tmp_path):
+    """Fuzzer findings: script statements are re-rendered in the engine's own dialect (RENAME
+    TABLE, REPLACE), and CREATE INDEX without a column list is a syntax error, not a
+    TypeError."""
+    import core
+
+    with core.connect(str(tmp_path / "db"), create=True, autocommit=True) as c:
+        cur = c.cursor()
+        cur.execute("CREATE TABLE t1 (id INT PRIMARY KEY, a INT)")
+        cur.executescript("RENAME TABLE t1 TO t2; REPLACE INTO t2 (id, a) VALUES (1, 7); "
+                          "SELECT a FROM t2")
+        assert cur.fetchall() == [(7,)]
+        with pytest.raises(core.ProgrammingError) as err:
+            cur.execute("CREATE UNIQUE INDEX fx3 ON t2")
+        assert err.value.errno == 1064
