@@ -116,3 +116,17 @@ def test_scripts_run_every_statement_kind_and_create_index_needs_columns(tmp_pat
         with pytest.raises(core.ProgrammingError) as err:
             cur.execute("CREATE UNIQUE INDEX fx3 ON t2")
         assert err.value.errno == 1064
+
+
+def test_limit_of_two_to_the_64_minus_one_means_all_rows(tmp_path):
+    """MySQL's idiom for "every row after the offset" (a fuzzer finding: islice refused it)."""
+    import core
+
+    with core.connect(str(tmp_path / "db"), create=True, autocommit=True) as c:
+        cur = c.cursor()
+        cur.execute("CREATE TABLE t (id INT PRIMARY KEY)")
+        cur.execute("INSERT INTO t VALUES (1), (2), (3)")
+        cur.execute("SELECT id FROM t LIMIT 1, 18446744073709551615")
+        assert cur.fetchall() == [(2,), (3,)]
+        cur.execute("SELECT id FROM t ORDER BY id DESC LIMIT 18446744073709551615")
+        assert cur.fetchall() == [(3,), (2,), (1,)]

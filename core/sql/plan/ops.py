@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -232,9 +233,10 @@ class Limit(Operator):
 
     def rows(self, rt):
         count, offset = self.count(), self.offset()
-        stop = None if count is None else offset + count
-        if count == 0:
+        if count == 0 or offset >= sys.maxsize:
             return iter(())
+        # LIMIT 18446744073709551615 is MySQL's idiom for "all the rest"
+        stop = None if count is None or offset + count >= sys.maxsize else offset + count
         return itertools.islice(self.child.rows(rt), offset, stop)
 
     def explain(self):
