@@ -226,6 +226,12 @@ class Session:
         self.warnings.append((level, code, message))
 
     def table_info(self, schema: Schema, tnode: exp.Table) -> TableInfo:
+        if not isinstance(tnode, exp.Table) or not tnode.name:  # `INSERT INTO (a, b) ...`
+            near = tnode.sql(dialect=dialect.Kintsugi)[:40] if tnode is not None else ""
+            raise ProgrammingError(
+                "You have an error in your SQL syntax; check the manual that corresponds to "
+                f"your MySQL server version for the right syntax to use near '{near}' "
+                "(a table name was expected)", errno=1064, sqlstate="42000")
         db = tnode.db or self.require_db()
         t = schema.table(db, tnode.name)
         if t is None:

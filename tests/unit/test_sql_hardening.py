@@ -130,3 +130,12 @@ def test_limit_of_two_to_the_64_minus_one_means_all_rows(tmp_path):
         assert cur.fetchall() == [(2,), (3,)]
         cur.execute("SELECT id FROM t ORDER BY id DESC LIMIT 18446744073709551615")
         assert cur.fetchall() == [(3,), (2,), (1,)]
+
+
+def test_insert_without_a_table_name_is_a_syntax_error(tmp_path):
+    import core
+
+    with core.connect(str(tmp_path / "db"), create=True, autocommit=True) as c:
+        with pytest.raises(core.ProgrammingError) as err:
+            c.cursor().execute("REPLACE INTO ( d , v ) VALUES ( 1 , 2 )")
+        assert err.value.errno == 1064
