@@ -375,7 +375,7 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
     failed = False
     try:
         try:
-            chunks = [n.sql(dialect=dialect.Kintsugi) for n in dialect.parse(statements)]
+            chunks = dialect.split_statements(statements)  # parsed one by one, as mysql
         except Error as err:
             _fail(err)
         for text in chunks:

@@ -945,6 +945,14 @@ def _parse_statements(
     return result
 
 
+def split_statements(sql: str) -> list[str]:
+    """The statements of a script, each as its own text, for running one at a time (a syntax
+    error in the third must not stop the first two, as with the `mysql` client).  Splits on
+    tokens: ``;`` inside strings and comments stays.  ("at line N" in an error counts from
+    the start of its statement.)"""
+    return [sql[start:end] for _tokens, start, end in _split(sql, _tokenize(sql))]
+
+
 def parse_one(sql: str) -> exp.Expression:
     """Parse exactly one statement (a trailing ``;`` is fine).
 

@@ -332,7 +332,12 @@ class Session:
         if not nodes:
             raise ProgrammingError("Query was empty", errno=1065, sqlstate="42000")
         if len(nodes) > 1 and not multi:
-            dialect.parse_one(text)  # raises 1064 pointing at the second statement
+            try:
+                dialect.parse_one(text)  # raises 1064 pointing at the second statement
+            except ProgrammingError as err:
+                raise ProgrammingError(
+                    err.msg + " (execute() runs one statement: use executescript(), or "
+                    "connect(..., multi_statements=True))", errno=1064, sqlstate="42000") from None
         params = list(params) if params is not None else []
         if count != len(params):
             raise ProgrammingError(
@@ -351,10 +356,11 @@ class Session:
         error (the ones before it stay done, as with the `mysql` client); the last one's
         Result.  An empty script runs nothing."""
         check_sql(sql)
-        _text, _count, nodes = self.db.prepare(sql, False)
         result = Result(rowcount=0)
-        for node in nodes:
-            result = self._guarded_run(node, node.sql(dialect=dialect.Kintsugi), [])
+        for text in dialect.split_statements(sql):  # parsed one by one: see split_statements
+            _text, _count, nodes = self.db.prepare(text, False)
+            for node in nodes:
+                result = self._guarded_run(node, node.sql(dialect=dialect.Kintsugi), [])
         return result
 
     def _guarded_run(self, node: exp.Expression, text: str, params: list) -> Result:

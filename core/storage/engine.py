@@ -611,22 +611,27 @@ def _check_can_create(path: str, create: bool) -> None:
     if os.path.lexists(path) and not os.path.isdir(path):
         raise DatabaseNotFoundError(f"{path} is not a directory")
     names = set(os.listdir(path)) - {"LOCK"} if os.path.isdir(path) else set()
-    ours = sorted(n for n in names if n in _DATA_NAMES or n.endswith(".kdb") or (
-        os.path.isdir(os.path.join(path, n)) and any(
-            f.endswith(".kdb") for f in _listdir(os.path.join(path, n)))))
+    ours = sorted(n for n in names if n in _DATA_NAMES)
     if ours:
         raise CorruptionError(
-            f"{path} holds KintsugiDB data files ({', '.join(ours[:4])}) but no control file: "
-            "the database is damaged, not new. Nothing was changed; restore the control file "
-            "from a backup, or copy the data out with the recovery tools. It is never "
-            "re-initialised over its data.")
+            f"{path} holds KintsugiDB data files ({', '.join(ours)}) but no control file: "
+            "the database is damaged, not new, and nothing was changed. It is never "
+            "re-initialised over its data. Rebuilding the control file is not built yet; "
+            "keep a copy of the directory before trying anything else.")
+    inside = sorted(n for n in names
+                    if os.path.isfile(os.path.join(path, n, "control")))
+    if inside:
+        raise DatabaseNotFoundError(
+            f"{path} is not a KintsugiDB database, but it contains one: "
+            f"{os.path.join(path, inside[0])}")
     if not create:
         if not os.path.isdir(path):
-            raise DatabaseNotFoundError(f"Unknown database directory {path} (it does not "
-                                        "exist); use --create (create=True) to make one")
+            raise DatabaseNotFoundError(
+                f"Unknown database directory {path} (it does not exist); "
+                "use create=True (or --create) to make one")
         raise DatabaseNotFoundError(
-            f"{path} is not a KintsugiDB database (no control file); use --create "
-            "(create=True) to make a new one in an empty directory")
+            f"{path} is not a KintsugiDB database (no control file); "
+            "use create=True (or --create) to make one in an empty directory")
     if names:
         raise DatabaseNotFoundError(
             f"{path} is not empty ({', '.join(sorted(names)[:4])}) and is not a KintsugiDB "
