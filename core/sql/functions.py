@@ -761,6 +761,8 @@ def fn_round(v: Any, d: Any = 0) -> Any:
     if t is int:
         if places >= 0:
             return x
+        if places < -70:  # past any integer's digits: 0, without building 10**1e20
+            return 0
         q = 10 ** (-places)
         r = (abs(x) + q // 2) // q * q
         return -r if x < 0 else r
@@ -792,6 +794,8 @@ def fn_truncate(v: Any, d: Any) -> Any:
     if t is int:
         if places >= 0:
             return x
+        if places < -70:
+            return 0
         q = 10 ** (-places)
         r = abs(x) // q * q
         return -r if x < 0 else r

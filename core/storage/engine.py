@@ -312,6 +312,8 @@ class Engine:
         space_id = self._next_space_id
         self._next_space_id += 1
         safe_schema = _safe_name(schema) or "_"
+        if safe_schema in ("control", "LOCK", "system", "spare"):  # the engine's own names
+            safe_schema = "_" + safe_schema
         base = _safe_name(table) or "t"
         taken = {h["path"] for h in self._headers()} | {p for _k, _s, p, _h in pending}
         rel = f"{safe_schema}/{base}.kdb"

@@ -157,3 +157,19 @@ def test_a_script_runs_the_statements_before_a_syntax_error(tmp_path):
         with pytest.raises(core.ProgrammingError) as err:
             cur.execute("SELECT 1; SELECT 2")
         assert "executescript()" in err.value.msg
+
+
+def test_red_team_round_with_huge_negative_places_and_a_schema_named_control(tmp_path):
+    """ROUND(1, -1e20) used to build 10**1e20 and hang; a schema named like an engine file
+    used to fail with FileExistsError."""
+    import core
+
+    with core.connect(str(tmp_path / "db"), create=True, autocommit=True) as c:
+        cur = c.cursor()
+        cur.execute("SELECT ROUND(1, -1e20), TRUNCATE(1, -100000000), ROUND(1234, -2)")
+        assert cur.fetchall() == [(0, 0, 1200)]
+        cur.execute("CREATE DATABASE control")
+        cur.execute("CREATE TABLE control.t (id INT PRIMARY KEY)")
+        cur.execute("INSERT INTO control.t VALUES (1)")
+        cur.execute("SELECT id FROM control.t")
+        assert cur.fetchall() == [(1,)]
