@@ -51,7 +51,7 @@ class EventPump:
         with self._lock:
             self._pending.append(event)
             wait = self._last + self.interval - time.monotonic()
-            if wait > 0:
+            if wait > 0 or self._timer is not None:  # a pending timer posts this one too
                 if self._timer is None:
                     self._timer = threading.Timer(wait, self.flush)
                     self._timer.daemon = True

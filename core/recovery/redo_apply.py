@@ -186,9 +186,9 @@ def _apply(engine, segments, from_lsn, committed, ops, allow, overlay=None) -> i
                 try:
                     engine.spaces[sid].apply(sorted(items.items()), applied_lsn)
                 except ApplyFailed as exc:
-                    raise ApplyFailed.again(
-                        exc, "; the database can be opened read-only with --force-recovery 1 "
-                        "(force_recovery=1), which replays the redo log in memory") from exc
+                    exc.msg += ("; the database can be opened read-only with --force-recovery 1 "
+                                "(force_recovery=1), which replays the redo log in memory")
+                    raise
         done += buffered
         buffers.clear()
         buffered = 0

@@ -347,13 +347,10 @@ class Engine:
         (`wait_durable=False`, holding the writer lock) need not wait: its own commit comes
         later in the same log and cannot become durable without the ones it saw."""
         self._check_readable()
-        with self._state:
-            lsn = self.log.end_lsn
-            snap = Snapshot(lsn, self._gens[::-1], self._spaces_view, self._flush_epoch)
-            self._snapshots.add(snap)
-        if wait_durable and self.log.durable_lsn < lsn:
+        snap = self._new_snapshot(None)
+        if wait_durable and self.log.durable_lsn < snap.lsn:
             try:
-                self.log.sync(lsn)
+                self.log.sync(snap.lsn)
             except OSError as exc:
                 snap.close()
                 raise OperationalError(
@@ -366,8 +363,9 @@ class Engine:
         return self._new_snapshot(INFINITY)
 
     def _new_snapshot(self, lsn: int | None) -> Snapshot:
+        """`lsn=None`: every commit published now (the log's end, read under the lock)."""
         with self._state:
-            snap = Snapshot(self.log.durable_lsn if lsn is None else lsn,
+            snap = Snapshot(self.log.end_lsn if lsn is None else lsn,
                             self._gens[::-1], self._spaces_view, self._flush_epoch)
             self._snapshots.add(snap)
         return snap

@@ -94,28 +94,8 @@ def scan(cur, lo: bytes = b"", hi: bytes | None = None, reverse: bool = False
 
 def _forward(cur, lo: bytes, hi: bytes | None) -> Iterator[tuple[bytes, bytes]]:
     if not cur.set_range(lo[:MAX_INLINE]):
-        return
-    group: list[tuple[bytes, bytes]] = []
-    prefix = None
-    for k, v in cur.iternext():
-        if len(k) == LONG_LEN:
-            p = k[:MAX_INLINE]
-            if p != prefix:
-                if group and not (yield from _emit(group, lo, hi, False)):
-                    return
-                group, prefix = [], p
-            group.append(unpack(k, v))
-            continue
-        if group:
-            if not (yield from _emit(group, lo, hi, False)):
-                return
-            group, prefix = [], None
-        if hi is not None and k >= hi:
-            return
-        if k >= lo:
-            yield k, v
-    if group:
-        yield from _emit(group, lo, hi, False)
+        return iter(())
+    return _walk(cur.iternext(), lo, hi, False)
 
 
 def _backward(cur, lo: bytes, hi: bytes | None) -> Iterator[tuple[bytes, bytes]]:
@@ -125,28 +105,34 @@ def _backward(cur, lo: bytes, hi: bytes | None) -> Iterator[tuple[bytes, bytes]]
         seek = hi if len(hi) <= MAX_INLINE else hi[:MAX_INLINE] + _AFTER_GROUP
         ok = cur.prev() if cur.set_range(seek) else cur.last()
     if not ok:
-        return
+        return iter(())
+    return _walk(cur.iterprev(), lo, hi, True)
+
+
+def _walk(items, lo: bytes, hi: bytes | None, reverse: bool):
+    """The stored items in cursor order, long-key groups restored and sorted, cut to
+    [lo, hi): the walk stops at the first key past the far end of the range."""
     group: list[tuple[bytes, bytes]] = []
     prefix = None
-    for k, v in cur.iterprev():
+    for k, v in items:
         if len(k) == LONG_LEN:
             p = k[:MAX_INLINE]
             if p != prefix:
-                if group and not (yield from _emit(group, lo, hi, True)):
+                if group and not (yield from _emit(group, lo, hi, reverse)):
                     return
                 group, prefix = [], p
             group.append(unpack(k, v))
             continue
         if group:
-            if not (yield from _emit(group, lo, hi, True)):
+            if not (yield from _emit(group, lo, hi, reverse)):
                 return
             group, prefix = [], None
-        if k < lo:
+        if (k < lo) if reverse else (hi is not None and k >= hi):
             return
-        if hi is None or k < hi:
+        if lo <= k and (hi is None or k < hi):
             yield k, v
     if group:
-        yield from _emit(group, lo, hi, True)
+        yield from _emit(group, lo, hi, reverse)
 
 
 def _emit(group, lo: bytes, hi: bytes | None, reverse: bool):

@@ -312,13 +312,6 @@ class ApplyFailed(OperationalError):
             f"could not apply {len(batch)} committed write(s) to {path} "
             f"(first key {first}...): {cause}")
 
-    @classmethod
-    def again(cls, exc: ApplyFailed, advice: str) -> ApplyFailed:
-        """The same failure with advice appended (recovery adds the way out)."""
-        new = cls.__new__(cls)
-        OperationalError.__init__(new, exc.msg + advice, errno=exc.errno)
-        return new
-
 
 class GrowthDeferred(OperationalError):
     """The map had to grow but read transactions kept it busy; retry the apply later."""

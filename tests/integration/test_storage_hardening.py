@@ -238,6 +238,20 @@ def test_lock_file_symlink_is_not_followed(tmp_path, small_db):
 # -- 5. one consistent view per transaction -----------------------------------------------------
 
 
+def _slow_fdatasync(monkeypatch, seconds: float) -> threading.Event:
+    """Make every fdatasync take `seconds`; the event is set when the first one starts."""
+    syncing = threading.Event()
+    real = os.fdatasync
+
+    def slow(fd):
+        syncing.set()
+        time.sleep(seconds)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", slow)
+    return syncing
+
+
 def test_transaction_reads_include_the_commit_its_writes_are_based_on(tmp_path, monkeypatch):
     """Deterministic repro: slow the fdatasync, commit T1, start T2 while T1's group commit is
     in flight; T2's consistent read and its current read must agree on T1."""
@@ -248,15 +262,7 @@ def test_transaction_reads_include_the_commit_its_writes_are_based_on(tmp_path, 
         with eng.begin() as t0:
             t0.put(sp, b"a", b"1000")
             t0.put(sp, b"b", b"2000")
-        syncing = threading.Event()
-        real = os.fdatasync
-
-        def slow(fd):
-            syncing.set()
-            time.sleep(0.4)
-            real(fd)
-
-        monkeypatch.setattr(os, "fdatasync", slow)
+        syncing = _slow_fdatasync(monkeypatch, 0.4)
 
         def t1():
             with eng.begin() as t:
@@ -285,15 +291,7 @@ def test_a_reader_never_sees_a_commit_before_it_is_durable(tmp_path, monkeypatch
     try:
         with eng.begin() as t0:
             sp = t0.create_space("s", "t")
-        syncing = threading.Event()
-        real = os.fdatasync
-
-        def slow(fd):
-            syncing.set()
-            time.sleep(0.3)
-            real(fd)
-
-        monkeypatch.setattr(os, "fdatasync", slow)
+        syncing = _slow_fdatasync(monkeypatch, 0.3)
 
         def t1():
             with eng.begin() as t:
