@@ -16,7 +16,7 @@ import time
 
 from bench.common import dir_size, fmt_s, md_table, scratch_dir, verdict, write_results
 from core.events import EventLog, MapGrown
-from core.storage.engine import Engine
+from core.kv import Engine
 
 
 def main() -> None:

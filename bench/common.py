@@ -276,7 +276,7 @@ def qty_of(i: int) -> int:
 
 
 def open_engine(path: str, **kw):
-    from core.storage.engine import Engine
+    from core.kv import Engine
 
     return Engine.open(path, create=True, **kw)
 

@@ -48,8 +48,9 @@ from core.errors import (
     Warning,  # noqa: A004 - the PEP 249 name
 )
 from core.events import null_sink
-from core.sql.session import Database, Result, Session
-from core.storage.engine import Engine
+from core.sql.result import Result
+from core.sql.session import Database, Session
+from core.kv import Engine
 
 apilevel = "2.0"
 threadsafety = 1  # threads may share the module, not connections

@@ -13,7 +13,7 @@ def db_path(tmp_path):
 @pytest.fixture
 def engine(db_path):
     """An engine with no flusher thread: tests decide when to flush."""
-    from core.storage.engine import Engine
+    from core.kv import Engine
 
     eng = Engine.open(db_path, create=True, flush_interval=0)
     yield eng

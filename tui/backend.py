@@ -413,7 +413,7 @@ class _Watch:
 
 
 def _event_text(event: Any, real_path: str, shown_path: str) -> EngineEvent:
-    from core.recovery.messages import format_event
+    from core.events.wording import format_event
 
     line = format_event(event)
     if line and real_path and real_path != shown_path:

@@ -13,7 +13,7 @@ import click
 
 
 def _printer(prefix: str = "[Note] [KintsugiDB] "):
-    from core.recovery.messages import format_event
+    from core.events.wording import format_event
 
     def sink(event) -> None:
         line = format_event(event)
@@ -275,7 +275,7 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
     shows the redo scan, the re-applied batches and the roll-back.
     """
     from core.errors import Error
-    from core.storage.engine import Engine
+    from core.kv import Engine
     from tui import demo as demo_mod
 
     settings = _settings(ctx, theme=theme, max_rows=max_rows, history_file=history_file)
@@ -314,7 +314,7 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
 def info(directory: str) -> None:
     """Show a database's LSNs, redo segments and tablespaces."""
     from core.errors import Error
-    from core.storage.engine import Engine
+    from core.kv import Engine
 
     try:
         with Engine.open(directory) as engine:
@@ -330,7 +330,7 @@ def info(directory: str) -> None:
 def recover(directory: str, force_recovery: int) -> None:
     """Open DIRECTORY, run crash recovery if it needs one, and print what it did."""
     from core.errors import Error
-    from core.storage.engine import Engine
+    from core.kv import Engine
 
     try:
         engine = Engine.open(directory, sink=_printer(), force_recovery=force_recovery)
@@ -413,7 +413,7 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
 
 
 def _print_info(engine) -> None:
-    from core.recovery.messages import format_lsn
+    from core.events.wording import format_lsn
 
     st = engine.stats()
     click.echo(f"Database        {st['path']}")

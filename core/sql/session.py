@@ -13,7 +13,6 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
@@ -31,6 +30,7 @@ from core.sql.limits import _tls as _packet_tls
 from core.sql.plan.ops import Runtime
 from core.sql.plan.scope import SourceScope
 from core.sql.plan.select import Planned, SelectPlanner
+from core.sql.result import Result
 from core.sql.table import TableReader
 from core.storage.engine import Engine
 
@@ -44,18 +44,6 @@ _LIMIT_VARIABLES: dict[str, tuple[int, int, int]] = {
     "max_execution_time": (0, 2**32 - 1, 1),
     "tidb_mem_quota_query": (0, 2**63 - 1, 1),
 }
-
-
-@dataclass
-class Result:
-    """What one statement returns: a result set (names + rows) or a row count."""
-
-    names: list[str] | None = None
-    rows: list[list] | None = None
-    rowcount: int = -1
-    lastrowid: int | None = None
-    origins: list[Any] = field(default_factory=list)
-    message: str = ""
 
 
 def _interpreter_limit(e: BaseException) -> OperationalError:

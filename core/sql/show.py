@@ -23,7 +23,7 @@ def _like(pattern: str | None):
 
 
 def run(session, node, text: str):
-    from core.sql.session import Result
+    from core.sql.result import Result
 
     with session.db.engine.snapshot() if session.txn is None else _Borrowed(
             session.txn.snapshot()) as view:
@@ -158,7 +158,7 @@ def create_table_sql(t: TableInfo) -> str:
 
 
 def explain(session, target, text):
-    from core.sql.session import Result
+    from core.sql.result import Result
 
     planned = session.explain(target, text)
     rows = []
@@ -198,7 +198,7 @@ def admin_show_ddl_jobs(session, count: int | None, where=None):
     """TiDB's ADMIN SHOW DDL JOBS [n] [WHERE ...]: running/queued jobs, then the last n
     (default 10) finished ones; WHERE filters on the output column names."""
     from core.sql.plan.scope import SourceScope
-    from core.sql.session import Result
+    from core.sql.result import Result
 
     rows = job_rows(session)
     running = [r for r in rows if r[11] not in ("synced", "cancelled", "rollback done")]

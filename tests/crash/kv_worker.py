@@ -65,7 +65,7 @@ def open_engine(path: str, **kw):
     import os
 
     from core.recovery import redo_apply
-    from core.storage.engine import Engine
+    from core.kv import Engine
 
     if os.environ.get("KV_WORKER_APPLY_BATCH"):
         redo_apply.APPLY_BATCH_OPS = int(os.environ["KV_WORKER_APPLY_BATCH"])

@@ -6,7 +6,7 @@ import os
 
 from click.testing import CliRunner
 
-from core.storage.engine import Engine
+from core.kv import Engine
 from tui.cli import main
 
 

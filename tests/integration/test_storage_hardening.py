@@ -15,7 +15,7 @@ import pytest
 
 import core
 from core.errors import CorruptionError, DatabaseNotFoundError, OperationalError
-from core.storage.engine import Engine
+from core.kv import Engine
 from core.storage.tablespace import Tablespace
 
 LONG = 600

@@ -17,7 +17,7 @@ from core.errors import (
     TransactionStateError,
 )
 from core.events import EventLog, MapGrown, TransactionDiscarded, TransactionSpilled
-from core.storage.engine import Engine
+from core.kv import Engine
 
 
 def make_space(engine, name="t") -> int:
@@ -249,7 +249,7 @@ def test_second_open_is_refused_with_the_holders_pid(db_path):
     eng = Engine.open(db_path, create=True, flush_interval=0)
     try:
         code = (
-            "import sys; from core.storage.engine import Engine\n"
+            "import sys; from core.kv import Engine\n"
             "from core.errors import DatabaseLockedError\n"
             "try:\n    Engine.open(sys.argv[1])\n"
             "except DatabaseLockedError as e:\n    print(e.errno, e)\n"

@@ -37,7 +37,7 @@ def test_core_imports_with_textual_and_rich_blocked():
         "        if name.split('.')[0] in ('textual', 'rich'):\n"
         "            raise ImportError('blocked ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import core.storage.engine, core.recovery.redo_apply, core.codec, core.recovery.messages\n"
+        "import core.storage.engine, core.recovery.redo_apply, core.codec, core.events.wording\n"
         "print('ok')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
