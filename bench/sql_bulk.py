@@ -7,7 +7,7 @@ name VARCHAR(32), qty INT, price DOUBLE, note VARCHAR(100), KEY t_qty (qty))``),
 * ``multirow``: ``cur.execute("INSERT INTO t VALUES (%s,...),(%s,...),...", flat_params)``
   with ``--chunk`` rows (1000) per statement;
 
-then ``conn.commit()`` ("durable": the redo log is fdatasync'ed) and ``conn.engine.flush()``
+then ``conn.commit()`` ("durable": the redo log is fdatasync'ed) and ``conn._engine.flush()``
 ("applied": everything is in the LMDB tablespace).
 
 SQLite (WAL, synchronous=FULL): the same rows with ``executemany`` into a table with an
@@ -95,7 +95,7 @@ def kdb_child(path: str, rows: int, mode: str, chunk: int, profile: bool) -> dic
         conn.commit()
         t_commit = time.perf_counter()
         ms.set_phase("flush")
-        conn.engine.flush()
+        conn._engine.flush()
         t_flush = time.perf_counter()
         if prof:
             prof.disable()

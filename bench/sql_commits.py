@@ -57,7 +57,7 @@ def kdb_case(path: str, threads: int, seconds: float, profile: bool = False) -> 
         cur.execute(KDB_TABLE)
         for i in range(WARMUP):  # not timed; ids below every thread's range
             cur.execute(KDB_INSERT, make_row(-1 - i))
-        eng = main.engine
+        eng = main._engine
         syncs0 = eng.log.syncs
 
         def body(t: int, deadline: float, lats: list[float]):

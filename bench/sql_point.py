@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> dict:
             t0 = time.perf_counter()
             sconn = sqlite_load(os.path.join(root, "bench.sqlite"), n)
             print(f"  loaded SQLite in {fmt_s(time.perf_counter() - t0)}", flush=True)
-            eng = conn.engine
+            eng = conn._engine
             variants = {
                 "KintsugiDB SELECT ... WHERE id = %s (autocommit)":
                     lambda ids: kdb_autocommit(conn, ids),

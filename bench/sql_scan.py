@@ -3,7 +3,7 @@
 * KintsugiDB: ``cur.execute("SELECT SUM(qty) FROM t"); cur.fetchone()`` on an autocommit
   connection (each query takes its own snapshot).
 * bare LMDB (the floor of this design): a read transaction on the *same* tablespace file
-  (``conn.engine.spaces[table_id]``, table_id from ``information_schema.tables``), a cursor
+  (``conn._engine.spaces[table_id]``, table_id from ``information_schema.tables``), a cursor
   on its ``data_db`` from ``row_prefix(table_id)`` to the end of the file (rows are the last
   keys of a table's tablespace), and ``msgpack.unpackb(v)[qty]`` per row -- the row value is
   one msgpack array whose last item is the CRC32C, so it decodes as is (not verified).
@@ -76,7 +76,7 @@ def kdb_create(path: str, *, index: bool = False):
 
 def kdb_load(conn, rows: int, how: str = "fast") -> None:
     """Insert make_row(0..rows-1) into t, then flush everything to the tablespace."""
-    eng = conn.engine
+    eng = conn._engine
     if how == "sql":
         conn.autocommit = False
         cur = conn.cursor()
@@ -92,7 +92,7 @@ def kdb_load(conn, rows: int, how: str = "fast") -> None:
         from core.sql.table import TableWriter
 
         with eng.snapshot() as snap:
-            table = conn.session.db.catalog.schema(snap).table("test", "t")
+            table = conn._session.db.catalog.schema(snap).table("test", "t")
         for start in range(0, rows, LOAD_BATCH):
             txn = eng.begin()
             writer = TableWriter(table, txn)
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> dict:
             sconn = sqlite_load(os.path.join(root, "bench.sqlite"), n)
             print(f"  loaded SQLite in {fmt_s(time.perf_counter() - t0)}", flush=True)
             cur = conn.cursor()
-            eng = conn.engine
+            eng = conn._engine
             variants = {
                 "KintsugiDB SELECT SUM(qty) FROM t": lambda: scan_sql(cur),
                 "bare LMDB cursor + unpackb (floor)": lambda: scan_bare(eng, tid),

@@ -47,10 +47,19 @@ from core.errors import (
     ProgrammingError,
     Warning,  # noqa: A004 - the PEP 249 name
 )
-from core.events import null_sink
+from core.events import Event, null_sink
+from core.kv import Engine
 from core.sql.result import Result
 from core.sql.session import Database, Session
-from core.kv import Engine
+from core.sql.statements import StatementKind
+from core.status import DatabaseStatus, TablespaceStatus, status_of
+
+__all__ = [
+    "BINARY", "DATETIME", "NUMBER", "ROWID", "STRING", "Connection", "Cursor",
+    "DatabaseStatus", "StatementKind", "TablespaceStatus", "apilevel", "check_directory",
+    "classify", "connect", "inspect", "paramstyle", "recover", "scan_sql", "split_statements",
+    "threadsafety",
+]
 
 apilevel = "2.0"
 threadsafety = 1  # threads may share the module, not connections
@@ -229,12 +238,23 @@ class Connection:
         self._busy = threading.Lock()  # see _entry: one thread inside at a time
 
     @property
-    def engine(self) -> Engine:
+    def _engine(self) -> Engine:
         return self._db.engine
 
     @property
-    def session(self) -> Session:
-        return self._session
+    def database(self) -> str | None:
+        """The current schema (``USE``), or None."""
+        return self._session.current_db
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (BEGIN, or a statement outside autocommit)."""
+        return self._session.txn is not None
+
+    def info(self) -> DatabaseStatus:
+        """The database's LSNs, redo segments and tablespaces (see `core.status`)."""
+        self._check()
+        return status_of(self._db.engine)
 
     @property
     def autocommit(self) -> bool:
@@ -252,9 +272,17 @@ class Connection:
         if self._closed:
             raise InterfaceError("Connection is closed", errno=2006)
 
-    def cursor(self) -> Cursor:
+    def cursor(self, stream: bool = False) -> Cursor:
+        """A cursor; ``stream=True`` gives an unbuffered one (PyMySQL's SSCursor): a query's
+        rows stay in the running plan and are pulled by fetchone/fetchmany/iteration, so the
+        first rows of a huge result come at once and nothing holds all of them.  Its
+        `rowcount` is -1 until the rows run out.  `cancel()` stops the plan (1317) during
+        execute or between fetches; the next statement on the connection, COMMIT, ROLLBACK
+        or closing the cursor discards unread rows."""
         self._check()
-        return Cursor(self)
+        cur = Cursor(self)
+        cur._stream_wanted = bool(stream)
+        return cur
 
     @_entry
     def commit(self) -> None:
@@ -321,6 +349,8 @@ class Cursor:
         self._closed = False
         self.warnings: list[tuple] = []
         self._busy = conn._busy  # the connection's: see _entry
+        self._stream_wanted = False  # Connection.cursor(stream=True)
+        self._stream = None  # the RowStream of an unbuffered query being read
 
     def _check(self) -> None:
         if self._closed:
@@ -335,7 +365,8 @@ class Cursor:
         if isinstance(parameters, dict):
             raise NotSupportedError("named parameters are not supported; use %s")
         session = self.connection._session
-        results = session.execute(operation, parameters, multi=self.connection._multi)
+        results = session.execute(operation, parameters, multi=self.connection._multi,
+                                  stream=self._stream_wanted)
         self._set(results[-1] if results else Result(rowcount=0))
         self.warnings = list(session.warnings)
         return self
@@ -360,7 +391,7 @@ class Cursor:
         last statement's result; an empty script runs nothing and is not an error."""
         self._check()
         session = self.connection._session
-        self._set(session.execute_script(sql))
+        self._set(session.execute_script(sql, stream=self._stream_wanted))
         self.warnings = list(session.warnings)
         return self
 
@@ -369,6 +400,11 @@ class Cursor:
         self.lastrowid = result.lastrowid
         self._names = result.names
         self._description = None
+        self._stream = result.stream
+        if result.stream is not None:
+            self._rows = []
+            self.rowcount = -1
+            return
         if result.names is None:
             self._rows = []
             self.rowcount = result.rowcount
@@ -382,6 +418,10 @@ class Cursor:
         if self._names is None:
             return None
         if self._description is None:
+            if self._stream is not None:  # the rows are not known yet: no type codes
+                self._description = [(name, None, None, None, None, None, True)
+                                     for name in self._names]
+                return self._description
             rows = self._rows
             self._description = [
                 (name, _type_code(next((r[i] for r in rows if r[i] is not None), None)),
@@ -389,9 +429,20 @@ class Cursor:
                 for i, name in enumerate(self._names)]
         return self._description
 
+    def _pull(self, n: int | None) -> list[tuple]:
+        """Rows from the stream (n of them, or all the rest)."""
+        stream = self._stream
+        rows = stream.fetch(n)
+        if stream.done and not stream.discarded:
+            self.rowcount = stream.count
+        return [tuple(r) for r in rows]
+
     @_entry
     def fetchone(self) -> tuple | None:
         self._check_result()
+        if self._stream is not None:
+            rows = self._pull(1)
+            return rows[0] if rows else None
         if self._pos >= len(self._rows):
             return None
         row = self._rows[self._pos]
@@ -402,6 +453,8 @@ class Cursor:
     def fetchmany(self, size: int | None = None) -> list[tuple]:
         self._check_result()
         n = self.arraysize if size is None else size
+        if self._stream is not None:
+            return self._pull(max(n, 0))
         rows = self._rows[self._pos : self._pos + n]
         self._pos += len(rows)
         return [tuple(r) for r in rows]
@@ -409,6 +462,8 @@ class Cursor:
     @_entry
     def fetchall(self) -> list[tuple]:
         self._check_result()
+        if self._stream is not None:
+            return self._pull(None)
         rows = self._rows[self._pos :]
         self._pos = len(self._rows)
         return [tuple(r) for r in rows]
@@ -433,6 +488,14 @@ class Cursor:
         pass
 
     def close(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None and not stream.done:
+            with self._busy:  # not while another thread reads it (that one holds _busy)
+                session = self.connection._session
+                if session._stream is stream:
+                    session.discard_stream()
+                else:
+                    stream.discard()
         self._closed = True
         self._rows = []
 
@@ -451,3 +514,62 @@ def scan_sql(text: str):
     from core.sql.lexer import scan
 
     return scan(text)
+
+
+def classify(sql: str) -> StatementKind:
+    """What kind of statement `sql` is (query, DML, DDL, session, SHOW, ADMIN, other), as the
+    engine itself dispatches it; `StatementKind.interruptible` tells whether `cancel()` can
+    stop it.  Never raises (text that does not parse is OTHER)."""
+    from core.sql.statements import classify as _classify
+
+    return _classify(sql)
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a ``;``-separated script, as `executescript` runs them (raises 1064
+    for text that cannot be split, e.g. an unterminated string)."""
+    from core.sql import dialect
+
+    return dialect.split_statements(sql)
+
+
+def check_directory(path: str, *, create: bool = False) -> None:
+    """Fail fast for a directory that is not a database (1049) or that another process holds
+    (the directory lock's error), without opening or changing anything: a client calls this
+    before it draws a screen.  With `create=True` a directory without a database passes."""
+    from core.errors import DatabaseNotFoundError
+    from core.storage.dirlock import DirectoryLock
+    from core.storage.lmdbfile import os_error
+
+    if os.path.exists(os.path.join(path, "control")):
+        try:
+            lock = DirectoryLock(path)
+            lock.acquire()
+            lock.release()
+        except OSError as err:
+            raise os_error(err, err.filename or path) from None
+        return
+    if create:
+        return
+    raise DatabaseNotFoundError(
+        f"{os.path.abspath(path)} is not a KintsugiDB database (no control file); "
+        "use --create to make one")
+
+
+def inspect(path: str, *, sink: Callable[[Event], None] | None = None,
+            force_recovery: int = 0) -> DatabaseStatus:
+    """Open the database in `path` (running crash recovery if it needs one, with its events
+    sent to `sink`), read its status, and close it."""
+    engine = Engine.open(path, sink=sink or null_sink, force_recovery=force_recovery)
+    try:
+        return status_of(engine)
+    finally:
+        engine.close()
+
+
+def recover(path: str, *, sink: Callable[[Event], None] | None = None,
+            force_recovery: int = 0) -> DatabaseStatus:
+    """Run crash recovery on the database in `path` if it needs one (events to `sink`) and
+    close it; the status after recovery.  ``force_recovery`` >= 1 opens read-only: redo is
+    replayed in memory and nothing on disk changes (InnoDB's innodb_force_recovery)."""
+    return inspect(path, sink=sink, force_recovery=force_recovery)

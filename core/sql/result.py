@@ -9,7 +9,8 @@ from typing import Any
 
 @dataclass
 class Result:
-    """What one statement returns: a result set (names + rows) or a row count."""
+    """What one statement returns: a result set (names + rows) or a row count.  A query run
+    for an unbuffered cursor has `stream` (a `core.sql.stream.RowStream`) instead of rows."""
 
     names: list[str] | None = None
     rows: list[list] | None = None
@@ -17,3 +18,4 @@ class Result:
     lastrowid: int | None = None
     origins: list[Any] = field(default_factory=list)
     message: str = ""
+    stream: Any = None

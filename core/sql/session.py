@@ -31,6 +31,8 @@ from core.sql.plan.ops import Runtime
 from core.sql.plan.scope import SourceScope
 from core.sql.plan.select import Planned, SelectPlanner
 from core.sql.result import Result
+from core.sql.statements import StatementKind, kind_of
+from core.sql.stream import RowStream
 from core.sql.table import TableReader
 from core.storage.engine import Engine
 
@@ -196,6 +198,7 @@ class Session:
         self._token = CancelToken()
         self._token.state = "finished"
         self._mem = MemoryTracker()  # reset by each query (tidb_mem_quota_query)
+        self._stream: RowStream | None = None  # an unbuffered query being read
         self.ctx.system_variables.update(db.global_limits)
         if database is not None:
             with db.engine.snapshot() as snap:
@@ -286,11 +289,15 @@ class Session:
         self.txn = self.db.engine.begin()
 
     def commit(self) -> None:
+        if self._stream is not None:
+            self.discard_stream()
         if self.txn is not None:
             txn, self.txn = self.txn, None
             txn.commit()
 
     def rollback(self) -> None:
+        if self._stream is not None:
+            self.discard_stream()
         if self.txn is not None:
             txn, self.txn = self.txn, None
             txn.rollback()
@@ -303,7 +310,8 @@ class Session:
 
     # -- execution -----------------------------------------------------------------------------
 
-    def execute(self, sql: str, params: Any = None, *, multi: bool = True) -> list[Result]:
+    def execute(self, sql: str, params: Any = None, *, multi: bool = True,
+                stream: bool = False) -> list[Result]:
         """Run every statement in `sql`, in order, stopping at the first error; returns one
         Result per statement.
 
@@ -311,6 +319,8 @@ class Session:
         statement fails with 1064 before any of it runs (the API passes False unless the
         connection was opened with ``multi_statements=True``; scripts go through
         `Cursor.executescript`).  Empty text fails with 1065 "Query was empty".
+        `stream=True` leaves the last statement's rows, if it is a query, in the plan: its
+        Result carries a `RowStream` (see `core.sql.stream`).
         """
         if type(sql) is not str:
             check_sql(sql)
@@ -333,31 +343,36 @@ class Session:
                 errno=1210, sqlstate="HY000")
         if len(nodes) == 1:
             try:
-                return [self._run(nodes[0], text, params)]
+                return [self._run(nodes[0], text, params, stream)]
             except (RecursionError, MemoryError) as e:
                 raise _interpreter_limit(e) from None
-        return [self._guarded_run(node, node.sql(dialect=dialect.Kintsugi), params)
-                for node in nodes]
+        last = len(nodes) - 1
+        return [self._guarded_run(node, node.sql(dialect=dialect.Kintsugi), params,
+                                  stream and i == last)
+                for i, node in enumerate(nodes)]
 
-    def execute_script(self, sql: str) -> Result:
+    def execute_script(self, sql: str, *, stream: bool = False) -> Result:
         """Run the statements of a script in order, each on its own, stopping at the first
         error (the ones before it stay done, as with the `mysql` client); the last one's
-        Result.  An empty script runs nothing."""
+        Result (streamed with `stream=True`).  An empty script runs nothing."""
         check_sql(sql)
         result = Result(rowcount=0)
-        for text in dialect.split_statements(sql):  # parsed one by one: see split_statements
-            _text, _count, nodes = self.db.prepare(text, False)
-            for node in nodes:
-                result = self._guarded_run(node, node.sql(dialect=dialect.Kintsugi), [])
+        texts = dialect.split_statements(sql)
+        for i, text in enumerate(texts):  # parsed one by one: see split_statements
+            nodes = self.db.prepare(text, False)[2]
+            for j, node in enumerate(nodes):
+                last = stream and i == len(texts) - 1 and j == len(nodes) - 1
+                result = self._guarded_run(node, node.sql(dialect=dialect.Kintsugi), [], last)
         return result
 
-    def _guarded_run(self, node: exp.Expression, text: str, params: list) -> Result:
+    def _guarded_run(self, node: exp.Expression, text: str, params: list,
+                     stream: bool = False) -> Result:
         """`_run`, with the interpreter's own limits turned into MySQL errors: the depth
         limits (`core.sql.limits`) stop nesting long before the recursion limit, so a
         RecursionError here is a shape they do not foresee; it is reported as mysqld reports
         a stack overrun (1436).  The DML path has already rolled the statement back."""
         try:
-            return self._run(node, text, params)
+            return self._run(node, text, params, stream)
         except (RecursionError, MemoryError) as e:
             raise _interpreter_limit(e) from None
 
@@ -402,7 +417,17 @@ class Session:
         with ERROR 1317 and leave nothing behind; False if it had already finished."""
         return self._token.cancel()
 
+    def discard_stream(self) -> None:
+        """Drop the rows of an unbuffered query still being read: the next statement, COMMIT
+        and ROLLBACK need the evaluation context and the transaction to themselves."""
+        stream = self._stream
+        if stream is not None:
+            self._stream = None
+            stream.discard()
+
     def _prepare_run(self, params: list) -> None:
+        if self._stream is not None:
+            self.discard_stream()
         self._token = CancelToken()
         self.last_warnings, self.warnings = self.warnings, []
         self.ctx.warnings = self.warnings  # expressions warn through the context (1301, ...)
@@ -416,20 +441,40 @@ class Session:
             sysvars["autocommit"] = int(self.autocommit)
             _packet_tls.packet = sysvars.get("max_allowed_packet") or _DEFAULT_PACKET
 
-    def _run(self, node: exp.Expression, text: str, params: list) -> Result:
+    def _run(self, node: exp.Expression, text: str, params: list,
+             stream: bool = False) -> Result:
         self._prepare_run(params)
-        kind = type(node).__name__
-        if isinstance(node, (exp.Select, exp.Union, exp.Subquery)):
-            return self._query(node, text)
-        if isinstance(node, exp.Insert):
-            return self._dml(node, text)
-        if isinstance(node, (exp.Update, exp.Delete)):
+        kind = kind_of(node)
+        if kind is StatementKind.QUERY:
+            return self._stream_query(node, text) if stream else self._query(node, text)
+        if kind is StatementKind.DML:
             return self._dml(node, text)
         self._token.finish()  # DDL, SHOW, transaction control: not interruptible
-        if isinstance(node, (exp.Create, exp.Drop, exp.TruncateTable, exp.Alter)) or \
-                kind == "RenameTable":
+        if kind is StatementKind.DDL:
             DDLRunner(self).run(node, text)
             return Result(rowcount=0)
+        if kind is StatementKind.SESSION:
+            return self._session_statement(node)
+        if kind is StatementKind.SHOW:
+            from core.sql import show
+
+            if isinstance(node, dialect.AdminShowDDLJobs):
+                count = node.args.get("count")
+                return show.admin_show_ddl_jobs(self, int(count.this) if count else None,
+                                                node.args.get("where"))
+            return show.run(self, node, text)
+        if kind is StatementKind.ADMIN:
+            words = node.sql(dialect=dialect.Kintsugi).split()
+            name = " ".join(words[:3] if words[0].upper() == "ADMIN" else words[:2]).upper()
+            raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",
+                                    errno=1235, sqlstate="42000")
+        name = node.sql(dialect=dialect.Kintsugi).split()[0].upper() if node else \
+            type(node).__name__
+        raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",
+                                errno=1235, sqlstate="42000")
+
+    def _session_statement(self, node: exp.Expression) -> Result:
+        """USE, BEGIN, COMMIT, ROLLBACK, SET."""
         if isinstance(node, exp.Use):
             name = node.this.name
             with self.db.engine.snapshot() as snap:
@@ -440,35 +485,13 @@ class Session:
             return Result(rowcount=0)
         if isinstance(node, exp.Transaction):
             self.begin()
-            return Result(rowcount=0)
-        if isinstance(node, exp.Commit):
+        elif isinstance(node, exp.Commit):
             self.commit()
-            return Result(rowcount=0)
-        if isinstance(node, exp.Rollback):
+        elif isinstance(node, exp.Rollback):
             self.rollback()
-            return Result(rowcount=0)
-        if isinstance(node, exp.Set):
+        else:
             return self._set(node)
-        if isinstance(node, (exp.Show, exp.Describe)) or kind in ("Show", "Describe"):
-            from core.sql import show
-
-            return show.run(self, node, text)
-        if isinstance(node, dialect.AdminShowDDLJobs):
-            from core.sql import show
-
-            count = node.args.get("count")
-            return show.admin_show_ddl_jobs(self, int(count.this) if count else None,
-                                            node.args.get("where"))
-        if isinstance(node, (dialect.AdminStatement, dialect.RecoverTable,
-                             dialect.FlashbackTable, dialect.FlashbackDatabase,
-                             dialect.CheckTable)):
-            words = node.sql(dialect=dialect.Kintsugi).split()
-            name = " ".join(words[:3] if words[0].upper() == "ADMIN" else words[:2]).upper()
-            raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",
-                                    errno=1235, sqlstate="42000")
-        name = node.sql(dialect=dialect.Kintsugi).split()[0].upper() if node else kind
-        raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",
-                                errno=1235, sqlstate="42000")
+        return Result(rowcount=0)
 
     def _set(self, node: exp.Set) -> Result:
         for item in node.expressions:
@@ -574,6 +597,28 @@ class Session:
                 close()
         return Result(names=planned.names, rows=rows, rowcount=len(rows),
                       origins=planned.origins)
+
+    def _stream_query(self, node, text) -> Result:
+        """A query whose rows stay in the running plan (an unbuffered cursor's): the same
+        set-up as `_query`, without collecting; the RowStream owns the view from here."""
+        view, close = self._view()
+        try:
+            self._token.deadline = self._deadline(node)
+            self._schema = self.db.schema(view)
+            planned = self._plan(node, text, self._schema)
+            mem = self._mem
+            mem.used = 0
+            mem.quota = self.ctx.system_variables.get("tidb_mem_quota_query") or 0
+            rt = Runtime(CancellableView(view, self._token), mem)
+            self.ctx.runtime = rt
+            rows = planned.op.rows(rt)
+        except BaseException:
+            if close:
+                close()
+            raise
+        stream = self._stream = RowStream(list(planned.names), planned.origins, iter(rows),
+                                          close, self._token)
+        return Result(names=stream.names, origins=planned.origins, stream=stream)
 
     def explain(self, node, text) -> Planned:
         view, close = self._view()

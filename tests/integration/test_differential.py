@@ -142,7 +142,7 @@ class Pair:
                 self.flush()
 
     def flush(self) -> None:
-        self.kconn.engine.flush()
+        self.kconn._engine.flush()
 
     def reopen(self) -> None:
         """Close KintsugiDB (the last connection closes the engine) and open it again."""

@@ -307,7 +307,7 @@ def test_inserts_into_a_table_without_keys_hold_the_writer_lock(tmp_path):
         a.cursor().execute("INSERT INTO log VALUES ('a1')")  # rowid allocator now cached
         a.commit()
         a.cursor().execute("INSERT INTO log VALUES ('a2')")
-        b.engine.lock_wait_timeout = 0.2
+        b._engine.lock_wait_timeout = 0.2
         with pytest.raises(core.OperationalError) as e:
             b.cursor().execute("INSERT INTO log VALUES ('b1')")
         assert e.value.errno == 1205

@@ -102,7 +102,7 @@ def test_unknown_exception_becomes_internal_error(conn, monkeypatch):
     def boom(*a, **k):
         raise KeyError("x")
 
-    monkeypatch.setattr(conn.session, "execute", boom)
+    monkeypatch.setattr(conn._session, "execute", boom)
     with pytest.raises(core.InternalError) as ei:
         conn.cursor().execute("SELECT 1")
     assert ei.value.errno == 1105 and "KeyError" in ei.value.msg

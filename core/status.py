@@ -1,0 +1,54 @@
+"""A database's state as typed values: what `Connection.info()`, `core.api.inspect` and
+`core.api.recover` return, and what `kintsugi info` and the console's panes show.
+
+Read from the engine's own counters in one pass, so a client never needs the engine object
+(or a remote server's internals) to show LSNs, redo segments and tablespaces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class TablespaceStatus:
+    space_id: int
+    name: str  # "system (dictionary)" for space 0, else "schema.table"
+    path: str
+    applied_lsn: int  # redo up to here is in the file
+    entries: int  # LMDB entries (rows + index entries) in the file
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseStatus:
+    path: str
+    end_lsn: int
+    durable_lsn: int
+    checkpoint_lsn: int
+    segments: tuple[int, ...]  # redo segment numbers, oldest first
+    tablespaces: tuple[TablespaceStatus, ...]
+    overlay_entries: int  # committed row images not yet applied to the tablespaces
+    read_only: bool
+    force_recovery: int
+    map_size: int  # bytes each tablespace may map before it grows
+    spill_limit: int  # bytes of an open transaction kept in memory before it spills
+
+
+def status_of(engine: Any) -> DatabaseStatus:
+    """The status of an open engine (the storage engine's `stats()` and its tablespaces)."""
+    st = engine.stats()
+    spaces = []
+    for sid, info in sorted(st["spaces"].items()):
+        ts = engine.spaces.get(sid)
+        header = getattr(ts, "header", None) or {}
+        name = "system (dictionary)" if sid == 0 else \
+            f"{header.get('schema', '?')}.{header.get('table', '?')}"
+        entries = ts.entry_count() if ts is not None else 0
+        spaces.append(TablespaceStatus(sid, name, info["path"], info["applied_lsn"], entries))
+    return DatabaseStatus(
+        path=st["path"], end_lsn=st["end_lsn"], durable_lsn=st["durable_lsn"],
+        checkpoint_lsn=st["checkpoint_lsn"], segments=tuple(st["segments"]),
+        tablespaces=tuple(spaces), overlay_entries=st["overlay_entries"],
+        read_only=bool(engine.read_only), force_recovery=int(engine.force_recovery),
+        map_size=int(engine.map_size), spill_limit=int(engine.spill_limit))

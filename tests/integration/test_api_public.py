@@ -1,0 +1,218 @@
+"""The public API a console or a CLI lives on: the unbuffered cursor (rows pulled lazily from
+the running plan, cancelled by `Connection.cancel()`), the statement classifier, typed status,
+and the module-level entry points.  All through `core.api` only."""
+
+from __future__ import annotations
+
+import threading
+import tracemalloc
+
+import pytest
+
+import core
+from core import api
+from core.api import StatementKind
+from core.errors import Error
+
+
+@pytest.fixture
+def grid(tmp_path):
+    """Three 100-row tables: their cross join is a 1,000,000-row result that takes no big
+    insert to build."""
+    conn = core.connect(str(tmp_path / "db"), create=True, autocommit=True)
+    for name in ("a", "b", "c"):
+        conn.execute(f"CREATE TABLE {name} (id INT PRIMARY KEY, v VARCHAR(20))")
+        conn.cursor().executemany(f"INSERT INTO {name} VALUES (%s, %s)",
+                                  [(i, f"{name}{i}") for i in range(100)])
+    yield conn
+    conn.close()
+
+
+MILLION = "SELECT a.id, b.id, c.id, a.v FROM a, b, c"
+
+
+def test_stream_cursor_reads_a_million_rows_lazily(grid):
+    cur = grid.cursor(stream=True)
+    tracemalloc.start()
+    try:
+        cur.execute(MILLION)
+        assert [d[0] for d in cur.description] == ["id", "id", "id", "v"]
+        assert cur.rowcount == -1
+        first = cur.fetchmany(100)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(first) == 100 and all(len(r) == 4 for r in first)
+    # a buffered cursor would hold 1M row lists (well over 100 MB) before returning
+    assert peak < 30 * 1024 * 1024, peak
+    total = len(first)
+    while True:
+        rows = cur.fetchmany(50_000)
+        if not rows:
+            break
+        total += len(rows)
+    assert total == 1_000_000
+    assert cur.rowcount == 1_000_000
+    assert cur.fetchone() is None
+
+
+def test_stream_gives_the_same_rows_as_a_buffered_cursor(grid):
+    sql = "SELECT a.id, b.v FROM a JOIN b ON b.id = a.id WHERE a.id < 40 ORDER BY a.id DESC"
+    buffered = grid.execute(sql).fetchall()
+    cur = grid.cursor(stream=True)
+    cur.execute(sql)
+    streamed = [cur.fetchone(), *cur.fetchmany(5), *list(cur)]
+    assert streamed == buffered and len(buffered) == 40
+
+
+def test_cancel_stops_a_stream_being_read(grid):
+    cur = grid.cursor(stream=True)
+    cur.execute(MILLION)
+    assert len(cur.fetchmany(1000)) == 1000
+    read = [1000]
+    errors = []
+
+    def reader():
+        try:
+            while cur.fetchmany(5000):
+                read[0] += 5000
+        except Error as e:
+            errors.append(e)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    while read[0] < 20_000:
+        t.join(0.001)
+    assert grid.cancel() is True
+    t.join(30)
+    assert not t.is_alive()
+    assert errors and errors[0].errno == 1317 and errors[0].sqlstate == "70100"
+    assert read[0] < 1_000_000
+    # the connection is usable at once, and nothing is left open
+    assert grid.execute("SELECT COUNT(*) FROM a").fetchall() == [(100,)]
+    assert not grid.in_transaction
+
+
+def test_cancel_between_fetches_fails_the_next_one(grid):
+    cur = grid.cursor(stream=True)
+    cur.execute(MILLION)
+    cur.fetchmany(10)
+    assert grid.cancel() is True
+    with pytest.raises(Error) as e:
+        cur.fetchmany(10)
+    assert e.value.errno == 1317
+
+
+def test_cancel_after_the_last_row_is_too_late(grid):
+    cur = grid.cursor(stream=True)
+    cur.execute("SELECT id FROM a WHERE id < 3")
+    assert cur.fetchall() == [(0,), (1,), (2,)]
+    assert grid.cancel() is False
+
+
+def test_a_new_statement_discards_unread_rows(grid):
+    cur = grid.cursor(stream=True)
+    cur.execute(MILLION)
+    cur.fetchmany(10)
+    assert grid.execute("SELECT COUNT(*) FROM b").fetchall() == [(100,)]
+    with pytest.raises(Error) as e:
+        cur.fetchmany(10)
+    assert e.value.errno == 2014
+
+
+def test_closing_a_stream_releases_its_snapshot_and_commit_discards(grid):
+    grid.autocommit = False
+    cur = grid.cursor(stream=True)
+    cur.execute("SELECT * FROM a")
+    cur.fetchmany(3)
+    assert grid.in_transaction
+    grid.commit()
+    assert not grid.in_transaction
+    with pytest.raises(Error):
+        cur.fetchmany(1)
+    cur2 = grid.cursor(stream=True)
+    cur2.execute("SELECT * FROM a")
+    cur2.fetchone()
+    cur2.close()
+    grid.rollback()
+    grid.autocommit = True
+    assert grid.execute("SELECT COUNT(*) FROM c").fetchall() == [(100,)]
+
+
+def test_stream_cursor_runs_other_statements_as_usual(grid):
+    cur = grid.cursor(stream=True)
+    cur.execute("UPDATE a SET v = 'x' WHERE id < 10")
+    assert cur.rowcount == 10 and cur.description is None
+    cur.executescript("USE test; SELECT COUNT(*) FROM a WHERE v = 'x'")
+    assert cur.fetchall() == [(10,)]
+    assert grid.database == "test"
+    cur.execute("SHOW TABLES")
+    assert sorted(cur.fetchall()) == [("a",), ("b",), ("c",)]
+
+
+@pytest.mark.parametrize("sql, kind", [
+    ("SELECT 1", StatementKind.QUERY),
+    ("(SELECT 1) UNION (SELECT 2)", StatementKind.QUERY),
+    ("INSERT INTO t VALUES (1)", StatementKind.DML),
+    ("REPLACE INTO t VALUES (1)", StatementKind.DML),
+    ("update t set a = %s", StatementKind.DML),
+    ("DELETE FROM t", StatementKind.DML),
+    ("CREATE TABLE t (a INT)", StatementKind.DDL),
+    ("ALTER TABLE t ADD INDEX i (a)", StatementKind.DDL),
+    ("RENAME TABLE a TO b", StatementKind.DDL),
+    ("USE test", StatementKind.SESSION),
+    ("COMMIT", StatementKind.SESSION),
+    ("SET autocommit = 1", StatementKind.SESSION),
+    ("SHOW TABLES", StatementKind.SHOW),
+    ("ADMIN SHOW DDL JOBS", StatementKind.SHOW),
+    ("ADMIN CHECK TABLE t", StatementKind.ADMIN),
+    ("RECOVER TABLE t", StatementKind.ADMIN),
+    ("SELECT 1; SELECT 2", StatementKind.OTHER),
+    ("SELEC 1", StatementKind.OTHER),
+    ("", StatementKind.OTHER),
+])
+def test_classify(sql, kind):
+    assert api.classify(sql) is kind
+    assert kind.interruptible == (kind in (StatementKind.QUERY, StatementKind.DML))
+
+
+def test_info_inspect_and_recover_are_typed(tmp_path):
+    path = str(tmp_path / "db")
+    with core.connect(path, create=True, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id INT PRIMARY KEY)")
+        conn.execute("INSERT INTO t VALUES (1), (2)")
+        st = conn.info()
+        assert st.path == conn.info().path and st.end_lsn >= st.durable_lsn > 0
+        assert st.segments and not st.read_only and st.force_recovery == 0
+        names = [ts.name for ts in st.tablespaces]
+        assert names[0] == "system (dictionary)" and "test.t" in names
+    after = api.inspect(path)
+    assert [ts.name for ts in after.tablespaces] == names
+    assert next(ts for ts in after.tablespaces if ts.name == "test.t").entries == 2
+    events = []
+    ro = api.recover(path, sink=events.append, force_recovery=1)
+    assert ro.read_only and ro.force_recovery == 1
+    assert any(type(e).__name__ == "DatabaseOpened" for e in events)
+
+
+def test_check_directory(tmp_path):
+    with pytest.raises(Error) as e:
+        api.check_directory(str(tmp_path / "none"))
+    assert e.value.errno == 1049 and "use --create" in str(e.value)
+    api.check_directory(str(tmp_path / "none"), create=True)
+    path = str(tmp_path / "db")
+    conn = core.connect(path, create=True)
+    try:
+        with pytest.raises(Error) as e:
+            api.check_directory(path)  # this process holds it: another opener must wait
+        assert e.value.errno
+    finally:
+        conn.close()
+    api.check_directory(path)
+
+
+def test_split_statements_and_scan_sql():
+    assert [s.strip() for s in api.split_statements("SELECT 1; SELECT ';'")] == [
+        "SELECT 1", "SELECT ';'"]
+    kinds = [k for k, _s, _e in api.scan_sql("SELECT 'a;b' -- c\n;")]
+    assert kinds[:2] == ["code", "string"] and ";" in kinds and "comment" in kinds
