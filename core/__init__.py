@@ -1,13 +1,19 @@
-"""KintsugiDB's engine.  `core.connect()` is the public entry point (PEP 249).
+"""KintsugiDB's engine.  `core.connect()` is the public entry point (PEP 249); with it,
+`core.inspect()` / `core.recover()` (a database's typed status, recovering first),
+`core.classify()` (what kind a statement is), `core.check_directory()`.  Clients (the console,
+the command line) use only these, `core.api`, `core.errors` and `core.events`: the layering
+contracts in pyproject.toml check it.
 
-The names are loaded lazily, so `import core.storage.engine` (the crash-test worker, the
-recovery command) does not pay for the SQL layer.
+The names are loaded lazily, so `import core.kv` (the crash-test worker, the KV benchmarks)
+does not pay for the SQL layer.
 """
 
 from __future__ import annotations
 
 _API = {"connect", "Connection", "Cursor", "apilevel", "paramstyle", "threadsafety", "STRING",
-        "BINARY", "NUMBER", "DATETIME", "ROWID"}
+        "BINARY", "NUMBER", "DATETIME", "ROWID", "inspect", "recover", "classify",
+        "StatementKind", "DatabaseStatus", "TablespaceStatus", "check_directory",
+        "split_statements", "scan_sql"}
 _ERRORS = {"Error", "Warning", "InterfaceError", "DatabaseError", "DataError",
            "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
            "NotSupportedError"}
