@@ -35,6 +35,7 @@ from core.sql.statements import StatementKind, kind_of
 from core.sql.stream import RowStream
 from core.sql.table import TableReader
 from core.storage.engine import Engine
+from core.txn import begin
 
 STATEMENT_CACHE = 512
 PLAN_CACHE = 256
@@ -78,7 +79,7 @@ class Database:
         with engine.snapshot() as snap:
             fresh = CatalogStore.version(snap) == 0
         if fresh and not engine.read_only:
-            with engine.begin() as txn:
+            with begin(engine) as txn:
                 bootstrap(txn, self.catalog)
 
     # -- statement cache --------------------------------------------------------------------
@@ -155,7 +156,7 @@ class Database:
     def _max_auto(self, table: TableInfo, txn) -> int:
         col = table.auto_increment_column
         reader = TableReader(table)
-        view = txn._current_view()
+        view = txn.current_view()
         if table.handle == HANDLE_INT and col.name.lower() == table.pk_columns[0].lower():
             return reader.last_handle(view) or 0
         best = 0
@@ -168,7 +169,7 @@ class Database:
     def next_rowid(self, table: TableInfo, txn) -> int:
         nxt = self._rowid.get(table.id)
         if nxt is None:
-            nxt = (TableReader(table).last_handle(txn._current_view()) or 0) + 1
+            nxt = (TableReader(table).last_handle(txn.current_view()) or 0) + 1
         self._rowid[table.id] = nxt + 1
         return nxt
 
@@ -286,7 +287,7 @@ class Session:
 
     def begin(self) -> None:
         self.implicit_commit()
-        self.txn = self.db.engine.begin()
+        self.txn = begin(self.db.engine)
 
     def commit(self) -> None:
         if self._stream is not None:
@@ -541,7 +542,7 @@ class Session:
     def _ensure_txn(self) -> None:
         """Outside autocommit, the first statement opens the transaction (PEP 249)."""
         if self.txn is None and not self.autocommit:
-            self.txn = self.db.engine.begin()
+            self.txn = begin(self.db.engine)
 
     def _view(self):
         """(read view, closer) for a query: the transaction's snapshot, or a fresh one."""
@@ -634,10 +635,10 @@ class Session:
     def _dml(self, node, text, params_list: list | None = None) -> Result:
         self._ensure_txn()
         own = self.txn is None  # autocommit: the statement is its own transaction
-        txn = self.db.engine.begin() if own else self.txn
+        txn = begin(self.db.engine) if own else self.txn
         savepoint = None if own else txn.savepoint()
         try:
-            view = CancellableView(txn._current_view(), self._token)
+            view = CancellableView(txn.current_view(), self._token)
             schema = self._schema = self.db.schema(view)
             self.ctx.runtime = Runtime(view)
             runner = DMLRunner(self)

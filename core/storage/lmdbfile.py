@@ -18,6 +18,10 @@ import errno as _errno
 import os
 import stat
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import lmdb
 
 from core.errors import CorruptionError, DatabaseError, OperationalError
 
@@ -108,3 +112,15 @@ def lmdb_error(exc: BaseException, path: str) -> DatabaseError:
         return OperationalError(f"Disk full ({path}); free some space and try again",
                                 errno=1021, sqlstate="HY000")
     return CorruptionError(f"tablespace file {path} is damaged: {type(exc).__name__}: {text}")
+
+
+@contextmanager
+def mapped_errors(path: str) -> Iterator[None]:
+    """Let no OS or LMDB exception out of opening or closing a database: callers of the
+    engine see only `core.errors` errors (a full disk is 1021 naming the file, damage 1877)."""
+    try:
+        yield
+    except OSError as exc:
+        raise os_error(exc, exc.filename or path) from exc
+    except lmdb.Error as exc:
+        raise lmdb_error(exc, path) from exc

@@ -60,6 +60,11 @@ class Layer:
         return sum(len(k) + (len(v) if v is not None else 0)
                    for k, v in self.latest_items(space))
 
+    def stamp(self, commit_lsn: int, first_lsn: int) -> None:
+        """A generation holding one whole transaction learns its LSNs when it is published
+        (only those layers implement it: the merged mutable generation never needs it)."""
+        raise NotImplementedError
+
 
 class MutableGeneration(Layer):
     """Where small commits accumulate: per space, key -> list of (commit_lsn, value)."""

@@ -13,6 +13,9 @@ ROLLBACK; it is released *before* the COMMIT waits for its fdatasync, so the nex
 records can join the same group commit.  Snapshots therefore see every *published* commit
 (durable or about to be), and a reader waits for that durability (`Engine.snapshot`): a
 transaction's consistent and current reads agree on every commit that came before it.
+
+A transaction drives storage only through `core.storage.pipeline.CommitPipeline` (the engine
+implements it); `begin(pipeline)` starts one.
 """
 
 from __future__ import annotations
@@ -20,18 +23,15 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from typing import TYPE_CHECKING
 
 from core.crashpoints import crash_point
-from core.errors import OperationalError, ReadOnlyError, TransactionStateError
+from core.errors import ReadOnlyError, TransactionStateError
 from core.events import TransactionSpilled
 from core.log import record
 from core.storage.overlay import INFINITY, MISSING, Layer, SortedGeneration
+from core.storage.pipeline import CommitPipeline, FileOp
 from core.storage.snapshot import Snapshot
 from core.txn.spill import SpillFile
-
-if TYPE_CHECKING:
-    from core.storage.engine import Engine
 
 # Per buffered operation, what Python objects cost beyond the key and value bytes.
 OP_OVERHEAD = 160
@@ -74,9 +74,17 @@ class WriteSet(Layer):
         return list(self._txn._writes)
 
 
+def begin(pipeline: CommitPipeline) -> Transaction:
+    """A new transaction on `pipeline`.  It takes nothing yet: the writer lock comes with
+    its first write, the snapshot with its first read, so beginning works read-only and after
+    a failed flush (reads go on), but not on a closed engine."""
+    pipeline.check_readable()
+    return Transaction(pipeline)
+
+
 class Transaction:
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self, pipeline: CommitPipeline):
+        self.pipeline = pipeline
         self.trx_id: int | None = None
         self.state = "active"
         self._writes: dict[int, dict[bytes, bytes | None]] = {}
@@ -85,7 +93,7 @@ class Transaction:
         self._spill: SpillFile | None = None
         self._spilled_rows = 0
         self._first_lsn: int | None = None
-        self._file_ops: list[tuple[str, int, str, dict]] = []
+        self._file_ops: list[FileOp] = []
         self._consistent: Snapshot | None = None
         self._current: Snapshot | None = None
         self._own = WriteSet(self)
@@ -104,17 +112,22 @@ class Transaction:
         if self._consistent is None:
             # Holding the writer lock, nothing can commit before us: our own commit will
             # make everything we see durable, so there is no need to wait for it here.
-            self._consistent = self.engine.snapshot(wait_durable=self.trx_id is None)
+            self._consistent = self.pipeline.snapshot(wait_durable=self.trx_id is None)
             self._consistent.layers.insert(0, self._own)
         return self._consistent
 
-    def _current_view(self) -> Snapshot:
+    def current_view(self) -> Snapshot:
+        """The latest committed state plus this transaction's own writes, taking the writer
+        lock: what UPDATE/DELETE/INSERT read (InnoDB's locking read), as opposed to
+        `snapshot()`, the transaction's consistent read."""
         self._check_active()
         self._lock_for_write()
         if self._current is None:
-            self._current = self.engine._latest_snapshot()
+            self._current = self.pipeline.latest_snapshot()
             self._current.layers.insert(0, self._own)
         return self._current
+
+    _current_view = current_view  # TEMP: the old name, until the SQL runners move over
 
     def get(self, space: int, key: bytes) -> bytes | None:
         return self.snapshot().get(space, key)
@@ -125,22 +138,22 @@ class Transaction:
     def get_current(self, space: int, key: bytes) -> bytes | None:
         view = self._current
         if view is None or self.state != "active":
-            view = self._current_view()
+            view = self.current_view()
         return view.get(space, key)
 
     def scan_current(self, space: int, lo: bytes = b"", hi: bytes | None = None, reverse=False):
-        return self._current_view().scan(space, lo, hi, reverse)
+        return self.current_view().scan(space, lo, hi, reverse)
 
     # -- writes ------------------------------------------------------------------------------
 
     def _lock_for_write(self) -> None:
         if self.trx_id is None:
-            if self.engine.read_only:
+            if self.pipeline.read_only:
                 raise ReadOnlyError(
                     "the database is open read-only "
-                    f"(force_recovery={self.engine.force_recovery}); no changes are allowed"
+                    f"(force_recovery={self.pipeline.force_recovery}); no changes are allowed"
                 )
-            self.trx_id = self.engine._acquire_writer()
+            self.trx_id = self.pipeline.acquire_writer()
 
     def put(self, space: int, key: bytes, value: bytes) -> None:
         self._write(space, key, value)
@@ -167,16 +180,17 @@ class Transaction:
         ops[key] = value
         self._ops += 1
         self._buffered_bytes += len(key) + (len(value) if value is not None else 0) + OP_OVERHEAD
-        if self._buffered_bytes >= self.engine.spill_limit:
+        if self._buffered_bytes >= self.pipeline.spill_limit:
             self._spill_now()
 
     def create_space(self, schema: str, table: str) -> int:
         """Create a tablespace at commit; returns its id, usable at once in this transaction."""
         self._check_active()
         self._lock_for_write()
-        space_id, rel_path, header = self.engine._plan_space(schema, table, self._file_ops)
+        pipe = self.pipeline
+        space_id, rel_path, header = pipe.plan_space(schema, table, self._file_ops)
         self._file_ops.append(("create", space_id, rel_path, header))
-        self._write(0, self.engine.space_map_key(space_id), self.engine.space_map_value(header))
+        self._write(0, pipe.space_map_key(space_id), pipe.space_map_value(header))
         return space_id
 
     # -- statement savepoints ---------------------------------------------------------------
@@ -234,7 +248,7 @@ class Transaction:
                     ops.pop(key, None)
                 else:
                     if base is None:
-                        base = self.engine._latest_snapshot()
+                        base = self.pipeline.latest_snapshot()
                     ops[key] = base.get(space, key)
         finally:
             if base is not None:
@@ -249,20 +263,20 @@ class Transaction:
     def _spill_now(self) -> None:
         """Move the buffered writes to the redo log and the spill file, in chunks, so the
         encoded copies made on the way never add up to more than a chunk."""
-        eng = self.engine
+        pipe = self.pipeline
         if self._spill is None:
-            path = os.path.join(eng.spill_dir, f"trx-{self.trx_id}.kdb")
+            path = os.path.join(pipe.spill_dir, f"trx-{self.trx_id}.kdb")
             self._spill = SpillFile(path)
         for chunk in _chunks(self._writes, SPILL_CHUNK_OPS):
             bodies = record.rows_bodies(self.trx_id, _ops_of(chunk))
-            first = eng._append_open(bodies, self._first_lsn)
+            first = pipe.append_open(bodies, self._first_lsn)
             del bodies
             if self._first_lsn is None:
                 self._first_lsn = first
             self._spilled_rows += self._spill.write(chunk)
         self._writes = {}
         self._buffered_bytes = 0
-        eng.sink(TransactionSpilled(self.trx_id, self._spilled_rows))
+        pipe.sink(TransactionSpilled(self.trx_id, self._spilled_rows))
         crash_point("spill.after_write")
 
     # -- end ---------------------------------------------------------------------------------
@@ -270,7 +284,7 @@ class Transaction:
     def commit(self) -> int | None:
         """Make the writes durable and visible; returns the commit LSN (None if read-only)."""
         self._check_active()
-        eng = self.engine
+        pipe = self.pipeline
         if self.trx_id is None:
             self._finish("committed")
             return None
@@ -288,39 +302,30 @@ class Transaction:
             if self._file_ops:
                 bodies = [record.file_create_body(self.trx_id, sid, path, hdr)
                           for _kind, sid, path, hdr in self._file_ops] + bodies
-            end = eng._publish_commit(bodies, self._first_lsn, gen, self._writes, self._file_ops)
+            end = pipe.publish_commit(bodies, self._first_lsn, gen, self._writes, self._file_ops)
         except BaseException:
             self.rollback()
             raise
         self._spill = None  # now owned by the overlay
         self._finish("committed")
-        eng._release_writer()
+        pipe.release_writer()  # before the fdatasync: the next commit can join its group
         crash_point("commit.after_overlay")
-        try:
-            eng.log.sync(end)
-        except OSError as exc:
-            # The commit is in the log buffer and visible in the overlay but may not be on
-            # disk.  Nothing can tell whether a retried fsync covers the lost writes, so the
-            # engine stops accepting work; reopening recovers from what the disk has.
-            eng.flusher_error = exc
-            raise OperationalError(
-                f"the redo log could not be made durable ({exc}); the commit may be lost. "
-                "Close and reopen the database.", errno=1030) from exc
+        pipe.make_durable(end)
         return end
 
     def rollback(self) -> None:
         if self.state != "active":
             return
-        eng = self.engine
+        pipe = self.pipeline
         if self.trx_id is not None:
             if self._first_lsn is not None:
-                eng._abort_open(self.trx_id)
+                pipe.abort_open(self.trx_id)
             if self._spill is not None:
                 self._spill.discard()
                 self._spill = None
         self._finish("rolled back")
         if self.trx_id is not None:
-            eng._release_writer()
+            pipe.release_writer()
 
     def _finish(self, state: str) -> None:
         self.state = state

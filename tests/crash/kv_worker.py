@@ -64,8 +64,8 @@ def open_engine(path: str, **kw):
     """
     import os
 
-    from core.recovery import redo_apply
     from core.kv import Engine
+    from core.recovery import redo_apply
 
     if os.environ.get("KV_WORKER_APPLY_BATCH"):
         redo_apply.APPLY_BATCH_OPS = int(os.environ["KV_WORKER_APPLY_BATCH"])

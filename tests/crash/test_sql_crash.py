@@ -71,8 +71,8 @@ def _check_indexes(conn) -> None:
     from core.codec import row_prefix
     from core.sql.table import TableReader
 
-    db = conn.session.db
-    with conn.engine.snapshot() as snap:
+    db = conn._session.db
+    with conn._engine.snapshot() as snap:
         schema = db.catalog.schema(snap)
         for name in ("accounts", "ledger", "bulk"):
             table = schema.table("test", name)

@@ -39,8 +39,8 @@ def test_long_indexed_value_is_applied_and_reopens(tmp_path):
         cur.execute("CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(700), KEY ix_s (s))")
         cur.execute("INSERT INTO t VALUES (2, REPEAT('x', %s))", (LONG,))
         c.commit()
-        c.engine.flush()  # the flusher used to fail here with BadValsizeError
-        assert c.engine.flusher_error is None
+        c._engine.flush()  # the flusher used to fail here with BadValsizeError
+        assert c._engine.flusher_error is None
     rows = _reopen_rows(path, "SELECT id, LENGTH(s) FROM t WHERE s = REPEAT('x', 600)")
     assert rows == [(2, LONG)]
 
@@ -55,7 +55,7 @@ def test_long_primary_and_unique_keys_keep_order_uniqueness_and_ranges(tmp_path)
         for i in range(40):
             cur.execute("INSERT INTO p VALUES (%s, %s, %s)",
                         (base + f"{i:03d}", "u" * 590 + f"{i:03d}", i))
-        c.engine.flush()
+        c._engine.flush()
         with pytest.raises(core.IntegrityError) as err:
             cur.execute("INSERT INTO p VALUES (%s, 'other', 99)", (base + "007",))
         assert err.value.errno == 1062
@@ -80,9 +80,9 @@ def test_create_index_over_existing_long_values(tmp_path):
         cur.execute("CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(768))")
         cur.executemany("INSERT INTO t VALUES (%s, %s)",
                         [(i, "y" * 700 + str(i % 5)) for i in range(30)])
-        c.engine.flush()
+        c._engine.flush()
         cur.execute("CREATE INDEX ix ON t (s)")
-        c.engine.flush()
+        c._engine.flush()
     rows = _reopen_rows(path, "SELECT COUNT(*) FROM t WHERE s = CONCAT(REPEAT('y', 700), '3')")
     assert rows == [(6,)]
 
@@ -117,9 +117,9 @@ def test_failed_flush_stops_writes_keeps_reads_and_reopens(tmp_path, monkeypatch
 
     monkeypatch.setattr(Tablespace, "_apply_once", refuse)
     with pytest.raises(OperationalError) as err:
-        c.engine.flush()
+        c._engine.flush()
     assert "could not apply" in err.value.msg and err.value.errno == 1030
-    c.engine.flusher_error = err.value  # what the flusher thread records
+    c._engine.flusher_error = err.value  # what the flusher thread records
     with pytest.raises(OperationalError) as err:
         cur.execute("INSERT INTO t VALUES (3, 30)")
     assert "stopped accepting writes" in err.value.msg

@@ -42,3 +42,17 @@ def test_core_imports_with_textual_and_rich_blocked():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_storage_loads_without_transactions_or_recovery():
+    """Storage sits below both: importing it must not drag them in (they compose in core.kv)."""
+    code = (
+        "import sys\n"
+        "import core.storage.engine\n"
+        "above = sorted(m for m in sys.modules\n"
+        "               if m.split('.')[:2] in (['core', 'txn'], ['core', 'recovery'],\n"
+        "                                       ['core', 'kv'], ['core', 'sql']))\n"
+        "print(above)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stderr

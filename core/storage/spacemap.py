@@ -1,0 +1,100 @@
+"""The tablespace map: which file holds which space, and how new files are named.
+
+The map lives in `system.kdb` under `SPACE_MAP_PREFIX` and changes like any other data
+(through the log and the overlay), so a snapshot also fixes which tables exist.  The engine
+keeps the open files in `spaces` (space id -> `Tablespace`); recovery and the commit path
+open and register them through `open_space_file`.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Callable
+
+import msgpack
+
+from core.errors import CorruptionError
+from core.events import Event
+from core.storage.tablespace import Tablespace
+
+SYSTEM_SPACE = 0
+SPACE_MAP_PREFIX = b"\x00space:"
+_U32 = struct.Struct(">I")
+# Names the engine uses itself in the database directory: no schema directory may take them.
+_RESERVED = ("control", "LOCK", "system", "spare")
+
+
+class SpaceMap:
+    """The engine's part that maps space ids to tablespace files (a mixin of `Engine`)."""
+
+    path: str
+    sink: Callable[[Event], None]
+    map_size: int
+    read_only: bool
+    spaces: dict[int, Tablespace]
+    _next_space_id: int
+
+    @staticmethod
+    def space_map_key(space_id: int) -> bytes:
+        return SPACE_MAP_PREFIX + _U32.pack(space_id)
+
+    @staticmethod
+    def space_map_value(header: dict) -> bytes:
+        return msgpack.packb(header)
+
+    def open_space_file(self, header: dict, *, create: bool, register: bool = True
+                        ) -> Tablespace:
+        """Open (or create) the file of a space, and register it unless told not to."""
+        path = os.path.join(self.path, header["path"])
+        if create and not os.path.exists(path):
+            ts = Tablespace.create(path, header, map_size=self.map_size, sink=self.sink)
+        else:
+            ts = Tablespace.open(path, map_size=self.map_size, sink=self.sink,
+                                 readonly=self.read_only)
+            if "space_id" in header and ts.space_id != header["space_id"]:
+                ts.close()
+                raise CorruptionError(
+                    f"tablespace file {path} holds space {ts.space_id} "
+                    f"({ts.header.get('schema')}.{ts.header.get('table')}), but the dictionary "
+                    f"expects space {header['space_id']} there (a file was moved or swapped)")
+        if register:
+            self.spaces[ts.space_id] = ts
+        return ts
+
+    def read_space_map(self) -> dict[int, dict]:
+        """The tablespace map as stored in system.kdb (applied state only)."""
+        sys_ts = self.spaces[SYSTEM_SPACE]
+        out = {}
+        with sys_ts.env.begin(db=sys_ts.data_db) as txn:
+            cur = txn.cursor()
+            if cur.set_range(SPACE_MAP_PREFIX):
+                for k, v in cur.iternext():
+                    if not k.startswith(SPACE_MAP_PREFIX):
+                        break
+                    out[_U32.unpack(k[len(SPACE_MAP_PREFIX):])[0]] = msgpack.unpackb(v)
+        return out
+
+    def plan_space(self, schema: str, table: str, pending: list) -> tuple[int, str, dict]:
+        """Pick an id and a file name for a new tablespace (writer lock held).  `pending`
+        holds the file operations of the same transaction, whose paths are taken too."""
+        space_id = self._next_space_id
+        self._next_space_id += 1
+        safe_schema = _safe_name(schema) or "_"
+        if safe_schema in _RESERVED:
+            safe_schema = "_" + safe_schema
+        base = _safe_name(table) or "t"
+        taken = {ts.header["path"] for ts in self.spaces.values()}
+        taken.update(p for _k, _s, p, _h in pending)
+        rel = f"{safe_schema}/{base}.kdb"
+        if rel in taken or os.path.exists(os.path.join(self.path, rel)):
+            rel = f"{safe_schema}/{base}.{space_id}.kdb"
+        header = {"space_id": space_id, "schema": schema, "table": table, "path": rel}
+        return space_id, rel, header
+
+
+def _safe_name(name: str) -> str:
+    """A file-system-safe name: ASCII letters, digits and ``_-$`` only, at most 64 characters,
+    so no identifier can make a path component the file system refuses (255 bytes)."""
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "_-$" else "_"
+                   for c in name[:64])
