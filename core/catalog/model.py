@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from core.sql.types import SqlType
+from core.catalog.coltypes import SqlType
 
 HANDLE_INT = "int"  # the integer primary key is the handle
 HANDLE_CLUSTERED = "clustered"  # the encoded primary-key values are the handle

@@ -1,0 +1,383 @@
+"""Storing a value into a column (`coerce`, `make_coercer`): MySQL *strict mode*.  A value that
+does not fit is an error with MySQL's number, SQLSTATE and wording ("Out of range value for
+column 'c' at row 1"), never a silent clamp.  INSERT (`core.sql.insert`) builds one coercer
+per column with `make_coercer` and calls it per row; UPDATE and DDL (`core.sql.dml`,
+`core.sql.ddl`) call `coerce`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from core.catalog.coltypes import (
+    BINARY_KINDS,
+    CHAR_KINDS,
+    FLOAT_KINDS,
+    FLOAT_MAX,
+    INT_KINDS,
+    LOB_BYTES,
+    SqlType,
+)
+from core.errors import DataError
+from core.sql.types.comparison import _normalize_foreign
+from core.sql.types.convert import _NUM_PREFIX, DEC, _temporal_number, round_half_away, to_str
+from core.sql.types.temporal import TIME_MAX, to_date, to_datetime, to_time
+
+date = _dt.date
+datetime = _dt.datetime
+timedelta = _dt.timedelta
+
+
+def _err_range(column: str, row: int) -> DataError:
+    return DataError(f"Out of range value for column '{column}' at row {row}",
+                     errno=1264, sqlstate="22003")
+
+
+def _err_too_long(column: str, row: int) -> DataError:
+    return DataError(f"Data too long for column '{column}' at row {row}",
+                     errno=1406, sqlstate="22001")
+
+
+def _err_truncated(column: str, row: int) -> DataError:
+    return DataError(f"Data truncated for column '{column}' at row {row}",
+                     errno=1265, sqlstate="01000")
+
+
+def _err_incorrect(what: str, value: Any, column: str, row: int) -> DataError:
+    return DataError(
+        f"Incorrect {what} value: '{_quote_value(value)}' for column '{column}' at row {row}",
+        errno=1366, sqlstate="HY000")
+
+
+def _err_temporal(what: str, value: Any, column: str, row: int) -> DataError:
+    return DataError(
+        f"Incorrect {what} value: '{_quote_value(value)}' for column '{column}' at row {row}",
+        errno=1292, sqlstate="22007")
+
+
+def _quote_value(value: Any) -> str:
+    s = to_str(value) if not isinstance(value, str) else value
+    return s[:128]
+
+
+# --- storing into columns -------------------------------------------------------------------------
+
+Coercer = Callable[[Any, str, int], Any]
+_COERCERS: dict[SqlType, Coercer] = {}
+
+
+def coerce(value: Any, t: SqlType, column: str, *, row: int = 1) -> Any:
+    """`value` converted for storage in a column of type `t`, by MySQL strict-mode rules.
+
+    None passes through (NOT NULL is the caller's check).  Errors carry MySQL's codes:
+    1264 out of range, 1406 data too long, 1366 incorrect integer/decimal value, 1265 data
+    truncated (``'12abc'`` into a number, non-numeric text into a double), 1292 incorrect
+    date/datetime/time value.  `row` is the 1-based row number in the statement for the
+    "at row N" text.  For bulk inserts, `make_coercer(t)` once per column is faster.
+    """
+    if value is None:
+        return None
+    f = _COERCERS.get(t)
+    if f is None:
+        f = make_coercer(t)
+    return f(value, column, row)
+
+
+def make_coercer(t: SqlType) -> Coercer:
+    """A function ``(value, column, row) -> stored value`` for type `t` (see `coerce`)."""
+    f = _COERCERS.get(t)
+    if f is not None:
+        return f
+    k = t.kind
+    if k in INT_KINDS:
+        f = _int_coercer(t)
+    elif k == "DECIMAL":
+        f = _decimal_coercer(t)
+    elif k in FLOAT_KINDS:
+        f = _float_coercer(t)
+    elif k in CHAR_KINDS:
+        f = _str_coercer(t)
+    elif k in BINARY_KINDS:
+        f = _bytes_coercer(t)
+    elif k == "DATE":
+        f = _date_coercer()
+    elif k in ("DATETIME", "TIMESTAMP"):
+        f = _datetime_coercer(t)
+    else:
+        f = _time_coercer(t)
+    _COERCERS[t] = f
+    return f
+
+
+def _numeric_text(v: str | bytes, what: str, column: str, row: int) -> Decimal | float:
+    """A string stored into a numeric column: the numeric prefix, or MySQL's strict errors.
+    Surrounding spaces are fine; other trailing text is 1265, no number at all is 1366 (1265
+    for doubles, which MySQL reports as truncation)."""
+    s = v.decode("utf-8", "replace") if type(v) is bytes else v
+    m = _NUM_PREFIX.match(s)
+    if m is None:
+        if what == "double":
+            raise _err_truncated(column, row)
+        raise _err_incorrect(what, s, column, row)
+    if s[m.end():].strip(" \t\n\r\f\v"):
+        raise _err_truncated(column, row)
+    text = m.group(1)
+    if what == "double":
+        return float(text)
+    return Decimal(text)
+
+
+def _int_coercer(t: SqlType) -> Coercer:
+    lo, hi = t.int_range
+
+    def coerce_int(v: Any, column: str, row: int) -> int:
+        tv = type(v)
+        if tv is int:
+            if lo <= v <= hi:
+                return v
+            raise _err_range(column, row)
+        if tv is bool:
+            return int(v)
+        if tv is float or tv is Decimal:
+            if tv is float and (v != v or v in (math.inf, -math.inf)):
+                raise _err_range(column, row)
+            r = round_half_away(v)
+        elif tv is str or tv is bytes:
+            r = round_half_away(_numeric_text(v, "integer", column, row))
+        elif isinstance(v, (date, timedelta)):
+            n = _temporal_number(v)
+            r = n if type(n) is int else round_half_away(n)
+        elif isinstance(v, int):
+            r = int(v)
+        else:
+            raise _err_incorrect("integer", v, column, row)
+        if lo <= r <= hi:
+            return r
+        raise _err_range(column, row)
+
+    return coerce_int
+
+
+def _decimal_coercer(t: SqlType) -> Coercer:
+    p, s = t.precision or 10, t.scale or 0
+    q = Decimal(1).scaleb(-s)
+    limit = Decimal(10) ** (p - s)
+    unsigned = t.unsigned
+
+    def coerce_decimal(v: Any, column: str, row: int) -> Decimal:
+        tv = type(v)
+        if tv is Decimal:
+            d = v
+        elif tv is int:
+            d = Decimal(v)
+        elif tv is bool:
+            d = Decimal(int(v))
+        elif tv is float:
+            if v != v or v in (math.inf, -math.inf):
+                raise _err_range(column, row)
+            d = Decimal(repr(v))
+        elif tv is str or tv is bytes:
+            d = _numeric_text(v, "decimal", column, row)
+        elif isinstance(v, (date, timedelta)):
+            d = Decimal(_temporal_number(v))
+        else:
+            raise _err_incorrect("decimal", v, column, row)
+        if not d.is_finite():
+            raise _err_range(column, row)
+        try:
+            r = d.quantize(q, context=DEC)
+        except InvalidOperation:
+            raise _err_range(column, row) from None
+        if abs(r) >= limit or (unsigned and r < 0):
+            raise _err_range(column, row)
+        if r.is_zero() and r.is_signed():
+            r = abs(r)
+        return r
+
+    return coerce_decimal
+
+
+def _float_coercer(t: SqlType) -> Coercer:
+    single = t.kind == "FLOAT"
+    unsigned = t.unsigned
+    m, d = t.precision, t.scale
+    limit = 10.0 ** (m - d) if m is not None and d is not None else None
+
+    def coerce_float(v: Any, column: str, row: int) -> float:
+        tv = type(v)
+        if tv is float:
+            f = v
+        elif tv is int or tv is Decimal or tv is bool:
+            f = float(v)
+        elif tv is str or tv is bytes:
+            f = float(_numeric_text(v, "double", column, row))
+        elif isinstance(v, (date, timedelta)):
+            f = float(_temporal_number(v))
+        else:
+            raise _err_truncated(column, row)
+        if f != f or f in (math.inf, -math.inf):
+            raise _err_range(column, row)
+        if d is not None:
+            f = float(Decimal(repr(f)).quantize(Decimal(1).scaleb(-d), context=DEC))
+        if (single and abs(f) > FLOAT_MAX) or (unsigned and f < 0) or \
+                (limit is not None and abs(f) >= limit):
+            raise _err_range(column, row)
+        return f
+
+    return coerce_float
+
+
+def _str_coercer(t: SqlType) -> Coercer:
+    k = t.kind
+    n = t.length if k in ("CHAR", "VARCHAR") else None
+    max_bytes = LOB_BYTES.get(k)
+    is_char = k == "CHAR"
+
+    def coerce_str(v: Any, column: str, row: int) -> str:
+        if type(v) is not str:
+            if type(v) is bytes:
+                try:
+                    v = v.decode("utf-8")
+                except UnicodeDecodeError:
+                    bad = v[:8].hex().upper()
+                    raise DataError(
+                        "Incorrect string value: '"
+                        + "".join(f"\\x{bad[i:i + 2]}" for i in range(0, len(bad), 2))
+                        + f"' for column '{column}' at row {row}",
+                        errno=1366, sqlstate="HY000") from None
+            else:
+                v = to_str(_normalize_foreign(v))
+        if n is not None:
+            if len(v) > n:
+                # Excess trailing spaces are cut silently (a note in MySQL), anything else
+                # is an error in strict mode.
+                if v[n:].strip(" "):
+                    raise _err_too_long(column, row)
+                v = v[:n]
+            if is_char:
+                # CHAR values are space-padded on disk and read back without the padding.
+                v = v.rstrip(" ")
+        elif max_bytes is not None and len(v) * 4 > max_bytes:
+            if len(v.encode("utf-8")) > max_bytes:
+                raise _err_too_long(column, row)
+        return v
+
+    return coerce_str
+
+
+def _bytes_coercer(t: SqlType) -> Coercer:
+    k = t.kind
+    n = t.length if k in ("BINARY", "VARBINARY") else LOB_BYTES[k]
+    pad = k == "BINARY"
+
+    def coerce_bytes(v: Any, column: str, row: int) -> bytes:
+        tv = type(v)
+        if tv is not bytes:
+            if tv is str:
+                v = v.encode("utf-8")
+            elif isinstance(v, (bytearray, memoryview)):
+                v = bytes(v)
+            else:
+                v = to_str(_normalize_foreign(v)).encode("utf-8")
+        if len(v) > n:
+            raise _err_too_long(column, row)
+        if pad and len(v) < n:
+            v = v + b"\x00" * (n - len(v))
+        return v
+
+    return coerce_bytes
+
+
+def _temporal_input(v: Any) -> Any:
+    tv = type(v)
+    if tv is bytes:
+        return v.decode("utf-8", "replace")
+    if tv is bool:
+        return int(v)
+    return v
+
+
+def _date_coercer() -> Coercer:
+    def coerce_date(v: Any, column: str, row: int) -> date:
+        tv = type(v)
+        if tv is date:
+            return v
+        if tv is datetime:
+            return v.date()
+        v = _normalize_foreign(_temporal_input(v))
+        if type(v) is datetime:
+            return v.date()
+        if type(v) is date:
+            return v
+        r = to_date(v) if type(v) in (str, int, Decimal, float) else None
+        if r is None:
+            raise _err_temporal("date", v, column, row)
+        return r
+
+    return coerce_date
+
+
+_TS_MIN = datetime(1970, 1, 1, 0, 0, 1)
+_TS_MAX = datetime(2038, 1, 19, 3, 14, 7, 999999)
+
+
+def _round_fsp(v: datetime | timedelta, fsp: int) -> Any:
+    """Round fractional seconds to the column's precision (MySQL rounds, not truncates)."""
+    us = v.microseconds if type(v) is timedelta else v.microsecond
+    if not us:
+        return v
+    unit = 10 ** (6 - fsp)
+    kept = (us + unit // 2) // unit * unit
+    return v + timedelta(microseconds=kept - us)
+
+
+def _datetime_coercer(t: SqlType) -> Coercer:
+    fsp = t.precision or 0
+    ts = t.kind == "TIMESTAMP"
+
+    def coerce_datetime(v: Any, column: str, row: int) -> datetime:
+        tv = type(v)
+        if tv is datetime:
+            r = v
+        elif tv is date:
+            r = datetime(v.year, v.month, v.day)
+        else:
+            v = _normalize_foreign(_temporal_input(v))
+            if type(v) is datetime:
+                r = v
+            elif type(v) is date:
+                r = datetime(v.year, v.month, v.day)
+            else:
+                r = to_datetime(v) if type(v) in (str, int, Decimal, float) else None
+                if r is None:
+                    raise _err_temporal("datetime", v, column, row)
+        if r.tzinfo is not None:
+            r = r.replace(tzinfo=None)
+        if r.microsecond and fsp < 6:
+            try:
+                r = _round_fsp(r, fsp)
+            except OverflowError:
+                raise _err_temporal("datetime", v, column, row) from None
+        if ts and not _TS_MIN <= r <= _TS_MAX:
+            raise _err_temporal("datetime", v, column, row)
+        return r
+
+    return coerce_datetime
+
+
+def _time_coercer(t: SqlType) -> Coercer:
+    fsp = t.precision or 0
+
+    def coerce_time(v: Any, column: str, row: int) -> timedelta:
+        r = to_time(_normalize_foreign(_temporal_input(v)))
+        if r is None or r > TIME_MAX or r < -TIME_MAX:
+            raise _err_temporal("time", v, column, row)
+        if r.microseconds and fsp < 6:
+            r = _round_fsp(r, fsp)
+        return r
+
+    return coerce_time
