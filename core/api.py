@@ -510,7 +510,7 @@ class Cursor:
 def scan_sql(text: str):
     """The one MySQL lexer, for tools that must read half-written SQL without parsing it (the
     console's editor): yields ``(kind, start, end)`` with kind ``"code"``, ``"string"``,
-    ``"comment"`` or ``";"``; never raises.  The engine's statement splitter uses the same."""
+    ``"comment"`` or ``";"``; never raises.  The engine reads placeholders with the same."""
     from core.sql.lexer import scan
 
     return scan(text)

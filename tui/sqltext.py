@@ -1,9 +1,8 @@
 """SQL text as the editor sees it: statements, the one at the cursor, the risky ones.
 
 The editor's buffer is often half-written (an open quote, a statement without its `;`), so
-this is a small hand-written scanner rather than a parser: it knows MySQL's quotes
-('...', "...", `...` with backslash and doubled-quote escapes) and comments (`-- `, `#`,
-`/* */`) and nothing else.  It never raises.
+this reads the pieces of the engine's own never-raising MySQL lexer (`core.api.scan_sql`)
+rather than parsing: the editor and the engine then agree on what is a string or a comment.
 """
 
 from __future__ import annotations
@@ -11,67 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.api import scan_sql
+
 
 @dataclass(frozen=True, slots=True)
 class Statement:
     text: str  # without the trailing ';' and surrounding blanks
     start: int  # offset of the first character of `text` in the buffer
     end: int  # offset just past `text`
-
-
-def _scan(sql: str):
-    """Yield (kind, start, end) for each lexical piece: 'code', 'string', 'comment', ';'."""
-    i, n = 0, len(sql)
-    code_start = 0
-    while i < n:
-        c = sql[i]
-        if c in "'\"`":
-            if code_start < i:
-                yield "code", code_start, i
-            j = i + 1
-            while j < n:
-                d = sql[j]
-                if d == "\\" and c != "`":
-                    j += 2
-                    continue
-                if d == c:
-                    if j + 1 < n and sql[j + 1] == c:  # doubled quote
-                        j += 2
-                        continue
-                    j += 1
-                    break
-                j += 1
-            else:
-                j = n
-            yield ("ident" if c == "`" else "string"), i, min(j, n)
-            i = code_start = min(j, n)
-            continue
-        if (c == "-" and sql.startswith("--", i) and (i + 2 >= n or sql[i + 2] in " \t\r\n")) \
-                or c == "#":
-            if code_start < i:
-                yield "code", code_start, i
-            j = sql.find("\n", i)
-            j = n if j < 0 else j
-            yield "comment", i, j
-            i = code_start = j
-            continue
-        if c == "/" and sql.startswith("/*", i):
-            if code_start < i:
-                yield "code", code_start, i
-            j = sql.find("*/", i + 2)
-            j = n if j < 0 else j + 2
-            yield "comment", i, j
-            i = code_start = j
-            continue
-        if c == ";":
-            if code_start < i:
-                yield "code", code_start, i
-            yield ";", i, i + 1
-            i = code_start = i + 1
-            continue
-        i += 1
-    if code_start < n:
-        yield "code", code_start, n
 
 
 def split(sql: str) -> list[Statement]:
@@ -87,7 +33,7 @@ def split(sql: str) -> list[Statement]:
             text = chunk.strip()
             out.append(Statement(text, start + lead, start + lead + len(text)))
 
-    for kind, a, b in _scan(sql):
+    for kind, a, b in scan_sql(sql):
         if kind == ";":
             close(a)
             start, has_code = b, False
@@ -130,7 +76,7 @@ def _code_words(sql: str) -> list[tuple[str, int]]:
     """Upper-cased words outside strings and comments, with their parenthesis depth."""
     words: list[tuple[str, int]] = []
     depth = 0
-    for kind, a, b in _scan(sql):
+    for kind, a, b in scan_sql(sql):
         if kind != "code":
             continue
         for m in re.finditer(r"[()]|[A-Za-z_][A-Za-z0-9_$]*", sql[a:b]):
@@ -166,7 +112,7 @@ def destructive_reason(sql: str) -> str | None:
 
 def without_leading_comments(sql: str) -> str:
     """The statement from its first word on (for the history and messages)."""
-    for kind, a, _b in _scan(sql):
+    for kind, a, _b in scan_sql(sql):
         if kind == "comment":
             continue
         if kind == "code" and not sql[a:_b].strip():

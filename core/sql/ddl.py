@@ -28,11 +28,12 @@ from core.catalog.model import (
 from core.catalog.store import CatalogStore, Schema
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql import limits
-from core.sql.table import TableWriter
+from core.sql.table import TableWriter, index_range
 from core.sql.types import BLOB_KINDS, TEXT_KINDS, SqlType
+from core.txn import begin
 
 if TYPE_CHECKING:
-    from core.sql.session import Session
+    from core.sql.host import StatementHost
 
 INT_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT"}
 NOOP = object()  # a DDL handler's answer when IF [NOT] EXISTS leaves nothing to do
@@ -45,7 +46,7 @@ def err(msg: str, errno: int, sqlstate: str = "42000") -> ProgrammingError:
 class DDLRunner:
     """Runs one DDL statement for a session."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: StatementHost):
         self.s = session
         self.store: CatalogStore = session.db.catalog
 
@@ -54,9 +55,9 @@ class DDLRunner:
     def run(self, node: exp.Expression, query: str):
         s = self.s
         s.implicit_commit()
-        txn = s.db.engine.begin()
+        txn = begin(s.db.engine)
         try:
-            schema = self.store.schema(txn._current_view())
+            schema = self.store.schema(txn.current_view())
             job = self._new_job(txn, query)
             result = self._dispatch(node, txn, schema, job)
             if result is NOOP:  # IF [NOT] EXISTS found nothing to do: no job, no commit
@@ -382,17 +383,15 @@ class DDLRunner:
         info.indexes.append(ix)
         # backfill: every existing row gets its entry; a duplicate aborts the whole job
         writer = TableWriter(info, txn, write_indexes=[ix])
-        view = txn._current_view()
+        view = txn.current_view()
         n = 0
         for key, row in writer.scan(view):
             handle = writer.handle_from_key(key)
             if unique:
                 values = writer.index_values(ix, row)
-                if None not in values:
-                    from core.codec import index_key
-
-                    if txn.get_current(table.id, index_key(table.id, ix.id, values)) is not None:
-                        raise writer.duplicate_error(ix.name, row)
+                if None not in values and \
+                        txn.get_current(table.id, writer.unique_key(ix, values)) is not None:
+                    raise writer.duplicate_error(ix.name, row)
             k, v = writer.index_entry(ix, row, handle)
             txn.put(table.id, k, v)
             n += 1
@@ -413,10 +412,8 @@ class DDLRunner:
                 raise NotSupportedError("dropping the primary key of a table whose handle it "
                                         "is is not supported yet")
             raise err(f"Can't DROP '{name}'; check that column/key exists", 1091)
-        from core.codec import index_prefix, prefix_next
-
-        pre = index_prefix(table.id, ix.id)
-        keys = [k for k, _v in txn.scan_current(table.id, pre, prefix_next(pre))]
+        lo, hi = index_range(table.id, ix.id)
+        keys = [k for k, _v in txn.scan_current(table.id, lo, hi)]
         for k in keys:
             txn.delete(table.id, k)
         info = TableInfo.from_dict(table.to_dict())

@@ -71,6 +71,7 @@ MySQL.  sqlglot would otherwise happily parse ``FOO BAR`` as the expression ``FO
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import typing as t
@@ -82,6 +83,7 @@ from sqlglot.tokens import Token, TokenType
 from sqlglot.trie import new_trie
 
 from core.errors import ProgrammingError
+from core.sql.lexer import scan
 
 __all__ = [
     "AdminCancelDDLJobs",
@@ -993,65 +995,27 @@ def to_placeholders(sql: str) -> tuple[str, int]:
     Any other ``%`` (the modulo operator, ``'50%'``) is kept as is.  Like those drivers,
     callers should only call this when parameters were passed at all.
 
-    Lexing follows MySQL: ``'...'`` and ``"..."`` are strings with backslash escapes and
-    doubled quotes, backticks quote identifiers, comments are ``#``, ``/* */`` and ``--``
-    followed by whitespace.
+    What is a literal or a comment is decided by `core.sql.lexer`, the lexer the console's
+    editor uses too, so both agree on MySQL's rules (``--\\f`` starts a comment, ``--x``
+    does not).
     """
     out: list[str] = []
     count = 0
-    i = 0
-    n = len(sql)
-    while i < n:
-        ch = sql[i]
-        if ch == "%":
-            nxt = sql[i + 1] if i + 1 < n else ""
-            if nxt == "%":
-                out.append("%")
-                i += 2
-                continue
-            if nxt == "s":
-                out.append("?")
-                count += 1
-                i += 2
-                continue
-            out.append(ch)
-            i += 1
-            continue
-
-        end = _skip_quoted_or_comment(sql, i)
-        if end == i:
-            out.append(ch)
-            i += 1
+    for kind, start, end in scan(sql):
+        piece = sql[start:end]
+        if kind != "code":
+            out.append(piece.replace("%%", "%"))
+        elif "%" not in piece:
+            out.append(piece)
         else:
-            out.append(sql[i:end].replace("%%", "%"))
-            i = end
+            found = _FORMAT_MARKER.findall(piece)
+            count += found.count("%s")
+            out.append(_FORMAT_MARKER.sub(_format_marker, piece))
     return "".join(out), count
 
 
-def _skip_quoted_or_comment(sql: str, i: int) -> int:
-    """If a string, quoted identifier or comment starts at `i`, return the index after it."""
-    n = len(sql)
-    ch = sql[i]
-    if ch in ("'", '"', "`"):
-        j = i + 1
-        while j < n:
-            c = sql[j]
-            if c == "\\" and ch != "`":
-                j += 2
-                continue
-            if c == ch:
-                if j + 1 < n and sql[j + 1] == ch:  # doubled quote is an escaped quote
-                    j += 2
-                    continue
-                return j + 1
-            j += 1
-        return n  # unterminated: the parser reports it
-    if ch == "#" or (
-        ch == "-" and sql.startswith("--", i) and (i + 2 >= n or sql[i + 2] in " \t\r\n\f\v")
-    ):
-        newline = sql.find("\n", i)
-        return n if newline < 0 else newline + 1
-    if sql.startswith("/*", i):
-        close = sql.find("*/", i + 2)
-        return n if close < 0 else close + 2
-    return i
+_FORMAT_MARKER = re.compile("%[%s]")
+
+
+def _format_marker(m: re.Match[str]) -> str:
+    return "?" if m.group() == "%s" else "%"

@@ -14,14 +14,12 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from core.catalog.model import HANDLE_ROWID, TableInfo
-from core.codec import row_key
 from core.errors import IntegrityError, ProgrammingError
 from core.sql.plan.ops import Runtime
 from core.sql.table import TableWriter
 
 if TYPE_CHECKING:
-    from core.sql.session import Session
-
+    from core.sql.host import StatementHost
 
 
 def assignment_target(a: exp.Expression) -> exp.Column:
@@ -40,7 +38,7 @@ def _err(msg, errno, state="42000"):
 
 
 class DMLRunner:
-    def __init__(self, session: Session):
+    def __init__(self, session: StatementHost):
         self.s = session
 
     # -- INSERT / REPLACE --------------------------------------------------------------------
@@ -60,7 +58,7 @@ class DMLRunner:
         op, scope = planner.plan_table_rows(table, alias, where.this if where else None,
                                             node.args.get("order"), node)
         rows = list(op.rows(self.s.ctx.runtime if self.s.ctx.runtime is not None
-                            else Runtime(txn._current_view())))
+                            else Runtime(txn.current_view())))
         return rows, scope
 
     def update(self, node: exp.Update, txn, schema) -> tuple[int, int]:
@@ -106,8 +104,7 @@ class DMLRunner:
             if table.auto_increment_column is not None:
                 s.db.observe_autoinc(table, new[table.column_index(
                     table.auto_increment_column.name)])
-            if new_handle != old_handle and txn.get_current(
-                    table.id, row_key(table.id, new_handle)) is not None:
+            if new_handle != old_handle and writer.row_exists(new_handle):
                 raise writer.duplicate_error("PRIMARY", new)
             clash = writer.find_conflict(new, new_handle, check_primary=False)
             if clash is not None and clash[1] != old_handle:

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from core.catalog.model import DDL_JOB_COLUMNS, TableInfo
 from core.catalog.store import Schema
 from core.errors import ProgrammingError
 from core.sql.plan.ops import Operator
+
+if TYPE_CHECKING:
+    from core.sql.host import StatementHost
+    from core.sql.plan.select import Source
 
 KEY_KIND_NUMERIC = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "DECIMAL", "FLOAT",
                     "DOUBLE", "BOOLEAN"}
@@ -73,7 +78,23 @@ def default_text(c):
     return str(c.default)
 
 
-def approx_rows(session, t: TableInfo) -> int:
+def job_rows(session: StatementHost, query_column: bool = False) -> list[list]:
+    """Every DDL job, newest first, in `DDL_JOB_COLUMNS` order; the last column is the
+    query (information_schema.ddl_jobs) or the comments (ADMIN SHOW DDL JOBS)."""
+    view = session.db.engine.snapshot()
+    try:
+        jobs = session.db.catalog.jobs(view)
+    finally:
+        view.close()
+    out = []
+    for j in sorted(jobs, key=lambda j: -j.job_id):
+        out.append([j.job_id, j.db_name, j.table_name, j.job_type, j.schema_state, j.schema_id,
+                    j.table_id, j.row_count, _ts(j.create_time), _ts(j.start_time),
+                    _ts(j.end_time), j.state, j.query if query_column else j.comments])
+    return out
+
+
+def approx_rows(session: StatementHost, t: TableInfo) -> int:
     ts = session.db.engine.spaces.get(t.id)
     if ts is None:
         return 0
@@ -97,7 +118,7 @@ TABLES = {
 }
 
 
-def rows_for(session, schema: Schema, name: str) -> list[list]:
+def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
     tables = sorted(schema.tables_by_id.values(), key=lambda t: (t.schema, t.name))
     if name == "schemata":
         dbs = sorted(schema.databases.values(), key=lambda d: d.name)
@@ -129,13 +150,11 @@ def rows_for(session, schema: Schema, name: str) -> list[list]:
                                 "BTREE", "" if ix.state == "public" else ix.state])
         return out
     if name == "ddl_jobs":
-        from core.sql.show import job_rows
-
         return job_rows(session, query_column=True)
     raise KeyError(name)
 
 
-def source(session, schema: Schema, name: str):
+def source(session: StatementHost, schema: Schema, name: str) -> Source:
     from core.sql.plan.select import Source
 
     low = name.lower()
@@ -143,7 +162,7 @@ def source(session, schema: Schema, name: str):
         raise ProgrammingError(f"Table 'information_schema.{name}' doesn't exist", errno=1146,
                                sqlstate="42S02")
     cols = TABLES[low]
-    op = RowsSource(lambda: rows_for(session, session._schema, low), len(cols),
+    op = RowsSource(lambda: rows_for(session, session.statement_schema, low), len(cols),
                     f"information_schema.{low}")
     return Source(name, op, cols, virtual=True)
 

@@ -9,7 +9,7 @@ a row is then a handful of list operations, the coercions, the uniqueness probes
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -18,6 +18,9 @@ from core.errors import IntegrityError, ProgrammingError
 from core.sql.plan.ops import Runtime
 from core.sql.plan.scope import SourceScope
 from core.sql.table import TableWriter
+
+if TYPE_CHECKING:
+    from core.sql.host import StatementHost
 
 DEFAULT = object()
 _AUTO = object()
@@ -28,7 +31,7 @@ def _err(msg, errno, state="42000"):
 
 
 class InsertPlan:
-    def __init__(self, session, node: exp.Insert, schema, replace: bool):
+    def __init__(self, session: StatementHost, node: exp.Insert, schema, replace: bool):
         from core.sql.expr import constant_value
         from core.sql.types import make_coercer
 
@@ -110,12 +113,12 @@ class InsertPlan:
 
     # -- running ---------------------------------------------------------------------------------
 
-    def _rows(self, session, txn, params_list):
+    def _rows(self, session: StatementHost, txn, params_list):
         if self.select is not None:
             for params in params_list or [None]:
                 if params is not None:
                     session.ctx.params = params
-                yield from self.select.op.rows(Runtime(txn._current_view()))
+                yield from self.select.op.rows(Runtime(txn.current_view()))
             return
         ctx = session.ctx
         if self.plain_params:  # VALUES (%s, %s, ...): the parameters are the values
@@ -129,7 +132,8 @@ class InsertPlan:
                 yield [v if kind is _CONST else params[v] if kind is _PARAM else
                        DEFAULT if kind is DEFAULT else v(()) for kind, v in getters]
 
-    def run(self, session, txn, params_list=None) -> tuple[int, int]:
+    def run(self, session: StatementHost, txn, params_list: list | None = None
+            ) -> tuple[int, int]:
         table, writer = self.table, self.writer
         writer.bind(txn)
         positions, defaults, coercers = self.positions, self.defaults, self.coercers
@@ -140,7 +144,7 @@ class InsertPlan:
         first_id = 0
         n = 0
         ncols = len(defaults)
-        token = session._token
+        token = session.cancel_token
         for values in self._rows(session, txn, params_list):
             n += 1
             if not n & 255:
@@ -235,7 +239,7 @@ def _volatile(node: exp.Expression) -> bool:
     return False
 
 
-def _compile_upsert(s, conflict, table: TableInfo):
+def _compile_upsert(s: StatementHost, conflict, table: TableInfo):
     """ON DUPLICATE KEY UPDATE assignments over (existing row + new row)."""
     cols = [(table.name, c.name) for c in table.columns]
     scope = SourceScope(cols)

@@ -194,10 +194,10 @@ class Session:
         self.ctx.runtime = None
         self._plans: OrderedDict = OrderedDict()
         self._planner: SelectPlanner | None = None
-        self._schema: Schema | None = None
+        self.statement_schema: Schema | None = None
         self.last_insert_id = 0
-        self._token = CancelToken()
-        self._token.state = "finished"
+        self.cancel_token = CancelToken()
+        self.cancel_token.state = "finished"
         self._mem = MemoryTracker()  # reset by each query (tidb_mem_quota_query)
         self._stream: RowStream | None = None  # an unbuffered query being read
         self.ctx.system_variables.update(db.global_limits)
@@ -254,7 +254,7 @@ class Session:
     def _resolve_table(self, db: str | None, name: str):
         from core.sql import infoschema
 
-        schema = self._schema
+        schema = self.statement_schema
         dbname = db or self.require_db()
         if dbname.lower() == "information_schema":
             return infoschema.source(self, schema, name)
@@ -416,7 +416,7 @@ class Session:
     def cancel(self) -> bool:
         """Interrupt the statement running now (from another thread).  True if it will stop
         with ERROR 1317 and leave nothing behind; False if it had already finished."""
-        return self._token.cancel()
+        return self.cancel_token.cancel()
 
     def discard_stream(self) -> None:
         """Drop the rows of an unbuffered query still being read: the next statement, COMMIT
@@ -429,7 +429,7 @@ class Session:
     def _prepare_run(self, params: list) -> None:
         if self._stream is not None:
             self.discard_stream()
-        self._token = CancelToken()
+        self.cancel_token = CancelToken()
         self.last_warnings, self.warnings = self.warnings, []
         self.ctx.warnings = self.warnings  # expressions warn through the context (1301, ...)
         self.ctx.params = params
@@ -450,7 +450,7 @@ class Session:
             return self._stream_query(node, text) if stream else self._query(node, text)
         if kind is StatementKind.DML:
             return self._dml(node, text)
-        self._token.finish()  # DDL, SHOW, transaction control: not interruptible
+        self.cancel_token.finish()  # DDL, SHOW, transaction control: not interruptible
         if kind is StatementKind.DDL:
             DDLRunner(self).run(node, text)
             return Result(rowcount=0)
@@ -583,16 +583,16 @@ class Session:
     def _query(self, node, text) -> Result:
         view, close = self._view()
         try:
-            self._token.deadline = self._deadline(node)
-            self._schema = self.db.schema(view)
-            planned = self._plan(node, text, self._schema)
+            self.cancel_token.deadline = self._deadline(node)
+            self.statement_schema = self.db.schema(view)
+            planned = self._plan(node, text, self.statement_schema)
             mem = self._mem
             mem.used = 0
             mem.quota = self.ctx.system_variables.get("tidb_mem_quota_query") or 0
-            rt = Runtime(CancellableView(view, self._token), mem)
+            rt = Runtime(CancellableView(view, self.cancel_token), mem)
             self.ctx.runtime = rt
             rows = rt.mem.collect(planned.op.rows(rt))
-            self._token.finish()
+            self.cancel_token.finish()
         finally:
             if close:
                 close()
@@ -604,13 +604,13 @@ class Session:
         set-up as `_query`, without collecting; the RowStream owns the view from here."""
         view, close = self._view()
         try:
-            self._token.deadline = self._deadline(node)
-            self._schema = self.db.schema(view)
-            planned = self._plan(node, text, self._schema)
+            self.cancel_token.deadline = self._deadline(node)
+            self.statement_schema = self.db.schema(view)
+            planned = self._plan(node, text, self.statement_schema)
             mem = self._mem
             mem.used = 0
             mem.quota = self.ctx.system_variables.get("tidb_mem_quota_query") or 0
-            rt = Runtime(CancellableView(view, self._token), mem)
+            rt = Runtime(CancellableView(view, self.cancel_token), mem)
             self.ctx.runtime = rt
             rows = planned.op.rows(rt)
         except BaseException:
@@ -618,13 +618,13 @@ class Session:
                 close()
             raise
         stream = self._stream = RowStream(list(planned.names), planned.origins, iter(rows),
-                                          close, self._token)
+                                          close, self.cancel_token)
         return Result(names=stream.names, origins=planned.origins, stream=stream)
 
     def explain(self, node, text) -> Planned:
         view, close = self._view()
         try:
-            self._schema = self.db.schema(view)
+            self.statement_schema = self.db.schema(view)
             return self.planner().plan(node)
         finally:
             if close:
@@ -638,8 +638,8 @@ class Session:
         txn = begin(self.db.engine) if own else self.txn
         savepoint = None if own else txn.savepoint()
         try:
-            view = CancellableView(txn.current_view(), self._token)
-            schema = self._schema = self.db.schema(view)
+            view = CancellableView(txn.current_view(), self.cancel_token)
+            schema = self.statement_schema = self.db.schema(view)
             self.ctx.runtime = Runtime(view)
             runner = DMLRunner(self)
             lastrowid = None
@@ -654,7 +654,7 @@ class Session:
                 count, _matched = runner.update(node, txn, schema)
             else:
                 count = runner.delete(node, txn, schema)
-            self._token.finish()  # from here the statement counts as done
+            self.cancel_token.finish()  # from here the statement counts as done
         except BaseException:
             if own:
                 txn.rollback()

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
 from core.catalog.model import DDL_JOB_COLUMNS, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql import infoschema
+from core.sql.result import Result
+
+if TYPE_CHECKING:
+    from core.sql.host import StatementHost
 
 
 def _like(pattern: str | None):
@@ -22,12 +27,10 @@ def _like(pattern: str | None):
     return lambda s: bool(rx.match(s))
 
 
-def run(session, node, text: str):
-    from core.sql.result import Result
-
+def run(session: StatementHost, node: exp.Expression, text: str) -> Result:
     with session.db.engine.snapshot() if session.txn is None else _Borrowed(
             session.txn.snapshot()) as view:
-        schema = session._schema = session.db.catalog.schema(view)
+        schema = session.statement_schema = session.db.catalog.schema(view)
         if isinstance(node, exp.Describe):
             target = node.this
             if isinstance(target, exp.Table):
@@ -157,9 +160,7 @@ def create_table_sql(t: TableInfo) -> str:
             "COLLATE=utf8mb4_bin")
 
 
-def explain(session, target, text):
-    from core.sql.result import Result
-
+def explain(session: StatementHost, target: exp.Expression, text: str) -> Result:
     planned = session.explain(target, text)
     rows = []
 
@@ -179,28 +180,13 @@ def explain(session, target, text):
                   rowcount=len(rows))
 
 
-def job_rows(session, query_column: bool = False) -> list[list]:
-    view = session.db.engine.snapshot()
-    try:
-        jobs = session.db.catalog.jobs(view)
-    finally:
-        view.close()
-    out = []
-    for j in sorted(jobs, key=lambda j: -j.job_id):
-        out.append([j.job_id, j.db_name, j.table_name, j.job_type, j.schema_state, j.schema_id,
-                    j.table_id, j.row_count, infoschema._ts(j.create_time),
-                    infoschema._ts(j.start_time), infoschema._ts(j.end_time), j.state,
-                    j.query if query_column else j.comments])
-    return out
-
-
-def admin_show_ddl_jobs(session, count: int | None, where=None):
+def admin_show_ddl_jobs(session: StatementHost, count: int | None,
+                        where: exp.Where | None = None) -> Result:
     """TiDB's ADMIN SHOW DDL JOBS [n] [WHERE ...]: running/queued jobs, then the last n
     (default 10) finished ones; WHERE filters on the output column names."""
     from core.sql.plan.scope import SourceScope
-    from core.sql.result import Result
 
-    rows = job_rows(session)
+    rows = infoschema.job_rows(session)
     running = [r for r in rows if r[11] not in ("synced", "cancelled", "rollback done")]
     done = [r for r in rows if r not in running][: (count or 10)]
     rows = running + done

@@ -4,6 +4,12 @@ Every write path (INSERT, UPDATE, DELETE, REPLACE, index backfill, later the adm
 goes through `TableWriter`, so a row and its index entries always change in the same
 transaction.  Uniqueness is checked with *current* reads (the writer lock is held), as
 InnoDB's locking reads do, never against a possibly older snapshot.
+
+This module is also the one place in `core.sql` that knows how table keys and rows are laid
+out in bytes (DESIGN.md, Storage): planners and runners ask a `TableReader` for prefixes and
+ranges, and build key values and bounds with the few codec functions re-exported below.
+Those are the codec's own function objects, not wrappers, because the planners call them
+per row of a join or per IN value.
 """
 
 from __future__ import annotations
@@ -11,26 +17,51 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from crc32c import crc32c
+
 from core.catalog.model import HANDLE_CLUSTERED, HANDLE_INT, HANDLE_ROWID, IndexInfo, TableInfo
 from core.codec import (
+    CRC_RESIDUE,
     INT_FLAG,
+    decode_index_key,
     decode_int,
     decode_row,
     decode_row_key,
+    decode_rows,
     encode_int,
     encode_row,
     encode_values,
     index_key,
     index_prefix,
     prefix_next,
+    row_decoder,
     row_key,
     row_prefix,
 )
-from core.codec.rows import decode_rows
-from core.errors import IntegrityError
+from core.codec.rows import row_damage
+from core.errors import CorruptionError, IntegrityError
+
+__all__ = [
+    "NON_UNIQUE_VALUE",
+    "KeyedTableReader",
+    "TableReader",
+    "TableWriter",
+    "encode_values",
+    "format_key_values",
+    "index_range",
+    "prefix_next",
+    "row_decoder",
+]
 
 NON_UNIQUE_VALUE = b"0"
 _INT_FLAG = bytes([INT_FLAG])  # an int handle after the values of a non-unique entry
+
+
+def index_range(table_id: int, index_id: int) -> tuple[bytes, bytes]:
+    """[lo, hi) of every entry of one index, for code that has no reader at hand (DROP
+    INDEX deletes them)."""
+    lo = index_prefix(table_id, index_id)
+    return lo, prefix_next(lo)
 
 
 def format_key_values(values: Sequence[Any]) -> str:
@@ -77,9 +108,24 @@ class TableReader:
         return decode_row_key(key, common_handle=self._clustered)[1]
 
     def key_range(self, lo_handle=None, hi_handle=None) -> tuple[bytes, bytes]:
+        """[lo, hi) of the row keys from `lo_handle` up to, not including, `hi_handle`
+        (None: from the first row / to past the last one)."""
         lo = self._prefix if lo_handle is None else row_key(self.tid, lo_handle)
         hi = self._end if hi_handle is None else row_key(self.tid, hi_handle)
         return lo, hi
+
+    def key_prefix(self, ix: IndexInfo | None = None) -> bytes:
+        """What every key of `ix` starts with, before its encoded values (`encode_values`);
+        None stands for the clustered primary key, whose encoded values follow the row
+        prefix as the handle."""
+        if ix is None:
+            return self._prefix
+        return self._ix_prefix.get(ix.id) or index_prefix(self.tid, ix.id)
+
+    def unique_key(self, ix: IndexInfo, values: Sequence[Any]) -> bytes:
+        """The key a unique index stores `values` under (no NULL among them): probing it
+        finds the row holding those values."""
+        return index_key(self.tid, ix.id, values)
 
     # -- rows -------------------------------------------------------------------------------
 
@@ -106,6 +152,14 @@ class TableReader:
         key = row_key(self.tid, handle)
         raw = view.get(self.tid, key)
         return None if raw is None else decode_row(raw, table=self.name, key=key)
+
+    def damage(self, view) -> CorruptionError:
+        """The error for the first row that fails its checksum, with its key: a loop that
+        found a damaged value without keeping keys (`row_decoder`) scans again for it."""
+        for k, v in self.raw_rows(view):
+            if crc32c(v) != CRC_RESIDUE:
+                return row_damage(v, self.name, k)
+        return row_damage(b"", self.name, b"")
 
     def last_handle(self, view) -> int | None:
         """The largest int handle stored (auto-increment and rowid allocation)."""
@@ -143,8 +197,6 @@ class TableReader:
     def index_scan(self, view, ix: IndexInfo, lo: bytes | None, hi: bytes | None,
                    reverse: bool = False) -> Iterator[tuple[bytes, Any]]:
         """(index key, handle) pairs of `ix` in [lo, hi) (defaults: the whole index)."""
-        from core.codec import decode_index_key
-
         prefix = index_prefix(self.tid, ix.id)
         n = len(ix.columns)
         for k, v in view.scan(self.tid, lo or prefix, hi or prefix_next(prefix), reverse):
@@ -191,6 +243,10 @@ class TableWriter(TableReader):
         """Write through `txn` from now on; takes its writer lock, which the puts assume."""
         txn._lock_for_write()
         self.txn = txn
+
+    def row_exists(self, handle) -> bool:
+        """Whether a row is stored under `handle` now (a current read, not decoded)."""
+        return self.txn.get_current(self.tid, row_key(self.tid, handle)) is not None
 
     def current(self, handle) -> list | None:
         key = row_key(self.tid, handle)

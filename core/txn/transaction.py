@@ -127,8 +127,6 @@ class Transaction:
             self._current.layers.insert(0, self._own)
         return self._current
 
-    _current_view = current_view  # TEMP: the old name, until the SQL runners move over
-
     def get(self, space: int, key: bytes) -> bytes | None:
         return self.snapshot().get(space, key)
 

@@ -19,9 +19,8 @@ from typing import Any
 from sqlglot import exp
 
 from core.catalog.model import HANDLE_CLUSTERED, HANDLE_INT, IndexInfo, TableInfo
-from core.codec import encode_values, index_prefix, prefix_next, row_key, row_prefix
 from core.sql.plan.ops import IndexLookup, Operator, PointGet, TableFullScan, TableRangeScan
-from core.sql.table import TableReader
+from core.sql.table import TableReader, encode_values, prefix_next
 
 NO_KEY = object()
 INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
@@ -189,7 +188,6 @@ def choose(reader: TableReader, conds: dict[str, ColumnConds],
 
 
 def _int_handle_access(reader: TableReader, c: ColumnConds, kind: str) -> Operator | None:
-    tid = reader.tid
     if c.eq:
         fs = c.eq
 
@@ -234,8 +232,7 @@ def _int_handle_access(reader: TableReader, c: ColumnConds, kind: str) -> Operat
                 hi = v if hi_spec[1] or v != raw else v - 1
             if lo > hi:
                 return ()
-            hi_key = row_key(tid, hi + 1) if hi < INT_MAX else prefix_next(row_prefix(tid))
-            return row_key(tid, max(lo, INT_MIN)), hi_key
+            return reader.key_range(max(lo, INT_MIN), hi + 1 if hi < INT_MAX else None)
 
         return TableRangeScan(reader, bounds, "range: handle")
     return None
@@ -273,8 +270,7 @@ def _prefix_access(reader, ix: IndexInfo | None, cols: list[str], conds, kinds):
     rng = (nc.lo, nc.hi) if nc and (nc.lo or nc.hi) and not in_list else None
     if not eqs and not in_list and not rng:
         return None
-    tid = reader.tid
-    base = row_prefix(tid) if ix is None else index_prefix(tid, ix.id)
+    base = reader.key_prefix(ix)
     full_eq = len(eqs) == len(cols)
     unique = ix is None or ix.unique
     eq_kinds = [kinds[col] for col, _ in eqs]

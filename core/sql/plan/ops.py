@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.sql.limits import BLOCK, UNLIMITED, MemoryTracker, row_bytes
-from core.sql.table import TableReader
+from core.sql.table import TableReader, row_decoder
 
 Row = list
 Fn = Callable[[Sequence[Any]], Any]
@@ -534,18 +534,9 @@ class ScanAggregate(Operator):
 
     def _damaged(self, rt):
         """Find the damaged row again, with its key, for the error message."""
-        from crc32c import crc32c
-
-        from core.codec.rows import CRC_RESIDUE, row_damage
-
-        for k, v in self.reader.raw_rows(rt.view):
-            if crc32c(v) != CRC_RESIDUE:
-                return row_damage(v, self.reader.name, k)
-        return row_damage(b"", self.reader.name, b"")
+        return self.reader.damage(rt.view)
 
     def rows(self, rt):
-        from core.codec.rows import row_decoder
-
         crc, residue, unpackb, hook = row_decoder()
         pad = [None] * self.child_width
         vals = self._values(rt)

@@ -38,7 +38,7 @@ from core.sql.plan.ops import (
     Union,
 )
 from core.sql.plan.scope import Cell, SourceScope
-from core.sql.table import TableReader
+from core.sql.table import TableReader, encode_values, prefix_next
 
 AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.GroupConcat)
 # column kinds msgpack decodes natively (no extension type): ints, floats, strings, bytes
@@ -421,10 +421,8 @@ class SelectPlanner:
             if not access.index_allowed(rsrc.allowed, ix):
                 continue
             kind = t.column(col).type.kind
-            from core.codec import encode_values, index_prefix, prefix_next, row_prefix
-
             clustered_pk = ix.primary and t.handle == "clustered"
-            base = row_prefix(t.id) if clustered_pk else index_prefix(t.id, ix.id)
+            base = reader.key_prefix(None if clustered_pk else ix)
 
             def by_index(rt: Runtime, lrow, lkey=lkey, kind=kind, ix=ix, base=base,
                          clustered_pk=clustered_pk):
