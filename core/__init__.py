@@ -13,14 +13,18 @@ from __future__ import annotations
 _API = {"connect", "Connection", "Cursor", "apilevel", "paramstyle", "threadsafety", "STRING",
         "BINARY", "NUMBER", "DATETIME", "ROWID", "inspect", "recover", "classify",
         "StatementKind", "DatabaseStatus", "TablespaceStatus", "check_directory",
-        "split_statements", "scan_sql"}
+        "split_statements"}
 _ERRORS = {"Error", "Warning", "InterfaceError", "DatabaseError", "DataError",
            "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
            "NotSupportedError"}
-__all__ = sorted(_API | _ERRORS)
+__all__ = sorted(_API | _ERRORS | {"scan_sql"})
 
 
 def __getattr__(name: str):
+    if name == "scan_sql":  # the lexer alone: an editor loads it without the engine
+        from core.sql.lexer import scan
+
+        return scan
     if name in _API:
         from core import api
 

@@ -435,6 +435,7 @@ class Cursor:
         rows = stream.fetch(n)
         if stream.done and not stream.discarded:
             self.rowcount = stream.count
+            self.warnings = list(self.connection._session.warnings)  # those of the whole run
         return [tuple(r) for r in rows]
 
     @_entry

@@ -2,7 +2,8 @@
 
 The app owns the backend, the history and the settings; panes reach the backend through
 `self.app.backend` only.  Opening the database runs in a thread worker, so recovery is
-watched live in the Recovery tab; engine events arrive in batches through `EventPump`.
+watched live in the Recovery tab; the engine's events arrive, as the engine's own objects,
+in batches through one `EventPump` (which holds those emitted before the app was up).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
+from core.events import RecoveryStarted
 from tui import actions
-from tui.backend import Backend, BackendError
+from tui.backend.base import Backend, BackendError
 from tui.config import Settings
+from tui.events import EventPump, OpenState
 from tui.history import History
-from tui.messages import DatabaseOpened, EngineEvents, EventPump, OpenFailed
+from tui.messages import DatabaseReady, EngineEvents, OpenFailed
 from tui.panes import discover
 from tui.panes.base import Pane
 from tui.screens import HelpScreen, OpenFailedScreen
@@ -92,7 +95,7 @@ class KintsugiApp(App[int]):
                  history: History | None = None, *, initial_tab: str | None = None,
                  sql_text: str = "", system_clipboard: bool = False,
                  ready_file: str | None = None, blink: bool = True,
-                 tune_gc: bool = True) -> None:
+                 tune_gc: bool = True, pump: EventPump | None = None) -> None:
         self.settings = settings or Settings()
         self.pane_classes = PANE_CLASSES
         super().__init__()
@@ -106,9 +109,8 @@ class KintsugiApp(App[int]):
         self.ready = False
         self.open_error: BackendError | None = None
         self.ready_file = ready_file
-        self.pump = EventPump(lambda batch: self.post_message(EngineEvents(batch)))
-        self.recovered = False
-        self.clean: bool | None = None
+        self.pump = pump or EventPump()  # given when the open started before the app
+        self.open_state = OpenState()
         # the theme is chosen before the first style pass: switching it after the mount
         # re-applied every style, a seventh of the start-up time
         self.register_theme(KINTSUGI_THEME)
@@ -136,6 +138,7 @@ class KintsugiApp(App[int]):
         if self.history.load_error:
             self.notify(self.history.load_error, severity="warning")
         self.call_after_refresh(self._focus_active)
+        self.pump.attach(lambda batch: self.post_message(EngineEvents(batch)))
         self._open()
 
     @property
@@ -162,26 +165,30 @@ class KintsugiApp(App[int]):
     @work(thread=True, group="open", exit_on_error=False)
     def _open(self) -> None:
         try:
-            self.backend.wait_open(self.pump)
+            self.backend.start_open(self.pump)
+            self.backend.wait_open()
         except Exception as err:  # noqa: BLE001 - any failure to open is shown, with its code
             self.pump.flush()
             self.post_message(OpenFailed(BackendError.wrap(err)))
             return
         self.pump.flush()
-        self.post_message(DatabaseOpened())
+        self.post_message(DatabaseReady())
+
+    @property
+    def recovered(self) -> bool:
+        return bool(self.open_state.recovered)
 
     @on(EngineEvents)
     def _engine_events(self, message: EngineEvents) -> None:
         for e in message.events:
-            if e.kind == "RecoveryStarted":
-                self.recovered = True
-                self._update_title()
-            elif e.kind == "DatabaseOpened":
-                self.clean = bool(e.detail.get("clean"))
+            self.open_state.note(e)
+            match e:
+                case RecoveryStarted():
+                    self._update_title()
         for pane in self.panes:
             pane.engine_events(message.events)
 
-    @on(DatabaseOpened)
+    @on(DatabaseReady)
     def _opened(self) -> None:
         self.ready = True
         if self.tune_gc:
@@ -247,7 +254,7 @@ class KintsugiApp(App[int]):
             parts.append(f"database [b]{state.database or '(none)'}[/b]")
             parts.append("[b $warning]in a transaction[/]" if state.in_transaction
                          else "autocommit")
-            if getattr(self.backend, "IMPLEMENTS_RECOVERY_EVENTS", False):
+            if self.backend.IMPLEMENTS_RECOVERY:
                 parts.append("[b $success]open[/], " +
                              ("recovered after a crash" if self.recovered
                               else "clean start"))
@@ -298,10 +305,8 @@ class KintsugiApp(App[int]):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     async def action_quit(self) -> None:
-        for pane in self.panes:
-            run = getattr(pane, "run", None)
-            if run is not None:
-                run.token.cancel()
+        if self.ready and self.backend.IMPLEMENTS_CANCEL:
+            self.backend.cancel()  # a running statement stops; the backend closes after it
         self.exit(return_code=1 if self.open_error else 0)
 
     # -- the command palette, fed by the registry -------------------------------------------

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import re
 import sys
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from core.api import DatabaseStatus
 
 # The engine is imported inside the commands: `kintsugi DIR` starts opening the database in
 # a thread before anything else is imported, so start-up pays for the engine only once.
@@ -180,7 +184,9 @@ def _console(directory: str, settings, *, create: bool = False, database: str | 
              tab: str | None = None, sql_text: str = "", headless: bool = False,
              ready_file: str | None = None, **engine_options) -> None:
     """Run the console on DIRECTORY; a clear message and exit code 1 if it cannot open."""
-    from tui.backend import BackendError, EmbeddedBackend, check_directory
+    from tui.backend.base import BackendError
+    from tui.backend.embedded import EmbeddedBackend, check_directory
+    from tui.events import EventPump
 
     try:
         check_directory(directory, create)
@@ -191,13 +197,14 @@ def _console(directory: str, settings, *, create: bool = False, database: str | 
                    "`kintsugi sql DIR -e ...`", err=True)
         sys.exit(2)
     backend = EmbeddedBackend(directory, create=create, database=database, **engine_options)
-    backend.start_open()  # the engine opens (and recovers) while the screens load
+    pump = EventPump()  # holds the recovery's events until the app takes them
+    backend.start_open(pump)  # the engine opens (and recovers) while the screens load
     from tui.app import KintsugiApp
     from tui.history import History
 
     history = History(settings.history_file, settings.history_size).load()
     app = KintsugiApp(backend, settings, history, initial_tab=tab, sql_text=sql_text,
-                      system_clipboard=False, ready_file=ready_file)
+                      system_clipboard=False, ready_file=ready_file, pump=pump)
     try:
         app.run(headless=headless)
     finally:
@@ -274,8 +281,8 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
     transaction is still open; the console then opens the database, and its Recovery tab
     shows the redo scan, the re-applied batches and the roll-back.
     """
+    from core.api import inspect
     from core.errors import Error
-    from core.kv import Engine
     from tui import demo as demo_mod
 
     settings = _settings(ctx, theme=theme, max_rows=max_rows, history_file=history_file)
@@ -299,12 +306,9 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
                      sql_text=DEMO_SQL)
             return
         click.echo("Reopening:\n")
-        engine = Engine.open(directory, sink=_printer())
-        try:
-            click.echo()
-            _print_info(engine)
-        finally:
-            engine.close()
+        status = inspect(directory, sink=_printer())
+        click.echo()
+        _print_info(status)
     except Error as err:
         _fail(err)
 
@@ -313,12 +317,11 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
 @click.argument("directory", type=click.Path(file_okay=False))
 def info(directory: str) -> None:
     """Show a database's LSNs, redo segments and tablespaces."""
+    from core.api import inspect
     from core.errors import Error
-    from core.kv import Engine
 
     try:
-        with Engine.open(directory) as engine:
-            _print_info(engine)
+        _print_info(inspect(directory))
     except Error as err:
         _fail(err)
 
@@ -329,12 +332,11 @@ def info(directory: str) -> None:
               help="InnoDB-style force level; any level above 0 opens read-only.")
 def recover(directory: str, force_recovery: int) -> None:
     """Open DIRECTORY, run crash recovery if it needs one, and print what it did."""
+    from core.api import recover as recover_database
     from core.errors import Error
-    from core.kv import Engine
 
     try:
-        engine = Engine.open(directory, sink=_printer(), force_recovery=force_recovery)
-        engine.close()
+        recover_database(directory, sink=_printer(), force_recovery=force_recovery)
     except Error as err:
         _fail(err)
 
@@ -359,9 +361,8 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
     """
     import time as _time
 
-    from core.api import connect
+    from core.api import connect, split_statements
     from core.errors import Error
-    from core.sql import dialect
     from tui.format import format_table
 
     if statements is None:
@@ -375,7 +376,7 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
     failed = False
     try:
         try:
-            chunks = dialect.split_statements(statements)  # parsed one by one, as mysql
+            chunks = split_statements(statements)  # parsed one by one, as mysql
         except Error as err:
             _fail(err)
         for text in chunks:
@@ -412,19 +413,17 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
         sys.exit(1)
 
 
-def _print_info(engine) -> None:
+def _print_info(st: DatabaseStatus) -> None:
     from core.events.wording import format_lsn
 
-    st = engine.stats()
-    click.echo(f"Database        {st['path']}")
-    click.echo(f"End LSN         {st['end_lsn']} ({format_lsn(st['end_lsn'])})")
-    click.echo(f"Checkpoint LSN  {st['checkpoint_lsn']} ({format_lsn(st['checkpoint_lsn'])})")
-    click.echo(f"Redo segments   {', '.join(str(s) for s in st['segments'])}")
+    click.echo(f"Database        {st.path}")
+    click.echo(f"End LSN         {st.end_lsn} ({format_lsn(st.end_lsn)})")
+    click.echo(f"Checkpoint LSN  {st.checkpoint_lsn} ({format_lsn(st.checkpoint_lsn)})")
+    click.echo(f"Redo segments   {', '.join(str(s) for s in st.segments)}")
     click.echo()
     click.echo(f"{'space':>5}  {'tablespace':<28} {'entries':>9}  applied LSN")
-    for sid, ts in sorted(engine.spaces.items()):
-        name = "system (dictionary)" if sid == 0 else f"{ts.header['schema']}.{ts.header['table']}"
-        click.echo(f"{sid:>5}  {name:<28} {ts.entry_count():>9}  {ts.applied_lsn}")
+    for ts in sorted(st.tablespaces, key=lambda ts: ts.space_id):
+        click.echo(f"{ts.space_id:>5}  {ts.name:<28} {ts.entries:>9}  {ts.applied_lsn}")
 
 
 if __name__ == "__main__":

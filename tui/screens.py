@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from tui import actions
 from tui import text as fmt
-from tui.backend import BackendError
+from tui.backend.base import BackendError
 from tui.history import Entry
 
 MODAL_CSS = """

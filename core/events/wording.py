@@ -7,7 +7,18 @@ for the end of the log, PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from core import events as ev
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration as `kintsugi recover` prints it."""
+    return f"{seconds:.2f} s"
+
+
+def _as_reported(path: str) -> str:
+    return path
 
 
 def format_lsn(lsn: int) -> str:
@@ -15,8 +26,17 @@ def format_lsn(lsn: int) -> str:
     return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
 
 
-def format_event(e: ev.Event) -> str | None:
-    """One human line for an event, or None for events that are not worth a line."""
+def format_event(
+    e: ev.Event,
+    *,
+    seconds: Callable[[float], str] = format_seconds,
+    path: Callable[[str], str] = _as_reported,
+) -> str | None:
+    """One human line for an event, or None for events that are not worth a line.
+
+    The console words events the same way but shows durations its own way (pictures of it
+    freeze them: `seconds`) and paths as the user typed them, where the engine reports
+    absolute ones (`path`)."""
     if isinstance(e, ev.RecoveryStarted):
         return (
             "Database was not shutdown normally! Starting crash recovery from checkpoint "
@@ -42,13 +62,13 @@ def format_event(e: ev.Event) -> str | None:
         )
     if isinstance(e, ev.RecoveryFinished):
         return (
-            f"Recovery finished in {e.seconds:.2f} s: {e.applied_records} row operation(s) "
+            f"Recovery finished in {seconds(e.seconds)}: {e.applied_records} row operation(s) "
             f"re-applied, {e.discarded_transactions} transaction(s) rolled back; "
             f"log sequence number {e.end_lsn}"
         )
     if isinstance(e, ev.DatabaseOpened):
         state = "clean shutdown" if e.clean else "recovered"
-        return f"Database {e.path} open ({state}); log sequence number {e.lsn}"
+        return f"Database {path(e.path)} open ({state}); log sequence number {e.lsn}"
     if isinstance(e, ev.MapGrown):
         return (
             f"Tablespace {e.space_id}: map grown from {e.old_size >> 20} MiB "

@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from core.catalog.model import HANDLE_ROWID, TableInfo
 from core.errors import IntegrityError, ProgrammingError
+from core.sql.cancel import CancellableView
 from core.sql.plan.ops import Runtime
 from core.sql.plan.scope import SourceScope
 from core.sql.table import TableWriter
@@ -118,7 +119,9 @@ class InsertPlan:
             for params in params_list or [None]:
                 if params is not None:
                     session.ctx.params = params
-                yield from self.select.op.rows(Runtime(txn.current_view()))
+                token = session.cancel_token
+                view = CancellableView(txn.current_view(), token)
+                yield from self.select.op.rows(Runtime(view, check=token.check))
             return
         ctx = session.ctx
         if self.plain_params:  # VALUES (%s, %s, ...): the parameters are the values

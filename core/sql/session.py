@@ -589,7 +589,7 @@ class Session:
             mem = self._mem
             mem.used = 0
             mem.quota = self.ctx.system_variables.get("tidb_mem_quota_query") or 0
-            rt = Runtime(CancellableView(view, self.cancel_token), mem)
+            rt = Runtime(CancellableView(view, self.cancel_token), mem, self.cancel_token.check)
             self.ctx.runtime = rt
             rows = rt.mem.collect(planned.op.rows(rt))
             self.cancel_token.finish()
@@ -610,7 +610,7 @@ class Session:
             mem = self._mem
             mem.used = 0
             mem.quota = self.ctx.system_variables.get("tidb_mem_quota_query") or 0
-            rt = Runtime(CancellableView(view, self.cancel_token), mem)
+            rt = Runtime(CancellableView(view, self.cancel_token), mem, self.cancel_token.check)
             self.ctx.runtime = rt
             rows = planned.op.rows(rt)
         except BaseException:
@@ -640,7 +640,7 @@ class Session:
         try:
             view = CancellableView(txn.current_view(), self.cancel_token)
             schema = self.statement_schema = self.db.schema(view)
-            self.ctx.runtime = Runtime(view)
+            self.ctx.runtime = Runtime(view, check=self.cancel_token.check)
             runner = DMLRunner(self)
             lastrowid = None
             if isinstance(node, exp.Insert):

@@ -216,3 +216,39 @@ def test_split_statements_and_scan_sql():
         "SELECT 1", "SELECT ';'"]
     kinds = [k for k, _s, _e in api.scan_sql("SELECT 'a;b' -- c\n;")]
     assert kinds[:2] == ["code", "string"] and ";" in kinds and "comment" in kinds
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT COUNT(*) FROM a, b, c, a AS d",  # nested loops: 10^8 combinations of 400 rows
+    "SELECT COUNT(*) FROM a JOIN b ON b.v > a.v JOIN c ON c.id = c.id JOIN a AS d",
+    "UPDATE a SET v = 'z' WHERE id < (SELECT COUNT(*) FROM b, c, a AS d, b AS e WHERE b.v < e.v)",
+])
+def test_cancel_reaches_into_joins(grid, sql):
+    """A join combines rows for minutes out of a few hundred scanned ones: the cancel must be
+    seen inside the join, not only by the scans (which here finish at once)."""
+    errors = []
+
+    def run():
+        try:
+            grid.execute(sql)
+        except Error as e:
+            errors.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(0.3)
+    assert t.is_alive()
+    while not grid.cancel():  # False until the statement has begun
+        t.join(0.01)
+    t.join(30)  # uncancelled, each of these runs for minutes
+    assert not t.is_alive()
+    assert errors and errors[0].errno == 1317
+    assert grid.execute("SELECT COUNT(*) FROM a WHERE v = 'z'").fetchall() == [(0,)]
+
+
+def test_stream_cursor_reports_the_warnings_of_the_whole_run(grid):
+    cur = grid.cursor(stream=True)
+    cur.execute("SELECT id / 0 FROM a WHERE id < 3")
+    assert cur.warnings == []  # nothing evaluated yet
+    assert cur.fetchall() == [(None,)] * 3
+    assert [w[1] for w in cur.warnings] == [1365, 1365, 1365]

@@ -102,8 +102,8 @@ def make_app(tmp_path):
     backends = []
 
     def make(path: str, *, database: str = "shop", history: History | None = None,
-             settings=None, **kwargs) -> KintsugiApp:
-        backend = EmbeddedBackend(path, database=database, **ENGINE_OPTIONS)
+             settings=None, backend_class=EmbeddedBackend, **kwargs) -> KintsugiApp:
+        backend = backend_class(path, database=database, **ENGINE_OPTIONS)
         backends.append(backend)
         settings = settings or load()
         history = history or History(settings.history_file).load()

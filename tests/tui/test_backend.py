@@ -1,20 +1,22 @@
-"""The console's facade over the engine: streaming, errors with codes, cancellation."""
+"""The console's adapter over the engine: streaming, errors with codes, cancellation."""
 
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 
 import pytest
 
+from core.events import DatabaseOpened
+from core.events.wording import format_event
 from tui.backend import (
+    TOO_LATE,
     BackendError,
-    CancelToken,
     Columns,
     EmbeddedBackend,
     Outcome,
-    QueryCancelled,
     Rows,
     check_directory,
 )
@@ -30,8 +32,8 @@ def backend(tmp_path):
     b.close()
 
 
-def run(b, sql, token=None):
-    return list(b.run(sql, token or CancelToken()))
+def run(b, sql):
+    return list(b.execute(sql))
 
 
 def fill(b, n=300):
@@ -39,17 +41,21 @@ def fill(b, n=300):
     run(b, "INSERT INTO t VALUES " + ",".join(f"({i}, 'v{i}')" for i in range(n)))
 
 
-def cancel_after(token, seconds):
+def cancel_after(b, seconds):
+    """Cancel from another thread after `seconds`; the answers land in the returned list."""
+    answers = []
+
     def go():
         time.sleep(seconds)
-        token.cancel()
+        answers.append(b.cancel())
 
     threading.Thread(target=go, daemon=True).start()
+    return answers
 
 
 def test_open_reports_events_and_session(backend):
-    assert [e.kind for e in backend.events] == ["DatabaseOpened"]
-    assert backend.events[0].line.startswith("Database ")
+    assert [type(e) for e in backend.events] == [DatabaseOpened]  # the engine's own objects
+    assert format_event(backend.events[0]).startswith("Database ")
     state = backend.session_state()
     assert state.database == "test" and not state.in_transaction
 
@@ -63,7 +69,13 @@ def test_a_query_streams_columns_then_chunks_then_the_outcome(backend):
     assert sum(len(c.rows) for c in chunks) == 5_000
     assert chunks[0].rows[0] == (0, "v0")
     assert isinstance(parts[-1], Outcome) and parts[-1].rowcount == 5_000
-    assert backend.streaming
+    # the first rows of 25 million come at once: the plan is read as it runs
+    t0 = time.monotonic()
+    stream = backend.execute("SELECT a.id, b.id FROM t a, t b")
+    assert isinstance(next(stream), Columns) and len(next(stream).rows) > 0
+    assert time.monotonic() - t0 < 2
+    stream.close()  # abandoned: the rest is discarded, the session stays usable
+    assert run(backend, "SELECT COUNT(*) FROM t")[1].rows == [(5_000,)]
 
 
 def test_errors_carry_mysql_codes(backend):
@@ -80,56 +92,75 @@ def test_errors_carry_mysql_codes(backend):
 
 def test_cancel_stops_a_cross_join_promptly(backend):
     fill(backend, 1_000)
-    token = CancelToken()
-    cancel_after(token, 0.2)
+    answers = cancel_after(backend, 0.2)
     t0 = time.monotonic()
-    with pytest.raises(QueryCancelled):
-        run(backend, "SELECT COUNT(*) FROM t a, t b, t c", token)  # 10^9 rows
+    with pytest.raises(BackendError) as e:
+        run(backend, "SELECT COUNT(*) FROM t a, t b, t c")  # 10^9 rows
+    assert e.value.interrupted and e.value.errno == 1317
     assert time.monotonic() - t0 < 2
-    assert token.state == "cancelled"
+    assert [a.accepted for a in answers] == [True]
     assert run(backend, "SELECT COUNT(*) FROM t")[1].rows == [(1_000,)]  # still usable
 
 
 def test_a_cancelled_update_is_rolled_back(backend):
     fill(backend, 1_000)
-    token = CancelToken()
-    cancel_after(token, 0.2)
-    with pytest.raises(QueryCancelled):
+    cancel_after(backend, 0.2)
+    with pytest.raises(BackendError) as e:
         run(backend, "UPDATE t SET v = 'changed' WHERE id IN "
-                     "(SELECT a.id FROM t a, t b, t c WHERE a.id = b.id + c.id)", token)
+                     "(SELECT a.id FROM t a, t b, t c WHERE a.id = b.id + c.id)")
+    assert e.value.interrupted
     assert run(backend, "SELECT COUNT(*) FROM t WHERE v = 'changed'")[1].rows == [(0,)]
     assert not backend.session_state().in_transaction
 
 
 def test_settled_statements_refuse_a_late_cancel(backend):
     fill(backend, 3)
-    token = CancelToken()
-    parts = run(backend, "UPDATE t SET v = 'x'", token)
+    parts = run(backend, "UPDATE t SET v = 'x'")
     assert parts[-1].rowcount == 3
-    assert token.cancel() == "too late"
+    assert backend.cancel() == TOO_LATE
     assert run(backend, "SELECT COUNT(*) FROM t WHERE v = 'x'")[1].rows == [(3,)]
 
 
 def test_cancel_before_commit_never_reports_success(backend):
-    """The decision is made once: a token cancelled before it settles yields no Outcome."""
+    """The decision is made once: a cancel that is accepted means no Outcome and nothing
+    changed; one that is not means the statement stands, whenever it lands."""
     fill(backend, 10)
-    token = CancelToken()
-    gen = backend.run("DELETE FROM t WHERE id < 5", token)
-    assert token.cancel() == "cancelled"
-    with pytest.raises(QueryCancelled):
-        list(gen)
-    assert run(backend, "SELECT COUNT(*) FROM t")[1].rows == [(10,)]
+    rng = random.Random(8)
+    for i in range(30):
+        answers = cancel_after(backend, rng.uniform(0, 0.004))
+        try:
+            parts = run(backend, f"UPDATE t SET v = 'x{i}' WHERE id < 5")
+        except BackendError as e:
+            assert e.interrupted
+            parts = None
+        while not answers:
+            time.sleep(0.001)
+        changed = run(backend, f"SELECT COUNT(*) FROM t WHERE v = 'x{i}'")[1].rows[0][0]
+        if answers[0].accepted:
+            assert parts is None and changed == 0
+        else:
+            assert isinstance(parts[-1], Outcome) and changed == 5
 
 
 def test_ddl_cannot_be_interrupted_and_says_why(backend):
-    token = CancelToken()
-    gen = backend.run("CREATE TABLE u (id INT PRIMARY KEY)", token)
-    parts = list(gen)
-    assert parts[-1].names is None
-    assert token.cancel() == "too late"
-    token2 = CancelToken()
-    token2.protect("a DDL statement cannot be interrupted")
-    assert token2.cancel().startswith("a DDL statement")
+    fill(backend, 20_000)
+    done = threading.Event()
+    parts = []
+
+    def ddl():
+        parts.extend(run(backend, "CREATE INDEX idx_v ON t (v)"))
+        done.set()
+
+    answer = TOO_LATE
+    threading.Thread(target=ddl, daemon=True).start()
+    while not done.is_set() and not answer.refusal:
+        answer = backend.cancel()
+    assert answer.refusal.startswith("a DDL statement")
+    assert done.wait(30)
+    assert parts[-1].names is None  # it ran to its end
+    assert backend.cancel() == TOO_LATE
+    (t,) = backend.indexes()
+    assert [ix[0] for ix in t.indexes] == ["PRIMARY", "idx_v"]
 
 
 def test_explicit_transactions_span_statements(backend):

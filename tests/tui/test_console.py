@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import threading
 
 import pytest
 
 from tests.tui.conftest import SHOP, settle
+from tui.backend import EmbeddedBackend
 from tui.history import History
 from tui.panes.sql import SqlPane
 from tui.widgets.grid import ResultsGrid
@@ -126,10 +128,10 @@ async def test_cancel_a_long_query_reports_cancelled_and_nothing_else(make_app, 
             if "Running" in status_text(app):
                 break
         assert pane.run is not None
-        token = pane.run.token
+        run = pane.run
         await pilot.press("escape")
         await wait_run(pilot, timeout=10)
-        assert token.state == "cancelled"
+        assert run.state == "cancelled"
         assert "Cancelled" in status_text(app) and "Done" not in status_text(app)
         assert app.query_one_optional(ResultsGrid) is None  # nothing of it is shown
         entries = app.history.search("")
@@ -265,7 +267,7 @@ async def test_recovery_tab_shows_the_recovery_of_the_open(make_app, crashed_db)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         pane = app.pane("recovery")
-        kinds = [e.kind for e in pane.events]
+        kinds = [type(e).__name__ for e in pane.events]  # the engine's own event objects
         assert kinds[0] == "RecoveryStarted" and "TransactionDiscarded" in kinds
         assert pane.recovered is True
         assert "recovered after a crash" in str(app.query_one("#title").render())
@@ -347,17 +349,92 @@ async def test_tabs_switch_with_digits_outside_the_editor(make_app, shop_db):
 def test_event_pump_posts_at_most_twenty_times_a_second():
     import time
 
-    from tui.backend import EngineEvent
-    from tui.messages import EventPump
+    from core.events import RedoApplyProgress
+    from tui.events import EventPump
 
     batches = []
     pump = EventPump(batches.append, interval=0.05)
     t0 = time.monotonic()
     n = 0
     while time.monotonic() - t0 < 0.5:
-        pump(EngineEvent("RedoApplyProgress", None, percent=n % 100))
+        pump(RedoApplyProgress(applied=n, total=1 << 30, percent=n % 100))
         n += 1
     time.sleep(0.1)
     assert sum(len(b) for b in batches) == n  # nothing lost, the trailing batch included
     assert len(batches) <= 0.6 / 0.05 + 1
 
+
+
+def test_event_pump_keeps_the_events_before_the_app_attaches():
+    from core.events import RecoveryStarted, RedoScanProgress
+    from tui.events import EventPump
+
+    pump = EventPump(interval=0.05)
+    early = [RecoveryStarted(checkpoint_lsn=1, path="/db"), RedoScanProgress(10, 2)]
+    for e in early:
+        pump(e)  # the engine opens before the app exists
+    batches = []
+    pump.attach(batches.append)
+    assert batches == [early]  # the same objects, in order, in one batch
+    later = RedoScanProgress(20, 3)
+    pump(later)
+    pump.flush()
+    assert batches[-1] == [later]
+
+
+class HeldBackend(EmbeddedBackend):
+    """The embedded backend, holding a result after its first chunk of rows until `release`
+    is set.  Under a worker that streams flat out, each of Pilot's key presses waits for
+    every widget to go idle, which takes about as long as a million rows: without the hold
+    the result could be complete before the Esc lands.  The rows, the cancel and its error
+    are the engine's own."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.release = threading.Event()
+
+    def execute(self, sql):
+        for n, part in enumerate(super().execute(sql)):
+            yield part
+            if n == 1:  # the columns and the first rows are out
+                self.release.wait(30)
+
+
+@pilot_test
+async def test_a_million_row_result_shows_its_first_page_and_cancels(make_app, shop_db):
+    """A million rows (the customers, cubed) stream into the grid; Esc stops them, nothing of
+    them stays on screen, and the console runs the next statement."""
+    app = make_app(shop_db, initial_tab="sql", backend_class=HeldBackend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pane: SqlPane = app.pane("sql")
+        assert SHOP["customers"] ** 3 == 1_000_000
+        pane.editor.text = ("SELECT a.id, b.name, c.city FROM customers a, customers b, "
+                            "customers c")
+        await pilot.press("f5")
+        grid = None
+        for _ in range(500):
+            await pilot.pause(0.02)
+            grid = app.query_one_optional(ResultsGrid)
+            if grid is not None and grid.row_count:
+                break
+        assert grid is not None and 0 < grid.row_count < 1_000_000  # the first page
+        assert pane.run is not None and "Running" in status_text(app)
+        run = pane.run
+        await pilot.press("escape")
+        assert "Cancelling" in status_text(app)
+        app.backend.release.set()
+        await wait_run(pilot, timeout=20)
+        assert run.state == "cancelled"
+        assert "Cancelled" in status_text(app) and "Done" not in status_text(app)
+        assert app.query_one_optional(ResultsGrid) is None  # its rows are not kept
+        assert app.history.search("")[0].status == "cancelled"
+        # the console is usable, and the same million rows run to the end when let be
+        await run_sql(pilot, "SELECT COUNT(*) FROM customers")
+        assert "Done" in status_text(app) and "1 row " in status_text(app)
+        grid = app.query_one(ResultsGrid)
+        assert grid.get_cell_at(grid.cursor_coordinate) == SHOP["customers"]
+        await run_sql(pilot, "SELECT a.id, b.name, c.city FROM customers a, customers b, "
+                             "customers c")
+        assert "Done" in status_text(app) and "1,000,000 rows" in status_text(app)
+        assert app.query_one(ResultsGrid).row_count == 1_000_000

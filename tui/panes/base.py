@@ -3,21 +3,25 @@ app calls when the database opens, when engine events arrive and when the schema
 
 Adding a pane is adding a module to `tui/panes/` that defines a `Pane` subclass with a
 `TITLE`, an `ID` and an `ORDER`; the app finds it, makes its tab, its Alt+N key, its help
-section and its palette entries.
+section and its palette entries.  A pane that shows something read from the database
+derives from `RefreshingPane` and says only how to read it and how to show it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from rich.cells import cell_len
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from tui.backend import EngineEvent
+from tui.backend.base import BackendError
 
 if TYPE_CHECKING:
-    from tui.backend import Backend
+    from core.events import Event
+    from tui.backend.base import Backend
+
+T = TypeVar("T")
 
 
 class Pane(Vertical):
@@ -50,7 +54,7 @@ class Pane(Vertical):
     def database_ready(self) -> None:
         """The database is open (called once)."""
 
-    def engine_events(self, events: list[EngineEvent]) -> None:
+    def engine_events(self, events: list[Event]) -> None:
         """A batch of engine events (recovery progress, flushes, checkpoints)."""
 
     def schema_changed(self) -> None:
@@ -65,6 +69,46 @@ class Pane(Vertical):
             if w.focusable:
                 w.focus()
                 return
+
+
+class RefreshingPane(Pane, Generic[T]):
+    """A pane filled from the backend in a thread worker: when the database opens, when a
+    statement changes the schema, and on its Refresh key (an action named "refresh" in the
+    pane's scope).  A newer load supersedes a running one; a failed one is a notification,
+    and the pane keeps what it showed."""
+
+    LOAD_ERROR_TITLE: ClassVar[str] = ""  # the failure notification's title
+
+    def fetch(self) -> T:
+        """Read what the pane shows (in a worker thread: may block).  Raises BackendError."""
+        raise NotImplementedError
+
+    def show(self, data: T) -> None:
+        """Put what `fetch` read on screen (on the event loop)."""
+        raise NotImplementedError
+
+    def database_ready(self) -> None:
+        self.load()
+
+    def schema_changed(self) -> None:
+        self.load()
+
+    def action_refresh(self) -> None:
+        if self.ready:
+            self.load()
+
+    def load(self) -> None:
+        self.run_worker(self._load, thread=True, group=f"{self.ID}-load", exclusive=True,
+                        exit_on_error=False)
+
+    def _load(self) -> None:
+        try:
+            data = self.fetch()
+        except BackendError as err:
+            self.app.call_from_thread(self.notify, str(err), severity="error",
+                                      title=self.LOAD_ERROR_TITLE)
+            return
+        self.app.call_from_thread(self.show, data)
 
 
 def fill_table(table: DataTable, headers: list[str], rows: list[list[str]],

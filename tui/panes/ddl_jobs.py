@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from tui import actions
-from tui.backend import BackendError, TableData
-from tui.panes.base import Pane, coming, fill_table
+from tui.backend.base import TableData
+from tui.panes.base import RefreshingPane, coming, fill_table
 
 actions.scope("ddl", "DDL Jobs tab")
 ACTIONS = actions.register(
@@ -38,12 +38,13 @@ def _cell(v) -> str:
     return str(v)
 
 
-class DdlJobsPane(Pane):
+class DdlJobsPane(RefreshingPane[TableData]):
     TITLE = "DDL Jobs"
     ID = "ddl"
     ORDER = 20
     SCOPE = "ddl"
     BINDINGS = actions.bindings("ddl")
+    LOAD_ERROR_TITLE = "DDL jobs"
 
     DEFAULT_CSS = """
     DdlJobsPane #jobs { height: 1fr; }
@@ -64,27 +65,10 @@ class DdlJobsPane(Pane):
         yield coming("live progress of running jobs (rows done, percent, ETA) and "
                      "ADMIN PAUSE / RESUME / CANCEL DDL JOBS on keys.")
 
-    def database_ready(self) -> None:
-        self.load()
+    def fetch(self) -> TableData:
+        return self.backend.ddl_jobs()
 
-    def schema_changed(self) -> None:
-        self.load()
-
-    def action_refresh(self) -> None:
-        if self.ready:
-            self.load()
-
-    @work(thread=True, group="ddl-jobs", exclusive=True, exit_on_error=False)
-    def load(self) -> None:
-        try:
-            data = self.backend.ddl_jobs()
-        except BackendError as err:
-            self.app.call_from_thread(self.notify, str(err), severity="error",
-                                      title="DDL jobs")
-            return
-        self.app.call_from_thread(self._show, data)
-
-    def _show(self, data: TableData) -> None:
+    def show(self, data: TableData) -> None:
         self.data = data
         pos = {n: i for i, n in enumerate(data.names)}
         states: Counter[str] = Counter()

@@ -6,13 +6,12 @@ and dangling entries, and one-key RECOVER / CLEANUP INDEX repairs.
 
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from tui import actions
-from tui.backend import BackendError, IndexSummary
-from tui.panes.base import Pane, coming, fill_table
+from tui.backend.base import IndexSummary
+from tui.panes.base import RefreshingPane, coming, fill_table
 
 actions.scope("indexes", "Indexes tab")
 ACTIONS = actions.register(
@@ -21,12 +20,13 @@ ACTIONS = actions.register(
 )
 
 
-class IndexesPane(Pane):
+class IndexesPane(RefreshingPane[list[IndexSummary]]):
     TITLE = "Indexes"
     ID = "indexes"
     ORDER = 30
     SCOPE = "indexes"
     BINDINGS = actions.bindings("indexes")
+    LOAD_ERROR_TITLE = "Indexes"
 
     DEFAULT_CSS = """
     IndexesPane #index-table { height: 1fr; }
@@ -38,26 +38,10 @@ class IndexesPane(Pane):
         yield coming("ADMIN CHECK INDEX on every index (rows without entries, entries without "
                      "rows, exact counts) and one-key RECOVER / CLEANUP INDEX repairs.")
 
-    def database_ready(self) -> None:
-        self.load()
+    def fetch(self) -> list[IndexSummary]:
+        return self.backend.indexes()
 
-    def schema_changed(self) -> None:
-        self.load()
-
-    def action_refresh(self) -> None:
-        if self.ready:
-            self.load()
-
-    @work(thread=True, group="indexes", exclusive=True, exit_on_error=False)
-    def load(self) -> None:
-        try:
-            tables = self.backend.indexes()
-        except BackendError as err:
-            self.app.call_from_thread(self.notify, str(err), severity="error", title="Indexes")
-            return
-        self.app.call_from_thread(self._show, tables)
-
-    def _show(self, tables: list[IndexSummary]) -> None:
+    def show(self, tables: list[IndexSummary]) -> None:
         rows = []
         n_index = 0
         for t in tables:

@@ -8,15 +8,17 @@ per-tablespace replay view and force-recovery levels.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, ProgressBar, Static
 
+from core.events import Event, RecoveryStarted, RedoApplyProgress
+from core.events.wording import format_event
 from tui import actions
 from tui import text as fmt
-from tui.backend import BackendError, DatabaseInfo, EngineEvent
-from tui.panes.base import Pane, coming, fill_table
+from tui.backend.base import DatabaseInfo
+from tui.events import OpenState
+from tui.panes.base import RefreshingPane, coming, fill_table
 
 actions.scope("recovery", "Recovery tab")
 ACTIONS = actions.register(
@@ -25,7 +27,7 @@ ACTIONS = actions.register(
 )
 
 
-class RecoveryPane(Pane):
+class RecoveryPane(RefreshingPane[DatabaseInfo | None]):
     TITLE = "Recovery"
     ID = "recovery"
     ORDER = 10
@@ -49,11 +51,18 @@ class RecoveryPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.recovered: bool | None = None  # None until the open says
-        self.clean: bool | None = None
-        self.events: list[EngineEvent] = []
-        self.discarded = 0
+        self.events: list[Event] = []
         self.lines: list[str] = []
+
+    @property
+    def opening(self) -> OpenState:
+        """What the open did: the app keeps it (its title line says it too)."""
+        return self.app.open_state  # type: ignore[attr-defined]
+
+    @property
+    def recovered(self) -> bool | None:
+        """None until the open says."""
+        return self.opening.recovered
 
     def compose(self) -> ComposeResult:
         yield Static("Opening the database ...", id="recovery-state")
@@ -73,24 +82,18 @@ class RecoveryPane(Pane):
 
     # -- events --------------------------------------------------------------------------------
 
-    def engine_events(self, events: list[EngineEvent]) -> None:
+    def engine_events(self, events: list[Event]) -> None:
         lines = []
         bar = self.query_one(ProgressBar)
         for e in events:
             self.events.append(e)
-            if e.kind == "RecoveryStarted":
-                self.recovered = True
-                self._state("[b $warning]Crash recovery running[/]: the database was not shut "
-                            "down cleanly; replaying the redo log ...")
-            elif e.kind == "RedoApplyProgress" and e.percent is not None:
-                bar.update(progress=e.percent)
-            elif e.kind == "TransactionDiscarded":
-                self.discarded += 1
-            elif e.kind == "DatabaseOpened":
-                self.clean = bool(e.detail.get("clean"))
-                if self.clean and not self.recovered:
-                    self.recovered = False
-            line = self._line(e)
+            match e:
+                case RecoveryStarted():
+                    self._state("[b $warning]Crash recovery running[/]: the database was not "
+                                "shut down cleanly; replaying the redo log ...")
+                case RedoApplyProgress(percent=percent):
+                    bar.update(progress=percent)
+            line = format_event(e, seconds=fmt.seconds, path=self.backend.shown_path)
             if line:
                 lines.append(f"[Note] {line}")
         if lines:
@@ -104,28 +107,23 @@ class RecoveryPane(Pane):
         self.lines += lines
         self.query_one("#recovery-lines", Static).update(Text("\n".join(self.lines)))
 
-    def _line(self, e: EngineEvent) -> str | None:
-        if e.kind == "RecoveryFinished":  # its duration goes through the frozen clock
-            d = e.detail
-            return (f"Recovery finished in {fmt.seconds(d.get('seconds'))}: "
-                    f"{d.get('applied_records', 0)} row operation(s) re-applied, "
-                    f"{d.get('discarded_transactions', 0)} transaction(s) rolled back; "
-                    f"log sequence number {d.get('end_lsn')}")
-        return e.line
-
     def _state(self, markup: str) -> None:
         self.query_one("#recovery-state", Static).update(markup)
 
     def database_ready(self) -> None:
         bar = self.query_one(ProgressBar)
         label = self.query_one("#recovery-progress-label", Static)
-        if self.recovered:
-            applied = [e for e in self.events if e.kind == "RecoveryFinished"]
-            ops = applied[-1].detail.get("applied_records", 0) if applied else 0
+        opening = self.opening
+        if not self.backend.IMPLEMENTS_RECOVERY:  # a server recovers on its own side
+            self._state("[b $success]Connected[/]: this database does not report its "
+                        "recovery to the console.")
+            bar.update(progress=100)
+            label.update("Redo apply: not reported")
+        elif opening.recovered:
             self._state(
                 "[b $success]Recovered[/]: the last shutdown was [b]not clean[/]; "
-                f"{fmt.count(ops, 'row operation')} re-applied from the redo log, "
-                f"{fmt.count(self.discarded, 'open transaction')} rolled back. "
+                f"{fmt.count(opening.applied, 'row operation')} re-applied from the redo log, "
+                f"{fmt.count(opening.discarded, 'open transaction')} rolled back. "
                 "The database is open.")
             bar.update(progress=100)
             label.update("Redo applied")
@@ -136,28 +134,16 @@ class RecoveryPane(Pane):
             label.update("Redo apply: nothing to do")
             if not self.events:
                 self._write(["[Note] Database opened; no recovery needed"])
-        self.refresh_info()
+        self.load()
 
     # -- the LSNs and tablespaces ------------------------------------------------------------
 
-    def action_refresh(self) -> None:
-        if self.ready:
-            self.refresh_info()
+    def fetch(self) -> DatabaseInfo | None:
+        return self.backend.database_info()
 
-    def schema_changed(self) -> None:
-        self.refresh_info()
-
-    @work(thread=True, group="recovery-info", exclusive=True, exit_on_error=False)
-    def refresh_info(self) -> None:
-        try:
-            info = self.backend.database_info()
-        except BackendError as err:
-            self.app.call_from_thread(self.notify, str(err), severity="error")
+    def show(self, info: DatabaseInfo | None) -> None:
+        if info is None:
             return
-        if info is not None:
-            self.app.call_from_thread(self._show_info, info)
-
-    def _show_info(self, info: DatabaseInfo) -> None:
         mode = "read-only" if info.read_only else "read-write"
         self.query_one("#recovery-lsns", Static).update(
             f"[b]LSN[/] end {fmt.lsn(info.end_lsn)} · durable {info.durable_lsn:,} · "

@@ -4,8 +4,9 @@ A run is one or more statements executed in a thread worker.  The worker streams
 into Arrow chunks and posts at most ~20 messages a second: the first page as soon as it
 exists, a bigger table about once a second while a large result loads, then the final
 result.  Every message carries the run's id; a message of a run that is no longer the
-current one, or whose token was cancelled, is dropped.  Whether a run ends "done" or
-"cancelled" is decided by the backend's `CancelToken`, once.
+current one, or whose cancel was accepted, is dropped.  Whether a statement ends "done" or
+"cancelled" is the database's decision, made once: a cancel it accepts makes the statement
+fail with ERROR 1317 and leave nothing behind; one that came too late lets it stand.
 """
 
 from __future__ import annotations
@@ -23,14 +24,7 @@ from textual.message import Message
 
 from tui import actions
 from tui import text as fmt
-from tui.backend import (
-    BackendError,
-    CancelToken,
-    Columns,
-    Outcome,
-    QueryCancelled,
-    Rows,
-)
+from tui.backend.base import BackendError, Columns, Outcome, Rows
 from tui.history import Entry
 from tui.panes.base import Pane
 from tui.screens import CellScreen, ConfirmScreen, ExportScreen, HistoryScreen
@@ -79,10 +73,11 @@ _run_ids = count(1)
 class Run:
     id: int
     statements: list[Statement]
-    token: CancelToken = field(default_factory=CancelToken)
     started: float = field(default_factory=time.monotonic)
     index: int = 0  # statement being run
-    cancel_requested: bool = False
+    cancel_requested: bool = False  # the database accepted a cancel: the statement fails
+    stop: bool = False  # the user asked to stop: no further statement of the run starts
+    state: str = "running"  # then "done", "failed" or "cancelled"
 
 
 class SqlPane(Pane):
@@ -197,8 +192,8 @@ class SqlPane(Pane):
     # -- actions -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "cancel":
-            return self.run is not None  # otherwise Esc and Ctrl+C go to the editor
+        if action == "cancel":  # otherwise Esc and Ctrl+C go to the editor
+            return self.run is not None and self.backend.IMPLEMENTS_CANCEL
         if action == "export":
             return True if self.results.table is not None else None
         return True
@@ -264,12 +259,13 @@ class SqlPane(Pane):
         run = self.run
         if run is None:
             return
-        answer = run.token.cancel()
-        if answer == "cancelled":
+        run.stop = True
+        answer = self.backend.cancel()
+        if answer.accepted:
             run.cancel_requested = True
             self._tick()
-        elif answer != "too late":
-            self.notify(f"Cannot cancel now: {answer}.", severity="warning", timeout=6)
+        elif answer.refusal:
+            self.notify(f"Cannot cancel now: {answer.refusal}.", severity="warning", timeout=6)
 
     def action_history(self) -> None:
         history = self.app.history  # type: ignore[attr-defined]
@@ -367,13 +363,19 @@ class SqlPane(Pane):
         try:
             for i, st in enumerate(run.statements):
                 run.index = i
+                if run.stop:  # cancelled between two statements: the rest is not run
+                    post(self.Cancelled(run.id, i, time.monotonic() - run.started))
+                    return
                 builder = None
                 shown = 0.0
                 last = 0.0
                 try:
-                    for part in backend.run(st.text, run.token):
+                    for part in backend.execute(st.text):
                         if isinstance(part, Columns):
                             builder = ResultBuilder(part.names, max_rows)
+                            if run.stop and not run.cancel_requested:
+                                # the cancel came as this statement was starting
+                                run.cancel_requested = backend.cancel().accepted
                         elif isinstance(part, Rows) and builder is not None:
                             builder.add(part.rows)
                             now = time.monotonic()
@@ -392,11 +394,11 @@ class SqlPane(Pane):
                             post(self.StatementDone(run.id, i, part,
                                                     builder.total if builder else 0,
                                                     builder.kept if builder else 0))
-                except QueryCancelled:
-                    post(self.Cancelled(run.id, i, time.monotonic() - run.started))
-                    return
                 except BackendError as err:
-                    post(self.Failed(run.id, i, err))
+                    if err.interrupted:
+                        post(self.Cancelled(run.id, i, time.monotonic() - run.started))
+                    else:
+                        post(self.Failed(run.id, i, err))
                     return
                 except Exception as err:  # noqa: BLE001 - shown as an error, app stays usable
                     post(self.Failed(run.id, i, BackendError.wrap(err)))
@@ -415,7 +417,7 @@ class SqlPane(Pane):
     @on(Page)
     def _page(self, msg: Page) -> None:
         run = self._current(msg.run_id)
-        if run is None or run.token.cancelled:
+        if run is None or run.cancel_requested:
             return  # a cancelled run's rows are never shown
         keep = self.results.table is not None and self._page_index == (run.id, msg.index)
         self._page_index = (run.id, msg.index)
@@ -427,7 +429,7 @@ class SqlPane(Pane):
     @on(Progress)
     def _progress(self, msg: Progress) -> None:
         run = self._current(msg.run_id)
-        if run is None or run.token.cancelled:
+        if run is None or run.cancel_requested:
             return
         self.result_rows = msg.total
         self._tick()
@@ -437,6 +439,7 @@ class SqlPane(Pane):
         run = self._current(msg.run_id)
         if run is None:
             return
+        run.state = "done"
         st = run.statements[msg.index]
         o = msg.outcome
         last = msg.index == len(run.statements) - 1
@@ -476,6 +479,7 @@ class SqlPane(Pane):
         run = self._current(msg.run_id)
         if run is None:
             return
+        run.state = "failed"
         st = run.statements[msg.index]
         e = msg.error
         self._record(st.text, "error", error=str(e))
@@ -496,6 +500,7 @@ class SqlPane(Pane):
         run = self._current(msg.run_id)
         if run is None:
             return
+        run.state = "cancelled"
         st = run.statements[msg.index]
         self._record(st.text, "cancelled")
         self.result_rows = 0

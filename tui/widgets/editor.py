@@ -8,7 +8,7 @@ from textual.document._syntax_aware_document import SyntaxAwareDocument
 from textual_textarea import TextEditor
 
 from tui import actions
-from tui.backend import Catalog
+from tui.backend.base import Catalog
 from tui.sqltext import KEYWORDS, Statement, location_of, offset_of, split, statement_at
 
 # Textual compiles the SQL highlight query each time a TextArea sets its language (twice for

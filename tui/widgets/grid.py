@@ -5,7 +5,9 @@ space, no thousands separators, NULL in words), not in the widget's locale-aware
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import textual_fastdatatable.data_table as _fdt_table
 import textual_fastdatatable.format as _fdt_format
@@ -13,7 +15,7 @@ from rich.text import Text
 from textual_fastdatatable import DataTable as FastDataTable
 
 from tui import actions
-from tui.widgets.results import CellChosen, ResultsView
+from tui.widgets.cell import CellChosen
 
 _original_formatter = _fdt_format.cell_formatter
 
@@ -38,9 +40,20 @@ def _mysql_cell_formatter(obj, null_rep, col=None, render_markup=True, truncate_
 _fdt_format.cell_formatter = _mysql_cell_formatter
 _fdt_table.cell_formatter = _mysql_cell_formatter
 
+
 class ResultsGrid(FastDataTable):
+    """The grid.  Where its cursor is goes to `on_position(row, rows, column, columns)`,
+    given by whoever shows it: the grid does not look for the results area among its
+    ancestors, so the two modules do not import each other."""
+
     SCOPE = "results"
     BINDINGS = actions.bindings("results")
+
+    def __init__(self, *args: Any,
+                 on_position: Callable[[int, int, int, int], None] | None = None,
+                 **kwargs: Any) -> None:
+        self._on_position = on_position
+        super().__init__(*args, **kwargs)
 
     def action_view_cell(self) -> None:
         self.post_message(CellChosen(self._value(), self.cursor_coordinate))
@@ -58,9 +71,8 @@ class ResultsGrid(FastDataTable):
 
     def watch_cursor_coordinate(self, old, new) -> None:
         super().watch_cursor_coordinate(old, new)
-        view = next((a for a in self.ancestors if isinstance(a, ResultsView)), None)
-        if view is not None:
-            view.position(new.row, self.row_count, new.column, self.column_count)
+        if self._on_position is not None:
+            self._on_position(new.row, self.row_count, new.column, self.column_count)
 
     def _value(self):
         if not self.row_count:

@@ -6,39 +6,19 @@ first result, so the console starts without paying for pyarrow.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
-from textual.message import Message
 from textual.widgets import Static
 
-from tui import actions
+from tui.widgets.cell import ACTIONS, CellChosen
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-actions.scope("results", "Results grid")
-ACTIONS = actions.register(
-    actions.Action("results", "view_cell", "v", "View cell",
-                   "Results: show the whole value of the cell under the cursor (also Enter)"),
-    actions.Action("results", "copy_cell", "y", "Copy",
-                   "Results: copy the value under the cursor to the clipboard"),
-    actions.Action("results", "scroll_home", "home", "First row", "Results: go to the first row",
-                   show=False),
-    actions.Action("results", "scroll_end", "end", "Last row", "Results: go to the last row",
-                   show=False),
-)
-
-
-class CellChosen(Message):
-    """The user asked to see a whole cell (Enter or v in the grid)."""
-
-    def __init__(self, value: Any, coordinate: Coordinate) -> None:
-        super().__init__()
-        self.value = value
-        self.coordinate = coordinate
+__all__ = ["ACTIONS", "CellChosen", "ResultsView"]
 
 
 class ResultsView(Vertical):
@@ -107,7 +87,8 @@ class ResultsView(Vertical):
 
         grid = ResultsGrid(backend=ArrowBackend(table, column_names=names),
                            cursor_type="cell", null_rep="[dim i]NULL[/]",
-                           max_column_content_width=60, render_markup=False, zebra_stripes=True)
+                           max_column_content_width=60, render_markup=False, zebra_stripes=True,
+                           on_position=self.position)
         self._replace(grid)
 
         def restore() -> None:

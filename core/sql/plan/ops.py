@@ -23,6 +23,11 @@ from core.sql.table import TableReader, row_decoder
 
 Row = list
 Fn = Callable[[Sequence[Any]], Any]
+CHECK_WORK = 256  # rows combined by a join between two looks at the cancel token
+
+
+def _never_cancelled() -> None:
+    return None
 
 
 @dataclass
@@ -32,6 +37,10 @@ class Runtime:
     view: Any  # Snapshot or a transaction's read view: get(space, key), scan(space, lo, hi, rev)
     # Bytes held by sorts, hash tables and DISTINCT sets (tidb_mem_quota_query, ERROR 8175).
     mem: MemoryTracker = UNLIMITED
+    # The statement's cancel check (raises 1317/3024).  Scans check through their read view;
+    # joins also call this, because a join can combine rows for minutes out of a handful
+    # of scanned ones (a cross join feeding COUNT(*) reads nothing new for each output row).
+    check: Callable[[], None] = _never_cancelled
 
 
 class Operator:
@@ -362,7 +371,12 @@ class NestedLoopJoin(Operator):
         inner = list(rt.mem.metered(self.right.rows(rt)))
         on = self.on
         pad = [None] * self.right.width
+        check, per_row, work = rt.check, len(inner) + 1, 0
         for lrow in self.left.rows(rt):
+            work += per_row
+            if work >= CHECK_WORK:
+                check()
+                work = 0
             matched = False
             for rrow in inner:
                 row = lrow + rrow
@@ -400,11 +414,17 @@ class HashJoin(Operator):
             table.setdefault(key, []).append(rrow)
         lkeys, other = self.left_keys, self.other
         pad = [None] * self.right.width
+        check, work = rt.check, 0
         for lrow in self.left.rows(rt):
             key = tuple(_join_key(f(lrow)) for f in lkeys)
             matched = False
             if None not in key:
-                for rrow in table.get(key, ()):
+                bucket = table.get(key, ())
+                work += len(bucket) + 1
+                if work >= CHECK_WORK:
+                    check()
+                    work = 0
+                for rrow in bucket:
                     row = lrow + rrow
                     if other is None or other(row):
                         matched = True

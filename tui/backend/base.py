@@ -1,0 +1,263 @@
+"""The adapter interface: what the console asks of a database, whatever serves it.
+
+Screens never import an adapter: they talk to a `Backend` and get the typed objects below.
+Today `embedded.py` serves it, the engine in this process; a MySQL-protocol client will
+stand beside it (a `kintsugi serve` process, MySQL, TiDB).  The shape follows Harlequin's
+adapter: a few small methods, optional abilities as no-op defaults plus class flags
+(`IMPLEMENTS_CANCEL`, `IMPLEMENTS_RECOVERY`) that decide what the screens offer.
+
+Everything here may block: the console calls it from thread workers, never from the event
+loop.  Engine events reach the console as the engine's own objects (`core.events`, the
+vocabulary every backend speaks), from whatever thread produced them.
+
+Cancelling is the database's business, decided once: a statement asked to stop either
+fails with ERROR 1317 ("Query execution was interrupted") and leaves nothing behind, or it
+had already finished and stands.  MySQL's KILL QUERY gives a remote backend the same.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from core.events import EventSink
+
+INTERRUPTED = 1317  # ER_QUERY_INTERRUPTED: what a cancelled statement fails with
+
+
+class BackendError(Exception):
+    """An error with MySQL's code and SQLSTATE, whatever the backend (embedded or remote)."""
+
+    def __init__(self, errno: int, sqlstate: str, msg: str, hint: str = ""):
+        super().__init__(msg)
+        self.errno = errno
+        self.sqlstate = sqlstate
+        self.msg = msg
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"ERROR {self.errno} ({self.sqlstate}): {self.msg}"
+
+    @property
+    def interrupted(self) -> bool:
+        """The statement was cancelled (and left nothing behind)."""
+        return self.errno == INTERRUPTED
+
+    @classmethod
+    def wrap(cls, err: BaseException, hints: Mapping[int, str] | None = None) -> BackendError:
+        """Any exception as a BackendError: a database error keeps its code (and gets the
+        backend's advice for it from `hints`), a file-system error becomes MySQL's 1030,
+        anything else is an internal error (1105) naming its type."""
+        if isinstance(err, BackendError):
+            return err
+        errno = getattr(err, "errno", None)
+        if isinstance(errno, int) and hasattr(err, "sqlstate"):
+            return cls(errno, err.sqlstate, getattr(err, "msg", str(err)),
+                       (hints or {}).get(errno, ""))
+        if isinstance(err, OSError):
+            return cls(1030, "HY000", f"Got error {err.errno or 0} from the file system: "
+                       f"{err.strerror or err}")
+        return cls(1105, "HY000", f"{type(err).__name__}: {err}")
+
+
+# ------------------------------------------------------------------------------------------
+# what a backend hands to the screens
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TablespaceInfo:
+    space_id: int
+    name: str
+    path: str
+    applied_lsn: int
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseInfo:
+    path: str
+    end_lsn: int
+    durable_lsn: int
+    checkpoint_lsn: int
+    segments: tuple[int, ...]
+    tablespaces: tuple[TablespaceInfo, ...]
+    overlay_entries: int
+    read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TableData:
+    names: list[str]
+    rows: list[tuple]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSummary:
+    schema: str
+    table: str
+    rows_estimate: int
+    # (name, columns, unique, primary, state)
+    indexes: tuple[tuple[str, tuple[str, ...], bool, bool, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """schema -> table -> column names, for completion and the schema overview."""
+
+    schemas: dict[str, dict[str, list[str]]]
+
+    def tables(self) -> list[str]:
+        return sorted({t for tabs in self.schemas.values() for t in tabs})
+
+    def columns(self, table: str | None = None) -> list[str]:
+        cols: set[str] = set()
+        for tabs in self.schemas.values():
+            for name, names in tabs.items():
+                if table is None or name.lower() == table.lower():
+                    cols.update(names)
+        return sorted(cols)
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """First part of a result set: its column names."""
+
+    names: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    rows: list[tuple]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a statement ended.  `names` is None for statements without a result set."""
+
+    sql: str
+    names: list[str] | None
+    rowcount: int
+    seconds: float
+    warnings: list[tuple] = field(default_factory=list)
+    note: str = ""
+
+
+ResultPart = Columns | Rows | Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    database: str | None
+    in_transaction: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAnswer:
+    """What asking to cancel the running statement got.
+
+    `accepted`: it will fail with ERROR 1317 and leave nothing behind.  Otherwise it runs
+    to its end: `refusal` says why when it cannot be interrupted at all, and is empty when
+    it had simply finished already (or nothing was running)."""
+
+    accepted: bool
+    refusal: str = ""
+
+
+ACCEPTED = CancelAnswer(True)
+TOO_LATE = CancelAnswer(False)
+
+
+# ------------------------------------------------------------------------------------------
+# the interface
+# ------------------------------------------------------------------------------------------
+
+
+class Backend(ABC):
+    """What every backend offers the console."""
+
+    IMPLEMENTS_CANCEL: ClassVar[bool] = False  # cancel() can interrupt a statement
+    IMPLEMENTS_RECOVERY: ClassVar[bool] = False  # opening reports recovery as events
+    kind: ClassVar[str] = "backend"
+
+    def __init__(self, path: str):
+        self.path = path  # as the user gave it (shown in the title bar)
+        self._opening: threading.Thread | None = None
+        self._open_lock = threading.Lock()
+        self._open_error: BaseException | None = None
+
+    # -- opening ------------------------------------------------------------------------------
+
+    @abstractmethod
+    def open(self, sink: EventSink) -> None:
+        """Connect.  Engine events (recovery progress first of all) go to `sink`, from
+        whatever thread produces them, for as long as the database is open.  Raises
+        BackendError."""
+
+    # Opening early: the command line starts the open in a thread before the screens are
+    # even imported; its events wait in the sink (the app's event pump) until the app
+    # attaches, and the app then waits for the open to end.
+
+    def _open_in_thread(self, sink: EventSink) -> None:
+        try:
+            self.open(sink)
+        except BaseException as err:  # noqa: BLE001 - handed to wait_open
+            self._open_error = err
+
+    def start_open(self, sink: EventSink) -> None:
+        """Begin opening in a background thread.  Idempotent: the first caller's sink is
+        the one that receives the events."""
+        with self._open_lock:
+            if self._opening is None:
+                self._opening = threading.Thread(target=self._open_in_thread, args=(sink,),
+                                                 name="kintsugi-open", daemon=True)
+                self._opening.start()
+
+    def wait_open(self) -> None:
+        """Wait until `start_open`'s open has ended.  Raises what `open` raised."""
+        with self._open_lock:
+            opening = self._opening
+        if opening is None:
+            raise BackendError(2006, "HY000", "not connected: the open was never started")
+        opening.join()
+        if self._open_error is not None:
+            raise self._open_error
+
+    @abstractmethod
+    def close(self) -> None:
+        """Disconnect, once the running statement (if any) has ended."""
+
+    # -- statements ---------------------------------------------------------------------------
+
+    @abstractmethod
+    def execute(self, sql: str) -> Iterator[ResultPart]:
+        """Run `sql` (a statement; a `;`-separated script stops at its first error and
+        reports its last statement): yields Columns, then Rows chunks as they are read,
+        then one Outcome.  Raises BackendError; `.interrupted` once cancelled."""
+
+    def cancel(self) -> CancelAnswer:
+        """Ask the running statement to stop (from any thread)."""
+        return CancelAnswer(False, "this database cannot interrupt a statement")
+
+    @abstractmethod
+    def session_state(self) -> SessionState: ...
+
+    def shown_path(self, path: str) -> str:
+        """A path the database reports, as the user would recognise it."""
+        return path
+
+    # -- introspection, for the other panes ---------------------------------------------------
+
+    def database_info(self) -> DatabaseInfo | None:
+        return None
+
+    def ddl_jobs(self) -> TableData:
+        return TableData([], [])
+
+    def indexes(self) -> list[IndexSummary]:
+        return []
+
+    def catalog(self) -> Catalog:
+        return Catalog({})

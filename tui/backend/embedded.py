@@ -1,0 +1,247 @@
+"""KintsugiDB in this process, through the engine's public face only (`core`, `core.api`,
+`core.errors`, `core.events`).
+
+Two connections are kept: one for the SQL pane's statements (its session: current database,
+open transaction) and one for the panes' introspection, so that a long query never holds up
+a refresh of the DDL jobs.  Queries stream: an unbuffered cursor hands over rows as the plan
+produces them, so the first page shows at once and a cancel (`Connection.cancel()`, the
+engine's own, race-free) stops the plan wherever it is.
+
+`core.api` is imported inside the methods: the command line creates this backend and starts
+opening in a thread before anything else, so the engine's import is paid in that thread.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from core.errors import Error
+from core.events import Event, EventSink
+from tui.backend.base import (
+    ACCEPTED,
+    TOO_LATE,
+    Backend,
+    BackendError,
+    CancelAnswer,
+    Catalog,
+    Columns,
+    DatabaseInfo,
+    IndexSummary,
+    Outcome,
+    ResultPart,
+    Rows,
+    SessionState,
+    TableData,
+    TablespaceInfo,
+)
+
+if TYPE_CHECKING:
+    from core.api import Connection, StatementKind
+
+CHUNK_ROWS = 2_000  # rows per fetch: how often the pane hears of progress
+
+HINTS = {
+    1030: "Another process has the database open; close it (or use `kintsugi sql`).",
+    1877: "The database is damaged; `kintsugi recover DIR --force-recovery 1` opens it "
+          "read-only so the data can be dumped.",
+}
+
+# why a statement that the engine will not interrupt runs on, by `StatementKind` name
+REFUSALS = {
+    "DDL": "a DDL statement cannot be interrupted once started; it runs as a job to the end",
+    "SESSION": "DDL and session statements (USE, BEGIN, COMMIT) cannot be interrupted once "
+               "started",
+}
+REFUSED = "this statement cannot be interrupted once started"
+
+
+def _error(err: BaseException) -> BackendError:
+    return BackendError.wrap(err, HINTS)
+
+
+def check_directory(path: str, create: bool = False) -> None:
+    """Fail fast, before any screen is drawn, for a directory that is not a database or is
+    held by another process.  Raises BackendError with the engine's own wording."""
+    from core.api import check_directory as check
+
+    try:
+        check(path, create=create)
+    except (Error, OSError) as err:
+        raise _error(err) from None
+
+
+class EmbeddedBackend(Backend):
+    """The engine in this process, through `core.connect` (PEP 249)."""
+
+    IMPLEMENTS_CANCEL = True
+    IMPLEMENTS_RECOVERY = True
+    kind = "embedded"
+
+    def __init__(self, path: str, *, create: bool = False, database: str | None = "test",
+                 **engine_options: Any):
+        super().__init__(path)
+        self.create = create
+        self.database = database
+        self.engine_options = engine_options
+        self._conn: Connection | None = None
+        self._meta: Connection | None = None
+        self._meta_lock = threading.Lock()
+        self._busy = threading.Lock()  # held while a statement runs; close() waits for it
+        self._running: StatementKind | None = None  # the kind of the statement running
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def open(self, sink: EventSink) -> None:
+        import core
+
+        def guarded(event: Event) -> None:
+            try:
+                sink(event)
+            except Exception:  # noqa: BLE001 - a UI problem must never break the engine
+                pass
+
+        try:
+            self._conn = core.connect(self.path, create=self.create, database=None,
+                                      autocommit=True, sink=guarded, **self.engine_options)
+            if self.database:
+                try:
+                    self._conn.cursor().execute(
+                        "USE `{}`".format(self.database.replace("`", "``")))
+                except Error as err:
+                    if err.errno != 1049:  # an unknown schema: start without one
+                        raise
+            self._meta = core.connect(self.path, database=None, autocommit=True)
+        except Error as err:
+            self.close()
+            raise _error(err) from None
+
+    def close(self, wait: float = 120.0) -> None:
+        """Close the connections (the engine closes cleanly with the last one), after the
+        running statement, if any, has finished (it was cancelled, or cannot be)."""
+        if self._busy.acquire(timeout=wait):
+            self._busy.release()
+        for conn in (self._meta, self._conn):
+            if conn is not None:
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001 - closing on the way out
+                    pass
+        self._meta = self._conn = None
+
+    def session_state(self) -> SessionState:
+        conn = self._conn
+        if conn is None:
+            return SessionState(None, False)
+        return SessionState(conn.database, conn.in_transaction)
+
+    def shown_path(self, path: str) -> str:
+        """The engine reports the absolute path; the user typed this one."""
+        return self.path if path == os.path.abspath(self.path) else path
+
+    # -- statements ---------------------------------------------------------------------------
+
+    def execute(self, sql: str) -> Iterator[ResultPart]:
+        from core.api import classify
+
+        conn = self._conn
+        if conn is None:
+            raise BackendError(2006, "HY000", "not connected")
+        t0 = time.perf_counter()
+        with self._busy:
+            self._running = classify(sql)
+            try:
+                cur = conn.cursor(stream=True)
+                try:
+                    cur.executescript(sql)
+                    if cur.description is None:
+                        outcome = Outcome(sql, None, cur.rowcount, time.perf_counter() - t0,
+                                          list(cur.warnings))
+                    else:
+                        names = [d[0] for d in cur.description]
+                        yield Columns(names)
+                        total = 0
+                        while rows := cur.fetchmany(CHUNK_ROWS):
+                            total += len(rows)
+                            yield Rows(rows)
+                        outcome = Outcome(sql, names, total, time.perf_counter() - t0,
+                                          list(cur.warnings))
+                finally:
+                    self._running = None
+                    cur.close()
+            except Error as err:
+                raise _error(err) from None
+        yield outcome
+
+    def cancel(self) -> CancelAnswer:
+        conn, kind = self._conn, self._running
+        if conn is None or kind is None:
+            return TOO_LATE
+        if not kind.interruptible:
+            return CancelAnswer(False, REFUSALS.get(kind.name, REFUSED))
+        return ACCEPTED if conn.cancel() else TOO_LATE
+
+    # -- introspection (the other panes) ------------------------------------------------------
+
+    def _meta_query(self, sql: str) -> TableData:
+        if self._meta is None:
+            raise BackendError(2006, "HY000", "not connected")
+        with self._meta_lock:
+            try:
+                cur = self._meta.cursor()
+                cur.execute(sql)
+                return TableData([d[0] for d in cur.description], cur.fetchall())
+            except Error as err:
+                raise _error(err) from None
+
+    def database_info(self) -> DatabaseInfo | None:
+        if self._meta is None:
+            return None
+        with self._meta_lock:
+            try:
+                st = self._meta.info()
+            except Error as err:
+                raise _error(err) from None
+        spaces = tuple(TablespaceInfo(ts.space_id, ts.name, ts.path, ts.applied_lsn)
+                       for ts in st.tablespaces)
+        return DatabaseInfo(self.path, st.end_lsn, st.durable_lsn, st.checkpoint_lsn,
+                            tuple(st.segments), spaces, st.overlay_entries, st.read_only)
+
+    def ddl_jobs(self) -> TableData:
+        return self._meta_query("SELECT * FROM information_schema.ddl_jobs ORDER BY JOB_ID DESC")
+
+    def indexes(self) -> list[IndexSummary]:
+        tables = self._meta_query(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS FROM information_schema.tables "
+            "ORDER BY TABLE_SCHEMA, TABLE_NAME")
+        stats = self._meta_query(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, "
+            "COMMENT FROM information_schema.statistics")
+        by_table: dict[tuple[str, str], dict[str, list]] = {}
+        for schema, table, index, non_unique, seq, column, comment in stats.rows:
+            ix = by_table.setdefault((schema, table), {}).setdefault(
+                index, [index, [], not non_unique, index == "PRIMARY", comment or "public"])
+            ix[1].append((seq, column))
+        out = []
+        for schema, table, rows in tables.rows:
+            ixs = []
+            for name, cols, unique, primary, state in by_table.get((schema, table), {}).values():
+                ixs.append((name, tuple(c for _s, c in sorted(cols)), unique, primary, state))
+            ixs.sort(key=lambda i: (not i[3], i[0].lower()))
+            out.append(IndexSummary(schema, table, rows or 0, tuple(ixs)))
+        return out
+
+    def catalog(self) -> Catalog:
+        data = self._meta_query(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.columns "
+            "ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION")
+        schemas: dict[str, dict[str, list[str]]] = {}
+        for schema, table, column in data.rows:
+            schemas.setdefault(schema, {}).setdefault(table, []).append(column)
+        dbs = self._meta_query("SHOW DATABASES")
+        for (name,) in dbs.rows:
+            schemas.setdefault(name, {})
+        return Catalog(schemas)
