@@ -275,10 +275,13 @@ class Connection:
     def cursor(self, stream: bool = False) -> Cursor:
         """A cursor; ``stream=True`` gives an unbuffered one (PyMySQL's SSCursor): a query's
         rows stay in the running plan and are pulled by fetchone/fetchmany/iteration, so the
-        first rows of a huge result come at once and nothing holds all of them.  Its
-        `rowcount` is -1 until the rows run out.  `cancel()` stops the plan (1317) during
-        execute or between fetches; the next statement on the connection, COMMIT, ROLLBACK
-        or closing the cursor discards unread rows."""
+        first rows of a huge result come at once and nothing holds all of them.  For such a
+        query `rowcount` is -1 until the rows run out, `description` has no type codes, and
+        `warnings` are complete once the rows are (they arise as rows are computed).
+        `cancel()` stops the plan (1317) during execute or between fetches; the next
+        statement on the connection, COMMIT, ROLLBACK or closing the cursor discards unread
+        rows (reading on is 2014), and a result that failed midway fails every later fetch.
+        SHOW and other small results are read at once, as with a buffered cursor."""
         self._check()
         cur = Cursor(self)
         cur._stream_wanted = bool(stream)
@@ -307,7 +310,10 @@ class Connection:
     def cancel(self) -> bool:
         """Interrupt this connection's running statement from another thread: it fails with
         ERROR 1317 (70100) "Query execution was interrupted" and leaves nothing behind.
-        Returns False if it had already finished (then it stands, and reports success)."""
+        Returns False if it is past the point of no return: it has done its work and is
+        finishing (an autocommit write committing), or it has finished; then it stands and
+        reports success.  DDL, SHOW and session statements reach that point as they start
+        (see `classify(sql).interruptible`)."""
         return self._session.cancel()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
@@ -433,7 +439,7 @@ class Cursor:
         """Rows from the stream (n of them, or all the rest)."""
         stream = self._stream
         rows = stream.fetch(n)
-        if stream.done and not stream.discarded:
+        if stream.done and not stream.discarded and stream.error is None:
             self.rowcount = stream.count
             self.warnings = list(self.connection._session.warnings)  # those of the whole run
         return [tuple(r) for r in rows]

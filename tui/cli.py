@@ -382,35 +382,48 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
         for text in chunks:
             t0 = _time.perf_counter()
             try:
-                cur = conn.cursor()
+                cur = conn.cursor(stream=batch)  # -B streams: rows print as they come
                 cur.execute(text)
+                secs = _time.perf_counter() - t0
+                if cur.description is not None:
+                    names = [d[0] for d in cur.description]
+                    if batch:
+                        click.echo("\t".join(names))
+                        while rows := cur.fetchmany(1000):
+                            click.echo("\n".join(
+                                "\t".join("NULL" if v is None else str(v) for v in r)
+                                for r in rows))
+                    else:
+                        rows = cur.fetchall()
+                        if rows:
+                            click.echo(format_table(names, rows))
+                        n = len(rows)
+                        click.echo(f"{n} row{'s' if n != 1 else ''} in set ({secs:.2f} sec)\n"
+                                   if rows else f"Empty set ({secs:.2f} sec)\n")
+                elif not batch:
+                    n = cur.rowcount
+                    click.echo(f"Query OK, {n} row{'s' if n != 1 else ''} affected "
+                               f"({secs:.2f} sec)\n")
             except Error as err:
                 click.echo(error_line(err), err=True)
                 failed = True
                 if not force:
                     break
-                continue
-            secs = _time.perf_counter() - t0
-            if cur.description is not None:
-                names = [d[0] for d in cur.description]
-                rows = cur.fetchall()
-                if batch:
-                    click.echo("\t".join(names))
-                    for r in rows:
-                        click.echo("\t".join("NULL" if v is None else str(v) for v in r))
-                else:
-                    if rows:
-                        click.echo(format_table(names, rows))
-                    n = len(rows)
-                    click.echo(f"{n} row{'s' if n != 1 else ''} in set ({secs:.2f} sec)\n"
-                               if rows else f"Empty set ({secs:.2f} sec)\n")
-            elif not batch:
-                n = cur.rowcount
-                click.echo(f"Query OK, {n} row{'s' if n != 1 else ''} affected ({secs:.2f} sec)\n")
+            except BrokenPipeError:  # `kintsugi sql ... | head`: the reader has enough
+                _quiet_stdout()
+                break
     finally:
         conn.close()
     if failed:
         sys.exit(1)
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, send what is still buffered to /dev/null: Python would otherwise
+    report the same EPIPE again when it flushes stdout at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _print_info(st: DatabaseStatus) -> None:

@@ -21,7 +21,8 @@ from core.sql.cancel import CancelToken
 
 
 class RowStream:
-    __slots__ = ("_close", "_rows", "_token", "count", "discarded", "done", "names", "origins")
+    __slots__ = ("_close", "_rows", "_token", "count", "discarded", "done", "error", "names",
+                 "origins")
 
     def __init__(self, names: list[str], origins: list[Any], rows: Iterator[list],
                  close: Callable[[], None] | None, token: CancelToken):
@@ -33,14 +34,18 @@ class RowStream:
         self.count = 0  # rows handed out so far
         self.done = False
         self.discarded = False  # dropped before its end: reading on is an error, not an end
+        self.error: BaseException | None = None  # what ended it early (raised again on reads)
 
     def fetch(self, n: int | None = None) -> list[list]:
         """The next `n` rows (all the rest if None); fewer, then none, at the end."""
         if self.done:
+            if self.error is not None:
+                raise self.error
             if self.discarded:
                 raise ProgrammingError(
                     "Commands out of sync; you can't run this command now (the rest of this "
-                    "result was discarded when the connection ran another statement)",
+                    "result was discarded when the connection ran another statement or ended "
+                    "its transaction)",
                     errno=2014, sqlstate="HY000")
             return []
         try:
@@ -49,7 +54,8 @@ class RowStream:
             if n is None or len(rows) < n:
                 self._token.finish()  # the statement is complete: too late to cancel now
                 self._end()
-        except BaseException:
+        except BaseException as e:
+            self.error = e  # a failed result is not a complete one: later reads fail too
             self._end()
             raise
         self.count += len(rows)

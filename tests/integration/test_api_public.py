@@ -252,3 +252,15 @@ def test_stream_cursor_reports_the_warnings_of_the_whole_run(grid):
     assert cur.warnings == []  # nothing evaluated yet
     assert cur.fetchall() == [(None,)] * 3
     assert [w[1] for w in cur.warnings] == [1365, 1365, 1365]
+
+
+def test_a_stream_that_failed_midway_fails_every_later_fetch(grid):
+    cur = grid.cursor(stream=True)
+    cur.execute("SELECT a.id, (SELECT b.id FROM b WHERE a.id > 50 OR b.id = 0) FROM a")
+    assert len(cur.fetchmany(10)) == 10
+    for _ in range(2):
+        with pytest.raises(Error) as e:
+            cur.fetchall()
+        assert e.value.errno == 1242
+    assert cur.rowcount == -1
+    assert grid.execute("SELECT COUNT(*) FROM a").fetchall() == [(100,)]

@@ -49,3 +49,20 @@ def test_missing_database_directory(tmp_path):
     r = kintsugi("sql", str(tmp_path / "nope"), "-e", "SELECT 1")
     assert r.returncode == 1
     assert "ERROR 1049" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_batch_mode_streams_into_a_pipe_that_closes_early(tmp_path):
+    """`kintsugi sql -B ... | head`: rows print as the plan makes them (a 1M-row result does
+    not have to be built first), and the reader leaving is not an error."""
+    db = str(tmp_path / "db")
+    kintsugi("sql", db, "--create", "-e", "CREATE TABLE a (id INT PRIMARY KEY); INSERT INTO a "
+             "VALUES " + ", ".join(f"({i})" for i in range(100)))
+    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "sql", db, "-B", "-e",
+                             "SELECT x.id, y.id, z.id FROM a x, a y, a z"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    head = [proc.stdout.readline() for _ in range(3)]
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, err
+    assert head == ["id\tid\tid\n", "0\t0\t0\n", "0\t0\t1\n"]
+    assert err == ""

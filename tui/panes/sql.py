@@ -266,6 +266,9 @@ class SqlPane(Pane):
             self._tick()
         elif answer.refusal:
             self.notify(f"Cannot cancel now: {answer.refusal}.", severity="warning", timeout=6)
+        else:
+            self.notify("Too late to cancel: the statement had done its work and is "
+                        "finishing (committing); it stands.", severity="warning", timeout=6)
 
     def action_history(self) -> None:
         history = self.app.history  # type: ignore[attr-defined]
