@@ -44,8 +44,7 @@ if TYPE_CHECKING:
 
 CHUNK_ROWS = 2_000  # rows per fetch: how often the pane hears of progress
 
-HINTS = {
-    1030: "Another process has the database open; close it (or use `kintsugi sql`).",
+HINTS = {  # the 1030 message itself names the process that holds the database
     1877: "The database is damaged; `kintsugi recover DIR --force-recovery 1` opens it "
           "read-only so the data can be dumped.",
 }
