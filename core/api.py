@@ -247,6 +247,12 @@ class Connection:
         return self._session.current_db
 
     @property
+    def running(self) -> StatementKind | None:
+        """The kind of the statement running now (None between statements): why `cancel()`
+        said no, when it says no (see `StatementKind.interruptible`)."""
+        return self._session.running
+
+    @property
     def in_transaction(self) -> bool:
         """Whether a transaction is open (BEGIN, or a statement outside autocommit)."""
         return self._session.txn is not None

@@ -72,6 +72,13 @@ class CancelToken:
                 raise self._error()
             self.state = "finished"
 
+    def settle(self) -> None:
+        """The call that owned this token is over (it failed, or ran nothing that finished
+        it): a later cancel() has nothing to stop and must say so."""
+        with self._lock:
+            if self.state == "running":
+                self.state = "finished"
+
     def check(self) -> None:
         if self.state == "cancelled":
             raise self._error()

@@ -20,8 +20,8 @@ from sqlglot import exp
 from core.catalog.model import HANDLE_INT, TableInfo
 from core.catalog.store import CatalogStore, Schema
 from core.errors import NotSupportedError, OperationalError, ProgrammingError
-from core.sql import dialect, limits
-from core.sql.cancel import CancellableView, CancelToken
+from core.sql import dialect, lexer, limits
+from core.sql.cancel import CancellableView, CancelToken, QueryInterrupted
 from core.sql.ddl import DDLRunner, bootstrap
 from core.sql.dml import DMLRunner
 from core.sql.limits import DEFAULT_MAX_ALLOWED_PACKET as _DEFAULT_PACKET
@@ -56,6 +56,25 @@ def _interpreter_limit(e: BaseException) -> OperationalError:
         return limits.stack_overrun()
     return OperationalError("Out of memory; restart server and try again", errno=1037,
                             sqlstate="HY001")
+
+
+def _one_statement(sql: str) -> list[str] | None:
+    """[the statement] when `sql` holds exactly one (a trailing ``;`` and comments allowed),
+    found with the lexer alone; None otherwise.  Splitting a script tokenises all of it with
+    sqlglot first, which doubles the time of a pasted 60,000-row INSERT run as a script."""
+    end = None
+    has_code = False
+    for kind, start, stop in lexer.scan(sql):
+        if kind == ";":
+            if end is None:
+                end = start
+        elif kind != "comment" and (kind == "string" or sql[start:stop].strip()):
+            if end is not None:
+                return None  # code after a ';': a real script
+            has_code = True
+    if not has_code:
+        return None
+    return [sql if end is None else sql[:end]]
 
 
 class Database:
@@ -200,6 +219,12 @@ class Session:
         self.cancel_token.state = "finished"
         self._mem = MemoryTracker()  # reset by each query (tidb_mem_quota_query)
         self._stream: RowStream | None = None  # an unbuffered query being read
+        # Cancelling (see cancel, _begin_call, _end_call): the kind of the statement running,
+        # whether the call's token is still unused, whether statements of a script follow.
+        self.running: StatementKind | None = None
+        self._token_fresh = False
+        self._script_left = False
+        self._script_cancelled = False
         self.ctx.system_variables.update(db.global_limits)
         if database is not None:
             with db.engine.snapshot() as snap:
@@ -323,6 +348,13 @@ class Session:
         `stream=True` leaves the last statement's rows, if it is a query, in the plan: its
         Result carries a `RowStream` (see `core.sql.stream`).
         """
+        self._begin_call()
+        try:
+            return self._execute(sql, params, multi, stream)
+        finally:
+            self._end_call()
+
+    def _execute(self, sql: str, params: Any, multi: bool, stream: bool) -> list[Result]:
         if type(sql) is not str:
             check_sql(sql)
         if params is not None and type(params) is not tuple and type(params) is not list:
@@ -348,23 +380,35 @@ class Session:
             except (RecursionError, MemoryError) as e:
                 raise _interpreter_limit(e) from None
         last = len(nodes) - 1
-        return [self._guarded_run(node, node.sql(dialect=dialect.Kintsugi), params,
-                                  stream and i == last)
-                for i, node in enumerate(nodes)]
+        results = []
+        for i, node in enumerate(nodes):
+            self._script_left = i < last
+            results.append(self._guarded_run(node, node.sql(dialect=dialect.Kintsugi), params,
+                                             stream and i == last))
+        return results
 
     def execute_script(self, sql: str, *, stream: bool = False) -> Result:
         """Run the statements of a script in order, each on its own, stopping at the first
         error (the ones before it stay done, as with the `mysql` client); the last one's
-        Result (streamed with `stream=True`).  An empty script runs nothing."""
-        check_sql(sql)
-        result = Result(rowcount=0)
-        texts = dialect.split_statements(sql)
-        for i, text in enumerate(texts):  # parsed one by one: see split_statements
-            nodes = self.db.prepare(text, False)[2]
-            for j, node in enumerate(nodes):
-                last = stream and i == len(texts) - 1 and j == len(nodes) - 1
-                result = self._guarded_run(node, node.sql(dialect=dialect.Kintsugi), [], last)
-        return result
+        Result (streamed with `stream=True`).  An empty script runs nothing.  A cancel stops
+        the statement running (if it can be interrupted) and the rest of the script."""
+        self._begin_call()
+        try:
+            check_sql(sql)
+            result = Result(rowcount=0)
+            texts = _one_statement(sql) or dialect.split_statements(sql)
+            for i, text in enumerate(texts):  # parsed one by one: see split_statements
+                ptext, _count, nodes = self.db.prepare(text, False)
+                for j, node in enumerate(nodes):
+                    last = i == len(texts) - 1 and j == len(nodes) - 1
+                    self._script_left = not last
+                    # the piece's own text keys the plan cache; regenerating it from the tree
+                    # costs seconds for a pasted 60,000-row INSERT
+                    key = ptext if len(nodes) == 1 else node.sql(dialect=dialect.Kintsugi)
+                    result = self._guarded_run(node, key, [], stream and last)
+            return result
+        finally:
+            self._end_call()
 
     def _guarded_run(self, node: exp.Expression, text: str, params: list,
                      stream: bool = False) -> Result:
@@ -381,6 +425,13 @@ class Session:
         """Run one statement for each parameter tuple.  An INSERT ... VALUES runs as a single
         statement over all the tuples (as PyMySQL batches them): the plan is built once and
         a failure leaves none of the rows.  Other statements run one by one."""
+        self._begin_call()
+        try:
+            return self._executemany(sql, seq_of_params, multi)
+        finally:
+            self._end_call()
+
+    def _executemany(self, sql: str, seq_of_params, multi: bool) -> Result:
         check_sql(sql)
         if isinstance(seq_of_params, (str, bytes, dict)) or not hasattr(seq_of_params,
                                                                          "__iter__"):
@@ -407,16 +458,43 @@ class Session:
             except RecursionError:
                 raise limits.stack_overrun() from None
         total, last = 0, None
-        for p in seq:
-            for node in nodes:
+        for k, p in enumerate(seq):
+            for i, node in enumerate(nodes):
+                self._script_left = k < len(seq) - 1 or i < len(nodes) - 1
                 last = self._guarded_run(node, text, list(p))
                 total += max(last.rowcount, 0)
         return Result(rowcount=total, lastrowid=last.lastrowid if last else None)
 
     def cancel(self) -> bool:
         """Interrupt the statement running now (from another thread).  True if it will stop
-        with ERROR 1317 and leave nothing behind; False if it had already finished."""
-        return self.cancel_token.cancel()
+        with ERROR 1317 and leave nothing behind (in a script, the statements after it do not
+        run either); False if it is past the point of no return, or nothing runs."""
+        if self.cancel_token.cancel():
+            return True
+        if self._script_left:  # an uninterruptible statement of a script: stop what follows
+            self._script_cancelled = True
+            return True
+        return False
+
+    def _begin_call(self) -> None:
+        """A call from the API begins: its cancel token exists before anything else runs
+        (parsing a big statement takes seconds, and a cancel meanwhile must reach it, not the
+        token of the statement before)."""
+        if self._stream is not None:  # any new command ends an unread result (as MySQL)
+            self.discard_stream()
+        self.cancel_token = CancelToken()
+        self._token_fresh = True
+        self._script_left = False
+        self._script_cancelled = False
+
+    def _end_call(self) -> None:
+        """The call is over: nothing of it can be cancelled any more, except the rows of an
+        unbuffered query still to be read (their stream keeps its token live)."""
+        self._script_left = False
+        stream = self._stream
+        if stream is None or stream.done or stream.token is not self.cancel_token:
+            self.cancel_token.settle()
+            self.running = None
 
     def discard_stream(self) -> None:
         """Drop the rows of an unbuffered query still being read: the next statement, COMMIT
@@ -429,7 +507,13 @@ class Session:
     def _prepare_run(self, params: list) -> None:
         if self._stream is not None:
             self.discard_stream()
-        self.cancel_token = CancelToken()
+        if self._token_fresh:  # the call's own token: a cancel may already have come
+            self._token_fresh = False
+        else:  # the next statement of a script or multi-statement text
+            self.cancel_token = CancelToken()
+        if self._script_cancelled:
+            self._script_cancelled = False
+            raise QueryInterrupted()
         self.last_warnings, self.warnings = self.warnings, []
         self.ctx.warnings = self.warnings  # expressions warn through the context (1301, ...)
         self.ctx.params = params
@@ -445,7 +529,7 @@ class Session:
     def _run(self, node: exp.Expression, text: str, params: list,
              stream: bool = False) -> Result:
         self._prepare_run(params)
-        kind = kind_of(node)
+        kind = self.running = kind_of(node)
         if kind is StatementKind.QUERY:
             return self._stream_query(node, text) if stream else self._query(node, text)
         if kind is StatementKind.DML:

@@ -21,8 +21,8 @@ from core.sql.cancel import CancelToken
 
 
 class RowStream:
-    __slots__ = ("_close", "_rows", "_token", "count", "discarded", "done", "error", "names",
-                 "origins")
+    __slots__ = ("_close", "_rows", "count", "discarded", "done", "error", "names", "origins",
+                 "token")
 
     def __init__(self, names: list[str], origins: list[Any], rows: Iterator[list],
                  close: Callable[[], None] | None, token: CancelToken):
@@ -30,7 +30,7 @@ class RowStream:
         self.origins = origins
         self._rows = rows
         self._close = close
-        self._token = token
+        self.token = token
         self.count = 0  # rows handed out so far
         self.done = False
         self.discarded = False  # dropped before its end: reading on is an error, not an end
@@ -49,10 +49,10 @@ class RowStream:
                     errno=2014, sqlstate="HY000")
             return []
         try:
-            self._token.check()  # a cancel that came while nobody was reading
+            self.token.check()  # a cancel that came while nobody was reading
             rows = list(self._rows) if n is None else list(islice(self._rows, n))
             if n is None or len(rows) < n:
-                self._token.finish()  # the statement is complete: too late to cancel now
+                self.token.finish()  # the statement is complete: too late to cancel now
                 self._end()
         except BaseException as e:
             self.error = e  # a failed result is not a complete one: later reads fail too
@@ -65,7 +65,7 @@ class RowStream:
         """Stop reading: the plan is dropped and its view released."""
         if not self.done:
             self.discarded = True
-            self._token.cancel()
+            self.token.cancel()
             self._end()
 
     def _end(self) -> None:

@@ -264,3 +264,75 @@ def test_a_stream_that_failed_midway_fails_every_later_fetch(grid):
         assert e.value.errno == 1242
     assert cur.rowcount == -1
     assert grid.execute("SELECT COUNT(*) FROM a").fetchall() == [(100,)]
+
+
+def _cancel_while_running(conn, call):
+    """Run `call` in a thread, cancel it as soon as the engine takes the cancel; (what
+    cancel() answered, the error the call raised or None)."""
+    errors = []
+
+    def run():
+        try:
+            call()
+        except Error as e:
+            errors.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(0.05)
+    answer = False
+    while t.is_alive() and not answer:
+        answer = conn.cancel()
+        t.join(0.01)
+    t.join(60)
+    assert not t.is_alive()
+    return answer, (errors[0] if errors else None)
+
+
+def test_a_cancel_reaches_a_statement_still_being_parsed(grid):
+    """Red-team finding: a statement that failed left its token 'running', so cancel()
+    said yes while nothing ran, and a cancel during the next statement's parse (seconds for
+    a big INSERT) went to that stale token: 'accepted', and then everything committed."""
+    with pytest.raises(Error):
+        grid.execute("SELECT nosuch FROM a")
+    assert grid.cancel() is False  # nothing runs
+    grid.execute("CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20))")
+    sql = "INSERT INTO big VALUES " + ", ".join(f"({i}, 'v{i}')" for i in range(20_000))
+    answer, err = _cancel_while_running(grid, lambda: grid.execute(sql))
+    assert answer is True
+    assert err is not None and err.errno == 1317
+    assert grid.execute("SELECT COUNT(*) FROM big").fetchall() == [(0,)]
+    assert grid.cancel() is False
+
+
+def test_a_cancel_stops_the_rest_of_a_script(grid):
+    script = ("UPDATE a SET v = 'x' WHERE id = 1; USE test; "
+              "SELECT COUNT(*) FROM a, b, c, a AS d; UPDATE a SET v = 'y' WHERE id = 2")
+    answer, err = _cancel_while_running(grid, lambda: grid.executescript(script))
+    assert answer is True and err is not None and err.errno == 1317
+    assert grid.execute("SELECT id, v FROM a WHERE id IN (1, 2) ORDER BY id").fetchall() == [
+        (1, "x"), (2, "a2")]  # the first statement stays done, the last never ran
+
+
+def test_running_says_why_a_cancel_was_refused(tmp_path):
+    conn = core.connect(str(tmp_path / "db"), create=True, autocommit=True)
+    try:
+        assert conn.running is None
+        conn.execute("CREATE TABLE t (id INT PRIMARY KEY)")
+        assert conn.running is None  # between statements
+        cur = conn.cursor(stream=True)
+        cur.execute("SELECT * FROM t")
+        assert conn.running is StatementKind.QUERY  # its rows are still to be read
+    finally:
+        conn.close()
+
+
+def test_a_cancel_during_a_ddl_of_a_script_stops_what_follows(grid):
+    grid.execute("CREATE TABLE big (id INT PRIMARY KEY, v INT)")
+    grid.cursor().executemany("INSERT INTO big VALUES (%s, %s)",
+                              [(i, i % 97) for i in range(60_000)])
+    script = "ALTER TABLE big ADD INDEX kv (v); UPDATE a SET v = 'q'"
+    answer, err = _cancel_while_running(grid, lambda: grid.executescript(script))
+    assert answer is True and err is not None and err.errno == 1317
+    assert [r[2] for r in grid.execute("SHOW INDEX FROM big").fetchall()] == ["PRIMARY", "kv"]
+    assert grid.execute("SELECT COUNT(*) FROM a WHERE v = 'q'").fetchall() == [(0,)]

@@ -40,7 +40,7 @@ from tui.backend.base import (
 )
 
 if TYPE_CHECKING:
-    from core.api import Connection, StatementKind
+    from core.api import Connection
 
 CHUNK_ROWS = 2_000  # rows per fetch: how often the pane hears of progress
 
@@ -90,7 +90,7 @@ class EmbeddedBackend(Backend):
         self._meta: Connection | None = None
         self._meta_lock = threading.Lock()
         self._busy = threading.Lock()  # held while a statement runs; close() waits for it
-        self._running: StatementKind | None = None  # the kind of the statement running
+        self._running = False  # a statement of ours is running (set under _busy)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -144,14 +144,12 @@ class EmbeddedBackend(Backend):
     # -- statements ---------------------------------------------------------------------------
 
     def execute(self, sql: str) -> Iterator[ResultPart]:
-        from core.api import classify
-
         conn = self._conn
         if conn is None:
             raise BackendError(2006, "HY000", "not connected")
         t0 = time.perf_counter()
         with self._busy:
-            self._running = classify(sql)
+            self._running = True
             try:
                 cur = conn.cursor(stream=True)
                 try:
@@ -169,19 +167,24 @@ class EmbeddedBackend(Backend):
                         outcome = Outcome(sql, names, total, time.perf_counter() - t0,
                                           list(cur.warnings))
                 finally:
-                    self._running = None
+                    self._running = False
                     cur.close()
             except Error as err:
                 raise _error(err) from None
         yield outcome
 
     def cancel(self) -> CancelAnswer:
-        conn, kind = self._conn, self._running
-        if conn is None or kind is None:
+        """The engine decides (`Connection.cancel()`, race-free); when it says no, the kind
+        of statement it is running says why."""
+        conn = self._conn
+        if conn is None or not self._running:
             return TOO_LATE
-        if not kind.interruptible:
+        if conn.cancel():
+            return ACCEPTED
+        kind = conn.running
+        if kind is not None and not kind.interruptible:
             return CancelAnswer(False, REFUSALS.get(kind.name, REFUSED))
-        return ACCEPTED if conn.cancel() else TOO_LATE
+        return TOO_LATE
 
     # -- introspection (the other panes) ------------------------------------------------------
 
