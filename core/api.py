@@ -123,6 +123,9 @@ def connect(
     as in MySQL, so that injected text cannot append a second statement).  Other keyword
     arguments go to `Engine.open` (e.g. `force_recovery`, `flush_interval`).
     """
+    if not isinstance(path, (str, os.PathLike)) or "\x00" in os.fspath(path):
+        raise ProgrammingError(f"Incorrect arguments to connect: path {path!r} is not a "
+                               "directory name", errno=1210, sqlstate="HY000")
     key = os.path.realpath(path)
     with _registry_lock:
         db = _registry.get(key)

@@ -336,3 +336,10 @@ def test_a_cancel_during_a_ddl_of_a_script_stops_what_follows(grid):
     assert answer is True and err is not None and err.errno == 1317
     assert [r[2] for r in grid.execute("SHOW INDEX FROM big").fetchall()] == ["PRIMARY", "kv"]
     assert grid.execute("SELECT COUNT(*) FROM a WHERE v = 'q'").fetchall() == [(0,)]
+
+
+@pytest.mark.parametrize("path", ["a\x00b", 42, None])
+def test_connect_to_a_path_that_is_not_one(path):
+    with pytest.raises(Error) as e:
+        core.connect(path)
+    assert e.value.errno == 1210
