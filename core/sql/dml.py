@@ -85,7 +85,10 @@ class DMLRunner:
             assigns.append((p, s.compile(a.expression, scope)))
         writer = TableWriter(table, txn)
         changed = 0
+        check = s.cancel_token.check  # the writes of a big UPDATE take seconds too
         for n, krow in enumerate(matched, start=1):
+            if not n & 255:
+                check()
             key, old = krow[-1], krow[:-1]
             new = list(old)
             for p, fn in assigns:
@@ -124,7 +127,10 @@ class DMLRunner:
         table = s.table_info(schema, tnode)
         matched, _scope = self._matching(node, txn, schema, table, tnode.alias_or_name)
         writer = TableWriter(table, txn)
-        for krow in matched:
+        check = s.cancel_token.check
+        for n, krow in enumerate(matched, start=1):
+            if not n & 255:
+                check()
             key, row = krow[-1], krow[:-1]
             writer.delete(row, writer.handle_from_key(key))
         return len(matched)

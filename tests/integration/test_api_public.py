@@ -343,3 +343,17 @@ def test_connect_to_a_path_that_is_not_one(path):
     with pytest.raises(Error) as e:
         core.connect(path)
     assert e.value.errno == 1210
+
+
+@pytest.mark.parametrize("sql", ["UPDATE big SET v = v + 1 WHERE v >= 0",
+                                 "DELETE FROM big WHERE v >= 0"])
+def test_a_cancel_reaches_the_writes_of_a_big_update_or_delete(grid, sql):
+    grid.execute("CREATE TABLE big (id INT PRIMARY KEY, v INT, KEY kv (v))")
+    grid.cursor().executemany("INSERT INTO big VALUES (%s, %s)",
+                              [(i, i % 1000) for i in range(100_000)])
+    before = grid.execute("SELECT SUM(v), COUNT(*) FROM big").fetchall()
+    answer, err = _cancel_while_running(grid, lambda: grid.execute(sql))
+    assert answer is True and err is not None and err.errno == 1317
+    assert grid.execute("SELECT SUM(v), COUNT(*) FROM big").fetchall() == before
+    assert grid.execute("SELECT SUM(v), COUNT(*) FROM big FORCE INDEX (kv) "
+                        "WHERE v >= 0").fetchall() == before
