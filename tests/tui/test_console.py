@@ -170,6 +170,30 @@ async def test_cancelled_update_changes_nothing(make_app, shop_db):
 
 
 @pilot_test
+async def test_cancelling_a_run_of_several_says_what_stays_done(make_app, shop_db):
+    """F6 over three statements, Esc during the second: the first is done (committed under
+    autocommit) and the status must say so, not "nothing changed"."""
+    app = make_app(shop_db, initial_tab="sql")
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot)
+        pane: SqlPane = app.pane("sql")
+        pane.editor.text = ("UPDATE orders SET total = total + 1 WHERE id = 1;\n"
+                            "SELECT COUNT(*) FROM orders a, orders b, orders c;\n"
+                            "UPDATE orders SET total = total + 1 WHERE id = 2;")
+        await pilot.press("f6")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if pane.run is not None and pane.run.index == 1 and "Running" in status_text(app):
+                break
+        await pilot.press("escape")
+        await wait_run(pilot, timeout=20)
+        text = status_text(app)
+        assert "Cancelled" in text and "statement 2 of 3" in text, text
+        assert "the 1 statement before it stays done" in text, text
+        assert "the 1 after it did not run" in text and "nothing changed" not in text, text
+
+
+@pilot_test
 async def test_history_is_persisted_searchable_and_recalled(make_app, shop_db, tmp_path):
     app = make_app(shop_db, initial_tab="sql")
     async with app.run_test(size=(100, 30)) as pilot:

@@ -507,10 +507,25 @@ class SqlPane(Pane):
         st = run.statements[msg.index]
         self._record(st.text, "cancelled")
         self.result_rows = 0
-        self.results.status(f"[b $warning]Cancelled[/] after {fmt.seconds(msg.seconds)}: "
-                            "no rows kept, nothing changed")
-        self.results.notice("Cancelled: the statement's rows were discarded and any changes "
-                            "it made were rolled back.")
+        n, i = len(run.statements), msg.index
+        if n == 1:
+            self.results.status(f"[b $warning]Cancelled[/] after {fmt.seconds(msg.seconds)}: "
+                                "no rows kept, nothing changed")
+            self.results.notice("Cancelled: the statement's rows were discarded and any "
+                                "changes it made were rolled back.")
+            return
+        # A run of several: the statements before the cancelled one are done and stay so
+        # (committed, under autocommit); saying "nothing changed" would be false.
+        before = (f"the {fmt.count(i, 'statement')} before it "
+                  f"{'stays' if i == 1 else 'stay'} done") if i else ""
+        after = f"the {n - i - 1} after it did not run" if n - i - 1 else ""
+        rest = "; ".join(x for x in (before, after) if x)
+        self.results.status(f"[b $warning]Cancelled[/] after {fmt.seconds(msg.seconds)} "
+                            f"(statement {i + 1} of {n}): it changed nothing"
+                            f"{'; ' + rest if rest else ''}")
+        self.results.notice(f"Cancelled: statement {i + 1}'s rows were discarded and any "
+                            "changes it made were rolled back."
+                            + (f" {rest[0].upper()}{rest[1:]}." if rest else ""))
 
     @on(RunEnded)
     def _ended(self, msg: RunEnded) -> None:
