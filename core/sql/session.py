@@ -505,8 +505,7 @@ class Session:
             stream.discard()
 
     def _prepare_run(self, params: list) -> None:
-        if self._stream is not None:
-            self.discard_stream()
+        # (an open stream was discarded when the call began: see _begin_call)
         if self._token_fresh:  # the call's own token: a cancel may already have come
             self._token_fresh = False
         else:  # the next statement of a script or multi-statement text

@@ -90,7 +90,6 @@ class EmbeddedBackend(Backend):
         self._meta: Connection | None = None
         self._meta_lock = threading.Lock()
         self._busy = threading.Lock()  # held while a statement runs; close() waits for it
-        self._running = False  # a statement of ours is running (set under _busy)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -149,7 +148,6 @@ class EmbeddedBackend(Backend):
             raise BackendError(2006, "HY000", "not connected")
         t0 = time.perf_counter()
         with self._busy:
-            self._running = True
             try:
                 cur = conn.cursor(stream=True)
                 try:
@@ -167,7 +165,6 @@ class EmbeddedBackend(Backend):
                         outcome = Outcome(sql, names, total, time.perf_counter() - t0,
                                           list(cur.warnings))
                 finally:
-                    self._running = False
                     cur.close()
             except Error as err:
                 raise _error(err) from None
@@ -175,9 +172,9 @@ class EmbeddedBackend(Backend):
 
     def cancel(self) -> CancelAnswer:
         """The engine decides (`Connection.cancel()`, race-free); when it says no, the kind
-        of statement it is running says why."""
+        of statement it is running says why (nothing running: it says no, and no kind)."""
         conn = self._conn
-        if conn is None or not self._running:
+        if conn is None:
             return TOO_LATE
         if conn.cancel():
             return ACCEPTED
