@@ -138,3 +138,29 @@ class EngineClosedError(InterfaceError):
 
     errno = 2006  # CR_SERVER_GONE_ERROR, what a client sees when the server went away
     sqlstate = "HY000"
+
+
+class ForcedRecoveryError(OperationalError):
+    """A write on a database opened with force_recovery > 0 (InnoDB's
+    ER_INNODB_FORCED_RECOVERY): such an open is for reading and dumping the data."""
+
+    errno = 1881
+    sqlstate = "HY000"
+
+    def __init__(self, message: str = "Operation not allowed when force_recovery > 0."):
+        super().__init__(message)
+
+
+class TablespaceMissingError(OperationalError):
+    """A query on a table whose tablespace file was missing at a forced open (1812)."""
+
+    errno = 1812
+    sqlstate = "HY000"
+
+
+class IndexCorruptError(CorruptionError):
+    """A query needs an index flagged corrupt (ER_INDEX_CORRUPT): "Index idx is corrupted".
+    A rebuild, or ADMIN RECOVER INDEX, clears the flag."""
+
+    errno = 1712
+    sqlstate = "HY000"

@@ -21,6 +21,30 @@ class TablespaceStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class RecoveryRecord:
+    """One row of the recovery history (`information_schema.RECOVERY_HISTORY`, kept in
+    system.kdb): an open that had to recover, or that was forced.  Times are UNIX seconds;
+    `skipped_lsn_range` is "" or "A-B" (redo a forced open could not apply)."""
+
+    id: int
+    start_time: float
+    end_time: float
+    reason: str  # "crash", "forced", "discard-damaged-log"
+    checkpoint_lsn: int
+    end_lsn: int
+    records_scanned: int
+    records_applied: int
+    transactions_rolled_back: int
+    rows_discarded: int
+    force_recovery: int
+    skipped_lsn_range: str
+    outcome: str  # "recovered", "read-only: ...", "log ended at N, damaged segments kept"
+    skipped_commits: int = 0
+    skipped_tables: tuple[str, ...] = ()
+    missing_tablespaces: tuple[str, ...] = ()  # "schema.table" opened without its file
+
+
+@dataclass(frozen=True, slots=True)
 class DatabaseStatus:
     path: str
     end_lsn: int
@@ -33,6 +57,9 @@ class DatabaseStatus:
     force_recovery: int
     map_size: int  # bytes each tablespace may map before it grows
     spill_limit: int  # bytes of an open transaction kept in memory before it spills
+    # what this open's recovery did (None after a clean shutdown and no force_recovery):
+    # the console's read-only banner and `kintsugi recover`'s last line come from it
+    recovery: RecoveryRecord | None = None
 
 
 def status_of(engine: Any) -> DatabaseStatus:

@@ -38,6 +38,28 @@ class EventLog:
 
 
 # --- recovery ---------------------------------------------------------------------------------
+#
+# The order a crashed open emits them in, with the InnoDB line each becomes (see
+# `core.events.wording.log_lines`, which gives every line its level):
+#
+#   RecoveryStarted        Database was not shutdown normally! / Starting crash recovery.
+#   CheckpointFound        The latest found checkpoint is at lsn = N in redo log file F
+#   RedoScanProgress       Doing recovery: scanned up to log sequence number N   (every ~5 MB)
+#   TornTailCut            [Warning] the log ended in a torn record, cut at N
+#   RedoSkipped            [Warning] force_recovery: redo from A to B not applied (C commits)
+#   RedoScanDone           (summary of the scan)
+#   RedoApplyBatch         Applying a batch of N redo log records ...
+#   RedoApplyProgress      10% 20% ... 100%   (each its own line, per batch)
+#   RedoApplyBatchDone     Apply batch completed!
+#   TransactionsToRollBack N transaction(s) which must be rolled back or cleaned up in total
+#                          N row operations to undo
+#   TrxIdCounter           Trx id counter is N
+#   TransactionDiscarded   Rolling back trx with id N, N rows to undo  (one per transaction)
+#   RecoveryFinished       (summary: applied, discarded, seconds)
+#   DatabaseOpened         KintsugiDB <version> started; log sequence number N
+#
+# Tablespace discovery (`scan_directories`) emits DirectoriesToScan, ScanningDirectory and
+# SpaceFilesFound before the checkpoint line.
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +68,28 @@ class RecoveryStarted(Event):
 
     checkpoint_lsn: int
     path: str
+    force_recovery: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointFound(Event):
+    """InnoDB's "The latest found checkpoint is at lsn = N in redo log file F"."""
+
+    checkpoint_lsn: int
+    segment: str  # the redo segment file (absolute path) holding the checkpoint
 
 
 @dataclass(frozen=True, slots=True)
 class RedoScanProgress(Event):
-    """InnoDB's "Doing recovery: scanned up to log sequence number N"."""
+    """InnoDB's "Doing recovery: scanned up to log sequence number N".  `end_estimate` is
+    the highest LSN the log can reach (the end of the data written to its last segment, or
+    the durable LSN of the control file, whichever is larger): a bar of scanned against it
+    never goes backwards and ends at 100% with RedoScanDone."""
 
     scanned_lsn: int
     records: int
+    start_lsn: int = 0
+    end_estimate: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,27 +113,80 @@ class TornTailCut(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class RedoSkipped(Event):
+    """A forced open (force_recovery >= 1) could not apply the redo from `from_lsn` to
+    `to_lsn` (damaged; or, at level 6, all of it): `commits` COMMIT records lie in or after
+    that range (found by scanning past the damage for valid frames), touching `tables`
+    ("schema.table", or "space N" when the dictionary does not name it).  Always a
+    [Warning]; it is also what the console's read-only banner and the history show."""
+
+    from_lsn: int
+    to_lsn: int
+    commits: int
+    tables: tuple[str, ...] = ()
+    reason: str = ""
+    force_recovery: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class RedoApplyBatch(Event):
-    """A batch of redo records is about to be applied ("Applying a batch of N redo log records")."""
+    """A batch of redo records is about to be applied ("Applying a batch of N redo log
+    records ..."); batches are numbered from 1 and cover the LSN range given."""
 
     records: int
+    batch: int = 1
+    start_lsn: int = 0
+    end_lsn: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class RedoApplyProgress(Event):
-    """Cumulative progress of the apply step; emitted at each 10% step."""
+    """Progress of the apply step, emitted at each 10% step of the current batch
+    (`percent`, 10..100); `applied`/`total` are cumulative over all batches."""
 
     applied: int
     total: int
     percent: int
+    batch: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RedoApplyBatchDone(Event):
+    """InnoDB's "Apply batch completed!"."""
+
+    batch: int
+    records: int
+    applied: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionsToRollBack(Event):
+    """InnoDB's "N transaction(s) which must be rolled back or cleaned up in total N row
+    operations to undo" (nothing of theirs reached a tablespace: cleaning up is discarding
+    their row images and spill files)."""
+
+    transactions: int
+    row_operations: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrxIdCounter(Event):
+    """InnoDB's "Trx id counter is N": the next transaction id."""
+
+    next_trx_id: int
 
 
 @dataclass(frozen=True, slots=True)
 class TransactionDiscarded(Event):
-    """A transaction had records but no COMMIT at the crash; its changes were dropped."""
+    """A transaction had records but no COMMIT at the crash; its changes were dropped
+    ("Rolling back trx with id N, N rows to undo"), with the tables it had touched.
+    `kept` is True under force_recovery >= 3, which leaves its spill file in place."""
 
     trx_id: int
     row_operations: int
+    tables: tuple[str, ...] = ()
+    kept: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +195,51 @@ class RecoveryFinished(Event):
     applied_records: int
     discarded_transactions: int
     seconds: float
+    batches: int = 0
+    skipped_commits: int = 0  # COMMIT records a forced open could not apply (RedoSkipped)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoriesToScan(Event):
+    """InnoDB's "Directories to scan 'a;b'" (tablespace discovery)."""
+
+    directories: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanningDirectory(Event):
+    """InnoDB's "Scanning 'a'"."""
+
+    directory: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceFilesFound(Event):
+    """InnoDB's "Found N '.kdb' file(s)"; `rebuilt` entries of the space map were rewritten
+    from the files' headers."""
+
+    files: int
+    rebuilt: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DamagedLogKept(Event):
+    """`--discard-damaged-log`: the log was ended at `cut_lsn` and the damaged segments were
+    copied to `kept` (paths) before the database opened writable."""
+
+    cut_lsn: int
+    kept: tuple[str, ...]
+    commits_lost: int
+
+
+@dataclass(frozen=True, slots=True)
+class TablespaceMissing(Event):
+    """A forced open went on without a tablespace file: queries on the table fail with
+    ERROR 1812."""
+
+    space_id: int
+    table: str  # "schema.table"
+    path: str
 
 
 # --- normal operation ---------------------------------------------------------------------------
