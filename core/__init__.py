@@ -1,5 +1,6 @@
 """KintsugiDB's engine.  `core.connect()` is the public entry point (PEP 249); with it,
-`core.inspect()` / `core.recover()` (a database's typed status, recovering first),
+`core.inspect()` (what a database directory holds and whether it needs recovery, read
+without writing anything), `core.recover()` (open, recover if needed, close: the status),
 `core.classify()` (what kind a statement is), `core.check_directory()`.  Clients (the console,
 the command line) use only these, `core.api`, `core.errors` and `core.events`: the layering
 contracts in pyproject.toml check it.
@@ -13,6 +14,7 @@ from __future__ import annotations
 _API = {"connect", "Connection", "Cursor", "apilevel", "paramstyle", "threadsafety", "STRING",
         "BINARY", "NUMBER", "DATETIME", "ROWID", "inspect", "recover", "classify",
         "StatementKind", "DatabaseStatus", "TablespaceStatus", "check_directory",
+        "Inspection", "TablespaceInspection",
         "split_statements"}
 _ERRORS = {"Error", "Warning", "InterfaceError", "DatabaseError", "DataError",
            "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",

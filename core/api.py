@@ -48,6 +48,8 @@ from core.errors import (
     Warning,  # noqa: A004 - the PEP 249 name
 )
 from core.events import Event, null_sink
+from core.inspection import Inspection, TablespaceInspection
+from core.inspection import inspect as _inspect
 from core.kv import Engine
 from core.sql.result import Result
 from core.sql.session import Database, Session
@@ -56,7 +58,8 @@ from core.status import DatabaseStatus, TablespaceStatus, status_of
 
 __all__ = [
     "BINARY", "DATETIME", "NUMBER", "ROWID", "STRING", "Connection", "Cursor",
-    "DatabaseStatus", "StatementKind", "TablespaceStatus", "apilevel", "check_directory",
+    "DatabaseStatus", "Inspection", "StatementKind", "TablespaceInspection", "TablespaceStatus",
+    "apilevel", "check_directory",
     "classify", "connect", "inspect", "paramstyle", "recover", "scan_sql", "split_statements",
     "threadsafety",
 ]
@@ -121,7 +124,9 @@ def connect(
     selected at start (`test` exists in every new database; pass None for none).
     `multi_statements=True` lets `execute()` run ``;``-separated statements (off by default,
     as in MySQL, so that injected text cannot append a second statement).  Other keyword
-    arguments go to `Engine.open` (e.g. `force_recovery`, `flush_interval`).
+    arguments go to `Engine.open`: `force_recovery` (1-6, read-only), `scan_directories`
+    (a list of directories whose `.kdb` headers rebuild the tablespace map),
+    `discard_damaged_log` (end the log at its damage, keeping a copy), `flush_interval`...
     """
     if not isinstance(path, (str, os.PathLike)) or "\x00" in os.fspath(path):
         raise ProgrammingError(f"Incorrect arguments to connect: path {path!r} is not a "
@@ -550,13 +555,15 @@ def split_statements(sql: str) -> list[str]:
 
 
 def check_directory(path: str, *, create: bool = False) -> None:
-    """Fail fast for a directory that is not a database (1049) or that another process holds
-    (the directory lock's error), without opening or changing anything: a client calls this
-    before it draws a screen.  With `create=True` a directory without a database passes."""
+    """Fail fast for a directory that does not exist or is not a database (1049, each said
+    differently) or that another process holds (1030, naming it), without opening or
+    changing anything: a client calls this before it draws a screen.  With `create=True` a
+    directory without a database passes."""
     from core.errors import DatabaseNotFoundError
     from core.storage.dirlock import DirectoryLock
     from core.storage.lmdbfile import os_error
 
+    full = os.path.abspath(path)
     if os.path.exists(os.path.join(path, "control")):
         try:
             lock = DirectoryLock(path)
@@ -567,25 +574,52 @@ def check_directory(path: str, *, create: bool = False) -> None:
         return
     if create:
         return
+    if not os.path.exists(path):
+        raise DatabaseNotFoundError(
+            f"Unknown database directory {full}: it does not exist; use --create "
+            "(create=True) to make a new database there")
+    if not os.path.isdir(path):
+        raise DatabaseNotFoundError(f"{full} is not a directory, so not a KintsugiDB database")
     raise DatabaseNotFoundError(
-        f"{os.path.abspath(path)} is not a KintsugiDB database (no control file); "
-        "use --create to make one")
+        f"{full} exists but has no control file: it is not a KintsugiDB database; use "
+        "--create (create=True) to make one there")
 
 
-def inspect(path: str, *, sink: Callable[[Event], None] | None = None,
-            force_recovery: int = 0) -> DatabaseStatus:
-    """Open the database in `path` (running crash recovery if it needs one, with its events
-    sent to `sink`), read its status, and close it."""
-    engine = Engine.open(path, sink=sink or null_sink, force_recovery=force_recovery)
+def inspect(path: str) -> Inspection:
+    """What the database in `path` holds and whether it needs recovery, read without writing
+    anything and without the directory lock: it works while another process has the
+    database open, and on a crashed database it reports the redo past the checkpoint
+    instead of replaying it (see `core.inspection`).  Use `recover()` to recover."""
+    if not isinstance(path, (str, os.PathLike)) or "\x00" in os.fspath(path):
+        raise ProgrammingError(f"Incorrect arguments to inspect: path {path!r} is not a "
+                               "directory name", errno=1210, sqlstate="HY000")
+    key = os.path.realpath(path)
+    with _registry_lock:  # held by this process: read its files through the open handles
+        db = _registry.get(key)
+        engine = db.engine if db is not None and not db.engine.closed else None
+        open_files = {ts.path: ts for ts in engine.spaces.values()} if engine else None
+    return _inspect(os.fspath(path), open_files=open_files)
+
+
+def recover(path: str, *, sink: Callable[[Event], None] | None = None,
+            force_recovery: int = 0, scan_directories: Sequence[str] | None = None,
+            discard_damaged_log: bool = False) -> DatabaseStatus:
+    """Open the database in `path`, running crash recovery if it needs one (its events go to
+    `sink`), and close it; returns the status of that open, whose `.recovery` says what
+    recovery did and what a forced open could not apply.
+
+    ``force_recovery`` >= 1 opens read-only (InnoDB's innodb_force_recovery): redo is
+    replayed in memory and nothing on disk changes.  ``scan_directories`` rebuilds the
+    tablespace map from the `.kdb` headers found there.  ``discard_damaged_log=True`` keeps
+    a copy of the damaged redo segments, ends the log at the damage and opens writable."""
+    options: dict[str, Any] = {}
+    if scan_directories:
+        options["scan_directories"] = list(scan_directories)
+    if discard_damaged_log:
+        options["discard_damaged_log"] = True
+    engine = Engine.open(path, sink=sink or null_sink, force_recovery=force_recovery,
+                         **options)
     try:
         return status_of(engine)
     finally:
         engine.close()
-
-
-def recover(path: str, *, sink: Callable[[Event], None] | None = None,
-            force_recovery: int = 0) -> DatabaseStatus:
-    """Run crash recovery on the database in `path` if it needs one (events to `sink`) and
-    close it; the status after recovery.  ``force_recovery`` >= 1 opens read-only: redo is
-    replayed in memory and nothing on disk changes (InnoDB's innodb_force_recovery)."""
-    return inspect(path, sink=sink, force_recovery=force_recovery)

@@ -10,19 +10,30 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from core.api import DatabaseStatus
+    from core.api import DatabaseStatus, Inspection
 
 # The engine is imported inside the commands: `kintsugi DIR` starts opening the database in
 # a thread before anything else is imported, so start-up pays for the engine only once.
 
 
-def _printer(prefix: str = "[Note] [KintsugiDB] "):
-    from core.events.wording import format_event
+def _lines(event) -> list[tuple[str, str]]:
+    """(level, text) lines of an event, InnoDB's wording (`core.events.wording.log_lines`;
+    before that existed, `format_event`, every line a Note)."""
+    from core.events import wording
+
+    log_lines = getattr(wording, "log_lines", None)
+    if log_lines is not None:
+        return [(str(level).strip("[] ") or "Note", text) for level, text in log_lines(event)]
+    line = wording.format_event(event)
+    return [("Note", line)] if line else []
+
+
+def _printer():
+    """A sink printing each event as MySQL 8's error log does: `[Note] [KintsugiDB] text`."""
 
     def sink(event) -> None:
-        line = format_event(event)
-        if line:
-            click.echo(prefix + line)
+        for level, text in _lines(event):
+            click.echo(f"[{level}] [KintsugiDB] {_cli_wording(text)}")
 
     return sink
 
@@ -34,7 +45,18 @@ _FLAG_WORDING = [
     (re.compile(r"\bforce_recovery\s*>=\s*(\d)"), r"--force-recovery \1"),
     (re.compile(r"\bforce_recovery\s*=\s*(\d)"), r"--force-recovery \1"),
     (re.compile(r"\bforce_recovery\b"), "--force-recovery"),
+    (re.compile(r"\bscan_directories\s*=\s*(\[[^\]]*\]|\([^)]*\)|'[^']*'|\"[^\"]*\")"),
+     lambda m: f'--scan-directories "{";".join(_quoted(m.group(1)))}"'),
+    (re.compile(r"\bscan_directories\b"), "--scan-directories"),
+    (re.compile(r"\bdiscard_damaged_log\s*=\s*True\b"), "--discard-damaged-log"),
+    (re.compile(r"\bdiscard_damaged_log\b"), "--discard-damaged-log"),
+    (re.compile(r"\binspect\(\) \((`kintsugi info [^`]+`)\)"), r"\1"),
 ]
+
+
+def _quoted(text: str) -> list[str]:
+    """The quoted strings in a Python list's repr: ['a', 'b'] -> [a, b]."""
+    return [a or b for a, b in re.findall(r"'([^']*)'|\"([^\"]*)\"", text)]
 
 
 _SAME_TWICE = re.compile(r"(--[\w-]+(?: \d)?) \((?:or )?\1\)")
@@ -47,16 +69,35 @@ def _cli_wording(text: str) -> str:
     return " ".join(text.split())  # one line, whatever the message held
 
 
-def error_line(err: BaseException) -> str:
+def damage_hint(directory: str, log: bool = True, level: int = 1) -> str:
+    """What to do with a database that does not open because it is damaged (1877): a path
+    that ends in a writable database, not only in a read-only look at it.  Damage in the
+    redo log (`log`) can be cut off once the data is saved; other damage is left behind by
+    loading the dump into a new directory."""
+    d = directory
+    save = f"Save what is readable with `kintsugi dump {d} --force-recovery {level} > dump.sql`"
+    if log:
+        return (f"{save}, then `kintsugi recover {d} --force-recovery {level} "
+                "--discard-damaged-log` ends the log at the damage (keeping a copy of it) and "
+                f"opens the database writable; `kintsugi info {d}` shows where the damage is.")
+    return (f"{save}, then load it into a new directory with `kintsugi sql NEWDIR --create "
+            f"< dump.sql`; `kintsugi info {d}` shows what it can read.")
+
+
+def error_line(err: BaseException, directory: str | None = None) -> str:
     """`ERROR nnnn (SQLSTATE): message` for any exception, on one line.
 
     A KintsugiDB error keeps its code; an OSError gets MySQL's file-system codes and names
-    its file; anything else is a bug, reported as 1105 with its type."""
+    its file; anything else is a bug, reported as 1105 with its type.  With the database
+    `directory`, a 1877 that stops an open gets the way out (dump, then discard the damaged
+    log) instead of a hint that ends at a read-only open."""
     errno = getattr(err, "errno", None)
     sqlstate = getattr(err, "sqlstate", None)
     if isinstance(errno, int) and isinstance(sqlstate, str) and not isinstance(err, OSError):
         msg = getattr(err, "msg", None) or str(err)
         hint = getattr(err, "hint", "")
+        if errno == 1877 and directory is not None and "control file" not in msg:
+            hint = damage_hint(directory, log="redo" in msg)
         line = f"ERROR {errno} ({sqlstate}): {msg}"
         if hint:
             line += f"  Hint: {hint}"
@@ -92,11 +133,12 @@ def _debug() -> bool:
     return bool(ctx is not None and (ctx.find_root().obj or {}).get("debug"))
 
 
-def _fail(err) -> None:
-    """Print `err` as one ERROR line and exit 1 (with --debug: raise it, traceback and all)."""
+def _fail(err, directory: str | None = None) -> None:
+    """Print `err` as one ERROR line and exit 1 (with --debug: raise it, traceback and all).
+    `directory`: the database the command opens (see `error_line`)."""
     if _debug() and isinstance(err, BaseException):
         raise err
-    click.echo(error_line(err), err=True)
+    click.echo(error_line(err, directory), err=True)
     sys.exit(1)
 
 
@@ -152,9 +194,16 @@ def main(ctx: click.Context, theme: str | None, max_rows: int | None,
     """KintsugiDB: an embedded SQL database with crash recovery you can watch.
 
     \b
-      kintsugi DIR            open the console on the database in DIR
-      kintsugi demo [DIR]     build a demo shop, crash it, open the console on it
-      kintsugi sql DIR -e Q   run SQL from a script
+      kintsugi DIR              open the console on the database in DIR (= open DIR)
+      kintsugi demo [DIR]       build a demo shop, crash it, open the console on it
+      kintsugi sql DIR -e Q     run SQL from a script (or stdin), like `mysql -e`
+      kintsugi info DIR         what DIR holds, whether it needs recovery (never writes)
+      kintsugi recover DIR      run crash recovery and print its log, InnoDB's lines
+      kintsugi dump DIR [DB]    write the data as SQL that `kintsugi sql` loads back
+
+    Every command that opens a database takes --force-recovery N (1-6: open read-only
+    past damage, InnoDB's levels) and --scan-directories "a;b" (rebuild the tablespace
+    map from the .kdb files found there).
 
     Settings come from the command line, then KINTSUGI_* environment variables, then
     the config file (~/.config/kintsugi/config.toml, or $KINTSUGI_CONFIG).
@@ -191,7 +240,7 @@ def _console(directory: str, settings, *, create: bool = False, database: str | 
     try:
         check_directory(directory, create)
     except BackendError as err:
-        _fail_console(err)
+        _fail_console(err, directory)
     if not headless and not (sys.stdout.isatty() and sys.stdin.isatty()):
         click.echo("kintsugi: the console needs a terminal; for scripts use "
                    "`kintsugi sql DIR -e ...`", err=True)
@@ -210,29 +259,69 @@ def _console(directory: str, settings, *, create: bool = False, database: str | 
     finally:
         backend.close()
     if app.open_error is not None:
-        _fail_console(app.open_error)
+        _fail_console(app.open_error, directory)
 
 
-def _fail_console(err) -> None:
-    _fail(err)  # one line, the hint included
+def _fail_console(err, directory: str | None = None) -> None:
+    _fail(err, directory)  # one line, the hint included
 
 
-@main.command("open")
+def engine_flags(f):
+    """--force-recovery and --scan-directories: one spelling on every command that opens a
+    database."""
+    f = click.option("--scan-directories", metavar='"DIR;DIR"', default=None,
+                     help="Rebuild the tablespace map from the .kdb files found in these "
+                          "directories (';'-separated), when system.kdb's map or a file "
+                          "was lost or moved.")(f)
+    f = click.option("--force-recovery", type=click.IntRange(0, 6), default=0,
+                     show_default=True, metavar="N",
+                     help="InnoDB's levels 1-6: open past damage, read-only (writes fail "
+                          "with ERROR 1881). 1 skips damaged redo and missing tablespaces; "
+                          "6 applies no redo.")(f)
+    return f
+
+
+def _check_directory(directory: str, create: bool = False) -> None:
+    """The same words for a missing directory, a directory without a database and a held
+    one on every command, before anything is opened."""
+    from core.api import check_directory
+    from core.errors import Error
+
+    try:
+        check_directory(directory, create=create)
+    except Error as err:
+        _fail(err, directory)
+
+
+def _engine_options(force_recovery: int, scan_directories: str | None) -> dict:
+    """The engine's keyword arguments for the two flags (only those given: an engine
+    option left at its default is not passed at all)."""
+    options: dict = {}
+    if force_recovery:
+        options["force_recovery"] = force_recovery
+    if scan_directories:
+        dirs = [d.strip() for d in scan_directories.split(";") if d.strip()]
+        if dirs:
+            options["scan_directories"] = dirs
+    return options
+
+
+@main.command("open", short_help="Open the console on a database (also: kintsugi DIR).")
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--create", is_flag=True, help="Create a new database if DIRECTORY has none.")
 @click.option("-D", "--database", default="test", show_default=True,
               help="Schema selected at start.")
 @click.option("--tab", type=click.Choice(TABS), default=None,
               help="Tab shown first (default: sql; recovery after a crash is announced).")
-@click.option("--force-recovery", type=click.IntRange(0, 6), default=0, show_default=True,
-              help="InnoDB-style force level; above 0 opens read-only.")
+@engine_flags
 @click.option("--headless", is_flag=True, hidden=True)
 @click.option("--ready-file", hidden=True, help="Benchmarks: write the ready time and exit.")
 @console_options
 @click.pass_context
 def open_console(ctx: click.Context, directory: str, create: bool, database: str, tab: str | None,
-                 force_recovery: int, headless: bool, ready_file: str | None,
-                 theme: str | None, max_rows: int | None, history_file: str | None) -> None:
+                 force_recovery: int, scan_directories: str | None, headless: bool,
+                 ready_file: str | None, theme: str | None, max_rows: int | None,
+                 history_file: str | None) -> None:
     """Open the console on the database in DIRECTORY (also: `kintsugi DIRECTORY`).
 
     \b
@@ -240,9 +329,9 @@ def open_console(ctx: click.Context, directory: str, create: bool, database: str
     every action, Ctrl+Q quits.
     """
     settings = _settings(ctx, theme=theme, max_rows=max_rows, history_file=history_file)
-    options = {"force_recovery": force_recovery} if force_recovery else {}
     _console(directory, settings, create=create, database=database, tab=tab or "sql",
-             headless=headless, ready_file=ready_file, **options)
+             headless=headless, ready_file=ready_file,
+             **_engine_options(force_recovery, scan_directories))
 
 
 DEMO_SQL = """-- The demo shop. F5 (or Ctrl+J) runs the statement under the cursor; F1: keys.
@@ -261,7 +350,7 @@ GROUP BY p.category ORDER BY revenue DESC;
 """
 
 
-@main.command()
+@main.command(short_help="Build a demo shop, crash it with SIGKILL, watch it recover.")
 @click.argument("directory", default="demo-db", type=click.Path(file_okay=False))
 @click.option("--no-crash", is_flag=True, help="Only build (or open) the demo; do not crash it.")
 @click.option("--no-console", is_flag=True,
@@ -269,24 +358,27 @@ GROUP BY p.category ORDER BY revenue DESC;
                    "terminal).")
 @click.option("--scale", type=float, default=1.0, hidden=True, help="Demo size factor.")
 @click.option("--tab", type=click.Choice(TABS), default=None, help="Tab shown first.")
+@engine_flags
 @console_options
 @click.pass_context
 def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, scale: float,
-         tab: str | None, theme: str | None, max_rows: int | None,
-         history_file: str | None) -> None:
+         tab: str | None, force_recovery: int, scan_directories: str | None,
+         theme: str | None, max_rows: int | None, history_file: str | None) -> None:
     """Build a demo shop database in DIRECTORY (default ./demo-db), crash it, watch it recover.
 
     The shop has customers, products, orders and order items (tens of thousands of rows,
     with indexes).  A child process commits orders and is killed with SIGKILL while a large
     transaction is still open; the console then opens the database, and its Recovery tab
-    shows the redo scan, the re-applied batches and the roll-back.
+    shows the redo scan, the re-applied batches and the roll-back.  --force-recovery and
+    --scan-directories apply to that reopening.
     """
-    from core.api import inspect
+    from core.api import recover as recover_database
     from core.errors import Error
     from tui import demo as demo_mod
 
     settings = _settings(ctx, theme=theme, max_rows=max_rows, history_file=history_file)
     console = not no_console and sys.stdout.isatty() and sys.stdin.isatty()
+    options = _engine_options(force_recovery, scan_directories)
     try:
         if not os.path.exists(os.path.join(directory, "control")):
             click.echo(f"Building the demo shop in {directory} ...")
@@ -299,49 +391,250 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
         click.echo(_cli_wording(f"ERROR 1105 (HY000): {err}"), err=True)
         sys.exit(1)
     except Error as err:
-        _fail(err)
+        _fail(err, directory)
     try:
         if console:
             _console(directory, settings, database="shop", tab=tab or "recovery",
-                     sql_text=DEMO_SQL)
+                     sql_text=DEMO_SQL, **options)
             return
         click.echo("Reopening:\n")
-        status = inspect(directory, sink=_printer())
+        status = recover_database(directory, sink=_printer(), **options)
+        _print_forced_summary(directory, status)
         click.echo()
-        _print_info(status)
+        _print_info(_inspect(directory))
     except Error as err:
-        _fail(err)
+        _fail(err, directory)
 
 
-@main.command()
+def _inspect(directory: str):
+    from core.api import inspect
+
+    return inspect(directory)
+
+
+@main.command(short_help="What a database holds and whether it needs recovery (read-only).")
 @click.argument("directory", type=click.Path(file_okay=False))
 def info(directory: str) -> None:
-    """Show a database's LSNs, redo segments and tablespaces."""
-    from core.api import inspect
+    """What DIRECTORY holds and whether it needs recovery; never writes, works while open.
+
+    Reads the control file, the redo log from the checkpoint to its end, and every
+    tablespace's header, without taking the directory lock and without recovering: run it
+    on a crashed database to see what `kintsugi recover` would do, or while the console
+    has the database open.
+    """
     from core.errors import Error
 
     try:
-        _print_info(inspect(directory))
+        _print_info(_inspect(directory))
     except Error as err:
-        _fail(err)
+        _fail(err, directory)
 
 
-@main.command()
+@main.command(short_help="Run crash recovery and print its log in InnoDB's lines.")
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--force-recovery", type=click.IntRange(0, 6), default=0, show_default=True,
-              help="InnoDB-style force level; any level above 0 opens read-only.")
-def recover(directory: str, force_recovery: int) -> None:
-    """Open DIRECTORY, run crash recovery if it needs one, and print what it did."""
+@engine_flags
+@click.option("--discard-damaged-log", is_flag=True,
+              help="After a forced dump: copy the damaged redo segments aside, end the log "
+                   "at the damage and open writable (the redo past it is lost).")
+def recover(directory: str, force_recovery: int, scan_directories: str | None,
+            discard_damaged_log: bool) -> None:
+    """Run crash recovery on DIRECTORY if it needs one and print its log, InnoDB's lines.
+
+    \b
+    Examples:
+      kintsugi recover mydb                       recover after a crash
+      kintsugi recover mydb --force-recovery 1    read-only, past damaged redo
+      kintsugi dump mydb --force-recovery 1 > dump.sql
+      kintsugi recover mydb --force-recovery 1 --discard-damaged-log
+    """
     from core.api import recover as recover_database
     from core.errors import Error
 
+    options = _engine_options(force_recovery, scan_directories)
+    _check_directory(directory)
     try:
-        recover_database(directory, sink=_printer(), force_recovery=force_recovery)
+        status = recover_database(directory, sink=_printer(),
+                                  discard_damaged_log=discard_damaged_log, **options)
     except Error as err:
-        _fail(err)
+        _fail(err, directory)
+    _print_forced_summary(directory, status)
 
 
-@main.command()
+def _print_forced_summary(directory: str, status: DatabaseStatus) -> None:
+    """The last line of a forced or log-discarding open: what it could not apply and what
+    to do next.  A [Warning] when anything was skipped, so it is never lost in the notes."""
+    rec = getattr(status, "recovery", None)
+    level = status.force_recovery
+    flag = f"--force-recovery {level}"
+    if rec is None:
+        if level:
+            click.echo(f"[Note] [KintsugiDB] Opened read-only ({flag}); nothing was skipped.")
+        return
+    skipped = []
+    if rec.skipped_lsn_range:
+        skipped.append(f"the redo in lsn {rec.skipped_lsn_range} was not applied "
+                       f"({rec.skipped_commits} committed transaction(s) in or after it"
+                       + (f", touching {', '.join(rec.skipped_tables)}" if rec.skipped_tables
+                          else "") + ")")
+    elif rec.skipped_commits:
+        skipped.append(f"{rec.skipped_commits} committed transaction(s) were not applied")
+    if rec.missing_tablespaces:
+        skipped.append("tablespace file(s) missing: " + ", ".join(rec.missing_tablespaces)
+                       + " (queries on them fail with ERROR 1812)")
+    if rec.reason == "discard-damaged-log" or "damaged segments kept" in rec.outcome:
+        click.echo(f"[Warning] [KintsugiDB] {_cli_wording(rec.outcome).rstrip('.')}. The "
+                   f"database is writable again: open it without --force-recovery; "
+                   "what the dump saved from before the damage can be loaded with "
+                   f"`kintsugi sql {directory} < dump.sql`.")
+        return
+    if not skipped:
+        if level:
+            click.echo(f"[Note] [KintsugiDB] Opened read-only ({flag}); nothing was "
+                       "skipped: open it without --force-recovery to write.")
+        return
+    d = directory
+    save = f"`kintsugi dump {d} {flag} > dump.sql` saves what is readable"
+    if level >= 6:  # nothing is damaged: the redo was left out on purpose
+        then = ("; open it without --force-recovery (or at a lower level) to apply the "
+                "redo instead")
+    elif rec.skipped_lsn_range:
+        then = (f", then `kintsugi recover {d} {flag} --discard-damaged-log` ends the log "
+                "at the damage (keeping a copy) and opens it writable; or load the dump into "
+                "a new directory with `kintsugi sql NEWDIR --create < dump.sql`")
+    else:
+        then = (f"; `kintsugi {d} --scan-directories \"DIR;DIR\"` finds tablespace files "
+                "that were moved, or load the dump into a new directory with "
+                "`kintsugi sql NEWDIR --create < dump.sql`")
+    click.echo(f"[Warning] [KintsugiDB] Forced recovery ({flag}) opened the database "
+               f"read-only: {'; '.join(skipped)}. Next: {save}{then}.")
+
+
+@main.command(short_help="Write the data as SQL (mysqldump style) that `sql` loads back.")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("database", required=False)
+@click.argument("tables", nargs=-1)
+@engine_flags
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
+              metavar="FILE", help="Write to FILE instead of stdout (refused if FILE exists, "
+                                   "unless --force).")
+@click.option("--force", is_flag=True, help="Overwrite the -o FILE if it exists.")
+def dump(directory: str, database: str | None, tables: tuple[str, ...], force_recovery: int,
+         scan_directories: str | None, output: str | None, force: bool) -> None:
+    """Write the data of DIRECTORY as SQL (mysqldump's shape) that `kintsugi sql` loads.
+
+    Every schema (or DATABASE, or some of its TABLES): CREATE DATABASE IF NOT EXISTS,
+    USE, DROP TABLE IF EXISTS + CREATE TABLE with its indexes, and multi-row INSERTs, all
+    read in one snapshot.  With --force-recovery it reads a damaged database read-only:
+    this is how to save the data before `kintsugi recover --discard-damaged-log`.  A table
+    that cannot be read (ERROR 1812, 1877) is reported on stderr and skipped; the dump
+    goes on and exits 1 at the end.  A progress bar shows on stderr when it is a terminal.
+
+    \b
+    Examples:
+      kintsugi dump mydb > all.sql
+      kintsugi dump mydb shop orders customers -o shop.sql
+      kintsugi dump mydb --force-recovery 1 > rescue.sql
+      kintsugi sql newdb --create < rescue.sql
+    """
+    import io
+
+    from core.dump import dump as dump_database
+    from core.errors import Error
+
+    if output is not None and os.path.exists(output) and not force:
+        click.echo(f"kintsugi: {output} exists; use --force to overwrite it", err=True)
+        sys.exit(2)
+    if tables and not database:
+        raise click.UsageError("name the DATABASE before its TABLES")
+    _check_directory(directory)
+    partial = f"{output}.partial-{os.getpid()}" if output is not None else None
+    if partial is not None:  # renamed to FILE once written: a failed dump leaves FILE as it was
+        out = open(partial, "w", encoding="utf-8", newline="\n")
+    else:
+        sys.stdout.flush()  # UTF-8 whatever the locale: the dump is read back as UTF-8
+        out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+    progress = _DumpBar() if sys.stderr.isatty() else None
+    failed: list[str] = []
+
+    def on_error(name: str, err: Error) -> None:
+        if progress is not None:
+            progress.clear()
+        failed.append(name)
+        click.echo(f"[ERROR] [KintsugiDB] {name}: {error_line(err)}", err=True)
+
+    done = False
+    try:
+        summary = dump_database(directory, out, database=database, tables=tables,
+                                sink=progress or (lambda e: None), on_error=on_error,
+                                **_engine_options(force_recovery, scan_directories))
+        done = True
+    except Error as err:
+        if progress is not None:
+            progress.clear()
+        _fail(err, directory)
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(1)
+    finally:
+        try:
+            out.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        if partial is not None:
+            out.close()
+            if done:
+                os.replace(partial, output)
+            else:
+                os.unlink(partial)
+        else:
+            out.detach()
+    if progress is not None:
+        progress.clear()
+        click.echo(f"Dumped {summary.tables} table(s), {summary.rows} row(s) from "
+                   f"{summary.schemas} schema(s)"
+                   + (f"; {len(failed)} table(s) failed: {', '.join(failed)}" if failed
+                      else "") + ".", err=True)
+    if failed:
+        sys.exit(1)
+
+
+class _DumpBar:
+    """The dump's progress on one rewritten stderr line: table, rows, a bar against the
+    estimate.  Used only when stderr is a terminal; a pipe gets nothing."""
+
+    def __init__(self) -> None:
+        import time as _time
+
+        self._time = _time
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, event) -> None:
+        from core.dump import DumpProgress
+
+        if not isinstance(event, DumpProgress):
+            return
+        now = self._time.monotonic()
+        if not event.done and now - self._last < 0.1:
+            return
+        self._last = now
+        total = max(event.total_rows_estimate, event.rows, 1)
+        width = 30
+        fill = width * event.rows // total
+        bar = "#" * fill + "-" * (width - fill)
+        name = f"{event.schema}.{event.table}"
+        sys.stderr.write(f"\r\x1b[K{name[:40]:<40} [{bar}] {event.rows:>10,} rows")
+        sys.stderr.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self._shown = False
+
+
+@main.command(short_help="Run SQL from -e or stdin and print the results, like mysql -e.")
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("-e", "--execute", "statements", metavar="SQL",
               help="Statements to run (separated by ;). Without -e, read them from stdin.")
@@ -350,14 +643,16 @@ def recover(directory: str, force_recovery: int) -> None:
 @click.option("--create", is_flag=True, help="Create the database if the directory has none.")
 @click.option("-B", "--batch", is_flag=True, help="Tab-separated output, no boxes.")
 @click.option("-f", "--force", is_flag=True, help="Continue after an error.")
+@engine_flags
 def sql(directory: str, statements: str | None, database: str, create: bool, batch: bool,
-        force: bool) -> None:
+        force: bool, force_recovery: int, scan_directories: str | None) -> None:
     """Run SQL against the database in DIRECTORY and print the results (like `mysql -e`).
 
     \b
     Examples:
       kintsugi sql mydb -e "SHOW TABLES"
       echo "SELECT COUNT(*) FROM t" | kintsugi sql mydb
+      kintsugi sql newdb --create < dump.sql     (load a `kintsugi dump`)
     """
     import time as _time
 
@@ -369,10 +664,12 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
         if sys.stdin.isatty():
             raise click.UsageError("give statements with -e, or pipe them on stdin")
         statements = sys.stdin.read()
+    _check_directory(directory, create)
     try:
-        conn = connect(directory, create=create, database=database, autocommit=True)
+        conn = connect(directory, create=create, database=database, autocommit=True,
+                       **_engine_options(force_recovery, scan_directories))
     except Error as err:
-        _fail(err)
+        _fail(err, directory)
     failed = False
     try:
         try:
@@ -426,17 +723,96 @@ def _quiet_stdout() -> None:
     os.close(devnull)
 
 
-def _print_info(st: DatabaseStatus) -> None:
+def _print_info(st: Inspection) -> None:
+    """`kintsugi info`: the inspection in the order a DBA asks: is it open, does it need
+    recovery, how much, is anything damaged; then the numbers."""
     from core.events.wording import format_lsn
 
-    click.echo(f"Database        {st.path}")
-    click.echo(f"End LSN         {st.end_lsn} ({format_lsn(st.end_lsn)})")
-    click.echo(f"Checkpoint LSN  {st.checkpoint_lsn} ({format_lsn(st.checkpoint_lsn)})")
-    click.echo(f"Redo segments   {', '.join(str(s) for s in st.segments)}")
+    d = st.path
+    def row(label: str, text: str) -> None:
+        click.echo(f"{label:<17}{text}")
+
+    row("Database", d)
+    if st.held_by_pid is not None:
+        cmd = f" ({st.held_by_command})" if st.held_by_command else ""
+        row("State", f"open in process {st.held_by_pid}{cmd}")
+    elif st.clean_shutdown:
+        row("State", "shut down cleanly")
+    else:
+        row("State", "not shut down cleanly (crashed, or killed)")
+    past = (f"{st.redo_bytes_past_checkpoint:,} bytes / {st.records_past_checkpoint:,} "
+            "records of redo past the checkpoint")
+    if st.recovery_needed:
+        row("Recovery needed", f"yes — {past}; `kintsugi recover {d}` runs it")
+        row("", f"{st.committed_past_checkpoint} committed transaction(s) to re-apply "
+                f"({st.row_operations_to_apply:,} row operations), "
+                f"{st.unfinished_past_checkpoint} without COMMIT to discard")
+    elif st.held_by_pid is not None:
+        row("Recovery needed", f"no — process {st.held_by_pid} has it open ({past}; they "
+                               "are replayed only if that process dies without closing)")
+    else:
+        row("Recovery needed", "no")
+    if st.log_damage is not None:
+        dmg = st.log_damage
+        row("Log damage", f"at lsn {dmg.lsn} ({format_lsn(dmg.lsn)}) in "
+                          f"{os.path.basename(dmg.file) or '?'}: {_cli_wording(dmg.reason)}")
+        row("", "a normal open refuses it (ERROR 1877): " + damage_hint(d))
+    if st.torn_tail is not None:
+        lsn, reason = st.torn_tail
+        why = ("the end of a write in progress" if st.held_by_pid is not None else
+               "a write the crash cut short, never acknowledged; recovery cuts it")
+        row("Torn tail", f"at lsn {lsn}: {reason} ({why})")
+    row("Checkpoint LSN", f"{st.checkpoint_lsn} ({format_lsn(st.checkpoint_lsn)})")
+    row("End of log", f"{st.end_lsn} ({format_lsn(st.end_lsn)})")
+    row("Next trx id", str(st.next_trx_id))
+    segs = []
+    for seg in st.segments:
+        text = f"{os.path.basename(seg.path)} ({seg.size >> 20} MiB"
+        text += f", from lsn {seg.start_lsn})" if not seg.error else f": {seg.error})"
+        segs.append(text)
+    row("Redo segments", ", ".join(segs) or "none")
     click.echo()
-    click.echo(f"{'space':>5}  {'tablespace':<28} {'entries':>9}  applied LSN")
-    for ts in sorted(st.tablespaces, key=lambda ts: ts.space_id):
-        click.echo(f"{ts.space_id:>5}  {ts.name:<28} {ts.entries:>9}  {ts.applied_lsn}")
+    click.echo(f"{'space':>5}  {'tablespace':<28} {'entries':>9}  {'applied LSN':>12}  file")
+    for ts in st.tablespaces:
+        note = ""
+        if ts.missing:
+            note = "  MISSING"
+        elif ts.error:
+            note = f"  unreadable: {ts.error}"
+        if ts.pending:
+            note += "  (created in the redo past the checkpoint)"
+        click.echo(f"{ts.space_id:>5}  {ts.name:<28} {ts.entries:>9}  {ts.applied_lsn:>12}  "
+                   f"{ts.path}{note}")
+    missing = [ts.name for ts in st.tablespaces if ts.missing and not ts.pending]
+    if missing:
+        click.echo(f"\n{len(missing)} tablespace file(s) missing ({', '.join(missing)}): a "
+                   f"normal open refuses; `kintsugi {d} --scan-directories \"DIR;DIR\"` finds "
+                   f"files that were moved, `--force-recovery 1` opens without them (queries "
+                   "on them fail with ERROR 1812) so the rest can be dumped.")
+    _print_history(st)
+
+
+def _print_history(st: Inspection, last: int = 10) -> None:
+    import time as _time
+
+    click.echo()
+    if st.history is None:
+        click.echo(f"Recovery history: not read ({st.history_note})")
+        return
+    if not st.history:
+        click.echo("Recovery history: none (no open has had to recover)")
+        return
+    shown = st.history[-last:]
+    more = f", the last {len(shown)}" if len(shown) < len(st.history) else ""
+    click.echo(f"Recovery history ({len(st.history)} row(s){more}; all of it: SELECT * FROM "
+               "information_schema.RECOVERY_HISTORY)")
+    for r in shown:
+        when = _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(r.start_time))
+        forced = f" force_recovery={r.force_recovery}" if r.force_recovery else ""
+        skipped = f" skipped lsn {r.skipped_lsn_range}" if r.skipped_lsn_range else ""
+        click.echo(f"{r.id:>5}  {when}  {r.reason:<20} {r.records_applied:>9} applied  "
+                   f"{r.transactions_rolled_back:>3} rolled back{forced}{skipped}  "
+                   f"{_cli_wording(r.outcome)}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from core.catalog.model import DDL_JOB_COLUMNS, TableInfo
 from core.catalog.store import Schema
 from core.errors import ProgrammingError
+from core.recovery.history import read_history
 from core.sql.plan.ops import Operator
 
 if TYPE_CHECKING:
@@ -115,6 +116,10 @@ TABLES = {
                    "INDEX_SCHEMA", "INDEX_NAME", "SEQ_IN_INDEX", "COLUMN_NAME", "NULLABLE",
                    "INDEX_TYPE", "COMMENT"],
     "ddl_jobs": list(DDL_JOB_COLUMNS[:-1]) + ["QUERY"],
+    "recovery_history": ["ID", "START_TIME", "END_TIME", "REASON", "CHECKPOINT_LSN", "END_LSN",
+                         "RECORDS_SCANNED", "RECORDS_APPLIED", "TRANSACTIONS_ROLLED_BACK",
+                         "ROWS_DISCARDED", "FORCE_RECOVERY", "SKIPPED_LSN_RANGE", "OUTCOME",
+                         "SKIPPED_COMMITS", "SKIPPED_TABLES", "MISSING_TABLESPACES"],
 }
 
 
@@ -151,7 +156,27 @@ def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
         return out
     if name == "ddl_jobs":
         return job_rows(session, query_column=True)
+    if name == "recovery_history":
+        return recovery_rows(session)
     raise KeyError(name)
+
+
+def _utc(t: float | None):
+    """A UNIX time as a naive DATETIME in UTC (the history is read on other machines and
+    after time-zone changes; local time would make its rows ambiguous)."""
+    if not t:
+        return None
+    return dt.datetime.fromtimestamp(t, dt.UTC).replace(tzinfo=None)
+
+
+def recovery_rows(session: StatementHost) -> list[list]:
+    """information_schema.RECOVERY_HISTORY, oldest first: system.kdb's rows plus those a
+    forced (read-only) open could not write there yet."""
+    return [[r.id, _utc(r.start_time), _utc(r.end_time), r.reason, r.checkpoint_lsn,
+             r.end_lsn, r.records_scanned, r.records_applied, r.transactions_rolled_back,
+             r.rows_discarded, r.force_recovery, r.skipped_lsn_range, r.outcome,
+             r.skipped_commits, ",".join(r.skipped_tables), ",".join(r.missing_tablespaces)]
+            for r in read_history(session.db.engine)]
 
 
 def source(session: StatementHost, schema: Schema, name: str) -> Source:

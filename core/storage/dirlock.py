@@ -30,7 +30,8 @@ class DirectoryLock:
                     "follows links it did not create)", errno=1030) from None
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 raise DatabaseNotFoundError(
-                    f"Unknown database directory {os.path.dirname(self.path)}") from None
+                    f"Unknown database directory {os.path.dirname(self.path)}: it does not "
+                    "exist") from None
             raise OperationalError(
                 f"cannot open lock file {self.path}: {exc.strerror}", errno=1030) from None
         try:
@@ -38,9 +39,12 @@ class DirectoryLock:
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
+            directory = os.path.dirname(self.path)
             raise DatabaseLockedError(
-                f"database directory {os.path.dirname(self.path)} is in use by process {holder} "
-                f"(lock file {self.path}); close that process first"
+                f"Database directory {directory} is held by process {holder}"
+                f"{_parenthesised(program_of(holder))}; inspect() (`kintsugi info "
+                f"{directory}`) reads it while it is held, or stop process {holder} and open "
+                "it again"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -55,3 +59,25 @@ class DirectoryLock:
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+
+def program_of(pid: int | str) -> str:
+    """The command line of process `pid`, shortened ("" when the system does not show it):
+    a DBA told "held by process 4711 (kintsugi mydb)" knows which window to close."""
+    try:
+        with open(f"/proc/{int(pid)}/cmdline", "rb") as f:
+            argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+    except (OSError, ValueError):
+        return ""
+    if not argv:
+        return ""
+    argv[0] = os.path.basename(argv[0])
+    if len(argv) > 1 and argv[0].startswith("python") and argv[1].endswith("kintsugi"):
+        argv = argv[1:]
+        argv[0] = os.path.basename(argv[0])
+    text = " ".join(argv)
+    return f"{text[:77]}..." if len(text) > 80 else text
+
+
+def _parenthesised(text: str) -> str:
+    return f" ({text})" if text else ""

@@ -1,0 +1,280 @@
+"""`kintsugi dump`: the data of a database as mysqldump-style SQL that `kintsugi sql` loads.
+
+This is how InnoDB's advice after a forced recovery ("dump, drop, and re-create") is done
+here: open with `force_recovery` (read-only), write every table out, load the file into a
+new directory.  It uses only the public API (`core.api.connect`, SHOW and a streaming
+SELECT), so it reads exactly what a client would, and a table that cannot be read (1812
+missing tablespace, 1877 damage) is reported and skipped while the others are still dumped.
+
+The output, per schema: ``CREATE DATABASE IF NOT EXISTS`` and ``USE``; per table: ``DROP
+TABLE IF EXISTS``, the ``CREATE TABLE`` of ``SHOW CREATE TABLE`` (with its indexes), and
+multi-row INSERTs of at most `batch_rows` rows or about `batch_bytes` bytes each.  Values
+are written as literals that read back to the same value: strings escaped as
+mysql_real_escape_string does, bytes as ``X'..'``, floats by `repr` (which round-trips),
+decimals in plain notation, temporal values quoted.  All tables are read in one transaction,
+so the dump is one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TextIO
+
+from core.api import connect
+from core.errors import Error, ProgrammingError
+from core.events import Event, null_sink
+
+__all__ = ["DumpProgress", "DumpSummary", "dump", "quote_identifier", "sql_literal"]
+
+SYSTEM_SCHEMAS = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
+BATCH_ROWS = 1000
+BATCH_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class DumpProgress(Event):
+    """Rows of `schema`.`table` written so far (cumulative; `done` on its last event).
+    `total_rows_estimate` comes from information_schema.TABLES (0 when unknown)."""
+
+    schema: str
+    table: str
+    rows: int
+    total_rows_estimate: int
+    done: bool = False
+
+
+@dataclass
+class DumpSummary:
+    """What a dump wrote; `failed` lists ("schema.table", the error) of tables skipped."""
+
+    schemas: int = 0
+    tables: int = 0
+    rows: int = 0
+    failed: list[tuple[str, Error]] = field(default_factory=list)
+
+
+def quote_identifier(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+_ESCAPES = str.maketrans({
+    "\0": "\\0", "\n": "\\n", "\r": "\\r", "\\": "\\\\", "'": "\\'", '"': '\\"',
+    "\x1a": "\\Z",
+})
+
+
+def sql_literal(value: Any) -> str:
+    """`value` (as a cursor returns it) as a SQL literal that reads back to the same value."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "NULL"  # not storable; a column cannot hold one
+        return repr(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, str):
+        return "'" + value.translate(_ESCAPES) + "'"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "X'" + bytes(value).hex().upper() + "'"
+    if isinstance(value, _dt.datetime):
+        return "'" + value.isoformat(sep=" ") + "'"
+    if isinstance(value, _dt.date):
+        return "'" + value.isoformat() + "'"
+    if isinstance(value, _dt.timedelta):
+        return "'" + _time_text(value) + "'"
+    if isinstance(value, _dt.time):
+        return "'" + value.isoformat() + "'"
+    if isinstance(value, (dict, list)):
+        return sql_literal(json.dumps(value, ensure_ascii=False))
+    return sql_literal(str(value))
+
+
+def _time_text(td: _dt.timedelta) -> str:
+    """MySQL's TIME text ([-]HHH:MM:SS[.ffffff]) of a timedelta."""
+    micros = td.days * 86_400_000_000 + td.seconds * 1_000_000 + td.microseconds
+    sign = "-" if micros < 0 else ""
+    micros = abs(micros)
+    secs, frac = divmod(micros, 1_000_000)
+    hours, rest = divmod(secs, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{sign}{hours:02d}:{minutes:02d}:{seconds:02d}"
+    return f"{text}.{frac:06d}" if frac else text
+
+
+def dump(
+    path: str,
+    out: TextIO,
+    *,
+    database: str | None = None,
+    tables: Sequence[str] = (),
+    force_recovery: int = 0,
+    scan_directories: Sequence[str] | None = None,
+    sink: Callable[[Event], None] = null_sink,
+    on_error: Callable[[str, Error], None] | None = None,
+    batch_rows: int = BATCH_ROWS,
+    batch_bytes: int = BATCH_BYTES,
+) -> DumpSummary:
+    """Write the database in `path` to `out` as SQL (see the module docstring).
+
+    `database` limits the dump to one schema and `tables` to some of its tables.  A table
+    that cannot be read is passed to `on_error` ("schema.table", error), noted in the output
+    as a comment and in the summary's `failed`, and the dump goes on.  Errors opening the
+    database (or naming a schema or table that does not exist) are raised."""
+    options: dict[str, Any] = {"force_recovery": force_recovery} if force_recovery else {}
+    if scan_directories:
+        options["scan_directories"] = list(scan_directories)
+    conn = connect(path, database=None, autocommit=False, **options)
+    summary = DumpSummary()
+    try:
+        cur = conn.cursor()
+        schemas = _schemas(cur, database)
+        _header(out, os.path.abspath(path), force_recovery, database)
+        for schema in schemas:
+            names = _tables(cur, schema, tables if database else ())
+            estimates = _estimates(cur, schema)
+            summary.schemas += 1
+            q = quote_identifier(schema)
+            out.write(f"\n--\n-- Current Database: {q}\n--\n\n"
+                      f"CREATE DATABASE IF NOT EXISTS {q};\n\nUSE {q};\n")
+            for table in names:
+                try:
+                    summary.rows += _dump_table(conn, out, schema, table,
+                                                estimates.get(table, 0), sink,
+                                                batch_rows, batch_bytes)
+                    summary.tables += 1
+                except Error as err:
+                    name = f"{schema}.{table}"
+                    summary.failed.append((name, err))
+                    out.write(f"\n-- ERROR: table {quote_identifier(schema)}."
+                              f"{quote_identifier(table)} was not dumped: "
+                              f"{' '.join(str(err).split())}\n")
+                    if on_error is not None:
+                        on_error(name, err)
+        out.write(f"\n-- Dump completed on {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+    finally:
+        try:
+            conn.rollback()
+        finally:
+            conn.close()
+    return summary
+
+
+def _header(out: TextIO, path: str, force_recovery: int, database: str | None) -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ver = version("kintsugidb")
+    except PackageNotFoundError:
+        ver = "unknown"
+    out.write(f"-- KintsugiDB dump {ver}\n--\n-- Directory: {path}"
+              f"{'    Database: ' + database if database else ''}\n")
+    if force_recovery:
+        out.write(f"-- Read with force_recovery = {force_recovery} (read-only): what recovery "
+                  "could not apply is not in this dump\n")
+    out.write("-- ------------------------------------------------------\n\n"
+              "SET NAMES utf8mb4;\n")
+
+
+def _schemas(cur, database: str | None) -> list[str]:
+    cur.execute("SHOW DATABASES")
+    names = [r[0] for r in cur.fetchall()]
+    if database is None:
+        return [n for n in names if n.lower() not in SYSTEM_SCHEMAS]
+    if database not in names:
+        raise ProgrammingError(f"Unknown database '{database}'", errno=1049, sqlstate="42000")
+    return [database]
+
+
+def _tables(cur, schema: str, wanted: Iterable[str]) -> list[str]:
+    cur.execute(f"SHOW FULL TABLES FROM {quote_identifier(schema)}")
+    names = [r[0] for r in cur.fetchall() if len(r) < 2 or r[1] == "BASE TABLE"]
+    wanted = list(wanted)
+    if not wanted:
+        return names
+    for t in wanted:
+        if t not in names:
+            raise ProgrammingError(f"Table '{schema}.{t}' doesn't exist", errno=1146,
+                                   sqlstate="42S02")
+    return wanted
+
+
+def _estimates(cur, schema: str) -> dict[str, int]:
+    """Row counts for the progress bar; a table that cannot be read counts 0 here (its own
+    read reports the error)."""
+    try:
+        cur.execute("SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES "
+                    "WHERE TABLE_SCHEMA = %s", (schema,))
+        return {r[0]: int(r[1] or 0) for r in cur.fetchall()}
+    except Error:
+        return {}
+
+
+_CREATE_HEAD = re.compile(r"^\s*CREATE\s+TABLE\s+`(?:[^`]|``)*`\s*\(", re.IGNORECASE)
+
+
+def _create_statement(conn, schema: str, table: str) -> str:
+    cur = conn.cursor()
+    cur.execute(f"SHOW CREATE TABLE {quote_identifier(schema)}.{quote_identifier(table)}")
+    text = cur.fetchone()[1]
+    # the head is rebuilt from the name, quoted here: SHOW CREATE TABLE does not double a
+    # backtick inside a table name
+    head = f"CREATE TABLE {quote_identifier(table)} ("
+    if text.startswith(f"CREATE TABLE `{table}` ("):
+        return head + text[len(f"CREATE TABLE `{table}` ("):]
+    m = _CREATE_HEAD.match(text)
+    return head + text[m.end():] if m else text
+
+
+def _dump_table(conn, out: TextIO, schema: str, table: str, estimate: int,
+                sink: Callable[[Event], None], batch_rows: int, batch_bytes: int) -> int:
+    qname = quote_identifier(table)
+    full = f"{quote_identifier(schema)}.{qname}"
+    create = _create_statement(conn, schema, table)
+    cur = conn.cursor(stream=True)
+    try:
+        cur.execute(f"SELECT * FROM {full}")
+        columns = ", ".join(quote_identifier(d[0]) for d in cur.description)
+        out.write(f"\n--\n-- Table structure for table {qname}\n--\n\n"
+                  f"DROP TABLE IF EXISTS {qname};\n{create};\n")
+        sink(DumpProgress(schema, table, 0, estimate))
+        rows = 0
+        pending: list[str] = []
+        size = 0
+        head = f"INSERT INTO {qname} ({columns}) VALUES\n"
+        wrote_header = False
+        while True:
+            batch = cur.fetchmany(batch_rows)
+            if not batch:
+                break
+            for row in batch:
+                text = "(" + ",".join(map(sql_literal, row)) + ")"
+                pending.append(text)
+                size += len(text) + 2
+                if len(pending) >= batch_rows or size >= batch_bytes:
+                    if not wrote_header:
+                        out.write(f"\n--\n-- Dumping data for table {qname}\n--\n\n")
+                        wrote_header = True
+                    out.write(head + ",\n".join(pending) + ";\n")
+                    pending, size = [], 0
+            rows += len(batch)
+            sink(DumpProgress(schema, table, rows, max(estimate, rows)))
+        if pending:
+            if not wrote_header:
+                out.write(f"\n--\n-- Dumping data for table {qname}\n--\n\n")
+            out.write(head + ",\n".join(pending) + ";\n")
+        sink(DumpProgress(schema, table, rows, max(estimate, rows), done=True))
+        return rows
+    finally:
+        cur.close()

@@ -1,0 +1,454 @@
+"""What a database directory holds, read without changing one byte of it (`kintsugi info`,
+`core.api.inspect`).  (Named `inspection`, not `inspect`: a submodule `core.inspect` would
+replace the public function `core.inspect()` on the package once imported.)
+
+An inspection must leave the evidence as it found it: it writes no control file, replays no
+redo, writes no tablespace and takes no directory lock, so it also works while another
+process has the database open, and on a crashed database it says what recovery *would* do
+instead of doing it.  It reads:
+
+* the control file (checkpoint, clean-shutdown flag);
+* the redo segment headers, and every record from the checkpoint to the end of the log (a
+  damaged record is reported with its file and LSN, never raised);
+* each tablespace's header, applied LSN and entry count, through LMDB opened read-only.
+
+LMDB and its `-lock` file: a read-only environment opened with ``lock=True`` still opens (and
+creates) `FILE-lock` read-write, and the first process to open it re-initialises it -- a
+write.  So the tablespaces are opened with ``lock=False`` (no `-lock` file touched at all)
+unless *another* process holds the database: then that process may be writing the file while
+it is read, and registering in its reader table (``lock=True``, the table already set up by
+the holder, so only the reader's own slot changes, and is freed at close) keeps the writer
+from reusing the pages being read.  If the `-lock` file cannot be opened that way (read-only
+media, permissions), the read falls back to ``lock=False``: a few page reads that the
+holder's next-but-one commit could in theory overwrite, caught as a damaged-read note rather
+than trusted silently.  When the holder is this very process, its files are read through
+the handles it has open (`core.api.inspect` passes them): py-lmdb refuses a second handle on
+a file in one process, and a second handle on its `-lock` file would drop the process's own
+fcntl locks on close (POSIX locks are per process).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import lmdb
+import msgpack
+
+from core.errors import DatabaseNotFoundError, Error, LogCorruptionError
+from core.log.control import ControlData, ControlFile
+from core.log.record import HEADER_SIZE, RecordType
+from core.log.scanner import LogScanner
+from core.log.segment import SegmentInfo, read_header
+from core.recovery.history import HISTORY_PREFIX, decode_stored, pending_history
+from core.status import RecoveryRecord
+from core.storage.dirlock import program_of
+from core.storage.lmdbfile import check_lmdb_file, os_error
+from core.storage.spacemap import SPACE_MAP_PREFIX, SYSTEM_SPACE
+from core.storage.tablespace import APPLIED_KEY, HEADER_KEY
+
+__all__ = ["Inspection", "LogDamage", "SegmentInspection", "TablespaceInspection", "inspect"]
+
+_U64 = struct.Struct(">Q")
+_U32 = struct.Struct(">I")
+_SEGMENT_NAME = re.compile(r"^redo\.(\d+)$")  # as core.log.segment names them
+
+
+@dataclass(frozen=True, slots=True)
+class LogDamage:
+    """Where the log stops being readable although it was acknowledged past that point."""
+
+    lsn: int
+    file: str  # the redo segment (absolute path)
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentInspection:
+    seq: int
+    start_lsn: int
+    path: str
+    size: int
+    error: str = ""  # a header that could not be read (the segment is then left out)
+
+
+@dataclass(frozen=True, slots=True)
+class TablespaceInspection:
+    space_id: int
+    name: str  # "system (dictionary)" for space 0, else "schema.table"
+    path: str
+    applied_lsn: int  # redo up to here is in the file (0 when unreadable)
+    entries: int  # LMDB entries: rows and index entries
+    missing: bool = False  # the map names the file but it is not there
+    error: str = ""  # the file exists but could not be read
+    pending: bool = False  # created by redo past the checkpoint, not yet in the map
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    """A database directory as found on disk (see the module docstring)."""
+
+    path: str
+    clean_shutdown: bool  # the control file's flag (False while a process has it open)
+    recovery_needed: bool  # not shut down cleanly and nobody holds it: an open would recover
+    checkpoint_lsn: int
+    end_lsn: int  # where the readable log ends
+    durable_lsn: int  # the control file's record of how far the log was durable
+    redo_bytes_past_checkpoint: int
+    records_past_checkpoint: int
+    committed_past_checkpoint: int  # transactions with a COMMIT past the checkpoint
+    unfinished_past_checkpoint: int  # records but no COMMIT/ABORT: recovery discards them
+    row_operations_to_apply: int  # row operations of those committed transactions
+    torn_tail: tuple[int, str] | None  # (lsn, reason): the log ended in a partly written record
+    log_damage: LogDamage | None
+    held_by_pid: int | None  # the process holding the directory lock, if any
+    held_by_command: str  # its command line ("" if unknown or not held)
+    segments: tuple[SegmentInspection, ...]
+    tablespaces: tuple[TablespaceInspection, ...]
+    next_trx_id: int
+    # the recovery history (system.kdb's rows, then the rows forced opens left beside it),
+    # oldest first; None when system.kdb could not be read
+    history: tuple[RecoveryRecord, ...] | None
+    history_note: str = ""
+
+
+def inspect(path: str, *, open_files: Mapping[str, Any] | None = None) -> Inspection:
+    """Read the database in `path` without writing anything (see the module docstring).
+
+    `open_files` (absolute path -> the open `Tablespace`) is for a database that this very
+    process holds: LMDB allows one handle per file and process, so those files are read
+    through the handles already open (read transactions only).
+
+    Raises DatabaseNotFoundError (1049) for a directory that does not exist or has no
+    control file, CorruptionError (1877) for a control file whose both slots are damaged,
+    1030 for one that cannot be read; everything past the control file is reported, not
+    raised."""
+    path = os.path.abspath(path)
+    ctl = _read_control(path)
+    held = lock_holder(path)
+    redo_dir = os.path.join(path, "#redo")
+    segments, seg_infos = _read_segments(redo_dir, ctl.uuid)
+    scan = _scan(seg_infos, ctl)
+    lmdb_lock = held is not None and held != os.getpid()
+    spaces, history = _read_tablespaces(path, lmdb_lock, scan.creates, open_files or {})
+    return Inspection(
+        path=path, clean_shutdown=ctl.clean_shutdown,
+        recovery_needed=not ctl.clean_shutdown and held is None,
+        checkpoint_lsn=ctl.checkpoint_lsn, end_lsn=scan.end_lsn, durable_lsn=ctl.durable_lsn,
+        redo_bytes_past_checkpoint=max(0, scan.end_lsn - ctl.checkpoint_lsn),
+        records_past_checkpoint=scan.records, committed_past_checkpoint=len(scan.committed),
+        unfinished_past_checkpoint=len(scan.unfinished()),
+        row_operations_to_apply=sum(n for t, n in scan.ops.items() if t in scan.committed),
+        torn_tail=scan.torn, log_damage=scan.damage, held_by_pid=held,
+        held_by_command=program_of(held) if held is not None else "",
+        segments=tuple(segments), tablespaces=tuple(spaces), next_trx_id=ctl.next_trx_id,
+        history=history,
+        history_note="" if history is not None else
+        "system.kdb could not be read; the history is in information_schema."
+        "RECOVERY_HISTORY once the database opens")
+
+
+# -- the control file and the lock ---------------------------------------------------------
+
+
+def _read_control(path: str) -> ControlData:
+    if not os.path.isdir(path):
+        raise DatabaseNotFoundError(
+            f"Unknown database directory {path}: it does not exist")
+    control = ControlFile(os.path.join(path, "control"))
+    if not control.exists():
+        raise DatabaseNotFoundError(
+            f"{path} exists but has no control file: it is not a KintsugiDB database")
+    try:
+        return control.read()
+    except OSError as exc:
+        raise os_error(exc, control.path) from None
+
+
+def lock_holder(path: str) -> int | None:
+    """The pid holding the directory lock of `path`, or None, found without locking anything.
+
+    On Linux, /proc/locks lists every flock with the inode it is on (exact, and the kernel
+    drops it when the holder dies).  Elsewhere the pid written in LOCK is checked for life:
+    a guess, since a dead holder's pid can be reused."""
+    lock = os.path.join(path, "LOCK")
+    try:
+        st = os.stat(lock)
+    except OSError:
+        return None
+    try:
+        with open("/proc/locks") as f:
+            table = f.read()
+    except OSError:
+        table = None
+    if table is not None:
+        written = _written_pid(lock)
+        for line in table.splitlines():
+            parts = line.split()
+            if len(parts) < 6 or parts[1] != "FLOCK":
+                continue
+            try:
+                pid = int(parts[4])
+                major, minor, ino = parts[5].split(":")
+                same_dev = (int(major, 16), int(minor, 16)) == (os.major(st.st_dev),
+                                                                 os.minor(st.st_dev))
+            except ValueError:
+                continue
+            # some file systems (btrfs, overlayfs) report another device number here
+            if int(ino) == st.st_ino and (same_dev or pid == written):
+                return pid
+        return None
+    pid = _written_pid(lock)
+    if pid is None:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+def _written_pid(lock: str) -> int | None:
+    try:
+        with open(lock, "rb") as f:
+            return int(f.read(64).decode(errors="replace").strip() or "x")
+    except (OSError, ValueError):
+        return None
+
+
+# -- the log ----------------------------------------------------------------------------------
+
+
+def _read_segments(redo_dir: str, uuid: bytes
+                   ) -> tuple[list[SegmentInspection], list[SegmentInfo]]:
+    shown: list[SegmentInspection] = []
+    good: list[SegmentInfo] = []
+    try:
+        names = sorted(os.listdir(redo_dir))
+    except OSError:
+        return shown, good
+    for name in names:
+        m = _SEGMENT_NAME.match(name)
+        if not m:
+            continue
+        full = os.path.join(redo_dir, name)
+        try:
+            seg = read_header(full, uuid)
+        except (LogCorruptionError, OSError) as exc:
+            size = os.path.getsize(full) if os.path.exists(full) else 0
+            reason = exc.msg if isinstance(exc, Error) else str(exc)
+            shown.append(SegmentInspection(int(m.group(1)), 0, full, size, reason))
+            continue
+        good.append(seg)
+        shown.append(SegmentInspection(seg.seq, seg.start_lsn, seg.path, seg.size))
+    good.sort(key=lambda s: s.seq)
+    shown.sort(key=lambda s: s.seq)
+    return shown, good
+
+
+@dataclass
+class _Scan:
+    end_lsn: int
+    records: int
+    committed: set[int]
+    aborted: set[int]
+    ops: dict[int, int]
+    creates: dict[int, tuple[int, dict]]  # space id -> (trx, header) of FILE_CREATE records
+    torn: tuple[int, str] | None
+    damage: LogDamage | None
+
+    def unfinished(self) -> set[int]:
+        return {t for t in self.ops if t not in self.committed and t not in self.aborted}
+
+
+def _scan(segments: list[SegmentInfo], ctl: ControlData) -> _Scan:
+    """Read every record from the checkpoint on, as recovery's scan would, without applying.
+    Only the head of each record is decoded (type, transaction, operation count)."""
+    out = _Scan(ctl.checkpoint_lsn, 0, set(), set(), {}, {}, None, None)
+    scanner = LogScanner(segments, ctl.checkpoint_lsn, known_durable=ctl.durable_lsn)
+    lsn = ctl.checkpoint_lsn
+    try:
+        for rec_lsn, body in scanner.records():
+            _count(out, body)
+            lsn = rec_lsn + HEADER_SIZE + len(body)
+            out.records += 1
+    except LogCorruptionError as exc:
+        out.damage = LogDamage(lsn, _segment_of(segments, lsn), exc.msg)
+        out.end_lsn = lsn
+        return out
+    end = scanner.end
+    out.end_lsn = end.lsn
+    if end.torn:
+        out.torn = (end.lsn, end.reason)
+    return out
+
+
+def _segment_of(segments: list[SegmentInfo], lsn: int) -> str:
+    best = ""
+    for seg in segments:
+        if seg.start_lsn <= lsn:
+            best = seg.path
+    return best
+
+
+def _count(out: _Scan, body) -> None:
+    u = msgpack.Unpacker(raw=False, strict_map_key=False)
+    u.feed(body)
+    try:
+        u.read_array_header()
+        kind = u.unpack()
+        if kind in (RecordType.CHECKPOINT, RecordType.SHUTDOWN):
+            return
+        trx = u.unpack()
+        if kind in (RecordType.ROWS, RecordType.ROWS_COMMIT):
+            out.ops[trx] = out.ops.get(trx, 0) + u.read_array_header()
+            if kind == RecordType.ROWS_COMMIT:
+                out.committed.add(trx)
+        elif kind == RecordType.COMMIT:
+            out.committed.add(trx)
+        elif kind == RecordType.ABORT:
+            out.aborted.add(trx)
+        elif kind in (RecordType.FILE_CREATE, RecordType.FILE_DELETE, RecordType.FILE_RENAME):
+            out.ops.setdefault(trx, 0)
+            if kind == RecordType.FILE_CREATE:
+                space = u.unpack()
+                u.skip()
+                header = u.unpack()
+                if isinstance(header, dict):
+                    out.creates[space] = (trx, header)
+        else:
+            out.ops.setdefault(trx, 0)
+    except (ValueError, msgpack.UnpackException, msgpack.OutOfData):
+        return  # a body that passed its CRC but does not decode: recovery will say so
+
+
+# -- the tablespaces --------------------------------------------------------------------------
+
+
+def _read_tablespaces(path: str, lmdb_lock: bool, creates: dict[int, tuple[int, dict]],
+                      open_files: Mapping[str, Any]
+                      ) -> tuple[list[TablespaceInspection], tuple[RecoveryRecord, ...] | None]:
+    sys_path = os.path.join(path, "system.kdb")
+    system, space_map = _read_file(sys_path, lmdb_lock, want_map=True,
+                                   own=open_files.get(sys_path))
+    history = None
+    if system.history is not None:
+        rows = {r.id: r for r in system.history}
+        for r in pending_history(path):
+            rows.setdefault(r.id, r)
+        history = tuple(rows[i] for i in sorted(rows))
+    out = [TablespaceInspection(SYSTEM_SPACE, "system (dictionary)", "system.kdb",
+                                system.applied_lsn, system.entries,
+                                missing=not os.path.lexists(sys_path), error=system.error)]
+    for sid, header in sorted(space_map.items()):
+        out.append(_space(path, sid, header, lmdb_lock, open_files, pending=False))
+    for sid, (_trx, header) in sorted(creates.items()):
+        if sid not in space_map and "path" in header:
+            out.append(_space(path, sid, header, lmdb_lock, open_files, pending=True))
+    return out, history
+
+
+def _space(path: str, sid: int, header: dict, lmdb_lock: bool,
+           open_files: Mapping[str, Any], *, pending: bool) -> TablespaceInspection:
+    rel = str(header.get("path", ""))
+    name = f"{header.get('schema', '?')}.{header.get('table', '?')}"
+    full = os.path.join(path, rel)
+    if not rel or not os.path.lexists(full):
+        return TablespaceInspection(sid, name, rel, 0, 0, missing=True, pending=pending)
+    got, _ = _read_file(full, lmdb_lock, want_map=False, own=open_files.get(full))
+    return TablespaceInspection(sid, name, rel, got.applied_lsn, got.entries,
+                                error=got.error, pending=pending)
+
+
+@dataclass
+class _FileRead:
+    applied_lsn: int = 0
+    entries: int = 0
+    error: str = ""
+    history: list[RecoveryRecord] | None = None  # system.kdb only
+
+
+def _read_file(full: str, lmdb_lock: bool, *, want_map: bool, own: Any = None
+               ) -> tuple[_FileRead, dict]:
+    """Header, applied LSN and entry count of one tablespace file, opened read-only (and
+    the space map, from the dictionary).  Any failure is returned as text."""
+    got = _FileRead()
+    space_map: dict[int, dict] = {}
+    if not os.path.lexists(full):
+        return got, space_map
+    try:
+        size = check_lmdb_file(full)
+    except Error as exc:
+        got.error = exc.msg
+        return got, space_map
+    if own is not None:  # this process holds the file: read through its open handle
+        try:
+            got.applied_lsn = own.applied_lsn
+            got.entries = own.entry_count()
+            if want_map:
+                txn = own.begin_read()  # through its gate: not while its map grows
+                try:
+                    space_map = _space_map(txn)
+                    got.history = _history(txn)
+                finally:
+                    own.end_read(txn)
+        except (lmdb.Error, ValueError, TypeError, struct.error,
+                msgpack.UnpackException) as exc:
+            got.error = f"{type(exc).__name__}: {exc}"
+        return got, space_map
+    env = None
+    try:
+        env = _open_env(full, size, lmdb_lock)
+        meta = env.open_db(b"meta", create=False)
+        data = env.open_db(b"data", create=False)
+        with env.begin(db=data) as txn:
+            if txn.get(HEADER_KEY, db=meta) is None:
+                got.error = "the file has no tablespace header"
+            applied = txn.get(APPLIED_KEY, db=meta)
+            got.applied_lsn = _U64.unpack(applied)[0] if applied else 0
+            got.entries = txn.stat(data)["entries"]
+            if want_map:
+                space_map = _space_map(txn)
+                got.history = _history(txn)
+    except (lmdb.Error, ValueError, TypeError, struct.error, msgpack.UnpackException) as exc:
+        got.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        if env is not None:
+            env.close()
+    return got, space_map
+
+
+def _space_map(txn: lmdb.Transaction) -> dict[int, dict]:
+    """The tablespace map as applied to system.kdb (`txn` opened on its data database)."""
+    out: dict[int, dict] = {}
+    cur = txn.cursor()
+    if cur.set_range(SPACE_MAP_PREFIX):
+        for k, v in cur.iternext():
+            if not k.startswith(SPACE_MAP_PREFIX):
+                break
+            value = msgpack.unpackb(v)
+            if isinstance(value, dict):
+                out[_U32.unpack(k[len(SPACE_MAP_PREFIX):])[0]] = value
+    return out
+
+
+def _history(txn: lmdb.Transaction) -> list[RecoveryRecord]:
+    cur = txn.cursor()
+    return decode_stored(cur.iternext() if cur.set_range(HISTORY_PREFIX) else ())
+
+
+def _open_env(full: str, size: int, lmdb_lock: bool) -> lmdb.Environment:
+    kwargs = dict(subdir=False, readonly=True, max_dbs=4, map_size=max(size, 1 << 20) * 2,
+                  readahead=False, create=False)
+    if lmdb_lock and os.access(full + "-lock", os.R_OK | os.W_OK):
+        try:
+            return lmdb.open(full, lock=True, max_readers=512, **kwargs)
+        except lmdb.Error:
+            pass  # the -lock file could not be used: read without it (module docstring)
+    return lmdb.open(full, lock=False, **kwargs)
