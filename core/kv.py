@@ -6,15 +6,23 @@ opens the storage, runs crash recovery before it serves, then starts it; `Engine
 starts a transaction on the storage's commit pipeline.  Everything that wants transactional
 key-value access without SQL (the crash-test worker, the KV benchmarks, the console's
 `recover` command) opens an `Engine` from here.
+
+Every open also writes `DIR/kintsugi.err` (`core.errlog`), and an open that recovered or
+was forced leaves its `RecoveryRecord` in `engine.last_recovery` and in the history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from core.errlog import ErrorLog
+from core.errors import Error
 from core.events import Event, null_sink
 from core.log.segment import DEFAULT_SEGMENT_SIZE
 from core.recovery import recover
+from core.recovery.forced import check_discard_arguments
+from core.recovery.summary import needs_record, recovery_record
+from core.status import RecoveryRecord
 from core.storage.engine import Engine as StorageEngine
 from core.storage.engine import destroy
 from core.storage.lifecycle import (
@@ -27,12 +35,19 @@ from core.storage.lmdbfile import mapped_errors
 from core.storage.tablespace import DEFAULT_MAP_SIZE
 from core.txn.transaction import Transaction
 
+try:  # the recovery history (its own module; the open works without it until it lands)
+    from core.recovery.history import move_pending, record_recovery
+except ImportError:  # pragma: no cover - only while the module is being written
+    record_recovery = move_pending = None  # type: ignore[assignment]
+
 __all__ = ["Engine", "destroy"]
 
 
 class Engine(StorageEngine):
     """An open database directory that serves transactions.  Use `Engine.open()`; close
     with `close()` or `with`."""
+
+    _errlog: ErrorLog | None = None
 
     @classmethod
     def open(
@@ -49,33 +64,81 @@ class Engine(StorageEngine):
         flush_threshold: int = DEFAULT_FLUSH_THRESHOLD,
         lock_wait_timeout: float = DEFAULT_LOCK_WAIT_TIMEOUT,
         background: bool = True,
+        scan_directories: Sequence[str] | None = None,
+        discard_damaged_log: bool = False,
     ) -> Engine:
         """Open (or with `create=True` make) the database in `path`, recovering if needed.
 
-        `force_recovery` follows InnoDB: any level above 0 opens the database read-only.
+        `force_recovery` follows InnoDB (levels 1-6, see `core.recovery.forced`): any level
+        above 0 opens the database read-only, and writes fail with ERROR 1881.
+        `discard_damaged_log=True` (with force_recovery 1-5) keeps a copy of the damaged redo
+        segments in `DIR/#redo-damaged-<time>/`, ends the log at the damage and opens
+        *writable*; the commits after the damage are lost (the history says how many).
+        `scan_directories` rebuilds the tablespace map from the `.kdb` files found there.
         `flush_interval=0` runs no flusher thread (tests call `flush()` themselves);
         `background` is accepted for compatibility and changes nothing.
         Every failure is a `core.errors` error: OS and LMDB errors are mapped (a full disk is
         1021 naming the file, damage 1877).
         """
+        check_discard_arguments(force_recovery, discard_damaged_log)
         with mapped_errors(path):
             engine = cls.open_storage(
                 path, create=create, sink=sink, force_recovery=force_recovery,
                 map_size=map_size, segment_size=segment_size, spill_limit=spill_limit,
                 flush_interval=flush_interval, flush_threshold=flush_threshold,
-                lock_wait_timeout=lock_wait_timeout)
+                lock_wait_timeout=lock_wait_timeout, discard_damaged_log=discard_damaged_log)
+            errlog = engine._errlog = ErrorLog(engine.path)
+            engine.sink = errlog.wrap(sink)
+            engine.scan_directories = tuple(scan_directories) if scan_directories else None
             try:
                 result = recover(engine, engine.control_at_open)
                 engine.start_serving(
                     segments=result.segments, end_lsn=result.end_lsn, torn=result.torn,
                     dead_segments=result.dead_segments, max_trx_id=result.max_trx_id,
                     replayed=result.overlay)
-            except BaseException:
+            except BaseException as exc:
+                errlog.error(exc)
+                errlog.close()
                 engine.abandon()
                 raise
+            if needs_record(result, engine):
+                engine.last_recovery = engine._record(recovery_record(result, engine))
+            if move_pending is not None and not engine.read_only:
+                move_pending(engine)  # rows that forced (read-only) opens could not write
         return engine
+
+    def _record(self, rec: RecoveryRecord) -> RecoveryRecord:
+        """Give the record its id and keep it in the history; a history that cannot be
+        written costs a Warning in the error log, never the open."""
+        self.last_recovery = rec
+        if record_recovery is None:
+            return rec
+        try:
+            return record_recovery(self, rec)
+        except (Error, OSError) as exc:
+            if self._errlog is not None:
+                self._errlog.warning(f"The recovery history could not be written: {exc}")
+            return rec
 
     def begin(self) -> Transaction:
         """A new transaction (`core.txn.begin` without the extra call on this hot path)."""
         self.check_readable()  # a read-only transaction works after a failed flush
         return Transaction(self)
+
+    def close(self) -> None:
+        """Close (see `Lifecycle.close`), and say so in the error log."""
+        if self.closed:
+            return
+        errlog = self._errlog
+        try:
+            super().close()
+        except BaseException as exc:
+            if errlog is not None:
+                errlog.warning(f"Shutdown was not clean ({exc}); the next open recovers from "
+                               "the redo log")
+                errlog.close()
+            raise
+        if errlog is not None:
+            lsn = getattr(getattr(self, "log", None), "end_lsn", 0)
+            errlog.note(f"Shutdown completed; log sequence number {lsn}")
+            errlog.close()

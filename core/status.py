@@ -78,4 +78,5 @@ def status_of(engine: Any) -> DatabaseStatus:
         checkpoint_lsn=st["checkpoint_lsn"], segments=tuple(st["segments"]),
         tablespaces=tuple(spaces), overlay_entries=st["overlay_entries"],
         read_only=bool(engine.read_only), force_recovery=int(engine.force_recovery),
-        map_size=int(engine.map_size), spill_limit=int(engine.spill_limit))
+        map_size=int(engine.map_size), spill_limit=int(engine.spill_limit),
+        recovery=getattr(engine, "last_recovery", None))

@@ -168,6 +168,7 @@ class TransactionsToRollBack(Event):
 
     transactions: int
     row_operations: int
+    left: bool = False  # force_recovery >= 5: not cleaned up at all, left as found (Warning)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +248,13 @@ class TablespaceMissing(Event):
 
 @dataclass(frozen=True, slots=True)
 class DatabaseOpened(Event):
+    """InnoDB's "<version> started; log sequence number N"."""
+
     path: str
     lsn: int
     clean: bool
+    read_only: bool = False
+    force_recovery: int = 0
 
 
 @dataclass(frozen=True, slots=True)

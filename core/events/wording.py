@@ -1,15 +1,25 @@
 """InnoDB-style log lines for engine events.
 
-The same events drive the console's recovery pane and the tests; this module is what
-`kintsugi recover` and `kintsugi demo` print.  Wording follows InnoDB (`log0recv.cc`) and,
-for the end of the log, PostgreSQL.
+The same events drive the console's recovery pane, `kintsugi recover`, the error log file
+(`kintsugi.err`, see `core.errlog`) and the tests; this module is the one place they are
+worded.  Wording follows InnoDB (`log0recv.cc`, `trx0roll.cc`) and, for the end of the log,
+PostgreSQL.  `log_lines` gives each line its level ("Note", "Warning", "ERROR"), so a file
+or a screen can show MySQL 8's `[Note]`/`[Warning]` without guessing.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from functools import lru_cache
 
 from core import events as ev
+
+NOTE = "Note"
+WARNING = "Warning"
+ERROR = "ERROR"
+
+Line = tuple[str, str]  # (level, text)
 
 
 def format_seconds(seconds: float) -> str:
@@ -26,54 +36,144 @@ def format_lsn(lsn: int) -> str:
     return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
 
 
+@lru_cache(maxsize=1)
+def engine_version() -> str:
+    """The installed package's version (what InnoDB's "8.0.1 started" line names)."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("kintsugidb")
+    except (ImportError, PackageNotFoundError, ValueError):
+        return "(development)"
+
+
+def _tables(tables: tuple[str, ...]) -> str:
+    if not tables:
+        return "no table"
+    shown = ", ".join(tables[:8])
+    return shown + (f" and {len(tables) - 8} more" if len(tables) > 8 else "")
+
+
+def _redo_file(path: str) -> str:
+    """A segment as MySQL names its redo files: relative to the data directory."""
+    return "./" + os.path.join(os.path.basename(os.path.dirname(path)), os.path.basename(path))
+
+
+def log_lines(
+    e: ev.Event,
+    *,
+    seconds: Callable[[float], str] = format_seconds,
+    path: Callable[[str], str] = _as_reported,
+) -> list[Line]:
+    """The (level, text) lines an event becomes; [] for events not worth a line (a flush,
+    a checkpoint).  Never one line per record: the engine emits one event per batch step."""
+    if isinstance(e, ev.RecoveryStarted):
+        lines = [(NOTE, "Database was not shutdown normally!"), (NOTE, "Starting crash recovery.")]
+        if e.force_recovery:
+            lines.append((WARNING, f"!!! force_recovery is set to {e.force_recovery} !!!"))
+        return lines
+    if isinstance(e, ev.CheckpointFound):
+        return [(NOTE, f"The latest found checkpoint is at lsn = {e.checkpoint_lsn} "
+                       f"in redo log file {_redo_file(e.segment)}")]
+    if isinstance(e, ev.RedoScanProgress):
+        return [(NOTE, f"Doing recovery: scanned up to log sequence number {e.scanned_lsn}")]
+    if isinstance(e, ev.TornTailCut):
+        return [(WARNING, f"The redo log ends in a torn record at lsn {e.lsn} "
+                          f"({format_lsn(e.lsn)}): {e.reason}; the log was cut there (a write "
+                          "that was never acknowledged)")]
+    if isinstance(e, ev.RedoSkipped):
+        why = f" ({e.reason})" if e.reason else ""
+        return [(WARNING, f"force_recovery = {e.force_recovery}: the redo log from lsn "
+                          f"{e.from_lsn} to {e.to_lsn} was not applied{why}; {e.commits} "
+                          f"committed transaction(s) lie in or after that range, touching "
+                          f"{_tables(e.tables)}")]
+    if isinstance(e, ev.RedoScanDone):
+        return [(NOTE, f"Redo scan done: {e.records} records from lsn {e.start_lsn} to "
+                       f"{e.end_lsn}; {e.committed} committed transaction(s), "
+                       f"{e.uncommitted} without COMMIT")]
+    if isinstance(e, ev.RedoApplyBatch):
+        return [(NOTE, f"Applying a batch of {e.records} redo log records ...")]
+    if isinstance(e, ev.RedoApplyProgress):
+        return [(NOTE, f"{e.percent}%")]
+    if isinstance(e, ev.RedoApplyBatchDone):
+        return [(NOTE, "Apply batch completed!")]
+    if isinstance(e, ev.TransactionsToRollBack):
+        if e.left:
+            return [(WARNING, f"{e.transactions} transaction(s) without COMMIT, with "
+                              f"{e.row_operations} row operations, were left as found "
+                              "(force_recovery >= 5): not rolled back, their spill files "
+                              "kept; none of their changes is visible")]
+        return [(NOTE, f"{e.transactions} transaction(s) which must be rolled back or cleaned "
+                       f"up in total {e.row_operations} row operations to undo")]
+    if isinstance(e, ev.TrxIdCounter):
+        return [(NOTE, f"Trx id counter is {e.next_trx_id}")]
+    if isinstance(e, ev.TransactionDiscarded):
+        if e.kept:
+            return [(WARNING, f"Not rolling back trx with id {e.trx_id}, {e.row_operations} "
+                              "rows to undo (force_recovery >= 3): nothing of it reached a "
+                              "tablespace; its spill file is left in #spill; tables touched: "
+                              f"{_tables(e.tables)}")]
+        return [(NOTE, f"Rolling back trx with id {e.trx_id}, {e.row_operations} rows to undo"),
+                (NOTE, f"Rolled back trx with id {e.trx_id}: it did not commit, and nothing it "
+                       "wrote had reached a tablespace (no-steal), so rolling back is "
+                       f"discarding its {e.row_operations} row image(s) and its spill file; "
+                       f"tables touched: {_tables(e.tables)}")]
+    if isinstance(e, ev.RecoveryFinished):
+        lines = [(NOTE, f"Recovery finished in {seconds(e.seconds)}: {e.applied_records} row "
+                        f"operation(s) re-applied, {e.discarded_transactions} transaction(s) "
+                        f"rolled back; log sequence number {e.end_lsn}")]
+        if e.skipped_commits:
+            lines.append((WARNING, f"{e.skipped_commits} committed transaction(s) in the redo "
+                                   "log were not applied (force_recovery)"))
+        return lines
+    if isinstance(e, ev.DatabaseOpened):
+        lines = [(NOTE, f"KintsugiDB {engine_version()} started; log sequence number {e.lsn}")]
+        if e.read_only:
+            lines.append((WARNING, f"The database is open read-only (force_recovery = "
+                                   f"{e.force_recovery}): every write fails with ERROR 1881"))
+        return lines
+    if isinstance(e, ev.DirectoriesToScan):
+        return [(NOTE, f"Directories to scan '{';'.join(path(d) for d in e.directories)}'")]
+    if isinstance(e, ev.ScanningDirectory):
+        return [(NOTE, f"Scanning '{path(e.directory)}'")]
+    if isinstance(e, ev.SpaceFilesFound):
+        rebuilt = f"; {e.rebuilt} tablespace map entr(ies) rebuilt" if e.rebuilt else ""
+        return [(NOTE, f"Found {e.files} '.kdb' file(s){rebuilt}")]
+    if isinstance(e, ev.DamagedLogKept):
+        kept = ", ".join(path(p) for p in e.kept)
+        return [(WARNING, f"The redo log was ended at lsn {e.cut_lsn} (discard_damaged_log): "
+                          f"{e.commits_lost} committed transaction(s) after it are lost; the "
+                          f"damaged segments were copied to {kept}")]
+    if isinstance(e, ev.TablespaceMissing):
+        return [(WARNING, f"Tablespace {e.space_id} for table {e.table} is missing: "
+                          f"{path(e.path)} does not exist; the database opened without it "
+                          "(force_recovery), and queries on it fail with ERROR 1812")]
+    if isinstance(e, ev.MapGrown):
+        return [(NOTE, f"Tablespace {e.space_id}: map grown from {e.old_size >> 20} MiB "
+                       f"to {e.new_size >> 20} MiB")]
+    if isinstance(e, ev.TransactionSpilled):
+        return [(NOTE, f"Transaction {e.trx_id} spilled: {e.spilled_rows} row images on disk")]
+    return []
+
+
 def format_event(
     e: ev.Event,
     *,
     seconds: Callable[[float], str] = format_seconds,
     path: Callable[[str], str] = _as_reported,
 ) -> str | None:
-    """One human line for an event, or None for events that are not worth a line.
+    """One human line for an event (its `log_lines` joined), or None for events that are not
+    worth a line.
 
     The console words events the same way but shows durations its own way (pictures of it
     freeze them: `seconds`) and paths as the user typed them, where the engine reports
-    absolute ones (`path`)."""
-    if isinstance(e, ev.RecoveryStarted):
-        return (
-            "Database was not shutdown normally! Starting crash recovery from checkpoint "
-            f"lsn = {e.checkpoint_lsn} ({format_lsn(e.checkpoint_lsn)})."
-        )
-    if isinstance(e, ev.RedoScanProgress):
-        return f"Doing recovery: scanned up to log sequence number {e.scanned_lsn}"
-    if isinstance(e, ev.TornTailCut):
-        return f"Torn log tail cut at lsn {e.lsn} ({format_lsn(e.lsn)}): {e.reason}"
-    if isinstance(e, ev.RedoScanDone):
-        return (
-            f"Redo scan done: {e.records} records from lsn {e.start_lsn} to {e.end_lsn}; "
-            f"{e.committed} committed transaction(s), {e.uncommitted} without COMMIT"
-        )
-    if isinstance(e, ev.RedoApplyBatch):
-        return f"Applying a batch of {e.records} redo row operations ..."
-    if isinstance(e, ev.RedoApplyProgress):
-        return f"{e.percent}% ({e.applied} of {e.total} row operations)"
-    if isinstance(e, ev.TransactionDiscarded):
-        return (
-            f"Rolled back trx with id {e.trx_id}: it did not commit before the crash, "
-            f"{e.row_operations} row operation(s) discarded"
-        )
-    if isinstance(e, ev.RecoveryFinished):
-        return (
-            f"Recovery finished in {seconds(e.seconds)}: {e.applied_records} row operation(s) "
-            f"re-applied, {e.discarded_transactions} transaction(s) rolled back; "
-            f"log sequence number {e.end_lsn}"
-        )
+    absolute ones (`path`).  The open itself it words as "Database X open", naming the
+    database it shows, where the log says which KintsugiDB started."""
     if isinstance(e, ev.DatabaseOpened):
         state = "clean shutdown" if e.clean else "recovered"
-        return f"Database {path(e.path)} open ({state}); log sequence number {e.lsn}"
-    if isinstance(e, ev.MapGrown):
-        return (
-            f"Tablespace {e.space_id}: map grown from {e.old_size >> 20} MiB "
-            f"to {e.new_size >> 20} MiB"
-        )
-    if isinstance(e, ev.TransactionSpilled):
-        return f"Transaction {e.trx_id} spilled: {e.spilled_rows} row images on disk"
-    return None
+        line = f"Database {path(e.path)} open ({state}); log sequence number {e.lsn}"
+        if e.read_only:
+            line += f"; read-only (force_recovery = {e.force_recovery})"
+        return line
+    lines = log_lines(e, seconds=seconds, path=path)
+    return " ".join(text for _level, text in lines) if lines else None

@@ -3,7 +3,8 @@
 The end of the log is the first record whose header is short or zero, whose length or CRC is
 wrong, or whose LSN is not its offset in the log stream: a torn tail.  A bad record that is
 *followed by good ones* is corruption instead, and raises `LogCorruptionError` unless the
-caller allows it (`force_recovery >= 1`), in which case the scan stops at the damage.
+caller allows it (`force_recovery >= 1`), in which case the scan stops at the damage and
+`frames_past` finds the valid records beyond it (what a forced open reports as not applied).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class ScanEnd:
     reason: str = ""  # "" when the log ended on a clean boundary (zeros)
     torn: bool = False
     dead_segments: tuple[SegmentInfo, ...] = ()  # later segments holding no valid record
+    # the scan stopped at acknowledged damage (allowed by force_recovery), not at a torn
+    # tail: valid records lie past `lsn` (`frames_past` finds them)
+    damaged: bool = False
 
 
 class LogScanner:
@@ -103,7 +107,8 @@ class LogScanner:
                 durable_after = max(durable_after or 0, synced)
         if self.known_durable > (durable_after or 0):
             durable_after = self.known_durable
-        if durable_after is not None and durable_after > lsn:
+        damaged = durable_after is not None and durable_after > lsn
+        if damaged:
             msg = (
                 f"redo log corruption at lsn {lsn} in {os.path.basename(seg.path)}: {reason}, "
                 f"and a valid record after it shows the log was durable up to lsn "
@@ -119,6 +124,7 @@ class LogScanner:
             # LSN does not match the offset) and zeros are clean ends
             torn=reason not in ("", "zero header") and not reason.startswith("record says"),
             dead_segments=tuple(later),
+            damaged=damaged,
         )
 
 
@@ -169,6 +175,37 @@ def _next_valid_frame(mm, start: int, seg: SegmentInfo) -> int | None:
             x = mm.find(high, x + 1, q_end + 16)
         q = q_end
     return None
+
+
+def frames_past(segments: list[SegmentInfo], end: ScanEnd) -> Iterator[tuple[int, bytes]]:
+    """The valid records that lie past the damage a forced scan stopped at (`end`), in the
+    damaged segment and every later one: what a forced open could not apply.  Each is found
+    by its LSN-equals-offset frame check, so stale frames of a reused segment are not."""
+    if end.segment is None:
+        return
+    start = next((i for i, s in enumerate(segments) if s.seq == end.segment.seq), None)
+    if start is None:
+        return
+    for i, seg in enumerate(segments[start:]):
+        with open(seg.path, "rb") as f:
+            if os.fstat(f.fileno()).st_size <= SEGMENT_HEADER_SIZE:
+                continue
+            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            first = seg.file_offset(end.lsn) + 1 if i == 0 else SEGMENT_HEADER_SIZE
+            q = _next_valid_frame(mm, first, seg)
+            while q is not None:
+                lsn = seg.start_lsn + (q - SEGMENT_HEADER_SIZE)
+                while True:
+                    length, _ = check_frame(mm, q, lsn)
+                    if length < 0:
+                        break
+                    yield lsn, mm[q + HEADER_SIZE : q + HEADER_SIZE + length]
+                    q += HEADER_SIZE + length
+                    lsn += HEADER_SIZE + length
+                q = _next_valid_frame(mm, q + 1, seg)
+        finally:
+            mm.close()
 
 
 def _max_synced_after(mm, start: int, seg: SegmentInfo) -> int | None:

@@ -142,3 +142,23 @@ def fsync_dir(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def data_end_lsn(seg: SegmentInfo) -> int:
+    """The LSN just past the last non-zero byte of `seg`: how far its records can reach.
+    A fresh segment is zeros after its records; a reused one still holds stale records, so
+    this over-estimates there, never under (what a progress bar needs).  Whole zero
+    megabytes are compared from the end at memcmp speed."""
+    size = seg.size
+    step = len(_ZEROS)
+    with open(seg.path, "rb") as f:
+        pos = size
+        while pos > SEGMENT_HEADER_SIZE:
+            start = max(SEGMENT_HEADER_SIZE, pos - step)
+            f.seek(start)
+            block = f.read(pos - start)
+            stripped = block.rstrip(b"\x00")
+            if stripped:
+                return seg.start_lsn + (start + len(stripped) - SEGMENT_HEADER_SIZE)
+            pos = start
+    return seg.start_lsn

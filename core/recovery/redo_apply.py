@@ -2,21 +2,26 @@
 
 It runs between the two halves of opening (`core.kv.Engine.open`): after the storage has
 taken the directory lock and read the control file, before it serves.  It is four steps,
-each a function that a test (or a future watchable recovery) can run on its own:
+each a function that a test (or a watchable recovery) can run on its own:
 
-1. `discover`: open the dictionary and every tablespace the map names, list the redo segments;
+1. `discover`: open the dictionary (rebuilding its tablespace map from the files' headers
+   first when `scan_directories` is given) and every tablespace the map names, list the
+   redo segments;
 2. `scan`: read the log from the checkpoint to its end (cutting a torn tail), finding which
-   transactions committed, with their commit LSNs and row-operation counts;
+   transactions committed, with their commit LSNs and row-operation counts.  A forced scan
+   that stops at damage looks past it and counts what it cannot apply (`core.recovery.forced`);
 3. `apply`: replay the row images of committed transactions whose commit LSN is above the
-   target tablespace's `applied_lsn`, in batches.  A batch that ends on a commit boundary
-   advances `applied_lsn` in the same LMDB transaction; a batch cut inside a huge transaction
-   leaves it where it was, which is safe because full images make replay idempotent.  A
-   read-only open (force_recovery >= 1) replays into an in-memory generation instead;
+   target tablespace's `applied_lsn`, in batches of bounded size, each announced, stepped in
+   10%s and completed like InnoDB's.  A batch that ends on a commit boundary advances
+   `applied_lsn` in the same LMDB transaction; a batch cut inside a huge transaction leaves
+   it where it was, which is safe because full images make replay idempotent.  A read-only
+   open (force_recovery >= 1) replays into an in-memory generation instead;
 4. `clean_up`: transactions with records but no COMMIT are discarded.  Nothing of theirs
-   ever reached a tablespace (no-steal), so discarding them is not replaying them, and
-   removing their spill files.
+   ever reached a tablespace (no-steal), so "rolling back" is discarding their row images
+   and removing their spill files.
 
-`recover` runs the four and returns a `RecoveryResult`, what the storage needs to serve.
+The events come in the order `core.events` documents; `recover` runs the four and returns a
+`RecoveryResult`, what the storage needs to serve and what the history records.
 """
 
 from __future__ import annotations
@@ -24,37 +29,58 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from core.crashpoints import crash_point
+import msgpack
+
 from core.errors import LogCorruptionError, OperationalError
 from core.events import (
+    CheckpointFound,
+    DamagedLogKept,
     RecoveryFinished,
     RecoveryStarted,
-    RedoApplyBatch,
-    RedoApplyProgress,
     RedoScanDone,
     RedoScanProgress,
+    RedoSkipped,
+    TablespaceMissing,
     TornTailCut,
     TransactionDiscarded,
+    TransactionsToRollBack,
+    TrxIdCounter,
 )
 from core.log.control import ControlData
 from core.log.record import HEADER_SIZE, RecordType, decode_body
 from core.log.scanner import LogScanner, ScanEnd
-from core.log.segment import SegmentInfo, list_segments
-from core.storage.overlay import MutableGeneration
-from core.storage.tablespace import ApplyFailed
+from core.log.segment import SegmentInfo, data_end_lsn, list_segments
+from core.recovery.forced import (
+    SkippedRedo,
+    count_past_damage,
+    keep_damaged_segments,
+    skip_everything,
+)
+from core.recovery.replay import replay
+from core.recovery.spacenames import SpaceNames, missing_error, table_name
+from core.storage.overlay import INFINITY, MISSING, MutableGeneration
+from core.storage.spacemap import SPACE_MAP_PREFIX
 
 if TYPE_CHECKING:
     from core.storage.engine import Engine
 
-SCAN_REPORT_BYTES = 8 * 1024 * 1024
+try:  # tablespace discovery (its own module; recovery runs without it until it lands)
+    from core.recovery.discovery import persist_discovered, rebuild_space_map
+except ImportError:  # pragma: no cover - only while the module is being written
+    rebuild_space_map = persist_discovered = None  # type: ignore[assignment]
+
+SCAN_REPORT_BYTES = 5 * 1024 * 1024  # InnoDB repeats "scanned up to" every few MB of log
 APPLY_BATCH_OPS = 200_000  # the crash tests lower it to make batches (and mid-apply crashes)
+_space_of = itemgetter(0)
+_MAP_END = SPACE_MAP_PREFIX[:-1] + bytes([SPACE_MAP_PREFIX[-1] + 1])
 
 
 @dataclass(frozen=True)
 class RecoveryResult:
-    """What recovery leaves for the engine to serve from."""
+    """What recovery leaves for the engine to serve from, and what it did (the history)."""
 
     segments: list[SegmentInfo]  # the live redo segments, the last one to append to
     end_lsn: int  # the end of the log: the next record goes here
@@ -65,6 +91,16 @@ class RecoveryResult:
     overlay: MutableGeneration | None = None  # read-only opens replay into memory instead
     torn: bool = False  # the log ended in a damaged record (zero what follows before writing)
     crashed: bool = False  # the last shutdown was not clean (recovery reported its events)
+    checkpoint_lsn: int = 0
+    records_scanned: int = 0
+    batches: int = 0
+    skipped: SkippedRedo | None = None  # redo a forced open could not apply
+    skipped_tables: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()  # "schema.table" of tablespaces opened without their file
+    kept: tuple[str, ...] = ()  # discard_damaged_log: the copies of the damaged segments
+    kept_dir: str = ""
+    start_time: float = 0.0
+    end_time: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -78,44 +114,78 @@ class RedoScan:
     ops: dict[int, int]  # trx id -> row operations logged (0 for file operations only)
     creates: list[tuple[int, int, dict]]  # (trx id, space id, header) of FILE_CREATE records
     max_trx_id: int
+    trx_spaces: dict[int, set[int]] = field(default_factory=dict)  # spaces of ROWS records
+    skipped: SkippedRedo | None = None  # forced: what lies past the damage (or level 6: all)
+    names: SpaceNames | None = None
+    batches: list[int] = field(default_factory=list)  # apply: the sizes of its batches
 
     def unfinished(self) -> dict[int, int]:
-        """Transactions that logged records but neither committed nor rolled back."""
+        """Transactions that logged records but neither committed nor rolled back (a
+        transaction whose COMMIT lies past damage a forced scan stopped at is not one: it
+        is counted among the skipped commits)."""
+        past = self.skipped.committed_trx if self.skipped is not None else ()
         return {t: n for t, n in self.ops.items()
-                if t not in self.committed and t not in self.aborted}
+                if t not in self.committed and t not in self.aborted and t not in past}
 
 
 def recover(engine: Engine, ctl: ControlData) -> RecoveryResult:
     """Bring the tablespaces of `engine` (storage opened, not serving) up to the end of the
     log described by `ctl`, the control file as found at open.  After a clean shutdown there
-    is nothing to replay and no event is emitted (a torn tail is still reported)."""
+    is nothing to replay and no event is emitted (damage and forced skips are still
+    reported)."""
     t0 = time.perf_counter()
+    started = time.time()
     segments = discover(engine, ctl)
     crashed = not ctl.clean_shutdown
     if crashed:
-        engine.sink(RecoveryStarted(ctl.checkpoint_lsn, engine.path))
+        engine.sink(RecoveryStarted(ctl.checkpoint_lsn, engine.path, engine.force_recovery))
     redo = scan(engine, segments, ctl, crashed=crashed)
-    applied, overlay = apply(engine, segments, ctl.checkpoint_lsn, redo)
-    discarded = clean_up(engine, redo)
     end = redo.end
+    kept_dir, kept = "", ()
+    torn = end.torn
+    if getattr(engine, "discard_damaged_log", False):
+        kept_dir, kept = keep_damaged_segments(engine, segments, end)
+        lost = redo.skipped.commits if redo.skipped is not None else 0
+        engine.sink(DamagedLogKept(end.lsn, kept, lost))
+        torn = True  # zero the damaged segment from the cut on before anything is written
+    applied, overlay = apply(engine, segments, ctl.checkpoint_lsn, redo)
+    if persist_discovered is not None and getattr(engine, "scan_directories", None):
+        persist_discovered(engine)  # replay may have set a moved table's old path back
+    discarded = clean_up(engine, redo, overlay)
+    skipped = redo.skipped
+    skipped_commits = skipped.commits if skipped is not None else 0
     if crashed:
         engine.sink(RecoveryFinished(end.lsn, applied, len(discarded),
-                                     time.perf_counter() - t0))
+                                     time.perf_counter() - t0, len(redo.batches),
+                                     skipped_commits))
     live = [s for s in segments if s not in end.dead_segments]
     if not live:
         raise LogCorruptionError("no usable redo segment")
-    return RecoveryResult(live, end.lsn, end.dead_segments, redo.max_trx_id, applied,
-                          discarded, overlay, end.torn, crashed)
+    names = redo.names or SpaceNames(engine)
+    missing = tuple(sorted(table_name(h) for h in getattr(engine, "missing_spaces", {}).values()))
+    return RecoveryResult(
+        live, end.lsn, end.dead_segments, redo.max_trx_id, applied, discarded, overlay, torn,
+        crashed, checkpoint_lsn=ctl.checkpoint_lsn, records_scanned=redo.records,
+        batches=len(redo.batches), skipped=skipped,
+        skipped_tables=names.names(skipped.spaces) if skipped is not None else (),
+        missing=missing, kept=kept, kept_dir=kept_dir, start_time=started,
+        end_time=time.time())
 
 
 def discover(engine: Engine, ctl: ControlData) -> list[SegmentInfo]:
-    """Step 1: open the dictionary (`system.kdb`) and every tablespace its map names whose
-    file exists, and list the redo segments.  A missing file is not an error yet: replay may
-    create it; `clean_up` decides."""
+    """Step 1: open the dictionary (`system.kdb`), rebuild its tablespace map from the
+    files found in `engine.scan_directories` when given, open every tablespace the map names
+    whose file exists, and list the redo segments.  A missing file is not an error yet:
+    replay may create it; `clean_up` decides."""
     sys_path = os.path.join(engine.path, "system.kdb")
     if not os.path.exists(sys_path):
         raise OperationalError(f"{sys_path} is missing: the dictionary is gone")
     engine.open_space_file({"path": "system.kdb"}, create=False)
+    directories = getattr(engine, "scan_directories", None)
+    if directories:
+        if rebuild_space_map is None:  # pragma: no cover - see the import
+            raise OperationalError("tablespace discovery (scan_directories) is not available")
+        rebuild_space_map(engine, directories)
     _open_mapped_spaces(engine, missing_ok=True)
     return list_segments(engine.redo_dir, ctl.uuid)
 
@@ -123,26 +193,40 @@ def discover(engine: Engine, ctl: ControlData) -> list[SegmentInfo]:
 def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
          crashed: bool) -> RedoScan:
     """Step 2: read every record from the checkpoint to the end of the log.  Damage followed
-    by valid records is corruption (refused unless force_recovery >= 1); a torn tail is cut
-    and reported.  Progress is reported only when recovering from a crash."""
+    by valid records is corruption (refused unless force_recovery >= 1, which stops there
+    and counts what lies past it); a torn tail is cut and reported.  Progress is reported
+    only when recovering from a crash."""
     sink = engine.sink
-    scanner = LogScanner(segments, ctl.checkpoint_lsn,
-                         allow_corruption=engine.force_recovery >= 1,
+    level = engine.force_recovery
+    start = ctl.checkpoint_lsn
+    scanner = LogScanner(segments, start, allow_corruption=level >= 1,
                          known_durable=ctl.durable_lsn)
+    estimate = 0  # read when the first report is due: small logs never pay for it
+    if crashed:
+        sink(CheckpointFound(start, _segment_of(segments, start)))
     committed: dict[int, int] = {}
     aborted: set[int] = set()
     ops: dict[int, int] = {}
+    trx_spaces: dict[int, set[int]] = {}
     creates: list[tuple[int, int, dict]] = []
+    # level 6 names the tables of every commit it skips (one set for all the small ones:
+    # a set per transaction would cost memory in proportion to the log)
+    commit_spaces: set[int] | None = set() if level >= 6 else None
     max_trx = 0
     records = 0
-    next_report = ctl.checkpoint_lsn + SCAN_REPORT_BYTES
+    next_report = start + SCAN_REPORT_BYTES
     for lsn, body in scanner.records():
         rec = decode_body(body)
         records += 1
         kind = rec[0]
         if kind == RecordType.ROWS:
-            ops[rec[1]] = ops.get(rec[1], 0) + len(rec[2])
-            max_trx = max(max_trx, rec[1])
+            trx = rec[1]
+            ops[trx] = ops.get(trx, 0) + len(rec[2])
+            spaces = trx_spaces.get(trx)
+            if spaces is None:
+                spaces = trx_spaces[trx] = set()
+            spaces.update(map(_space_of, rec[2]))
+            max_trx = max(max_trx, trx)
         elif kind == RecordType.COMMIT:
             committed[rec[1]] = lsn + HEADER_SIZE + len(body)
             max_trx = max(max_trx, rec[1])
@@ -150,6 +234,8 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
             ops[rec[1]] = ops.get(rec[1], 0) + len(rec[2])
             committed[rec[1]] = lsn + HEADER_SIZE + len(body)
             max_trx = max(max_trx, rec[1])
+            if commit_spaces is not None:
+                commit_spaces.update(map(_space_of, rec[2]))
         elif kind == RecordType.ABORT:
             aborted.add(rec[1])
         elif kind in (RecordType.FILE_CREATE, RecordType.FILE_DELETE, RecordType.FILE_RENAME):
@@ -157,17 +243,34 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
             max_trx = max(max_trx, rec[1])
             if kind == RecordType.FILE_CREATE:
                 creates.append((rec[1], rec[2], rec[4]))
+                trx_spaces.setdefault(rec[1], set()).add(rec[2])
         if crashed and lsn >= next_report:
-            sink(RedoScanProgress(lsn, records))
+            estimate = estimate or _end_estimate(segments, ctl)
+            sink(RedoScanProgress(lsn, records, start, max(estimate, lsn)))
             next_report = lsn + SCAN_REPORT_BYTES
     end = scanner.end
-    redo = RedoScan(end, records, committed, frozenset(aborted), ops, creates, max_trx)
-    if end.torn:
-        sink(TornTailCut(end.lsn, end.reason))
+    skipped = None
+    if end.damaged:
+        skipped = count_past_damage(segments, end, trx_spaces)
+    if level >= 6:
+        skipped = skip_everything(start, end.lsn, committed, trx_spaces, skipped)
+        skipped.spaces |= commit_spaces or set()
+        skipped.spaces.discard(0)
+    names = SpaceNames(engine, ((sid, h) for _t, sid, h in creates))
+    if skipped is not None:
+        for sid, header in skipped.creates:
+            names.add(sid, header)
+    redo = RedoScan(end, records, committed, frozenset(aborted), ops, creates, max_trx,
+                    trx_spaces, skipped, names)
     if crashed:
-        sink(RedoScanProgress(end.lsn, records))
-        sink(RedoScanDone(ctl.checkpoint_lsn, end.lsn, records, len(committed),
-                          len(redo.unfinished())))
+        sink(RedoScanProgress(end.lsn, records, start, end.lsn))
+    if end.torn and not end.damaged:
+        sink(TornTailCut(end.lsn, end.reason))
+    if skipped is not None and (skipped.commits or skipped.to_lsn > skipped.from_lsn):
+        sink(RedoSkipped(skipped.from_lsn, skipped.to_lsn, skipped.commits,
+                         names.names(skipped.spaces), skipped.reason, level))
+    if crashed:
+        sink(RedoScanDone(start, end.lsn, records, len(committed), len(redo.unfinished())))
     return redo
 
 
@@ -175,9 +278,13 @@ def apply(engine: Engine, segments: list[SegmentInfo], from_lsn: int, redo: Redo
           ) -> tuple[int, MutableGeneration | None]:
     """Step 3: replay what committed; returns the row operations replayed and, for a
     read-only open, the in-memory generation they went to (the files stay untouched).
+    At force_recovery 6 nothing is replayed (the tablespaces are read as they are).
 
     The files of committed CREATEs are made first: a large transaction logs rows for a new
     tablespace (spilled) before the FILE_CREATE it writes at COMMIT."""
+    overlay = MutableGeneration() if engine.read_only else None
+    if engine.force_recovery >= 6:
+        return 0, overlay
     committed = redo.committed
     for trx, space, header in redo.creates:
         if trx in committed and space not in engine.spaces:
@@ -187,125 +294,107 @@ def apply(engine: Engine, segments: list[SegmentInfo], from_lsn: int, redo: Redo
                 # read-only: the file was made before its CREATE committed, but the space map
                 # entry that points to it is still only in the redo being replayed
                 engine.open_space_file(dict(header, created_lsn=committed[trx]), create=False)
-    overlay = MutableGeneration() if engine.read_only else None
-    if not committed or engine.force_recovery >= 6:
+    if not committed:
         return 0, overlay
-    return _replay(engine, segments, from_lsn, redo, overlay), overlay
+    total = sum(n for t, n in redo.ops.items() if t in committed)
+    done = replay(engine, segments, from_lsn, committed=committed, total=total,
+                  creates=redo.creates, batches=redo.batches, overlay=overlay,
+                  batch_ops=APPLY_BATCH_OPS)
+    return done, overlay
 
 
-def clean_up(engine: Engine, redo: RedoScan) -> dict[int, int]:
+def clean_up(engine: Engine, redo: RedoScan, overlay: MutableGeneration | None = None
+             ) -> dict[int, int]:
     """Step 4: report the transactions that never finished (returned: trx id -> row
-    operations) and remove their spill files; open the tablespaces that replay added to the
-    map (a file still missing is refused unless force_recovery >= 1); make what replay
-    wrote durable."""
-    discarded = redo.unfinished()
-    for trx, n in sorted(discarded.items()):
-        engine.sink(TransactionDiscarded(trx, n))
-    _open_mapped_spaces(engine, missing_ok=engine.force_recovery >= 1)
+    operations) and remove their spill files (force_recovery 3-4 keep the files, 5 does not
+    look at those transactions at all); open the tablespaces that replay added to the map (a
+    file still missing is refused unless force_recovery >= 1, which goes on without it); make
+    what replay wrote durable."""
+    sink = engine.sink
+    level = engine.force_recovery
+    ctl = engine.control_at_open
+    crashed = not ctl.clean_shutdown
+    unfinished = redo.unfinished()
+    names = redo.names or SpaceNames(engine)
+    discarded: dict[int, int] = {}
+    if crashed:
+        if unfinished:
+            sink(TransactionsToRollBack(len(unfinished), sum(unfinished.values()),
+                                        left=level >= 5))
+        sink(TrxIdCounter(max(ctl.next_trx_id, redo.max_trx_id + 1)))
+    if level < 5:
+        for trx, n in sorted(unfinished.items()):
+            sink(TransactionDiscarded(trx, n, names.names(redo.trx_spaces.get(trx, ())),
+                                      kept=level >= 3))
+        discarded = dict(unfinished)
+    for sid, header in _open_mapped_spaces(engine, missing_ok=level >= 1, overlay=overlay):
+        sink(TablespaceMissing(sid, table_name(header),
+                               os.path.join(engine.path, header["path"])))
     if not engine.read_only:
         for ts in engine.spaces.values():
             ts.env.sync(True)
         os.makedirs(engine.spill_dir, mode=0o700, exist_ok=True)
-        for name in os.listdir(engine.spill_dir):  # spill files of transactions that died
-            os.unlink(os.path.join(engine.spill_dir, name))
+        if level < 3:
+            for name in os.listdir(engine.spill_dir):  # spill files of transactions that died
+                os.unlink(os.path.join(engine.spill_dir, name))
     return discarded
 
 
-def _open_mapped_spaces(engine: Engine, *, missing_ok: bool) -> None:
-    """Open every tablespace in the (applied) map that is not open yet."""
-    for sid, header in engine.read_space_map().items():
+def _effective_space_map(engine: Engine, overlay: MutableGeneration | None) -> dict[int, dict]:
+    """The tablespace map as the open will serve it: the applied map in system.kdb, and on
+    a read-only open the map entries that replay put in memory (created or dropped)."""
+    spaces = engine.read_space_map()
+    if overlay is not None and overlay.has_space(0):
+        for key in list(overlay.keys(0, SPACE_MAP_PREFIX, _MAP_END, False)):
+            value = overlay.get(0, key, INFINITY)
+            sid = int.from_bytes(key[len(SPACE_MAP_PREFIX):], "big")
+            if value is None:
+                spaces.pop(sid, None)
+            elif value is not MISSING:
+                spaces[sid] = msgpack.unpackb(value)
+    # what discovery (scan_directories) found where the map said otherwise; a read-only open
+    # could not write it into system.kdb
+    for sid, entry in (getattr(engine, "discovered_map", None) or {}).items():
+        spaces[sid] = dict(spaces.get(sid, entry), path=entry["path"])
+    return spaces
+
+
+def _open_mapped_spaces(engine: Engine, *, missing_ok: bool,
+                        overlay: MutableGeneration | None = None) -> list[tuple[int, dict]]:
+    """Open every tablespace in the (applied) map that is not open yet; return the ones
+    whose file is missing (kept in `engine.missing_spaces`), or refuse them (1812)."""
+    missing = []
+    for sid, header in _effective_space_map(engine, overlay).items():
         if sid in engine.spaces:
             continue
         if os.path.exists(os.path.join(engine.path, header["path"])):
             engine.open_space_file(header, create=False)
         elif not missing_ok:
-            raise OperationalError(
-                f"tablespace {sid} ({header.get('schema')}.{header.get('table')}) file "
-                f"{header['path']} is missing; open with force_recovery >= 1 to skip it"
-            )
-
-
-def _replay(engine: Engine, segments: list[SegmentInfo], from_lsn: int, redo: RedoScan,
-            overlay: MutableGeneration | None) -> int:
-    """The second pass over the log: buffer committed row images per tablespace and apply
-    them in batches of about `APPLY_BATCH_OPS`, reporting each batch and every 10%.  With
-    `overlay` they go into that in-memory generation, one version per transaction."""
-    sink = engine.sink
-    committed = redo.committed
-    allow = engine.force_recovery >= 1
-    batch_ops = APPLY_BATCH_OPS
-    start_applied = {sid: ts.applied_lsn for sid, ts in engine.spaces.items()}
-    total = sum(n for t, n in redo.ops.items() if t in committed)
-    buffers: dict[int, dict[bytes, bytes | None]] = {}
-    buffered = 0
-    done = 0
-    next_pct = 10
-    current_commit = 0
-
-    def flush(applied_lsn: int | None) -> None:
-        nonlocal buffered, done, next_pct
-        if not buffered:
-            return
-        sink(RedoApplyBatch(buffered))
-        if overlay is not None:
-            overlay.add(dict(buffers), applied_lsn or current_commit, from_lsn)
+            raise missing_error(engine, sid, header)
         else:
-            for sid, items in buffers.items():
-                try:
-                    engine.spaces[sid].apply(sorted(items.items()), applied_lsn)
-                except ApplyFailed as exc:
-                    exc.msg += ("; the database can be opened read-only with --force-recovery 1 "
-                                "(force_recovery=1), which replays the redo log in memory")
-                    raise
-        done += buffered
-        buffers.clear()
-        buffered = 0
-        crash_point("recovery.mid_apply")
-        pct = (done * 100 // total) // 10 * 10 if total else 100
-        if pct >= next_pct:  # one line per batch, at the highest 10% step it crossed
-            sink(RedoApplyProgress(done, total, pct))
-            next_pct = pct + 10
+            missing.append((sid, header))
+    registry = getattr(engine, "missing_spaces", None)
+    if registry is not None:
+        registry.clear()
+        registry.update(missing)
+    return missing
 
-    scanner = LogScanner(segments, from_lsn, allow_corruption=allow)
-    for _lsn, body in scanner.records():
-        rec = decode_body(body)
-        kind = rec[0]
-        if kind == RecordType.ROWS or kind == RecordType.ROWS_COMMIT:
-            trx = rec[1]
-            commit_lsn = committed.get(trx)
-            if commit_lsn is None:
-                continue
-            if overlay is not None and commit_lsn != current_commit:
-                flush(current_commit)  # one overlay version per transaction
-            current_commit = commit_lsn
-            for space, key, value in rec[2]:
-                if commit_lsn <= start_applied.get(space, 0):
-                    continue
-                buf = buffers.get(space)
-                if buf is None:
-                    if space not in engine.spaces:
-                        if allow:
-                            continue  # force_recovery >= 1: skip a missing tablespace
-                        raise OperationalError(
-                            f"redo record for tablespace {space}, which has no file")
-                    buf = buffers[space] = {}
-                buf[key] = value
-                buffered += 1
-            if kind == RecordType.ROWS_COMMIT:
-                if buffered >= batch_ops:
-                    flush(commit_lsn)
-            elif buffered >= 4 * batch_ops and overlay is None:
-                flush(None)  # inside a transaction: applied_lsn must not advance
-        elif kind == RecordType.FILE_CREATE:
-            trx, space, header = rec[1], rec[2], rec[4]
-            commit_lsn = committed.get(trx)
-            if commit_lsn is not None and space not in engine.spaces and overlay is None:
-                engine.open_space_file(dict(header, created_lsn=commit_lsn), create=True)
-                start_applied.setdefault(space, 0)
-        elif kind == RecordType.COMMIT:
-            if buffered >= batch_ops:
-                flush(committed[rec[1]])
-    flush(max(committed.values()))
-    if next_pct <= 100 and total:
-        sink(RedoApplyProgress(done, total, 100))
-    return done
+
+def _end_estimate(segments: list[SegmentInfo], ctl: ControlData) -> int:
+    """How far the log can reach: the data written to its last segment, or the control
+    file's durable LSN (a progress bar's 100%)."""
+    best = ctl.durable_lsn
+    if segments:
+        try:
+            best = max(best, data_end_lsn(segments[-1]))
+        except OSError:
+            pass
+    return best
+
+
+def _segment_of(segments: list[SegmentInfo], lsn: int) -> str:
+    found = ""
+    for seg in segments:
+        if seg.start_lsn <= lsn:
+            found = seg.path
+    return found or (segments[0].path if segments else "")

@@ -54,6 +54,17 @@ class Engine(Lifecycle, SpaceMap, CommitPath, Flusher):
         self.force_recovery = 0
         self.closed = True
         self.flusher_error: BaseException | None = None
+        # recovery's findings, for status and the console (see core.recovery)
+        self.missing_spaces: dict[int, dict] = {}  # space id -> header: opened without file
+        self.last_recovery = None  # core.status.RecoveryRecord of this open, if it recovered
+        self.scan_directories: tuple[str, ...] | None = None
+        self.discard_damaged_log = False
+
+    @property
+    def background_allowed(self) -> bool:
+        """Whether background work may run: the flusher, GC, a DDL worker.  force_recovery
+        >= 2 forbids it (InnoDB's NO_BACKGROUND), and a read-only open has nothing to do."""
+        return not self.read_only and self.force_recovery < 2
 
     # ------------------------------------------------------------------------------------------
     # introspection (the console and tests read these)

@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Self
 
-from core.errors import CorruptionError, DatabaseNotFoundError, ReadOnlyError
+from core.errors import CorruptionError, DatabaseNotFoundError, ForcedRecoveryError
 from core.events import DatabaseOpened, Event, null_sink
 from core.log import record
 from core.log.control import ControlData, ControlFile
@@ -53,6 +53,7 @@ class Lifecycle:
     read_only: bool
     force_recovery: int
     closed: bool
+    background_allowed: bool
     flusher_error: BaseException | None
     checkpoint_lsn: int
     log: RedoLog | ReadOnlyLog
@@ -73,16 +74,22 @@ class Lifecycle:
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         flush_threshold: int = DEFAULT_FLUSH_THRESHOLD,
         lock_wait_timeout: float = DEFAULT_LOCK_WAIT_TIMEOUT,
+        discard_damaged_log: bool = False,
     ) -> Self:
         """The first half of opening: lay out a new database (`create=True` and nothing
         there) or take the lock of an existing one, and read its control file
         (`control_at_open`).  Nothing is served yet: run recovery, then `start_serving`;
-        on failure in between, `abandon`.  OS and LMDB errors come out as `core.errors`."""
+        on failure in between, `abandon`.  OS and LMDB errors come out as `core.errors`.
+
+        Any `force_recovery` above 0 opens read-only, except with `discard_damaged_log`:
+        recovery then ends the log at its damage and the database opens writable (see
+        `core.recovery.forced`)."""
         self = cls()
         self.path = os.path.abspath(path)
         self.sink = sink
         self.force_recovery = force_recovery
-        self.read_only = force_recovery > 0
+        self.read_only = force_recovery > 0 and not discard_damaged_log
+        self.discard_damaged_log = discard_damaged_log
         self.map_size = map_size
         self.spill_limit = spill_limit
         self.flush_interval = flush_interval
@@ -173,13 +180,14 @@ class Lifecycle:
         self.closed = False
         if not self.read_only:
             self._write_control(end_lsn, clean=False)
-        self.sink(DatabaseOpened(self.path, end_lsn, ctl.clean_shutdown))
+        self.sink(DatabaseOpened(self.path, end_lsn, ctl.clean_shutdown, self.read_only,
+                                 self.force_recovery))
 
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.flusher_error = None
         self._flusher: threading.Thread | None = None
-        if self.flush_interval and not self.read_only:
+        if self.flush_interval and self.background_allowed:
             self._flusher = threading.Thread(target=self._flusher_loop, name="kintsugi-flusher",
                                              daemon=True)
             self._flusher.start()
@@ -236,7 +244,8 @@ class Lifecycle:
 
 
 class ReadOnlyLog:
-    """The log of a database opened with force_recovery: its end, and no way to write."""
+    """The log of a database opened with force_recovery: its end, and no way to write
+    (ERROR 1881, as InnoDB refuses writes under innodb_force_recovery)."""
 
     def __init__(self, segments: list[SegmentInfo], end_lsn: int):
         self.segments = segments
@@ -247,7 +256,7 @@ class ReadOnlyLog:
         return self.durable_lsn
 
     def append(self, bodies: list[bytes]) -> tuple[int, int]:
-        raise ReadOnlyError("the database is open read-only (force_recovery)")
+        raise ForcedRecoveryError()
 
     def recycle_below(self, lsn: int) -> list[int]:
         return []

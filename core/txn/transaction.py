@@ -25,7 +25,7 @@ import os
 import time
 
 from core.crashpoints import crash_point
-from core.errors import ReadOnlyError, TransactionStateError
+from core.errors import ForcedRecoveryError, ReadOnlyError, TransactionStateError
 from core.events import TransactionSpilled
 from core.log import record
 from core.storage.overlay import INFINITY, MISSING, Layer, SortedGeneration
@@ -147,10 +147,9 @@ class Transaction:
     def _lock_for_write(self) -> None:
         if self.trx_id is None:
             if self.pipeline.read_only:
-                raise ReadOnlyError(
-                    "the database is open read-only "
-                    f"(force_recovery={self.pipeline.force_recovery}); no changes are allowed"
-                )
+                if self.pipeline.force_recovery > 0:
+                    raise ForcedRecoveryError()  # 1881, InnoDB's wording
+                raise ReadOnlyError("the database is open read-only; no changes are allowed")
             self.trx_id = self.pipeline.acquire_writer()
 
     def put(self, space: int, key: bytes, value: bytes) -> None:
