@@ -5,7 +5,9 @@
 Builds the demo shop in a scratch directory, crashes it as `kintsugi demo` does, then drives
 the console headless with Textual's Pilot and saves one SVG per screen (and a PNG next to it
 with --png, if cairosvg is installed).  Nothing here is mocked: the numbers on the pictures
-are the demo's.
+are the demo's.  The forced-recovery picture is of a copy of the crashed demo whose log has
+one byte flipped in its committed part, opened with --force-recovery 1 (only here: `make
+demo` never damages anything).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "screenshots")
 sys.path.insert(0, ROOT)
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+DAMAGE_AT = 150_000  # bytes past the checkpoint: some of the writer's commits apply, the rest not
 
 TOP_CUSTOMERS = """SELECT c.name, c.city, COUNT(*) AS orders, SUM(o.total) AS spent
 FROM orders o JOIN customers c ON c.id = o.customer_id
@@ -55,8 +59,24 @@ async def _run_sql(pilot, sql: str, key: str = "f5") -> None:
     await _wait_run(pilot)
 
 
+def damage_log(path: str, past_checkpoint: int) -> None:
+    """Flip one byte of the redo log `past_checkpoint` bytes after the checkpoint (inside a
+    committed transaction's record): a normal open refuses, a forced one skips from there."""
+    from core.log.control import ControlFile
+    from core.log.segment import list_segments
+
+    lsn = ControlFile(f"{path}/control").read().checkpoint_lsn + past_checkpoint
+    seg = [s for s in list_segments(f"{path}/#redo", None) if s.start_lsn <= lsn][-1]
+    with open(seg.path, "r+b") as f:
+        f.seek(seg.file_offset(lsn))
+        b = f.read(1)
+        f.seek(seg.file_offset(lsn))
+        f.write(bytes([b[0] ^ 0xFF]))
+
+
 async def shoot(db: str, name: str, size: tuple[int, int], steps, *, tab: str = "sql",
-                theme: str = "kintsugi", history: str, png: bool) -> None:
+                theme: str = "kintsugi", history: str, png: bool,
+                **engine_options) -> None:
     from dataclasses import replace
 
     from tui.app import KintsugiApp
@@ -64,7 +84,7 @@ async def shoot(db: str, name: str, size: tuple[int, int], steps, *, tab: str = 
     from tui.config import load
     from tui.history import History
 
-    backend = EmbeddedBackend(db, database="shop")
+    backend = EmbeddedBackend(db, database="shop", **engine_options)
     settings = replace(load(), theme=theme, history_file=history)
     app = KintsugiApp(backend, settings, History(history).load(), initial_tab=tab,
                       blink=False)
@@ -95,15 +115,29 @@ async def main(png: bool) -> None:
     cwd = os.getcwd()
     os.chdir(work)  # the title bar shows the path as given: "demo-db"
     try:
-        demo.build("demo-db")
+        demo.build("demo-db")  # with an earlier crash: the recovery history has a row
         demo.run_crash("demo-db")
+        shutil.copytree("demo-db", "damaged-db")
+        damage_log("damaged-db", DAMAGE_AT)
         wide, small = (120, 36), (80, 24)
 
         async def nothing(pilot) -> None:
             pass
 
+        shutil.copytree("demo-db", "crashed-copy")  # the history picture recovers it again
         await shoot("demo-db", "recovery", wide, nothing, tab="recovery", history=history,
                     png=png)
+        shutil.rmtree("demo-db")
+        os.rename("crashed-copy", "demo-db")
+
+        async def history_detail(pilot) -> None:  # this open's row, every column
+            await pilot.press("h", "enter")
+            await pilot.pause(0.2)
+
+        await shoot("demo-db", "recovery-history", wide, history_detail, tab="recovery",
+                    history=history, png=png)
+        await shoot("damaged-db", "recovery-forced", wide, nothing, tab="recovery",
+                    history=history, png=png, force_recovery=1)
         await shoot("demo-db", "ddl-jobs", wide, nothing, tab="ddl", history=history, png=png)
         await shoot("demo-db", "indexes", wide, nothing, tab="indexes", history=history,
                     png=png)

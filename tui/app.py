@@ -196,7 +196,14 @@ class KintsugiApp(App[int]):
         self._update_title()
         for pane in self.panes:
             pane.database_ready()
-        if self.recovered and (self.query_one(TabbedContent).active or "") != "tab-recovery":
+        state = self.backend.session_state()
+        on_recovery = (self.query_one(TabbedContent).active or "") == "tab-recovery"
+        if state.read_only and state.force_recovery and not on_recovery:  # else: its banner
+            self.notify(f"Opened READ-ONLY with --force-recovery {state.force_recovery}: "
+                        "writes fail with ERROR 1881. What the open skipped is in the "
+                        "Recovery tab's banner.", title="READ-ONLY", severity="warning",
+                        timeout=10)
+        elif self.recovered and not on_recovery:
             self.notify("The database was not shut down cleanly; crash recovery ran. "
                         "Details in the Recovery tab (press 1 outside the editor).",
                         title="Recovered",
@@ -254,7 +261,10 @@ class KintsugiApp(App[int]):
             parts.append(f"database [b]{state.database or '(none)'}[/b]")
             parts.append("[b $warning]in a transaction[/]" if state.in_transaction
                          else "autocommit")
-            if self.backend.IMPLEMENTS_RECOVERY:
+            if state.read_only and state.force_recovery:
+                parts.append(f"[b reverse $error] READ-ONLY [/] forced recovery "
+                             f"(--force-recovery {state.force_recovery})")
+            elif self.backend.IMPLEMENTS_RECOVERY:
                 parts.append("[b $success]open[/], " +
                              ("recovered after a crash" if self.recovered
                               else "clean start"))
@@ -264,6 +274,10 @@ class KintsugiApp(App[int]):
 
     def _update_title(self) -> None:
         self.query_one(TitleBar).update(self._title_text())
+        if self.ready and self.open_error is None:
+            state = self.backend.session_state()
+            self.sub_title = (f"READ-ONLY (forced recovery, level {state.force_recovery})"
+                              if state.read_only and state.force_recovery else "")
 
     def session_changed(self) -> None:
         self._update_title()

@@ -19,6 +19,7 @@ from core.events import (
     Event,
     RecoveryFinished,
     RecoveryStarted,
+    RedoSkipped,
     TransactionDiscarded,
 )
 
@@ -86,16 +87,23 @@ class OpenState:
     clean: bool | None = None
     applied: int = 0  # row operations re-applied from the redo log
     discarded: int = 0  # open transactions rolled back
+    forced: int = 0  # the --force-recovery level the engine reported (0: a normal open)
+    skipped_commits: int = 0  # committed transactions a forced open could not apply
 
     def note(self, event: Event) -> None:
         match event:
-            case RecoveryStarted():
+            case RecoveryStarted(force_recovery=level):
                 self.recovered = True
+                self.forced = max(self.forced, level)
+            case RedoSkipped(force_recovery=level):
+                self.forced = max(self.forced, level)
             case TransactionDiscarded():
                 self.discarded += 1
-            case RecoveryFinished(applied_records=applied):
+            case RecoveryFinished(applied_records=applied, skipped_commits=skipped):
                 self.applied = applied
+                self.skipped_commits = skipped
             case DatabaseOpened(clean=clean):
                 self.clean = clean
+                self.forced = max(self.forced, getattr(event, "force_recovery", 0))
                 if clean and not self.recovered:
                     self.recovered = False

@@ -37,27 +37,27 @@ def _console_env(tmp_path, monkeypatch):
     time.tzset()
 
 
-def _build(path: str, crash: bool) -> None:
-    from tui import demo
-
+def _frozen_clock(work) -> None:
     real_time = time.time
-    time.time = lambda: FROZEN_EPOCH  # job and commit times in the dictionary
+    time.time = lambda: FROZEN_EPOCH  # job, commit and recovery times in the dictionary
     try:
-        demo.build(path, scale=0.02, segment_size=4 << 20, **ENGINE_OPTIONS)
+        work()
     finally:
         time.time = real_time
-    if crash:
-        demo.run_crash(path, batches=4, open_orders=1_200)
 
 
 @pytest.fixture(scope="session")
 def _templates(tmp_path_factory):
-    root = tmp_path_factory.mktemp("templates")
-    clean, crashed = str(root / "clean"), str(root / "crashed")
-    _build(clean, crash=False)
-    shutil.copytree(clean, crashed)
+    """The clean shop, and a crashed copy that has recovered once already (the recovery
+    history's first row) before its writer was killed again."""
     from tui import demo
 
+    root = tmp_path_factory.mktemp("templates")
+    clean, crashed = str(root / "clean"), str(root / "crashed")
+    _frozen_clock(lambda: demo.build(clean, scale=0.02, segment_size=4 << 20,
+                                     earlier_crash=False, **ENGINE_OPTIONS))
+    shutil.copytree(clean, crashed)
+    _frozen_clock(lambda: demo.earlier_recovery(crashed, **ENGINE_OPTIONS))
     demo.run_crash(crashed, batches=4, open_orders=1_200)
     return {"clean": clean, "crashed": crashed}
 
@@ -83,12 +83,41 @@ def crashed_db(_templates, tmp_path, monkeypatch):
     return "shop"
 
 
+def damage_log(path: str, past_checkpoint: int) -> int:
+    """Flip one byte of the redo log `past_checkpoint` bytes after the checkpoint: a record
+    in the committed part of the log is damaged (a normal open refuses with 1877, a forced
+    one skips from there).  Returns the LSN damaged."""
+    from core.log.control import ControlFile
+    from core.log.segment import list_segments
+
+    lsn = ControlFile(f"{path}/control").read().checkpoint_lsn + past_checkpoint
+    seg = [s for s in list_segments(f"{path}/#redo", None) if s.start_lsn <= lsn][-1]
+    with open(seg.path, "r+b") as f:
+        f.seek(seg.file_offset(lsn))
+        b = f.read(1)
+        f.seek(seg.file_offset(lsn))
+        f.write(bytes([b[0] ^ 0xFF]))
+    return lsn
+
+
+@pytest.fixture
+def damaged_db(_templates, tmp_path, monkeypatch):
+    """The crashed shop with a byte of its log flipped inside the writer's third commit:
+    a forced open applies those two and skips the rest."""
+    monkeypatch.chdir(tmp_path)
+    _copy(_templates["crashed"], tmp_path / "damaged")
+    damage_log("damaged", 12_000)
+    return "damaged"
+
+
 @pytest.fixture
 def frozen(monkeypatch):
     """Elapsed times shown as a constant, for pictures."""
     from tui import text
+    from tui.panes import recovery_history
 
     monkeypatch.setattr(text, "FROZEN_SECONDS", "12 ms")
+    monkeypatch.setattr(recovery_history, "FROZEN_TIME", "2026-01-01 10:00:00")
 
 
 @pytest.fixture
@@ -102,8 +131,10 @@ def make_app(tmp_path):
     backends = []
 
     def make(path: str, *, database: str = "shop", history: History | None = None,
-             settings=None, backend_class=EmbeddedBackend, **kwargs) -> KintsugiApp:
-        backend = backend_class(path, database=database, **ENGINE_OPTIONS)
+             settings=None, backend_class=EmbeddedBackend, engine_options=None,
+             **kwargs) -> KintsugiApp:
+        backend = backend_class(path, database=database,
+                                **{**ENGINE_OPTIONS, **(engine_options or {})})
         backends.append(backend)
         settings = settings or load()
         history = history or History(settings.history_file).load()

@@ -185,10 +185,30 @@ def test_introspection_for_the_panes(backend):
     assert backend.catalog().columns("t") == ["id", "v"]
 
 
+def test_the_recovery_history_and_an_engine_without_one(backend, monkeypatch):
+    info = backend.database_info()
+    assert info.force_recovery == 0 and info.recovery is None  # a new database: no recovery
+    assert not backend.session_state().read_only
+    history = backend.recovery_history()
+    assert "OUTCOME" in history.names and history.rows == [] and history.note == ""
+
+    def no_such_table(sql):
+        raise BackendError(1146, "42S02", "Table 'information_schema.RECOVERY_HISTORY' "
+                           "doesn't exist")
+
+    monkeypatch.setattr(backend, "_meta_query", no_such_table)
+    history = backend.recovery_history()  # an older engine: empty, and says why
+    assert history.rows == [] and "RECOVERY_HISTORY" in history.note
+
+
 def test_check_directory_fails_fast_with_the_engine_wording(tmp_path):
     with pytest.raises(BackendError) as e:
         check_directory(str(tmp_path / "none"))
-    assert e.value.errno == 1049 and "no control file" in e.value.msg
+    assert e.value.errno == 1049 and "does not exist" in e.value.msg
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BackendError) as e:
+        check_directory(str(tmp_path / "empty"))  # not "no such directory"
+    assert e.value.errno == 1049 and "not a KintsugiDB database" in e.value.msg
     check_directory(str(tmp_path / "new"), create=True)  # --create: fine
     b = EmbeddedBackend(str(tmp_path / "db"), create=True, flush_interval=0)
     b.open(lambda e: None)

@@ -36,6 +36,29 @@ def test_recovery_tab_after_a_crash(snap_compare, make_app, crashed_db, frozen, 
 
 
 @SIZES
+def test_recovery_history_detail(snap_compare, make_app, crashed_db, frozen, size):
+    app = make_app(crashed_db, initial_tab="recovery")
+    assert snap_compare(app, terminal_size=size, run_before=_before("h", "down", "enter"))
+
+
+@SIZES
+def test_recovery_tab_forced_banner(snap_compare, make_app, damaged_db, frozen, size):
+    app = make_app(damaged_db, initial_tab="recovery", engine_options={"force_recovery": 1})
+    assert snap_compare(app, terminal_size=size, run_before=_before())
+
+
+def test_recovery_tab_forced_in_the_16_colour_theme(snap_compare, make_app, damaged_db,
+                                                      frozen):
+    from dataclasses import replace
+
+    from tui.config import load
+
+    app = make_app(damaged_db, initial_tab="recovery", engine_options={"force_recovery": 1},
+                   settings=replace(load(), theme="ansi-dark"))
+    assert snap_compare(app, terminal_size=SMALL, run_before=_before())
+
+
+@SIZES
 def test_ddl_jobs_tab(snap_compare, make_app, shop_db, frozen, size):
     app = make_app(shop_db, initial_tab="ddl")
     assert snap_compare(app, terminal_size=size, run_before=_before())

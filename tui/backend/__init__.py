@@ -21,6 +21,7 @@ from tui.backend.base import (
     DatabaseInfo,
     IndexSummary,
     Outcome,
+    RecoveryHistory,
     ResultPart,
     Rows,
     SessionState,
@@ -33,7 +34,8 @@ _EMBEDDED = {"EmbeddedBackend", "check_directory"}
 __all__ = [
     "ACCEPTED", "INTERRUPTED", "TOO_LATE", "Backend", "BackendError", "CancelAnswer",
     "Catalog", "Columns", "DatabaseInfo", "EmbeddedBackend", "IndexSummary", "Outcome",
-    "ResultPart", "Rows", "SessionState", "TableData", "TablespaceInfo", "check_directory",
+    "RecoveryHistory", "ResultPart", "Rows", "SessionState", "TableData", "TablespaceInfo",
+    "check_directory",
 ]
 
 

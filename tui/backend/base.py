@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from core.events import EventSink
+from core.status import RecoveryRecord
 
 INTERRUPTED = 1317  # ER_QUERY_INTERRUPTED: what a cancelled statement fails with
 
@@ -86,12 +87,25 @@ class DatabaseInfo:
     tablespaces: tuple[TablespaceInfo, ...]
     overlay_entries: int
     read_only: bool
+    force_recovery: int = 0  # the open's --force-recovery level (0: a normal open)
+    # what this open's recovery did (None after a clean open): the Recovery tab's banner
+    recovery: RecoveryRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class TableData:
     names: list[str]
     rows: list[tuple]
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryHistory:
+    """The past recoveries (information_schema.RECOVERY_HISTORY's columns, newest first);
+    `note` says why there are none when the database keeps no such history."""
+
+    names: list[str]
+    rows: list[tuple]
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +166,8 @@ ResultPart = Columns | Rows | Outcome
 class SessionState:
     database: str | None
     in_transaction: bool
+    read_only: bool = False  # every write fails (a forced open: ERROR 1881)
+    force_recovery: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +271,9 @@ class Backend(ABC):
 
     def ddl_jobs(self) -> TableData:
         return TableData([], [])
+
+    def recovery_history(self) -> RecoveryHistory:
+        return RecoveryHistory([], [], "this database does not report its recoveries")
 
     def indexes(self) -> list[IndexSummary]:
         return []

@@ -14,6 +14,7 @@ opening in a thread before anything else, so the engine's import is paid in that
 from __future__ import annotations
 
 import os
+import shlex
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from tui.backend.base import (
     DatabaseInfo,
     IndexSummary,
     Outcome,
+    RecoveryHistory,
     ResultPart,
     Rows,
     SessionState,
@@ -47,7 +49,11 @@ CHUNK_ROWS = 2_000  # rows per fetch: how often the pane hears of progress
 HINTS = {  # the 1030 message itself names the process that holds the database
     1877: "The database is damaged; `kintsugi recover DIR --force-recovery 1` opens it "
           "read-only so the data can be dumped.",
+    1881: "The database was opened with --force-recovery, read-only: dump its data with "
+          "`kintsugi dump {dir} --force-recovery {level} > dump.sql`, or open it without "
+          "--force-recovery to write (the Recovery tab says what the forced open skipped).",
 }
+NO_HISTORY = 1146  # an engine without information_schema.RECOVERY_HISTORY
 
 # why a statement that the engine will not interrupt runs on, by `StatementKind` name
 REFUSALS = {
@@ -58,8 +64,13 @@ REFUSALS = {
 REFUSED = "this statement cannot be interrupted once started"
 
 
-def _error(err: BaseException) -> BackendError:
-    return BackendError.wrap(err, HINTS)
+def _error(err: BaseException, directory: str = "DIR", level: int | str = "N") -> BackendError:
+    """The error with its MySQL code and the console's advice, naming the database's
+    directory and force level where known."""
+    hints = {n: h.format(dir=shlex.quote(directory) if directory != "DIR" else directory,
+                         level=level or "N")
+             for n, h in HINTS.items()}
+    return BackendError.wrap(err, hints)
 
 
 def check_directory(path: str, create: bool = False) -> None:
@@ -90,6 +101,8 @@ class EmbeddedBackend(Backend):
         self._meta: Connection | None = None
         self._meta_lock = threading.Lock()
         self._busy = threading.Lock()  # held while a statement runs; close() waits for it
+        self._read_only = False
+        self._force_recovery = int(engine_options.get("force_recovery") or 0)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -113,6 +126,9 @@ class EmbeddedBackend(Backend):
                     if err.errno != 1049:  # an unknown schema: start without one
                         raise
             self._meta = core.connect(self.path, database=None, autocommit=True)
+            st = self._meta.info()  # once: the title line asks on every change
+            self._read_only = bool(st.read_only)
+            self._force_recovery = int(st.force_recovery)
         except Error as err:
             self.close()
             raise _error(err) from None
@@ -134,7 +150,8 @@ class EmbeddedBackend(Backend):
         conn = self._conn
         if conn is None:
             return SessionState(None, False)
-        return SessionState(conn.database, conn.in_transaction)
+        return SessionState(conn.database, conn.in_transaction, self._read_only,
+                            self._force_recovery)
 
     def shown_path(self, path: str) -> str:
         """The engine reports the absolute path; the user typed this one."""
@@ -167,7 +184,7 @@ class EmbeddedBackend(Backend):
                 finally:
                     cur.close()
             except Error as err:
-                raise _error(err) from None
+                raise _error(err, self.path, self._force_recovery) from None
         yield outcome
 
     def cancel(self) -> CancelAnswer:
@@ -207,7 +224,19 @@ class EmbeddedBackend(Backend):
         spaces = tuple(TablespaceInfo(ts.space_id, ts.name, ts.path, ts.applied_lsn)
                        for ts in st.tablespaces)
         return DatabaseInfo(self.path, st.end_lsn, st.durable_lsn, st.checkpoint_lsn,
-                            tuple(st.segments), spaces, st.overlay_entries, st.read_only)
+                            tuple(st.segments), spaces, st.overlay_entries, st.read_only,
+                            int(st.force_recovery), getattr(st, "recovery", None))
+
+    def recovery_history(self) -> RecoveryHistory:
+        try:
+            data = self._meta_query(
+                "SELECT * FROM information_schema.RECOVERY_HISTORY ORDER BY ID DESC")
+        except BackendError as err:
+            if err.errno != NO_HISTORY:
+                raise
+            return RecoveryHistory([], [], "this engine keeps no recovery history yet "
+                                   "(no information_schema.RECOVERY_HISTORY)")
+        return RecoveryHistory(data.names, data.rows)
 
     def ddl_jobs(self) -> TableData:
         return self._meta_query("SELECT * FROM information_schema.ddl_jobs ORDER BY JOB_ID DESC")

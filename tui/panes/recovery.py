@@ -1,58 +1,120 @@
-"""Recovery: what happened when the database was opened, and where its LSNs stand.
+"""Recovery: what opening the database did, live while it happens and readable afterwards.
 
-For now it shows the recovery of this open, live (InnoDB-style lines, the redo-apply
-percentage), the log sequence numbers and the tablespaces.  The recovery issue adds the
-per-tablespace replay view and force-recovery levels.
+Top: the state in words, the forced-recovery banner (a read-only open says what it could
+not apply and what to do next), the redo scan bar (checkpoint -> scanned LSN against the
+end the log can reach) and the apply bar of the current batch.  Below, side by side on a
+wide terminal and stacked on a small one: the InnoDB-style log with its repeats folded and
+its warnings kept in view, and the transactions cleaned up, the recovery history (Enter:
+every column of a row), the LSNs and the tablespaces.
 """
 
 from __future__ import annotations
 
-from rich.text import Text
+import os
+from dataclasses import dataclass
+
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, ProgressBar, Static
+from textual.events import Resize
+from textual.widgets import DataTable, Static
 
-from core.events import Event, RecoveryStarted, RedoApplyProgress
-from core.events.wording import format_event
+from core.events import (
+    Event,
+    RecoveryFinished,
+    RecoveryStarted,
+    TransactionDiscarded,
+    TransactionsToRollBack,
+)
 from tui import actions
 from tui import text as fmt
-from tui.backend.base import DatabaseInfo
+from tui.backend.base import DatabaseInfo, RecoveryHistory
 from tui.events import OpenState
-from tui.panes.base import RefreshingPane, coming, fill_table
+from tui.panes.base import RefreshingPane, fill_table
+from tui.panes.recovery_history import RecoveryDetailScreen, listed_rows
+from tui.widgets.recovery_banner import ForcedBanner
+from tui.widgets.recovery_bars import RecoveryBars
+from tui.widgets.recovery_log import RecoveryLog, event_lines
 
 actions.scope("recovery", "Recovery tab")
 ACTIONS = actions.register(
     actions.Action("recovery", "refresh", "r,f5", "Refresh",
-                   "Recovery: read the LSNs and tablespaces again"),
+                   "Recovery: read the LSNs, tablespaces and history again"),
+    actions.Action("recovery", "history_detail", "enter", "Details",
+                   "Recovery: show every column of the highlighted recovery history row"),
+    actions.Action("recovery", "focus_history", "h", "History",
+                   "Recovery: go to the recovery history list"),
+    actions.Action("recovery", "toggle_log", "a", "All lines",
+                   "Recovery: show every log line, or fold the repeats again"),
+    actions.Action("recovery", "toggle_lists", "l", "Log/lists",
+                   "Recovery: on a small terminal, switch between the log and the lists "
+                   "(transactions cleaned up, history, tablespaces)"),
 )
 
+NARROW = 110  # below this width the log and the lists are stacked
 
-class RecoveryPane(RefreshingPane[DatabaseInfo | None]):
+
+@dataclass
+class Loaded:
+    """What one refresh reads."""
+
+    info: DatabaseInfo | None
+    history: RecoveryHistory
+
+
+@dataclass(frozen=True)
+class CleanedUp:
+    """A transaction open at the crash, as the Recovery tab lists it."""
+
+    trx_id: int
+    rows: int
+    tables: tuple[str, ...]
+    kept: bool
+
+    def cells(self) -> list[str]:
+        what = "spill kept (force 3+)" if self.kept else "discarded"
+        return [str(self.trx_id), f"{self.rows:,}", what, ", ".join(self.tables) or "-"]
+
+
+class RecoveryPane(RefreshingPane[Loaded]):
     TITLE = "Recovery"
     ID = "recovery"
     ORDER = 10
     SCOPE = "recovery"
     BINDINGS = actions.bindings("recovery")
+    LOAD_ERROR_TITLE = "Recovery tab"
 
     DEFAULT_CSS = """
-    /* fixed heights: the log keeps its size while the open fills the rest in, so it stays
-       scrolled to its last line */
-    RecoveryPane #recovery-state { height: 2; padding: 0 1; }
-    RecoveryPane #recovery-progress-row { height: 1; padding: 0 1; }
-    RecoveryPane #recovery-progress-label { width: auto; padding: 0 1 0 0; }
-    RecoveryPane ProgressBar { width: 1fr; }
-    RecoveryPane ProgressBar Bar { width: 1fr; }
-    RecoveryPane #recovery-log { height: 1fr; min-height: 4; border: round $secondary 40%;
-        border-title-color: $text-secondary; padding: 0 1; }
-    RecoveryPane #recovery-lines { min-height: 100%; }  /* short logs start at the top */
-    RecoveryPane #recovery-lsns { height: 2; padding: 0 1; }
-    RecoveryPane #tablespaces { height: 7; }
+    RecoveryPane #recovery-state { height: auto; padding: 0 1; }
+    RecoveryPane #recovery-body { height: 1fr; }
+    RecoveryPane RecoveryLog { width: 1fr; height: 1fr; }
+    RecoveryPane #recovery-side { width: 1fr; height: 1fr; padding: 0 0 0 1; }
+    /* a small terminal shows the log or the lists, not both squeezed ("l" switches) */
+    RecoveryPane.-narrow RecoveryLog { width: 1fr; }
+    RecoveryPane.-narrow #recovery-side { display: none; width: 1fr; padding: 0; }
+    RecoveryPane.-narrow.-lists RecoveryLog { display: none; }
+    RecoveryPane.-narrow.-lists #recovery-side { display: block; }
+    RecoveryPane .section { height: 1; text-style: bold; color: $text-primary; padding: 0 1;
+        margin: 1 0 0 0; }
+    RecoveryPane .section.first { margin: 0; }
+    RecoveryPane .note { height: auto; color: $text-muted; padding: 0 1; }
+    /* no horizontal scrollbars: the last column (tables, outcome, file) may be cut; the
+       history's Enter shows a row whole */
+    RecoveryPane #recovery-trx, RecoveryPane #tablespaces, RecoveryPane #recovery-history {
+        height: 1; overflow-x: hidden; }
+    RecoveryPane #recovery-lsns { height: auto; padding: 0 1; }
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.events: list[Event] = []
-        self.lines: list[str] = []
+        self.cleaned: list[CleanedUp] = []
+        self.to_roll_back: TransactionsToRollBack | None = None
+        self.info: DatabaseInfo | None = None
+        self.history = RecoveryHistory([], [])
+        self.finished: RecoveryFinished | None = None
+
+    # -- what the app keeps ------------------------------------------------------------------
 
     @property
     def opening(self) -> OpenState:
@@ -64,95 +126,242 @@ class RecoveryPane(RefreshingPane[DatabaseInfo | None]):
         """None until the open says."""
         return self.opening.recovered
 
+    @property
+    def forced_level(self) -> int:
+        banner = self.query_one(ForcedBanner)
+        info_level = self.info.force_recovery if self.info is not None else 0
+        return max(banner.summary.level, info_level, self.opening.forced)
+
+    # -- layout --------------------------------------------------------------------------------
+
     def compose(self) -> ComposeResult:
+        yield ForcedBanner(id="recovery-banner")
         yield Static("Opening the database ...", id="recovery-state")
-        with Horizontal(id="recovery-progress-row"):
-            yield Static("Redo apply", id="recovery-progress-label")
-            yield ProgressBar(total=100, show_eta=False, id="recovery-progress")
-        # a Static in a scroll, not a RichLog: a RichLog wraps each line at the width it has
-        # when the line arrives, and recovery lines arrive before the layout
-        log = VerticalScroll(Static("", id="recovery-lines"), id="recovery-log")
-        log.border_title = "Open log (InnoDB-style)"
-        yield log
-        yield Static("", id="recovery-lsns")
-        yield DataTable(id="tablespaces", cursor_type="none", zebra_stripes=True,
-                        show_cursor=False)
-        yield coming("per-tablespace redo replay with LSN ranges, the force-recovery levels "
-                     "(1-6, read-only) and recovery of a copy of the database, from this tab.")
+        yield RecoveryBars(id="recovery-bars")
+        with Horizontal(id="recovery-body"):
+            yield RecoveryLog(id="recovery-logbox")
+            with VerticalScroll(id="recovery-side"):
+                yield Static("Transactions cleaned up", classes="section first")
+                yield Static("None yet.", id="recovery-trx-note", classes="note")
+                yield DataTable(id="recovery-trx", cursor_type="none", show_cursor=False,
+                                zebra_stripes=True)
+                yield Static("Recovery history (Enter: every column)", classes="section")
+                yield Static("Reading ...", id="recovery-history-note", classes="note")
+                yield DataTable(id="recovery-history", cursor_type="row", zebra_stripes=True)
+                yield Static("Log sequence numbers and tablespaces", classes="section")
+                yield Static("", id="recovery-lsns")
+                yield DataTable(id="tablespaces", cursor_type="none", zebra_stripes=True,
+                                show_cursor=False)
+
+    def on_mount(self) -> None:
+        for table_id in ("#recovery-trx", "#tablespaces"):
+            self.query_one(table_id, DataTable).can_focus = False
+        self.query_one("#recovery-trx", DataTable).display = False
+        self.query_one("#recovery-history", DataTable).display = False
+
+    def on_resize(self, event: Resize) -> None:
+        narrow = event.size.width < NARROW
+        if narrow != self.narrow:
+            self.set_class(narrow, "-narrow")
+            self.refresh_bindings()
+        self.log.set_hint("l: lists · a: every line" if self.narrow else "a: every line")
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Log/lists is offered only where they do not fit side by side."""
+        if action == "toggle_lists" and not self.narrow:
+            return False
+        return True
+
+    def focus_default(self) -> None:
+        history = self.query_one("#recovery-history", DataTable)
+        if history.display and (not self.narrow or self.has_class("-lists")):
+            history.focus()
+        else:
+            self.query_one("#recovery-log").focus()
+
+    @property
+    def log(self) -> RecoveryLog:
+        return self.query_one(RecoveryLog)
 
     # -- events --------------------------------------------------------------------------------
 
     def engine_events(self, events: list[Event]) -> None:
-        lines = []
-        bar = self.query_one(ProgressBar)
+        backend = self.backend
+        root = os.path.abspath(backend.path)
+        log = self.log
+        banner = self.query_one(ForcedBanner)
         for e in events:
             self.events.append(e)
+            banner.summary.note(e)
+            lines = event_lines(e, seconds=fmt.seconds, path=backend.shown_path, root=root,
+                                shown_root=backend.path)
+            log.model.add_event(e, lines)
             match e:
                 case RecoveryStarted():
                     self._state("[b $warning]Crash recovery running[/]: the database was not "
                                 "shut down cleanly; replaying the redo log ...")
-                case RedoApplyProgress(percent=percent):
-                    bar.update(progress=percent)
-            line = format_event(e, seconds=fmt.seconds, path=self.backend.shown_path)
-            if line:
-                lines.append(f"[Note] {line}")
-        if lines:
-            self._write(lines)
+                case TransactionsToRollBack():
+                    self.to_roll_back = e
+                case TransactionDiscarded():
+                    self.cleaned.append(CleanedUp(e.trx_id, e.row_operations, tuple(e.tables),
+                                                  e.kept))
+                case RecoveryFinished():
+                    self.finished = e
+        self.query_one(RecoveryBars).note(events)
+        log.refresh_lines()
+        banner.show_summary(backend.path)
+        self._show_cleaned()
 
-    def on_mount(self) -> None:
-        # anchored: the layout itself keeps the last line in view, whenever lines arrive
-        self.query_one("#recovery-log", VerticalScroll).anchor()
-
-    def _write(self, lines: list[str]) -> None:
-        self.lines += lines
-        self.query_one("#recovery-lines", Static).update(Text("\n".join(self.lines)))
+    def database_ready(self) -> None:
+        if not self.backend.IMPLEMENTS_RECOVERY:  # a server recovers on its own side
+            self.query_one(RecoveryBars).settled("Redo scan: not reported")
+        elif not self.opening.recovered:
+            self.query_one(RecoveryBars).settled("Redo scan: nothing to do")
+            if not self.events:
+                self.log.model.add("Note", "Database opened; no recovery needed")
+                self.log.refresh_lines()
+        self._show_state()
+        self._show_cleaned()
+        self.load()
 
     def _state(self, markup: str) -> None:
         self.query_one("#recovery-state", Static).update(markup)
 
-    def database_ready(self) -> None:
-        bar = self.query_one(ProgressBar)
-        label = self.query_one("#recovery-progress-label", Static)
+    def _show_state(self) -> None:
+        """The state line, in words: Opening / Crash recovery running / Recovered / Clean /
+        READ-ONLY forced."""
         opening = self.opening
-        if not self.backend.IMPLEMENTS_RECOVERY:  # a server recovers on its own side
+        level = self.forced_level
+        did = (f"{fmt.count(opening.applied, 'row operation')} re-applied from the redo log, "
+               f"{fmt.count(opening.discarded, 'open transaction')} cleaned up")
+        if not self.backend.IMPLEMENTS_RECOVERY:
             self._state("[b $success]Connected[/]: this database does not report its "
                         "recovery to the console.")
-            bar.update(progress=100)
-            label.update("Redo apply: not reported")
+        elif level:
+            what = did if opening.recovered else "no crash to recover from"
+            self._state(f"[b reverse $error] READ-ONLY [/] [b $error]forced[/] "
+                        f"(--force-recovery {level}): {what}.")
         elif opening.recovered:
-            self._state(
-                "[b $success]Recovered[/]: the last shutdown was [b]not clean[/]; "
-                f"{fmt.count(opening.applied, 'row operation')} re-applied from the redo log, "
-                f"{fmt.count(opening.discarded, 'open transaction')} rolled back. "
-                "The database is open.")
-            bar.update(progress=100)
-            label.update("Redo applied")
+            self._state(f"[b $success]Recovered[/]: the last shutdown was [b]not clean[/]; "
+                        f"{did}. The database is open.")
         else:
             self._state("[b $success]Clean[/]: the last shutdown was clean, no recovery was "
                         "needed. The database is open.")
-            bar.update(progress=100)
-            label.update("Redo apply: nothing to do")
-            if not self.events:
-                self._write(["[Note] Database opened; no recovery needed"])
-        self.load()
 
-    # -- the LSNs and tablespaces ------------------------------------------------------------
+    def _show_cleaned(self) -> None:
+        table = self.query_one("#recovery-trx", DataTable)
+        note = self.query_one("#recovery-trx-note", Static)
+        if self.cleaned:
+            fill_table(table, ["trx id", "rows", "result", "tables"],
+                       [c.cells() for c in self.cleaned])
+            _fit(table, 8)
+            total = self.to_roll_back
+            expected = f" of {total.transactions}" if total is not None \
+                and total.transactions != len(self.cleaned) else ""
+            note.update(f"{fmt.count(len(self.cleaned), 'transaction')}{expected} open at the "
+                        "crash. Nothing of theirs had reached a tablespace: their row images "
+                        "and spill files are dropped, not undone.")
+        elif self.ready or self.finished is not None:
+            if self.query_one(ForcedBanner).summary.skipped:
+                note.update("None in the part of the log that was applied (the skipped "
+                            "part may hold some).")
+            else:
+                note.update("None: no transaction was open at the crash." if self.recovered
+                            else "None: there was no crash.")
 
-    def fetch(self) -> DatabaseInfo | None:
-        return self.backend.database_info()
+    # -- the history, the LSNs and the tablespaces -------------------------------------------
 
-    def show(self, info: DatabaseInfo | None) -> None:
-        if info is None:
+    def fetch(self) -> Loaded:
+        return Loaded(self.backend.database_info(), self.backend.recovery_history())
+
+    def show(self, data: Loaded) -> None:
+        self.info = info = data.info
+        if info is not None:
+            banner = self.query_one(ForcedBanner)
+            if info.force_recovery:
+                banner.summary.level = max(banner.summary.level, info.force_recovery)
+            if info.recovery is not None and (info.force_recovery
+                                              or info.recovery.force_recovery):
+                banner.summary.take_record(info.recovery)
+            banner.show_summary(self.backend.path)
+            mode = "read-only" if info.read_only else "read-write"
+            self.query_one("#recovery-lsns", Static).update(
+                f"[b]LSN[/] end {fmt.lsn(info.end_lsn)} · durable {info.durable_lsn:,} · "
+                f"checkpoint {fmt.lsn(info.checkpoint_lsn)}\n"
+                f"[b]Redo[/] segment(s) {', '.join(map(str, info.segments))} · "
+                f"{fmt.count(info.overlay_entries, 'change', 'changes')} not yet in the "
+                f"tablespaces · {mode}")
+            spaces = self.query_one("#tablespaces", DataTable)
+            fill_table(spaces, ["space", "tablespace", "applied LSN", "file"],
+                       [[str(ts.space_id), ts.name, f"{ts.applied_lsn:,}", ts.path]
+                        for ts in info.tablespaces])
+            _fit(spaces, 8)
+        self._show_history(data.history)
+        self._show_state()
+
+    def _show_history(self, history: RecoveryHistory) -> None:
+        self.history = history
+        table = self.query_one("#recovery-history", DataTable)
+        note = self.query_one("#recovery-history-note", Static)
+        had_focus = table.has_focus
+        if history.rows:
+            headers, rows = listed_rows(history.names, history.rows)
+            fill_table(table, headers, rows, max_width=40)
+            _fit(table, 10)
+            note.display = False
+            focused = self.app.focused
+            if not had_focus and self.is_on_screen and not self.narrow and (
+                    focused is None or focused is self.query_one("#recovery-log")):
+                table.focus()  # Enter opens a row's details at once
+        else:
+            table.display = False
+            note.display = True
+            note.update(f"No past recovery: {history.note}." if history.note
+                        else "No recovery recorded yet.")
+
+    # -- actions -------------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#recovery-history")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self._open_detail(event.cursor_row)
+
+    def action_history_detail(self) -> None:
+        table = self.query_one("#recovery-history", DataTable)
+        if not self.history.rows:
+            self.notify("No recovery history to show yet.", severity="warning", timeout=3)
             return
-        mode = "read-only" if info.read_only else "read-write"
-        self.query_one("#recovery-lsns", Static).update(
-            f"[b]LSN[/] end {fmt.lsn(info.end_lsn)} · durable {info.durable_lsn:,} · "
-            f"checkpoint {fmt.lsn(info.checkpoint_lsn)}\n"
-            f"[b]Redo[/] segment(s) {', '.join(map(str, info.segments))} · "
-            f"{fmt.count(info.overlay_entries, 'change', 'changes')} not yet in the tablespaces "
-            f"· {mode}")
-        fill_table(self.query_one("#tablespaces", DataTable),
-                   ["space", "tablespace", "file", "applied LSN"],
-                   [[str(ts.space_id), ts.name, ts.path, f"{ts.applied_lsn:,}"]
-                    for ts in info.tablespaces])
+        self._open_detail(table.cursor_row)
 
+    def _open_detail(self, index: int) -> None:
+        if 0 <= index < len(self.history.rows):
+            self.app.push_screen(RecoveryDetailScreen(self.history.names,
+                                                      self.history.rows[index]))
+
+    def action_focus_history(self) -> None:
+        table = self.query_one("#recovery-history", DataTable)
+        if table.display:
+            self.add_class("-lists")
+            table.focus()
+        else:
+            self.notify("No recovery history to show yet.", severity="warning", timeout=3)
+
+    def action_toggle_lists(self) -> None:
+        self.toggle_class("-lists")
+        if self.narrow:
+            self.focus_default()
+
+    def action_toggle_log(self) -> None:
+        self.log.toggle_every_line()
+
+
+def _fit(table: DataTable, most: int) -> None:
+    """Show a small table at the height of its rows (and heading), at most `most` lines.
+    An explicit height: a table shown after being hidden measured its rows on idle, and a
+    picture taken before that showed it with no height at all."""
+    table.styles.height = min(table.row_count + 1, most)
+    table.display = True
