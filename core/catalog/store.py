@@ -8,6 +8,10 @@ Keys (all in space 0, after the engine's own `\\x00space:` map):
     m:job:<id u64>          DDLJob (queue and history; state tells which)
     m:jobseq                last job id
     m:gc:<table id u32>     a delete range: a dropped/truncated table's tablespace awaiting GC
+    m:ai:<table id u32>     the next auto-increment value (u64) of a table, written by the
+                            statement that raised it, in its own transaction (MySQL 8's
+                            persisted counter: it never goes back after a crash or restart)
+    m:corrupt:<table id u32>[<index id u32>]   a corruption flag (core.check.flags)
 
 `Schema` is the parsed dictionary at one version.  Loading costs a scan of a few keys per
 table, so schemas are cached by version: a reader pays one `get` of `m:ver` per statement.
@@ -33,6 +37,7 @@ TBL_PREFIX = b"m:tbl:"
 JOB_PREFIX = b"m:job:"
 JOBSEQ_KEY = b"m:jobseq"
 GC_PREFIX = b"m:gc:"
+AUTOINC_PREFIX = b"m:ai:"
 _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
 _CRC_LE = struct.Struct("<I")
@@ -179,6 +184,30 @@ class CatalogStore:
     @staticmethod
     def put_job(txn, job: DDLJob) -> None:
         txn.put(SYSTEM, JOB_PREFIX + _U64.pack(job.job_id), _pack(job.to_dict()))
+
+    @staticmethod
+    def autoinc_key(table_id: int) -> bytes:
+        return AUTOINC_PREFIX + _U32.pack(table_id)
+
+    @staticmethod
+    def autoinc(view, table_id: int) -> int | None:
+        """The persisted next auto-increment value of a table (None: never written, e.g. a
+        database from before the counter was persisted)."""
+        raw = view.get(SYSTEM, AUTOINC_PREFIX + _U32.pack(table_id))
+        if raw is None:
+            return None
+        if len(raw) != 8:
+            raise CorruptionError(f"auto-increment counter of table id {table_id} in "
+                                  f"system.kdb is damaged ({len(raw)} bytes)")
+        return _U64.unpack(raw)[0]
+
+    @staticmethod
+    def put_autoinc(txn, table_id: int, next_value: int) -> None:
+        txn.put(SYSTEM, AUTOINC_PREFIX + _U32.pack(table_id), _U64.pack(next_value))
+
+    @staticmethod
+    def delete_autoinc(txn, table_id: int) -> None:
+        txn.delete(SYSTEM, AUTOINC_PREFIX + _U32.pack(table_id))
 
     @staticmethod
     def put_gc_range(txn, table: TableInfo, job_id: int, ts: float) -> None:

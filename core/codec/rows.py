@@ -171,7 +171,13 @@ def _describe_key(key: bytes | memoryview) -> str:
 
 
 def _corrupt(table: str, key: bytes | memoryview, problem: str) -> CorruptionError:
-    return CorruptionError(f"Row in table '{table}' at key {_describe_key(key)}: {problem}")
+    """The error for one damaged row; it carries the table name and the row key as
+    attributes (`table`, `key`), so the session can flag the table (core.check.flags)."""
+    err = CorruptionError(f"Row in table '{table}' at key {_describe_key(key)}: {problem}")
+    err.table = table
+    err.key = bytes(key)
+    err.problem = problem
+    return err
 
 
 def decode_row(buf: bytes | memoryview, *, table: str = "?", key: bytes = b"") -> list[Any]:

@@ -26,6 +26,7 @@ from core.catalog.model import (
     TableInfo,
 )
 from core.catalog.store import CatalogStore, Schema
+from core.check.flags import clear_flag, clear_table_flags
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql import limits
 from core.sql.table import TableWriter, index_range
@@ -49,6 +50,7 @@ class DDLRunner:
     def __init__(self, session: StatementHost):
         self.s = session
         self.store: CatalogStore = session.db.catalog
+        self._forget_flags: list[tuple[int, int | None]] = []  # applied once committed
 
     # -- the job wrapper ------------------------------------------------------------------
 
@@ -77,7 +79,25 @@ class DDLRunner:
         except BaseException:
             txn.rollback()
             raise
+        self._flags_committed()
         return result
+
+    def _flags_committed(self) -> None:
+        """The DDL removed flags in its transaction: drop them from memory too."""
+        flags = getattr(self.s.db, "flags", None)
+        if not self._forget_flags or flags is None or not flags:
+            return
+        for tid, iid in self._forget_flags:
+            flags.forget(tid, iid)
+        with self.s.db.engine.snapshot() as snap:
+            flags.reload(snap)
+
+    def _fresh_id(self, txn, table_id: int) -> None:
+        """A new table id starts clean: no counter or flags left by an earlier table that had
+        the same id (ids are reused once a dropped table's file is gone)."""
+        self.store.delete_autoinc(txn, table_id)
+        clear_table_flags(txn, table_id)
+        self._forget_flags.append((table_id, None))
 
     def _new_job(self, txn, query: str) -> DDLJob:
         now = time.time()
@@ -168,6 +188,10 @@ class DDLRunner:
         info.id = txn.create_space(db.name, name)
         info.created = time.time()
         job.table_id = info.id
+        self._fresh_id(txn, info.id)
+        start = _autoinc_option(node.args.get("properties"))
+        if start is not None and start > 1:
+            self.store.put_autoinc(txn, info.id, start)
         self.store.put_table(txn, info)
         return None
 
@@ -308,6 +332,8 @@ class DDLRunner:
     def _drop_one(self, txn, info: TableInfo, job: DDLJob) -> None:
         self.store.delete_table(txn, info.id)
         self.store.put_gc_range(txn, info, job.job_id, time.time())
+        clear_table_flags(txn, info.id)  # dropping a table repairs it, as far as flags go
+        self._forget_flags.append((info.id, None))
 
     def truncate(self, node, txn, schema: Schema, job):
         tnode = node.expressions[0]
@@ -316,6 +342,33 @@ class DDLRunner:
         new = TableInfo.from_dict(info.to_dict())
         new.id = txn.create_space(info.schema, info.name)
         job.table_id = new.id
+        self._fresh_id(txn, new.id)  # TRUNCATE restarts the counter at 1, as MySQL
+        self._drop_one(txn, info, job)
+        self.store.put_table(txn, new)
+        self.s.db.forget_autoinc(info.id)
+        return None
+
+    def rebuild(self, info: TableInfo, txn, job):
+        """ALTER TABLE t FORCE / ENGINE=...: copy every row into a new tablespace and build
+        every index again (MySQL's table rebuild).  It repairs index damage and clears the
+        table's corruption flags; a row that fails its checksum stops it (1877): such a table
+        is dumped under force_recovery and re-created instead."""
+        job.job_type, job.db_name, job.table_name = "rebuild table", info.schema, info.name
+        self._require_space(info)
+        new = TableInfo.from_dict(info.to_dict())
+        new.id = txn.create_space(info.schema, info.name)
+        job.table_id = new.id
+        self._fresh_id(txn, new.id)
+        if info.auto_increment_column is not None:
+            self.store.put_autoinc(txn, new.id, self.s.db.peek_autoinc(info,
+                                                                       txn.current_view()))
+        writer = TableWriter(new, txn)
+        old = TableWriter(info, None)
+        n = 0
+        for key, row in old.scan(txn.current_view()):
+            writer.insert(row, old.handle_from_key(key))
+            n += 1
+        job.row_count = n
         self._drop_one(txn, info, job)
         self.store.put_table(txn, new)
         self.s.db.forget_autoinc(info.id)
@@ -376,6 +429,7 @@ class DDLRunner:
                 self.s.warn(1061, f"Duplicate key name '{name}'", "Note")
                 return NOOP
             raise err(f"Duplicate key name '{name}'", 1061)
+        self._require_space(table)
         info = TableInfo.from_dict(table.to_dict())
         ix = IndexInfo(info.next_index_id, name, [info.column(c).name for c in cols],
                        unique=unique)
@@ -416,6 +470,8 @@ class DDLRunner:
         keys = [k for k, _v in txn.scan_current(table.id, lo, hi)]
         for k in keys:
             txn.delete(table.id, k)
+        clear_flag(txn, table.id, ix.id)  # its entries are gone, and its damage with them
+        self._forget_flags.append((table.id, ix.id))
         info = TableInfo.from_dict(table.to_dict())
         info.indexes = [i for i in info.indexes if i.id != ix.id]
         job.row_count = len(keys)
@@ -425,6 +481,11 @@ class DDLRunner:
     def alter(self, node, txn, schema: Schema, job):
         table = self._table(schema, node.this)
         actions = node.args.get("actions") or []
+        options = node.args.get("options") or []
+        if options and not actions:
+            return self._alter_options(table, options, txn, job)
+        if len(actions) == 1 and isinstance(actions[0], exp.ForceProperty):
+            return self.rebuild(table, txn, job)
         if len(actions) != 1:
             raise NotSupportedError("ALTER TABLE with several actions is not supported yet")
         act = actions[0]
@@ -445,7 +506,36 @@ class DDLRunner:
         raise NotSupportedError(f"ALTER TABLE action not supported yet: "
                                 f"{act.sql(dialect='mysql')[:60]}")
 
+    def _alter_options(self, table: TableInfo, options: list, txn, job):
+        """Table options: AUTO_INCREMENT=N sets the counter (never below the column's
+        largest value + 1, as InnoDB); ENGINE=... rebuilds the table, as MySQL does for
+        `ALTER TABLE t ENGINE=InnoDB` on an InnoDB table."""
+        rebuild = False
+        for opt in options:
+            if isinstance(opt, exp.AutoIncrementProperty):
+                job.job_type, job.db_name, job.table_name, job.table_id = (
+                    "modify table auto_increment", table.schema, table.name, table.id)
+                value = _autoinc_option(exp.Properties(expressions=[opt]))
+                self.s.db.set_autoinc(table, value or 1, txn)
+            elif isinstance(opt, exp.EngineProperty):
+                rebuild = True
+            else:
+                raise NotSupportedError(f"ALTER TABLE option not supported yet: "
+                                        f"{opt.sql(dialect='mysql')[:60]}")
+        if rebuild:
+            return self.rebuild(table, txn, job)
+        return None
+
     # -- helpers ----------------------------------------------------------------------------
+
+    def _require_space(self, table: TableInfo) -> None:
+        """A DDL that reads the rows needs the table's file (a missing one reads as empty)."""
+        missing = getattr(self.s.db.engine, "missing_spaces", None)
+        if missing and table.id in missing:
+            from core.errors import TablespaceMissingError
+
+            raise TablespaceMissingError(
+                f"Tablespace is missing for table `{table.schema}`.`{table.name}`.")
 
     def _db(self, schema: Schema, tnode) -> DatabaseInfo:
         name = tnode.db or self.s.require_db()
@@ -507,6 +597,22 @@ def check_key(name: str, cols: list[str], by_name: dict[str, ColumnInfo]) -> Non
         total += key_part_bytes(col.type)
     if total > limits.MAX_KEY_LENGTH:
         raise limits.key_too_long()
+
+
+def _autoinc_option(props) -> int | None:
+    """The AUTO_INCREMENT=N table option, if given."""
+    if props is None:
+        return None
+    for p in props.expressions:
+        if isinstance(p, exp.AutoIncrementProperty):
+            try:
+                value = int(p.this.name)
+            except (TypeError, ValueError, AttributeError):
+                raise err("Incorrect table option AUTO_INCREMENT", 1064) from None
+            if value < 0:
+                raise err("Incorrect table option AUTO_INCREMENT", 1064)
+            return value
+    return None
 
 
 def _ident(e: Any) -> str:

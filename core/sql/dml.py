@@ -71,7 +71,7 @@ class DMLRunner:
             from core.errors import NotSupportedError
 
             raise NotSupportedError("multi-table UPDATE is not supported yet")
-        table = s.table_info(schema, node.this)
+        table = s.table_info(schema, node.this, data=True)
         alias = node.this.alias_or_name
         matched, scope = self._matching(node, txn, schema, table, alias)
         assigns = []
@@ -106,7 +106,7 @@ class DMLRunner:
             new_handle = writer.handle_of(new) if table.handle != HANDLE_ROWID else old_handle
             if table.auto_increment_column is not None:
                 s.db.observe_autoinc(table, new[table.column_index(
-                    table.auto_increment_column.name)])
+                    table.auto_increment_column.name)], txn)
             if new_handle != old_handle and writer.row_exists(new_handle):
                 raise writer.duplicate_error("PRIMARY", new)
             clash = writer.find_conflict(new, new_handle, check_primary=False)
@@ -114,6 +114,8 @@ class DMLRunner:
                 raise writer.duplicate_error(clash[0], new)
             writer.update(old, new, old_handle, new_handle)
             changed += 1
+        if table.auto_increment_column is not None and changed:
+            s.db.persist_autoinc(table, txn)
         return changed, len(matched)
 
     def delete(self, node: exp.Delete, txn, schema) -> int:
@@ -125,6 +127,7 @@ class DMLRunner:
 
             raise NotSupportedError("multi-table DELETE is not supported yet")
         table = s.table_info(schema, tnode)
+        s.db.require_usable(table)  # a DELETE needs no unique check: a flagged index is kept
         matched, _scope = self._matching(node, txn, schema, table, tnode.alias_or_name)
         writer = TableWriter(table, txn)
         check = s.cancel_token.check

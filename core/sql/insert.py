@@ -138,11 +138,12 @@ class InsertPlan:
     def run(self, session: StatementHost, txn, params_list: list | None = None
             ) -> tuple[int, int]:
         table, writer = self.table, self.writer
+        db = session.db
+        db.require_usable(table, write=True)
         writer.bind(txn)
         positions, defaults, coercers = self.positions, self.defaults, self.coercers
         names, nullable, auto_pos = self.names, self.nullable, self.auto_pos
         rowid = table.handle == HANDLE_ROWID
-        db = session.db
         affected = 0
         first_id = 0
         n = 0
@@ -179,7 +180,7 @@ class InsertPlan:
                     v = session.ctx.now
                 row[i] = coercers[i](v, names[i], n)
             if explicit_auto:
-                db.observe_autoinc(table, row[auto_pos])
+                db.observe_autoinc(table, row[auto_pos], txn)
             handle = db.next_rowid(table, txn) if rowid else writer.handle_of(row)
             hit = writer.find_conflict(row, handle)
             if hit is None:
@@ -200,6 +201,8 @@ class InsertPlan:
                 session.warn(1062, writer.duplicate_error(hit[0], row).msg)
             else:
                 raise writer.duplicate_error(hit[0], row)
+        if auto_pos is not None:
+            db.persist_autoinc(table, txn)
         return affected, first_id
 
     def _upsert(self, writer, row, hit, n, rowid) -> int:

@@ -19,7 +19,16 @@ from sqlglot import exp
 
 from core.catalog.model import HANDLE_INT, TableInfo
 from core.catalog.store import CatalogStore, Schema
-from core.errors import NotSupportedError, OperationalError, ProgrammingError
+from core.check.flags import FlagRegistry, new_flag
+from core.codec import decode_row_key
+from core.errors import (
+    CorruptionError,
+    IndexCorruptError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    TablespaceMissingError,
+)
 from core.sql import dialect, lexer, limits
 from core.sql.cancel import CancellableView, CancelToken, QueryInterrupted
 from core.sql.ddl import DDLRunner, bootstrap
@@ -77,6 +86,17 @@ def _one_statement(sql: str) -> list[str] | None:
     return [sql if end is None else sql[:end]]
 
 
+def _row_of(flag) -> str:
+    """The damaged row a table flag names: its int handle and key where known."""
+    if not flag.key:
+        return "row key unknown"
+    try:
+        handle = decode_row_key(bytes.fromhex(flag.key))[1]
+    except (ValueError, CorruptionError):
+        return f"row key {flag.key}"
+    return f"row {handle}, key {flag.key}" if type(handle) is int else f"row key {flag.key}"
+
+
 class Database:
     """Process-wide state of one open database directory."""
 
@@ -85,8 +105,10 @@ class Database:
         self.catalog = CatalogStore()
         self._statements: OrderedDict[str, tuple] = OrderedDict()
         self._stmt_lock = threading.Lock()
-        self._autoinc: dict[int, int] = {}
+        self._autoinc: dict[int, int] = {}  # next value to hand out, per table id
+        self._autoinc_stored: dict[int, int] = {}  # the value last written to system.kdb
         self._rowid: dict[int, int] = {}
+        self.flags = FlagRegistry()
         self.connections = 0
         # The schema every snapshot at or after `schema_lsn` sees is `_latest_schema`, so
         # statements need not read the dictionary's version key; a DDL sets schema_lsn to
@@ -97,9 +119,66 @@ class Database:
         self._schema_generation = 0
         with engine.snapshot() as snap:
             fresh = CatalogStore.version(snap) == 0
+            self.flags.load(snap)
         if fresh and not engine.read_only:
             with begin(engine) as txn:
                 bootstrap(txn, self.catalog)
+
+    # -- what a statement may touch ----------------------------------------------------------
+
+    def missing_spaces(self) -> dict:
+        """Tablespaces a forced open went on without (space id -> what the map said)."""
+        return getattr(self.engine, "missing_spaces", None) or {}
+
+    def require_usable(self, table: TableInfo, write: bool = False) -> None:
+        """Refuse a statement on a table whose data cannot be trusted or reached: its file
+        missing (1812), its rows flagged corrupt (1877; a forced open still reads them, so
+        the data can be dumped), or, for a write, a flagged UNIQUE index its uniqueness
+        check would have to trust (1712).  One dict lookup when nothing is wrong."""
+        missing = getattr(self.engine, "missing_spaces", None)
+        if missing and table.id in missing:
+            raise TablespaceMissingError(
+                f"Tablespace is missing for table `{table.schema}`.`{table.name}`.")
+        if not self.flags:
+            return
+        flag = self.flags.table_flag(table.id)
+        if flag is not None and (write or not self.engine.read_only):
+            raise CorruptionError(
+                f"Table `{table.schema}`.`{table.name}` is marked corrupted ({_row_of(flag)}: "
+                f"{flag.reason}): CHECK TABLE `{table.name}` shows it; a rebuild (ALTER TABLE "
+                "... FORCE), TRUNCATE or DROP clears it; to keep the good rows, open the "
+                "database with force recovery 1 and dump the table first")
+        if write:
+            for iid in self.flags.index_flags(table.id):
+                ix = next((i for i in table.indexes if i.id == iid), None)
+                if ix is not None and ix.unique:
+                    raise IndexCorruptError(f"Index {ix.name} is corrupted")
+
+    def flagged_indexes(self, table: TableInfo) -> frozenset[int]:
+        """Ids of `table`'s indexes flagged corrupt: the planner plans around them."""
+        if not self.flags:
+            return frozenset()
+        return frozenset(self.flags.index_flags(table.id))
+
+    def flag_damage(self, err: CorruptionError, schema: Schema | None) -> None:
+        """Flag the table a damaged row was read from (the error names its row key)."""
+        if isinstance(err, IndexCorruptError) or schema is None:
+            return
+        key = getattr(err, "key", b"") or b""
+        table = None
+        if key:
+            try:
+                table = schema.tables_by_id.get(decode_row_key(key)[0])
+            except CorruptionError:
+                table = None
+        name = getattr(err, "table", None)
+        if table is None and isinstance(name, str) and "." in name:
+            db, _, t = name.partition(".")
+            table = schema.table(db, t)
+        if table is None:
+            return
+        self.flags.add(new_flag(table.id, table.full_name, getattr(err, "problem", err.msg),
+                                key))
 
     # -- statement cache --------------------------------------------------------------------
 
@@ -161,21 +240,65 @@ class Database:
 
     # -- auto-increment (called with the writer lock held) -------------------------------------
 
+    # MySQL 8's crash-safe counter: the next value lives in system.kdb (`m:ai:<id>`), written
+    # in the inserting transaction by every statement that raised it (one key per statement,
+    # see persist_autoinc), and loaded as max(stored, max(column) + 1) so databases from
+    # before the key, and rows inserted with explicit ids, are covered too.  Values handed
+    # out in this process are never handed out again (a rollback leaves a gap, as InnoDB);
+    # after a restart the counter is above every committed value, even deleted ones.
+
     def next_autoinc(self, table: TableInfo, txn) -> int:
         nxt = self._autoinc.get(table.id)
         if nxt is None:
-            nxt = self._max_auto(table, txn) + 1
+            nxt = self._load_autoinc(table, txn)
         self._autoinc[table.id] = nxt + 1
         return nxt
 
-    def observe_autoinc(self, table: TableInfo, value) -> None:
-        if isinstance(value, int) and value >= self._autoinc.get(table.id, 0):
+    def observe_autoinc(self, table: TableInfo, value, txn) -> None:
+        """An explicit value went into the auto-increment column: later ones go above it."""
+        if type(value) is not int:
+            return
+        cur = self._autoinc.get(table.id)
+        if cur is None:
+            cur = self._autoinc[table.id] = self._load_autoinc(table, txn)
+        if value >= cur:
             self._autoinc[table.id] = value + 1
 
+    def persist_autoinc(self, table: TableInfo, txn) -> None:
+        """At the end of a statement: write the counter if the statement raised it."""
+        nxt = self._autoinc.get(table.id)
+        if nxt is not None and nxt > self._autoinc_stored.get(table.id, 0):
+            CatalogStore.put_autoinc(txn, table.id, nxt)
+            self._autoinc_stored[table.id] = nxt
+
+    def set_autoinc(self, table: TableInfo, value: int, txn) -> None:
+        """ALTER TABLE ... AUTO_INCREMENT=N: as InnoDB, never below max(column) + 1."""
+        nxt = max(int(value), self._max_auto(table, txn) + 1, 1)
+        CatalogStore.put_autoinc(txn, table.id, nxt)
+        self._autoinc.pop(table.id, None)
+        self._autoinc_stored.pop(table.id, None)
+
+    def peek_autoinc(self, table: TableInfo, view) -> int:
+        """The value the next insert would get (SHOW CREATE TABLE's AUTO_INCREMENT=)."""
+        nxt = self._autoinc.get(table.id)
+        if nxt is not None:
+            return nxt
+        stored = CatalogStore.autoinc(view, table.id) or 0
+        return max(stored, self._max_auto_view(table, view) + 1, 1)
+
+    def _load_autoinc(self, table: TableInfo, txn) -> int:
+        stored = CatalogStore.autoinc(txn.current_view(), table.id) or 0
+        self._autoinc_stored[table.id] = stored
+        return max(stored, self._max_auto(table, txn) + 1, 1)
+
     def _max_auto(self, table: TableInfo, txn) -> int:
+        return self._max_auto_view(table, txn.current_view())
+
+    def _max_auto_view(self, table: TableInfo, view) -> int:
         col = table.auto_increment_column
+        if col is None:
+            return 0
         reader = TableReader(table)
-        view = txn.current_view()
         if table.handle == HANDLE_INT and col.name.lower() == table.pk_columns[0].lower():
             return reader.last_handle(view) or 0
         best = 0
@@ -194,6 +317,7 @@ class Database:
 
     def forget_autoinc(self, table_id: int) -> None:
         self._autoinc.pop(table_id, None)
+        self._autoinc_stored.pop(table_id, None)
         self._rowid.pop(table_id, None)
 
 
@@ -242,7 +366,15 @@ class Session:
     def warn(self, code: int, message: str, level: str = "Warning") -> None:
         self.warnings.append((level, code, message))
 
-    def table_info(self, schema: Schema, tnode: exp.Table) -> TableInfo:
+    def table_info(self, schema: Schema, tnode: exp.Table, data: bool = False) -> TableInfo:
+        """The table `tnode` names; `data=True` (a statement that reads or writes its rows)
+        also refuses a table with a missing tablespace or a corruption flag."""
+        t = self._table_info(schema, tnode)
+        if data:
+            self.db.require_usable(t, write=True)
+        return t
+
+    def _table_info(self, schema: Schema, tnode: exp.Table) -> TableInfo:
         if not isinstance(tnode, exp.Table) or not tnode.name:  # `INSERT INTO (a, b) ...`
             near = tnode.sql(dialect=dialect.Kintsugi)[:40] if tnode is not None else ""
             raise ProgrammingError(
@@ -274,6 +406,7 @@ class Session:
         if self._planner is None:
             self._planner = SelectPlanner(self.compile, self._resolve_table, self.ctx,
                                           sort_key, make_aggregate)
+            self._planner.flagged_indexes = self.db.flagged_indexes
         return self._planner
 
     def _resolve_table(self, db: str | None, name: str):
@@ -290,12 +423,13 @@ class Session:
                                        sqlstate="42000")
             raise ProgrammingError(f"Table '{dbname}.{name}' doesn't exist", errno=1146,
                                    sqlstate="42S02")
+        self.db.require_usable(t)
         return t
 
     def insert_plan(self, node, schema: Schema, replace: bool):
         from core.sql.insert import InsertPlan
 
-        key = (id(node), schema.version, self.current_db)
+        key = (id(node), schema.version, self.current_db, self.db.flags.generation)
         hit = self._plans.get(key)
         if hit is not None and hit[0] is node:
             return hit[1]
@@ -319,14 +453,37 @@ class Session:
             self.discard_stream()
         if self.txn is not None:
             txn, self.txn = self.txn, None
-            txn.commit()
+            try:
+                txn.commit()
+            finally:
+                self._persist_flags()
 
     def rollback(self) -> None:
         if self._stream is not None:
             self.discard_stream()
         if self.txn is not None:
             txn, self.txn = self.txn, None
-            txn.rollback()
+            try:
+                txn.rollback()
+            finally:
+                self._persist_flags()
+
+    # -- corruption flags --------------------------------------------------------------------
+
+    def _note_corruption(self, err: CorruptionError) -> None:
+        """A statement read a damaged row: flag its table (core.check.flags), written now in
+        a small transaction of its own unless this session holds the writer lock (then at
+        its COMMIT/ROLLBACK)."""
+        try:
+            self.db.flag_damage(err, self.statement_schema)
+            self._persist_flags()
+        except Exception:  # noqa: BLE001 - flagging must never hide the error itself
+            pass
+
+    def _persist_flags(self) -> None:
+        flags = self.db.flags
+        if flags.pending and (self.txn is None or self.txn.trx_id is None):
+            flags.persist(self.db.engine, begin)
 
     def implicit_commit(self) -> None:
         self.commit()
@@ -533,6 +690,11 @@ class Session:
             return self._stream_query(node, text) if stream else self._query(node, text)
         if kind is StatementKind.DML:
             return self._dml(node, text)
+        if isinstance(node, dialect.CheckTable):  # a long read: cancellable like a query
+            from core.check import statement as check_statement
+
+            names, rows = check_statement.run(self, node)
+            return Result(names=names, rows=rows, rowcount=len(rows))
         self.cancel_token.finish()  # DDL, SHOW, transaction control: not interruptible
         if kind is StatementKind.DDL:
             DDLRunner(self).run(node, text)
@@ -636,7 +798,7 @@ class Session:
         return snap, snap.close
 
     def _plan(self, node, text, schema: Schema) -> Planned:
-        key = (text, schema.version, self.current_db)
+        key = (text, schema.version, self.current_db, self.db.flags.generation)
         planned = self._plans.get(key)
         if planned is None:
             planned = self.planner().plan(node)
@@ -676,6 +838,12 @@ class Session:
             self.ctx.runtime = rt
             rows = rt.mem.collect(planned.op.rows(rt))
             self.cancel_token.finish()
+        except CorruptionError as e:
+            if close:
+                close()
+                close = None
+            self._note_corruption(e)
+            raise
         finally:
             if close:
                 close()
@@ -700,9 +868,18 @@ class Session:
             if close:
                 close()
             raise
-        stream = self._stream = RowStream(list(planned.names), planned.origins, iter(rows),
-                                          close, self.cancel_token)
+        stream = self._stream = RowStream(list(planned.names), planned.origins,
+                                          self._flagging(rows), close, self.cancel_token)
         return Result(names=stream.names, origins=planned.origins, stream=stream)
+
+    def _flagging(self, rows):
+        """The rows of a streamed query; a damaged row met while they are read flags its
+        table as in a buffered query."""
+        try:
+            yield from rows
+        except CorruptionError as e:
+            self._note_corruption(e)
+            raise
 
     def explain(self, node, text) -> Planned:
         view, close = self._view()
@@ -716,6 +893,13 @@ class Session:
     # -- data changes --------------------------------------------------------------------------
 
     def _dml(self, node, text, params_list: list | None = None) -> Result:
+        try:
+            return self._dml_run(node, text, params_list)
+        except CorruptionError as e:
+            self._note_corruption(e)
+            raise
+
+    def _dml_run(self, node, text, params_list: list | None = None) -> Result:
         self._ensure_txn()
         own = self.txn is None  # autocommit: the statement is its own transaction
         txn = begin(self.db.engine) if own else self.txn

@@ -57,7 +57,7 @@ def run(session: StatementHost, node: exp.Expression, text: str) -> Result:
             return Result(names=names, rows=rows, rowcount=len(rows))
         if what in ("CREATE TABLE",):
             t = session.table_info(schema, _table_node(node))
-            rows = [[t.name, create_table_sql(t)]]
+            rows = [[t.name, create_table_sql(t, _next_autoinc(session, t, view))]]
             return Result(names=["Table", "Create Table"], rows=rows, rowcount=1)
         if what in ("COLUMNS", "FIELDS"):
             names, rows = columns_of(session.table_info(schema, _table_node(node)))
@@ -129,7 +129,20 @@ def _sql_literal(v) -> str:
     return str(v)
 
 
-def create_table_sql(t: TableInfo) -> str:
+def _next_autoinc(session: StatementHost, t: TableInfo, view) -> int | None:
+    """The counter SHOW CREATE TABLE prints (MySQL omits it while it is 1)."""
+    if t.auto_increment_column is None:
+        return None
+    peek = getattr(session.db, "peek_autoinc", None)
+    if peek is None:
+        return None
+    try:
+        return peek(t, view)
+    except Exception:  # noqa: BLE001 - a damaged or missing table: show the definition alone
+        return None
+
+
+def create_table_sql(t: TableInfo, auto_increment: int | None = None) -> str:
     lines = []
     for c in t.columns:
         parts = [f"  `{c.name}` {c.type.sql()}"]
@@ -156,8 +169,9 @@ def create_table_sql(t: TableInfo) -> str:
         else:
             lines.append(f"  KEY `{ix.name}` ({cols})")
     body = ",\n".join(lines)
-    return (f"CREATE TABLE `{t.name}` (\n{body}\n) ENGINE=KintsugiDB DEFAULT CHARSET=utf8mb4 "
-            "COLLATE=utf8mb4_bin")
+    ai = f" AUTO_INCREMENT={auto_increment}" if auto_increment and auto_increment > 1 else ""
+    return (f"CREATE TABLE `{t.name}` (\n{body}\n) ENGINE=KintsugiDB{ai} DEFAULT "
+            "CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
 
 
 def explain(session: StatementHost, target: exp.Expression, text: str) -> Result:

@@ -126,17 +126,25 @@ def index_allowed(allowed: frozenset[str] | None, ix: IndexInfo | None) -> bool:
     return ("primary" if ix is None or ix.primary else ix.name.lower()) in allowed
 
 
-def hinted_indexes(t: TableInfo, hints: list[exp.Expression] | None) -> frozenset[str] | None:
+def hinted_indexes(t: TableInfo, hints: list[exp.Expression] | None,
+                   flagged: frozenset[int] = frozenset()) -> frozenset[str] | None:
     """The index names USE/FORCE/IGNORE INDEX hints leave usable (lower case, "primary" for
     the primary key), or None without hints.  An unknown name is ERROR 1176, as in MySQL.
-    FORCE is USE here: the rule-based choice already prefers any usable index to a scan."""
-    if not hints:
+    FORCE is USE here: the rule-based choice already prefers any usable index to a scan.
+
+    `flagged` are the ids of indexes flagged corrupt (core.check.flags): the plan goes
+    around them (another index or a scan reads the same rows), unless a USE/FORCE INDEX hint
+    names one: that statement asked for the index itself, and fails with ERROR 1712."""
+    if not hints and not flagged:
         return None
-    from core.errors import ProgrammingError
+    from core.errors import IndexCorruptError, ProgrammingError
 
     names = {ix.name.lower() for ix in t.indexes}
     if t.pk_columns:
         names.add("primary")
+    bad = {ix.name.lower(): ix.name for ix in t.indexes if ix.id in flagged}
+    if not hints:
+        return frozenset(names - set(bad))
     allowed: set[str] | None = None
     ignored: set[str] = set()
     for h in hints:
@@ -152,9 +160,12 @@ def hinted_indexes(t: TableInfo, hints: list[exp.Expression] | None) -> frozense
         if str(h.this).upper() == "IGNORE":
             ignored |= listed
         else:  # USE / FORCE: only these (USE INDEX () means none)
+            for name in listed:
+                if name in bad:
+                    raise IndexCorruptError(f"Index {bad[name]} is corrupted")
             allowed = listed if allowed is None else allowed | listed
     usable = set(names) if allowed is None else allowed
-    return frozenset(usable - ignored)
+    return frozenset(usable - ignored - set(bad))
 
 
 def choose(reader: TableReader, conds: dict[str, ColumnConds],

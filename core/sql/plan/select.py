@@ -86,6 +86,10 @@ def has_aggregate(node: exp.Expression) -> bool:
     return any(not _inside_subquery(agg, node) for agg in node.find_all(*AGGREGATES))
 
 
+def _no_flags(_table: TableInfo) -> frozenset[int]:
+    return frozenset()
+
+
 class SelectPlanner:
     """Plans queries for one session.  `compile(node, scope)` compiles an expression with the
     session's EvalContext; `tables` resolves names (and virtual information_schema tables)."""
@@ -94,6 +98,8 @@ class SelectPlanner:
                  sort_key: Callable, make_aggregate: Callable):
         self.compile_fn = compile_fn
         self.resolve_table = resolve_table  # (db, name) -> TableInfo | virtual Source factory
+        # ids of a table's indexes flagged corrupt (core.check.flags), planned around
+        self.flagged_indexes: Callable[[TableInfo], frozenset[int]] = _no_flags
         self.ctx = ctx
         self.sort_key = sort_key
         self.make_aggregate = make_aggregate
@@ -274,7 +280,8 @@ class SelectPlanner:
 
         reader = KeyedTableReader(table)
         cols = [c.name for c in table.columns]
-        src = Source(alias, TableFullScan(reader), cols, table, reader)
+        src = Source(alias, TableFullScan(reader), cols, table, reader,
+                     allowed=access.hinted_indexes(table, None, self.flagged_indexes(table)))
         scope = SourceScope([(alias, c) for c in cols] + [(None, "\0key")])
         conds = conjuncts(where)
         op = self._access(src, conds, scope)
@@ -302,7 +309,8 @@ class SelectPlanner:
             t: TableInfo = resolved
             reader = TableReader(t)
             return Source(alias, TableFullScan(reader), [c.name for c in t.columns], t, reader,
-                          allowed=access.hinted_indexes(t, node.args.get("hints")))
+                          allowed=access.hinted_indexes(t, node.args.get("hints"),
+                                                        self.flagged_indexes(t)))
         if isinstance(node, exp.Subquery):
             alias = node.alias_or_name
             if not alias:
