@@ -30,14 +30,16 @@ from bench.common import (
 )
 
 BENCHMARKS = ["kv_commits", "kv_bulk", "kv_scan", "spill",
-              "sql_commits", "sql_bulk", "sql_point", "sql_scan"]
+              "sql_commits", "sql_bulk", "sql_point", "sql_scan",
+              "recovery_apply", "recovery_scale", "recovery_console", "recovery_torture"]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m bench.run_all",
         description="Run kv_commits, kv_bulk, kv_scan, spill and the SQL benchmarks (sql_commits, "
-        "sql_bulk, sql_point, sql_scan); write bench/RESULTS.md.",
+        "sql_bulk, sql_point, sql_scan) and the recovery ones (recovery_apply, recovery_scale, "
+        "recovery_console, recovery_torture at 100 kills); write bench/RESULTS.md.",
     )
     ap.add_argument("--full-spill", action="store_true",
                     help="run the spill benchmark at its full 10M rows (default: 2M)")
@@ -62,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         extra: list[str] = []
         if name == "spill" and not args.full_spill:
             extra += ["--rows", "2000000"]
-        if args.profile and name != "spill":
+        if name == "recovery_torture":  # the 500-kill run takes ~15 min: run it alone;
+            extra += ["--kills", "100", "--no-write"]  # this short one keeps its section
+        if args.profile and name not in ("spill",) and not name.startswith("recovery_"):
             extra.append("--profile")
         fd, js = tempfile.mkstemp(prefix=f"{name}-", suffix=".json", dir=OUT_DIR)
         os.close(fd)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from core.catalog.model import TableInfo
     from core.catalog.store import CatalogStore, Schema
+    from core.check.flags import FlagRegistry
     from core.sql.cancel import CancelToken
     from core.sql.expr import EvalContext
     from core.sql.plan.scope import SourceScope
@@ -47,9 +48,24 @@ class DatabaseHost(Protocol):
     def ddl_done(self, commit_lsn: int | None) -> None:
         """The DDL committed at `commit_lsn` (None: it did not)."""
 
+    @property
+    def flags(self) -> FlagRegistry:
+        """The corruption flags of this database (see `core.check.flags`)."""
+
+    def missing_spaces(self) -> dict: ...
+
+    def require_usable(self, table: TableInfo, write: bool = False) -> None:
+        """Refuse a statement on a table that is missing (1812) or flagged (1877/1712)."""
+
     def next_autoinc(self, table: TableInfo, txn: Transaction) -> int: ...
 
-    def observe_autoinc(self, table: TableInfo, value: Any) -> None: ...
+    def observe_autoinc(self, table: TableInfo, value: Any, txn: Transaction) -> None: ...
+
+    def persist_autoinc(self, table: TableInfo, txn: Transaction) -> None: ...
+
+    def set_autoinc(self, table: TableInfo, value: int, txn: Transaction) -> None: ...
+
+    def peek_autoinc(self, table: TableInfo, view: Any) -> int: ...
 
     def next_rowid(self, table: TableInfo, txn: Transaction) -> int: ...
 
@@ -88,7 +104,8 @@ class StatementHost(Protocol):
 
     def warn(self, code: int, message: str, level: str = "Warning") -> None: ...
 
-    def table_info(self, schema: Schema, tnode: exp.Table) -> TableInfo: ...
+    def table_info(self, schema: Schema, tnode: exp.Table, data: bool = False
+                   ) -> TableInfo: ...
 
     def compile(self, node: exp.Expression, scope: SourceScope) -> Callable[..., Any]: ...
 
