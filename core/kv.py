@@ -21,6 +21,7 @@ from core.events import Event, null_sink
 from core.log.segment import DEFAULT_SEGMENT_SIZE
 from core.recovery import recover
 from core.recovery.forced import check_discard_arguments
+from core.recovery.history import move_pending, record_recovery
 from core.recovery.summary import needs_record, recovery_record
 from core.status import RecoveryRecord
 from core.storage.engine import Engine as StorageEngine
@@ -34,11 +35,6 @@ from core.storage.lifecycle import (
 from core.storage.lmdbfile import mapped_errors
 from core.storage.tablespace import DEFAULT_MAP_SIZE
 from core.txn.transaction import Transaction
-
-try:  # the recovery history (its own module; the open works without it until it lands)
-    from core.recovery.history import move_pending, record_recovery
-except ImportError:  # pragma: no cover - only while the module is being written
-    record_recovery = move_pending = None  # type: ignore[assignment]
 
 __all__ = ["Engine", "destroy"]
 
@@ -66,6 +62,7 @@ class Engine(StorageEngine):
         background: bool = True,
         scan_directories: Sequence[str] | None = None,
         discard_damaged_log: bool = False,
+        apply_batch_ops: int | None = None,
     ) -> Engine:
         """Open (or with `create=True` make) the database in `path`, recovering if needed.
 
@@ -75,6 +72,9 @@ class Engine(StorageEngine):
         segments in `DIR/#redo-damaged-<time>/`, ends the log at the damage and opens
         *writable*; the commits after the damage are lost (the history says how many).
         `scan_directories` rebuilds the tablespace map from the `.kdb` files found there.
+        `apply_batch_ops` sets how many row operations one redo apply batch holds (default
+        200,000: memory stays bounded however long the log; the demo lowers it so that its
+        small recovery shows several batches).
         `flush_interval=0` runs no flusher thread (tests call `flush()` themselves);
         `background` is accepted for compatibility and changes nothing.
         Every failure is a `core.errors` error: OS and LMDB errors are mapped (a full disk is
@@ -90,6 +90,7 @@ class Engine(StorageEngine):
             errlog = engine._errlog = ErrorLog(engine.path)
             engine.sink = errlog.wrap(sink)
             engine.scan_directories = tuple(scan_directories) if scan_directories else None
+            engine.apply_batch_ops = apply_batch_ops
             try:
                 result = recover(engine, engine.control_at_open)
                 engine.start_serving(
@@ -103,7 +104,7 @@ class Engine(StorageEngine):
                 raise
             if needs_record(result, engine):
                 engine.last_recovery = engine._record(recovery_record(result, engine))
-            if move_pending is not None and not engine.read_only:
+            if not engine.read_only:
                 move_pending(engine)  # rows that forced (read-only) opens could not write
         return engine
 
@@ -111,8 +112,6 @@ class Engine(StorageEngine):
         """Give the record its id and keep it in the history; a history that cannot be
         written costs a Warning in the error log, never the open."""
         self.last_recovery = rec
-        if record_recovery is None:
-            return rec
         try:
             return record_recovery(self, rec)
         except (Error, OSError) as exc:

@@ -125,8 +125,9 @@ async def main(png: bool) -> None:
             pass
 
         shutil.copytree("demo-db", "crashed-copy")  # the history picture recovers it again
+        batches = {"apply_batch_ops": demo.APPLY_BATCH_OPS}  # as `kintsugi demo` reopens
         await shoot("demo-db", "recovery", wide, nothing, tab="recovery", history=history,
-                    png=png)
+                    png=png, **batches)
         shutil.rmtree("demo-db")
         os.rename("crashed-copy", "demo-db")
 
@@ -135,9 +136,9 @@ async def main(png: bool) -> None:
             await pilot.pause(0.2)
 
         await shoot("demo-db", "recovery-history", wide, history_detail, tab="recovery",
-                    history=history, png=png)
+                    history=history, png=png, **batches)
         await shoot("damaged-db", "recovery-forced", wide, nothing, tab="recovery",
-                    history=history, png=png, force_recovery=1)
+                    history=history, png=png, force_recovery=1, **batches)
         await shoot("demo-db", "ddl-jobs", wide, nothing, tab="ddl", history=history, png=png)
         await shoot("demo-db", "indexes", wide, nothing, tab="indexes", history=history,
                     png=png)

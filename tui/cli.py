@@ -379,6 +379,9 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
     settings = _settings(ctx, theme=theme, max_rows=max_rows, history_file=history_file)
     console = not no_console and sys.stdout.isatty() and sys.stdin.isatty()
     options = _engine_options(force_recovery, scan_directories)
+    # small apply batches, so that the demo's few thousand redo records show as several
+    # batches with their own LSN ranges and 10% steps (a real open uses 200,000)
+    options["apply_batch_ops"] = demo_mod.APPLY_BATCH_OPS
     try:
         if not os.path.exists(os.path.join(directory, "control")):
             click.echo(f"Building the demo shop in {directory} ...")

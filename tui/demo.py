@@ -97,6 +97,8 @@ DDL = [
 
 BASE = dt.datetime(2025, 1, 1, 8, 0, 0)
 
+APPLY_BATCH_OPS = 2_000  # the demo reopens with small redo apply batches: see `kintsugi demo`
+
 
 def _product_rows(rng: random.Random, n: int) -> list[tuple]:
     rows = []

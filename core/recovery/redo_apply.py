@@ -53,6 +53,7 @@ from core.log.control import ControlData
 from core.log.record import HEADER_SIZE, RecordType, decode_body
 from core.log.scanner import LogScanner, ScanEnd
 from core.log.segment import SegmentInfo, data_end_lsn, list_segments
+from core.recovery.discovery import persist_discovered, rebuild_space_map
 from core.recovery.forced import (
     SkippedRedo,
     count_past_damage,
@@ -67,10 +68,6 @@ from core.storage.spacemap import SPACE_MAP_PREFIX
 if TYPE_CHECKING:
     from core.storage.engine import Engine
 
-try:  # tablespace discovery (its own module; recovery runs without it until it lands)
-    from core.recovery.discovery import persist_discovered, rebuild_space_map
-except ImportError:  # pragma: no cover - only while the module is being written
-    rebuild_space_map = persist_discovered = None  # type: ignore[assignment]
 
 SCAN_REPORT_BYTES = 5 * 1024 * 1024  # InnoDB repeats "scanned up to" every few MB of log
 APPLY_BATCH_OPS = 200_000  # the crash tests lower it to make batches (and mid-apply crashes)
@@ -149,7 +146,7 @@ def recover(engine: Engine, ctl: ControlData) -> RecoveryResult:
         engine.sink(DamagedLogKept(end.lsn, kept, lost))
         torn = True  # zero the damaged segment from the cut on before anything is written
     applied, overlay = apply(engine, segments, ctl.checkpoint_lsn, redo)
-    if persist_discovered is not None and getattr(engine, "scan_directories", None):
+    if getattr(engine, "scan_directories", None):
         persist_discovered(engine)  # replay may have set a moved table's old path back
     discarded = clean_up(engine, redo, overlay)
     skipped = redo.skipped
@@ -183,8 +180,6 @@ def discover(engine: Engine, ctl: ControlData) -> list[SegmentInfo]:
     engine.open_space_file({"path": "system.kdb"}, create=False)
     directories = getattr(engine, "scan_directories", None)
     if directories:
-        if rebuild_space_map is None:  # pragma: no cover - see the import
-            raise OperationalError("tablespace discovery (scan_directories) is not available")
         rebuild_space_map(engine, directories)
     _open_mapped_spaces(engine, missing_ok=True)
     return list_segments(engine.redo_dir, ctl.uuid)
@@ -299,7 +294,7 @@ def apply(engine: Engine, segments: list[SegmentInfo], from_lsn: int, redo: Redo
     total = sum(n for t, n in redo.ops.items() if t in committed)
     done = replay(engine, segments, from_lsn, committed=committed, total=total,
                   creates=redo.creates, batches=redo.batches, overlay=overlay,
-                  batch_ops=APPLY_BATCH_OPS)
+                  batch_ops=getattr(engine, "apply_batch_ops", None) or APPLY_BATCH_OPS)
     return done, overlay
 
 

@@ -31,7 +31,9 @@ def _before(*keys: str, text: str | None = None):
 
 @SIZES
 def test_recovery_tab_after_a_crash(snap_compare, make_app, crashed_db, frozen, size):
-    app = make_app(crashed_db, initial_tab="recovery")
+    # small apply batches, as `kintsugi demo` opens: several batches, each on its own line
+    app = make_app(crashed_db, initial_tab="recovery",
+                   engine_options={"apply_batch_ops": 500})
     assert snap_compare(app, terminal_size=size, run_before=_before())
 
 
