@@ -145,7 +145,7 @@ def _next_autoinc(session: StatementHost, t: TableInfo, view) -> int | None:
 def create_table_sql(t: TableInfo, auto_increment: int | None = None) -> str:
     lines = []
     for c in t.columns:
-        parts = [f"  `{c.name}` {c.type.sql()}"]
+        parts = [f"  {_quote(c.name)} {c.type.sql()}"]
         if not c.nullable:
             parts.append("NOT NULL")
         if c.auto_increment:
@@ -160,17 +160,17 @@ def create_table_sql(t: TableInfo, auto_increment: int | None = None) -> str:
             parts.append("COMMENT " + _sql_literal(c.comment))
         lines.append(" ".join(parts))
     for ix in t.indexes:
-        cols = ",".join(f"`{c}`" for c in ix.columns)
+        cols = ",".join(_quote(c) for c in ix.columns)
         if ix.primary:
             clustered = "CLUSTERED" if t.handle != "rowid" else "NONCLUSTERED"
             lines.append(f"  PRIMARY KEY ({cols}) /*T![clustered_index] {clustered} */")
         elif ix.unique:
-            lines.append(f"  UNIQUE KEY `{ix.name}` ({cols})")
+            lines.append(f"  UNIQUE KEY {_quote(ix.name)} ({cols})")
         else:
-            lines.append(f"  KEY `{ix.name}` ({cols})")
+            lines.append(f"  KEY {_quote(ix.name)} ({cols})")
     body = ",\n".join(lines)
     ai = f" AUTO_INCREMENT={auto_increment}" if auto_increment and auto_increment > 1 else ""
-    return (f"CREATE TABLE `{t.name}` (\n{body}\n) ENGINE=KintsugiDB{ai} DEFAULT "
+    return (f"CREATE TABLE {_quote(t.name)} (\n{body}\n) ENGINE=KintsugiDB{ai} DEFAULT "
             "CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
 
 
@@ -211,3 +211,9 @@ def admin_show_ddl_jobs(session: StatementHost, count: int | None,
         pred = compile_predicate(where.this, scope, session.ctx)
         rows = [r for r in rows if pred(r)]
     return Result(names=list(DDL_JOB_COLUMNS), rows=rows, rowcount=len(rows))
+
+
+def _quote(name: str) -> str:
+    """An identifier as MySQL's SHOW CREATE TABLE writes it: in backticks, a backtick inside
+    doubled, so that the statement reads back (a dump relies on it)."""
+    return "`" + name.replace("`", "``") + "`"
