@@ -120,6 +120,8 @@ TABLES = {
                          "RECORDS_SCANNED", "RECORDS_APPLIED", "TRANSACTIONS_ROLLED_BACK",
                          "ROWS_DISCARDED", "FORCE_RECOVERY", "SKIPPED_LSN_RANGE", "OUTCOME",
                          "SKIPPED_COMMITS", "SKIPPED_TABLES", "MISSING_TABLESPACES"],
+    "kintsugi_corruption_flags": ["TABLE_SCHEMA", "TABLE_NAME", "INDEX_NAME", "LEVEL",
+                                  "ROW_KEY", "REASON", "FLAGGED_AT", "PERSISTED"],
 }
 
 
@@ -158,6 +160,8 @@ def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
         return job_rows(session, query_column=True)
     if name == "recovery_history":
         return recovery_rows(session)
+    if name == "kintsugi_corruption_flags":
+        return flag_rows(session, schema)
     raise KeyError(name)
 
 
@@ -177,6 +181,24 @@ def recovery_rows(session: StatementHost) -> list[list]:
              r.rows_discarded, r.force_recovery, r.skipped_lsn_range, r.outcome,
              r.skipped_commits, ",".join(r.skipped_tables), ",".join(r.missing_tablespaces)]
             for r in read_history(session.db.engine)]
+
+
+def flag_rows(session: StatementHost, schema: Schema) -> list[list]:
+    """information_schema.KINTSUGI_CORRUPTION_FLAGS: the tables and indexes flagged corrupt
+    (written to system.kdb, or only in memory on a read-only open: PERSISTED says which),
+    named as the dictionary names them now (a rename keeps the flag)."""
+    out = []
+    for f in session.db.flags.all():
+        t = schema.tables_by_id.get(f.table_id)
+        db_name, _, t_name = f.table.partition(".")
+        if t is not None:
+            db_name, t_name = t.schema, t.name
+        index = f.index
+        if t is not None and f.index_id:
+            index = next((ix.name for ix in t.indexes if ix.id == f.index_id), index)
+        out.append([db_name, t_name, index or None, f.level, f.key or None, f.reason,
+                    _utc(f.flagged_at), "YES" if f.persisted else "NO"])
+    return out
 
 
 def source(session: StatementHost, schema: Schema, name: str) -> Source:

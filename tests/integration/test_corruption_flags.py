@@ -110,6 +110,9 @@ def test_a_damaged_row_flags_the_table_and_the_flag_persists(tmp_path):
         _q(cur, "INSERT INTO t VALUES (100, 1, 'x')")
     flags = _flags(conn)
     assert [(f.table, f.index_id) for f in flags] == [("test.t", 0)]
+    shown = _q(cur, "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, LEVEL, ROW_KEY, PERSISTED "
+                    "FROM information_schema.KINTSUGI_CORRUPTION_FLAGS")
+    assert shown == [("test", "t", None, "table", flags[0].key, "YES")]
     conn.close()
 
     conn = _conn(tmp_path)  # the flag went through the log into system.kdb
