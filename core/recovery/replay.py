@@ -46,6 +46,12 @@ class _Batch:
                                         self.number))
             self.next_pct += 10
 
+    def finish(self) -> None:
+        """Every step up to 100%: the batch is applied.  (A batch's records can rewrite the
+        same row more than once; those are applied once, so the parts applied add up to
+        fewer than its records.)"""
+        self.advance(self.records - self.done)
+
 
 def replay(engine: Engine, segments: list[SegmentInfo], from_lsn: int, *,
            committed: dict[int, int], total: int, creates: list[tuple[int, int, dict]],
@@ -77,7 +83,8 @@ def replay(engine: Engine, segments: list[SegmentInfo], from_lsn: int, *,
             overlay.add(dict(buffers), applied_lsn or current_commit, from_lsn)
             steps.advance(buffered)
         else:
-            chunk = max(1, -(-buffered // 10))  # ten LMDB transactions: ten true steps
+            unique = sum(len(items) for items in buffers.values())
+            chunk = max(1, -(-unique // 10))  # ten LMDB transactions: ten true steps
             for sid, items in buffers.items():
                 ts = engine.spaces[sid]
                 ordered = sorted(items.items())
@@ -91,7 +98,8 @@ def replay(engine: Engine, segments: list[SegmentInfo], from_lsn: int, *,
                                     "--force-recovery 1 (force_recovery=1), which replays the "
                                     "redo log in memory")
                         raise
-                    steps.advance(len(part))
+                    steps.advance(len(part) * buffered // unique)
+            steps.finish()
         done += buffered
         passed += buffered
         sink(RedoApplyBatchDone(number, buffered, passed, total))
