@@ -65,8 +65,13 @@ def flag_key(table_id: int, index_id: int = TABLE_LEVEL) -> bytes:
     return FLAG_PREFIX + _U32.pack(table_id) + (_U32.pack(index_id) if index_id else b"")
 
 
-def _end(prefix: bytes) -> bytes:
-    return prefix[:-1] + bytes([prefix[-1] + 1])
+def _end(prefix: bytes) -> bytes | None:
+    """The first key above every key that starts with `prefix` (None: no such key, scan to
+    the end).  Trailing 0xFF bytes cannot be incremented: table id 255 ends in one."""
+    stripped = prefix.rstrip(b"\xff")
+    if not stripped:
+        return None
+    return stripped[:-1] + bytes([stripped[-1] + 1])
 
 
 def _pack(d: dict) -> bytes:
