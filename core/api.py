@@ -603,7 +603,7 @@ def inspect(path: str) -> Inspection:
 
 def recover(path: str, *, sink: Callable[[Event], None] | None = None,
             force_recovery: int = 0, scan_directories: Sequence[str] | None = None,
-            discard_damaged_log: bool = False) -> DatabaseStatus:
+            discard_damaged_log: bool = False, **engine_options: Any) -> DatabaseStatus:
     """Open the database in `path`, running crash recovery if it needs one (its events go to
     `sink`), and close it; returns the status of that open, whose `.recovery` says what
     recovery did and what a forced open could not apply.
@@ -611,8 +611,9 @@ def recover(path: str, *, sink: Callable[[Event], None] | None = None,
     ``force_recovery`` >= 1 opens read-only (InnoDB's innodb_force_recovery): redo is
     replayed in memory and nothing on disk changes.  ``scan_directories`` rebuilds the
     tablespace map from the `.kdb` headers found there.  ``discard_damaged_log=True`` keeps
-    a copy of the damaged redo segments, ends the log at the damage and opens writable."""
-    options: dict[str, Any] = {}
+    a copy of the damaged redo segments, ends the log at the damage and opens writable.
+    Other keyword arguments go to `Engine.open` (e.g. `apply_batch_ops`), as `connect`'s do."""
+    options: dict[str, Any] = dict(engine_options)
     if scan_directories:
         options["scan_directories"] = list(scan_directories)
     if discard_damaged_log:
