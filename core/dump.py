@@ -2,9 +2,11 @@
 
 This is how InnoDB's advice after a forced recovery ("dump, drop, and re-create") is done
 here: open with `force_recovery` (read-only), write every table out, load the file into a
-new directory.  It uses only the public API (`core.api.connect`, SHOW and a streaming
-SELECT), so it reads exactly what a client would, and a table that cannot be read (1812
-missing tablespace, 1877 damage) is reported and skipped while the others are still dumped.
+new directory; at level 1 and above the engine leaves damaged rows out of the `SELECT *`
+with a warning each, and the dump counts them from the cursor's warnings.  It uses only
+the public API (`core.api.connect`, SHOW and a streaming SELECT), so it reads exactly what
+a client would, and a table that cannot be read (1812 missing tablespace, 1877 damage at
+level 0) is reported and skipped while the others are still dumped.
 
 The output, per schema: ``CREATE DATABASE IF NOT EXISTS`` and ``USE``; per table: ``DROP
 TABLE IF EXISTS``, the ``CREATE TABLE`` of ``SHOW CREATE TABLE`` (with its indexes), and
@@ -31,7 +33,8 @@ from core.api import connect
 from core.errors import Error, ProgrammingError
 from core.events import Event, null_sink
 
-__all__ = ["DumpProgress", "DumpSummary", "dump", "quote_identifier", "sql_literal"]
+__all__ = ["DumpProgress", "DumpSummary", "dump", "quote_identifier", "skipped_rows",
+           "sql_literal"]
 
 SYSTEM_SCHEMAS = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
 BATCH_ROWS = 1000
@@ -58,6 +61,8 @@ class DumpSummary:
     tables: int = 0
     rows: int = 0
     failed: list[tuple[str, Error]] = field(default_factory=list)
+    # ("schema.table", rows left out): damaged rows a forced open skipped (warning 1877)
+    skipped: list[tuple[str, int]] = field(default_factory=list)
 
 
 def quote_identifier(name: str) -> str:
@@ -123,6 +128,7 @@ def dump(
     scan_directories: Sequence[str] | None = None,
     sink: Callable[[Event], None] = null_sink,
     on_error: Callable[[str, Error], None] | None = None,
+    on_skipped: Callable[[str, int], None] | None = None,
     batch_rows: int = BATCH_ROWS,
     batch_bytes: int = BATCH_BYTES,
 ) -> DumpSummary:
@@ -130,8 +136,12 @@ def dump(
 
     `database` limits the dump to one schema and `tables` to some of its tables.  A table
     that cannot be read is passed to `on_error` ("schema.table", error), noted in the output
-    as a comment and in the summary's `failed`, and the dump goes on.  Errors opening the
-    database (or naming a schema or table that does not exist) are raised."""
+    as a comment and in the summary's `failed`, and the dump goes on.  Under force_recovery
+    >= 1 a damaged row is left out by the engine itself (warning 1877): every good row of
+    the table is written, and the count of rows left out goes to `on_skipped`
+    ("schema.table", count), to a comment in the output and to the summary's `skipped`.
+    Errors opening the database (or naming a schema or table that does not exist) are
+    raised."""
     options: dict[str, Any] = {"force_recovery": force_recovery} if force_recovery else {}
     if scan_directories:
         options["scan_directories"] = list(scan_directories)
@@ -150,10 +160,19 @@ def dump(
                       f"CREATE DATABASE IF NOT EXISTS {q};\n\nUSE {q};\n")
             for table in names:
                 try:
-                    summary.rows += _dump_table(conn, out, schema, table,
+                    rows, skipped = _dump_table(conn, out, schema, table,
                                                 estimates.get(table, 0), sink,
                                                 batch_rows, batch_bytes)
+                    summary.rows += rows
                     summary.tables += 1
+                    if skipped:
+                        name = f"{schema}.{table}"
+                        summary.skipped.append((name, skipped))
+                        out.write(f"\n-- WARNING: {skipped} damaged row(s) of "
+                                  f"{quote_identifier(schema)}.{quote_identifier(table)} "
+                                  "could not be read and are not in this dump\n")
+                        if on_skipped is not None:
+                            on_skipped(name, skipped)
                 except Error as err:
                     name = f"{schema}.{table}"
                     summary.failed.append((name, err))
@@ -237,8 +256,29 @@ def _create_statement(conn, schema: str, table: str) -> str:
     return head + text[m.end():] if m else text
 
 
+_SKIPPED_ONE = re.compile(r"^Skipped damaged row ")
+_SKIPPED_ALL = re.compile(r"^Skipped (\d+) damaged rows in all")
+
+
+def skipped_rows(warnings: Iterable[tuple]) -> int:
+    """How many damaged rows a statement skipped, from its warnings (1877: one per row,
+    then one that counts them all once there are too many to list)."""
+    listed = total = 0
+    for w in warnings:
+        if len(w) < 3 or w[1] != 1877:
+            continue
+        m = _SKIPPED_ALL.match(str(w[2]))
+        if m:
+            total = int(m.group(1))
+        elif _SKIPPED_ONE.match(str(w[2])):
+            listed += 1
+    return max(listed, total)
+
+
 def _dump_table(conn, out: TextIO, schema: str, table: str, estimate: int,
-                sink: Callable[[Event], None], batch_rows: int, batch_bytes: int) -> int:
+                sink: Callable[[Event], None], batch_rows: int,
+                batch_bytes: int) -> tuple[int, int]:
+    """(rows written, damaged rows the engine skipped) of one table."""
     qname = quote_identifier(table)
     full = f"{quote_identifier(schema)}.{qname}"
     create = _create_statement(conn, schema, table)
@@ -275,6 +315,6 @@ def _dump_table(conn, out: TextIO, schema: str, table: str, estimate: int,
                 out.write(f"\n--\n-- Dumping data for table {qname}\n--\n\n")
             out.write(head + ",\n".join(pending) + ";\n")
         sink(DumpProgress(schema, table, rows, max(estimate, rows), done=True))
-        return rows
+        return rows, skipped_rows(cur.warnings)  # complete now that the rows ran out
     finally:
         cur.close()

@@ -528,9 +528,10 @@ def dump(directory: str, database: str | None, tables: tuple[str, ...], force_re
     Every schema (or DATABASE, or some of its TABLES): CREATE DATABASE IF NOT EXISTS,
     USE, DROP TABLE IF EXISTS + CREATE TABLE with its indexes, and multi-row INSERTs, all
     read in one snapshot.  With --force-recovery it reads a damaged database read-only:
-    this is how to save the data before `kintsugi recover --discard-damaged-log`.  A table
-    that cannot be read (ERROR 1812, 1877) is reported on stderr and skipped; the dump
-    goes on and exits 1 at the end.  A progress bar shows on stderr when it is a terminal.
+    this is how to save the data before `kintsugi recover --discard-damaged-log`; a
+    damaged row is then left out and counted on stderr, every other row is dumped.  A
+    table that cannot be read (ERROR 1812, 1877) is reported on stderr and skipped; the
+    dump goes on and exits 1 at the end.  A progress bar shows on stderr when it is a terminal.
 
     \b
     Examples:
@@ -565,10 +566,21 @@ def dump(directory: str, database: str | None, tables: tuple[str, ...], force_re
         failed.append(name)
         click.echo(f"[ERROR] [KintsugiDB] {name}: {error_line(err)}", err=True)
 
+    skipped: list[int] = []
+
+    def on_skipped(name: str, count: int) -> None:
+        if progress is not None:
+            progress.clear()
+        skipped.append(count)
+        click.echo(f"[Warning] [KintsugiDB] {name}: skipped {count} damaged row(s) that "
+                   f"could not be read (--force-recovery {force_recovery}); every other row "
+                   "is in the dump", err=True)
+
     done = False
     try:
         summary = dump_database(directory, out, database=database, tables=tables,
                                 sink=progress or (lambda e: None), on_error=on_error,
+                                on_skipped=on_skipped,
                                 **_engine_options(force_recovery, scan_directories))
         done = True
     except Error as err:
@@ -595,6 +607,7 @@ def dump(directory: str, database: str | None, tables: tuple[str, ...], force_re
         progress.clear()
         click.echo(f"Dumped {summary.tables} table(s), {summary.rows} row(s) from "
                    f"{summary.schemas} schema(s)"
+                   + (f"; {sum(skipped)} damaged row(s) skipped" if skipped else "")
                    + (f"; {len(failed)} table(s) failed: {', '.join(failed)}" if failed
                       else "") + ".", err=True)
     if failed:

@@ -45,8 +45,8 @@ from crc32c import crc32c
 from core.errors import CorruptionError, DataError
 
 __all__ = [
-    "CRC_RESIDUE", "ROW_TRAILER_SIZE", "decode_row", "decode_rows", "decode_values",
-    "encode_row", "row_decoder",
+    "CRC_RESIDUE", "ROW_TRAILER_SIZE", "corrupt_row", "decode_row", "decode_rows",
+    "decode_values", "encode_row", "row_damage", "row_decoder",
 ]
 
 ROW_TRAILER_SIZE = 5  # 0xce + the 4 CRC bytes at the end of every row value
@@ -180,6 +180,9 @@ def _corrupt(table: str, key: bytes | memoryview, problem: str) -> CorruptionErr
     return err
 
 
+corrupt_row = _corrupt  # for readers that inline the decoding and find damage themselves
+
+
 def decode_row(buf: bytes | memoryview, *, table: str = "?", key: bytes = b"") -> list[Any]:
     """Verify the checksum and decode one row value into its list of column values.
 
@@ -212,15 +215,30 @@ def row_damage(buf, table: str, key: bytes) -> CorruptionError:
     )
 
 
-def decode_rows(pairs, table: str = "?"):
+def decode_rows(pairs, table: str = "?", on_damage=None):
     """Decode a stream of (key, row value) pairs, yielding each row's values: decode_row
-    inlined into one generator, which is what a full scan should use."""
+    inlined into one generator, which is what a full scan should use.
+
+    A damaged row raises its CorruptionError, or, given `on_damage(key, error)`, is handed
+    to it and left out (a forced open's salvage; it may raise to stop).  The callback is
+    only consulted on damage, so a sound table pays nothing for it."""
     crc, residue, unpackb, hook = crc32c, CRC_RESIDUE, _unpackb, _ext_hook
     for k, v in pairs:
         if crc(v) != residue:
-            raise row_damage(v, table, k)
-        row = unpackb(v, ext_hook=hook)
-        row.pop()
+            err = row_damage(v, table, k)
+            if on_damage is None:
+                raise err
+            on_damage(k, err)
+            continue
+        try:  # free in CPython >= 3.11 when nothing raises
+            row = unpackb(v, ext_hook=hook)
+            row.pop()
+        except Exception as exc:  # checksummed but undecodable: damage all the same
+            err = _corrupt(table, k, f"undecodable row payload ({exc})")
+            if on_damage is None:
+                raise err from exc
+            on_damage(k, err)
+            continue
         yield row
 
 

@@ -42,7 +42,7 @@ from core.sql.plan.select import Planned, SelectPlanner
 from core.sql.result import Result
 from core.sql.statements import StatementKind, kind_of
 from core.sql.stream import RowStream
-from core.sql.table import TableReader
+from core.sql.table import TableReader, format_key_values
 from core.storage.engine import Engine
 from core.txn import begin
 
@@ -95,6 +95,88 @@ def _row_of(flag) -> str:
     except (ValueError, CorruptionError):
         return f"row key {flag.key}"
     return f"row {handle}, key {flag.key}" if type(handle) is int else f"row key {flag.key}"
+
+
+SKIPPED_ROW_WARNINGS = 100  # damaged rows listed one by one; the rest are counted
+
+
+class RowSalvage:
+    """What a statement does with a damaged row on a forced open (force_recovery >= 1):
+    InnoDB's SRV_FORCE_IGNORE_CORRUPT, "SELECT * FROM t skips corrupt records", so a table
+    can be dumped.  The session puts one on the read view of each query as `skip_damaged`
+    (see `TableReader.damaged`); for every damaged row, once per statement however often
+    it is met (a join may fetch it again), it flags the table in memory as a normal read
+    does and adds warning 1877 naming the row; past `SKIPPED_ROW_WARNINGS` rows, a single
+    last warning counts the rest."""
+
+    def __init__(self, db: Database, schema: Schema | None, warnings: list, level: int):
+        self.db = db
+        self.schema = schema
+        self.warnings = warnings  # the statement's own list (a stream is read later)
+        self.level = level
+        self._seen: set[tuple[int, bytes]] = set()
+        self._summary: int | None = None  # index of the counting warning in `warnings`
+
+    def __call__(self, reader: TableReader, key: bytes, err: CorruptionError) -> None:
+        ident = (reader.tid, key)
+        if ident in self._seen:
+            return
+        self._seen.add(ident)
+        try:
+            self.db.flag_damage(err, self.schema)
+        except Exception:  # noqa: BLE001 - a flag that cannot be noted must not stop the dump
+            pass
+        n = len(self._seen)
+        table = reader.table
+        if n <= SKIPPED_ROW_WARNINGS:
+            problem = getattr(err, "problem", None) or err.msg
+            self.warnings.append((
+                "Warning", 1877,
+                f"Skipped damaged row {_handle_text(reader, key)} (key {_key_hex(key)}) of "
+                f"`{table.schema}`.`{table.name}`: {problem} (force_recovery {self.level})"))
+            return
+        text = (f"Skipped {n} damaged rows in all; only the first {SKIPPED_ROW_WARNINGS} are "
+                f"listed (force_recovery {self.level})")
+        if self._summary is None:
+            self._summary = len(self.warnings)
+            self.warnings.append(("Warning", 1877, text))
+        else:
+            self.warnings[self._summary] = ("Warning", 1877, text)
+
+
+class _PastDamage:
+    """A read view whose readers step over damaged rows without a word: the counter a
+    forced open shows (SHOW CREATE TABLE) is the largest value among the good rows."""
+
+    def __init__(self, view):
+        self._view = view
+
+    def __getattr__(self, name):
+        return getattr(self._view, name)
+
+    @staticmethod
+    def skip_damaged(reader, key, err) -> None:
+        return None
+
+
+def _handle_text(reader: TableReader, key: bytes) -> str:
+    """The row's handle as a message shows it: an int, or a clustered key's values."""
+    try:
+        handle = reader.handle_from_key(key)
+    except Exception:  # noqa: BLE001 - a message, not a decode
+        return "?"
+    if isinstance(handle, bytes):
+        from core.codec import decode_values
+
+        try:
+            return "(" + format_key_values(decode_values(handle)) + ")"
+        except Exception:  # noqa: BLE001
+            return "0x" + handle.hex()
+    return str(handle)
+
+
+def _key_hex(key: bytes) -> str:
+    return key[:128].hex() + ("..." if len(key) > 128 else "")
 
 
 class Database:
@@ -301,6 +383,8 @@ class Database:
         reader = TableReader(table)
         if table.handle == HANDLE_INT and col.name.lower() == table.pk_columns[0].lower():
             return reader.last_handle(view) or 0
+        if getattr(self.engine, "force_recovery", 0):  # SHOW CREATE TABLE of a dump
+            view = _PastDamage(view)
         best = 0
         for row in reader.scan_rows(view):
             v = row[table.column_index(col.name)]
@@ -319,6 +403,18 @@ class Database:
         self._autoinc.pop(table_id, None)
         self._autoinc_stored.pop(table_id, None)
         self._rowid.pop(table_id, None)
+
+
+def _raise_autoinc_on_update(db: Database, plan) -> None:
+    """INSERT ... ON DUPLICATE KEY UPDATE that sets the auto-increment column raises the
+    counter above the new value, as an UPDATE does (MySQL 8); the plan's run persists it
+    at the end of the statement (`persist_autoinc`)."""
+    table, pos, writer = plan.table, plan.auto_pos, plan.writer
+
+    def observe(new: list) -> None:
+        db.observe_autoinc(table, new[pos], writer.txn)
+
+    writer.after_update = observe
 
 
 class Session:
@@ -434,6 +530,8 @@ class Session:
         if hit is not None and hit[0] is node:
             return hit[1]
         plan = InsertPlan(self, node, schema, replace)
+        if plan.updates is not None and plan.auto_pos is not None:
+            _raise_autoinc_on_update(self.db, plan)
         self._plans[key] = (node, plan)  # the node is kept alive, so its id stays unique
         if len(self._plans) > PLAN_CACHE:
             self._plans.popitem(last=False)
@@ -690,7 +788,7 @@ class Session:
             return self._stream_query(node, text) if stream else self._query(node, text)
         if kind is StatementKind.DML:
             return self._dml(node, text)
-        if isinstance(node, dialect.CheckTable):  # a long read: cancellable like a query
+        if kind is StatementKind.CHECK:  # a long read: cancellable like a query
             from core.check import statement as check_statement
 
             names, rows = check_statement.run(self, node)
@@ -797,6 +895,17 @@ class Session:
         snap = self.db.engine.snapshot()
         return snap, snap.close
 
+    def _read_view(self, view) -> CancellableView:
+        """The view a query's plan reads through: cancellable, and on a forced open
+        (force_recovery >= 1) salvaging, skipping damaged rows (`RowSalvage`).  A normal
+        open pays one attribute test per statement, nothing per row."""
+        cview = CancellableView(view, self.cancel_token)
+        level = getattr(self.db.engine, "force_recovery", 0)
+        if level:
+            cview.skip_damaged = RowSalvage(self.db, self.statement_schema, self.warnings,
+                                            level)
+        return cview
+
     def _plan(self, node, text, schema: Schema) -> Planned:
         key = (text, schema.version, self.current_db, self.db.flags.generation)
         planned = self._plans.get(key)
@@ -834,7 +943,7 @@ class Session:
             mem = self._mem
             mem.used = 0
             mem.quota = self.ctx.system_variables.get("tidb_mem_quota_query") or 0
-            rt = Runtime(CancellableView(view, self.cancel_token), mem, self.cancel_token.check)
+            rt = Runtime(self._read_view(view), mem, self.cancel_token.check)
             self.ctx.runtime = rt
             rows = rt.mem.collect(planned.op.rows(rt))
             self.cancel_token.finish()
@@ -861,7 +970,7 @@ class Session:
             mem = self._mem
             mem.used = 0
             mem.quota = self.ctx.system_variables.get("tidb_mem_quota_query") or 0
-            rt = Runtime(CancellableView(view, self.cancel_token), mem, self.cancel_token.check)
+            rt = Runtime(self._read_view(view), mem, self.cancel_token.check)
             self.ctx.runtime = rt
             rows = planned.op.rows(rt)
         except BaseException:

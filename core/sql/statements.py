@@ -22,14 +22,15 @@ class StatementKind(enum.Enum):
     DDL = "ddl"  # CREATE, DROP, TRUNCATE, ALTER, RENAME: a DDL job, not interruptible
     SESSION = "session"  # USE, BEGIN, COMMIT, ROLLBACK, SET
     SHOW = "show"  # SHOW, DESCRIBE, ADMIN SHOW DDL JOBS: a small result set, not a plan
-    ADMIN = "admin"  # the other ADMIN statements, RECOVER/FLASHBACK TABLE, CHECK TABLE
+    CHECK = "check"  # CHECK TABLE: a long read of every row, interruptible like a query
+    ADMIN = "admin"  # the other ADMIN statements, RECOVER/FLASHBACK TABLE
     OTHER = "other"  # anything else (answers 1235), or text that does not parse
 
     @property
     def interruptible(self) -> bool:
         """Whether `Connection.cancel()` can stop it once it runs (1317, nothing left
         behind); the others run to the end once started."""
-        return self in (StatementKind.QUERY, StatementKind.DML)
+        return self in (StatementKind.QUERY, StatementKind.DML, StatementKind.CHECK)
 
 
 _BY_TYPE: dict[type, StatementKind] = {}
@@ -40,8 +41,9 @@ _BASES: tuple[tuple[tuple[type, ...], StatementKind], ...] = (
      StatementKind.DDL),
     ((exp.Use, exp.Transaction, exp.Commit, exp.Rollback, exp.Set), StatementKind.SESSION),
     ((exp.Show, exp.Describe, dialect.AdminShowDDLJobs), StatementKind.SHOW),
+    ((dialect.CheckTable,), StatementKind.CHECK),
     ((dialect.AdminStatement, dialect.RecoverTable, dialect.FlashbackTable,
-      dialect.FlashbackDatabase, dialect.CheckTable), StatementKind.ADMIN),
+      dialect.FlashbackDatabase), StatementKind.ADMIN),
 )
 
 

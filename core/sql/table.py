@@ -14,7 +14,8 @@ per row of a join or per IN value.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from crc32c import crc32c
@@ -38,7 +39,7 @@ from core.codec import (
     row_key,
     row_prefix,
 )
-from core.codec.rows import row_damage
+from core.codec.rows import corrupt_row, row_damage
 from core.errors import CorruptionError, IntegrityError
 
 __all__ = [
@@ -55,6 +56,10 @@ __all__ = [
 
 NON_UNIQUE_VALUE = b"0"
 _INT_FLAG = bytes([INT_FLAG])  # an int handle after the values of a non-unique entry
+
+
+def _undecodable(table: str, key: bytes, exc: BaseException) -> CorruptionError:
+    return corrupt_row(table, key, f"undecodable row payload ({exc})")
 
 
 def index_range(table_id: int, index_id: int) -> tuple[bytes, bytes]:
@@ -132,26 +137,71 @@ class TableReader:
     def decode(self, key: bytes, value: bytes) -> list:
         return decode_row(value, table=self.name, key=key)
 
+    # A damaged row (checksum or decoding fails) raises its CorruptionError (1877), except
+    # under a read view carrying `skip_damaged` (set by the session on a forced open,
+    # force_recovery >= 1): the row is then reported to it, `skip_damaged(reader, key,
+    # error)`, and left out, as InnoDB's SRV_FORCE_IGNORE_CORRUPT lets `SELECT *` skip
+    # corrupt records so a table can be dumped.  The view is asked only once a row turned
+    # out damaged, so a sound table, and any normal open, pay nothing per row.
+
+    def damaged(self, view, key: bytes, err: CorruptionError) -> None:
+        """A read met a damaged row: raise `err`, unless `view` salvages (see above)."""
+        skip = getattr(view, "skip_damaged", None)
+        if skip is None:
+            raise err
+        skip(self, bytes(key), err)
+
     def scan(self, view, lo: bytes | None = None, hi: bytes | None = None,
              reverse: bool = False) -> Iterator[tuple[bytes, list]]:
         """(row key, row) pairs in handle order within [lo, hi)."""
         name = self.name
         for k, v in view.scan(self.tid, lo or self._prefix, hi or self._end, reverse):
-            yield k, decode_row(v, table=name, key=k)
+            try:
+                row = decode_row(v, table=name, key=k)
+            except CorruptionError as err:
+                self.damaged(view, k, err)
+                continue
+            yield k, row
 
     def raw_rows(self, view) -> Iterator[tuple[bytes, bytes]]:
         """(key, encoded row) of every row.  Rows are the last keys of a table's own
-        tablespace (`_r` sorts after `_i`), so the scan needs no upper bound check."""
+        tablespace (`_r` sorts after `_i`), so the scan needs no upper bound check.  The
+        values are not verified: the caller checks each CRC (see `damaged`)."""
         return view.scan(self.tid, self._prefix, None)
 
     def scan_rows(self, view) -> Iterator[list]:
         """Rows only, as fast as a Python loop over LMDB allows (full scans, aggregates)."""
-        return decode_rows(view.scan(self.tid, self._prefix, None), self.name)
+        return decode_rows(view.scan(self.tid, self._prefix, None), self.name,
+                           partial(self.damaged, view))
+
+    def sound_values(self, view) -> Iterator[bytes]:
+        """The encoded value of every row that verifies and decodes, the others reported
+        to `damaged` (and so skipped on a forced open): what a loop that inlines the
+        decoding (`row_decoder`) reads once it met damage under a salvaging view."""
+        crc, residue, unpackb, hook = row_decoder()
+        for k, v in self.raw_rows(view):
+            if crc(v) != residue:
+                self.damaged(view, k, row_damage(v, self.name, k))
+                continue
+            try:
+                row = unpackb(v, ext_hook=hook)
+                if type(row) is not list or not row:
+                    raise ValueError(f"row payload is a {type(row).__name__}, not an array")
+            except Exception as exc:  # noqa: BLE001 - checksummed but undecodable: damage
+                self.damaged(view, k, _undecodable(self.name, k, exc))
+                continue
+            yield v
 
     def get(self, view, handle) -> list | None:
         key = row_key(self.tid, handle)
         raw = view.get(self.tid, key)
-        return None if raw is None else decode_row(raw, table=self.name, key=key)
+        if raw is None:
+            return None
+        try:
+            return decode_row(raw, table=self.name, key=key)
+        except CorruptionError as err:
+            self.damaged(view, key, err)
+            return None
 
     def damage(self, view) -> CorruptionError:
         """The error for the first row that fails its checksum, with its key: a loop that
@@ -238,6 +288,9 @@ class TableWriter(TableReader):
         self.indexes = [ix for ix in (write_indexes or table.secondary_indexes)
                         if ix.state != "delete only"]
         self.delete_indexes = write_indexes or table.secondary_indexes
+        # called with the new row of every `update` (INSERT ... ON DUPLICATE KEY UPDATE
+        # raises the auto-increment counter through it: see Session.insert_plan)
+        self.after_update: Callable[[list], None] | None = None
 
     def bind(self, txn) -> None:
         """Write through `txn` from now on; takes its writer lock, which the puts assume."""
@@ -299,6 +352,8 @@ class TableWriter(TableReader):
 
     def update(self, old: Sequence[Any], new: list, old_handle, new_handle) -> None:
         txn, tid = self.txn, self.tid
+        if self.after_update is not None:
+            self.after_update(new)
         if new_handle != old_handle:
             txn.delete(tid, row_key(tid, old_handle))
         txn.put(tid, row_key(tid, new_handle), encode_row(new))

@@ -138,8 +138,10 @@ def test_force_recovery_reads_a_flagged_table_and_keeps_the_flag_in_memory(tmp_p
     _damage_row(tmp_path, 7)
     conn = _conn(tmp_path, force_recovery=1)
     cur = conn.cursor()
-    with pytest.raises(CorruptionError):
-        _q(cur, "SELECT * FROM t")
+    rows = _q(cur, "SELECT * FROM t")  # level 1 skips the damaged row, with a warning
+    assert [r[0] for r in rows] == [i for i in range(1, N + 1) if i != 7]
+    assert [(w[0], w[1]) for w in cur.warnings] == [("Warning", 1877)]
+    assert cur.warnings[0][2].startswith("Skipped damaged row 7 (key 74")
     assert [f.persisted for f in conn._db.flags.all()] == [False]
     assert _flags(conn) == []  # nothing written on a read-only open
     assert _q(cur, "SELECT b FROM t WHERE id = 3") == [(30,)]  # readable: dump the rest
@@ -291,3 +293,20 @@ def test_flag_keys_do_not_collide():
               store.JOBSEQ_KEY, store.GC_PREFIX, store.AUTOINC_PREFIX, b"\x00space:"]
     for other in others:
         assert not other.startswith(FLAG_PREFIX) and not FLAG_PREFIX.startswith(other)
+
+
+def test_table_ids_past_255_are_created_and_dropped(tmp_path):
+    """A table id whose last key byte is 0xFF (255, 511, ...) has no simple "next prefix":
+    DROP/TRUNCATE clear its flags with a range to the end (it failed with ValueError and
+    every later CREATE TABLE did too)."""
+    conn = _conn(tmp_path)
+    cur = conn.cursor()
+    for i in range(260):
+        _q(cur, f"CREATE TABLE t{i} (id INT PRIMARY KEY)")
+    for i in range(250, 260):
+        _q(cur, f"TRUNCATE TABLE t{i}")
+        _q(cur, f"DROP TABLE t{i}")
+    _q(cur, "CREATE TABLE after_all (id INT PRIMARY KEY)")
+    _q(cur, "INSERT INTO after_all VALUES (1)")
+    assert _q(cur, "SELECT * FROM after_all") == [(1,)]
+    conn.close()

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import Error
 from core.sql.limits import BLOCK, UNLIMITED, MemoryTracker, row_bytes
 from core.sql.table import TableReader, row_decoder
 
@@ -535,7 +536,9 @@ class ScanAggregate(Operator):
     are (kind, column position or None for COUNT(*), accumulator factory, needs_ext) where
     needs_ext says the column holds msgpack extension values (DECIMAL, dates) that must be
     decoded; other columns are summed straight from `unpackb` output.  The output row has
-    HashAgg's shape.  Every row's checksum is still verified."""
+    HashAgg's shape.  Every row's checksum is still verified; on a forced open (a view
+    that salvages, see `TableReader.damaged`) a damaged row makes it start over on the rows
+    that verify, so the loop itself stays as it is."""
 
     def __init__(self, reader: TableReader, specs: list, child_width: int):
         self.reader = reader
@@ -553,13 +556,31 @@ class ScanAggregate(Operator):
         return (v for _k, v in self.reader.raw_rows(view))
 
     def _damaged(self, rt):
-        """Find the damaged row again, with its key, for the error message."""
-        return self.reader.damage(rt.view)
+        """What to raise at a damaged row: its error, found again with its key for the
+        message; or, when the view salvages (a forced open), `_Salvage`: the aggregates
+        start over on the rows that verify (`rows`)."""
+        if getattr(rt.view, "skip_damaged", None) is None:
+            return self.reader.damage(rt.view)
+        return _Salvage()
 
     def rows(self, rt):
+        try:
+            out = self._aggregate(rt, self._values(rt))
+        except _Salvage:
+            out = None
+        except Exception as e:
+            # a row whose checksum holds but whose payload does not decode: a salvaging
+            # view starts over on the sound rows; else the error stands
+            if isinstance(e, Error) or getattr(rt.view, "skip_damaged", None) is None:
+                raise
+            out = None
+        if out is None:
+            out = self._aggregate(rt, self.reader.sound_values(rt.view))
+        yield out
+
+    def _aggregate(self, rt, vals):
         crc, residue, unpackb, hook = row_decoder()
         pad = [None] * self.child_width
-        vals = self._values(rt)
         if len(self.specs) == 1:
             kind, pos, make, needs_ext = self.specs[0]
             if pos is None:  # COUNT(*)
@@ -568,8 +589,7 @@ class ScanAggregate(Operator):
                     if crc(v) != residue:
                         raise self._damaged(rt)
                     n += 1
-                yield [n] + pad
-                return
+                return [n] + pad
             if kind == "COUNT":  # COUNT(col): the non-NULL values
                 n = 0
                 if needs_ext:
@@ -584,8 +604,7 @@ class ScanAggregate(Operator):
                             raise self._damaged(rt)
                         if unpackb(v)[pos] is not None:
                             n += 1
-                yield [n] + pad
-                return
+                return [n] + pad
             if kind == "SUM":
                 total, n = 0, 0
                 if needs_ext:
@@ -607,8 +626,7 @@ class ScanAggregate(Operator):
                 acc = make()
                 if n:
                     acc.add(total)
-                yield [acc.result()] + pad
-                return
+                return [acc.result()] + pad
         accs = [(make(), pos) for _kind, pos, make, _ext in self.specs]
         for v in vals:
             if crc(v) != residue:
@@ -616,7 +634,7 @@ class ScanAggregate(Operator):
             row = unpackb(v, ext_hook=hook)
             for acc, pos in accs:
                 acc.add(1 if pos is None else row[pos])
-        yield [a.result() for a, _ in accs] + pad
+        return [a.result() for a, _ in accs] + pad
 
     def explain(self):
         funcs = ", ".join(f"{k.lower()}({'*' if p is None else '#' + str(p)})"
@@ -626,6 +644,10 @@ class ScanAggregate(Operator):
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+class _Salvage(Exception):  # a signal inside ScanAggregate, never seen outside
+    """A pushed-down aggregate met a damaged row under a salvaging view: start over."""
 
 
 def _hashable(v):
