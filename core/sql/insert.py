@@ -196,7 +196,7 @@ class InsertPlan:
                 writer.insert(row, handle)
                 affected += 1
             elif self.updates is not None:
-                affected += self._upsert(writer, row, hit, n, rowid)
+                affected += self._upsert(writer, row, hit, n, rowid, db)
             elif self.ignore:
                 session.warn(1062, writer.duplicate_error(hit[0], row).msg)
             else:
@@ -205,8 +205,10 @@ class InsertPlan:
             db.persist_autoinc(table, txn)
         return affected, first_id
 
-    def _upsert(self, writer, row, hit, n, rowid) -> int:
-        """ON DUPLICATE KEY UPDATE: 2 affected rows for a changed row, 0 if unchanged."""
+    def _upsert(self, writer, row, hit, n, rowid, db) -> int:
+        """ON DUPLICATE KEY UPDATE: 2 affected rows for a changed row, 0 if unchanged.  An
+        update that sets the auto-increment column raises the counter above the new value,
+        as an UPDATE does (MySQL 8); `run` persists it at the end of the statement."""
         old = writer.current(hit[1])
         new = list(old)
         for pos, fn in self.updates:  # VALUES(col) reads the row that was to be inserted
@@ -223,6 +225,8 @@ class InsertPlan:
         clash = writer.find_conflict(new, new_handle, check_primary=new_handle != hit[1])
         if clash is not None and clash[1] != hit[1]:
             raise writer.duplicate_error(clash[0], new)
+        if self.auto_pos is not None:
+            db.observe_autoinc(self.table, new[self.auto_pos], writer.txn)
         writer.update(old, new, hit[1], new_handle)
         return 2
 

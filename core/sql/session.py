@@ -405,18 +405,6 @@ class Database:
         self._rowid.pop(table_id, None)
 
 
-def _raise_autoinc_on_update(db: Database, plan) -> None:
-    """INSERT ... ON DUPLICATE KEY UPDATE that sets the auto-increment column raises the
-    counter above the new value, as an UPDATE does (MySQL 8); the plan's run persists it
-    at the end of the statement (`persist_autoinc`)."""
-    table, pos, writer = plan.table, plan.auto_pos, plan.writer
-
-    def observe(new: list) -> None:
-        db.observe_autoinc(table, new[pos], writer.txn)
-
-    writer.after_update = observe
-
-
 class Session:
     def __init__(self, db: Database, database: str | None = None, autocommit: bool = False):
         from core.sql.expr import EvalContext
@@ -530,8 +518,6 @@ class Session:
         if hit is not None and hit[0] is node:
             return hit[1]
         plan = InsertPlan(self, node, schema, replace)
-        if plan.updates is not None and plan.auto_pos is not None:
-            _raise_autoinc_on_update(self.db, plan)
         self._plans[key] = (node, plan)  # the node is kept alive, so its id stays unique
         if len(self._plans) > PLAN_CACHE:
             self._plans.popitem(last=False)

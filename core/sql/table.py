@@ -14,7 +14,7 @@ per row of a join or per IN value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -288,9 +288,6 @@ class TableWriter(TableReader):
         self.indexes = [ix for ix in (write_indexes or table.secondary_indexes)
                         if ix.state != "delete only"]
         self.delete_indexes = write_indexes or table.secondary_indexes
-        # called with the new row of every `update` (INSERT ... ON DUPLICATE KEY UPDATE
-        # raises the auto-increment counter through it: see Session.insert_plan)
-        self.after_update: Callable[[list], None] | None = None
 
     def bind(self, txn) -> None:
         """Write through `txn` from now on; takes its writer lock, which the puts assume."""
@@ -352,8 +349,6 @@ class TableWriter(TableReader):
 
     def update(self, old: Sequence[Any], new: list, old_handle, new_handle) -> None:
         txn, tid = self.txn, self.tid
-        if self.after_update is not None:
-            self.after_update(new)
         if new_handle != old_handle:
             txn.delete(tid, row_key(tid, old_handle))
         txn.put(tid, row_key(tid, new_handle), encode_row(new))
