@@ -15,6 +15,7 @@ import weakref
 from core.errors import EngineClosedError, LockWaitTimeoutError, OperationalError
 from core.log import record
 from core.log.redo import RedoLog
+from core.storage.lmdbfile import os_error
 from core.storage.overlay import INFINITY, Layer, MutableGeneration
 from core.storage.pipeline import FileOp, Writes
 from core.storage.snapshot import Snapshot
@@ -65,8 +66,7 @@ class CommitPath:
                 self.log.sync(snap.lsn)
             except OSError as exc:
                 snap.close()
-                raise OperationalError(
-                    f"the redo log could not be made durable ({exc})", errno=1030) from exc
+                raise self._redo_error(exc, "the redo log could not be made durable") from exc
         return snap
 
     def latest_snapshot(self) -> Snapshot:
@@ -176,6 +176,15 @@ class CommitPath:
             self.log.sync(lsn)
         except OSError as exc:
             self.flusher_error = exc
-            raise OperationalError(
-                f"the redo log could not be made durable ({exc}); the commit may be lost. "
-                "Close and reopen the database.", errno=1030) from exc
+            raise self._redo_error(
+                exc, "the redo log could not be made durable; the commit may be lost. Close "
+                "and reopen the database (it recovers from what the disk has)") from exc
+
+    def _redo_error(self, exc: OSError, what: str) -> OperationalError:
+        """A failed log write or sync as MySQL says it: 1021 "Disk full" naming the redo
+        segment for ENOSPC/EDQUOT (so the DBA knows which file system to free), else 1030."""
+        segments = getattr(self.log, "segments", None)
+        path = exc.filename or (segments[-1].path if segments else self.path)
+        err = os_error(exc, path)
+        err.msg = f"{err.msg}: {what}"
+        return err
