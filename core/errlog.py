@@ -16,6 +16,7 @@ disables it for the rest of the open and nothing else happens.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -46,12 +47,43 @@ class ErrorLog:
         self.path = os.path.join(directory, FILE_NAME)
         self._lock = threading.Lock()
         self._file: IO[str] | None = None
+        # why the log is not written ("" when it is): the open says it once, as a Warning
+        self.problem = ""
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
-                         | os.O_NOFOLLOW, 0o600)
-            self._file = os.fdopen(fd, "a", buffering=1, encoding="utf-8", errors="replace")
-        except OSError:
-            self._file = None
+            self._file = self._open()
+        except OSError as exc:
+            self.problem = (f"The error log {self.path} cannot be written "
+                            f"({exc.strerror or exc}); the database opens without it")
+
+    def _open(self) -> IO[str] | None:
+        """Append to a regular file only.  O_NONBLOCK: a FIFO planted there must not hang
+        the open; O_NOFOLLOW: a symbolic link is not followed.  Anything else found there
+        (a link, a FIFO, a device, a directory) is left alone and reported."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            self.problem = (f"The error log {self.path} is not a regular file "
+                            f"({_kind(st.st_mode)}); it is left alone and not written")
+            return None
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+                     | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+        try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):  # swapped in between lstat and open
+                self.problem = (f"The error log {self.path} is not a regular file "
+                                f"({_kind(mode)}); it is left alone and not written")
+                os.close(fd)
+                return None
+            os.set_blocking(fd, True)
+            return os.fdopen(fd, "a", buffering=1, encoding="utf-8", errors="replace")
+        except BaseException:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+            raise
 
     def wrap(self, sink: EventSink) -> EventSink:
         """A sink that logs an event here, then hands it to `sink`."""
@@ -118,3 +150,17 @@ class ErrorLog:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"

@@ -13,16 +13,18 @@ was forced leaves its `RecoveryRecord` in `engine.last_recovery` and in the hist
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 from core.errlog import ErrorLog
 from core.errors import Error
-from core.events import Event, null_sink
+from core.events import DamagedLogKept, Event, RecoveryWarning, null_sink
 from core.log.segment import DEFAULT_SEGMENT_SIZE
 from core.recovery import recover
-from core.recovery.forced import check_discard_arguments
+from core.recovery.forced import check_discard_arguments, mark_discard, pending_discards
 from core.recovery.history import move_pending, record_recovery
-from core.recovery.summary import needs_record, recovery_record
+from core.recovery.redo_apply import RecoveryResult
+from core.recovery.summary import interrupted_discard_record, needs_record, recovery_record
 from core.status import RecoveryRecord
 from core.storage.engine import Engine as StorageEngine
 from core.storage.engine import destroy
@@ -89,6 +91,8 @@ class Engine(StorageEngine):
                 lock_wait_timeout=lock_wait_timeout, discard_damaged_log=discard_damaged_log)
             errlog = engine._errlog = ErrorLog(engine.path)
             engine.sink = errlog.wrap(sink)
+            if errlog.problem:
+                engine.sink(RecoveryWarning(errlog.problem))
             engine.scan_directories = tuple(scan_directories) if scan_directories else None
             engine.apply_batch_ops = apply_batch_ops
             try:
@@ -102,8 +106,14 @@ class Engine(StorageEngine):
                 errlog.close()
                 engine.abandon()
                 raise
+            if result.kept:
+                # said only now that the log has been ended (start_serving zeroed it)
+                engine.sink(DamagedLogKept(result.end_lsn, result.kept,
+                                           result.skipped.commits if result.skipped else 0))
             if needs_record(result, engine):
                 engine.last_recovery = engine._record(recovery_record(result, engine))
+            if not engine.read_only:
+                engine._record_interrupted_discards(result)
             if not engine.read_only:
                 move_pending(engine)  # rows that forced (read-only) opens could not write
         return engine
@@ -118,6 +128,24 @@ class Engine(StorageEngine):
             if self._errlog is not None:
                 self._errlog.warning(f"The recovery history could not be written: {exc}")
             return rec
+
+    def _record_interrupted_discards(self, result: RecoveryResult) -> None:
+        """A `discard_damaged_log` open that died after writing its facts file: if the log
+        was ended (this open did not find it still damaged at the cut), record the discard
+        in the history now; if this open is a new discard at the same cut, the old one never
+        ended the log (superseded).  This open's own discard is marked recorded."""
+        for path, facts in pending_discards(self.path):
+            cut = facts.get("cut_lsn")
+            if result.kept_dir and os.path.dirname(path) == result.kept_dir:
+                mark_discard(path, facts, "recorded")
+                continue
+            skipped = result.skipped
+            if skipped is not None and skipped.from_lsn == cut:
+                if result.kept_dir:
+                    mark_discard(path, facts, "superseded")
+                continue  # the log is still damaged there: that discard never ended it
+            self._record(interrupted_discard_record(facts, result.end_time))
+            mark_discard(path, facts, "recorded")
 
     def begin(self) -> Transaction:
         """A new transaction (`core.txn.begin` without the extra call on this hot path)."""

@@ -126,6 +126,11 @@ class RedoSkipped(Event):
     tables: tuple[str, ...] = ()
     reason: str = ""
     force_recovery: int = 1
+    # transactions with records before the damage but no COMMIT before it: their COMMIT
+    # may lie in the damaged part, so whether they committed is not known
+    unknown: int = 0
+    # a redo segment is missing: the commits it held cannot be counted (`commits` is a floor)
+    uncounted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +203,8 @@ class RecoveryFinished(Event):
     seconds: float
     batches: int = 0
     skipped_commits: int = 0  # COMMIT records a forced open could not apply (RedoSkipped)
+    kept: bool = False  # force_recovery >= 3: the transactions without COMMIT were left as found
+    unknown_outcome: int = 0  # transactions whose COMMIT may lie in the damaged log
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +248,16 @@ class TablespaceMissing(Event):
     space_id: int
     table: str  # "schema.table"
     path: str
+    reason: str = ""  # why the file could not be used ("" : it does not exist)
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryWarning(Event):
+    """Something an open found wrong and went on despite (a damaged control-file slot, a
+    redo log a level-6 open does not need, an error log that is not a regular file): always
+    one [Warning] line with `message`."""
+
+    message: str
 
 
 # --- normal operation ---------------------------------------------------------------------------
@@ -288,3 +305,36 @@ class TransactionSpilled(Event):
 
     trx_id: int
     spilled_rows: int
+
+
+# --- tablespace discovery and the recovery history: warnings ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceFileSkipped(Event):
+    """Tablespace discovery left a `.kdb` file it found unused and went on: not a readable
+    tablespace (empty, garbage, a copied spill file), a symbolic link, another database's
+    file, or an orphan whose table replay re-created elsewhere; `reason` says which."""
+
+    path: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceFileUnverified(Event):
+    """Discovery adopted a file made before tablespace headers recorded their database's
+    uuid: its space id, schema and table match the dictionary, but it cannot be proven to
+    belong to this database."""
+
+    path: str = ""
+    space_id: int = 0
+    table: str = ""  # "schema.table"
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryHistoryLineSkipped(Event):
+    """A damaged line of the forced opens' history sidecar (`#recovery-pending.jsonl`, a
+    write torn by a crash) was skipped; the rows around it were kept."""
+
+    path: str = ""
+    line: int = 0

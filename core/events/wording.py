@@ -83,10 +83,14 @@ def log_lines(
                           "that was never acknowledged)")]
     if isinstance(e, ev.RedoSkipped):
         why = f" ({e.reason})" if e.reason else ""
+        unknown = (f", and {e.unknown} transaction(s) whose outcome is unknown: their COMMIT "
+                   "may lie in the damaged part" if e.unknown else "")
+        floor = "at least " if e.uncounted else ""
+        gone = (" (those in the missing segment cannot be counted)" if e.uncounted else "")
         return [(WARNING, f"force_recovery = {e.force_recovery}: the redo log from lsn "
-                          f"{e.from_lsn} to {e.to_lsn} was not applied{why}; {e.commits} "
-                          f"committed transaction(s) lie in or after that range, touching "
-                          f"{_tables(e.tables)}")]
+                          f"{e.from_lsn} to {e.to_lsn} was not applied{why}; {floor}{e.commits} "
+                          f"committed transaction(s) lie in or after that range{gone}{unknown}, "
+                          f"touching {_tables(e.tables)}")]
     if isinstance(e, ev.RedoScanDone):
         return [(NOTE, f"Redo scan done: {e.records} records from lsn {e.start_lsn} to "
                        f"{e.end_lsn}; {e.committed} committed transaction(s), "
@@ -119,12 +123,17 @@ def log_lines(
                        f"discarding its {e.row_operations} row image(s) and its spill file; "
                        f"tables touched: {_tables(e.tables)}")]
     if isinstance(e, ev.RecoveryFinished):
+        done = "left as found, not rolled back" if e.kept else "rolled back"
         lines = [(NOTE, f"Recovery finished in {seconds(e.seconds)}: {e.applied_records} row "
                         f"operation(s) re-applied, {e.discarded_transactions} transaction(s) "
-                        f"rolled back; log sequence number {e.end_lsn}")]
+                        f"{done}; log sequence number {e.end_lsn}")]
         if e.skipped_commits:
             lines.append((WARNING, f"{e.skipped_commits} committed transaction(s) in the redo "
                                    "log were not applied (force_recovery)"))
+        if e.unknown_outcome:
+            lines.append((WARNING, f"{e.unknown_outcome} transaction(s) whose outcome is "
+                                   "unknown were not applied: their COMMIT may lie in the "
+                                   "damaged part of the redo log"))
         return lines
     if isinstance(e, ev.DatabaseOpened):
         lines = [(NOTE, f"KintsugiDB {engine_version()} started; log sequence number {e.lsn}")]
@@ -145,9 +154,12 @@ def log_lines(
                           f"{e.commits_lost} committed transaction(s) after it are lost; the "
                           f"damaged segments were copied to {kept}")]
     if isinstance(e, ev.TablespaceMissing):
+        what = f"cannot be read ({e.reason})" if e.reason else "does not exist"
         return [(WARNING, f"Tablespace {e.space_id} for table {e.table} is missing: "
-                          f"{path(e.path)} does not exist; the database opened without it "
+                          f"{path(e.path)} {what}; the database opened without it "
                           "(force_recovery), and queries on it fail with ERROR 1812")]
+    if isinstance(e, ev.RecoveryWarning):
+        return [(WARNING, e.message)]
     if isinstance(e, ev.MapGrown):
         return [(NOTE, f"Tablespace {e.space_id}: map grown from {e.old_size >> 20} MiB "
                        f"to {e.new_size >> 20} MiB")]

@@ -32,12 +32,18 @@ class ControlData:
     seq: int = 0
     durable_lsn: int = 0  # the log was durable at least up to here when this was written
     extra: dict = field(default_factory=dict)
+    # the newest redo segment number when this was written (0: not known, an older file).
+    # Written at every segment switch, so a deleted newest segment is seen as damage.
+    last_segment: int = 0
 
 
 class ControlFile:
     def __init__(self, path: str):
         self.path = path
         self._seq = 0
+        # slots (0, 1) that hold bytes but fail their CRC or decoding, found by `read`: a
+        # slot never written is zeros and is not damaged
+        self.damaged_slots: tuple[int, ...] = ()
 
     def exists(self) -> bool:
         return os.path.exists(self.path)
@@ -46,10 +52,15 @@ class ControlFile:
         with open(self.path, "rb") as f:
             raw = f.read(2 * SLOT_SIZE)
         best: ControlData | None = None
+        damaged = []
         for slot in (0, 1):
-            data = _decode_slot(raw[slot * SLOT_SIZE : (slot + 1) * SLOT_SIZE])
+            part = raw[slot * SLOT_SIZE : (slot + 1) * SLOT_SIZE]
+            data = _decode_slot(part)
+            if data is None and part.strip(b"\0"):
+                damaged.append(slot)
             if data is not None and (best is None or data.seq > best.seq):
                 best = data
+        self.damaged_slots = tuple(damaged)
         if best is None:
             raise CorruptionError(f"control file {self.path}: both slots are damaged")
         self._seq = best.seq

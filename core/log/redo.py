@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 
 from core.crashpoints import crash_point
 from core.log.record import HEADER_SIZE, frame
@@ -62,6 +63,9 @@ class RedoLog:
         self.durable_lsn = end_lsn
         self.syncs = 0  # fdatasync calls, for tests and benchmarks
         self.spare_path = os.path.join(redo_dir, SPARE_NAME)
+        # called with the new segment number after each switch (the engine writes it into
+        # the control file: a deleted newest segment is then seen as damage at the next open)
+        self.on_switch: Callable[[int], None] | None = None
         if torn:
             self._zero_tail(self._current, end_lsn)
 
@@ -75,18 +79,23 @@ class RedoLog:
         return fd
 
     def _zero_tail(self, seg: SegmentInfo, lsn: int) -> None:
+        """Zero the segment from `lsn` on, and give a truncated one (the log was ended at
+        damage there) back its full preallocated size, so no later open takes it for
+        damage again."""
         off = seg.file_offset(lsn)
-        if off >= seg.size:
+        size = max(seg.size, self.segment_size)
+        if off >= size:
             return
         fd = self._fd(seg)
         step = 1 << 20
         zeros = bytes(step)
         pos = off
-        while pos < seg.size:
-            n = min(step, seg.size - pos)
+        while pos < size:
+            n = min(step, size - pos)
             os.pwrite(fd, zeros[:n], pos)
             pos += n
         os.fsync(fd)
+        seg.size = size
 
     # -- appending -----------------------------------------------------------------------------
 
@@ -118,6 +127,8 @@ class RedoLog:
             seg = create_segment(self.redo_dir, seq, self.end_lsn, self.uuid, size)
         self.segments.append(seg)
         self._current = seg
+        if self.on_switch is not None:
+            self.on_switch(seq)
         return seg
 
     def prepare_spare(self) -> bool:

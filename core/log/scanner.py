@@ -15,9 +15,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import msgpack
+
 from core.errors import LogCorruptionError
-from core.log.record import HEADER, HEADER_SIZE, MAX_BODY, check_frame, frame_synced
-from core.log.segment import SEGMENT_HEADER_SIZE, SegmentInfo
+from core.log.record import HEADER, HEADER_SIZE, MAX_BODY, RecordType, check_frame, frame_synced
+from core.log.segment import SEGMENT_HEADER_SIZE, SegmentInfo, segment_path
 
 
 @dataclass
@@ -32,6 +34,55 @@ class ScanEnd:
     # the scan stopped at acknowledged damage (allowed by force_recovery), not at a torn
     # tail: valid records lie past `lsn` (`frames_past` finds them)
     damaged: bool = False
+    # the damaged frame's record type and transaction id, when its first bytes still decode
+    # (whose commit the damage cost); None when unknown
+    damaged_record: tuple[int, int] | None = None
+    # a segment file is gone: the records it held cannot be found, let alone counted
+    segment_missing: bool = False
+
+
+def segment_problems(segments: list[SegmentInfo], segment_size: int = 0,
+                     last_segment: int = 0) -> dict[int, str]:
+    """Damage the segment files show by themselves, by the segment after which the log
+    cannot be read on: a segment shorter than the preallocated `segment_size` (truncated:
+    its cut-off part held records, or zeros nobody can tell from them), a number missing in
+    the sequence (1, 2, 4), and a newest segment below `last_segment`, the newest one the
+    control file saw the writer start (it was deleted)."""
+    broken: dict[int, list[str]] = {}
+    for i, seg in enumerate(segments):
+        if segment_size and seg.size < segment_size:
+            broken.setdefault(seg.seq, []).append(
+                f"segment {os.path.basename(seg.path)} is truncated: {seg.size} bytes, "
+                f"expected {segment_size}")
+        nxt = segments[i + 1] if i + 1 < len(segments) else None
+        if nxt is not None and nxt.seq != seg.seq + 1:
+            broken.setdefault(seg.seq, []).append(_missing(seg.seq + 1, nxt.seq - 1))
+    if segments and last_segment > segments[-1].seq:
+        broken.setdefault(segments[-1].seq, []).append(
+            _missing(segments[-1].seq + 1, last_segment))
+    return {seq: "; ".join(reasons) for seq, reasons in broken.items()}
+
+
+def _missing(first: int, last: int) -> str:
+    name = os.path.basename(segment_path("", first))
+    if first == last:
+        return f"segment {name} is missing"
+    return f"segments {name} to {os.path.basename(segment_path('', last))} are missing"
+
+
+def describe_bad_frame(reason: str) -> str:
+    """What was wrong with a frame, in words a DBA reads (`check_frame`'s short reasons)."""
+    if reason == "checksum mismatch":
+        return "CRC mismatch"
+    if reason == "zero header":
+        return "zero header in the middle of the log"
+    if reason.startswith("invalid record length"):
+        return "bad length (" + reason + ")"
+    if reason.startswith("record says"):
+        return f"record at the wrong place ({reason})"
+    if reason == "short header" or reason.startswith("wanted"):
+        return f"record cut short ({reason})"
+    return reason or "unreadable record"
 
 
 class LogScanner:
@@ -39,14 +90,17 @@ class LogScanner:
 
     def __init__(
         self, segments: list[SegmentInfo], from_lsn: int, *, allow_corruption: bool = False,
-        known_durable: int = 0,
+        known_durable: int = 0, segment_size: int = 0, last_segment: int = 0,
     ):
         """`known_durable`: an LSN the log is known to have been durable up to (from the
-        control file); damage below it is corruption even with nothing valid after it."""
+        control file); damage below it is corruption even with nothing valid after it.
+        `segment_size` and `last_segment` (the control file's) let a truncated, missing or
+        deleted newest segment be seen as damage instead of an end (`segment_problems`)."""
         self.segments = segments
         self.from_lsn = from_lsn
         self.allow_corruption = allow_corruption
         self.known_durable = known_durable
+        self.broken = segment_problems(segments, segment_size, last_segment)
         self.end = ScanEnd(lsn=from_lsn)
 
     def _first_segment_index(self) -> int:
@@ -74,6 +128,10 @@ class LogScanner:
             try:
                 off = seg.file_offset(lsn)
                 if off > len(mm):
+                    if seg.seq in self.broken:
+                        self._damage(lsn, seg, self.broken[seg.seq], tuple(self.segments[i + 1:]),
+                                     None)
+                        return
                     raise LogCorruptionError(f"lsn {lsn} lies past the end of segment {seg.path}")
                 reason = ""
                 while True:
@@ -97,6 +155,10 @@ class LogScanner:
         the log was already durable past `lsn` when it was written, the bad spot had been
         acknowledged: corruption.  Otherwise it is the torn tail of the last group commit."""
         later = self.segments[i + 1 :]
+        broken = [self.broken[s.seq] for s in self.segments[i:] if s.seq in self.broken]
+        if broken:
+            self._damage(lsn, seg, "; ".join(broken), tuple(later), None)
+            return
         durable_after = _max_synced_after(mm, off + 1, seg)
         chained = _max_synced_along_headers(mm, off, lsn, seg)
         if chained is not None:
@@ -109,13 +171,18 @@ class LogScanner:
             durable_after = self.known_durable
         damaged = durable_after is not None and durable_after > lsn
         if damaged:
+            why = describe_bad_frame(reason)
             msg = (
-                f"redo log corruption at lsn {lsn} in {os.path.basename(seg.path)}: {reason}, "
+                f"redo log corruption at lsn {lsn} in {os.path.basename(seg.path)}: {why}, "
                 f"and a valid record after it shows the log was durable up to lsn "
                 f"{durable_after}"
             )
             if not self.allow_corruption:
                 raise LogCorruptionError(msg + "; open with force_recovery >= 1 to stop there")
+            self.end = ScanEnd(lsn=lsn, segment=seg, reason=f"damaged record at lsn {lsn}: {why}",
+                               torn=True, dead_segments=tuple(later), damaged=True,
+                               damaged_record=_peek_record(mm, off))
+            return
         self.end = ScanEnd(
             lsn=lsn,
             segment=seg,
@@ -126,6 +193,41 @@ class LogScanner:
             dead_segments=tuple(later),
             damaged=damaged,
         )
+
+    def _damage(self, lsn: int, seg: SegmentInfo, reason: str,
+                later: tuple[SegmentInfo, ...], record: tuple[int, int] | None) -> None:
+        """The log cannot be read past `lsn` because of damage to the segment files."""
+        if not self.allow_corruption:
+            raise LogCorruptionError(
+                f"redo log corruption at lsn {lsn} in {seg.path}: {reason}; the records "
+                "after it cannot be read. Open with force_recovery >= 1 to stop there")
+        self.end = ScanEnd(lsn=lsn, segment=seg, reason=reason, torn=True,
+                           dead_segments=later, damaged=True, damaged_record=record,
+                           segment_missing=" missing" in reason)
+
+
+def _peek_record(mm, off: int) -> tuple[int, int] | None:
+    """(record type, trx id) of a damaged frame, if its body still starts like a record:
+    the type and the transaction id are its first bytes, and one flipped byte elsewhere in
+    the body leaves them readable.  None when they do not decode."""
+    try:
+        length = HEADER.unpack_from(mm, off)[0]
+        if length == 0 or length > MAX_BODY:
+            return None
+        start = off + HEADER_SIZE
+        head = bytes(mm[start : min(len(mm), start + min(length, 64))])
+        unpacker = msgpack.Unpacker(raw=False)
+        unpacker.feed(head)
+        if unpacker.read_array_header() < 2:
+            return None
+        kind, trx = unpacker.unpack(), unpacker.unpack()
+    except Exception:  # noqa: BLE001 - damaged bytes: any decoding error means "unknown"
+        return None
+    if not isinstance(kind, int) or not isinstance(trx, int) or trx <= 0:
+        return None
+    if kind not in (RecordType.ROWS, RecordType.COMMIT, RecordType.ROWS_COMMIT):
+        return None
+    return kind, trx
 
 
 _NONZERO = re.compile(rb"[^\x00]")

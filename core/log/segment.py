@@ -126,6 +126,13 @@ def read_header(path: str, uuid: bytes | None) -> SegmentInfo:
     return SegmentInfo(seq, start_lsn, path, size)
 
 
+def header_uuid(path: str) -> bytes:
+    """The database uuid in a segment's (checked) header."""
+    read_header(path, None)
+    with open(path, "rb") as f:
+        return _HDR.unpack(f.read(_HDR.size))[4]
+
+
 def list_segments(redo_dir: str, uuid: bytes | None) -> list[SegmentInfo]:
     """All segments of the log in order, their headers checked."""
     segs = []

@@ -32,11 +32,20 @@ The one exception is `discard_damaged_log=True` (with a level of 1 to 5): it kee
 of the damaged redo segments in `DIR/#redo-damaged-<UTC time>/`, ends the log at the damage
 and opens *writable*, so that the DBA can go on after dumping what could be saved.  The
 commits after the damage are lost for good (counted in `DamagedLogKept` and in the
-recovery history); the copy is what is left of them.
+recovery history); the copy is what is left of them.  Before the log is ended, the facts
+(cut LSN, commits lost, the copies) are written to `discard.json` in the copy directory: an
+open killed after ending the log but before writing its history row leaves them for the next
+open, which records the discard then.
+
+When the scan stops at damage, what is lost is counted in transactions: one whose COMMIT
+lies past the damage, or is the damaged record itself, is lost; one with records before the
+damage and no readable COMMIT has an *unknown* outcome (its COMMIT may be in the damaged
+part) and is reported with the skipped redo, never as "rolled back".
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -68,6 +77,32 @@ class SkippedRedo:
     committed_trx: set[int] = field(default_factory=set)  # COMMIT records found past damage
     creates: list[tuple[int, dict]] = field(default_factory=list)  # (space, header)
     reason: str = ""
+    # transactions with records before the damage and no COMMIT before it: whether they
+    # committed is not known (their COMMIT may lie in the damaged part)
+    unknown_trx: set[int] = field(default_factory=set)
+
+
+def classify_damage(skipped: SkippedRedo, end: ScanEnd, *, committed: dict[int, int],
+                    aborted: Iterable[int], ops: dict[int, int],
+                    trx_spaces: dict[int, set[int]]) -> None:
+    """Count transactions, not frames: a transaction is lost if any of its records lie at or
+    after the damage and it committed (its COMMIT is past the damage, or is the damaged
+    record itself); one with records before the damage and no COMMIT anywhere readable has
+    an unknown outcome.  Both are reported with the skipped redo, with their tables."""
+    done = set(committed) | set(aborted) | skipped.committed_trx
+    unknown = {t for t in ops if t not in done}
+    record = end.damaged_record
+    if record is not None and record[1] not in done and record[1] not in unknown:
+        kind, trx = record
+        if kind in (RecordType.COMMIT, RecordType.ROWS_COMMIT):
+            skipped.committed_trx.add(trx)  # the damaged record was its commit: lost
+        else:
+            unknown.add(trx)
+    skipped.unknown_trx = unknown
+    skipped.commits = len(skipped.committed_trx)
+    for trx in unknown | skipped.committed_trx:
+        skipped.spaces |= trx_spaces.get(trx, set())
+    skipped.spaces.discard(0)
 
 
 def check_discard_arguments(force_recovery: int, discard_damaged_log: bool) -> None:
@@ -87,11 +122,11 @@ def check_discard_arguments(force_recovery: int, discard_damaged_log: bool) -> N
 
 
 def count_past_damage(segments: list[SegmentInfo], end: ScanEnd,
-                      trx_spaces: dict[int, set[int]]) -> SkippedRedo:
+                      trx_spaces: dict[int, set[int]], known_durable: int = 0) -> SkippedRedo:
     """Scan past the damage the forced scan stopped at, for valid frames: how many COMMIT
     and ROWS_COMMIT records lie after it, and which spaces they touched (the row operations
     of a transaction whose COMMIT is past the damage may lie before it: `trx_spaces`)."""
-    out = SkippedRedo(end.lsn, end.lsn, reason=f"damaged record at lsn {end.lsn}: {end.reason}")
+    out = SkippedRedo(end.lsn, end.lsn, reason=end.reason or f"damaged log at lsn {end.lsn}")
     pending: dict[int, set[int]] = {}
     for lsn, body in frames_past(segments, end):
         out.to_lsn = lsn + HEADER_SIZE + len(body)
@@ -113,6 +148,10 @@ def count_past_damage(segments: list[SegmentInfo], end: ScanEnd,
         elif kind == RecordType.FILE_CREATE:
             out.creates.append((rec[2], rec[4]))
             out.spaces.add(rec[2])
+    out.commits = len(out.committed_trx)
+    # the log was durable at least this far (the control file says so): a missing segment
+    # leaves no frame to count, but the range it held is known to be lost
+    out.to_lsn = max(out.to_lsn, known_durable)
     out.spaces.discard(0)
     return out
 
@@ -127,8 +166,9 @@ def skip_everything(checkpoint_lsn: int, end_lsn: int, committed: Iterable[int],
         out.spaces |= trx_spaces.get(trx, set())
     if past is not None:
         out.to_lsn = max(out.to_lsn, past.to_lsn)
-        out.commits += past.commits
         out.committed_trx |= past.committed_trx
+        out.commits = len(out.committed_trx)
+        out.unknown_trx = set(past.unknown_trx)
         out.spaces |= past.spaces
         out.creates += past.creates
         out.reason += f"; and {past.reason}"
@@ -170,3 +210,52 @@ def keep_damaged_segments(engine: Engine, segments: list[SegmentInfo], end: Scan
     fsync_dir(target)
     fsync_dir(engine.path)
     return target, tuple(kept)
+
+
+DISCARD_FACTS = "discard.json"
+
+
+def write_discard_facts(kept_dir: str, facts: dict) -> str:
+    """Write what a discard is about to do (cut LSN, commits lost, the copies) into its copy
+    directory, durably, *before* the log is ended: if the open dies between ending the log
+    and writing its history row, the next open finds this and records the discard
+    (`pending_discards`).  `facts["state"]` is "pending" until the history has the row."""
+    path = os.path.join(kept_dir, DISCARD_FACTS)
+    _write_json(path, dict(facts, state="pending"))
+    return path
+
+
+def pending_discards(dbpath: str) -> list[tuple[str, dict]]:
+    """The discards whose history row was never written: (facts file, facts)."""
+    found = []
+    for name in sorted(os.listdir(dbpath)):
+        if not name.startswith("#redo-damaged-"):
+            continue
+        path = os.path.join(dbpath, name, DISCARD_FACTS)
+        try:
+            with open(path, encoding="utf-8") as f:
+                facts = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if isinstance(facts, dict) and facts.get("state") == "pending":
+            found.append((path, facts))
+    return found
+
+
+def mark_discard(path: str, facts: dict, state: str) -> None:
+    """Set the state of a discard's facts file ("recorded", or "superseded": a later
+    discard at the same place found the log still damaged, so this one never ended it)."""
+    _write_json(path, dict(facts, state=state))
+
+
+def _write_json(path: str, data: dict) -> None:
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
+                 0o600)
+    try:
+        os.write(fd, json.dumps(data, sort_keys=True).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.rename(tmp, path)
+    fsync_dir(os.path.dirname(path))

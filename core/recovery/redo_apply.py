@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING
 
 import msgpack
 
-from core.errors import LogCorruptionError, OperationalError
+from core.errors import CorruptionError, LogCorruptionError, OperationalError
 from core.events import (
     CheckpointFound,
-    DamagedLogKept,
     RecoveryFinished,
     RecoveryStarted,
+    RecoveryWarning,
     RedoScanDone,
     RedoScanProgress,
     RedoSkipped,
@@ -56,9 +56,11 @@ from core.log.segment import SegmentInfo, data_end_lsn, list_segments
 from core.recovery.discovery import persist_discovered, rebuild_space_map
 from core.recovery.forced import (
     SkippedRedo,
+    classify_damage,
     count_past_damage,
     keep_damaged_segments,
     skip_everything,
+    write_discard_facts,
 )
 from core.recovery.replay import replay
 from core.recovery.spacenames import SpaceNames, missing_error, table_name
@@ -120,7 +122,9 @@ class RedoScan:
         """Transactions that logged records but neither committed nor rolled back (a
         transaction whose COMMIT lies past damage a forced scan stopped at is not one: it
         is counted among the skipped commits)."""
-        past = self.skipped.committed_trx if self.skipped is not None else ()
+        past: set[int] = set()
+        if self.skipped is not None:
+            past = self.skipped.committed_trx | self.skipped.unknown_trx
         return {t: n for t, n in self.ops.items()
                 if t not in self.committed and t not in self.aborted and t not in past}
 
@@ -132,19 +136,30 @@ def recover(engine: Engine, ctl: ControlData) -> RecoveryResult:
     reported)."""
     t0 = time.perf_counter()
     started = time.time()
+    level = engine.force_recovery
+    _warn_control(engine, ctl)
     segments = discover(engine, ctl)
     crashed = not ctl.clean_shutdown
     if crashed:
-        engine.sink(RecoveryStarted(ctl.checkpoint_lsn, engine.path, engine.force_recovery))
-    redo = scan(engine, segments, ctl, crashed=crashed)
+        engine.sink(RecoveryStarted(ctl.checkpoint_lsn, engine.path, level))
+    redo = _scan_or_skip(engine, segments, ctl, crashed=crashed)
     end = redo.end
     kept_dir, kept = "", ()
     torn = end.torn
     if getattr(engine, "discard_damaged_log", False):
         kept_dir, kept = keep_damaged_segments(engine, segments, end)
-        lost = redo.skipped.commits if redo.skipped is not None else 0
-        engine.sink(DamagedLogKept(end.lsn, kept, lost))
+        skipped = redo.skipped
+        write_discard_facts(kept_dir, {
+            "cut_lsn": end.lsn, "kept": list(kept), "kept_dir": kept_dir,
+            "commits_lost": skipped.commits if skipped is not None else 0,
+            "unknown": len(skipped.unknown_trx) if skipped is not None else 0,
+            "to_lsn": skipped.to_lsn if skipped is not None else end.lsn,
+            "tables": list(redo.names.names(skipped.spaces))
+            if skipped is not None and redo.names is not None else [],
+            "checkpoint_lsn": ctl.checkpoint_lsn, "force_recovery": level,
+            "start_time": started, "records_scanned": redo.records})
         torn = True  # zero the damaged segment from the cut on before anything is written
+        # DamagedLogKept ("the log was ended") is said by the open once it has been
     applied, overlay = apply(engine, segments, ctl.checkpoint_lsn, redo)
     if getattr(engine, "scan_directories", None):
         persist_discovered(engine)  # replay may have set a moved table's old path back
@@ -152,11 +167,12 @@ def recover(engine: Engine, ctl: ControlData) -> RecoveryResult:
     skipped = redo.skipped
     skipped_commits = skipped.commits if skipped is not None else 0
     if crashed:
-        engine.sink(RecoveryFinished(end.lsn, applied, len(discarded),
-                                     time.perf_counter() - t0, len(redo.batches),
-                                     skipped_commits))
+        engine.sink(RecoveryFinished(
+            end.lsn, applied, len(discarded), time.perf_counter() - t0, len(redo.batches),
+            skipped_commits, kept=level >= 3,
+            unknown_outcome=len(skipped.unknown_trx) if skipped is not None else 0))
     live = [s for s in segments if s not in end.dead_segments]
-    if not live:
+    if not live and not (level >= 6 and engine.read_only):
         raise LogCorruptionError("no usable redo segment")
     names = redo.names or SpaceNames(engine)
     missing = tuple(sorted(table_name(h) for h in getattr(engine, "missing_spaces", {}).values()))
@@ -167,6 +183,49 @@ def recover(engine: Engine, ctl: ControlData) -> RecoveryResult:
         skipped_tables=names.names(skipped.spaces) if skipped is not None else (),
         missing=missing, kept=kept, kept_dir=kept_dir, start_time=started,
         end_time=time.time())
+
+
+def _warn_control(engine: Engine, ctl: ControlData) -> None:
+    """A damaged control-file slot: the open goes on from the other one, but says so (the
+    shutdown is taken as not clean, `core.storage.lifecycle`), and a control file lost
+    altogether (force_recovery 6 only) is said too."""
+    control = getattr(engine, "control", None)
+    lost = getattr(engine, "control_lost", "")
+    if lost:
+        engine.sink(RecoveryWarning(
+            f"{lost}; force_recovery = 6 opens the database from its tablespaces alone "
+            "(read-only, no redo applied)"))
+        return
+    for slot in getattr(control, "damaged_slots", ()):
+        engine.sink(RecoveryWarning(
+            f"The control file {control.path} has a damaged slot {slot} (it fails its "
+            f"checksum); the other slot (checkpoint lsn {ctl.checkpoint_lsn}) is used and the "
+            "last shutdown is treated as not clean: the redo log is replayed from that "
+            "checkpoint"))
+
+
+def _scan_or_skip(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
+                  crashed: bool) -> RedoScan:
+    """Step 2; at force_recovery 6, which applies no redo, a log that cannot be read does
+    not block the open: it is reported, and everything after the checkpoint is skipped."""
+    if engine.force_recovery < 6:
+        return scan(engine, segments, ctl, crashed=crashed)
+    problem = getattr(engine, "redo_unusable", "")
+    if not problem:
+        try:
+            return scan(engine, segments, ctl, crashed=crashed)
+        except (LogCorruptionError, OSError, ValueError) as exc:
+            problem = str(getattr(exc, "msg", exc))
+    engine.sink(RecoveryWarning(
+        f"The redo log cannot be read ({problem}); force_recovery = 6 applies no redo, so "
+        "the database opens from its tablespaces as they are"))
+    lsn = ctl.checkpoint_lsn
+    skipped = SkippedRedo(lsn, max(lsn, ctl.durable_lsn),
+                          reason=f"force_recovery=6 applies no redo; the redo log is unusable: "
+                                 f"{problem}")
+    engine.sink(RedoSkipped(skipped.from_lsn, skipped.to_lsn, 0, (), skipped.reason, 6))
+    return RedoScan(ScanEnd(lsn=lsn), 0, {}, frozenset(), {}, [], 0, {}, skipped,
+                    SpaceNames(engine))
 
 
 def discover(engine: Engine, ctl: ControlData) -> list[SegmentInfo]:
@@ -182,7 +241,13 @@ def discover(engine: Engine, ctl: ControlData) -> list[SegmentInfo]:
     if directories:
         rebuild_space_map(engine, directories)
     _open_mapped_spaces(engine, missing_ok=True)
-    return list_segments(engine.redo_dir, ctl.uuid)
+    try:
+        return list_segments(engine.redo_dir, ctl.uuid)
+    except (LogCorruptionError, OSError) as exc:
+        if engine.force_recovery < 6:
+            raise
+        engine.redo_unusable = str(getattr(exc, "msg", exc))  # level 6 needs no redo
+        return []
 
 
 def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
@@ -195,7 +260,8 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
     level = engine.force_recovery
     start = ctl.checkpoint_lsn
     scanner = LogScanner(segments, start, allow_corruption=level >= 1,
-                         known_durable=ctl.durable_lsn)
+                         known_durable=ctl.durable_lsn, segment_size=ctl.segment_size,
+                         last_segment=ctl.last_segment)
     estimate = 0  # read when the first report is due: small logs never pay for it
     if crashed:
         sink(CheckpointFound(start, _segment_of(segments, start)))
@@ -246,7 +312,9 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
     end = scanner.end
     skipped = None
     if end.damaged:
-        skipped = count_past_damage(segments, end, trx_spaces)
+        skipped = count_past_damage(segments, end, trx_spaces, ctl.durable_lsn)
+        classify_damage(skipped, end, committed=committed, aborted=aborted, ops=ops,
+                        trx_spaces=trx_spaces)
     if level >= 6:
         skipped = skip_everything(start, end.lsn, committed, trx_spaces, skipped)
         skipped.spaces |= commit_spaces or set()
@@ -261,9 +329,11 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
         sink(RedoScanProgress(end.lsn, records, start, end.lsn))
     if end.torn and not end.damaged:
         sink(TornTailCut(end.lsn, end.reason))
-    if skipped is not None and (skipped.commits or skipped.to_lsn > skipped.from_lsn):
+    if skipped is not None and (end.damaged or skipped.commits
+                                or skipped.to_lsn > skipped.from_lsn):
         sink(RedoSkipped(skipped.from_lsn, skipped.to_lsn, skipped.commits,
-                         names.names(skipped.spaces), skipped.reason, level))
+                         names.names(skipped.spaces), skipped.reason, level,
+                         len(skipped.unknown_trx), end.segment_missing))
     if crashed:
         sink(RedoScanDone(start, end.lsn, records, len(committed), len(redo.unfinished())))
     return redo
@@ -324,7 +394,8 @@ def clean_up(engine: Engine, redo: RedoScan, overlay: MutableGeneration | None =
         discarded = dict(unfinished)
     for sid, header in _open_mapped_spaces(engine, missing_ok=level >= 1, overlay=overlay):
         sink(TablespaceMissing(sid, table_name(header),
-                               os.path.join(engine.path, header["path"])))
+                               os.path.join(engine.path, header["path"]),
+                               header.get("unreadable", "")))
     if not engine.read_only:
         for ts in engine.spaces.values():
             ts.env.sync(True)
@@ -363,7 +434,14 @@ def _open_mapped_spaces(engine: Engine, *, missing_ok: bool,
         if sid in engine.spaces:
             continue
         if os.path.exists(os.path.join(engine.path, header["path"])):
-            engine.open_space_file(header, create=False)
+            try:
+                engine.open_space_file(header, create=False)
+            except CorruptionError as exc:
+                # an unreadable .kdb: a forced open goes on without it, as without a
+                # missing file (its table fails with 1812), instead of refusing the database
+                if not missing_ok or engine.force_recovery < 1:
+                    raise
+                missing.append((sid, dict(header, unreadable=str(getattr(exc, "msg", exc)))))
         elif not missing_ok:
             raise missing_error(engine, sid, header)
         else:

@@ -19,6 +19,7 @@ import threading
 import uuid as uuidlib
 import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Self
 
 from core.errors import CorruptionError, DatabaseNotFoundError, ForcedRecoveryError
@@ -26,7 +27,14 @@ from core.events import DatabaseOpened, Event, null_sink
 from core.log import record
 from core.log.control import ControlData, ControlFile
 from core.log.redo import RedoLog
-from core.log.segment import DEFAULT_SEGMENT_SIZE, SegmentInfo, create_segment, fsync_dir
+from core.log.segment import (
+    DEFAULT_SEGMENT_SIZE,
+    SegmentInfo,
+    create_segment,
+    fsync_dir,
+    header_uuid,
+    read_header,
+)
 from core.storage.dirlock import DirectoryLock
 from core.storage.lmdbfile import mapped_errors
 from core.storage.overlay import Layer, MutableGeneration
@@ -113,7 +121,8 @@ class Lifecycle:
                 self._lock = DirectoryLock(self.path)
                 self._lock.acquire()
             try:
-                ctl = self.control.read()
+                _refuse_planted_links(self.path)
+                ctl = self._read_control(force_recovery)
             except BaseException:
                 self._lock.release()
                 raise
@@ -121,6 +130,24 @@ class Lifecycle:
         self.uuid = ctl.uuid
         self.segment_size = ctl.segment_size
         return self
+
+    def _read_control(self, force_recovery: int) -> ControlData:
+        """The control file as found.  One damaged slot: the other is used, and the shutdown
+        is taken as not clean whatever it says (it may be the older slot, written before the
+        log ran on past its checkpoint; replay from there is idempotent, so it is safe).
+        Both damaged: refused (1877), except at force_recovery 6, which needs no redo and
+        opens from the tablespaces alone (`control_lost` says why)."""
+        self.control_lost = ""
+        try:
+            ctl = self.control.read()
+        except CorruptionError as exc:
+            if force_recovery < 6:
+                raise
+            self.control_lost = str(getattr(exc, "msg", exc))
+            return _control_from_segments(self.redo_dir)
+        if self.control.damaged_slots:
+            ctl = replace(ctl, clean_shutdown=False)
+        return ctl
 
     def _initialise(self, segment_size: int) -> None:
         """Lay out a new database: redo segment, system tablespace, control file last (its
@@ -162,8 +189,6 @@ class Lifecycle:
         else:
             self.log = RedoLog(self.redo_dir, self.uuid, segments, end_lsn,
                                self.segment_size, torn=torn)
-            for seg in dead_segments:
-                os.unlink(seg.path)
 
         self._writer = threading.Lock()
         self._state = threading.Lock()
@@ -178,8 +203,16 @@ class Lifecycle:
         self._spaces_view = dict(self.spaces)  # copy-on-write: snapshots share it
         self.checkpoint_lsn = end_lsn
         self.closed = False
+        self._control_lock = threading.RLock()
         if not self.read_only:
+            # the control file names the newest live segment before the dead ones go: a
+            # crash in between must not make their absence look like a deleted segment
             self._write_control(end_lsn, clean=False)
+            for seg in dead_segments:
+                os.unlink(seg.path)
+            if dead_segments:
+                fsync_dir(self.redo_dir)
+            self.log.on_switch = self._segment_started
         self.sink(DatabaseOpened(self.path, end_lsn, ctl.clean_shutdown, self.read_only,
                                  self.force_recovery))
 
@@ -235,12 +268,22 @@ class Lifecycle:
         self.close()
 
     def _write_control(self, checkpoint_lsn: int, clean: bool) -> None:
-        self.control.write(
-            ControlData(uuid=self.uuid, checkpoint_lsn=checkpoint_lsn, clean_shutdown=clean,
-                        next_trx_id=self._next_trx_id, next_space_id=self._next_space_id,
-                        segment_size=self.segment_size, durable_lsn=self.log.durable_lsn)
-        )
-        self.checkpoint_lsn = checkpoint_lsn
+        segments = self.log.segments
+        with self._control_lock:  # the flusher's checkpoint and a segment switch
+            self.control.write(
+                ControlData(uuid=self.uuid, checkpoint_lsn=checkpoint_lsn, clean_shutdown=clean,
+                            next_trx_id=self._next_trx_id, next_space_id=self._next_space_id,
+                            segment_size=self.segment_size, durable_lsn=self.log.durable_lsn,
+                            last_segment=segments[-1].seq if segments else 0)
+            )
+            self.checkpoint_lsn = checkpoint_lsn
+
+    def _segment_started(self, seq: int) -> None:
+        """The log switched to segment `seq` (called by the writer, once per segment): the
+        control file learns the newest segment number, so a deleted newest segment is seen
+        at the next open instead of silently ending the log early."""
+        with self._control_lock:
+            self._write_control(self.checkpoint_lsn, clean=False)
 
 
 class ReadOnlyLog:
@@ -263,6 +306,41 @@ class ReadOnlyLog:
 
     def close(self) -> None:
         pass
+
+
+def _refuse_planted_links(path: str) -> None:
+    """The log, spill and control files are only ever real entries of the data directory: a
+    symbolic link there was planted (it would make recovery read, and a writable open
+    write, wherever it points), so the open is refused."""
+    for name in ("#redo", "#spill", "control"):
+        p = os.path.join(path, name)
+        if os.path.islink(p):
+            raise CorruptionError(
+                f"{p} is a symbolic link (to {os.readlink(p)}); KintsugiDB never creates one "
+                "there and refuses to follow it. Replace it with the real "
+                f"{'directory' if name != 'control' else 'file'} (move the target in place) "
+                "and open again; nothing was changed")
+
+
+def _control_from_segments(redo_dir: str) -> ControlData:
+    """A stand-in control file for force_recovery 6 when both slots are damaged: the uuid
+    and the start of the log from the first readable segment header (the segments are then
+    checked against that uuid), nothing else known."""
+    segs = []
+    try:
+        names = sorted(os.listdir(redo_dir))
+    except OSError:
+        names = []
+    for name in names:
+        if name.startswith("redo."):
+            try:
+                segs.append(read_header(os.path.join(redo_dir, name), None))
+            except (CorruptionError, OSError):
+                continue
+    first = min(segs, key=lambda s: s.seq) if segs else None
+    return ControlData(uuid=header_uuid(first.path) if first else bytes(16),
+                       checkpoint_lsn=first.start_lsn if first else INITIAL_LSN,
+                       clean_shutdown=False, segment_size=0)
 
 
 def _make_dir(path: str) -> str:

@@ -109,10 +109,11 @@ def test_a_forced_open_counts_the_commits_past_the_damage(db_path):
         skipped = log.of(RedoSkipped)
         assert len(skipped) == 1
         s = skipped[0]
-        # 99 whole commits lie past the damaged one, up to the end of the log
-        assert (s.from_lsn, s.to_lsn, s.commits) == (cut, info["end"], 99)
+        # 99 whole commits lie past the damaged one, up to the end of the log, and the
+        # damaged record was a committed transaction too: 100 are lost
+        assert (s.from_lsn, s.to_lsn, s.commits) == (cut, info["end"], 100)
         assert s.tables == ("db.t",) and s.force_recovery == 1
-        assert "damaged record at lsn" in s.reason
+        assert s.reason == f"damaged record at lsn {cut}: CRC mismatch"
         assert not log.of(TornTailCut)  # damage is not called a torn tail
         # the open transaction's rows lie past the damage too: it is not "rolled back"
         assert not log.of(TransactionDiscarded)
@@ -120,8 +121,8 @@ def test_a_forced_open_counts_the_commits_past_the_damage(db_path):
         assert rec is eng.last_recovery and rec is not None
         assert rec.reason == "forced" and rec.force_recovery == 1
         assert rec.skipped_lsn_range == f"{cut}-{info['end']}"
-        assert rec.skipped_commits == 99 and rec.skipped_tables == ("db.t",)
-        assert rec.outcome == f"read-only: 99 committed transaction(s) in lsn {cut}-" \
+        assert rec.skipped_commits == 100 and rec.skipped_tables == ("db.t",)
+        assert rec.outcome == f"read-only: 100 committed transaction(s) in lsn {cut}-" \
                               f"{info['end']} not applied"
         with pytest.raises(ForcedRecoveryError) as refused:
             with eng.begin() as txn:
@@ -150,14 +151,14 @@ def test_discard_damaged_log_keeps_a_copy_and_opens_writable(db_path):
                      sink=log) as eng:
         assert not eng.read_only  # said so in the docs: the one writable forced open
         kept = log.of(DamagedLogKept)
-        assert len(kept) == 1 and kept[0].cut_lsn == cut and kept[0].commits_lost == 49
+        assert len(kept) == 1 and kept[0].cut_lsn == cut and kept[0].commits_lost == 50
         (copy_dir,) = glob.glob(os.path.join(db_path, "#redo-damaged-*"))
         assert {os.path.dirname(p) for p in kept[0].kept} == {copy_dir}
         for p in kept[0].kept:  # byte for byte what the log held, damage included
             assert open(p, "rb").read() == originals[os.path.basename(p)]
         assert len(rows(eng, info["sid"])) == 150
         assert eng.last_recovery.reason == "discard-damaged-log"
-        assert eng.last_recovery.skipped_commits == 49
+        assert eng.last_recovery.skipped_commits == 50  # 49 after + the damaged one
         assert copy_dir in eng.last_recovery.outcome
         with eng.begin() as txn:
             txn.put(info["sid"], b"after", b"1")
@@ -332,7 +333,7 @@ def test_damage_in_an_early_segment_counts_and_keeps_every_later_one(db_path):
     assert len(segs) >= 4
     cut = next(s for s in starts if segs[1].start_lsn < s < segs[2].start_lsn)
     damage(db_path, cut)
-    after = len([s for s in starts if s > cut])
+    after = len([s for s in starts if s >= cut])  # the damaged commit is lost too
     log = EventLog()
     with Engine.open(db_path, flush_interval=0, force_recovery=1, sink=log) as eng:
         (s,) = log.of(RedoSkipped)
