@@ -17,9 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -243,30 +245,78 @@ def crash_child(path: str, batches: int = 40, open_orders: int = 3_000) -> None:
     time.sleep(60)
 
 
+TABLES = ("customers", "products", "orders", "order_items")
+
+
+def check_demo(path: str) -> None:
+    """Refuse, in one sentence, a database that is not the demo shop, before a writer is
+    started on it: the writer would fail on the first missing table.  Reads the tablespace
+    headers only (`core.api.inspect` writes nothing and runs no recovery)."""
+    from core.api import inspect
+
+    spaces = inspect(path).tablespaces
+    if any(ts.space_id == 0 and (ts.error or ts.missing) for ts in spaces):
+        return  # the dictionary cannot be read: the writer's open says why, in one line
+    found = {ts.name for ts in spaces}
+    missing = [t for t in TABLES if f"{SCHEMA}.{t}" not in found]
+    if missing:
+        what = "has no schema `shop`" if len(missing) == len(TABLES) else \
+            "lacks " + ", ".join(f"`{SCHEMA}`.`{t}`" for t in missing)
+        raise RuntimeError(f"{path} is a KintsugiDB database but not the demo shop (it {what}); "
+                           "`kintsugi demo` crashes only a database it built: give it a new "
+                           f"directory, or open this one with `kintsugi {shlex.quote(path)}`")
+
+
 def run_crash(path: str, batches: int = 40, open_orders: int = 3_000) -> int:
     """Start the child, wait until it has committed and holds an open transaction, kill it.
-    Returns the last order id the child had committed."""
+    Returns the last order id the child had committed.
+
+    The child's stderr is kept, never shown raw: if it fails, its last line (the error) is
+    the RuntimeError's message."""
+    check_demo(path)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.Popen([sys.executable, "-m", "tui.demo", path, str(batches),
-                             str(open_orders)], stdout=subprocess.PIPE, text=True, env=env)
-    committed = 0
-    try:
-        for line in proc.stdout:
-            if line.startswith("COMMITTED"):
-                committed = int(line.split()[1])
-            if line.startswith("READY"):
-                break
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        proc.stdout.close()
-    if not committed:
-        raise RuntimeError(f"the demo writer died before committing anything (is {path} a "
-                           "database made by `kintsugi demo`?)")
+    committed, ready = 0, False
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen([sys.executable, "-m", "tui.demo", path, str(batches),
+                                 str(open_orders)], stdout=subprocess.PIPE, stderr=errors,
+                                text=True, env=env)
+        try:
+            for line in proc.stdout:
+                if line.startswith("COMMITTED"):
+                    committed = int(line.split()[1])
+                if line.startswith("READY"):
+                    ready = True
+                    break
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            proc.stdout.close()
+        if not (committed and ready):
+            errors.seek(0)
+            lines = [ln.strip() for ln in errors.read().splitlines() if ln.strip()]
+            # the child's own "ERROR nnnn" (its message may run on several lines), else
+            # the last line (a traceback's ends with the exception)
+            first = max((i for i, ln in enumerate(lines) if ln.startswith("ERROR ")),
+                        default=len(lines) - 1)
+            why = f": {' '.join(lines[first:])}" if lines else ""
+            raise RuntimeError(f"the demo writer on {path} stopped before it held an open "
+                               f"transaction{why}")
     return committed
 
 
+def _child_main(argv: list[str]) -> int:
+    """The child's entry: a database error is one line on stderr (the parent shows it)."""
+    from core.errors import Error
+
+    try:
+        crash_child(argv[0], *(int(a) for a in argv[1:3]))
+    except Error as err:
+        print(err, file=sys.stderr)  # "ERROR nnnn (SQLSTATE): message"
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    crash_child(sys.argv[1], *(int(a) for a in sys.argv[2:4]))
+    sys.exit(_child_main(sys.argv[1:]))

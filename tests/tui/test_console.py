@@ -316,6 +316,11 @@ async def test_a_damaged_database_says_why_and_exits_with_an_error(make_app, cra
         await settle(pilot)
         assert app.open_error is not None and app.open_error.errno == 1877
         assert type(app.screen).__name__ == "OpenFailedScreen"
+        # in the command line's words, with the path that ends in a writable database
+        error = app.open_error
+        assert "force_recovery" not in f"{error.msg} {error.hint}", error.msg
+        assert "kintsugi dump shop --force-recovery 1 > dump.sql" in error.hint
+        assert "kintsugi recover shop --force-recovery 1 --discard-damaged-log" in error.hint
         await pilot.press("enter")
         await pilot.pause()
     assert app.return_code == 1

@@ -5,8 +5,11 @@ that the live state can be checked, then on a real crashed database."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
+
+import pytest
 
 from core import events as ev
 from core.events.wording import format_lsn
@@ -127,6 +130,15 @@ def _text(widget) -> str:
     return str(widget.render())
 
 
+@contextlib.asynccontextmanager
+async def recovery_tab(make_app, path: str, size: tuple[int, int], **engine_options):
+    """The console on `path` at its Recovery tab, open and settled: (pilot, pane)."""
+    app = make_app(path, initial_tab="recovery", engine_options=engine_options)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield pilot, app.pane("recovery")
+
+
 @pilot_test
 async def test_a_forced_open_live_then_readable(make_app):
     from tui.app import KintsugiApp
@@ -163,18 +175,26 @@ async def test_a_forced_open_live_then_readable(make_app):
         assert "250000 to 300000" in _text(warnings)
         banner = pane.query_one("#recovery-banner")
         assert banner.display and "READ-ONLY" in banner.text
+        # every batch listed with its records, LSN range (as the bar writes it) and state
+        batches = pane.query_one("#recovery-batches")
+        rows = [batches.get_row_at(i) for i in range(batches.row_count)]
+        assert rows == [
+            [str(n), "100", f"{format_lsn(CKPT + (n - 1) * 80_000)}.."
+             f"{format_lsn(CKPT + n * 80_000)}", status]
+            for n, status in ((1, "completed"), (2, "completed"), (3, "applying 40%"))]
         backend.release.set()
         await settle(pilot)
 
         # afterwards
         shown = pane.log.shown_text().splitlines()
-        assert any(ln.startswith("[Note] Apply batch 1 completed: 100 redo log records")
-                   for ln in shown), shown  # the batch before the previous one, folded
+        assert "[Note] Apply batch 1 completed: 100 redo log records (every 10% step " \
+            "reached)" in shown, shown  # the batch before the previous one, folded
         steps = [ln for ln in shown if ln.startswith("[Note] 10% 20%")]
         assert steps == ["[Note] 10% 20% 30% 40% 50% 60% 70% 80% 90% 100% "
                          "Apply batch completed!"] * 2  # batches 2 and 3
         assert len(pane.log.model.raw) > 200 + 3 * 10  # every line is kept for "a"
         assert bars.apply_label() == f"Batch 3 of 3: {lsns}, 100%"
+        assert [batches.get_row_at(i)[3] for i in range(3)] == ["completed"] * 3
         assert bars.overall_label() == "overall 300/300"
         trx = pane.query_one("#recovery-trx")
         assert [trx.get_row_at(i) for i in range(trx.row_count)] == [
@@ -234,10 +254,8 @@ def test_the_log_folds_repeats_and_keeps_every_line():
 async def test_the_recovery_tab_on_a_real_crash(make_app, crashed_db):
     from core.events import TransactionDiscarded
 
-    app = make_app(crashed_db, initial_tab="recovery")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        pane = app.pane("recovery")
+    async with recovery_tab(make_app, crashed_db, (80, 24)) as (pilot, pane):
+        app = pane.app
         assert "Recovered" in _text(pane.query_one("#recovery-state"))
         discarded = [e for e in pane.events if isinstance(e, TransactionDiscarded)]
         assert len(discarded) == 1
@@ -264,10 +282,8 @@ async def test_the_recovery_tab_on_a_real_crash(make_app, crashed_db):
 
 @pilot_test
 async def test_a_forced_open_of_a_clean_database_is_read_only_and_says_so(make_app, shop_db):
-    app = make_app(shop_db, initial_tab="recovery", engine_options={"force_recovery": 1})
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        pane = app.pane("recovery")
+    async with recovery_tab(make_app, shop_db, (120, 36), force_recovery=1) as (pilot, pane):
+        app = pane.app
         banner = pane.query_one("#recovery-banner")
         assert banner.display and "READ-ONLY" in banner.text
         assert "Nothing was skipped" in banner.text and "without --force-recovery" in banner.text
@@ -277,5 +293,155 @@ async def test_a_forced_open_of_a_clean_database_is_read_only_and_says_so(make_a
         await run_sql(pilot, "DELETE FROM orders WHERE id = 1")
         assert "Error 1881" in status_text(app)
         body = body_text(app)
-        assert "ERROR 1881 (HY000): Operation not allowed when force_recovery > 0" in body
+        # the console is a command-line tool: the engine's argument is named as the flag
+        assert "ERROR 1881 (HY000): Operation not allowed when --force-recovery > 0" in body
         assert "kintsugi dump shop --force-recovery 1 > dump.sql" in body, body  # what to do
+
+
+# -- the batch list, the folded batches, the history's columns, the banner's advice ----------
+
+
+def _batch_events(n: int, records: int = 100) -> list[ev.Event]:
+    out: list[ev.Event] = []
+    for b in range(1, n + 1):
+        lo = CKPT + (b - 1) * 1_000
+        out.append(ev.RedoApplyBatch(records, b, lo, lo + 1_000))
+        out += [ev.RedoApplyProgress(b * records, n * records, pct, b)
+                for pct in range(10, 101, 10)]
+        out.append(ev.RedoApplyBatchDone(b, records, b * records, n * records))
+    return out
+
+
+def test_folded_batches_say_how_many_without_a_count_suffix():
+    log = CollapsingLog()
+    for e in _batch_events(5):
+        log.add_event(e, event_lines(e, seconds=str, path=str))
+    shown = [line.shown() for line in log.view()]
+    assert shown[0] == ("[Note] Apply batches 1-3 completed: 3 batches, 300 redo log records "
+                        "in all (every 10% step reached)"), shown  # not "300 ... ×3"
+    assert not any("×" in s for s in shown)
+
+
+def test_the_batch_list_keeps_the_last_few_and_sums_up_the_earlier():
+    from tui.widgets.recovery_batches import SHOWN, Batches
+
+    batches = Batches()
+    events = _batch_events(7)
+    for e in events[:-3]:  # batch 7 is at 80%
+        batches.note(e)
+    rows = [b.cells() for b in batches.rows()]
+    assert [r[0] for r in rows] == [str(n) for n in range(8 - SHOWN, 8)]
+    assert rows[-1] == ["7", "100", f"{format_lsn(CKPT + 6_000)}..{format_lsn(CKPT + 7_000)}",
+                        "applying 80%"]
+    assert batches.earlier() == (f"+3 earlier (batches 1-3: 300 records, {format_lsn(CKPT)}.."
+                                 f"{format_lsn(CKPT + 3_000)}, completed)")
+    batches.note(ev.RecoveryFinished(CKPT, 700, 0, 0.1, batches=7))
+    assert batches.rows()[-1].status == "completed"
+
+
+def test_the_history_list_shows_the_outcome_before_the_numbers():
+    from tui.panes.recovery_history import listed_rows
+
+    rows = ScriptedBackend("db").recovery_history().rows
+    missing = (3, T0, T0, "forced", CKPT, CKPT, 0, 0, 0, 0, 1, "", "read-only (...)", 0, "",
+               "shop.orders")
+    discard = (4, T0, T0, "discard-damaged-log", CKPT, CKPT, 0, 0, 0, 0, 1, "1-2", "log ...",
+               1, "shop.orders", "")
+    headers, cells = listed_rows(COLUMNS, [*rows, missing, discard])
+    assert headers == ["id", "started", "reason", "force", "outcome", "applied",
+                       "rolled back"]
+    assert [c[4] for c in cells] == ["17 commits NOT applied", "recovered",
+                                     "1 file missing", "log cut, 1 commit lost"]
+    assert cells[3][2] == "discard log" and cells[0][1] == "01-01 10:00"
+
+
+def test_the_banner_advises_from_what_happened():
+    from tui.widgets.recovery_banner import ForcedSummary
+
+    def advice(**kw) -> str:
+        s = ForcedSummary(**kw)
+        return s.lines("db")[-1].plain
+
+    redo = advice(level=1, ranges=[(5, 9)], commits=2)
+    assert "kintsugi dump db --force-recovery 1 > dump.sql" in redo
+    assert "kintsugi recover db --force-recovery 1 --discard-damaged-log" in redo
+    missing = advice(level=1, missing=["shop.orders"])
+    assert "--discard-damaged-log" not in missing  # it fails with 1210: no damage to discard
+    assert "--scan-directories DIR" in missing
+    assert "kintsugi sql NEWDIR --create < dump.sql" in missing
+    level6 = advice(level=6, ranges=[(5, 9)], commits=2)
+    assert "open without --force-recovery to apply it" in level6
+    assert "--discard-damaged-log" not in level6
+    nothing = advice(level=2)
+    assert "the data is complete" in nothing and "without --force-recovery is safe" in nothing
+
+
+def _visible(table, heading: str) -> bool:
+    """The column `heading` and every one before it fit the table's width (uncut)."""
+    right = 0
+    for column in table.ordered_columns:
+        right += column.get_render_width(table)
+        if str(column.label) == heading:
+            return right <= table.scrollable_content_region.width
+    raise AssertionError(f"no column {heading}")
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=["120x36", "80x24"])
+@pilot_test
+async def test_a_forced_open_shows_outcome_files_and_a_closed_banner(make_app, damaged_db,
+                                                                      size):
+    async with recovery_tab(make_app, damaged_db, size, force_recovery=1) as (pilot, pane):
+        if pane.narrow:
+            await pilot.press("l")  # the lists instead of the log
+            await settle(pilot)
+        history = pane.query_one("#recovery-history")
+        assert history.get_row_at(0)[4].endswith("NOT applied")
+        assert _visible(history, "outcome")
+        assert _visible(pane.query_one("#tablespaces"), "file (tablespace)")
+        banner = pane.query_one("#recovery-banner")
+        assert banner.styles.border_bottom[0] == "heavy"  # the box is closed
+        assert banner.outer_size.height >= len(banner.text.splitlines()) + 1
+        # the engine's log lines in the command line's words
+        shown = pane.log.shown_text()
+        assert "!!! --force-recovery is set to 1 !!!" in shown
+        assert "force_recovery" not in shown
+        assert "+" not in pane.query_one("BatchList").shown_text()  # one batch: no "+N earlier"
+
+
+@pilot_test
+async def test_shrinking_the_terminal_keeps_the_tabs_keys(make_app, crashed_db):
+    async with recovery_tab(make_app, crashed_db, (120, 40)) as (pilot, pane):
+        app = pane.app
+        assert app.focused is pane.query_one("#recovery-history")
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert pane.narrow and app.focused is pane.query_one("#recovery-log")
+        await pilot.press("l")  # the hidden history had the focus: "l" did nothing
+        await pilot.pause()
+        assert pane.has_class("-lists")
+
+
+@pilot_test
+async def test_a_missing_tablespace_alone_is_not_sent_to_discard_the_log(make_app, shop_db):
+    import os
+
+    os.remove(os.path.join(shop_db, "shop", "customers.kdb"))
+    async with recovery_tab(make_app, shop_db, (120, 36), force_recovery=1) as (pilot, pane):
+        text = pane.query_one("#recovery-banner").text
+        assert "MISSING TABLESPACES: shop.customers" in text
+        assert "--discard-damaged-log" not in text  # it would fail: no damage to discard
+        assert "--scan-directories DIR" in text
+        assert "kintsugi dump shop --force-recovery 1 > dump.sql" in text
+        assert "kintsugi sql NEWDIR --create < dump.sql" in text
+        assert _text(pane.query_one("#recovery-trx-note")) == "None: there was no crash."
+        history = pane.query_one("#recovery-history")
+        assert history.get_row_at(0)[4] == "1 file missing" and _visible(history, "outcome")
+
+
+@pilot_test
+async def test_a_clean_open_lists_no_batches_and_says_why(make_app, shop_db):
+    async with recovery_tab(make_app, shop_db, (120, 36)) as (pilot, pane):
+        assert pane.query_one("BatchList").shown_text() == "None: there was no crash."
+        assert not pane.query_one("#recovery-batches").display
+        assert "Clean" in _text(pane.query_one("#recovery-state"))
+        assert pane.log.shown_text()  # the open said something in the log

@@ -37,6 +37,13 @@ def test_recovery_tab_after_a_crash(snap_compare, make_app, crashed_db, frozen, 
     assert snap_compare(app, terminal_size=size, run_before=_before())
 
 
+def test_recovery_lists_on_a_small_terminal(snap_compare, make_app, crashed_db, frozen):
+    # "l": the batches, the transactions cleaned up, the history and the tablespaces
+    app = make_app(crashed_db, initial_tab="recovery",
+                   engine_options={"apply_batch_ops": 100})
+    assert snap_compare(app, terminal_size=SMALL, run_before=_before("l"))
+
+
 @SIZES
 def test_recovery_history_detail(snap_compare, make_app, crashed_db, frozen, size):
     app = make_app(crashed_db, initial_tab="recovery")

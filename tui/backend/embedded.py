@@ -40,6 +40,7 @@ from tui.backend.base import (
     TableData,
     TablespaceInfo,
 )
+from tui.wording import damage_hint, flags_named
 
 if TYPE_CHECKING:
     from core.api import Connection
@@ -47,12 +48,12 @@ if TYPE_CHECKING:
 CHUNK_ROWS = 2_000  # rows per fetch: how often the pane hears of progress
 
 HINTS = {  # the 1030 message itself names the process that holds the database
-    1877: "The database is damaged; `kintsugi recover DIR --force-recovery 1` opens it "
-          "read-only so the data can be dumped.",
     1881: "The database was opened with --force-recovery, read-only: dump its data with "
           "`kintsugi dump {dir} --force-recovery {level} > dump.sql`, or open it without "
           "--force-recovery to write (the Recovery tab says what the forced open skipped).",
 }
+# errors whose messages name the engine's arguments: shown with the CLI's flags
+RECOVERY_ERRORS = {1877, 1881, 1812, 1836, 1712}
 NO_HISTORY = 1146  # an engine without information_schema.RECOVERY_HISTORY
 
 # why a statement that the engine will not interrupt runs on, by `StatementKind` name
@@ -64,13 +65,29 @@ REFUSALS = {
 REFUSED = "this statement cannot be interrupted once started"
 
 
-def _error(err: BaseException, directory: str = "DIR", level: int | str = "N") -> BackendError:
+def _error(err: BaseException, directory: str = "DIR", level: int | str = "N",
+           opening: bool = False) -> BackendError:
     """The error with its MySQL code and the console's advice, naming the database's
-    directory and force level where known."""
-    hints = {n: h.format(dir=shlex.quote(directory) if directory != "DIR" else directory,
-                         level=level or "N")
-             for n, h in HINTS.items()}
-    return BackendError.wrap(err, hints)
+    directory and force level where known, in the command line's words: the console is a
+    command-line tool, so "force_recovery >= 1" reads "--force-recovery 1" (the same
+    translation as `kintsugi`'s other commands).
+
+    Damage (1877) gets the way out that ends in a writable database, as the CLI says it:
+    dump what is readable, then end the log at the damage (damaged redo) or load the dump
+    into a new directory (damage in a tablespace file).  `opening`: the error stopped the
+    open (every such message is the engine's own; a statement's may quote the user's SQL,
+    so only the recovery errors' are translated)."""
+    d = shlex.quote(directory) if directory != "DIR" else directory
+    hints = {n: h.format(dir=d, level=level or "N") for n, h in HINTS.items()}
+    msg = str(getattr(err, "msg", "") or err)
+    if getattr(err, "errno", None) == 1877 and "control file" not in msg:
+        forced = level if isinstance(level, int) and level > 0 else 1
+        hints[1877] = damage_hint(d, log="redo" in msg, level=forced)
+    wrapped = BackendError.wrap(err, hints)
+    if not (opening or wrapped.errno in RECOVERY_ERRORS):  # an identifier may read
+        return wrapped                                    # "force_recovery": left alone
+    return BackendError(wrapped.errno, wrapped.sqlstate, flags_named(wrapped.msg),
+                        flags_named(wrapped.hint))
 
 
 def check_directory(path: str, create: bool = False) -> None:
@@ -81,7 +98,7 @@ def check_directory(path: str, create: bool = False) -> None:
     try:
         check(path, create=create)
     except (Error, OSError) as err:
-        raise _error(err) from None
+        raise _error(err, path, opening=True) from None
 
 
 class EmbeddedBackend(Backend):
@@ -131,7 +148,7 @@ class EmbeddedBackend(Backend):
             self._force_recovery = int(st.force_recovery)
         except Error as err:
             self.close()
-            raise _error(err) from None
+            raise _error(err, self.path, self._force_recovery, opening=True) from None
 
     def close(self, wait: float = 120.0) -> None:
         """Close the connections (the engine closes cleanly with the last one), after the
@@ -211,7 +228,7 @@ class EmbeddedBackend(Backend):
                 cur.execute(sql)
                 return TableData([d[0] for d in cur.description], cur.fetchall())
             except Error as err:
-                raise _error(err) from None
+                raise _error(err, self.path, self._force_recovery) from None
 
     def database_info(self) -> DatabaseInfo | None:
         if self._meta is None:
@@ -220,7 +237,7 @@ class EmbeddedBackend(Backend):
             try:
                 st = self._meta.info()
             except Error as err:
-                raise _error(err) from None
+                raise _error(err, self.path, self._force_recovery) from None
         spaces = tuple(TablespaceInfo(ts.space_id, ts.name, ts.path, ts.applied_lsn)
                        for ts in st.tablespaces)
         return DatabaseInfo(self.path, st.end_lsn, st.durable_lsn, st.checkpoint_lsn,

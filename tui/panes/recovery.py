@@ -34,7 +34,8 @@ from tui.panes.base import RefreshingPane, fill_table
 from tui.panes.recovery_history import RecoveryDetailScreen, listed_rows
 from tui.widgets.recovery_banner import ForcedBanner
 from tui.widgets.recovery_bars import RecoveryBars
-from tui.widgets.recovery_log import RecoveryLog, event_lines
+from tui.widgets.recovery_batches import BatchList
+from tui.widgets.recovery_log import WARNINGS_SHOWN, RecoveryLog, event_lines
 
 actions.scope("recovery", "Recovery tab")
 ACTIONS = actions.register(
@@ -98,8 +99,8 @@ class RecoveryPane(RefreshingPane[Loaded]):
         margin: 1 0 0 0; }
     RecoveryPane .section.first { margin: 0; }
     RecoveryPane .note { height: auto; color: $text-muted; padding: 0 1; }
-    /* no horizontal scrollbars: the last column (tables, outcome, file) may be cut; the
-       history's Enter shows a row whole */
+    /* no horizontal scrollbars: the last column (tables, rolled back, applied LSN) may be
+       cut; the history's Enter shows a row whole */
     RecoveryPane #recovery-trx, RecoveryPane #tablespaces, RecoveryPane #recovery-history {
         height: 1; overflow-x: hidden; }
     RecoveryPane #recovery-lsns { height: auto; padding: 0 1; }
@@ -141,7 +142,9 @@ class RecoveryPane(RefreshingPane[Loaded]):
         with Horizontal(id="recovery-body"):
             yield RecoveryLog(id="recovery-logbox")
             with VerticalScroll(id="recovery-side"):
-                yield Static("Transactions cleaned up", classes="section first")
+                yield Static("Redo apply batches", classes="section first")
+                yield BatchList(id="recovery-batch-list")
+                yield Static("Transactions cleaned up", classes="section")
                 yield Static("None yet.", id="recovery-trx-note", classes="note")
                 yield DataTable(id="recovery-trx", cursor_type="none", show_cursor=False,
                                 zebra_stripes=True)
@@ -164,7 +167,21 @@ class RecoveryPane(RefreshingPane[Loaded]):
         if narrow != self.narrow:
             self.set_class(narrow, "-narrow")
             self.refresh_bindings()
+            focused = self.app.focused
+            side = self.query_one("#recovery-side")
+            if narrow and not self.has_class("-lists") and focused is not None and (
+                    focused is side or side in focused.ancestors):
+                self.query_one("#recovery-log").focus()  # the lists are hidden now: the
+                # keys (l, a, h) stay live on the log, not on a table no one can see
         self.log.set_hint("l: lists · a: every line" if self.narrow else "a: every line")
+        self._fit_warnings()
+
+    def _fit_warnings(self) -> None:
+        """A small terminal under the forced banner: the warnings strip shows the latest
+        one only (the banner says what was skipped), so that the log keeps some lines."""
+        banner = self.query_one(ForcedBanner)
+        small = self.size.height < 30 and banner.has_class("-shown")
+        self.log.set_warnings_shown(1 if small else WARNINGS_SHOWN)
 
     @property
     def narrow(self) -> bool:
@@ -179,7 +196,7 @@ class RecoveryPane(RefreshingPane[Loaded]):
     def focus_default(self) -> None:
         history = self.query_one("#recovery-history", DataTable)
         if history.display and (not self.narrow or self.has_class("-lists")):
-            history.focus()
+            history.focus(scroll_visible=False)  # the lists read from the top
         else:
             self.query_one("#recovery-log").focus()
 
@@ -212,18 +229,27 @@ class RecoveryPane(RefreshingPane[Loaded]):
                 case RecoveryFinished():
                     self.finished = e
         self.query_one(RecoveryBars).note(events)
+        self.query_one(BatchList).note(events, fill_table)
         log.refresh_lines()
         banner.show_summary(backend.path)
+        self._fit_warnings()
         self._show_cleaned()
 
     def database_ready(self) -> None:
+        batches = self.query_one(BatchList)
         if not self.backend.IMPLEMENTS_RECOVERY:  # a server recovers on its own side
             self.query_one(RecoveryBars).settled("Redo scan: not reported")
+            batches.settled("Not reported by this database.")
         elif not self.opening.recovered:
             self.query_one(RecoveryBars).settled("Redo scan: nothing to do")
+            batches.settled("None: there was no crash.")
             if not self.events:
                 self.log.model.add("Note", "Database opened; no recovery needed")
                 self.log.refresh_lines()
+        elif self.forced_level >= 6:
+            batches.settled("None: --force-recovery 6 applies no redo.")
+        else:
+            batches.settled("None: the redo log held nothing to apply.")
         self._show_state()
         self._show_cleaned()
         self.load()
@@ -266,7 +292,7 @@ class RecoveryPane(RefreshingPane[Loaded]):
                         "crash. Nothing of theirs had reached a tablespace: their row images "
                         "and spill files are dropped, not undone.")
         elif self.ready or self.finished is not None:
-            if self.query_one(ForcedBanner).summary.skipped:
+            if self.query_one(ForcedBanner).summary.redo_skipped:
                 note.update("None in the part of the log that was applied (the skipped "
                             "part may hold some).")
             else:
@@ -288,6 +314,7 @@ class RecoveryPane(RefreshingPane[Loaded]):
                                               or info.recovery.force_recovery):
                 banner.summary.take_record(info.recovery)
             banner.show_summary(self.backend.path)
+            self._fit_warnings()
             mode = "read-only" if info.read_only else "read-write"
             self.query_one("#recovery-lsns", Static).update(
                 f"[b]LSN[/] end {fmt.lsn(info.end_lsn)} · durable {info.durable_lsn:,} · "
@@ -296,8 +323,8 @@ class RecoveryPane(RefreshingPane[Loaded]):
                 f"{fmt.count(info.overlay_entries, 'change', 'changes')} not yet in the "
                 f"tablespaces · {mode}")
             spaces = self.query_one("#tablespaces", DataTable)
-            fill_table(spaces, ["space", "tablespace", "applied LSN", "file"],
-                       [[str(ts.space_id), ts.name, f"{ts.applied_lsn:,}", ts.path]
+            fill_table(spaces, ["space", "file (tablespace)", "applied LSN"],
+                       [[str(ts.space_id), space_file(ts.name, ts.path), f"{ts.applied_lsn:,}"]
                         for ts in info.tablespaces])
             _fit(spaces, 8)
         self._show_history(data.history)
@@ -316,7 +343,8 @@ class RecoveryPane(RefreshingPane[Loaded]):
             focused = self.app.focused
             if not had_focus and self.is_on_screen and not self.narrow and (
                     focused is None or focused is self.query_one("#recovery-log")):
-                table.focus()  # Enter opens a row's details at once
+                table.focus(scroll_visible=False)  # Enter opens a row at once; the lists stay
+                # at their top (the batches), the history below them in view
         else:
             table.display = False
             note.display = True
@@ -357,6 +385,18 @@ class RecoveryPane(RefreshingPane[Loaded]):
 
     def action_toggle_log(self) -> None:
         self.log.toggle_every_line()
+
+
+def space_file(name: str, path: str, most: int = 32) -> str:
+    """A tablespace as its file: "shop/customers.kdb" names its table already, so the name
+    is added only where the file does not say it ("system.kdb (dictionary)", a file found
+    elsewhere by --scan-directories).  A long path keeps its end, where the name is."""
+    shown = path if len(path) <= most else "…" + path[-(most - 1):]
+    if path.endswith(name.replace(".", "/") + ".kdb"):
+        return shown
+    if name.startswith("system"):
+        return f"{shown} (dictionary)"
+    return f"{shown} ({name})"
 
 
 def _fit(table: DataTable, most: int) -> None:

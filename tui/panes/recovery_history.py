@@ -27,10 +27,13 @@ EXPLAIN_WIDTH = 110  # the dialog says what each column means from this terminal
 LSN_COLUMNS = {"CHECKPOINT_LSN", "END_LSN"}
 TIME_COLUMNS = {"START_TIME", "END_TIME"}
 LIST_COLUMNS = {"SKIPPED_TABLES", "MISSING_TABLESPACES"}  # "a,b" in the table
-# the list's columns: (heading, column)
+# the list's columns: (heading, column).  The outcome comes right after what the open was
+# (for a forced open it is what matters), worded short (`short_outcome`; Enter shows it
+# whole); the numbers follow, where a narrow list may cut them.
 LISTED = [("id", "ID"), ("started", "START_TIME"), ("reason", "REASON"),
-          ("force", "FORCE_RECOVERY"), ("applied", "RECORDS_APPLIED"),
-          ("rolled back", "TRANSACTIONS_ROLLED_BACK"), ("outcome", "OUTCOME")]
+          ("force", "FORCE_RECOVERY"), ("outcome", "OUTCOME"), ("applied", "RECORDS_APPLIED"),
+          ("rolled back", "TRANSACTIONS_ROLLED_BACK")]
+SHORT_REASON = {"discard-damaged-log": "discard log"}
 EXPLAINED = {
     "ID": "the history row's number",
     "START_TIME": "when the open began",
@@ -63,9 +66,12 @@ def when(value: object) -> str:
 
 
 def cell(name: str, value: object) -> str:
-    """A value of the list, short (a time without its year: the dialog has it)."""
+    """A value of the list, short (a time without its year and seconds: the dialog has
+    them)."""
     if name in TIME_COLUMNS:
-        return when(value)[5:]
+        return when(value)[5:16]
+    if name == "REASON" and isinstance(value, str):
+        return SHORT_REASON.get(value, value)
     if value is None:
         return "-"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -89,12 +95,45 @@ def detail(name: str, value: object) -> str:
     return cell(name, value)
 
 
+def _number(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def short_outcome(values: dict[str, object]) -> str:
+    """OUTCOME in a few words, from the row's columns: the engine's sentence ("read-only:
+    25 committed transaction(s) in lsn 21756848-23207053 not applied; ...") does not fit
+    a list beside the log, and its first words are the same for every forced open."""
+    text = str(values.get("OUTCOME") or "")
+    commits = _number(values.get("SKIPPED_COMMITS"))
+    skipped = commits or bool(values.get("SKIPPED_LSN_RANGE"))
+    missing = values.get("MISSING_TABLESPACES")
+    files = len(missing.split(",")) if isinstance(missing, str) and missing \
+        else len(missing) if isinstance(missing, (tuple, list)) else 0
+    if values.get("REASON") == "discard-damaged-log":
+        short = f"log cut, {fmt.count(commits, 'commit')} lost" if commits \
+            else "log cut, writable"
+    elif _number(values.get("FORCE_RECOVERY")) > 0:
+        short = f"{fmt.count(commits, 'commit')} NOT applied" if skipped \
+            else "" if files else "nothing skipped"
+    elif text == "recovered" or not text:
+        short = text or "-"
+    else:
+        return text  # an outcome this list does not know: the engine's words
+    if not files:
+        return short
+    return ", ".join(filter(None, [short, f"{fmt.count(files, 'file')} missing"]))
+
+
 def listed_rows(names: Sequence[str], rows: Sequence[tuple]) -> tuple[list[str], list[list[str]]]:
     """The list's headings and cells (the columns the table has, of those listed)."""
     index = {n.upper(): i for i, n in enumerate(names)}
     cols = [(h, c) for h, c in LISTED if c in index]
-    return ([h for h, _c in cols],
-            [[cell(c, row[index[c]]) for _h, c in cols] for row in rows])
+    out = []
+    for row in rows:
+        values = {n: row[i] for n, i in index.items()}
+        out.append([short_outcome(values) if c == "OUTCOME" else cell(c, row[index[c]])
+                    for _h, c in cols])
+    return [h for h, _c in cols], out
 
 
 def took(names: Sequence[str], row: tuple) -> str:

@@ -53,8 +53,9 @@ class ForcedSummary:
         self.missing = list(record.missing_tablespaces) or self.missing
 
     @property
-    def skipped(self) -> bool:
-        return bool(self.ranges or self.commits or self.missing)
+    def redo_skipped(self) -> bool:
+        """Redo was not applied (a missing tablespace alone is not that)."""
+        return bool(self.ranges or self.commits)
 
     def range_text(self) -> str:
         return ", ".join(f"lsn {a:,} ({format_lsn(a)}) to {b:,} ({format_lsn(b)})"
@@ -65,9 +66,8 @@ class ForcedSummary:
 
     def lines(self, directory: str) -> list[Content]:
         """The banner's text under its title: what was not applied, what to do next."""
-        flag = f"--force-recovery {self.level}"
         out = []
-        if self.ranges or self.commits:
+        if self.redo_skipped:
             where = f"redo from {self.range_text()}" if self.ranges else "damaged redo"
             tables = ", ".join(self.tables) if self.tables else "tables unknown"
             out.append(Content.assemble(
@@ -81,18 +81,38 @@ class ForcedSummary:
             out.append(Content.assemble(
                 ("MISSING TABLESPACES: ", "bold $error"), ", ".join(self.missing),
                 " (opened without their files; queries on them fail with ERROR 1812)."))
-        d = shlex.quote(directory)
-        if self.skipped:
-            out.append(Content.assemble(
-                "Writes fail with ERROR 1881. ", ("Next: ", "bold"),
-                (f"kintsugi dump {d} {flag} > dump.sql", "bold $accent"), ", then ",
-                (f"kintsugi recover {d} {flag} --discard-damaged-log", "bold $accent"),
-                "."))
-        else:
-            out.append(Content.assemble(
-                "Writes fail with ERROR 1881. ", ("Next: ", "bold"), "nothing was lost; open "
-                "without ", ("--force-recovery", "bold $accent"), " to write again."))
+        out.append(Content.assemble("Writes fail with ERROR 1881. ", ("Next: ", "bold"),
+                                    *self.advice(shlex.quote(directory))))
         return out
+
+    def advice(self, d: str) -> list[str | tuple[str, str]]:
+        """What to do next, from what happened: each path is one that works (the discard
+        of a damaged log fails with 1210 when no redo was skipped, so a missing tablespace
+        alone is not sent there)."""
+        flag = f"--force-recovery {self.level}"
+        redo = self.redo_skipped
+        cmd = "bold $accent"
+        dump = (f"kintsugi dump {d} {flag} > dump.sql", cmd)
+        load = ("kintsugi sql NEWDIR --create < dump.sql", cmd)
+        if self.level >= 6 and redo:  # the redo is not damaged: it was not applied at all
+            return ["level 6 applied no redo; open without ", ("--force-recovery", cmd),
+                    " to apply it (or with ", ("--force-recovery 1", cmd),
+                    " if that fails)."]
+        if redo and not self.missing:
+            return [dump, " saves what is readable, then ",
+                    (f"kintsugi recover {d} {flag} --discard-damaged-log", cmd),
+                    " ends the log at the damage and opens it writable."]
+        if redo:
+            return [dump, " saves what is readable; load it into a new directory (", load,
+                    "), or find the missing file(s), open with ",
+                    ("--scan-directories DIR", cmd), " and then end the log at the damage "
+                    "with ", (f"kintsugi recover {d} {flag} --discard-damaged-log", cmd), "."]
+        if self.missing:
+            return ["find the missing file(s) and open with ", ("--scan-directories DIR", cmd),
+                    ", or save what is readable with ", dump,
+                    " and load it into a new directory (", load, ")."]
+        return ["the data is complete; reopening without ", ("--force-recovery", cmd),
+                " is safe and writable."]
 
 
 def parse_range(text: str) -> list[tuple[int, int]]:
@@ -110,7 +130,7 @@ class ForcedBanner(Static):
     border is the colour."""
 
     DEFAULT_CSS = """
-    ForcedBanner { height: auto; display: none; border: heavy $error; border-bottom: none;
+    ForcedBanner { height: auto; display: none; border: heavy $error;
         border-title-color: $text; border-title-background: $error;
         border-title-style: bold; padding: 0 1; }
     ForcedBanner.-shown { display: block; }

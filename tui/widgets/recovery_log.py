@@ -29,6 +29,7 @@ from textual.widgets import Static
 
 import core.events as ev
 from core.events.wording import format_event
+from tui.wording import cli_wording as flag_wording  # the CLI's translation, shared
 
 LEVELS = ("Note", "Warning", "ERROR")
 WARNINGS_SHOWN = 4  # the warnings strip's lines
@@ -79,7 +80,9 @@ def event_lines(e: ev.Event, *, seconds: Callable[[float], str],
                 path: Callable[[str], str], root: str = "", shown_root: str = ""
                 ) -> list[tuple[str, str]]:
     """The (level, text) lines of an event, in the engine's words.  Absolute paths under
-    the database's directory (`root`) are shown as the user gave it (`shown_root`)."""
+    the database's directory (`root`) are shown as the user gave it (`shown_root`), and
+    the engine's argument names as the command line's flags ("force_recovery = 1" is
+    "--force-recovery 1" on screen; kintsugi.err keeps InnoDB's spelling)."""
     call = _log_lines_function()
     if call is not None:
         lines = call(e, seconds, path)
@@ -91,7 +94,7 @@ def event_lines(e: ev.Event, *, seconds: Callable[[float], str],
     if root and shown_root and root != shown_root:
         lines = [(lvl, t.replace(root + os.sep, shown_root + os.sep).replace(root, shown_root))
                  for lvl, t in lines]
-    return [(lvl if lvl in LEVELS else "Note", t) for lvl, t in lines]
+    return [(lvl if lvl in LEVELS else "Note", flag_wording(t)) for lvl, t in lines]
 
 
 def _fallback(e: ev.Event) -> str:
@@ -193,8 +196,9 @@ class CollapsingLog:
             at = self.lines.index(own[0]) if own[0] in self.lines else None
             if at is None:
                 return
+            # no ×N: the line says how many batches it folds (×2 read as "4,088 twice")
             self._folded = Line(own[0].level, "", group="folded", count=0,
-                                first_batch=old)
+                                show_count=False, first_batch=old)
             self.lines.insert(at, self._folded)
         folded = self._folded
         for line in own:
@@ -204,9 +208,13 @@ class CollapsingLog:
         folded.last_batch = old
         folded.records += own[0].records
         first = folded.first_batch
-        folded.text = (f"Apply batch{'es' if old > first else ''} "
-                       f"{first}{f'-{old}' if old > first else ''} completed: "
-                       f"{folded.records:,} redo log records (every 10% step reached)")
+        if old > first:
+            folded.text = (f"Apply batches {first}-{old} completed: {folded.count} batches, "
+                           f"{folded.records:,} redo log records in all (every 10% step "
+                           "reached)")
+        else:
+            folded.text = (f"Apply batch {first} completed: {folded.records:,} redo log "
+                           "records (every 10% step reached)")
         del self._batch[old]
 
     # -- what the widget shows -----------------------------------------------------------------
@@ -245,6 +253,7 @@ class RecoveryLog(Vertical):
         self.model = CollapsingLog()
         self.every_line = False
         self.hint = "a: every line"
+        self.warnings_shown = WARNINGS_SHOWN  # fewer on a small terminal (`set_warnings_shown`)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="recovery-warnings")  # kept in view: the log scrolls, not this
@@ -266,6 +275,13 @@ class RecoveryLog(Vertical):
         log.border_subtitle = keys.replace("every line", "fold repeats") if self.every_line \
             else keys
 
+    def set_warnings_shown(self, most: int) -> None:
+        """How many warnings the strip shows (a small terminal under a forced open's
+        banner keeps room for the log: the banner says what the warnings say)."""
+        if most != self.warnings_shown:
+            self.warnings_shown = most
+            self.refresh_lines()
+
     def toggle_every_line(self) -> None:
         self.every_line = not self.every_line
         log = self.query_one("#recovery-log", VerticalScroll)
@@ -282,10 +298,13 @@ class RecoveryLog(Vertical):
         self.set_class(bool(warnings), "-warned")
         if warnings:
             # one line each (the log below has them whole); the latest when there are many
-            shown = [styled(w) for w in warnings[-WARNINGS_SHOWN:]]
-            if len(warnings) > WARNINGS_SHOWN:
+            # "N earlier" only where it saves a line
+            most = len(warnings) if len(warnings) <= self.warnings_shown + 1 \
+                else self.warnings_shown
+            shown = [styled(w) for w in warnings[-most:]]
+            if len(warnings) > most:
                 shown.insert(0, Content.styled(
-                    f"{len(warnings) - WARNINGS_SHOWN} earlier warning(s) in the log below",
+                    f"{len(warnings) - most} earlier warning(s) in the log below",
                     "$text-muted"))
             self.query_one("#recovery-warnings", Static).update(Content("\n").join(shown))
 

@@ -1,0 +1,32 @@
+"""`kintsugi demo`'s crash on a directory it did not build: one clear sentence, never the
+writer's traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+import core
+from tui import demo
+
+
+def test_a_database_that_is_not_the_demo_shop_is_refused_before_any_writer(tmp_path, capfd):
+    path = str(tmp_path / "other")
+    conn = core.connect(path, create=True, autocommit=True)
+    conn.cursor().execute("CREATE DATABASE app")
+    conn.close()
+    with pytest.raises(RuntimeError, match=r"not the demo shop \(it has no schema `shop`\)"):
+        demo.run_crash(path)
+    assert capfd.readouterr().err == ""
+
+
+def test_the_writers_failure_is_one_line_not_its_traceback(shop_db, capfd):
+    held = core.connect(shop_db)  # the writer cannot take the directory: it fails at once
+    try:
+        with pytest.raises(RuntimeError) as failure:
+            demo.run_crash(shop_db, batches=1, open_orders=10)
+    finally:
+        held.close()
+    message = str(failure.value)
+    assert "stopped before it held an open transaction: ERROR 1030 (HY000)" in message
+    assert "Traceback" not in message
+    assert capfd.readouterr().err == ""  # the child's stderr was kept, not shown
