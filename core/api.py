@@ -554,11 +554,13 @@ def split_statements(sql: str) -> list[str]:
     return dialect.split_statements(sql)
 
 
-def check_directory(path: str, *, create: bool = False) -> None:
+def check_directory(path: str, *, create: bool = False, create_hint: bool = True) -> None:
     """Fail fast for a directory that does not exist or is not a database (1049, each said
     differently) or that another process holds (1030, naming it), without opening or
     changing anything: a client calls this before it draws a screen.  With `create=True` a
-    directory without a database passes."""
+    directory without a database passes.  `create_hint`: the caller can create a database
+    (`create=True`), so the messages say how; a caller that cannot (recover, dump) passes
+    False and is not told to use an option it does not have."""
     from core.errors import DatabaseNotFoundError
     from core.storage.dirlock import DirectoryLock
     from core.storage.lmdbfile import os_error
@@ -576,13 +578,23 @@ def check_directory(path: str, *, create: bool = False) -> None:
         return
     if not os.path.exists(path):
         raise DatabaseNotFoundError(
-            f"Unknown database directory {full}: it does not exist; use --create "
-            "(create=True) to make a new database there")
+            f"Unknown database directory {full}: it does not exist"
+            + ("; use --create (create=True) to make a new database there" if create_hint
+               else ""))
     if not os.path.isdir(path):
         raise DatabaseNotFoundError(f"{full} is not a directory, so not a KintsugiDB database")
+    try:
+        empty = not os.listdir(path)
+    except OSError:
+        empty = False
+    hint = ""
+    if create_hint and empty:
+        hint = "; use --create (create=True) to make one there"
+    elif create_hint:
+        hint = ("; it is not empty, and --create (create=True) makes a database only in a "
+                "missing or empty directory: name a new directory")
     raise DatabaseNotFoundError(
-        f"{full} exists but has no control file: it is not a KintsugiDB database; use "
-        "--create (create=True) to make one there")
+        f"{full} exists but has no control file: it is not a KintsugiDB database{hint}")
 
 
 def inspect(path: str) -> Inspection:

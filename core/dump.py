@@ -32,6 +32,7 @@ from typing import Any, TextIO
 from core.api import connect
 from core.errors import Error, ProgrammingError
 from core.events import Event, null_sink
+from core.status import DatabaseStatus
 
 __all__ = ["DumpProgress", "DumpSummary", "dump", "quote_identifier", "skipped_rows",
            "sql_literal"]
@@ -67,6 +68,20 @@ class DumpSummary:
 
 def quote_identifier(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def comment_text(text: str) -> str:
+    """`text` made safe for a `-- ` comment line: a comment ends at the line's end, so a
+    newline in a directory or table name would end it and run the rest of the name as SQL.
+    Control characters are written as escapes (\\n, \\x01) instead."""
+    def escape(m: re.Match) -> str:
+        ch = m.group(0)
+        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch, f"\\x{ord(ch):02x}")
+
+    return _CONTROL.sub(escape, text)
 
 
 _ESCAPES = str.maketrans({
@@ -129,6 +144,7 @@ def dump(
     sink: Callable[[Event], None] = null_sink,
     on_error: Callable[[str, Error], None] | None = None,
     on_skipped: Callable[[str, int], None] | None = None,
+    on_open: Callable[[DatabaseStatus], None] | None = None,
     batch_rows: int = BATCH_ROWS,
     batch_bytes: int = BATCH_BYTES,
 ) -> DumpSummary:
@@ -140,6 +156,8 @@ def dump(
     >= 1 a damaged row is left out by the engine itself (warning 1877): every good row of
     the table is written, and the count of rows left out goes to `on_skipped`
     ("schema.table", count), to a comment in the output and to the summary's `skipped`.
+    `on_open` gets the status of the open before anything is written: its `recovery` says
+    whether the open recovered after a crash, and what a forced open could not apply.
     Errors opening the database (or naming a schema or table that does not exist) are
     raised."""
     options: dict[str, Any] = {"force_recovery": force_recovery} if force_recovery else {}
@@ -148,6 +166,8 @@ def dump(
     conn = connect(path, database=None, autocommit=False, **options)
     summary = DumpSummary()
     try:
+        if on_open is not None:
+            on_open(conn.info())
         cur = conn.cursor()
         schemas = _schemas(cur, database)
         _header(out, os.path.abspath(path), force_recovery, database)
@@ -156,7 +176,7 @@ def dump(
             estimates = _estimates(cur, schema)
             summary.schemas += 1
             q = quote_identifier(schema)
-            out.write(f"\n--\n-- Current Database: {q}\n--\n\n"
+            out.write(f"\n--\n-- Current Database: {comment_text(q)}\n--\n\n"
                       f"CREATE DATABASE IF NOT EXISTS {q};\n\nUSE {q};\n")
             for table in names:
                 try:
@@ -169,16 +189,19 @@ def dump(
                         name = f"{schema}.{table}"
                         summary.skipped.append((name, skipped))
                         out.write(f"\n-- WARNING: {skipped} damaged row(s) of "
-                                  f"{quote_identifier(schema)}.{quote_identifier(table)} "
-                                  "could not be read and are not in this dump\n")
+                                  + comment_text(f"{quote_identifier(schema)}."
+                                                 f"{quote_identifier(table)}")
+                                  + " could not be read and are not in this dump\n")
                         if on_skipped is not None:
                             on_skipped(name, skipped)
                 except Error as err:
                     name = f"{schema}.{table}"
                     summary.failed.append((name, err))
-                    out.write(f"\n-- ERROR: table {quote_identifier(schema)}."
-                              f"{quote_identifier(table)} was not dumped: "
-                              f"{' '.join(str(err).split())}\n")
+                    what = comment_text(f"{quote_identifier(schema)}.{quote_identifier(table)}")
+                    why = comment_text(" ".join(str(err).split()))
+                    out.write(f"\n-- ERROR: table {what} was NOT dumped: {why}\n-- Any of its "
+                              "rows written above are rolled back: loading this file leaves "
+                              "the table empty.\n")
                     if on_error is not None:
                         on_error(name, err)
         out.write(f"\n-- Dump completed on {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
@@ -197,8 +220,8 @@ def _header(out: TextIO, path: str, force_recovery: int, database: str | None) -
         ver = version("kintsugidb")
     except PackageNotFoundError:
         ver = "unknown"
-    out.write(f"-- KintsugiDB dump {ver}\n--\n-- Directory: {path}"
-              f"{'    Database: ' + database if database else ''}\n")
+    out.write(f"-- KintsugiDB dump {ver}\n--\n-- Directory: {comment_text(path)}"
+              f"{'    Database: ' + comment_text(database) if database else ''}\n")
     if force_recovery:
         out.write(f"-- Read with force_recovery = {force_recovery} (read-only): what recovery "
                   "could not apply is not in this dump\n")
@@ -286,34 +309,46 @@ def _dump_table(conn, out: TextIO, schema: str, table: str, estimate: int,
     try:
         cur.execute(f"SELECT * FROM {full}")
         columns = ", ".join(quote_identifier(d[0]) for d in cur.description)
-        out.write(f"\n--\n-- Table structure for table {qname}\n--\n\n"
+        out.write(f"\n--\n-- Table structure for table {comment_text(qname)}\n--\n\n"
                   f"DROP TABLE IF EXISTS {qname};\n{create};\n")
         sink(DumpProgress(schema, table, 0, estimate))
         rows = 0
         pending: list[str] = []
         size = 0
         head = f"INSERT INTO {qname} ({columns}) VALUES\n"
+        # the rows go in one transaction: a table that fails half-way (a damaged row) ends
+        # in ROLLBACK, so loading the file never leaves a partial table behind
+        data_head = (f"\n--\n-- Dumping data for table {comment_text(qname)}\n--\n\n"
+                     "START TRANSACTION;\n")
         wrote_header = False
-        while True:
-            batch = cur.fetchmany(batch_rows)
-            if not batch:
-                break
-            for row in batch:
-                text = "(" + ",".join(map(sql_literal, row)) + ")"
-                pending.append(text)
-                size += len(text) + 2
-                if len(pending) >= batch_rows or size >= batch_bytes:
-                    if not wrote_header:
-                        out.write(f"\n--\n-- Dumping data for table {qname}\n--\n\n")
-                        wrote_header = True
-                    out.write(head + ",\n".join(pending) + ";\n")
-                    pending, size = [], 0
-            rows += len(batch)
-            sink(DumpProgress(schema, table, rows, max(estimate, rows)))
+        try:
+            while True:
+                batch = cur.fetchmany(batch_rows)
+                if not batch:
+                    break
+                for row in batch:
+                    text = "(" + ",".join(map(sql_literal, row)) + ")"
+                    pending.append(text)
+                    size += len(text) + 2
+                    if len(pending) >= batch_rows or size >= batch_bytes:
+                        if not wrote_header:
+                            out.write(data_head)
+                            wrote_header = True
+                        out.write(head + ",\n".join(pending) + ";\n")
+                        pending, size = [], 0
+                rows += len(batch)
+                sink(DumpProgress(schema, table, rows, max(estimate, rows)))
+        except Error:
+            if wrote_header:
+                out.write("ROLLBACK;\n")
+            raise
         if pending:
             if not wrote_header:
-                out.write(f"\n--\n-- Dumping data for table {qname}\n--\n\n")
+                out.write(data_head)
+                wrote_header = True
             out.write(head + ",\n".join(pending) + ";\n")
+        if wrote_header:
+            out.write("COMMIT;\n")
         sink(DumpProgress(schema, table, rows, max(estimate, rows), done=True))
         return rows, skipped_rows(cur.warnings)  # complete now that the rows ran out
     finally:

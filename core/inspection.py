@@ -12,6 +12,13 @@ instead of doing it.  It reads:
   damaged record is reported with its file and LSN, never raised);
 * each tablespace's header, applied LSN and entry count, through LMDB opened read-only.
 
+Damage is reported with what lies past it (the valid records `frames_past` finds, and how
+many COMMITs they hold), since that is what a forced open would lose.  While a live process
+holds the database, its writer appends behind the scan, and the end of a write in progress
+can look like damage (a frame not yet written, with the writer's next frames landing before
+the scan looks past it): the scan then reads on from that point a few times, and reports
+damage that stays put only as possible (`log_being_written`), never as a verdict.
+
 LMDB and its `-lock` file: a read-only environment opened with ``lock=True`` still opens (and
 creates) `FILE-lock` read-write, and the first process to open it re-initialises it -- a
 write.  So the tablespaces are opened with ``lock=False`` (no `-lock` file touched at all)
@@ -32,6 +39,7 @@ from __future__ import annotations
 import os
 import re
 import struct
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +50,7 @@ import msgpack
 from core.errors import DatabaseNotFoundError, Error, LogCorruptionError
 from core.log.control import ControlData, ControlFile
 from core.log.record import HEADER_SIZE, RecordType
-from core.log.scanner import LogScanner
+from core.log.scanner import LogScanner, ScanEnd, frames_past
 from core.log.segment import SegmentInfo, read_header
 from core.recovery.history import HISTORY_PREFIX, decode_stored, pending_history
 from core.status import RecoveryRecord
@@ -56,6 +64,8 @@ __all__ = ["Inspection", "LogDamage", "SegmentInspection", "TablespaceInspection
 _U64 = struct.Struct(">Q")
 _U32 = struct.Struct(">I")
 _SEGMENT_NAME = re.compile(r"^redo\.(\d+)$")  # as core.log.segment names them
+_RESCANS = 3  # re-reads of a log that looks damaged while a live process writes it
+_RESCAN_PAUSE = 0.1  # seconds between them: a group commit lands well within that
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +74,12 @@ class LogDamage:
 
     lsn: int
     file: str  # the redo segment (absolute path)
-    reason: str
+    reason: str  # what is wrong with the record at `lsn` (no LSN or file in it)
+    # the valid records found past the damage (what a forced open could not apply): where
+    # the last one ends (0: none found), how many, and how many transactions' COMMITs
+    valid_to_lsn: int = 0
+    records_past: int = 0
+    committed_past: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +129,10 @@ class Inspection:
     # oldest first; None when system.kdb could not be read
     history: tuple[RecoveryRecord, ...] | None
     history_note: str = ""
+    # the log looked damaged, but a live process is appending to it and re-reading it did
+    # not settle: possibly only the writer's records half-way through being written
+    log_being_written: bool = False
+    max_trx_in_log: int = 0  # the highest transaction id the scan saw (0: none)
 
 
 def inspect(path: str, *, open_files: Mapping[str, Any] | None = None) -> Inspection:
@@ -133,6 +152,8 @@ def inspect(path: str, *, open_files: Mapping[str, Any] | None = None) -> Inspec
     redo_dir = os.path.join(path, "#redo")
     segments, seg_infos = _read_segments(redo_dir, ctl.uuid)
     scan = _scan(seg_infos, ctl)
+    if held is not None and scan.damage is not None:
+        segments, seg_infos, scan = _settle(redo_dir, ctl, scan)
     lmdb_lock = held is not None and held != os.getpid()
     spaces, history = _read_tablespaces(path, lmdb_lock, scan.creates, open_files or {})
     return Inspection(
@@ -144,12 +165,41 @@ def inspect(path: str, *, open_files: Mapping[str, Any] | None = None) -> Inspec
         unfinished_past_checkpoint=len(scan.unfinished()),
         row_operations_to_apply=sum(n for t, n in scan.ops.items() if t in scan.committed),
         torn_tail=scan.torn, log_damage=scan.damage, held_by_pid=held,
+        log_being_written=scan.damage is not None and held is not None,
+        max_trx_in_log=scan.max_trx,
         held_by_command=program_of(held) if held is not None else "",
         segments=tuple(segments), tablespaces=tuple(spaces), next_trx_id=ctl.next_trx_id,
         history=history,
         history_note="" if history is not None else
         "system.kdb could not be read; the history is in information_schema."
         "RECOVERY_HISTORY once the database opens")
+
+
+def _settle(redo_dir: str, ctl: ControlData, scan: _Scan
+            ) -> tuple[list[SegmentInspection], list[SegmentInfo], _Scan]:
+    """Re-read a log that looked damaged while a live process appends to it.
+
+    The scan reads the end of the log while the writer is still filling it in: a frame not
+    yet written, then the writer's next frames land before the scanner looks past it, and
+    that reads as acknowledged damage.  So the scan goes on from the damage point after a
+    pause: if it reads past it, that was the writer's end (and the new stop probably is
+    too); damage that stays at the same LSN does not go away by waiting."""
+    segments: list[SegmentInspection] = []
+    infos: list[SegmentInfo] = []
+    moved = False
+    for _ in range(_RESCANS):
+        if scan.damage is None:
+            break
+        before = scan.damage.lsn
+        time.sleep(_RESCAN_PAUSE)
+        segments, infos = _read_segments(redo_dir, ctl.uuid)
+        scan = _scan(infos, ctl, again=scan)
+        moved = scan.damage is None or scan.damage.lsn > before
+    if scan.damage is not None and moved:  # still the writer's moving end, not damage
+        scan.torn = (scan.damage.lsn, "records still being written")
+        scan.end_lsn = scan.damage.lsn
+        scan.damage = None
+    return segments, infos, scan
 
 
 # -- the control file and the lock ---------------------------------------------------------
@@ -262,31 +312,64 @@ class _Scan:
     creates: dict[int, tuple[int, dict]]  # space id -> (trx, header) of FILE_CREATE records
     torn: tuple[int, str] | None
     damage: LogDamage | None
+    max_trx: int = 0
 
     def unfinished(self) -> set[int]:
         return {t for t in self.ops if t not in self.committed and t not in self.aborted}
 
 
-def _scan(segments: list[SegmentInfo], ctl: ControlData) -> _Scan:
+def _scan(segments: list[SegmentInfo], ctl: ControlData, again: _Scan | None = None) -> _Scan:
     """Read every record from the checkpoint on, as recovery's scan would, without applying.
-    Only the head of each record is decoded (type, transaction, operation count)."""
-    out = _Scan(ctl.checkpoint_lsn, 0, set(), set(), {}, {}, None, None)
-    scanner = LogScanner(segments, ctl.checkpoint_lsn, known_durable=ctl.durable_lsn)
-    lsn = ctl.checkpoint_lsn
+    Only the head of each record is decoded (type, transaction, operation count).  `again`:
+    an earlier scan that stopped at damage, continued from there (a live writer's records
+    may have landed since)."""
+    if again is not None and again.damage is not None:
+        out, start = again, again.damage.lsn
+        out.damage = None
+    else:
+        out, start = _Scan(ctl.checkpoint_lsn, 0, set(), set(), {}, {}, None, None), \
+            ctl.checkpoint_lsn
+    scanner = LogScanner(segments, start, allow_corruption=True, known_durable=ctl.durable_lsn)
+    lsn = start
     try:
         for rec_lsn, body in scanner.records():
             _count(out, body)
             lsn = rec_lsn + HEADER_SIZE + len(body)
             out.records += 1
-    except LogCorruptionError as exc:
-        out.damage = LogDamage(lsn, _segment_of(segments, lsn), exc.msg)
+    except LogCorruptionError as exc:  # no way to read on at all (a segment is missing)
+        out.damage = LogDamage(lsn, _segment_of(segments, lsn), _plain_reason(exc.msg))
         out.end_lsn = lsn
         return out
     end = scanner.end
     out.end_lsn = end.lsn
-    if end.torn:
+    if end.damaged:
+        out.damage = _past_damage(segments, end)
+    elif end.torn:
         out.torn = (end.lsn, end.reason)
     return out
+
+
+_LSN_PREFIX = re.compile(r"^(?:damaged record at lsn \d+: |redo log corruption at lsn \d+ "
+                         r"in \S+: )")
+
+
+def _plain_reason(reason: str) -> str:
+    """The scanner's reason without the LSN and file it starts with (shown beside it)."""
+    return _LSN_PREFIX.sub("", reason).strip() or "unreadable record"
+
+
+def _past_damage(segments: list[SegmentInfo], end: ScanEnd) -> LogDamage:
+    """The damage the scan stopped at, with what lies past it: the valid records (found by
+    their frame checks), where the last one ends and how many COMMITs they hold."""
+    past = _Scan(end.lsn, 0, set(), set(), {}, {}, None, None)
+    valid_to = 0
+    for rec_lsn, body in frames_past(segments, end):
+        _count(past, body)
+        past.records += 1
+        valid_to = rec_lsn + HEADER_SIZE + len(body)
+    file = end.segment.path if end.segment is not None else _segment_of(segments, end.lsn)
+    return LogDamage(end.lsn, file, _plain_reason(end.reason), valid_to_lsn=valid_to,
+                     records_past=past.records, committed_past=len(past.committed))
 
 
 def _segment_of(segments: list[SegmentInfo], lsn: int) -> str:
@@ -306,6 +389,8 @@ def _count(out: _Scan, body) -> None:
         if kind in (RecordType.CHECKPOINT, RecordType.SHUTDOWN):
             return
         trx = u.unpack()
+        if isinstance(trx, int) and trx > out.max_trx:
+            out.max_trx = trx
         if kind in (RecordType.ROWS, RecordType.ROWS_COMMIT):
             out.ops[trx] = out.ops.get(trx, 0) + u.read_array_header()
             if kind == RecordType.ROWS_COMMIT:

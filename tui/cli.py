@@ -69,19 +69,21 @@ def _cli_wording(text: str) -> str:
     return " ".join(text.split())  # one line, whatever the message held
 
 
-def damage_hint(directory: str, log: bool = True, level: int = 1) -> str:
+def damage_hint(directory: str, log: bool = True, level: int = 1, info: bool = True) -> str:
     """What to do with a database that does not open because it is damaged (1877): a path
     that ends in a writable database, not only in a read-only look at it.  Damage in the
     redo log (`log`) can be cut off once the data is saved; other damage is left behind by
-    loading the dump into a new directory."""
+    loading the dump into a new directory.  `info`: point at `kintsugi info` (not inside
+    its own output)."""
     d = directory
     save = f"Save what is readable with `kintsugi dump {d} --force-recovery {level} > dump.sql`"
     if log:
         return (f"{save}, then `kintsugi recover {d} --force-recovery {level} "
                 "--discard-damaged-log` ends the log at the damage (keeping a copy of it) and "
-                f"opens the database writable; `kintsugi info {d}` shows where the damage is.")
+                "opens the database writable"
+                + (f"; `kintsugi info {d}` shows where the damage is." if info else "."))
     return (f"{save}, then load it into a new directory with `kintsugi sql NEWDIR --create "
-            f"< dump.sql`; `kintsugi info {d}` shows what it can read.")
+            "< dump.sql`" + (f"; `kintsugi info {d}` shows what it can read." if info else "."))
 
 
 def error_line(err: BaseException, directory: str | None = None) -> str:
@@ -98,9 +100,11 @@ def error_line(err: BaseException, directory: str | None = None) -> str:
         hint = getattr(err, "hint", "")
         if errno == 1877 and directory is not None and "control file" not in msg:
             hint = damage_hint(directory, log="redo" in msg)
-        line = f"ERROR {errno} ({sqlstate}): {msg}"
+        line = f"ERROR {errno} ({sqlstate}): {msg}".rstrip()
         if hint:
-            line += f"  Hint: {hint}"
+            if not line.endswith((".", "!", "?")):
+                line += "."  # the hint is a sentence of its own
+            line += f" Hint: {hint}"
         return _cli_wording(line)
     if isinstance(err, OSError):
         return _cli_wording(_os_error_line(err))
@@ -155,6 +159,9 @@ class ConsoleGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit,
                 KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # `kintsugi info DIR | head -1`: the reader has enough
+            _quiet_stdout()
+            sys.exit(0)
         except Exception as err:
             if _debug():
                 raise
@@ -281,14 +288,15 @@ def engine_flags(f):
     return f
 
 
-def _check_directory(directory: str, create: bool = False) -> None:
+def _check_directory(directory: str, create: bool = False, *, create_flag: bool = True) -> None:
     """The same words for a missing directory, a directory without a database and a held
-    one on every command, before anything is opened."""
+    one on every command, before anything is opened.  `create_flag`: the command has
+    --create (only then do the messages suggest it)."""
     from core.api import check_directory
     from core.errors import Error
 
     try:
-        check_directory(directory, create=create)
+        check_directory(directory, create=create, create_hint=create_flag)
     except Error as err:
         _fail(err, directory)
 
@@ -454,24 +462,28 @@ def recover(directory: str, force_recovery: int, scan_directories: str | None,
     from core.errors import Error
 
     options = _engine_options(force_recovery, scan_directories)
-    _check_directory(directory)
+    _check_directory(directory, create_flag=False)
     try:
         status = recover_database(directory, sink=_printer(),
                                   discard_damaged_log=discard_damaged_log, **options)
     except Error as err:
         _fail(err, directory)
+    if status.recovery is None and not status.force_recovery:
+        click.echo("[Note] [KintsugiDB] The last shutdown was clean: no recovery was needed.")
     _print_forced_summary(directory, status)
 
 
-def _print_forced_summary(directory: str, status: DatabaseStatus) -> None:
+def _print_forced_summary(directory: str, status: DatabaseStatus, err: bool = False) -> None:
     """The last line of a forced or log-discarding open: what it could not apply and what
-    to do next.  A [Warning] when anything was skipped, so it is never lost in the notes."""
+    to do next.  A [Warning] when anything was skipped, so it is never lost in the notes.
+    `err`: on stderr (`sql` and `dump`, whose stdout is their result)."""
     rec = getattr(status, "recovery", None)
     level = status.force_recovery
     flag = f"--force-recovery {level}"
     if rec is None:
         if level:
-            click.echo(f"[Note] [KintsugiDB] Opened read-only ({flag}); nothing was skipped.")
+            click.echo(f"[Note] [KintsugiDB] Opened read-only ({flag}); nothing was skipped.",
+                       err=err)
         return
     skipped = []
     if rec.skipped_lsn_range:
@@ -488,12 +500,12 @@ def _print_forced_summary(directory: str, status: DatabaseStatus) -> None:
         click.echo(f"[Warning] [KintsugiDB] {_cli_wording(rec.outcome).rstrip('.')}. The "
                    f"database is writable again: open it without --force-recovery; "
                    "what the dump saved from before the damage can be loaded with "
-                   f"`kintsugi sql {directory} < dump.sql`.")
+                   f"`kintsugi sql {directory} < dump.sql`.", err=err)
         return
     if not skipped:
         if level:
             click.echo(f"[Note] [KintsugiDB] Opened read-only ({flag}); nothing was "
-                       "skipped: open it without --force-recovery to write.")
+                       "skipped: open it without --force-recovery to write.", err=err)
         return
     d = directory
     save = f"`kintsugi dump {d} {flag} > dump.sql` saves what is readable"
@@ -509,7 +521,23 @@ def _print_forced_summary(directory: str, status: DatabaseStatus) -> None:
                 "that were moved, or load the dump into a new directory with "
                 "`kintsugi sql NEWDIR --create < dump.sql`")
     click.echo(f"[Warning] [KintsugiDB] Forced recovery ({flag}) opened the database "
-               f"read-only: {'; '.join(skipped)}. Next: {save}{then}.")
+               f"read-only: {'; '.join(skipped)}. Next: {save}{then}.", err=err)
+
+
+def _print_open_summary(directory: str, status: DatabaseStatus) -> None:
+    """On stderr, what the open of `sql` or `dump` did before its work began: one Note when
+    it recovered after a crash (never silently), and a forced open's Warning (what it could
+    not apply), as `kintsugi recover` ends."""
+    rec = status.recovery
+    if status.force_recovery or (rec is not None and rec.reason != "crash"):
+        _print_forced_summary(directory, status, err=True)
+        return
+    if rec is None:
+        return
+    click.echo(f"[Note] [KintsugiDB] Recovered after a crash: {rec.records_applied:,} row "
+               f"operation(s) re-applied, {rec.transactions_rolled_back} open transaction(s) "
+               f"cleaned up; the full log is in {os.path.join(directory, 'kintsugi.err')}",
+               err=True)
 
 
 @main.command(short_help="Write the data as SQL (mysqldump style) that `sql` loads back.")
@@ -545,15 +573,18 @@ def dump(directory: str, database: str | None, tables: tuple[str, ...], force_re
     from core.dump import dump as dump_database
     from core.errors import Error
 
-    if output is not None and os.path.exists(output) and not force:
-        click.echo(f"kintsugi: {output} exists; use --force to overwrite it", err=True)
-        sys.exit(2)
     if tables and not database:
         raise click.UsageError("name the DATABASE before its TABLES")
-    _check_directory(directory)
+    if output is not None:
+        _check_output(directory, output, force)
+    _check_directory(directory, create_flag=False)
     partial = f"{output}.partial-{os.getpid()}" if output is not None else None
     if partial is not None:  # renamed to FILE once written: a failed dump leaves FILE as it was
-        out = open(partial, "w", encoding="utf-8", newline="\n")
+        try:
+            out = open(partial, "w", encoding="utf-8", newline="\n")
+        except OSError as err:  # name the file the user gave, not the temporary one
+            err.filename = output
+            _fail(err)
     else:
         sys.stdout.flush()  # UTF-8 whatever the locale: the dump is read back as UTF-8
         out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
@@ -564,7 +595,7 @@ def dump(directory: str, database: str | None, tables: tuple[str, ...], force_re
         if progress is not None:
             progress.clear()
         failed.append(name)
-        click.echo(f"[ERROR] [KintsugiDB] {name}: {error_line(err)}", err=True)
+        click.echo(f"[ERROR] [KintsugiDB] {_table_not_dumped(directory, name, err)}", err=True)
 
     skipped: list[int] = []
 
@@ -581,6 +612,7 @@ def dump(directory: str, database: str | None, tables: tuple[str, ...], force_re
         summary = dump_database(directory, out, database=database, tables=tables,
                                 sink=progress or (lambda e: None), on_error=on_error,
                                 on_skipped=on_skipped,
+                                on_open=lambda st: _print_open_summary(directory, st),
                                 **_engine_options(force_recovery, scan_directories))
         done = True
     except Error as err:
@@ -598,7 +630,12 @@ def dump(directory: str, database: str | None, tables: tuple[str, ...], force_re
         if partial is not None:
             out.close()
             if done:
-                os.replace(partial, output)
+                try:
+                    os.replace(partial, output)
+                except OSError as err:
+                    os.unlink(partial)
+                    err.filename, err.filename2 = output, None
+                    _fail(err)
             else:
                 os.unlink(partial)
         else:
@@ -612,6 +649,38 @@ def dump(directory: str, database: str | None, tables: tuple[str, ...], force_re
                       else "") + ".", err=True)
     if failed:
         sys.exit(1)
+
+
+def _check_output(directory: str, output: str, force: bool) -> None:
+    """Refuse a -o FILE that exists (without --force) or that lies inside the database
+    directory: overwriting `DIR/control` or a tablespace with the dump destroys the very
+    database being saved, --force or not."""
+    db = os.path.realpath(directory)
+    target = os.path.realpath(output)
+    if os.path.isdir(db) and os.path.commonpath([db, target]) == db:
+        click.echo(_cli_wording(
+            f"ERROR 1210 (HY000): Incorrect arguments to dump: the output file {output} is "
+            f"inside the database directory {directory}; write the dump outside it"), err=True)
+        sys.exit(1)
+    if os.path.exists(output) and not force:
+        click.echo(f"ERROR 1086 (HY000): File '{output}' already exists; use --force to "
+                   "overwrite it", err=True)
+        sys.exit(1)
+
+
+_DAMAGED_KEY = re.compile(r"\bkey ([0-9a-fA-F]{8,})\b")
+
+
+def _table_not_dumped(directory: str, name: str, err) -> str:
+    """The ERROR line of a table the dump could not read: it is NOT in the dump (its rows
+    written so far are rolled back when the file is loaded), and how to save the rest."""
+    line = error_line(err)
+    code, _, msg = line.partition(": ")
+    if getattr(err, "errno", None) == 1877 and (m := _DAMAGED_KEY.search(msg)):
+        return (f"{code}: table {name} is NOT in the dump (damaged row at key {m.group(1)}): "
+                f"run `kintsugi dump {directory} --force-recovery 1` to skip damaged rows and "
+                f"save the rest. {msg}")
+    return f"{code}: table {name} is NOT in the dump: {msg}"
 
 
 class _DumpBar:
@@ -658,7 +727,9 @@ class _DumpBar:
               help="Schema selected at start.")
 @click.option("--create", is_flag=True, help="Create the database if the directory has none.")
 @click.option("-B", "--batch", is_flag=True, help="Tab-separated output, no boxes.")
-@click.option("-f", "--force", is_flag=True, help="Continue after an error.")
+@click.option("-f", "--force", is_flag=True,
+              help="Continue after an error; the exit status is still 1 if any statement "
+                   "failed (as `mysql --force`).")
 @engine_flags
 def sql(directory: str, statements: str | None, database: str, create: bool, batch: bool,
         force: bool, force_recovery: int, scan_directories: str | None) -> None:
@@ -686,6 +757,7 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
                        **_engine_options(force_recovery, scan_directories))
     except Error as err:
         _fail(err, directory)
+    _print_open_summary(directory, conn.info())
     failed = False
     try:
         try:
@@ -768,19 +840,41 @@ def _print_info(st: Inspection) -> None:
                                "are replayed only if that process dies without closing)")
     else:
         row("Recovery needed", "no")
-    if st.log_damage is not None:
-        dmg = st.log_damage
+    dmg = st.log_damage
+    if dmg is not None and st.log_being_written:
+        row("Log damage", f"possibly damaged at lsn {dmg.lsn} (the log is being written by "
+                          f"process {st.held_by_pid}; run `kintsugi info {d}` again after it "
+                          "stops)")
+    elif dmg is not None:
         row("Log damage", f"at lsn {dmg.lsn} ({format_lsn(dmg.lsn)}) in "
                           f"{os.path.basename(dmg.file) or '?'}: {_cli_wording(dmg.reason)}")
-        row("", "a normal open refuses it (ERROR 1877): " + damage_hint(d))
+        if dmg.valid_to_lsn:
+            row("", f"past it: {dmg.records_past:,} valid record(s) up to lsn "
+                    f"{dmg.valid_to_lsn}, {dmg.committed_past} committed transaction(s) "
+                    "that a normal open cannot apply")
+        else:
+            row("", "past it: no valid record")
+        row("", "a normal open refuses it (ERROR 1877). " + damage_hint(d, info=False))
     if st.torn_tail is not None:
         lsn, reason = st.torn_tail
         why = ("the end of a write in progress" if st.held_by_pid is not None else
                "a write the crash cut short, never acknowledged; recovery cuts it")
         row("Torn tail", f"at lsn {lsn}: {reason} ({why})")
     row("Checkpoint LSN", f"{st.checkpoint_lsn} ({format_lsn(st.checkpoint_lsn)})")
-    row("End of log", f"{st.end_lsn} ({format_lsn(st.end_lsn)})")
-    row("Next trx id", str(st.next_trx_id))
+    if dmg is not None and st.log_being_written:
+        row("End of log", f"{st.end_lsn} ({format_lsn(st.end_lsn)}) so far (being written)")
+    elif dmg is not None:
+        past = (f"valid records continue to lsn {dmg.valid_to_lsn}" if dmg.valid_to_lsn
+                else "no valid record after it")
+        row("End of log", f"readable up to lsn {st.end_lsn} ({format_lsn(st.end_lsn)}); "
+                          f"damaged at {dmg.lsn}; {past}")
+    else:
+        row("End of log", f"{st.end_lsn} ({format_lsn(st.end_lsn)})")
+    if st.max_trx_in_log >= st.next_trx_id:
+        row("Next trx id", f"{st.max_trx_in_log + 1} (from the redo log; the control file "
+                           f"says {st.next_trx_id}, as of the last checkpoint)")
+    else:
+        row("Next trx id", f"{st.next_trx_id} (control file, at the last checkpoint)")
     segs = []
     for seg in st.segments:
         text = f"{os.path.basename(seg.path)} ({seg.size >> 20} MiB"
@@ -799,7 +893,13 @@ def _print_info(st: Inspection) -> None:
             note += "  (created in the redo past the checkpoint)"
         click.echo(f"{ts.space_id:>5}  {ts.name:<28} {ts.entries:>9}  {ts.applied_lsn:>12}  "
                    f"{ts.path}{note}")
-    missing = [ts.name for ts in st.tablespaces if ts.missing and not ts.pending]
+    missing = [ts.name for ts in st.tablespaces
+               if ts.missing and not ts.pending and ts.space_id != 0]
+    if any(ts.missing and ts.space_id == 0 for ts in st.tablespaces):
+        click.echo(f"\nsystem.kdb (the dictionary) is missing: no open can work without it, "
+                   "forced or not, and nothing can rebuild the dictionary yet. Restore "
+                   f"system.kdb from a backup into {d}; the other tablespace files and the "
+                   "redo log are kept as they are.")
     if missing:
         click.echo(f"\n{len(missing)} tablespace file(s) missing ({', '.join(missing)}): a "
                    f"normal open refuses; `kintsugi {d} --scan-directories \"DIR;DIR\"` finds "
