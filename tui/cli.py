@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from tui.wording import cli_wording, damage_hint
+
 if TYPE_CHECKING:
     from core.api import DatabaseStatus, Inspection
 
@@ -38,52 +40,7 @@ def _printer():
     return sink
 
 
-# Engine wording for Python arguments -> the command line's flags.
-_FLAG_WORDING = [
-    (re.compile(r"create=True \(or --create\)"), "--create"),
-    (re.compile(r"\bcreate=True\b"), "--create"),
-    (re.compile(r"\bforce_recovery\s*>=\s*(\d)"), r"--force-recovery \1"),
-    (re.compile(r"\bforce_recovery\s*=\s*(\d)"), r"--force-recovery \1"),
-    (re.compile(r"\bforce_recovery\b"), "--force-recovery"),
-    (re.compile(r"\bscan_directories\s*=\s*(\[[^\]]*\]|\([^)]*\)|'[^']*'|\"[^\"]*\")"),
-     lambda m: f'--scan-directories "{";".join(_quoted(m.group(1)))}"'),
-    (re.compile(r"\bscan_directories\b"), "--scan-directories"),
-    (re.compile(r"\bdiscard_damaged_log\s*=\s*True\b"), "--discard-damaged-log"),
-    (re.compile(r"\bdiscard_damaged_log\b"), "--discard-damaged-log"),
-    (re.compile(r"\binspect\(\) \((`kintsugi info [^`]+`)\)"), r"\1"),
-]
-
-
-def _quoted(text: str) -> list[str]:
-    """The quoted strings in a Python list's repr: ['a', 'b'] -> [a, b]."""
-    return [a or b for a, b in re.findall(r"'([^']*)'|\"([^\"]*)\"", text)]
-
-
-_SAME_TWICE = re.compile(r"(--[\w-]+(?: \d)?) \((?:or )?\1\)")
-
-
-def _cli_wording(text: str) -> str:
-    for pattern, repl in _FLAG_WORDING:
-        text = pattern.sub(repl, text)
-    text = _SAME_TWICE.sub(r"\1", text)  # "--create (create=True)" said it twice
-    return " ".join(text.split())  # one line, whatever the message held
-
-
-def damage_hint(directory: str, log: bool = True, level: int = 1, info: bool = True) -> str:
-    """What to do with a database that does not open because it is damaged (1877): a path
-    that ends in a writable database, not only in a read-only look at it.  Damage in the
-    redo log (`log`) can be cut off once the data is saved; other damage is left behind by
-    loading the dump into a new directory.  `info`: point at `kintsugi info` (not inside
-    its own output)."""
-    d = directory
-    save = f"Save what is readable with `kintsugi dump {d} --force-recovery {level} > dump.sql`"
-    if log:
-        return (f"{save}, then `kintsugi recover {d} --force-recovery {level} "
-                "--discard-damaged-log` ends the log at the damage (keeping a copy of it) and "
-                "opens the database writable"
-                + (f"; `kintsugi info {d}` shows where the damage is." if info else "."))
-    return (f"{save}, then load it into a new directory with `kintsugi sql NEWDIR --create "
-            "< dump.sql`" + (f"; `kintsugi info {d}` shows what it can read." if info else "."))
+_cli_wording = cli_wording  # the name the tests and older callers use
 
 
 def error_line(err: BaseException, directory: str | None = None) -> str:

@@ -49,16 +49,18 @@ def cli_wording(text: str) -> str:
     return " ".join(flags_named(text).split())  # one line, whatever the message held
 
 
-def damage_hint(directory: str, log: bool = True, level: int = 1) -> str:
+def damage_hint(directory: str, log: bool = True, level: int = 1, info: bool = True) -> str:
     """What to do with a database that does not open because it is damaged (1877): a path
     that ends in a writable database, not only in a read-only look at it.  Damage in the
     redo log (`log`) can be cut off once the data is saved; other damage is left behind by
-    loading the dump into a new directory."""
+    loading the dump into a new directory.  `info`: point at `kintsugi info` (not inside
+    its own output)."""
     d = directory
     save = f"Save what is readable with `kintsugi dump {d} --force-recovery {level} > dump.sql`"
     if log:
         return (f"{save}, then `kintsugi recover {d} --force-recovery {level} "
                 "--discard-damaged-log` ends the log at the damage (keeping a copy of it) and "
-                f"opens the database writable; `kintsugi info {d}` shows where the damage is.")
+                "opens the database writable"
+                + (f"; `kintsugi info {d}` shows where the damage is." if info else "."))
     return (f"{save}, then load it into a new directory with `kintsugi sql NEWDIR --create "
-            f"< dump.sql`; `kintsugi info {d}` shows what it can read.")
+            "< dump.sql`" + (f"; `kintsugi info {d}` shows what it can read." if info else "."))
