@@ -9,13 +9,13 @@ from __future__ import annotations
 import glob
 import os
 
-import lmdb
 import pytest
 
 import core
 from core.check import corruption_flags
 from core.codec import decode_index_key, decode_int, decode_row_key, encode_row
 from core.errors import CorruptionError, IndexCorruptError, OperationalError
+from tests.damage import edit_tablespace
 
 N = 50
 
@@ -47,13 +47,7 @@ def _kdb(path) -> str:
 
 def _edit(path, fn) -> None:
     """Change the table's tablespace file directly, as damage would."""
-    env = lmdb.open(_kdb(path), subdir=False, max_dbs=4, lock=False)
-    try:
-        data = env.open_db(b"data", create=False)
-        with env.begin(write=True, db=data) as txn:
-            fn(txn)
-    finally:
-        env.close()
+    edit_tablespace(_kdb(path), fn)
 
 
 def _row_key(txn, handle: int) -> bytes:

@@ -15,13 +15,13 @@ import os
 import subprocess
 import sys
 
-import lmdb
 import pytest
 from crc32c import crc32c
 
 import core
 from core.codec import decode_row_key
 from core.errors import CorruptionError, OperationalError
+from tests.damage import edit_tablespace
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 N = 60
@@ -46,13 +46,7 @@ def _kdb(path, table: str) -> str:
 
 def _edit(path, table: str, fn) -> None:
     """Change a table's tablespace file directly, as damage would (the database closed)."""
-    env = lmdb.open(_kdb(path, table), subdir=False, max_dbs=4, lock=False)
-    try:
-        data = env.open_db(b"data", create=False)
-        with env.begin(write=True, db=data) as txn:
-            fn(txn)
-    finally:
-        env.close()
+    edit_tablespace(_kdb(path, table), fn)
 
 
 def _row_keys(txn) -> list[bytes]:

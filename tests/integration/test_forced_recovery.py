@@ -37,23 +37,9 @@ from core.kv import Engine
 from core.log.record import HEADER_SIZE
 from core.log.segment import list_segments
 from core.status import status_of
+from tests.damage import crash, rows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def crash(engine: Engine) -> None:
-    engine.log.sync()
-    for ts in engine.spaces.values():
-        ts.close()
-    engine.closed = True
-    engine._lock.release()
-    if engine._errlog is not None:
-        engine._errlog.close()
-
-
-def rows(engine: Engine, sid: int) -> list[bytes]:
-    with engine.snapshot() as snap:
-        return [k for k, _ in snap.scan(sid)]
 
 
 def committed_then_open(path: str, commits: int = 200) -> dict:

@@ -35,6 +35,7 @@ from core.log.record import HEADER_SIZE, RecordType, decode_body
 from core.log.scanner import LogScanner
 from core.log.segment import list_segments
 from core.recovery.history import read_history
+from tests.damage import crash, rows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MIB = 1 << 20
@@ -43,21 +44,6 @@ MIB = 1 << 20
 @pytest.fixture
 def db_path(tmp_path):
     return str(tmp_path / "db")
-
-
-def crash(engine: Engine) -> None:
-    engine.log.sync()
-    for ts in engine.spaces.values():
-        ts.close()
-    engine.closed = True
-    engine._lock.release()
-    if engine._errlog is not None:
-        engine._errlog.close()
-
-
-def rows(engine: Engine, sid: int) -> list[bytes]:
-    with engine.snapshot() as snap:
-        return [k for k, _ in snap.scan(sid)]
 
 
 def wide_commits(path: str, n: int, *, size: int = 30_000, create: bool = True) -> dict:

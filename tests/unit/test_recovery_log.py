@@ -32,21 +32,10 @@ from core.kv import Engine
 from core.log.record import HEADER_SIZE
 from core.log.segment import list_segments
 from core.recovery import redo_apply
+from tests.damage import crash
 
 ERR_LINE = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z 0 \[(Note|Warning|ERROR)\] \[KintsugiDB\] \S.*$")
-
-
-def crash(engine: Engine) -> None:
-    """Stop an engine the way a killed process would: what was acknowledged is in the log,
-    nothing flushed, no SHUTDOWN, the lock released."""
-    engine.log.sync()
-    for ts in engine.spaces.values():
-        ts.close()
-    engine.closed = True
-    engine._lock.release()
-    if engine._errlog is not None:
-        engine._errlog.close()
 
 
 def crashed_database(path: str, commits: int = 30, rows: int = 20) -> dict:
