@@ -8,6 +8,7 @@ than one that must also allocate, and a zeroed tail reads as a clean end of log.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import struct
@@ -62,18 +63,37 @@ def create_segment(redo_dir: str, seq: int, start_lsn: int, uuid: bytes, size: i
     tmp = path + ".tmp"
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        remaining = size
-        while remaining > 0:
-            n = min(remaining, len(_ZEROS))
-            os.write(fd, _ZEROS[:n])
-            remaining -= n
+        _write_zeros(fd, size)
         write_header(fd, seq, start_lsn, uuid)
         os.fsync(fd)
-    finally:
+    except BaseException:
         os.close(fd)
+        _unlink_quietly(tmp)  # a full disk: give the space back
+        raise
+    os.close(fd)
     os.rename(tmp, path)
     fsync_dir(redo_dir)
     return SegmentInfo(seq, start_lsn, path, size)
+
+
+def _write_zeros(fd: int, size: int) -> None:
+    """Write `size` zero bytes.  A write may be short (a file system that is nearly full
+    writes what fits and returns the count): go on from there, so that the next write
+    raises ENOSPC, and a segment is never renamed into place shorter than it should be
+    (the next open would rightly call it truncated: damage)."""
+    remaining = size
+    while remaining > 0:
+        n = os.write(fd, _ZEROS[: min(remaining, len(_ZEROS))])
+        if n <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        remaining -= n
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def make_spare(path: str, size: int) -> None:
@@ -81,14 +101,13 @@ def make_spare(path: str, size: int) -> None:
     tmp = path + ".tmp"
     fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        remaining = size
-        while remaining > 0:
-            n = min(remaining, len(_ZEROS))
-            os.write(fd, _ZEROS[:n])
-            remaining -= n
+        _write_zeros(fd, size)
         os.fsync(fd)
-    finally:
+    except BaseException:
         os.close(fd)
+        _unlink_quietly(tmp)
+        raise
+    os.close(fd)
     os.rename(tmp, path)
     fsync_dir(os.path.dirname(path))
 

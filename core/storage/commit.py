@@ -124,11 +124,21 @@ class CommitPath:
         """Log records of a transaction that is still open (a spill); returns the first LSN.
         The checkpoint will not pass that LSN until the transaction ends."""
         with self._state:
-            first, end = self.log.append(bodies)
+            first, end = self._append(bodies)
             if self._open_first_lsn is None:
                 self._open_first_lsn = first if first_lsn is None else first_lsn
         self.log.sync(end)  # write the spilled records out; bounded log buffer
         return first
+
+    def _append(self, bodies: list[bytes]) -> tuple[int, int]:
+        """`log.append`, whose segment switch may meet a full disk: then the commit fails
+        with 1021 naming the redo directory, and nothing of it is published (records of it
+        already framed are an unfinished transaction to recovery)."""
+        try:
+            return self.log.append(bodies)
+        except OSError as exc:
+            raise self._redo_error(exc, "the redo log could not grow into a new segment; "
+                                   "the transaction was not committed") from exc
 
     def abort_open(self, trx_id: int) -> None:
         """Log the rollback of a spilled transaction, so recovery need not report it."""
@@ -149,7 +159,7 @@ class CommitPath:
                                         create=True, register=False)
                    for _kind, _sid, _rel, header in file_ops]
         with self._state:
-            first, end = self.log.append(bodies)
+            first, end = self._append(bodies)
             first_lsn = first if first_lsn is None else first_lsn
             self._open_first_lsn = None  # the transaction's records now belong to its overlay
             if gen is not None:

@@ -45,6 +45,14 @@ KINTSUGI = os.path.join(os.path.dirname(sys.executable), "kintsugi")
 TIMEOUT = 30
 SEGMENT = 1 << 20  # small redo segments: copies stay cheap
 ERROR_LINE = re.compile(r"^ERROR \d{4} \([0-9A-Z]{5}\): \S.*$")
+# what the CLI prints on stderr besides errors: the open's own log lines (a recovery, what a
+# forced open could not apply), in kintsugi.err's shape
+LOG_LINE = re.compile(r"^\[(Note|Warning)\] \[KintsugiDB\] ")
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The non-empty lines of a command's stderr that are not its [Note]/[Warning] lines."""
+    return [ln for ln in stderr.splitlines() if ln.strip() and not LOG_LINE.match(ln)]
 
 SCHEMA = [
     "CREATE TABLE t1 (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, amount DECIMAL(10,2), "
@@ -301,7 +309,7 @@ def _judge_cli(res, what: str, expected_out: str | None, forced: bool = False) -
             return [f"{what}: exit 0 with wrong output ({len(got)} lines, expected "
                     f"{len(want)}; first difference {diff})"]
         return []
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    lines = error_lines(res.stderr)
     if len(lines) != 1 or not ERROR_LINE.match(lines[0]):
         return [f"{what}: exit {res.returncode} without one 'ERROR nnnn (SQLSTATE): ...' "
                 f"line on stderr: {_tail(res.stderr, 4) or '(nothing)'}"]

@@ -247,3 +247,28 @@ def test_recycled_segment_becomes_the_spare_and_the_next_switch_reuses_it(tmp_pa
     assert recs and not stop.torn  # old records in the reused file are not mistaken for new
     assert log.prepare_spare() is True and os.path.exists(log.spare_path)
     assert log.prepare_spare() is False
+
+
+def test_a_short_write_never_leaves_a_short_segment(tmp_path, monkeypatch):
+    """A nearly full file system writes what fits and returns the count: the segment must
+    not be renamed into place shorter than its size (the next open calls that damage); the
+    next write raises ENOSPC and the temporary file is removed."""
+    import errno as errno_mod
+
+    from core.log import segment as segmod
+
+    real_write = os.write
+    room = {"left": 300_000}
+
+    def short_write(fd, data):
+        n = min(len(data), room["left"])
+        if n == 0:
+            raise OSError(errno_mod.ENOSPC, "No space left on device")
+        room["left"] -= n
+        return real_write(fd, data[:n])
+
+    monkeypatch.setattr(segmod.os, "write", short_write)
+    with pytest.raises(OSError) as e:
+        segmod.create_segment(str(tmp_path), 2, 8192, b"u" * 16, 1 << 20)
+    assert e.value.errno == errno_mod.ENOSPC
+    assert os.listdir(tmp_path) == []
