@@ -27,6 +27,7 @@ from typing import Any
 
 import msgpack
 
+from core.events import RecoveryHistoryLineSkipped
 from core.status import RecoveryRecord
 from core.storage.spacemap import SYSTEM_SPACE
 from core.storage.tablespace import GrowthDeferred
@@ -38,6 +39,7 @@ PENDING_FILE = "#recovery-pending.jsonl"
 # Rows not (yet) in system.kdb, kept on the engine: a read-only open's rows and rows whose
 # write failed.  Read through `read_history` until the engine closes.
 _UNSAVED_ATTR = "recovery_history_unsaved"
+_NOTED_ATTR = "recovery_history_damaged_lines"  # sidecar lines already warned about
 _lock = threading.Lock()  # one history writer at a time (ids are max + 1)
 _FIELDS = tuple(f.name for f in dataclasses.fields(RecoveryRecord))
 _TUPLE_FIELDS = ("skipped_tables", "missing_tablespaces")
@@ -90,7 +92,7 @@ def read_history(engine: Any) -> list[RecoveryRecord]:
         rows: dict[int, RecoveryRecord] = {}
         for r in _read_stored(engine):
             rows[r.id] = r
-        for r in _read_pending(engine.path):
+        for r in _pending_rows(engine):
             rows.setdefault(r.id, r)
         for r in _unsaved(engine):
             rows.setdefault(r.id, r)
@@ -160,7 +162,7 @@ def _stored_ids(engine: Any) -> list[int]:
 def _next_id(engine: Any) -> int:
     stored = _stored_ids(engine)
     top = stored[-1] if stored else 0
-    pending = [r.id for r in _read_pending(engine.path)]
+    pending = [r.id for r in _pending_rows(engine)]
     return max([top, _max_unsaved(engine), *pending]) + 1
 
 
@@ -168,7 +170,7 @@ def _save_unsaved(engine: Any) -> int:
     """Write the sidecar's rows and the engine's unsaved rows into system.kdb in one LMDB
     transaction, drop the oldest beyond `KEEP_ROWS`, sync, then remove the sidecar.  A crash
     between the sync and the removal only writes the same rows (same ids) again."""
-    rows: dict[int, RecoveryRecord] = {r.id: r for r in _read_pending(engine.path)}
+    rows: dict[int, RecoveryRecord] = {r.id: r for r in _pending_rows(engine)}
     unsaved = _unsaved(engine)
     for r in unsaved:
         rows[r.id] = r
@@ -214,11 +216,18 @@ def _max_unsaved(engine: Any) -> int:
 
 
 def _append_pending(dbpath: str, rec: RecoveryRecord) -> None:
+    """Append one row as a line.  A crash while appending leaves a torn last line with no
+    newline; the row appended after it starts on a line of its own (a newline is written
+    first), or the torn bytes would make the two one undecodable line and lose this row."""
     path = os.path.join(dbpath, PENDING_FILE)
     created = not os.path.exists(path)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(fd, (json.dumps(_encode(rec), sort_keys=True) + "\n").encode())
+        data = (json.dumps(_encode(rec), sort_keys=True) + "\n").encode()
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data  # end the torn line: it stays one skipped line
+        os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -226,22 +235,50 @@ def _append_pending(dbpath: str, rec: RecoveryRecord) -> None:
         _fsync_dir(dbpath)
 
 
-def _read_pending(dbpath: str) -> list[RecoveryRecord]:
-    """The sidecar's rows; a torn last line (a crash while appending) is skipped."""
+def _read_pending(dbpath: str, damaged: list[int] | None = None) -> list[RecoveryRecord]:
+    """The sidecar's rows.  A line that does not decode (a torn write: a crash while
+    appending) is skipped, and its number (from 1) added to `damaged`; the lines after it
+    are read as usual."""
     try:
-        with open(os.path.join(dbpath, PENDING_FILE), encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except (OSError, UnicodeDecodeError):
+        with open(os.path.join(dbpath, PENDING_FILE), "rb") as f:
+            lines = f.read().split(b"\n")
+    except OSError:
         return []
     out = []
-    for line in lines:
-        try:
-            rec = _decode(json.loads(line))
-        except ValueError:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
             continue
-        if rec is not None:
-            out.append(rec)
+        try:
+            rec = _decode(json.loads(line.decode("utf-8")))
+        except ValueError:  # also UnicodeDecodeError
+            rec = None
+        if rec is None:
+            if damaged is not None:
+                damaged.append(number)
+            continue
+        out.append(rec)
     return out
+
+
+def _pending_rows(engine: Any) -> list[RecoveryRecord]:
+    """The sidecar's rows, a `RecoveryHistoryLineSkipped` warning (once per engine and
+    line) for each damaged line among them."""
+    damaged: list[int] = []
+    rows = _read_pending(engine.path, damaged)
+    if damaged:
+        noted = getattr(engine, _NOTED_ATTR, None)
+        if noted is None:
+            noted = set()
+            with contextlib.suppress(AttributeError):
+                setattr(engine, _NOTED_ATTR, noted)
+        sink = getattr(engine, "sink", None)
+        path = os.path.join(engine.path, PENDING_FILE)
+        for number in damaged:
+            if number not in noted and sink is not None:
+                noted.add(number)
+                with contextlib.suppress(Exception):
+                    sink(RecoveryHistoryLineSkipped(path, number))
+    return rows
 
 
 # -- encoding ----------------------------------------------------------------------------------

@@ -83,6 +83,7 @@ class Engine(Lifecycle, SpaceMap, CommitPath, Flusher):
             "overlay_generations": gens,
             "log_syncs": self.log.syncs,
             "segments": [s.seq for s in self.log.segments],
-            "spaces": {sid: {"path": ts.header["path"], "applied_lsn": ts.applied_lsn}
+            # where each file is now (a moved file's header still names its first place)
+            "spaces": {sid: {"path": self.shown_path(ts), "applied_lsn": ts.applied_lsn}
                        for sid, ts in self.spaces.items()},
         }

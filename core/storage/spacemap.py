@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import struct
+import uuid as uuidlib
 from collections.abc import Callable
 
 import msgpack
@@ -43,11 +44,23 @@ class SpaceMap:
     def space_map_value(header: dict) -> bytes:
         return msgpack.packb(header)
 
+    def database_uuid(self) -> str:
+        """This database's uuid (the control file's) as text, as tablespace headers record
+        it; "" before the control file was read."""
+        raw = getattr(self, "uuid", None)
+        return str(uuidlib.UUID(bytes=bytes(raw))) if raw else ""
+
     def open_space_file(self, header: dict, *, create: bool, register: bool = True
                         ) -> Tablespace:
-        """Open (or create) the file of a space, and register it unless told not to."""
+        """Open (or create) the file of a space, and register it unless told not to.  A new
+        file's header records the database's uuid; a file whose header names another
+        database is refused (1877), whatever its space id: it was copied in from another
+        database, and reading or writing it would mix the two."""
         path = os.path.join(self.path, header["path"])
         if create and not os.path.exists(path):
+            ours = self.database_uuid()
+            if ours and header.get("space_id") != SYSTEM_SPACE:
+                header = dict(header, uuid=ours)
             ts = Tablespace.create(path, header, map_size=self.map_size, sink=self.sink)
         else:
             ts = Tablespace.open(path, map_size=self.map_size, sink=self.sink,
@@ -58,9 +71,24 @@ class SpaceMap:
                     f"tablespace file {path} holds space {ts.space_id} "
                     f"({ts.header.get('schema')}.{ts.header.get('table')}), but the dictionary "
                     f"expects space {header['space_id']} there (a file was moved or swapped)")
+            foreign = foreign_reason(ts.header, self.database_uuid())
+            if foreign:
+                ts.close()
+                raise CorruptionError(f"tablespace file {path} {foreign}; move it away and "
+                                      "put back this database's own file")
         if register:
             self.spaces[ts.space_id] = ts
         return ts
+
+    def shown_path(self, ts: Tablespace) -> str:
+        """Where a tablespace's file is now, as the map names it: relative to the database
+        directory when inside it, absolute otherwise (the header keeps the path the file was
+        created at, which a move made stale)."""
+        base = os.path.realpath(self.path)
+        real = os.path.realpath(ts.path)
+        if os.path.commonpath([base, real]) == base:
+            return os.path.relpath(real, base)
+        return os.path.abspath(ts.path)
 
     def read_space_map(self) -> dict[int, dict]:
         """The tablespace map as stored in system.kdb (applied state only)."""
@@ -85,12 +113,24 @@ class SpaceMap:
             safe_schema = "_" + safe_schema
         base = _safe_name(table) or "t"
         taken = {ts.header["path"] for ts in self.spaces.values()}
+        taken.update(self.shown_path(ts) for ts in self.spaces.values())
         taken.update(p for _k, _s, p, _h in pending)
         rel = f"{safe_schema}/{base}.kdb"
         if rel in taken or os.path.exists(os.path.join(self.path, rel)):
             rel = f"{safe_schema}/{base}.{space_id}.kdb"
         header = {"space_id": space_id, "schema": schema, "table": table, "path": rel}
         return space_id, rel, header
+
+
+def foreign_reason(header: dict, ours: str) -> str:
+    """Why a tablespace file with `header` belongs to another database than the one whose
+    uuid is `ours`, or "" when it does not (or cannot be told: files made before headers
+    recorded the uuid have none)."""
+    theirs = header.get("uuid")
+    if not ours or theirs is None or str(theirs) == ours:
+        return ""
+    return (f"(space {header.get('space_id')}, {header.get('schema')}.{header.get('table')}) "
+            f"belongs to another database (uuid {theirs}; this database's uuid is {ours})")
 
 
 def _safe_name(name: str) -> str:

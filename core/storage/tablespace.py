@@ -22,16 +22,21 @@ from collections.abc import Callable, Iterable
 import lmdb
 import msgpack
 
-from core.errors import CorruptionError, OperationalError
+from core.errors import OperationalError
 from core.events import Event, MapGrown, null_sink
 from core.storage import longkeys
-from core.storage.lmdbfile import check_lmdb_file, lmdb_error
+from core.storage.lmdbfile import UnreadableTablespaceError, check_lmdb_file, lmdb_error
+
+# UnreadableTablespaceError is raised here by `Tablespace.open` (and defined beside the meta
+# page checks, in core.storage.lmdbfile): import it from either module.
 
 _U64 = struct.Struct(">Q")
 HEADER_KEY = b"header"
 APPLIED_KEY = b"applied_lsn"
 LONG_KEYS_KEY = b"long_keys"  # present once the file holds a key stored by core.storage.longkeys
 FORMAT = 1
+NO_HEADER = ("it has no tablespace header (not a KintsugiDB tablespace: a spill file, or "
+             "another program's LMDB file)")
 # The map is address space, not disk: start every tablespace with room for 8 GiB so the
 # growth below (which must wait for read transactions to close) is rarely needed.
 DEFAULT_MAP_SIZE = 8 << 30
@@ -119,24 +124,27 @@ class Tablespace:
     ) -> Tablespace:
         """Open an existing file.  The file is checked against its LMDB meta pages before it
         is mapped (a short file would otherwise kill the process with SIGBUS on first read),
-        and every LMDB failure becomes a CorruptionError naming the file."""
+        and every LMDB failure becomes an `UnreadableTablespaceError` (1877) naming the file."""
         size = check_lmdb_file(path)
         env = None
         try:
             env = cls._open_env(path, max(map_size, size * 2), readonly)
-            meta = env.open_db(b"meta", create=False)
+            try:
+                meta = env.open_db(b"meta", create=False)
+            except lmdb.NotFoundError:
+                raise UnreadableTablespaceError(path, NO_HEADER) from None
             with env.begin() as txn:
                 raw = txn.get(HEADER_KEY, db=meta)
             if raw is None:
-                raise CorruptionError(f"tablespace {path} has no header")
+                raise UnreadableTablespaceError(path, NO_HEADER)
             header = msgpack.unpackb(raw)
             if not isinstance(header, dict) or not isinstance(header.get("space_id"), int):
-                raise CorruptionError(f"tablespace {path} has a damaged header")
+                raise UnreadableTablespaceError(path, "its tablespace header is damaged")
             return cls(path, env, header, sink=sink, readonly=readonly)
         except (lmdb.Error, ValueError, TypeError, msgpack.UnpackException) as exc:
             if env is not None:
                 env.close()
-            raise lmdb_error(exc, path) from exc
+            raise lmdb_error(exc, path, opening=True) from exc
         except BaseException:
             if env is not None:
                 env.close()

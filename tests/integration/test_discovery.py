@@ -21,11 +21,18 @@ import pytest
 
 import core
 from core.errors import CorruptionError, DatabaseError, DatabaseNotFoundError
-from core.events import DirectoriesToScan, EventLog, ScanningDirectory, SpaceFilesFound
+from core.events import (
+    DirectoriesToScan,
+    EventLog,
+    ScanningDirectory,
+    SpaceFilesFound,
+    SpaceFileSkipped,
+    SpaceFileUnverified,
+)
 from core.kv import Engine
-from core.recovery.discovery import read_header, rebuild_space_map
+from core.recovery.discovery import read_header, rebuild_space_map, scan_directory_list
 from core.storage.spacemap import SPACE_MAP_PREFIX
-from core.storage.tablespace import Tablespace
+from core.storage.tablespace import HEADER_KEY, Tablespace
 from tests.crash.harness import ROOT
 
 
@@ -198,6 +205,9 @@ def test_a_file_whose_header_names_another_table_is_refused(db, tmp_path):
     scan = str(tmp_path / "scan")
     move(os.path.join(db, "test", "t.kdb"), str(tmp_path / "away" / "t.kdb"))
     move(os.path.join(other, "test", "stranger.kdb"), os.path.join(scan, "t.kdb"))
+    # as a file made before headers recorded the database's uuid (with the uuid, it is
+    # skipped as another database's: test_a_file_from_another_database_is_never_adopted)
+    rewrite_header(os.path.join(scan, "t.kdb"), uuid=None)
     with pytest.raises(CorruptionError) as exc:
         discover(db, [scan])
     msg = str(exc.value)
@@ -255,7 +265,8 @@ time.sleep(60)
 def test_a_table_created_after_the_checkpoint_is_found_after_replay(db, tmp_path):
     """Its map entry and its dictionary entry are only in the redo of a writer killed with
     SIGKILL: discovery sees the moved file as an orphan (no error, nothing rewritten), and
-    replay re-creates the table, all of it, from the redo."""
+    replay re-creates the table, all of it, from the redo, at its old path; a warning names
+    the moved file (not used) and where the table is now."""
     proc = subprocess.Popen([sys.executable, "-c", _CREATE_AND_WAIT, db], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
@@ -267,4 +278,153 @@ def test_a_table_created_after_the_checkpoint_is_found_after_replay(db, tmp_path
     log = EventLog()
     assert select_all(db, "fresh", scan_directories=[elsewhere], sink=log) == ROWS
     assert log.of(SpaceFilesFound) == [SpaceFilesFound(1, 0)]
+    moved, recreated = os.path.join(elsewhere, "fresh.kdb"), os.path.join(db, "test", "fresh.kdb")
+    (warning,) = log.of(SpaceFileSkipped)
+    assert warning.path == moved and recreated in warning.reason
+    assert "re-created it from the redo log" in warning.reason
     assert select_all(db, "fresh") == ROWS
+
+
+# -- files that are not this database's tablespaces ----------------------------------------------
+
+
+def make_stranger(path: str) -> None:
+    """Another database whose first table is also `test`.`t` (so the same space id), with
+    other columns: an INT where ours has a VARCHAR."""
+    conn = core.connect(path, create=True, autocommit=True)
+    try:
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE t (id INT PRIMARY KEY, v INT, w VARCHAR(9))")
+        cur.execute("INSERT INTO t VALUES (1, 5, 'hello'), (2, 6, 'x')")
+    finally:
+        conn.close()
+
+
+def skipped(events) -> dict[str, str]:
+    return {e.path: e.reason for e in events if isinstance(e, SpaceFileSkipped)}
+
+
+def test_a_file_from_another_database_is_never_adopted(db, tmp_path):
+    """The red team's case: our t.kdb gone, another database's test/t.kdb (same space id,
+    schema and table, other columns) in the scanned directory.  Its header's uuid is not
+    ours: skipped with a warning, and since it is the only file found for a table the
+    dictionary needs, the open is refused naming it (1877); a forced open goes on without
+    the table (1812), and nothing was written into the stranger."""
+    other = str(tmp_path / "other")
+    make_stranger(other)
+    theirs = read_header(os.path.join(other, "test", "t.kdb"))
+    assert theirs["space_id"] == read_header(os.path.join(db, "test", "t.kdb"))["space_id"]
+    scan = str(tmp_path / "o3")
+    os.makedirs(scan)
+    os.unlink(os.path.join(db, "test", "t.kdb"))
+    copied = os.path.join(scan, "t.kdb")
+    shutil.copy(os.path.join(other, "test", "t.kdb"), copied)
+    before = digest(copied)
+    log = EventLog()
+    with pytest.raises(CorruptionError) as exc:
+        select_all(db, scan_directories=[scan], sink=log)
+    msg = str(exc.value)
+    assert exc.value.errno == 1877 and copied in msg
+    assert f"belongs to another database (uuid {theirs['uuid']}" in msg
+    assert "test.t" in msg and "test/t.kdb" in msg  # the table whose file it is not
+    assert "belongs to another database" in skipped(log.events)[copied]
+    log = EventLog()
+    conn = core.connect(db, scan_directories=[scan], force_recovery=1, sink=log)
+    try:
+        with pytest.raises(DatabaseError) as exc:
+            conn.cursor().execute("SELECT * FROM t")
+        assert exc.value.errno == 1812
+    finally:
+        conn.close()
+    assert copied in skipped(log.events)
+    assert digest(copied) == before
+    assert all(e["path"] != copied for e in stored_map(db).values())
+
+
+def test_another_databases_file_beside_ours_is_skipped_not_a_duplicate(db, tmp_path):
+    """A directory holding our moved file and a stranger with the same space id: no
+    ambiguity (1877 "Multiple files") any more, ours is adopted."""
+    other = str(tmp_path / "other")
+    make_stranger(other)
+    scan = str(tmp_path / "scan")
+    move(os.path.join(db, "test", "t.kdb"), os.path.join(scan, "ours", "t.kdb"))
+    move(os.path.join(other, "test", "t.kdb"), os.path.join(scan, "theirs", "t.kdb"))
+    log = EventLog()
+    assert select_all(db, scan_directories=[scan], sink=log) == ROWS
+    assert list(skipped(log.events)) == [os.path.join(scan, "theirs", "t.kdb")]
+
+
+def rewrite_header(path: str, **changes) -> None:
+    """Rewrite a file's header as an older version wrote it (a key dropped when its value
+    is None)."""
+    ts = Tablespace.open(path)
+    try:
+        header = {k: v for k, v in dict(ts.header, **changes).items() if v is not None}
+        with ts.env.begin(write=True) as txn:
+            txn.put(HEADER_KEY, msgpack.packb(header), db=ts._meta)
+    finally:
+        ts.close()
+    if os.path.exists(path + "-lock"):
+        os.unlink(path + "-lock")
+
+
+def test_a_file_without_a_uuid_is_adopted_with_a_warning_if_nothing_contradicts(db, tmp_path):
+    """Files made before headers recorded the database's uuid: space id, schema and table
+    match the dictionary, so it is adopted, with a warning that it cannot be proven to
+    belong; one created at an LSN past everything our dictionary holds is not ours."""
+    elsewhere = str(tmp_path / "elsewhere")
+    target = os.path.join(elsewhere, "t.kdb")
+    move(os.path.join(db, "test", "t.kdb"), target)
+    rewrite_header(target, uuid=None, created_lsn=10 ** 12)
+    log = EventLog()
+    with pytest.raises(DatabaseError):  # not adopted: the table has no file
+        select_all(db, scan_directories=[elsewhere], sink=log)
+    assert "after everything this database's dictionary holds" in skipped(log.events)[target]
+    rewrite_header(target, uuid=None, created_lsn=1)
+    log = EventLog()
+    assert select_all(db, scan_directories=[elsewhere], sink=log) == ROWS
+    sid = read_header(target)["space_id"]
+    assert log.of(SpaceFileUnverified) == [SpaceFileUnverified(target, sid, "test.t")]
+
+
+def test_junk_and_symlinks_in_a_scanned_directory_are_skipped_with_a_warning(db, tmp_path):
+    """A 0-byte file, garbage, a copied spill file (an LMDB file with no header) and a
+    symbolic link, all named *.kdb: each skipped with a warning saying why, and the scan
+    goes on to find the moved table (it aborted the open with 1877 before)."""
+    scan = str(tmp_path / "scan")
+    move(os.path.join(db, "test", "t.kdb"), os.path.join(scan, "t.kdb"))
+    open(os.path.join(scan, "empty.kdb"), "wb").close()
+    with open(os.path.join(scan, "garbage.kdb"), "wb") as f:
+        f.write(b"not an LMDB file at all " * 500)
+    spill = lmdb.open(os.path.join(scan, "trx-12.kdb"), subdir=False, max_dbs=2)
+    with spill.begin(write=True) as txn:
+        txn.put(b"k", b"v")
+    spill.close()
+    os.unlink(os.path.join(scan, "trx-12.kdb-lock"))
+    os.symlink(os.path.join(db, "test", "keep.kdb"), os.path.join(scan, "link.kdb"))
+    os.mkfifo(os.path.join(scan, "fifo.kdb"))
+    log = EventLog()
+    assert select_all(db, scan_directories=[scan], sink=log) == ROWS
+    why = skipped(log.events)
+    assert sorted(os.path.basename(p) for p in why) == [
+        "empty.kdb", "fifo.kdb", "garbage.kdb", "link.kdb", "trx-12.kdb"]
+    assert why[os.path.join(scan, "link.kdb")] == "symlink: not followed"
+    assert "empty (0 bytes)" in why[os.path.join(scan, "empty.kdb")]
+    assert "no tablespace header" in why[os.path.join(scan, "trx-12.kdb")]
+    assert why[os.path.join(scan, "garbage.kdb")].startswith("not a readable tablespace: ")
+    assert why[os.path.join(scan, "fifo.kdb")] == "not a regular file"
+    assert log.of(SpaceFilesFound) == [SpaceFilesFound(1, 1)]
+
+
+@pytest.mark.parametrize("dirs", [[""], ["", "  "], ";;", ""])
+def test_scan_directories_naming_no_directory_is_an_error(db, dirs):
+    """`--scan-directories ""` or ";;" named no directory: a clear 1210, never a scan of
+    nothing that looks like success (nor "Unknown directory ''")."""
+    if isinstance(dirs, list):
+        with pytest.raises(DatabaseError) as exc:
+            select_all(db, scan_directories=dirs)
+        assert exc.value.errno == 1210, exc.value
+    with pytest.raises(DatabaseError) as exc:
+        scan_directory_list(dirs)  # the command line's "a;b" form too
+    assert exc.value.errno == 1210 and "scan_directories names no directory" in str(exc.value)
+    assert scan_directory_list("a; ;b") == ("a", "b")

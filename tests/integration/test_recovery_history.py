@@ -17,6 +17,7 @@ import sys
 import time
 
 import core
+from core.events import EventLog, RecoveryHistoryLineSkipped
 from core.kv import Engine
 from core.recovery import history
 from core.recovery.history import PENDING_FILE, move_pending, read_history, record_recovery
@@ -264,3 +265,50 @@ def test_the_next_clean_writable_open_stores_a_forced_opens_row(tmp_path):
         assert [r[2] for r in history_rows(conn)] == [3]
     finally:
         conn.close()
+
+
+def test_a_torn_sidecar_line_does_not_swallow_the_next_row(tmp_path):
+    """A crash while a forced open appended its row leaves a torn last line, no newline.
+    The next row appended must start a line of its own (it was glued to the torn bytes, and
+    the two made one undecodable line: the new row was lost at the next open), and the torn
+    line is skipped with a warning naming the file and the line."""
+    path = str(tmp_path / "db")
+    Engine.open(path, create=True, flush_interval=0).close()
+    sidecar = os.path.join(path, PENDING_FILE)
+    engine = Engine.open(path, force_recovery=1)
+    try:
+        first = record_recovery(engine, a_record("before the tear", force_recovery=1))
+    finally:
+        engine.close()
+    kept = history.pending_history(path)  # (the forced open recorded its own row too)
+    assert [r.outcome for r in kept][-1] == "before the tear"
+    with open(sidecar, "rb") as f:
+        torn = f.read().count(b"\n") + 1
+    with open(sidecar, "ab") as f:
+        f.write(b'{"id": 777, "outcome": "torn by a cr')  # what a crash mid-append leaves
+    log = EventLog()
+    engine = Engine.open(path, force_recovery=1, sink=log)
+    try:
+        second = record_recovery(engine, a_record("after the tear", force_recovery=1))
+    finally:
+        engine.close()
+    assert log.of(RecoveryHistoryLineSkipped) == [RecoveryHistoryLineSkipped(sidecar, torn)]
+    with open(sidecar, "rb") as f:
+        lines = f.read().split(b"\n")
+    assert lines[torn - 1] == b'{"id": 777, "outcome": "torn by a cr' and lines[-1] == b""
+    # nothing in memory: the rows read back from the sidecar are all of them, the second
+    # forced open's own row (appended right after the tear) and ours ...
+    rows = history.pending_history(path)
+    assert len(rows) == len(kept) + 2
+    assert rows[:len(kept)] == kept and rows[-1] == second
+    # ... and the next writable open moves both into system.kdb, noting the torn line
+    log = EventLog()
+    engine = Engine.open(path, flush_interval=0, sink=log)
+    try:
+        assert not os.path.exists(sidecar)
+        stored = {r.id: r.outcome for r in history._read_stored(engine)}
+        assert stored[first.id] == "before the tear" and stored[second.id] == "after the tear"
+        assert 777 not in stored
+    finally:
+        engine.close()
+    assert log.of(RecoveryHistoryLineSkipped) == [RecoveryHistoryLineSkipped(sidecar, torn)]
