@@ -93,7 +93,8 @@ class Engine(StorageEngine):
             engine.sink = errlog.wrap(sink)
             if errlog.problem:
                 engine.sink(RecoveryWarning(errlog.problem))
-            engine.scan_directories = tuple(scan_directories) if scan_directories else None
+            engine.scan_directories = (tuple(scan_directories) if scan_directories is not None
+                                       else None)
             engine.apply_batch_ops = apply_batch_ops
             try:
                 result = recover(engine, engine.control_at_open)

@@ -264,10 +264,15 @@ def _engine_options(force_recovery: int, scan_directories: str | None) -> dict:
     options: dict = {}
     if force_recovery:
         options["force_recovery"] = force_recovery
-    if scan_directories:
+    if scan_directories is not None:
         dirs = [d.strip() for d in scan_directories.split(";") if d.strip()]
-        if dirs:
-            options["scan_directories"] = dirs
+        if not dirs:
+            from core.errors import ProgrammingError
+
+            _fail(ProgrammingError('--scan-directories names no directory: give at least one, '
+                                   'e.g. --scan-directories "DIR;DIR"', errno=1210,
+                                   sqlstate="HY000"))
+        options["scan_directories"] = dirs
     return options
 
 

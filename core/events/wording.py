@@ -160,6 +160,16 @@ def log_lines(
                           "(force_recovery), and queries on it fail with ERROR 1812")]
     if isinstance(e, ev.RecoveryWarning):
         return [(WARNING, e.message)]
+    if isinstance(e, ev.SpaceFileSkipped):
+        return [(WARNING, f"Ignoring the tablespace file '{path(e.path)}': {e.reason}")]
+    if isinstance(e, ev.SpaceFileUnverified):
+        return [(WARNING, f"Tablespace file '{path(e.path)}' (space {e.space_id}, table "
+                          f"{e.table}) was adopted, but it was written before tablespace "
+                          "files recorded their database's uuid: it cannot be proven to "
+                          "belong to this database")]
+    if isinstance(e, ev.RecoveryHistoryLineSkipped):
+        return [(WARNING, f"Line {e.line} of '{path(e.path)}' (the recovery history of forced "
+                          "opens) is damaged (a write torn by a crash) and was skipped")]
     if isinstance(e, ev.MapGrown):
         return [(NOTE, f"Tablespace {e.space_id}: map grown from {e.old_size >> 20} MiB "
                        f"to {e.new_size >> 20} MiB")]

@@ -238,7 +238,7 @@ def discover(engine: Engine, ctl: ControlData) -> list[SegmentInfo]:
         raise OperationalError(f"{sys_path} is missing: the dictionary is gone")
     engine.open_space_file({"path": "system.kdb"}, create=False)
     directories = getattr(engine, "scan_directories", None)
-    if directories:
+    if directories is not None:  # an empty list is an error (rebuild_space_map says so)
         rebuild_space_map(engine, directories)
     _open_mapped_spaces(engine, missing_ok=True)
     try:

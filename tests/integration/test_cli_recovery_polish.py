@@ -310,3 +310,20 @@ def test_sql_force_exits_1_after_an_error_and_says_so(tmp_path):
     assert r.returncode == 1 and "42" in r.stdout and "ERROR 1054" in r.stderr
     help_text = " ".join(kintsugi("sql", "--help").stdout.split())
     assert "exit status is still 1 if any statement failed" in help_text
+
+
+def test_scan_directories_naming_no_directory_is_an_error(tmp_path):
+    """`--scan-directories ";;"` (or "") names no directory: an error, not a silent normal
+    open (the API's `scan_directories=[]` is the same 1210)."""
+    db = str(tmp_path / "db")
+    core.connect(db, create=True).close()
+    for spelling in (";;", ""):
+        res = kintsugi("sql", db, "--scan-directories", spelling, "-e", "SELECT 1")
+        assert res.returncode == 1, res
+        assert res.stderr.startswith("ERROR 1210 (HY000): --scan-directories names no "), res
+    try:
+        core.connect(db, scan_directories=[])
+    except core.Error as err:
+        assert err.errno == 1210
+    else:
+        raise AssertionError("scan_directories=[] opened")
