@@ -129,6 +129,25 @@ def _newest_meta(path: str, head: bytes, size: int) -> _Meta:
     return newest
 
 
+def _where_damaged(path: str, text: str) -> str:
+    """Where to look, when LMDB says a page is damaged but not which: opening descends from
+    the main tree's root (which holds the named trees), so name that page and its offset.
+    "" when the meta pages cannot be read either (their own error says so)."""
+    if "CORRUPTED" not in text.upper() and "wrong type" not in text:
+        return ""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2 * 65536)
+        newest = _newest_meta(path, head, os.path.getsize(path))
+    except (OSError, CorruptionError):
+        return ""
+    root = newest.main[7]
+    if root == P_INVALID:
+        return ""
+    return (f" (a damaged page on the way down from the main tree's root, page {root} at "
+            f"offset {root * newest.psize})")
+
+
 def check_lmdb_file(path: str) -> int:
     """Raise a CorruptionError naming `path` unless it is a whole LMDB file; returns its size.
 
@@ -184,7 +203,8 @@ def lmdb_error(exc: BaseException, path: str, *, opening: bool = False) -> Datab
         return OperationalError(f"Disk full ({path}); free some space and try again",
                                 errno=1021, sqlstate="HY000")
     if opening:
-        return UnreadableTablespaceError(path, f"LMDB refused it: {type(exc).__name__}: {text}")
+        return UnreadableTablespaceError(
+            path, f"LMDB refused it: {type(exc).__name__}: {text}{_where_damaged(path, text)}")
     return CorruptionError(f"tablespace file {path} is damaged: {type(exc).__name__}: {text}")
 
 
