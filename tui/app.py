@@ -111,6 +111,7 @@ class KintsugiApp(App[int]):
         self.ready_file = ready_file
         self.pump = pump or EventPump()  # given when the open started before the app
         self.open_state = OpenState()
+        self._panes: list[Pane] = []
         # the theme is chosen before the first style pass: switching it after the mount
         # re-applied every style, a seventh of the start-up time
         self.register_theme(KINTSUGI_THEME)
@@ -143,7 +144,11 @@ class KintsugiApp(App[int]):
 
     @property
     def panes(self) -> list[Pane]:
-        return list(self.query(Pane))
+        """The panes, found once: every batch of engine events goes to each, and a query
+        walked the whole DOM each time."""
+        if not self._panes:
+            self._panes = list(self.query(Pane))
+        return self._panes
 
     def pane(self, pane_id: str) -> Pane:
         return self.query_one(f"#pane-{pane_id}", Pane)

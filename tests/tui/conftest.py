@@ -122,7 +122,8 @@ def frozen(monkeypatch):
 
 @pytest.fixture
 def make_app(tmp_path):
-    """make_app(path, **app_kwargs) -> a KintsugiApp on a real backend (closed afterwards)."""
+    """make_app(path, **app_kwargs) -> a KintsugiApp on a real backend (closed afterwards);
+    crash recovery runs in the test's process unless `recover_in_child=True`."""
     from tui.app import KintsugiApp
     from tui.backend import EmbeddedBackend
     from tui.config import load
@@ -132,8 +133,10 @@ def make_app(tmp_path):
 
     def make(path: str, *, database: str = "shop", history: History | None = None,
              settings=None, backend_class=EmbeddedBackend, engine_options=None,
-             **kwargs) -> KintsugiApp:
-        backend = backend_class(path, database=database,
+             recover_in_child: bool = False, **kwargs) -> KintsugiApp:
+        # recovery in this process unless asked: the tests watch the engine in-process
+        # (test_recovery_child.py drives the child process the command line uses)
+        backend = backend_class(path, database=database, recover_in_child=recover_in_child,
                                 **{**ENGINE_OPTIONS, **(engine_options or {})})
         backends.append(backend)
         settings = settings or load()

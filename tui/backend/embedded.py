@@ -9,6 +9,13 @@ engine's own, race-free) stops the plan wherever it is.
 
 `core.api` is imported inside the methods: the command line creates this backend and starts
 opening in a thread before anything else, so the engine's import is paid in that thread.
+
+Crash recovery runs in a child process (`tui.backend.recovery_process`): in a thread of
+this one it shared the interpreter lock with the screens, which slowed it by 1.5-1.9x.  The
+child's events are replayed live into the same sink, then this process opens the recovered
+database (a clean open).  Opens the child cannot do for this process stay here: a forced
+open (--force-recovery > 0) is read-only and replays the redo in memory, in the process that
+keeps it open; --scan-directories and --discard-damaged-log are rare, one-off opens.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from core.errors import Error
-from core.events import Event, EventSink
+from core.events import DatabaseOpened, Event, EventSink, RecoveryWarning
 from tui.backend.base import (
     ACCEPTED,
     TOO_LATE,
@@ -44,6 +51,8 @@ from tui.wording import damage_hint, flags_named
 
 if TYPE_CHECKING:
     from core.api import Connection
+    from core.status import RecoveryRecord
+    from tui.backend.recovery_process import ChildRecovery
 
 CHUNK_ROWS = 2_000  # rows per fetch: how often the pane hears of progress
 
@@ -52,6 +61,8 @@ HINTS = {  # the 1030 message itself names the process that holds the database
           "`kintsugi dump {dir} --force-recovery {level} > dump.sql`, or open it without "
           "--force-recovery to write (the Recovery tab says what the forced open skipped).",
 }
+# options under which the open stays in this process (see the module's docstring)
+IN_PROCESS_OPTIONS = ("force_recovery", "scan_directories", "discard_damaged_log")
 # errors whose messages name the engine's arguments: shown with the CLI's flags
 RECOVERY_ERRORS = {1877, 1881, 1812, 1836, 1712}
 NO_HISTORY = 1146  # an engine without information_schema.RECOVERY_HISTORY
@@ -109,11 +120,18 @@ class EmbeddedBackend(Backend):
     kind = "embedded"
 
     def __init__(self, path: str, *, create: bool = False, database: str | None = "test",
-                 **engine_options: Any):
+                 recover_in_child: bool = True, **engine_options: Any):
+        """`recover_in_child=False`: crash recovery runs in the opening thread, in this
+        process (the tests that drive the engine in-process)."""
         super().__init__(path)
         self.create = create
         self.database = database
         self.engine_options = engine_options
+        self.recover_in_child = recover_in_child and not any(
+            engine_options.get(k) for k in IN_PROCESS_OPTIONS)
+        self._child: ChildRecovery | None = None
+        self._child_record: RecoveryRecord | None = None
+        self._closing = False
         self._conn: Connection | None = None
         self._meta: Connection | None = None
         self._meta_lock = threading.Lock()
@@ -132,9 +150,18 @@ class EmbeddedBackend(Backend):
             except Exception:  # noqa: BLE001 - a UI problem must never break the engine
                 pass
 
+        recovered = self.recover_in_child and self._recover_in_child(guarded)
+        own_open = [recovered]  # True while this process's own (clean) open runs
+
+        def opened(event: Event) -> None:
+            if own_open[0] and isinstance(event, DatabaseOpened) and event.clean:
+                return  # the child's DatabaseOpened told it: one open, as the engine says
+            guarded(event)
+
         try:
             self._conn = core.connect(self.path, create=self.create, database=None,
-                                      autocommit=True, sink=guarded, **self.engine_options)
+                                      autocommit=True, sink=opened, **self.engine_options)
+            own_open[0] = False
             if self.database:
                 try:
                     self._conn.cursor().execute(
@@ -150,9 +177,45 @@ class EmbeddedBackend(Backend):
             self.close()
             raise _error(err, self.path, self._force_recovery, opening=True) from None
 
+    def _recover_in_child(self, sink: EventSink) -> bool:
+        """Recover in a child process, its events to `sink` as they come; True when it
+        recovered (this process's open is then a clean one), False when there was nothing
+        to recover or it could not run there (this process's open does it).  Raises
+        BackendError for the error that stopped the child's open."""
+        from tui.backend.recovery_process import ChildEnded, ChildRecovery
+
+        child = ChildRecovery.start(self.path, self.engine_options)
+        if child is None:
+            return False
+        self._child = child
+        if self._closing:
+            child.kill()
+        import core.api  # noqa: F401 - this open's import, paid while the child recovers
+
+        try:
+            outcome = child.replay(sink)
+        except (Error, OSError) as err:
+            raise _error(err, self.path, self._force_recovery, opening=True) from None
+        except ChildEnded as err:
+            if self._closing:
+                raise BackendError(2006, "HY000", "the console closed during recovery") from None
+            sink(RecoveryWarning(f"Crash recovery in a separate process did not finish: {err}; "
+                                 "recovering in this process"))
+            return False
+        finally:
+            self._child = None
+        self._child_record = outcome.record
+        return outcome.recovered
+
     def close(self, wait: float = 120.0) -> None:
         """Close the connections (the engine closes cleanly with the last one), after the
-        running statement, if any, has finished (it was cancelled, or cannot be)."""
+        running statement, if any, has finished (it was cancelled, or cannot be).  A
+        recovery still running in a child process is stopped (crash-safe at any point, as
+        the opening thread's would have been at exit)."""
+        self._closing = True
+        child = self._child
+        if child is not None:
+            child.kill()
         if self._busy.acquire(timeout=wait):
             self._busy.release()
         for conn in (self._meta, self._conn):
@@ -242,7 +305,8 @@ class EmbeddedBackend(Backend):
                        for ts in st.tablespaces)
         return DatabaseInfo(self.path, st.end_lsn, st.durable_lsn, st.checkpoint_lsn,
                             tuple(st.segments), spaces, st.overlay_entries, st.read_only,
-                            int(st.force_recovery), getattr(st, "recovery", None))
+                            int(st.force_recovery),
+                            getattr(st, "recovery", None) or self._child_record)
 
     def recovery_history(self) -> RecoveryHistory:
         try:

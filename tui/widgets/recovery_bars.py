@@ -116,6 +116,7 @@ class RecoveryBars(Vertical):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.progress = Progress()
+        self._shown: tuple | None = None  # what `show` drew last
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="scan-row"):
@@ -134,15 +135,27 @@ class RecoveryBars(Vertical):
         self.show()
 
     def show(self) -> None:
+        """Only what changed is updated: each update lays the screen out again, and during
+        a recovery that work competes with the recovery for the CPU."""
         p = self.progress
-        scan = self.query_one("#scan-bar", ProgressBar)
         if p.scan_total:
-            scan.update(total=p.scan_total, progress=p.scan_progress)
+            scan = (p.scan_total, p.scan_progress)
         elif p.scan_done or p.finished:
-            scan.update(total=100, progress=100)
-        self.query_one("#apply-bar", ProgressBar).update(total=100, progress=p.batch_percent)
-        self._labels(p.scan_label(), p.apply_label())
-        self.query_one("#apply-overall", Static).update(p.overall_label())
+            scan = (100, 100)
+        else:
+            scan = None
+        shown = (scan, p.batch_percent, (p.scan_label(), p.apply_label()), p.overall_label())
+        last = self._shown or (None, None, None, None)
+        self._shown = shown
+        if scan is not None and scan != last[0]:  # a bar's update costs milliseconds
+            self.query_one("#scan-bar", ProgressBar).update(total=scan[0], progress=scan[1])
+        if p.batch_percent != last[1]:
+            self.query_one("#apply-bar", ProgressBar).update(total=100,
+                                                             progress=p.batch_percent)
+        if shown[2] != last[2]:
+            self._labels(*shown[2])
+        if shown[3] != last[3]:
+            self.query_one("#apply-overall", Static).update(shown[3])
 
     def _labels(self, scan: str, apply: str) -> None:
         """Both labels as wide as the wider one: the two bars start in the same column."""
@@ -154,6 +167,7 @@ class RecoveryBars(Vertical):
 
     def settled(self, label: str) -> None:
         """The open is over and nothing was (or could be) reported: full bars, one word."""
+        self._shown = None
         for bar in self.query(ProgressBar):
             bar.update(total=100, progress=100)
         self._labels(label, "Redo apply: nothing to do")

@@ -111,6 +111,7 @@ class BatchList(Vertical):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.model = Batches()
+        self._shown: tuple | None = None  # the cells and the "earlier" line shown
 
     def compose(self) -> ComposeResult:
         yield Static("None yet.", id="recovery-batches-note", classes="note")
@@ -132,17 +133,34 @@ class BatchList(Vertical):
             self.show(fill)
 
     def show(self, fill: Fill) -> None:
+        """The table is filled again only when a cell changed (a batch's 10% steps)."""
         rows = self.model.rows()
         table = self.query_one(DataTable)
         note = self.query_one("#recovery-batches-note", Static)
         if not rows:
             return
-        fill(table, HEADINGS, [b.cells() for b in rows])
-        table.styles.height = len(rows) + 1  # heading and rows: measured here, not on idle
-        table.display = True
+        cells = [b.cells() for b in rows]
         earlier = self.model.earlier()
-        note.display = bool(earlier)
-        note.update(earlier)
+        if self._shown is not None and (cells, earlier) == self._shown:
+            return
+        old_cells, old_earlier = self._shown or ([], None)
+        self._shown = (cells, earlier)
+        if [[len(c) for c in row] for row in old_cells] == [[len(c) for c in row]
+                                                             for row in cells]:
+            # the same batches, only their percentages changed: the cells are updated in
+            # place (a DataTable filled again costs milliseconds); a change of width (a
+            # batch completed) fills it again, with widths measured from the new text
+            for row, (was, now) in enumerate(zip(old_cells, cells, strict=True)):
+                for column, (a, b) in enumerate(zip(was, now, strict=True)):
+                    if a != b:
+                        table.update_cell_at((row, column), b)
+        else:
+            fill(table, HEADINGS, cells)
+            table.styles.height = len(rows) + 1  # heading and rows: measured here, not on idle
+            table.display = True
+        if earlier != old_earlier:
+            note.display = bool(earlier)
+            note.update(earlier)
 
     def settled(self, text: str) -> None:
         """The open is over: say so when no batch was reported."""

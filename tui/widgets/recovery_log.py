@@ -254,6 +254,7 @@ class RecoveryLog(Vertical):
         self.every_line = False
         self.hint = "a: every line"
         self.warnings_shown = WARNINGS_SHOWN  # fewer on a small terminal (`set_warnings_shown`)
+        self._shown: tuple | None = None  # what `refresh_lines` drew last
 
     def compose(self) -> ComposeResult:
         yield Static("", id="recovery-warnings")  # kept in view: the log scrolls, not this
@@ -291,7 +292,15 @@ class RecoveryLog(Vertical):
         self.refresh_lines()
 
     def refresh_lines(self) -> None:
+        """Draw the log again if a line changed since the last time (each batch of events
+        calls this; the text is rebuilt whole, but it is the folded log, a few dozen lines)."""
         shown = self.model.view(self.every_line)
+        key = (self.every_line, self.warnings_shown, len(self.model.raw),
+               tuple((line.level, line.text, line.count) for line in shown),
+               tuple((w.level, w.text, w.count) for w in self.model.warnings))
+        if key == self._shown:
+            return
+        self._shown = key
         self.query_one("#recovery-lines", Static).update(
             Content("\n").join(styled(line) for line in shown))
         warnings = self.model.warnings
