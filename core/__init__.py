@@ -19,7 +19,24 @@ _API = {"connect", "Connection", "Cursor", "apilevel", "paramstyle", "threadsafe
 _ERRORS = {"Error", "Warning", "InterfaceError", "DatabaseError", "DataError",
            "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
            "NotSupportedError"}
-__all__ = sorted(_API | _ERRORS | {"scan_sql"})
+__all__ = sorted(_API | _ERRORS | {"scan_sql", "needs_recovery"})
+
+
+def needs_recovery(path: str) -> bool:
+    """Whether the control file of the database in `path` says its last shutdown was not
+    clean, read without opening anything (a client decides cheaply whether a recovery is
+    coming, e.g. to watch it from another process).  False for anything unusual (no control
+    file, both slots damaged): the open itself reports those."""
+    import os
+
+    from core.errors import Error
+    from core.log.control import ControlFile
+
+    control = ControlFile(os.path.join(path, "control"))
+    try:
+        return control.exists() and not control.read().clean_shutdown
+    except (Error, OSError):
+        return False
 
 
 def __getattr__(name: str):

@@ -34,20 +34,9 @@ import signal
 import sys
 from typing import IO, Any
 
+from core import needs_recovery
 from core.errors import Error
 from core.events import DatabaseOpened, Event
-
-
-def _needs_recovery(path: str) -> bool:
-    """The control file says the last shutdown was not clean.  Anything unusual (no control
-    file, both slots damaged) is left to the client's own open, which reports it."""
-    from core.log.control import ControlFile
-
-    control = ControlFile(os.path.join(path, "control"))
-    try:
-        return control.exists() and not control.read().clean_shutdown
-    except (Error, OSError):
-        return False
 
 
 class _Channel:
@@ -65,7 +54,7 @@ class _Channel:
 
 
 def run(path: str, options: dict[str, Any], channel: _Channel) -> int:
-    if not _needs_recovery(path):
+    if not needs_recovery(path):
         channel.send("clean")
         return 0
     from core.api import recover

@@ -357,3 +357,28 @@ def test_a_cancel_reaches_the_writes_of_a_big_update_or_delete(grid, sql):
     assert grid.execute("SELECT SUM(v), COUNT(*) FROM big").fetchall() == before
     assert grid.execute("SELECT SUM(v), COUNT(*) FROM big FORCE INDEX (kv) "
                         "WHERE v >= 0").fetchall() == before
+
+
+def test_needs_recovery_reads_only_the_control_file(tmp_path):
+    """`core.needs_recovery`: True after a crash, False after a clean close and for a
+    directory that is not a database; it opens nothing (a held database answers too)."""
+    import subprocess
+    import sys
+
+    path = str(tmp_path / "db")
+    assert core.needs_recovery(path) is False
+    core.connect(path, create=True).close()
+    assert core.needs_recovery(path) is False
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import core, sys, time; c = core.connect(sys.argv[1], "
+         "autocommit=True); c.cursor().execute('CREATE TABLE t (a INT)'); print('ok', "
+         "flush=True); time.sleep(60)", path], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ok"
+        assert core.needs_recovery(path) is True  # open elsewhere: not clean (yet)
+    finally:
+        child.kill()
+        child.wait()
+    assert core.needs_recovery(path) is True
+    core.connect(path).close()
+    assert core.needs_recovery(path) is False

@@ -182,8 +182,11 @@ class EmbeddedBackend(Backend):
         recovered (this process's open is then a clean one), False when there was nothing
         to recover or it could not run there (this process's open does it).  Raises
         BackendError for the error that stopped the child's open."""
+        from core import needs_recovery
         from tui.backend.recovery_process import ChildEnded, ChildRecovery
 
+        if not needs_recovery(self.path):  # a clean shutdown: nothing to watch elsewhere
+            return False
         child = ChildRecovery.start(self.path, self.engine_options)
         if child is None:
             return False
