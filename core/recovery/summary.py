@@ -57,6 +57,11 @@ def recovery_record(result: RecoveryResult, engine: Engine) -> RecoveryRecord:
                     f"(force_recovery={level}), not rolled back")
     if missing:
         outcome += f"; opened without the tablespace(s) of {', '.join(missing)}"
+    if result.torn and skipped is None and not result.kept:
+        # the last record was cut short: the crash tore a write that was never acknowledged,
+        # or (indistinguishably, as for InnoDB and PostgreSQL) damage hit the last record
+        outcome += (f"; a torn record at the end of the log was cut at lsn {result.end_lsn} "
+                    "(see kintsugi.err)")
     return RecoveryRecord(
         id=0, start_time=result.start_time, end_time=result.end_time, reason=reason,
         checkpoint_lsn=result.checkpoint_lsn, end_lsn=result.end_lsn,

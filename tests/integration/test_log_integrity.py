@@ -418,3 +418,34 @@ def test_an_unreadable_tablespace_is_left_out_like_a_missing_one(db_path):
         assert "cannot be read" in " ".join(t for _lvl, t in log_lines(m))
         assert sid in eng.missing_spaces
         assert rows(eng, keep) == [b"b"]
+
+
+def test_a_torn_last_record_is_said_in_the_history(db_path):
+    """A damaged LAST record cannot be told from a write the crash cut short (InnoDB and
+    PostgreSQL end the log there too): the open goes on, but the history's outcome says a
+    torn record was cut and where, instead of a bare "recovered"."""
+    eng = Engine.open(db_path, create=True, flush_interval=0)
+    with eng.begin() as txn:
+        sid = txn.create_space("db", "t")
+    for i in range(5):
+        with eng.begin() as txn:
+            txn.put(sid, b"k%d" % i, b"v")
+    last = eng.log.end_lsn
+    with eng.begin() as txn:
+        txn.put(sid, b"last", b"v" * 100)
+    crash(eng)
+    seg = [s for s in list_segments(os.path.join(db_path, "#redo"), None)
+           if s.start_lsn <= last][-1]
+    with open(seg.path, "r+b") as f:
+        f.seek(seg.file_offset(last) + HEADER_SIZE + 20)
+        byte = f.read(1)
+        f.seek(seg.file_offset(last) + HEADER_SIZE + 20)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    eng = Engine.open(db_path, flush_interval=0)
+    try:
+        assert b"last" not in rows(eng, sid) and b"k4" in rows(eng, sid)
+        outcome = read_history(eng)[-1].outcome
+    finally:
+        eng.close()
+    assert outcome.startswith("recovered; a torn record at the end of the log was cut at "
+                              f"lsn {last}"), outcome
