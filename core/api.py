@@ -36,6 +36,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.errors import (
+    CorruptionError,
     DatabaseError,
     DataError,
     Error,
@@ -175,8 +176,25 @@ def _foreign(e: BaseException) -> Error:
     if isinstance(e, MemoryError):
         return OperationalError("Out of memory; restart server and try again", errno=1037,
                                 sqlstate="HY001")
+    damage = _lmdb_damage(e)
+    if damage is not None:
+        return damage
     return InternalError(f"Internal error: {type(e).__name__}: {e}"[:500], errno=1105,
                          sqlstate="HY000")
+
+
+def _lmdb_damage(e: BaseException) -> Error | None:
+    """A damaged page met while reading a tablespace (LMDB's MDB_CORRUPTED, MDB_PAGE_NOTFOUND,
+    and the MDB_BAD_TXN that follows them) is damage, 1877, not an internal error: LMDB does
+    not say which file, so the message says how to find it (CHECK TABLE names the table)."""
+    import lmdb
+
+    if not isinstance(e, (lmdb.CorruptedError, lmdb.PageNotFoundError, lmdb.BadTxnError)):
+        return None
+    return CorruptionError(
+        f"Operation cannot be performed: a tablespace file is damaged (LMDB: {e}). The "
+        "database stays open; CHECK TABLE shows which table, and a dump with force recovery "
+        "1 saves the readable rows of the others")
 
 
 def _entry(method: Callable) -> Callable:

@@ -382,3 +382,44 @@ def test_needs_recovery_reads_only_the_control_file(tmp_path):
     assert core.needs_recovery(path) is True
     core.connect(path).close()
     assert core.needs_recovery(path) is False
+
+
+DAMAGED_PAGES_READ = r"""
+import json, os, random, sys
+import core
+path = sys.argv[1]
+conn = core.connect(path, create=True, autocommit=True)
+cur = conn.cursor()
+cur.execute("CREATE TABLE a (id INT PRIMARY KEY, pad VARCHAR(200))")
+cur.executemany("INSERT INTO a VALUES (%s, REPEAT('x', 150))", [(i,) for i in range(30000)])
+conn.close()
+kdb = os.path.join(path, "test", "a.kdb")
+rng = random.Random(7)
+with open(kdb, "r+b") as f:
+    f.seek(os.path.getsize(kdb) // 4096 // 2 * 4096)
+    f.write(bytes(rng.randrange(256) for _ in range(3 * 4096)))
+conn = core.connect(path, autocommit=True)
+codes = []
+for sql in ("SELECT COUNT(*) FROM a", "SELECT * FROM a", "CHECK TABLE a"):
+    try:
+        conn.cursor().execute(sql).fetchall()
+        codes.append(0)
+    except core.Error as err:
+        codes.append(err.errno)
+print("CODES", json.dumps(codes))
+"""
+
+
+def test_a_damaged_page_read_is_1877_not_an_internal_error(tmp_path):
+    """Random bytes over pages in the middle of a table's file: LMDB reports MDB_CORRUPTED
+    (or a bad transaction after it) while reading; that is damage (1877), never 1105."""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-c", DAMAGED_PAGES_READ, str(tmp_path / "db")],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    import json
+
+    codes = json.loads(res.stdout.split("CODES", 1)[1])
+    assert 1105 not in codes and 1877 in codes, codes
