@@ -745,12 +745,14 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
                         if rows:
                             click.echo(format_table(names, rows))
                         n = len(rows)
-                        click.echo(f"{n} row{'s' if n != 1 else ''} in set ({secs:.2f} sec)\n"
-                                   if rows else f"Empty set ({secs:.2f} sec)\n")
+                        warned = _warning_count(cur.warnings)
+                        click.echo(f"{n} row{'s' if n != 1 else ''} in set{warned} "
+                                   f"({secs:.2f} sec)\n"
+                                   if rows else f"Empty set{warned} ({secs:.2f} sec)\n")
                 elif not batch:
                     n = cur.rowcount
-                    click.echo(f"Query OK, {n} row{'s' if n != 1 else ''} affected "
-                               f"({secs:.2f} sec)\n")
+                    click.echo(f"Query OK, {n} row{'s' if n != 1 else ''} affected"
+                               f"{_warning_count(cur.warnings)} ({secs:.2f} sec)\n")
             except Error as err:
                 click.echo(error_line(err), err=True)
                 failed = True
@@ -763,6 +765,13 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
         conn.close()
     if failed:
         sys.exit(1)
+
+
+def _warning_count(warnings: list) -> str:
+    """", N warning(s)" as the mysql client puts it after a result (a forced open's skipped
+    damaged rows are warnings: SHOW WARNINGS lists them), or ""."""
+    n = len(warnings)
+    return f", {n} warning{'s' if n != 1 else ''}" if n else ""
 
 
 def _quiet_stdout() -> None:

@@ -62,7 +62,10 @@ class ControlFile:
                 best = data
         self.damaged_slots = tuple(damaged)
         if best is None:
-            raise CorruptionError(f"control file {self.path}: both slots are damaged")
+            raise CorruptionError(
+                f"control file {self.path}: both slots are damaged; force_recovery = 6 "
+                "opens the database read-only from its tablespaces as they are (no redo "
+                "applied), so that it can be dumped")
         self._seq = best.seq
         return best
 

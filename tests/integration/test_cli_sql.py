@@ -66,3 +66,13 @@ def test_batch_mode_streams_into_a_pipe_that_closes_early(tmp_path):
     assert proc.wait(timeout=120) == 0, err
     assert head == ["id\tid\tid\n", "0\t0\t0\n", "0\t0\t1\n"]
     assert err == ""
+
+
+def test_a_result_with_warnings_says_how_many_like_mysql(tmp_path):
+    """"1 row in set, 1 warning": a forced open's skipped damaged rows are warnings, and
+    the result line must not hide them (SHOW WARNINGS lists them)."""
+    db = str(tmp_path / "db")
+    r = kintsugi("sql", db, "--create", "-e", "SELECT 1/0; SELECT 1")
+    assert r.returncode == 0, r.stderr
+    assert "1 row in set, 1 warning (" in r.stdout
+    assert r.stdout.rstrip().endswith("sec)") and "1 row in set (" in r.stdout
