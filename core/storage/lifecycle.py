@@ -113,7 +113,11 @@ class Lifecycle:
                 self._lock.acquire()
                 try:
                     _check_can_create(self.path, create)  # again, now that nobody else can
-                    self._initialise(segment_size)
+                    try:
+                        self._initialise(segment_size)
+                    except BaseException:
+                        _undo_initialise(self.path)
+                        raise
                 except BaseException:
                     self._lock.release()
                     raise
@@ -360,6 +364,22 @@ def _make_dir(path: str) -> str:
             if not os.path.isdir(d):
                 raise DatabaseNotFoundError(f"{d} exists and is not a directory") from None
     return path
+
+
+def _undo_initialise(path: str) -> None:
+    """A new database whose layout could not be finished (a full disk) has no control file
+    yet: remove what was laid out, so that the directory is what it was (empty) and
+    `create` works once there is room; left there, the files would make every later
+    attempt refuse it as a damaged database."""
+    if os.path.exists(os.path.join(path, "control")):
+        return  # written: a database after all (its own open reports what failed)
+    for name in ("#redo", "#spill"):
+        shutil.rmtree(os.path.join(path, name), ignore_errors=True)
+    for name in ("system.kdb", "system.kdb-lock"):
+        try:
+            os.unlink(os.path.join(path, name))
+        except OSError:
+            pass
 
 
 def _check_can_create(path: str, create: bool) -> None:

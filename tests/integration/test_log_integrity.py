@@ -449,3 +449,24 @@ def test_a_torn_last_record_is_said_in_the_history(db_path):
         eng.close()
     assert outcome.startswith("recovered; a torn record at the end of the log was cut at "
                               f"lsn {last}"), outcome
+
+
+def test_a_create_that_fails_half_way_leaves_the_directory_as_it_was(tmp_path, monkeypatch):
+    """A full disk while laying out a new database: the directory must not keep `#redo`,
+    `#spill` or `system.kdb` without a control file (every later create refused it as a
+    damaged database); once there is room, create works."""
+    import errno as errno_mod
+
+    from core.storage import lifecycle
+
+    path = str(tmp_path / "db")
+
+    def full(*_a, **_k):
+        raise OSError(errno_mod.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(lifecycle.Tablespace, "create", full)
+        with pytest.raises(Exception):  # noqa: B017 - whatever the mapping, then the check
+            Engine.open(path, create=True)
+    assert sorted(os.listdir(path)) in ([], ["LOCK"])
+    Engine.open(path, create=True).close()
