@@ -21,6 +21,15 @@ def crash(engine) -> None:
         engine._errlog.close()
 
 
+def spill_open(txn) -> None:
+    """Send an open transaction's rows to the log and its spill file, and leave the file on
+    disk whatever happens to the Python object: a killed process never removes its spill
+    file, and a finalizer run by a later garbage collection (the transaction sits in a
+    reference cycle) would otherwise delete it in the middle of the test that inspects it."""
+    txn._spill_now()
+    txn._spill._finalizer.detach()
+
+
 def rows(engine, sid: int) -> list[bytes]:
     """The keys of space `sid`, as a snapshot sees them."""
     with engine.snapshot() as snap:

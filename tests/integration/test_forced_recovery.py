@@ -37,7 +37,7 @@ from core.kv import Engine
 from core.log.record import HEADER_SIZE
 from core.log.segment import list_segments
 from core.status import status_of
-from tests.damage import crash, rows
+from tests.damage import crash, rows, spill_open
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -57,7 +57,7 @@ def committed_then_open(path: str, commits: int = 200) -> dict:
     txn = eng.begin()
     txn.put(sid, b"open-1", b"x")
     txn.put(sid, b"open-2", b"x")
-    txn._spill_now()
+    spill_open(txn)
     end = eng.log.end_lsn
     crash(eng)
     return {"sid": sid, "starts": starts, "end_commits": end_commits, "end": end,

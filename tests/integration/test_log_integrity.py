@@ -35,7 +35,7 @@ from core.log.record import HEADER_SIZE, RecordType, decode_body
 from core.log.scanner import LogScanner
 from core.log.segment import list_segments
 from core.recovery.history import read_history
-from tests.damage import crash, rows
+from tests.damage import crash, rows, spill_open
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MIB = 1 << 20
@@ -328,7 +328,7 @@ def test_level_3_summary_says_kept_not_rolled_back(db_path):
         sid = txn.create_space("db", "t")
     txn = eng.begin()
     txn.put(sid, b"open", b"x")
-    txn._spill_now()
+    spill_open(txn)
     crash(eng)
     log = EventLog()
     with Engine.open(db_path, flush_interval=0, force_recovery=3, sink=log) as eng:

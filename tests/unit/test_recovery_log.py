@@ -32,7 +32,7 @@ from core.kv import Engine
 from core.log.record import HEADER_SIZE
 from core.log.segment import list_segments
 from core.recovery import redo_apply
-from tests.damage import crash
+from tests.damage import crash, spill_open
 
 ERR_LINE = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z 0 \[(Note|Warning|ERROR)\] \[KintsugiDB\] \S.*$")
@@ -51,7 +51,7 @@ def crashed_database(path: str, commits: int = 30, rows: int = 20) -> dict:
     open_txn = eng.begin()
     for k in (b"x", b"y", b"z"):
         open_txn.put(sid, k, b"1")
-    open_txn._spill_now()  # its rows reach the log (and a spill file), never a COMMIT
+    spill_open(open_txn)  # its rows reach the log (and a spill file), never a COMMIT
     end = eng.log.end_lsn
     crash(eng)
     return {"sid": sid, "open_trx": open_txn.trx_id, "end": end}
