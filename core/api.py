@@ -139,6 +139,9 @@ def connect(
             engine = Engine.open(path, create=create, sink=sink, **engine_options)
             try:
                 db = Database(engine)
+                from core import admin
+
+                admin.install(db)
             except BaseException:
                 engine.close()
                 raise
@@ -277,6 +280,17 @@ class Connection:
         """The kind of the statement running now (None between statements): why `cancel()`
         said no, when it says no (see `StatementKind.interruptible`)."""
         return self._session.running
+
+    @property
+    def event_sink(self) -> Callable[[Event], None] | None:
+        """Where this connection's long statements (ADMIN CHECK, RECOVER INDEX...) send their
+        typed progress events (`core.events.IndexAdmin*`); None: nowhere.  Set it from the
+        thread that runs the statements, or before they start."""
+        return self._session.event_sink
+
+    @event_sink.setter
+    def event_sink(self, sink: Callable[[Event], None] | None) -> None:
+        self._session.event_sink = sink
 
     @property
     def in_transaction(self) -> bool:

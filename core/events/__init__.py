@@ -338,3 +338,50 @@ class RecoveryHistoryLineSkipped(Event):
 
     path: str = ""
     line: int = 0
+
+
+# --- index consistency (core.admin) -----------------------------------------------------------
+#
+# Every ADMIN statement on indexes (CHECK TABLE/INDEX, SHOW INDEX INCONSISTENCIES, RECOVER /
+# CLEANUP / REPAIR INDEX) emits, on the connection's event sink (`Connection.event_sink`):
+#
+#   IndexAdminStarted    once, with the rows the table is estimated to hold
+#   IndexAdminProgress   every few thousand rows or entries (cumulative), and per batch
+#   IndexAdminFinished   once, with the outcome (also when it fails or is cancelled)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexAdminStarted(Event):
+    """`operation` is "check", "inconsistencies", "recover", "cleanup" or "repair";
+    `indexes` the index names it covers; `rows_estimate` what the table is thought to hold."""
+
+    operation: str = ""
+    table: str = ""  # "schema.table"
+    indexes: tuple[str, ...] = ()
+    rows_estimate: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IndexAdminProgress(Event):
+    """`phase` says what is being read ("rows", "index idx", "buckets", "batch N"); `done`
+    of `total` are rows or entries (total is an estimate, 0 if unknown)."""
+
+    operation: str = ""
+    table: str = ""
+    phase: str = ""
+    done: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IndexAdminFinished(Event):
+    """`outcome` is "consistent", "inconsistent", "repaired", "failed" or "cancelled";
+    `counts` the statement's numbers by name (ADDED_COUNT, SCAN_COUNT, REMOVED_COUNT,
+    MISSING, DANGLING, MISMATCHED...); `error` the message when it failed."""
+
+    operation: str = ""
+    table: str = ""
+    outcome: str = ""
+    counts: tuple[tuple[str, int], ...] = ()
+    seconds: float = 0.0
+    error: str = ""

@@ -22,6 +22,8 @@ Typed nodes defined here (all table references are `exp.Table`, so `db.t` works)
 ``ADMIN CHECK INDEX t idx [(b, e), ...]``                `AdminCheckIndex(this, index, ranges)`
 ``ADMIN RECOVER INDEX t idx``                            `AdminRecoverIndex(this, index)`
 ``ADMIN CLEANUP INDEX t idx``                            `AdminCleanupIndex(this, index)`
+``ADMIN REPAIR INDEX t idx``                             `AdminRepairIndex(this, index)`
+``ADMIN SHOW INDEX INCONSISTENCIES t [idx]``  `AdminShowIndexInconsistencies(this, index)`
 ``ADMIN CLEANUP TABLE LOCK t1, t2``                      `AdminCleanupTableLock(expressions)`
 ``ADMIN CHECKSUM TABLE t1, t2``                          `AdminChecksumTable(expressions)`
 ``ADMIN SHOW DDL``                                       `AdminShowDDL()`
@@ -94,10 +96,12 @@ __all__ = [
     "AdminCleanupTableLock",
     "AdminPauseDDLJobs",
     "AdminRecoverIndex",
+    "AdminRepairIndex",
     "AdminResumeDDLJobs",
     "AdminShowDDL",
     "AdminShowDDLJobQueries",
     "AdminShowDDLJobs",
+    "AdminShowIndexInconsistencies",
     "AdminStatement",
     "CheckTable",
     "FlashbackDatabase",
@@ -173,6 +177,20 @@ class AdminCleanupIndex(AdminStatement):
     """``ADMIN CLEANUP INDEX t idx``: delete index entries that point at no row."""
 
     arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "index": True}
+
+
+class AdminRepairIndex(AdminStatement):
+    """``ADMIN REPAIR INDEX t idx`` (KintsugiDB's): make the index exactly what the rows need,
+    removing dangling and wrong entries and adding missing ones, in batches."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "index": True}
+
+
+class AdminShowIndexInconsistencies(AdminStatement):
+    """``ADMIN SHOW INDEX INCONSISTENCIES t [idx]`` (KintsugiDB's): one row per index with
+    its missing, dangling and mismatched entries, from one scan.  ``index`` is optional."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "index": False}
 
 
 class AdminShowDDL(AdminStatement):
@@ -547,6 +565,14 @@ class Kintsugi(MySQL):
                 table = self._parse_table_ref()
                 index = self._parse_required_name("index name")
                 return self.expression(AdminCleanupIndex(this=table, index=index))
+            if self._match_text_seq("REPAIR", "INDEX"):
+                table = self._parse_table_ref()
+                index = self._parse_required_name("index name")
+                return self.expression(AdminRepairIndex(this=table, index=index))
+            if self._match_text_seq("SHOW", "INDEX", "INCONSISTENCIES"):
+                table = self._parse_table_ref()
+                index = self._parse_id_var(any_token=False) if self._curr else None
+                return self.expression(AdminShowIndexInconsistencies(this=table, index=index))
             if self._match_text_seq("CLEANUP", "TABLE", "LOCK"):
                 return self.expression(
                     AdminCleanupTableLock(expressions=self._parse_csv(self._parse_table_ref))
@@ -798,6 +824,13 @@ class Kintsugi(MySQL):
             ),
             AdminCleanupIndex: lambda self, e: (
                 f"ADMIN CLEANUP INDEX {self.sql(e, 'this')} {self.sql(e, 'index')}"
+            ),
+            AdminRepairIndex: lambda self, e: (
+                f"ADMIN REPAIR INDEX {self.sql(e, 'this')} {self.sql(e, 'index')}"
+            ),
+            AdminShowIndexInconsistencies: lambda self, e: " ".join(
+                part for part in ("ADMIN SHOW INDEX INCONSISTENCIES", self.sql(e, "this"),
+                                  self.sql(e, "index")) if part
             ),
             AdminShowDDL: lambda self, e: "ADMIN SHOW DDL",
             AdminShowDDLJobs: lambda self, e: self._admin_show_ddl_jobs(e),

@@ -13,6 +13,7 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
@@ -29,6 +30,7 @@ from core.errors import (
     ProgrammingError,
     TablespaceMissingError,
 )
+from core.events import Event, EventSink
 from core.sql import dialect, lexer, limits
 from core.sql.cancel import CancellableView, CancelToken, QueryInterrupted
 from core.sql.ddl import DDLRunner, bootstrap
@@ -192,6 +194,9 @@ class Database:
         self._rowid: dict[int, int] = {}
         self.flags = FlagRegistry()
         self.connections = 0
+        # Statements run by a package above SQL (core.admin), by node type: the composition
+        # root (core.api) installs them; a type missing here answers 1235.
+        self.statement_handlers: dict[type, Callable[[Session, exp.Expression], Result]] = {}
         # The schema every snapshot at or after `schema_lsn` sees is `_latest_schema`, so
         # statements need not read the dictionary's version key; a DDL sets schema_lsn to
         # "infinity" while it commits and to its commit LSN afterwards.
@@ -433,6 +438,7 @@ class Session:
         self._token_fresh = False
         self._script_left = False
         self._script_cancelled = False
+        self.event_sink: EventSink | None = None  # progress of this connection's statements
         self.ctx.system_variables.update(db.global_limits)
         if database is not None:
             with db.engine.snapshot() as snap:
@@ -441,6 +447,16 @@ class Session:
                                            sqlstate="42000")
 
     # -- helpers used by the runners ---------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        """Send a statement's progress to whoever watches this connection (the console's
+        Indexes pane); nothing when nobody does.  A failing sink never fails the statement."""
+        sink = self.event_sink
+        if sink is not None:
+            try:
+                sink(event)
+            except Exception:  # noqa: BLE001 - a watcher's bug is not the statement's
+                pass
 
     def require_db(self) -> str:
         if not self.current_db:
@@ -779,6 +795,10 @@ class Session:
 
             names, rows = check_statement.run(self, node)
             return Result(names=names, rows=rows, rowcount=len(rows))
+        if kind is StatementKind.INDEX_ADMIN:  # batches, cancellable between them
+            handler = self.db.statement_handlers.get(type(node))
+            if handler is not None:
+                return handler(self, node)
         self.cancel_token.finish()  # DDL, SHOW, transaction control: not interruptible
         if kind is StatementKind.DDL:
             DDLRunner(self).run(node, text)
@@ -793,7 +813,7 @@ class Session:
                 return show.admin_show_ddl_jobs(self, int(count.this) if count else None,
                                                 node.args.get("where"))
             return show.run(self, node, text)
-        if kind is StatementKind.ADMIN:
+        if kind in (StatementKind.ADMIN, StatementKind.INDEX_ADMIN):
             words = node.sql(dialect=dialect.Kintsugi).split()
             name = " ".join(words[:3] if words[0].upper() == "ADMIN" else words[:2]).upper()
             raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",

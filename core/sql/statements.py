@@ -23,6 +23,7 @@ class StatementKind(enum.Enum):
     SESSION = "session"  # USE, BEGIN, COMMIT, ROLLBACK, SET
     SHOW = "show"  # SHOW, DESCRIBE, ADMIN SHOW DDL JOBS: a small result set, not a plan
     CHECK = "check"  # CHECK TABLE: a long read of every row, interruptible like a query
+    INDEX_ADMIN = "index-admin"  # ADMIN CHECK/RECOVER/CLEANUP/REPAIR INDEX...: batches
     ADMIN = "admin"  # the other ADMIN statements, RECOVER/FLASHBACK TABLE
     OTHER = "other"  # anything else (answers 1235), or text that does not parse
 
@@ -30,7 +31,8 @@ class StatementKind(enum.Enum):
     def interruptible(self) -> bool:
         """Whether `Connection.cancel()` can stop it once it runs (1317, nothing left
         behind); the others run to the end once started."""
-        return self in (StatementKind.QUERY, StatementKind.DML, StatementKind.CHECK)
+        return self in (StatementKind.QUERY, StatementKind.DML, StatementKind.CHECK,
+                        StatementKind.INDEX_ADMIN)
 
 
 _BY_TYPE: dict[type, StatementKind] = {}
@@ -42,6 +44,9 @@ _BASES: tuple[tuple[tuple[type, ...], StatementKind], ...] = (
     ((exp.Use, exp.Transaction, exp.Commit, exp.Rollback, exp.Set), StatementKind.SESSION),
     ((exp.Show, exp.Describe, dialect.AdminShowDDLJobs), StatementKind.SHOW),
     ((dialect.CheckTable,), StatementKind.CHECK),
+    ((dialect.AdminCheckTable, dialect.AdminCheckIndex, dialect.AdminRecoverIndex,
+      dialect.AdminCleanupIndex, dialect.AdminRepairIndex,
+      dialect.AdminShowIndexInconsistencies), StatementKind.INDEX_ADMIN),
     ((dialect.AdminStatement, dialect.RecoverTable, dialect.FlashbackTable,
       dialect.FlashbackDatabase), StatementKind.ADMIN),
 )
