@@ -351,6 +351,36 @@ class RecoveryHistoryLineSkipped(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class IndexSample:
+    """One disagreeing entry: `kind` is "missing" (a row without its entry), "dangling" (an
+    entry without its row) or "mismatched" (the entry holds other values than the row);
+    `handle` as TiDB prints it; the values as TiDB renders them (`KindInt64 10`), None for
+    the side that is absent."""
+
+    kind: str
+    handle: str
+    row_values: tuple[str, ...] | None = None
+    index_values: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexReport:
+    """The whole picture of one index (ADMIN SHOW INDEX INCONSISTENCIES' row)."""
+
+    index: str
+    rows_scanned: int = 0
+    entries_scanned: int = 0
+    missing: int = 0
+    dangling: int = 0
+    mismatched: int = 0
+    samples: tuple[IndexSample, ...] = ()
+
+    @property
+    def consistent(self) -> bool:
+        return not (self.missing or self.dangling or self.mismatched)
+
+
+@dataclass(frozen=True, slots=True)
 class IndexAdminStarted(Event):
     """`operation` is "check", "inconsistencies", "recover", "cleanup" or "repair";
     `indexes` the index names it covers; `rows_estimate` what the table is thought to hold."""
@@ -377,7 +407,8 @@ class IndexAdminProgress(Event):
 class IndexAdminFinished(Event):
     """`outcome` is "consistent", "inconsistent", "repaired", "failed" or "cancelled";
     `counts` the statement's numbers by name (ADDED_COUNT, SCAN_COUNT, REMOVED_COUNT,
-    MISSING, DANGLING, MISMATCHED...); `error` the message when it failed."""
+    MISSING, DANGLING, MISMATCHED...); `error` the message when it failed; `reports` one
+    per index a check or an inconsistency scan looked at."""
 
     operation: str = ""
     table: str = ""
@@ -385,3 +416,4 @@ class IndexAdminFinished(Event):
     counts: tuple[tuple[str, int], ...] = ()
     seconds: float = 0.0
     error: str = ""
+    reports: tuple[IndexReport, ...] = ()
