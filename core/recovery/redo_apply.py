@@ -74,6 +74,42 @@ if TYPE_CHECKING:
 SCAN_REPORT_BYTES = 5 * 1024 * 1024  # InnoDB repeats "scanned up to" every few MB of log
 APPLY_BATCH_OPS = 200_000  # the crash tests lower it to make batches (and mid-apply crashes)
 _space_of = itemgetter(0)
+HEAD_ONLY_BYTES = 4096  # a ROWS/ROWS_COMMIT body this long: the scan reads its head only
+
+
+def _rows_head(body) -> list | None:
+    """[kind, trx, range(number of operations)] of a long ROWS or ROWS_COMMIT body, read
+    without decoding its row images (the apply pass decodes them once: the scan decoding
+    them too cost a fifth of a recovery); None for any other record."""
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+    unpacker.feed(body)
+    try:
+        if unpacker.read_array_header() not in (3, 4):
+            return None
+        kind = unpacker.unpack()
+        if kind != RecordType.ROWS and kind != RecordType.ROWS_COMMIT:
+            return None
+        trx = unpacker.unpack()
+        return [kind, trx, range(unpacker.read_array_header())]
+    except (ValueError, msgpack.UnpackException, msgpack.OutOfData):
+        return None
+
+
+def _fill_spaces(segments: list[SegmentInfo], deferred: dict[int, list[int]],
+                 committed: dict[int, int], trx_spaces: dict[int, set[int]]) -> None:
+    """The tables of the transactions that did not commit (to be cleaned up, or lost past
+    damage), from the ROWS records whose images the scan skipped: read again, decoded
+    once.  A committed transaction's tables are never asked for."""
+    for trx, lsns in deferred.items():
+        if trx in committed:
+            continue
+        spaces = trx_spaces.setdefault(trx, set())
+        for lsn in lsns:
+            for _lsn, body in LogScanner(segments, lsn, allow_corruption=True).records():
+                spaces.update(map(_space_of, decode_body(body)[2]))
+                break
+
+
 _MAP_END = SPACE_MAP_PREFIX[:-1] + bytes([SPACE_MAP_PREFIX[-1] + 1])
 
 
@@ -276,17 +312,24 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
     max_trx = 0
     records = 0
     next_report = start + SCAN_REPORT_BYTES
+    head_only = commit_spaces is None  # level 6 names every table: it decodes all
+    deferred: dict[int, list[int]] = {}  # trx -> LSNs of ROWS records read head-only
     for lsn, body in scanner.records():
-        rec = decode_body(body)
+        rec = _rows_head(body) if head_only and len(body) > HEAD_ONLY_BYTES else None
+        if rec is None:
+            rec = decode_body(body)
         records += 1
         kind = rec[0]
         if kind == RecordType.ROWS:
             trx = rec[1]
             ops[trx] = ops.get(trx, 0) + len(rec[2])
-            spaces = trx_spaces.get(trx)
-            if spaces is None:
-                spaces = trx_spaces[trx] = set()
-            spaces.update(map(_space_of, rec[2]))
+            if type(rec[2]) is range:
+                deferred.setdefault(trx, []).append(lsn)
+            else:
+                spaces = trx_spaces.get(trx)
+                if spaces is None:
+                    spaces = trx_spaces[trx] = set()
+                spaces.update(map(_space_of, rec[2]))
             max_trx = max(max_trx, trx)
         elif kind == RecordType.COMMIT:
             committed[rec[1]] = lsn + HEADER_SIZE + len(body)
@@ -310,6 +353,8 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
             sink(RedoScanProgress(lsn, records, start, max(estimate, lsn)))
             next_report = lsn + SCAN_REPORT_BYTES
     end = scanner.end
+    if deferred:
+        _fill_spaces(segments, deferred, committed, trx_spaces)
     skipped = None
     if end.damaged:
         skipped = count_past_damage(segments, end, trx_spaces, ctl.durable_lsn)

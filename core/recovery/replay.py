@@ -10,6 +10,7 @@ the steps are true; a read-only open adds it to an in-memory generation.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from core.crashpoints import crash_point
@@ -23,6 +24,9 @@ from core.storage.tablespace import ApplyFailed
 
 if TYPE_CHECKING:
     from core.storage.engine import Engine
+
+_SPACE = itemgetter(0)
+_KEY_VALUE = itemgetter(1, 2)
 
 
 class _Batch:
@@ -119,7 +123,15 @@ def replay(engine: Engine, segments: list[SegmentInfo], from_lsn: int, *,
             if commit_lsn is None:
                 continue
             current_commit = commit_lsn
-            for space, key, value in rec[2]:
+            ops = rec[2]
+            if ops and len(set(map(_SPACE, ops))) == 1:  # the common case, in C loops
+                space = ops[0][0]
+                buf = buffers.get(space)
+                if buf is not None and commit_lsn > start_applied.get(space, 0):
+                    buf.update(map(_KEY_VALUE, ops))
+                    buffered += len(ops)
+                    ops = ()
+            for space, key, value in ops:
                 if commit_lsn <= start_applied.get(space, 0):
                     passed += 1  # already in its file before the crash
                     continue

@@ -18,6 +18,7 @@ import os
 import struct
 import threading
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 
 import lmdb
 import msgpack
@@ -31,6 +32,8 @@ from core.storage.lmdbfile import UnreadableTablespaceError, check_lmdb_file, lm
 # page checks, in core.storage.lmdbfile): import it from either module.
 
 _U64 = struct.Struct(">Q")
+_KEY = itemgetter(0)
+_VALUE = itemgetter(1)
 HEADER_KEY = b"header"
 APPLIED_KEY = b"applied_lsn"
 LONG_KEYS_KEY = b"long_keys"  # present once the file holds a key stored by core.storage.longkeys
@@ -206,7 +209,9 @@ class Tablespace:
         but readers kept it busy: nothing was written and the caller retries later.
         """
         batch = items if isinstance(items, list) else list(items)
-        estimate = sum(len(k) + (len(v) if v is not None else 0) for k, v in batch)
+        # C-level passes: this runs for every flush and every redo apply chunk
+        estimate = sum(map(len, map(_KEY, batch))) + \
+            sum(map(len, filter(None, map(_VALUE, batch))))
         self._ensure_room(estimate)
         for _attempt in range(8):
             try:
@@ -223,6 +228,12 @@ class Tablespace:
     def _apply_once(self, batch: list, applied_lsn: int | None) -> None:
         with self.env.begin(write=True, db=self._data) as txn:
             cur = txn.cursor(db=self._data)
+            if max(map(len, map(_KEY, batch)), default=0) <= longkeys.MAX_INLINE and \
+                    None not in map(_VALUE, batch):  # only puts of short keys: one call
+                cur.putmulti(batch)
+                if applied_lsn is not None:
+                    txn.put(APPLIED_KEY, _U64.pack(applied_lsn), db=self._meta)
+                return
             run: list[tuple[bytes, bytes]] = []
             inline = longkeys.MAX_INLINE
             saw_long = False
