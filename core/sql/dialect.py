@@ -518,6 +518,20 @@ class Kintsugi(MySQL):
 
         # -- small helpers ---------------------------------------------------------------
 
+        def _parse_csv(self, parse_method, sep: TokenType = TokenType.COMMA) -> list:
+            """sqlglot's comma list, minus its leniency: an empty item (``VALUES (1),``,
+            ``(1,,2)``, ``SELECT a,, b``) is MySQL's syntax error, not silently dropped."""
+            result = parse_method()
+            items = [result] if result is not None else []
+            while self._match(sep):
+                if isinstance(result, exp.Expr):
+                    self._add_comments(result)
+                result = parse_method()
+                if result is None:
+                    self.raise_error("Expected an item after ','")
+                items.append(result)
+            return items
+
         def _parse_table_ref(self) -> exp.Table:
             """A possibly schema-qualified table name, without alias."""
             table = self._parse_table_parts()

@@ -16,10 +16,12 @@ from core.sql.dialect import (
     AdminCleanupTableLock,
     AdminPauseDDLJobs,
     AdminRecoverIndex,
+    AdminRepairIndex,
     AdminResumeDDLJobs,
     AdminShowDDL,
     AdminShowDDLJobQueries,
     AdminShowDDLJobs,
+    AdminShowIndexInconsistencies,
     AdminStatement,
     CheckTable,
     FlashbackDatabase,
@@ -107,6 +109,35 @@ def test_admin_recover_and_cleanup_index(sql, cls):
     assert table_names([node.this]) == ["db.t"]
     assert node.args["index"].name == "i1"
     roundtrip(node)
+
+
+def test_admin_repair_index_and_show_index_inconsistencies():
+    node = parse_one("ADMIN REPAIR INDEX db.t idx")
+    assert isinstance(node, AdminRepairIndex) and isinstance(node, AdminStatement)
+    assert (node.this.db, node.this.name, node.args["index"].name) == ("db", "t", "idx")
+    whole = parse_one("admin show index inconsistencies t;")
+    assert isinstance(whole, AdminShowIndexInconsistencies) and whole.args["index"] is None
+    one = parse_one("ADMIN SHOW INDEX INCONSISTENCIES t `my idx`")
+    assert one.args["index"].name == "my idx"
+    assert one.sql(dialect=Kintsugi) == "ADMIN SHOW INDEX INCONSISTENCIES t `my idx`"
+    for bad in ("ADMIN SHOW INDEX INCONSISTENCIES", "ADMIN REPAIR INDEX t",
+                "ADMIN SHOW INDEX INCONSISTENCIES t i j"):
+        with pytest.raises(ProgrammingError) as info:
+            parse_one(bad)
+        assert info.value.errno == 1064
+
+
+@pytest.mark.parametrize("sql, near", [
+    ("INSERT INTO t VALUES (1),", ""),
+    ("INSERT INTO t VALUES (1),,(2)", ",(2)"),
+    ("INSERT INTO t VALUES (1,,2)", ",2)"),
+    ("SELECT a,, b FROM t", ", b FROM t"),
+])
+def test_an_empty_item_in_a_comma_list_is_a_syntax_error(sql, near):
+    """sqlglot drops empty items; MySQL rejects them (a lost row must never be silent)."""
+    with pytest.raises(ProgrammingError) as info:
+        parse_one(sql)
+    assert info.value.errno == 1064 and f"near '{near}'" in info.value.msg
 
 
 def test_admin_cleanup_table_lock():
