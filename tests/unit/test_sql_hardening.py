@@ -44,6 +44,14 @@ def test_packet_limit_is_checked_before_building():
         with pytest.raises(limits.PacketTooLarge):
             F.fn_lpad("x", 2 * 10**9, "y")
         assert F.fn_repeat("ab", 512) == "ab" * 512
+        from core.sql.functions.encoding import fn_to_base64
+        from core.sql.functions.strings import fn_hex
+
+        for name, grow in (("hex", fn_hex), ("to_base64", fn_to_base64)):
+            with pytest.raises(limits.PacketTooLarge) as ei:
+                grow("x" * 800)  # the input fits; what it grows into does not
+            assert f"Result of {name}()" in ei.value.warning()[1]
+        assert fn_hex("x" * 512) == "78" * 512
     finally:
         limits.set_packet_limit(None)
     assert limits.packet_limit() == limits.DEFAULT_MAX_ALLOWED_PACKET

@@ -12,6 +12,7 @@ import zlib
 from typing import Any
 
 from core.sql.functions.registry import _reg, _s
+from core.sql.limits import check_packet
 from core.sql.types import UINT64_MAX, to_int
 
 
@@ -39,7 +40,9 @@ def fn_crc32(s: Any) -> int:
 
 @_reg("TO_BASE64", 1)
 def fn_to_base64(s: Any) -> str:
-    return base64.b64encode(_bytes(s)).decode("ascii")
+    b = _bytes(s)
+    check_packet("to_base64", (len(b) + 2) // 3 * 4)
+    return base64.b64encode(b).decode("ascii")
 
 
 @_reg("FROM_BASE64", 1)

@@ -253,6 +253,7 @@ def fn_hex(v: Any) -> str:
         n = to_int(v)
         return format(n & UINT64_MAX if n < 0 else n, "X")
     b = v if t is bytes else _s(v).encode("utf-8")
+    check_packet("hex", 2 * len(b))
     return b.hex().upper()
 
 
