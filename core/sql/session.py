@@ -410,6 +410,11 @@ class Database:
         self._rowid.pop(table_id, None)
 
 
+def _locking(node: exp.Expression) -> bool:
+    """Whether a query is a locking read (FOR UPDATE, FOR SHARE, LOCK IN SHARE MODE)."""
+    return bool(node.args.get("locks"))
+
+
 class Session:
     def __init__(self, db: Database, database: str | None = None, autocommit: bool = False):
         from core.sql.expr import EvalContext
@@ -893,10 +898,17 @@ class Session:
         if self.txn is None and not self.autocommit:
             self.txn = begin(self.db.engine)
 
-    def _view(self):
-        """(read view, closer) for a query: the transaction's snapshot, or a fresh one."""
+    def _view(self, locking: bool = False):
+        """(read view, closer) for a query: the transaction's snapshot, or a fresh one.  A
+        locking read (SELECT ... FOR UPDATE / LOCK IN SHARE MODE) in a transaction takes the
+        writer lock and reads the latest committed state, as InnoDB's locking reads do: no
+        other transaction can change what it read until this one ends (waiting for the lock
+        can time out with 1205).  In autocommit its lock would end with the statement, so it
+        is an ordinary read, as in MySQL."""
         self._ensure_txn()
         if self.txn is not None:
+            if locking:
+                return self.txn.current_view(), None
             return self.txn.snapshot(), None
         snap = self.db.engine.snapshot()
         return snap, snap.close
@@ -941,7 +953,7 @@ class Session:
         return time.monotonic() + ms / 1000 if ms > 0 else None
 
     def _query(self, node, text) -> Result:
-        view, close = self._view()
+        view, close = self._view(_locking(node))
         try:
             self.cancel_token.deadline = self._deadline(node)
             self.statement_schema = self.db.schema(view)
@@ -968,7 +980,7 @@ class Session:
     def _stream_query(self, node, text) -> Result:
         """A query whose rows stay in the running plan (an unbuffered cursor's): the same
         set-up as `_query`, without collecting; the RowStream owns the view from here."""
-        view, close = self._view()
+        view, close = self._view(_locking(node))
         try:
             self.cancel_token.deadline = self._deadline(node)
             self.statement_schema = self.db.schema(view)
