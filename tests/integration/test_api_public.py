@@ -165,7 +165,10 @@ def test_stream_cursor_runs_other_statements_as_usual(grid):
     ("SET autocommit = 1", StatementKind.SESSION),
     ("SHOW TABLES", StatementKind.SHOW),
     ("ADMIN SHOW DDL JOBS", StatementKind.SHOW),
-    ("ADMIN CHECK TABLE t", StatementKind.ADMIN),
+    ("ADMIN CHECK TABLE t", StatementKind.INDEX_ADMIN),
+    ("ADMIN RECOVER INDEX t i", StatementKind.INDEX_ADMIN),
+    ("ADMIN SHOW INDEX INCONSISTENCIES t", StatementKind.INDEX_ADMIN),
+    ("ADMIN CANCEL DDL JOBS 1", StatementKind.ADMIN),
     ("RECOVER TABLE t", StatementKind.ADMIN),
     ("SELECT 1; SELECT 2", StatementKind.OTHER),
     ("SELEC 1", StatementKind.OTHER),
@@ -173,7 +176,8 @@ def test_stream_cursor_runs_other_statements_as_usual(grid):
 ])
 def test_classify(sql, kind):
     assert api.classify(sql) is kind
-    assert kind.interruptible == (kind in (StatementKind.QUERY, StatementKind.DML))
+    assert kind.interruptible == (kind in (StatementKind.QUERY, StatementKind.DML,
+                                           StatementKind.INDEX_ADMIN))
 
 
 def test_info_inspect_and_recover_are_typed(tmp_path):
