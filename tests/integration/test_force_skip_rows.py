@@ -282,4 +282,4 @@ def test_check_table_is_classified_interruptible():
     kind = core.api.classify("CHECK TABLE t")
     assert kind is core.api.StatementKind.CHECK and kind.interruptible
     assert core.api.classify("CHECK TABLE t EXTENDED").interruptible
-    assert not core.api.classify("ADMIN CHECK TABLE t").interruptible
+    assert core.api.classify("ADMIN CHECK TABLE t").interruptible  # batches: cancellable
