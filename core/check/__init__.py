@@ -5,6 +5,11 @@
   with the ADMIN CHECK statements;
 * `core.check.flags`: the flags a damaged table or index carries until repaired
   (`corruption_flags(view)` lists them, `clear_flag(txn, table_id, index_id)` removes one);
+* `core.check.consistency`: the index consistency core (a checksum per index, then only the
+  disagreeing handle buckets compared exactly) behind CHECK TABLE ... EXTENDED, ADMIN CHECK
+  and ADMIN SHOW INDEX INCONSISTENCIES;
+* `core.check.errors`: TiDB's errors for it (8223, 8003, 8133) and its value rendering;
+* `core.check.records`: each index's last check, kept in system.kdb;
 * `core.check.statement`: the CHECK TABLE result set.
 
 Nothing here imports `core.sql`: the SQL layer calls in.

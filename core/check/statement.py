@@ -21,7 +21,7 @@ from core.check import flags as flagmod
 from core.check.table import EXTENDED as _EXTENDED
 from core.check.table import INDEX, ROWS, check_table, mode_of
 from core.errors import Error, OperationalError
-from core.txn import begin
+from core.txn import begin_bookkeeping
 
 Session = Any  # core.sql.session.Session (above this package: not imported)
 
@@ -84,15 +84,16 @@ def run(session: Session, node) -> tuple[list[str], list[list]]:
     finally:
         if close:
             close()
-    _apply(session, new_flags, cleared)
+    apply_flags(session, new_flags, cleared)
     return list(COLUMNS), rows
 
 
-def _apply(session: Session, new_flags: list, cleared: list[tuple[int, int]]) -> None:
+def apply_flags(session: Session, new_flags: list, cleared: list[tuple[int, int]]) -> None:
     """Record what the check found: new flags (written now, or pending while the session
     holds the writer lock, or in memory only on a read-only open) and flags of objects found
     sound (removed in a small transaction; on a read-only open only from memory, and only
-    those that were never written)."""
+    those that were never written).  ADMIN CHECK and SHOW INDEX INCONSISTENCIES record
+    theirs the same way."""
     db = session.db
     for f in new_flags:
         db.flags.add(f)
@@ -107,7 +108,7 @@ def _apply(session: Session, new_flags: list, cleared: list[tuple[int, int]]) ->
                     db.flags.forget(tid, iid)
         else:
             try:
-                txn = begin(engine)
+                txn = begin_bookkeeping(engine)
                 try:
                     for tid, iid in cleared:
                         flagmod.clear_flag(txn, tid, iid)

@@ -12,7 +12,8 @@ Modes, after MySQL's options and SQLite's integrity checks:
 * MEDIUM (no option, MySQL's default; also FAST, CHANGED): QUICK plus the number of entries
   of every index against the number of rows (one key-only scan per index);
 * EXTENDED: QUICK plus `cross_check_indexes`: every index entry against its row both ways,
-  the expected entries computed from the rows and compared with one scan of each index.
+  by the consistency core (core.check.consistency: a checksum per index, then only the
+  disagreeing handle buckets compared exactly).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from dataclasses import dataclass
 from crc32c import crc32c
 
 from core.catalog.model import HANDLE_CLUSTERED, HANDLE_INT, IndexInfo, TableInfo
+from core.check.consistency import DANGLING, MISSING, compare
 from core.codec import (
-    decode_index_key,
+    decode_int,
     decode_row_key,
     decode_values,
     encode_values,
@@ -32,7 +34,7 @@ from core.codec import (
     prefix_next,
     row_prefix,
 )
-from core.codec.entries import NON_UNIQUE_VALUE, decode_handle, index_entry
+from core.codec.entries import decode_handle, index_entry
 from core.codec.rows import row_decoder
 
 MAX_FINDINGS = 100  # per table, as SQLite's integrity_check: then one "... more" line
@@ -128,33 +130,7 @@ def _type_problem(col, value) -> str | None:
     return None
 
 
-MAX_EXPECTED = 500_000  # index entries held in memory at once (~100 MB): then in groups
-
-
-class _Expected:
-    """The entries every index should hold, computed from the rows as they are read.  Past
-    `limit` entries it gives up (`overflow`) and the caller checks the indexes in groups
-    small enough to fit, one more scan of the rows per group."""
-
-    def __init__(self, reader: TableReader, indexes: list[IndexInfo], limit: int | None = -1):
-        self.reader = reader
-        self.indexes = indexes
-        self.entries: dict[int, dict[bytes, tuple[bytes, object]]] = {ix.id: {}
-                                                                      for ix in indexes}
-        self.limit = MAX_EXPECTED if limit == -1 else limit  # None: no limit
-        self.count = 0
-        self.overflow = False
-
-    def add(self, row: list, handle) -> None:
-        if self.overflow:
-            return
-        for ix in self.indexes:
-            k, v = self.reader.index_entry(ix, row, handle)
-            self.entries[ix.id][k] = (v, handle)
-        self.count += len(self.indexes)
-        if self.limit is not None and self.count > self.limit:
-            self.overflow = True
-            self.entries = {ix.id: {} for ix in self.indexes}
+MAX_EXPECTED = 500_000  # expected index entries held at once by the exact comparison (~100 MB)
 
 
 class _Report:
@@ -182,33 +158,16 @@ def check_table(view, table: TableInfo, mode: str = MEDIUM,
     reader = TableReader(table)
     report = _Report()
     indexes = [ix for ix in table.secondary_indexes if ix.state == "public"]
-    expected = _Expected(reader, indexes) if mode == EXTENDED else None
-    rows = _check_rows(view, reader, report, expected, check)
+    rows = _check_rows(view, reader, report, check)
     if mode == MEDIUM:
         for ix in indexes:
             n = _count(view, reader, ix, check)
             if n != rows:
                 report.add(Finding(f"index {ix.name} contains {n} entries, should be {rows}",
                                    INDEX, ix))
-    elif expected is not None:
-        for f in _cross(view, reader, expected, rows, check):
-            report.add(f)
+    elif mode == EXTENDED and indexes:
+        _cross(view, table, indexes, report, check, None)
     return report.result()
-
-
-def _cross(view, reader: TableReader, expected: _Expected, rows: int, check) -> list[Finding]:
-    """Compare the expected entries with the indexes; in groups of indexes if they did not
-    fit in memory at once (each group scans the rows again, their problems already told)."""
-    if not expected.overflow:
-        return _compare(view, reader, expected, check)
-    per_group = max(1, MAX_EXPECTED // max(rows, 1))
-    out: list[Finding] = []
-    ixs = expected.indexes
-    for i in range(0, len(ixs), per_group):
-        group = _Expected(reader, ixs[i:i + per_group], limit=None)
-        _check_rows(view, reader, _Report(), group, check, rows_only=True)
-        out.extend(_compare(view, reader, group, check))
-    return out
 
 
 def cross_check_indexes(view, table: TableInfo, indexes: Iterable[IndexInfo] | None = None,
@@ -216,15 +175,67 @@ def cross_check_indexes(view, table: TableInfo, indexes: Iterable[IndexInfo] | N
     """Every index entry of `indexes` (default: all public ones) against the table's rows,
     both ways: a row without its entry, an entry without its row, an entry pointing at the
     wrong row, and the counts.  Rows that fail to decode are reported and skipped."""
-    reader = TableReader(table)
     ixs = [ix for ix in (indexes if indexes is not None else table.secondary_indexes)
            if ix.state == "public"]
     report = _Report()
-    expected = _Expected(reader, ixs)
-    rows = _check_rows(view, reader, report, expected, check, rows_only=True)
-    for f in _cross(view, reader, expected, rows, check):
-        report.add(f)
+
+    def damaged(key: bytes, value: bytes, problem: str, kind: str) -> None:
+        try:
+            handle = decode_row_key(key, common_handle=table.handle == HANDLE_CLUSTERED)[1]
+        except Exception:  # noqa: BLE001 - a message
+            handle = "?"
+        h = _handle_text(table, handle)
+        if kind == "checksum":
+            report.add(Finding(f"row {h} fails its checksum at key {key.hex()} ({problem})",
+                               ROWS, key=key))
+        elif kind == "width":
+            report.add(Finding(f"row {h} {problem.removeprefix('row ')}", ROWS, key=key))
+        elif kind == "index":
+            report.add(Finding(f"row {h} {problem.removeprefix('row ')}", ROWS, key=key))
+        else:
+            report.add(Finding(f"row {h} cannot be decoded at key {key.hex()} ({problem})",
+                               ROWS, key=key))
+
+    if ixs:
+        _cross(view, table, ixs, report, check, damaged)
     return report.result()
+
+
+def _cross(view, table: TableInfo, indexes: list[IndexInfo], report: _Report, check,
+           on_damage) -> None:
+    """The consistency core (core.check.consistency) as findings: each difference by
+    handle (the first MAX_FINDINGS of each index; the rest counted), then the counts."""
+    step = None if check is None else (lambda _p, _d, _t: check())
+    results = compare(view, table, indexes, step=step, on_damage=on_damage,
+                      limit=MAX_FINDINGS, hold=MAX_EXPECTED)
+    clustered = table.handle == HANDLE_CLUSTERED
+    for r in results:
+        if r.consistent:
+            continue
+        ix = r.index
+        for d in r.diffs:
+            target = "an undecodable handle" if d.hk is None else \
+                "row " + _handle_text(table, d.hk if clustered else _int_handle(d.hk))
+            if d.kind == MISSING:
+                report.add(Finding(f"{target} missing from index {ix.name}", INDEX, ix, d.key))
+            elif d.kind == DANGLING:
+                report.add(Finding(f"index {ix.name} has an entry for {target} that no row "
+                                   f"needs (key {d.key.hex()})", INDEX, ix, d.key))
+            else:
+                report.add(Finding(f"index {ix.name} has an entry for {target} that differs "
+                                   f"from what the row needs (key {d.key.hex()})", INDEX, ix,
+                                   d.key))
+        report.more += r.missing + r.dangling + r.mismatched - len(r.diffs)
+        if r.entries != r.sound:
+            report.add(Finding(f"index {ix.name} contains {r.entries} entries, should be "
+                               f"{r.sound}", INDEX, ix))
+
+
+def _int_handle(hk: bytes):
+    try:
+        return decode_int(hk)
+    except Exception:  # noqa: BLE001 - a message
+        return "0x" + hk.hex()
 
 
 def _type_checks(cols) -> list[tuple[int, type, int | None, int | None]]:
@@ -242,8 +253,7 @@ def _type_checks(cols) -> list[tuple[int, type, int | None, int | None]]:
     return out
 
 
-def _check_rows(view, reader: TableReader, report: _Report, expected: _Expected | None,
-                check, rows_only: bool = False) -> int:
+def _check_rows(view, reader: TableReader, report: _Report, check) -> int:
     """Scan the rows once; returns how many there are (damaged ones included).  The common
     case (a sound row) costs a CRC, one unpack and a loop of type tests; messages are only
     built for problems."""
@@ -291,14 +301,6 @@ def _check_rows(view, reader: TableReader, report: _Report, expected: _Expected 
             report.add(Finding(f"row {_handle_text(table, handle)} has {size} values, the "
                                f"table has {ncols} columns", ROWS, key=k))
             continue
-        if expected is not None:
-            try:
-                expected.add(row, handle)
-            except Exception as e:  # noqa: BLE001 - a value no index key can hold
-                report.add(Finding(f"row {_handle_text(table, handle)} cannot be indexed "
-                                   f"({e})", ROWS, key=k))
-        if rows_only:
-            continue
         for i in notnull:
             if row[i] is None:
                 report.add(Finding(f"NULL value in {table.name}.{cols[i].name} (row "
@@ -335,54 +337,3 @@ def _count(view, reader: TableReader, ix: IndexInfo, check) -> int:
         if check is not None and not n & 4095:
             check()
     return n
-
-
-def _compare(view, reader: TableReader, expected: _Expected, check) -> list[Finding]:
-    table = reader.table
-    out: list[Finding] = []
-    for ix in expected.indexes:
-        want = expected.entries[ix.id]
-        prefix = reader.key_prefix(ix)
-        seen: set[bytes] = set()
-        n = 0
-        for k, v in view.scan(table.id, prefix, prefix_next(prefix)):
-            n += 1
-            if check is not None and not n & 1023:
-                check()
-            k, v = bytes(k), bytes(v)
-            hit = want.get(k)
-            if hit is None:
-                out.append(Finding(f"index {ix.name} has an entry for "
-                                   f"{_entry_target(reader, ix, k, v)} that no row needs "
-                                   f"(key {k.hex()})", INDEX, ix, k))
-                continue
-            seen.add(k)
-            if hit[0] != v:
-                out.append(Finding(f"row {_handle_text(table, hit[1])} values differ from "
-                                   f"index {ix.name} (its entry points to "
-                                   f"{_entry_target(reader, ix, k, v)})", INDEX, ix, k))
-        if len(seen) < len(want):
-            missing = 0
-            for k, (_v, handle) in want.items():
-                if k not in seen:
-                    missing += 1
-                    if missing <= MAX_FINDINGS:
-                        out.append(Finding(f"row {_handle_text(table, handle)} missing from "
-                                           f"index {ix.name}", INDEX, ix, k))
-        if n != len(want):
-            out.append(Finding(f"index {ix.name} contains {n} entries, should be {len(want)}",
-                               INDEX, ix))
-    return out
-
-
-def _entry_target(reader: TableReader, ix: IndexInfo, k: bytes, v: bytes) -> str:
-    """The row an index entry points to, as text (the entry may be damaged)."""
-    try:
-        if v != NON_UNIQUE_VALUE:
-            handle = reader.decode_handle_value(v)
-        else:
-            handle = decode_index_key(k, len(ix.columns),
-                                      common_handle=reader.table.handle == HANDLE_CLUSTERED)[3]
-        return "row " + _handle_text(reader.table, handle)
-    except Exception:  # noqa: BLE001
-        return "an undecodable handle"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from core.catalog.model import DDL_JOB_COLUMNS, TableInfo
 from core.catalog.store import Schema
+from core.check.records import read_records
 from core.errors import ProgrammingError
 from core.recovery.history import read_history
 from core.sql.plan.ops import Operator
@@ -122,6 +123,9 @@ TABLES = {
                          "SKIPPED_COMMITS", "SKIPPED_TABLES", "MISSING_TABLESPACES"],
     "kintsugi_corruption_flags": ["TABLE_SCHEMA", "TABLE_NAME", "INDEX_NAME", "LEVEL",
                                   "ROW_KEY", "REASON", "FLAGGED_AT", "PERSISTED"],
+    "kintsugi_index_checks": ["TABLE_SCHEMA", "TABLE_NAME", "INDEX_NAME", "CHECKED_AT",
+                              "OPERATION", "RESULT", "ROWS_SCANNED", "ENTRIES_SCANNED",
+                              "MISSING", "DANGLING", "MISMATCHED", "SECONDS"],
 }
 
 
@@ -162,6 +166,8 @@ def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
         return recovery_rows(session)
     if name == "kintsugi_corruption_flags":
         return flag_rows(session, schema)
+    if name == "kintsugi_index_checks":
+        return index_check_rows(session, schema)
     raise KeyError(name)
 
 
@@ -198,6 +204,31 @@ def flag_rows(session: StatementHost, schema: Schema) -> list[list]:
             index = next((ix.name for ix in t.indexes if ix.id == f.index_id), index)
         out.append([db_name, t_name, index or None, f.level, f.key or None, f.reason,
                     _utc(f.flagged_at), "YES" if f.persisted else "NO"])
+    return out
+
+
+def index_check_rows(session: StatementHost, schema: Schema) -> list[list]:
+    """information_schema.KINTSUGI_INDEX_CHECKS: the last check of every index that was
+    checked (ADMIN CHECK, SHOW INDEX INCONSISTENCIES, the re-check after a repair), from
+    system.kdb as of now, named as the statement's dictionary names them; records of
+    dropped tables and indexes are left out.  CHECKED_AT is UTC.  A count ADMIN CHECK did
+    not establish (it stops at the first difference) is NULL."""
+    with session.db.engine.snapshot() as snap:
+        records = read_records(snap)
+    pending = getattr(session.db, "check_records", None)
+    if pending:  # written later (the writer lock was busy): shown as the latest
+        newer = {(r.table_id, r.index_id): r for r in pending.records()}
+        records = [r for r in records if (r.table_id, r.index_id) not in newer]
+        records += newer.values()
+    out = []
+    for r in records:
+        t = schema.tables_by_id.get(r.table_id)
+        ix = None if t is None else next((i for i in t.indexes if i.id == r.index_id), None)
+        if ix is None:
+            continue
+        out.append([t.schema, t.name, ix.name, _utc(r.at), r.operation, r.result, r.rows,
+                    r.entries, r.missing, r.dangling, r.mismatched, r.seconds])
+    out.sort(key=lambda row: (row[0], row[1], row[2]))
     return out
 
 

@@ -21,6 +21,7 @@ from sqlglot import exp
 from core.catalog.model import HANDLE_INT, TableInfo
 from core.catalog.store import CatalogStore, Schema
 from core.check.flags import FlagRegistry, new_flag
+from core.check.records import PendingRecords, write_records
 from core.codec import decode_row_key
 from core.errors import (
     CorruptionError,
@@ -46,7 +47,7 @@ from core.sql.statements import StatementKind, kind_of
 from core.sql.stream import RowStream
 from core.sql.table import TableReader, format_key_values
 from core.storage.engine import Engine
-from core.txn import begin
+from core.txn import begin, begin_bookkeeping
 
 STATEMENT_CACHE = 512
 PLAN_CACHE = 256
@@ -193,6 +194,7 @@ class Database:
         self._autoinc_stored: dict[int, int] = {}  # the value last written to system.kdb
         self._rowid: dict[int, int] = {}
         self.flags = FlagRegistry()
+        self.check_records = PendingRecords()  # index check records not yet written
         self.connections = 0
         # Statements run by a package above SQL (core.admin), by node type: the composition
         # root (core.api) installs them; a type missing here answers 1235.
@@ -586,9 +588,16 @@ class Session:
             pass
 
     def _persist_flags(self) -> None:
+        """Bookkeeping put off while another transaction held the writer lock: corruption
+        flags and index check records, written now in a small transaction of their own
+        (which gives up quickly if the lock is still busy: they stay pending)."""
+        if self.txn is not None and self.txn.trx_id is not None:
+            return
         flags = self.db.flags
-        if flags.pending and (self.txn is None or self.txn.trx_id is None):
-            flags.persist(self.db.engine, begin)
+        if flags.pending:
+            flags.persist(self.db.engine, begin_bookkeeping)
+        if self.db.check_records:
+            write_records(self.db.engine, begin_bookkeeping, (), None, self.db.check_records)
 
     def implicit_commit(self) -> None:
         self.commit()

@@ -203,6 +203,13 @@ class TableReader:
             self.damaged(view, key, err)
             return None
 
+    def has_row(self, view, handle) -> bool:
+        """Whether a row is stored under `handle` in `view`, damaged or not (not decoded).
+        `get` answers None both for a missing row and for a damaged one a forced open
+        skipped; an index read asks this on that rare path to tell a dangling index entry
+        (ERROR 8133) from a salvaged row (a warning)."""
+        return view.get(self.tid, row_key(self.tid, handle)) is not None
+
     def damage(self, view) -> CorruptionError:
         """The error for the first row that fails its checksum, with its key: a loop that
         found a damaged value without keeping keys (`row_decoder`) scans again for it."""

@@ -101,10 +101,12 @@ class CommitPath:
 
     # -- the writer lock ---------------------------------------------------------------------
 
-    def acquire_writer(self) -> int:
-        """Take the writer lock; returns a new transaction id (ids only change under it)."""
+    def acquire_writer(self, timeout: float | None = None) -> int:
+        """Take the writer lock, waiting at most `timeout` seconds (default: the lock wait
+        timeout, then 1205); returns a new transaction id (ids only change under it)."""
         self.check_open()
-        if not self._writer.acquire(timeout=self.lock_wait_timeout):
+        if not self._writer.acquire(timeout=self.lock_wait_timeout if timeout is None
+                                    else timeout):
             raise LockWaitTimeoutError()
         trx = self._next_trx_id
         self._next_trx_id += 1

@@ -53,8 +53,9 @@ class CommitPipeline(Protocol):
         """Everything committed, durable or not: the writer lock holder's current read."""
         ...
 
-    def acquire_writer(self) -> int:
-        """Take the writer lock (or fail with 1205); returns a new transaction id."""
+    def acquire_writer(self, timeout: float | None = None) -> int:
+        """Take the writer lock (or fail with 1205 after `timeout` seconds, default the
+        lock wait timeout); returns a new transaction id."""
         ...
 
     def release_writer(self) -> None:

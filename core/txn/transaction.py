@@ -74,17 +74,30 @@ class WriteSet(Layer):
         return list(self._txn._writes)
 
 
-def begin(pipeline: CommitPipeline) -> Transaction:
+def begin(pipeline: CommitPipeline, lock_timeout: float | None = None) -> Transaction:
     """A new transaction on `pipeline`.  It takes nothing yet: the writer lock comes with
     its first write, the snapshot with its first read, so beginning works read-only and after
-    a failed flush (reads go on), but not on a closed engine."""
+    a failed flush (reads go on), but not on a closed engine.  `lock_timeout` bounds the
+    wait for the writer lock (default: the engine's lock wait timeout): bookkeeping written
+    beside a statement (a check's record, a corruption flag) must not wait 50 s behind
+    another connection's open transaction."""
     pipeline.check_readable()
-    return Transaction(pipeline)
+    return Transaction(pipeline, lock_timeout)
+
+
+def begin_bookkeeping(pipeline: CommitPipeline) -> Transaction:
+    """`begin` for a small write that may be put off: it gives up (1205) if the writer
+    lock is not free within BOOKKEEPING_LOCK_WAIT seconds."""
+    return begin(pipeline, BOOKKEEPING_LOCK_WAIT)
+
+
+BOOKKEEPING_LOCK_WAIT = 0.25
 
 
 class Transaction:
-    def __init__(self, pipeline: CommitPipeline):
+    def __init__(self, pipeline: CommitPipeline, lock_timeout: float | None = None):
         self.pipeline = pipeline
+        self.lock_timeout = lock_timeout
         self.trx_id: int | None = None
         self.state = "active"
         self._writes: dict[int, dict[bytes, bytes | None]] = {}
@@ -150,7 +163,7 @@ class Transaction:
                 if self.pipeline.force_recovery > 0:
                     raise ForcedRecoveryError()  # 1881, InnoDB's wording
                 raise ReadOnlyError("the database is open read-only; no changes are allowed")
-            self.trx_id = self.pipeline.acquire_writer()
+            self.trx_id = self.pipeline.acquire_writer(self.lock_timeout)
 
     def put(self, space: int, key: bytes, value: bytes) -> None:
         self._write(space, key, value)

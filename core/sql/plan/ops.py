@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.errors import Error
+from core.check.errors import inconsistent_index_error
+from core.errors import DatabaseError, Error
 from core.sql.limits import BLOCK, UNLIMITED, MemoryTracker, row_bytes
 from core.sql.table import TableReader, row_decoder
 
@@ -139,7 +140,13 @@ class TableRangeScan(Operator):
 
 
 class IndexLookup(Operator):
-    """Rows through an index: walk index entries in key ranges, then fetch each row."""
+    """Rows through an index: walk index entries in key ranges, then fetch each row.
+
+    An entry whose row does not exist (a dangling entry) stops the query with TiDB's ERROR
+    8133 rather than returning a wrong answer; rows are streamed, so it is raised at the
+    first such entry, with the counts read so far: `index-count:n != record-count:n-1`
+    (n entries read, every one before it found its row).  A row that exists but is damaged
+    and skipped by a forced open (force_recovery >= 1) stays a warning (1877)."""
 
     def __init__(self, reader: TableReader, index, ranges: Callable[[], list[tuple[bytes, bytes]]],
                  info: str, reverse: bool = False):
@@ -156,15 +163,58 @@ class IndexLookup(Operator):
         if ranges is None:
             yield from reader.scan_rows(view)
             return
-        for lo, hi in ranges:
-            for _k, handle in reader.index_scan(view, self.index, lo, hi, self.reverse):
+        for i, (lo, hi) in enumerate(ranges):
+            for k, handle in reader.index_scan(view, self.index, lo, hi, self.reverse):
                 row = reader.get(view, handle)
-                if row is not None:
-                    yield row
+                if row is None:
+                    if reader.has_row(view, handle):
+                        continue  # a damaged row a forced open skipped (its warning says so)
+                    seen = _entries_read(reader, view, self.index, ranges, i, k, self.reverse)
+                    raise dangling_entry(reader.table, self.index, seen, seen - 1)
+                yield row
 
     def explain(self):
         return ("IndexLookUp", f"table:{self.reader.table.name}, index:{self.index.name}"
                 f"({', '.join(self.index.columns)})", self.info, [])
+
+
+def dangling_entry(table, index, index_count: int, record_count: int) -> DatabaseError:
+    """TiDB's ERROR 8133: a read through `index` met an entry whose row does not exist.
+    The counts are those of the lookup that met it: index entries read, rows found."""
+    return inconsistent_index_error(table.name, index.name, index_count, record_count)
+
+
+def index_rows(reader: TableReader, view, index, lo: bytes, hi: bytes) -> list[Row]:
+    """The rows of the entries of `index` in [lo, hi), for an index join's inner lookup.
+    The lookup is materialised, so a dangling entry's ERROR 8133 carries its exact counts:
+    entries read vs rows that exist among them."""
+    get = reader.get
+    handles = [h for _k, h in reader.index_scan(view, index, lo, hi)]
+    rows = [get(view, h) for h in handles]
+    if None not in rows:
+        return rows
+    for h, row in zip(handles, rows, strict=True):
+        if row is None and not reader.has_row(view, h):
+            found = sum(1 for x in handles if reader.has_row(view, x))
+            raise dangling_entry(reader.table, index, len(handles), found)
+    return [r for r in rows if r is not None]  # damaged, skipped by a forced open
+
+
+def _entries_read(reader: TableReader, view, index, ranges, i: int, key: bytes,
+                  reverse: bool) -> int:
+    """How many entries an `IndexLookup` had read when it met the dangling one at `key`,
+    in range `i` of `ranges`: counted again on this error path only, so the rows of a sound
+    index pay nothing for the message.  Every entry before the dangling one found its row
+    (the operator stops at the first that does not), so the rows found are this minus one."""
+    n = 0
+    for lo, hi in ranges[:i]:
+        n += sum(1 for _ in reader.index_scan(view, index, lo, hi))
+    lo, hi = ranges[i]
+    for k, _h in reader.index_scan(view, index, lo, hi, reverse):
+        n += 1
+        if k == key:
+            break
+    return n
 
 
 class Materialized(Operator):

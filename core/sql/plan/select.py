@@ -36,6 +36,7 @@ from core.sql.plan.ops import (
     TableFullScan,
     Truncate,
     Union,
+    index_rows,
 )
 from core.sql.plan.scope import Cell, SourceScope
 from core.sql.table import TableReader, encode_values, prefix_next
@@ -440,11 +441,10 @@ class SelectPlanner:
                 lo = base + encode_values([v])
                 hi = prefix_next(lo)
                 if clustered_pk:
-                    rows = (row for _k, row in reader.scan(rt.view, lo, hi))
+                    rows = [row for _k, row in reader.scan(rt.view, lo, hi)]
                 else:
-                    rows = (reader.get(rt.view, h)
-                            for _k, h in reader.index_scan(rt.view, ix, lo, hi))
-                return [r for r in rows if r is not None and (filt is None or filt(r))]
+                    rows = index_rows(reader, rt.view, ix, lo, hi)
+                return [r for r in rows if filt is None or filt(r)]
 
             return by_index, f"inner:IndexLookUp({t.name}.{ix.name})"
         return None
