@@ -140,8 +140,29 @@ async def main(png: bool) -> None:
         await shoot("damaged-db", "recovery-forced", wide, nothing, tab="recovery",
                     history=history, png=png, force_recovery=1, **batches)
         await shoot("demo-db", "ddl-jobs", wide, nothing, tab="ddl", history=history, png=png)
-        await shoot("demo-db", "indexes", wide, nothing, tab="indexes", history=history,
+
+        async def check_all(pilot) -> None:  # the demo's damaged indexes, found
+            await pilot.press("a")
+            await _settle(pilot)
+
+        await shoot("demo-db", "indexes", wide, check_all, tab="indexes", history=history,
                     png=png)
+
+        async def confirm_repair(pilot) -> None:
+            await check_all(pilot)
+            await pilot.press("f")
+            await pilot.pause(0.2)
+
+        await shoot("demo-db", "indexes-confirm", wide, confirm_repair, tab="indexes",
+                    history=history, png=png)
+
+        async def repaired(pilot) -> None:  # repairs the copy the pictures are taken of
+            await confirm_repair(pilot)
+            await pilot.press("y")
+            await _settle(pilot)
+
+        await shoot("demo-db", "indexes-repaired", wide, repaired, tab="indexes",
+                    history=history, png=png)
 
         async def results(pilot) -> None:
             await _run_sql(pilot, TOP_CUSTOMERS)

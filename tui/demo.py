@@ -10,6 +10,10 @@ the rolled-back transaction.  The console's Recovery tab shows it live.
 `build` also crashes the new database once, small, and reopens it (`earlier_crash`), so that
 the recovery history (information_schema.RECOVERY_HISTORY, the Recovery tab's list) already
 has a row when the console opens on the demo's main crash.
+
+And it damages three indexes on purpose with `core.faults` (`damage_indexes`), durably, as a
+lost page or a bug would: the Indexes tab has something to find and repair.  `order_items`
+is left consistent.
 """
 
 from __future__ import annotations
@@ -171,9 +175,10 @@ def _insert(cur, table: str, rows: list[tuple], batch: int = 5_000) -> None:
 
 def build(path: str, *, scale: float = 1.0, seed: int = 42,
           say: Callable[[str], None] = lambda s: None, earlier_crash: bool = True,
-          **engine_options) -> dict[str, int]:
+          damaged_indexes: bool = True, **engine_options) -> dict[str, int]:
     """Create the shop schema in a new database at `path` and fill it.  Returns row counts.
 
+    `damaged_indexes`: then make three indexes disagree with their rows (`damage_indexes`);
     `earlier_crash`: then crash a small writer and reopen (see `earlier_recovery`)."""
     rng = random.Random(seed)
     n_cust = max(10, int(CUSTOMERS * scale))
@@ -203,10 +208,50 @@ def build(path: str, *, scale: float = 1.0, seed: int = 42,
             f"in {time.perf_counter() - t0:.1f} s")
     finally:
         conn.close()
+    if damaged_indexes:
+        done = damage_indexes(path, **engine_options)
+        say(f"  indexes damaged on purpose (core.faults): {'; '.join(done)}")
     if earlier_crash:
         earlier_recovery(path, **engine_options)
         say("  an earlier crash, recovered (the first row of the recovery history)")
     return counts
+
+
+DAMAGE = (  # (table, index, what): what `damage_indexes` does, for the demo's own tests
+    ("customers", "idx_city", "missing"),
+    ("products", "idx_category", "dangling"),
+    ("orders", "idx_customer", "mismatched"),
+)
+
+
+def damage_indexes(path: str, **engine_options) -> list[str]:
+    """Make three indexes disagree with their rows, durably (through the redo log, as any
+    write): three customers lose their `idx_city` entries, `idx_category` gets two entries
+    for products that do not exist, and order 7's `idx_customer` entry names another
+    customer.  Returns what was done, in words.  A few milliseconds."""
+    from core import faults
+
+    conn = core.connect(path, database=SCHEMA, autocommit=True, **engine_options)
+    try:
+        done = []
+        n = faults.remove_index_entries(conn, "customers", "idx_city", [2, 3, 5])
+        done.append(f"customers.idx_city {n} missing")
+        n = faults.add_dangling_index_entry(conn, "products", "idx_category", ["Ceramics"],
+                                            9_001)
+        n += faults.add_dangling_index_entry(conn, "products", "idx_category", ["Tools"],
+                                             9_002)
+        done.append(f"products.idx_category {n} dangling")
+        cur = conn.cursor()
+        cur.execute("SELECT customer_id FROM orders WHERE id = 7")
+        (customer,) = cur.fetchone()
+        cur.execute("SELECT COUNT(*) FROM customers")
+        (customers,) = cur.fetchone()
+        faults.change_index_entry(conn, "orders", "idx_customer", 7,
+                                  [customer % customers + 1])
+        done.append("orders.idx_customer 1 mismatched")
+        return done
+    finally:
+        conn.close()
 
 
 def earlier_recovery(path: str, **engine_options) -> None:

@@ -30,3 +30,22 @@ def test_the_writers_failure_is_one_line_not_its_traceback(shop_db, capfd):
     assert "stopped before it held an open transaction: ERROR 1030 (HY000)" in message
     assert "Traceback" not in message
     assert capfd.readouterr().err == ""  # the child's stderr was kept, not shown
+
+
+def test_the_demo_ships_indexes_that_disagree_with_their_rows(shop_db):
+    # what `damage_indexes` did (core.faults, durable): the Indexes tab has these to find
+    expected = {(table, index): kind for table, index, kind in demo.DAMAGE}
+    counts = {"missing": 3, "dangling": 2, "mismatched": 1}
+    conn = core.connect(shop_db, database="shop", autocommit=True)
+    try:
+        for table in demo.TABLES:
+            cur = conn.execute(f"ADMIN SHOW INDEX INCONSISTENCIES {table}")
+            names = [d[0] for d in cur.description]
+            for row in cur.fetchall():
+                got = dict(zip(names, row, strict=True))
+                kind = expected.get((table, got["INDEX_NAME"]))
+                found = {k: got[k.upper()] for k in counts}
+                want = {k: (counts[k] if k == kind else 0) for k in counts}
+                assert found == want, (table, got["INDEX_NAME"], got)
+    finally:
+        conn.close()

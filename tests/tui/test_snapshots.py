@@ -74,9 +74,79 @@ def test_ddl_jobs_tab(snap_compare, make_app, shop_db, frozen, size):
 
 
 @SIZES
-def test_indexes_tab(snap_compare, make_app, shop_db, frozen, size):
+def test_indexes_tab(snap_compare, make_app, shop_db, frozen_checks, size):
     app = make_app(shop_db, initial_tab="indexes")
     assert snap_compare(app, terminal_size=size, run_before=_before())
+
+
+@pytest.fixture
+def frozen_checks(frozen, monkeypatch):
+    """Check times shown as a constant too."""
+    from tui.widgets import index_detail
+
+    monkeypatch.setattr(index_detail, "FROZEN_TIME", "2026-01-01 10:00")
+
+
+async def _checking(pilot) -> None:
+    """A check-all caught in its second table: the first checked, the engine's events of the
+    second fed to the pane as they arrive from the engine (a real check of the small shop
+    ends before a picture can be taken)."""
+    from core.events import IndexAdminProgress, IndexAdminStarted
+    from tui.panes.indexes import IndexEvents
+    from tui.widgets.index_board import Job
+
+    await _before("c")(pilot)  # shop.customers, checked for real
+    pane = pilot.app.pane("indexes")
+    tables = list(pane.board.tables)
+    pane.board.job = Job("check", [t.name for t in tables], [t.rows_estimate for t in tables],
+                         finished=["shop.customers"])
+    pane.board.start_table("shop.order_items")
+    pane._redraw()  # as the worker's start of a table does
+    pane.post_message(IndexEvents([
+        IndexAdminStarted("inconsistencies", "shop.order_items", ("idx_product",), 2_220),
+        IndexAdminProgress("inconsistencies", "shop.order_items", "rows", 1_500, 2_220)]))
+    await pilot.pause(0.1)
+    pane.refresh_bindings()
+    await pilot.pause(0.1)
+
+
+@SIZES
+def test_indexes_checking_with_progress(snap_compare, make_app, shop_db, frozen_checks, size):
+    app = make_app(shop_db, initial_tab="indexes")
+    assert snap_compare(app, terminal_size=size, run_before=_checking)
+
+
+@SIZES
+def test_indexes_inconsistent_with_details(snap_compare, make_app, shop_db, frozen_checks,
+                                           size):
+    # "a" checks every table; the cursor goes to the first inconsistent index
+    app = make_app(shop_db, initial_tab="indexes")
+    assert snap_compare(app, terminal_size=size, run_before=_before("a"))
+
+
+def test_indexes_mismatched_entry_details(snap_compare, make_app, shop_db, frozen_checks):
+    # order 7's idx_customer entry names another customer: row values beside index values
+    async def run_before(pilot) -> None:
+        await _before("a")(pilot)
+        pane = pilot.app.pane("indexes")
+        row = pane.keys.index(("shop.orders", "idx_customer"))
+        pane.query_one("#index-table").move_cursor(row=row, animate=False)
+        await settle(pilot)
+
+    app = make_app(shop_db, initial_tab="indexes")
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+@SIZES
+def test_indexes_repair_confirmation(snap_compare, make_app, shop_db, frozen_checks, size):
+    app = make_app(shop_db, initial_tab="indexes")
+    assert snap_compare(app, terminal_size=size, run_before=_before("a", "f"))
+
+
+@SIZES
+def test_indexes_repaired_and_rechecked(snap_compare, make_app, shop_db, frozen_checks, size):
+    app = make_app(shop_db, initial_tab="indexes")
+    assert snap_compare(app, terminal_size=size, run_before=_before("a", "f", "y"))
 
 
 @SIZES

@@ -17,6 +17,7 @@ had already finished and stands.  MySQL's KILL QUERY gives a remote backend the 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
@@ -118,6 +119,63 @@ class IndexSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexCheck:
+    """An index's last check or repair, as the database keeps it
+    (information_schema.KINTSUGI_INDEX_CHECKS): it survives restarts."""
+
+    checked_at: dt.datetime | None
+    operation: str  # "check", "inconsistencies", "recover", "cleanup", "repair"
+    result: str  # "consistent", "inconsistent", "repaired", "failed", "cancelled"
+    rows_scanned: int = 0
+    entries_scanned: int = 0
+    missing: int = 0
+    dangling: int = 0
+    mismatched: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One index of a table, with its last check (None: never checked).  `checkable`:
+    the index has entries of its own (a secondary index); the primary key is the rows'
+    own key, and the rows are what the entries are checked against."""
+
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
+    primary: bool
+    state: str
+    last: IndexCheck | None = None
+
+    @property
+    def checkable(self) -> bool:
+        return not self.primary and self.state == "public"
+
+
+@dataclass(frozen=True, slots=True)
+class TableIndexes:
+    """A table, its estimated rows and its indexes, for the Indexes pane."""
+
+    schema: str
+    table: str
+    rows_estimate: int
+    indexes: tuple[IndexEntry, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexOverview:
+    """Every table and index; `note` says why no last checks are shown when the database
+    keeps none."""
+
+    tables: tuple[TableIndexes, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     """schema -> table -> column names, for completion and the schema overview."""
 
@@ -196,6 +254,7 @@ class Backend(ABC):
 
     IMPLEMENTS_CANCEL: ClassVar[bool] = False  # cancel() can interrupt a statement
     IMPLEMENTS_RECOVERY: ClassVar[bool] = False  # opening reports recovery as events
+    IMPLEMENTS_INDEX_ADMIN: ClassVar[bool] = False  # run_index_admin checks and repairs
     kind: ClassVar[str] = "backend"
 
     def __init__(self, path: str):
@@ -277,6 +336,29 @@ class Backend(ABC):
 
     def indexes(self) -> list[IndexSummary]:
         return []
+
+    # -- index consistency (the Indexes pane) -------------------------------------------------
+    # Run on a connection of their own, so that a long check never waits for the SQL pane's
+    # statement nor holds up the other panes' refreshes.
+
+    def index_overview(self) -> IndexOverview:
+        """Every table and index with its last check."""
+        return IndexOverview(tuple(
+            TableIndexes(t.schema, t.table, t.rows_estimate,
+                         tuple(IndexEntry(*ix) for ix in t.indexes))
+            for t in self.indexes()), "this database keeps no record of index checks")
+
+    def run_index_admin(self, sql: str, sink: EventSink) -> TableData:
+        """Run one index ADMIN statement (ADMIN SHOW INDEX INCONSISTENCIES, RECOVER /
+        CLEANUP / REPAIR INDEX ...) on the index connection; its typed progress events
+        (`core.events.IndexAdmin*`) go to `sink` from the thread running it.  Returns its
+        result rows.  Raises BackendError (`.interrupted` once cancelled)."""
+        raise BackendError(1235, "42000", "this database cannot check or repair indexes")
+
+    def cancel_index_admin(self) -> CancelAnswer:
+        """Ask the running index statement to stop (from any thread): a check stops, a
+        repair keeps its committed batches and stops between two."""
+        return CancelAnswer(False, "this database cannot interrupt an index check")
 
     def catalog(self) -> Catalog:
         return Catalog({})

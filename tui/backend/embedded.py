@@ -20,6 +20,7 @@ keeps it open; --scan-directories and --discard-damaged-log are rare, one-off op
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shlex
 import threading
@@ -38,6 +39,9 @@ from tui.backend.base import (
     Catalog,
     Columns,
     DatabaseInfo,
+    IndexCheck,
+    IndexEntry,
+    IndexOverview,
     IndexSummary,
     Outcome,
     RecoveryHistory,
@@ -45,6 +49,7 @@ from tui.backend.base import (
     Rows,
     SessionState,
     TableData,
+    TableIndexes,
     TablespaceInfo,
 )
 from tui.wording import damage_hint, flags_named
@@ -66,6 +71,7 @@ IN_PROCESS_OPTIONS = ("force_recovery", "scan_directories", "discard_damaged_log
 # errors whose messages name the engine's arguments: shown with the CLI's flags
 RECOVERY_ERRORS = {1877, 1881, 1812, 1836, 1712}
 NO_HISTORY = 1146  # an engine without information_schema.RECOVERY_HISTORY
+CHECKS_TABLE = "information_schema.KINTSUGI_INDEX_CHECKS"  # each index's last check
 
 # why a statement that the engine will not interrupt runs on, by `StatementKind` name
 REFUSALS = {
@@ -117,6 +123,7 @@ class EmbeddedBackend(Backend):
 
     IMPLEMENTS_CANCEL = True
     IMPLEMENTS_RECOVERY = True
+    IMPLEMENTS_INDEX_ADMIN = True
     kind = "embedded"
 
     def __init__(self, path: str, *, create: bool = False, database: str | None = "test",
@@ -135,6 +142,8 @@ class EmbeddedBackend(Backend):
         self._conn: Connection | None = None
         self._meta: Connection | None = None
         self._meta_lock = threading.Lock()
+        self._admin: Connection | None = None  # the index checks' and repairs' own
+        self._admin_lock = threading.Lock()  # held while an index statement runs
         self._busy = threading.Lock()  # held while a statement runs; close() waits for it
         self._read_only = False
         self._force_recovery = int(engine_options.get("force_recovery") or 0)
@@ -221,13 +230,18 @@ class EmbeddedBackend(Backend):
             child.kill()
         if self._busy.acquire(timeout=wait):
             self._busy.release()
-        for conn in (self._meta, self._conn):
+        admin = self._admin
+        if admin is not None:
+            admin.cancel()  # a running check stops; a repair keeps its committed batches
+        if self._admin_lock.acquire(timeout=wait):
+            self._admin_lock.release()
+        for conn in (self._admin, self._meta, self._conn):
             if conn is not None:
                 try:
                     conn.close()
                 except Exception:  # noqa: BLE001 - closing on the way out
                     pass
-        self._meta = self._conn = None
+        self._admin = self._meta = self._conn = None
 
     def session_state(self) -> SessionState:
         conn = self._conn
@@ -345,6 +359,72 @@ class EmbeddedBackend(Backend):
             ixs.sort(key=lambda i: (not i[3], i[0].lower()))
             out.append(IndexSummary(schema, table, rows or 0, tuple(ixs)))
         return out
+
+    def index_overview(self) -> IndexOverview:
+        tables = self.indexes()
+        note = ""
+        try:
+            checks = self._meta_query(
+                "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, CHECKED_AT, OPERATION, RESULT, "
+                "ROWS_SCANNED, ENTRIES_SCANNED, MISSING, DANGLING, MISMATCHED, SECONDS "
+                f"FROM {CHECKS_TABLE}")
+        except BackendError as err:
+            if err.errno != NO_HISTORY:
+                raise
+            checks = TableData([], [])
+            note = "no record of past checks in this engine"
+        last: dict[tuple[str, str, str], IndexCheck] = {}
+        for schema, table, index, at, op, result, *numbers in checks.rows:
+            rows, entries, missing, dangling, mismatched, seconds = numbers
+            last[(schema.lower(), table.lower(), index.lower())] = IndexCheck(
+                at if isinstance(at, dt.datetime) else None, str(op or ""),
+                str(result or ""), int(rows or 0), int(entries or 0), int(missing or 0),
+                int(dangling or 0), int(mismatched or 0), float(seconds or 0.0))
+        out = []
+        for t in tables:
+            out.append(TableIndexes(t.schema, t.table, t.rows_estimate, tuple(
+                IndexEntry(name, columns, unique, primary, state,
+                           last.get((t.schema.lower(), t.table.lower(), name.lower())))
+                for name, columns, unique, primary, state in t.indexes)))
+        return IndexOverview(tuple(out), note)
+
+    def _admin_connection(self) -> Connection:
+        """The index statements' connection, opened on first use (most sessions never
+        check an index: the start-up does not pay for it)."""
+        if self._admin is None:
+            if self._meta is None or self._closing:
+                raise BackendError(2006, "HY000", "not connected")
+            import core
+
+            try:
+                self._admin = core.connect(self.path, database=None, autocommit=True)
+            except Error as err:
+                raise _error(err, self.path, self._force_recovery) from None
+        return self._admin
+
+    def run_index_admin(self, sql: str, sink: EventSink) -> TableData:
+        with self._admin_lock:
+            conn = self._admin_connection()
+            conn.event_sink = sink
+            try:
+                cur = conn.cursor()
+                try:
+                    cur.execute(sql)
+                    if cur.description is None:
+                        return TableData([], [])
+                    return TableData([d[0] for d in cur.description], cur.fetchall())
+                finally:
+                    cur.close()
+            except Error as err:
+                raise _error(err, self.path, self._force_recovery) from None
+            finally:
+                conn.event_sink = None
+
+    def cancel_index_admin(self) -> CancelAnswer:
+        conn = self._admin
+        if conn is None:
+            return TOO_LATE
+        return ACCEPTED if conn.cancel() else TOO_LATE
 
     def catalog(self) -> Catalog:
         data = self._meta_query(
