@@ -164,6 +164,7 @@ def main(ctx: click.Context, theme: str | None, max_rows: int | None,
       kintsugi info DIR         what DIR holds, whether it needs recovery (never writes)
       kintsugi recover DIR      run crash recovery and print its log, InnoDB's lines
       kintsugi dump DIR [DB]    write the data as SQL that `kintsugi sql` loads back
+      kintsugi check DIR [DB]   check every index against its rows (--repair fixes them)
 
     Every command that opens a database takes --force-recovery N (1-6: open read-only
     past damage, InnoDB's levels) and --scan-directories "a;b" (rebuild the tablespace
@@ -500,6 +501,38 @@ def _print_open_summary(directory: str, status: DatabaseStatus) -> None:
                f"operation(s) re-applied, {rec.transactions_rolled_back} open transaction(s) "
                f"cleaned up; the full log is in {os.path.join(directory, 'kintsugi.err')}",
                err=True)
+
+
+@main.command(short_help="Check every index against its rows; --repair fixes what is wrong.")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("database", required=False)
+@click.argument("tables", nargs=-1)
+@click.option("--repair", is_flag=True,
+              help="Repair each inconsistent index (RECOVER, CLEANUP or REPAIR INDEX, "
+                   "whichever fits what is wrong), then check it again.")
+@engine_flags
+def check(directory: str, database: str | None, tables: tuple[str, ...], repair: bool,
+          force_recovery: int, scan_directories: str | None) -> None:
+    """Check the indexes of DIRECTORY's tables (or DATABASE's, or some of its TABLES)
+    against their rows: one line per index with its missing, dangling and mismatched
+    entries (ADMIN SHOW INDEX INCONSISTENCIES), and the time it took.  Each check is
+    recorded (information_schema.KINTSUGI_INDEX_CHECKS, the console's Indexes tab).
+
+    With --repair, each inconsistent index is repaired by the statement that fits, in
+    batches that are each committed, and checked again.  Exit status: 0 every index
+    consistent (or repaired), 2 an inconsistency is left, 1 an error stopped a table.
+
+    \b
+    Examples:
+      kintsugi check mydb
+      kintsugi check mydb shop orders customers
+      kintsugi check mydb shop --repair
+    """
+    from tui.check_cmd import check_command
+
+    _check_directory(directory, create_flag=False)
+    check_command(directory, database, tables, repair,
+                  _engine_options(force_recovery, scan_directories), _fail)
 
 
 @main.command(short_help="Write the data as SQL (mysqldump style) that `sql` loads back.")

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from core.kv import Engine
 from tui.cli import main
 
-COMMANDS = ("demo", "dump", "info", "open", "recover", "sql")
+COMMANDS = ("check", "demo", "dump", "info", "open", "recover", "sql")
 
 
 def test_help_lists_the_commands():
@@ -26,7 +26,7 @@ def test_help_lists_the_commands():
 
 
 def test_every_opening_command_has_the_same_flags():
-    for cmd in ("open", "sql", "recover", "dump", "demo"):
+    for cmd in ("open", "sql", "recover", "dump", "demo", "check"):
         text = CliRunner().invoke(main, [cmd, "--help"]).output
         assert "--force-recovery N" in text and '--scan-directories "DIR;DIR"' in text, cmd
         assert "force_recovery" not in text and "scan_directories" not in text
