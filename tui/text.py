@@ -62,3 +62,10 @@ def key(k: str) -> str:
         last = last.capitalize()
     out.append(last)
     return "+".join(out)
+
+
+def markup(text: str) -> str:
+    """`text` made literal inside Textual markup: every ``[`` escaped.  Rich's `escape`
+    leaves ``[KindString Osaka]`` alone (it only escapes what looks like a Rich tag), and
+    Textual would read it as a tag and drop it: an 8223 message lost its values."""
+    return text.replace("[", "\\[")

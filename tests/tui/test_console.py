@@ -72,6 +72,18 @@ async def test_run_a_query_and_page_a_large_result(make_app, shop_db):
 
 
 @pilot_test
+async def test_an_error_text_with_brackets_is_shown_whole(make_app, shop_db):
+    """TiDB's 8223 text holds `[KindString Osaka]`: markup must not eat it."""
+    app = make_app(shop_db, initial_tab="sql")
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        await run_sql(pilot, "ADMIN CHECK TABLE customers")  # the demo's damaged idx_city
+        text = body_text(app)
+        assert "ERROR 8223 (HY000)" in text
+        assert 'record-values:"handle: 2, values: [KindString ' in text
+
+
+@pilot_test
 async def test_honest_counts_when_the_result_is_larger_than_the_limit(make_app, shop_db):
     from dataclasses import replace
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -450,7 +449,7 @@ class SqlPane(Pane):
                      seconds=o.seconds)
         n = len(run.statements)
         prefix = f"statement {msg.index + 1} of {n}: " if n > 1 else ""
-        note = f"; [b $warning]note[/]: {escape(o.note)}" if o.note else ""
+        note = f"; [b $warning]note[/]: {fmt.markup(o.note)}" if o.note else ""
         warn = f"; {fmt.count(len(o.warnings), 'warning')}" if o.warnings else ""
         if o.names is not None:
             if msg.kept < msg.total:
@@ -463,7 +462,7 @@ class SqlPane(Pane):
             if msg.total == 0:
                 self.results.notice(f"Empty set: the query returned no rows "
                                     f"({len(o.names)} column(s): "
-                                    f"{escape(', '.join(o.names))}).")
+                                    f"{fmt.markup(', '.join(o.names))}).")
         else:
             word = first_keyword(st.text)
             self.results.status(f"[b $success]Done[/] {prefix}[b]Query OK[/b], "
@@ -471,7 +470,7 @@ class SqlPane(Pane):
                                 f"affected in {fmt.seconds(o.seconds)}{warn}{note}")
             if last:
                 shown = fmt.one_line(without_leading_comments(st.text), 200)
-                self.results.notice(f"Query OK: {escape(shown)}\n\n"
+                self.results.notice(f"Query OK: {fmt.markup(shown)}\n\n"
                                     f"{fmt.count(max(o.rowcount, 0), 'row')} affected "
                                     f"({fmt.seconds(o.seconds)}).")
             if word in SCHEMA_WORDS:
@@ -491,10 +490,10 @@ class SqlPane(Pane):
         if msg.index < n - 1:
             where = f" (statement {msg.index + 1} of {n}; the other {n - msg.index - 1} not run)"
         self.results.status(f"[b $error]Error {e.errno}[/]{where}: the editor keeps your text")
-        hint = f"\n\n{escape(e.hint)}" if e.hint else ""
-        self.results.error(f"[b]ERROR {e.errno} ({e.sqlstate})[/b]: {escape(e.msg)}\n\n"
+        hint = f"\n\n{fmt.markup(e.hint)}" if e.hint else ""
+        self.results.error(f"[b]ERROR {e.errno} ({e.sqlstate})[/b]: {fmt.markup(e.msg)}\n\n"
                            f"[dim]in:[/] "
-                           f"{escape(fmt.one_line(without_leading_comments(st.text), 300))}"
+                           f"{fmt.markup(fmt.one_line(without_leading_comments(st.text), 300))}"
                            f"{hint}")
         self.editor.select_statement(st)
 
