@@ -21,6 +21,7 @@ from typing import Any
 from crc32c import crc32c
 
 from core.catalog.model import HANDLE_CLUSTERED, HANDLE_INT, HANDLE_ROWID, IndexInfo, TableInfo
+from core.check.errors import inconsistent_index_error
 from core.codec import (
     CRC_RESIDUE,
     INT_FLAG,
@@ -327,6 +328,8 @@ class TableWriter(TableReader):
             if raw is not None:
                 other = self.decode_handle_value(raw)
                 if other != handle:
+                    if not self.row_exists(other):  # rare path: the entry dangles
+                        raise dangling_unique_error(self.table, ix)
                     return ix.name, other
         return None
 
@@ -366,3 +369,12 @@ class TableWriter(TableReader):
                 txn.delete(tid, ok)
             if ix in self.indexes and (ok != nk or new_handle != old_handle):
                 txn.put(tid, nk, nv)
+
+
+def dangling_unique_error(table: TableInfo, ix: IndexInfo):
+    """A unique entry that would block a write points at no row: not a duplicate (1062 would
+    send the DBA looking for a row that is not there) but TiDB's 8133, with what fixes it."""
+    err = inconsistent_index_error(table.name, ix.name, 1, 0)
+    err.msg += (f"; the entry of UNIQUE index {ix.name} for these values points at no row: "
+                f"ADMIN CLEANUP INDEX {table.name} {ix.name} removes such entries")
+    return err

@@ -168,3 +168,28 @@ def test_damaged_row_on_a_forced_open_is_a_warning(tmp_path):
         assert {w[1] for w in cur.warnings} == {1877}
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("stmt", [
+    "INSERT INTO u VALUES (2, 'zz')",
+    "INSERT IGNORE INTO u VALUES (2, 'zz')",
+    "REPLACE INTO u VALUES (2, 'zz')",
+    "UPDATE u SET s = 'zz' WHERE a = 1",
+])
+def test_a_dangling_unique_entry_is_8133_not_a_duplicate(tmp_path, stmt):
+    """The entry that blocks the write points at no row: 1062 would send the DBA looking
+    for a row that does not exist; 8133 names the index and CLEANUP fixes it."""
+    with core.connect(str(tmp_path / "db"), create=True, autocommit=True) as c:
+        c.execute("CREATE TABLE u (a INT PRIMARY KEY, s VARCHAR(10), UNIQUE KEY us (s))")
+        c.execute("INSERT INTO u VALUES (1, 'a')")
+        faults.add_dangling_index_entry(c, "u", "us", ["zz"], 9)
+        with pytest.raises(core.DatabaseError) as err:
+            c.execute(stmt)
+        assert err.value.errno == 8133
+        assert "ADMIN CLEANUP INDEX u us" in err.value.msg
+        assert c.execute("SELECT * FROM u").fetchall() == [(1, "a")]  # nothing changed
+        with pytest.raises(core.IntegrityError) as dup:  # a real duplicate stays 1062
+            c.execute("INSERT INTO u VALUES (3, 'a')")
+        assert dup.value.errno == 1062
+        c.execute("ADMIN CLEANUP INDEX u us")
+        c.execute(stmt)  # and once cleaned up, the write goes through
