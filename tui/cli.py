@@ -515,7 +515,7 @@ def check(directory: str, database: str | None, tables: tuple[str, ...], repair:
           force_recovery: int, scan_directories: str | None) -> None:
     """Check the indexes of DIRECTORY's tables (or DATABASE's, or some of its TABLES)
     against their rows: one line per index with its missing, dangling and mismatched
-    entries (ADMIN SHOW INDEX INCONSISTENCIES), and the time it took.  Each check is
+    entries (ADMIN SHOW INDEX INCONSISTENCIES), then a summary with the time it took.  Each check is
     recorded (information_schema.KINTSUGI_INDEX_CHECKS, the console's Indexes tab).
 
     With --repair, each inconsistent index is repaired by the statement that fits, in

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.catalog.model import HANDLE_CLUSTERED, HANDLE_INT, IndexInfo, TableInfo
-from core.errors import Error, OperationalError, ProgrammingError
+from core.errors import Error, NotSupportedError, OperationalError, ProgrammingError
 from core.events import IndexAdminFinished, IndexAdminProgress, IndexAdminStarted
 from core.sql.cancel import QueryInterrupted
 from core.sql.infoschema import approx_rows
@@ -22,6 +22,7 @@ from core.sql.infoschema import approx_rows
 Session = Any  # core.sql.session.Session
 
 PROGRESS_EVERY = 0.1  # seconds between two progress events of one statement
+VIRTUAL_SCHEMAS = ("information_schema", "performance_schema")
 
 
 @dataclass
@@ -59,6 +60,10 @@ def resolve(session: Session, table_node, index_node=None, *, schema=None) -> Ta
     ER_KEY_DOES_NOT_EXITS); for the integer primary key, which is the handle and not an
     index, TiDB's own text."""
     db = table_node.db or session.require_db()
+    if db.lower() in VIRTUAL_SCHEMAS:
+        raise NotSupportedError(f"{db}.{table_node.name} is computed when it is read, not "
+                                "stored: the index statements work on stored tables only",
+                                errno=1235, sqlstate="42000")
     if schema is None:
         with session.db.engine.snapshot() as snap:
             schema = session.db.schema(snap)

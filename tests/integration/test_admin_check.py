@@ -322,3 +322,11 @@ def test_writers_meanwhile_never_make_a_sound_table_look_broken(tmp_path):
             stop.set()
             th.join()
         assert not errors
+
+
+def test_information_schema_tables_are_refused_as_not_stored(admin_test):
+    for sql in ("ADMIN CHECK TABLE information_schema.tables",
+                "ADMIN SHOW INDEX INCONSISTENCIES INFORMATION_SCHEMA.COLUMNS",
+                "ADMIN RECOVER INDEX information_schema.tables x"):
+        errno, msg = err(admin_test, sql)
+        assert errno == 1235 and "not stored" in msg
