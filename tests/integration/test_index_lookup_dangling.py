@@ -193,3 +193,22 @@ def test_a_dangling_unique_entry_is_8133_not_a_duplicate(tmp_path, stmt):
         assert dup.value.errno == 1062
         c.execute("ADMIN CLEANUP INDEX u us")
         c.execute(stmt)  # and once cleaned up, the write goes through
+
+
+def test_force_index_without_a_range_reads_the_whole_index(tmp_path):
+    """TiDB's way to compare an index with its table by hand: COUNT(*) through the index
+    (an IndexFullScan) against COUNT(*) with USE INDEX ()."""
+    with core.connect(str(tmp_path / "db"), create=True, autocommit=True) as c:
+        c.execute("CREATE TABLE tbl (id INT PRIMARY KEY, c INT, KEY idx (c))")
+        c.execute("INSERT INTO tbl VALUES (1, 30), (2, 20), (3, 10)")
+        plan = c.execute("EXPLAIN SELECT COUNT(*) FROM tbl FORCE INDEX (idx)").fetchall()
+        assert "full index (FORCE INDEX)" in plan[-1][3] and "index:idx" in plan[-1][2]
+        assert c.execute("SELECT id FROM tbl FORCE INDEX (idx)").fetchall() == \
+            [(3,), (2,), (1,)]  # index order
+        faults.remove_index_entries(c, "tbl", "idx", [3])
+        assert c.execute("SELECT COUNT(*) FROM tbl FORCE INDEX (idx)").fetchone() == (2,)
+        assert c.execute("SELECT COUNT(*) FROM tbl USE INDEX ()").fetchone() == (3,)
+        faults.add_dangling_index_entry(c, "tbl", "idx", [5], 9)
+        with pytest.raises(Error) as err:
+            c.execute("SELECT COUNT(*) FROM tbl FORCE INDEX (idx)")
+        assert err.value.errno == 8133

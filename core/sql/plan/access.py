@@ -168,10 +168,31 @@ def hinted_indexes(t: TableInfo, hints: list[exp.Expression] | None,
     return frozenset(usable - ignored - set(bad))
 
 
+def forced_index(t: TableInfo, hints: list[exp.Expression] | None) -> IndexInfo | None:
+    """The one secondary index a FORCE INDEX (idx) hint names, or None.  With no condition
+    it can use, the statement still reads through that index, all of it (TiDB's
+    IndexFullScan): `SELECT COUNT(*) FROM t FORCE INDEX (idx)` counts the index's entries,
+    the way a DBA compares an index with its table by hand."""
+    for h in hints or ():
+        if isinstance(h, exp.IndexTableHint) and str(h.this).upper() == "FORCE" and \
+                len(h.expressions) == 1:
+            name = h.expressions[0].name.lower()
+            for ix in t.secondary_indexes:
+                if ix.name.lower() == name and ix.state == "public" and not ix.primary:
+                    return ix
+    return None
+
+
+def full_index(reader: TableReader, ix: IndexInfo) -> Operator:
+    """Every row through every entry of `ix`, in index order."""
+    return IndexLookup(reader, ix, lambda: [(None, None)], "full index (FORCE INDEX)")
+
+
 def choose(reader: TableReader, conds: dict[str, ColumnConds],
-           allowed: frozenset[str] | None = None) -> Operator:
+           allowed: frozenset[str] | None = None, forced: IndexInfo | None = None) -> Operator:
     """The cheapest access for these conditions (by a simple rule order, no statistics),
-    among the indexes `allowed` by the table's index hints (None: all)."""
+    among the indexes `allowed` by the table's index hints (None: all); with `forced` (a
+    FORCE INDEX hint) and no usable condition, that whole index rather than a scan."""
     t = reader.table
     kinds = {c.name.lower(): c.type.kind for c in t.columns}
     if t.handle == HANDLE_INT and index_allowed(allowed, None):
@@ -195,6 +216,8 @@ def choose(reader: TableReader, conds: dict[str, ColumnConds],
             best = scored
     if best is not None:
         return best[2]
+    if forced is not None:
+        return full_index(reader, forced)
     return TableFullScan(reader)
 
 

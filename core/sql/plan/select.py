@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from core.catalog.model import HANDLE_INT, TableInfo
+from core.catalog.model import HANDLE_INT, IndexInfo, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
 from core.sql.plan import access
@@ -67,6 +67,7 @@ class Source:
     reader: TableReader | None = None
     virtual: bool = False
     allowed: frozenset[str] | None = None  # index hints: usable index names, None = all
+    forced: IndexInfo | None = None  # FORCE INDEX (idx): read through it even without a range
 
 
 def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
@@ -309,9 +310,10 @@ class SelectPlanner:
                 return resolved
             t: TableInfo = resolved
             reader = TableReader(t)
+            hints = node.args.get("hints")
             return Source(alias, TableFullScan(reader), [c.name for c in t.columns], t, reader,
-                          allowed=access.hinted_indexes(t, node.args.get("hints"),
-                                                        self.flagged_indexes(t)))
+                          allowed=access.hinted_indexes(t, hints, self.flagged_indexes(t)),
+                          forced=access.forced_index(t, hints))
         if isinstance(node, exp.Subquery):
             alias = node.alias_or_name
             if not alias:
@@ -502,7 +504,9 @@ class SelectPlanner:
                 return lambda f=f: f(())
 
             op = access.choose(src.reader, access.analyse(conds, column_of, const),
-                               src.allowed)
+                               src.allowed, src.forced)
+        elif src.reader is not None and src.forced is not None:
+            op = access.full_index(src.reader, src.forced)
         if conds:
             op = Filter(op, self._and(conds, scope, "where clause"),
                         " and ".join(c.sql(dialect="mysql") for c in conds)[:200])
