@@ -41,7 +41,7 @@ from core.check import records as recmod
 from core.check.statement import apply_flags
 from core.codec import decode_index_key, decode_int
 from core.codec.entries import NON_UNIQUE_VALUE
-from core.errors import CorruptionError, Error, NotSupportedError
+from core.errors import CorruptionError, Error, NotSupportedError, ProgrammingError
 from core.events import IndexReport, IndexSample
 from core.sql.result import Result
 from core.sql.table import TableReader
@@ -98,8 +98,8 @@ def recheck(session: Session, target: Target, operation: str,
             step: consistency.Step | None = None) -> list[IndexReport]:
     """The whole picture of `target`'s indexes in a fresh snapshot (the repair helper calls
     it at the end of RECOVER / CLEANUP / REPAIR INDEX): recorded under `operation`, an index
-    found consistent loses its corruption flag, an inconsistent one gets one.  Damaged rows
-    are skipped (their entries then count as dangling)."""
+    found consistent loses its corruption flag, an inconsistent one gets one.  The entries
+    of damaged rows (a forced open skips them) are not judged: a warning counts them."""
     with session.db.engine.snapshot() as snap:
         schema = session.db.schema(snap)
         table = schema.tables_by_id.get(target.table.id)
@@ -196,6 +196,10 @@ def record_results(session: Session, table: TableInfo, results, operation: str,
     cleared: list[tuple[int, int]] = []
     flagged = db.flags.index_flags(table.id)
     for r in results:
+        if r.unverified:  # a forced open skipped damaged rows: their entries are unjudged
+            session.warn(1877, f"{r.unverified} entr{'y' if r.unverified == 1 else 'ies'} "
+                               f"of index {r.index.name} point at damaged rows of "
+                               f"{table.full_name} and could not be verified")
         ok = r.consistent
         known = full or ok
         recs.append(recmod.new_record(
@@ -241,8 +245,9 @@ def _check_range(session: Session, view, target: Target,
     if ix is None or target.clustered_primary:
         return Result(names=names, rows=[], rowcount=0)
     if table.handle == HANDLE_CLUSTERED:
-        raise Error(f"handle ranges need an integer handle: table `{table.name}` has a "
-                    "clustered primary key", errno=1105, sqlstate="HY000")
+        raise ProgrammingError(f"Incorrect arguments to ADMIN CHECK INDEX: handle ranges "
+                               f"need an integer handle, and table `{table.name}` has a "
+                               "clustered primary key", errno=1210, sqlstate="HY000")
     reader = TableReader(table)
     lo = reader.key_prefix(ix)
     n = len(ix.columns)

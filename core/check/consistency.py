@@ -42,6 +42,7 @@ import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from crc32c import crc32c
@@ -65,6 +66,10 @@ from core.events import IndexReport, IndexSample
 
 BLOCK = 4096  # rows per bucket of the fast path; also the unit of progress
 HOLD = 400_000  # expected entries held at once when comparing bad buckets exactly
+HOLD_BYTES = 96 << 20  # ... and at most about this much memory for them (wide keys)
+ENTRY_OVERHEAD = 220  # bytes of Python objects around one held entry (tuple, dict slot)
+_K = itemgetter(0)
+_V = itemgetter(1)
 SAMPLES = 3  # samples per index in an IndexReport
 
 MISSING, DANGLING, MISMATCHED = "missing", "dangling", "mismatched"
@@ -111,7 +116,12 @@ class IndexResult:
     missing: int = 0
     dangling: int = 0
     mismatched: int = 0
+    unverified: int = 0  # entries pointing at a damaged row (a forced open skips it)
     diffs: list[Diff] = field(default_factory=list)  # the first `limit` by handle
+
+    @property
+    def differences(self) -> int:
+        return self.missing + self.dangling + self.mismatched
 
 
 # --- what the rows need: compiled per table -------------------------------------------------
@@ -347,6 +357,8 @@ class _RowPass:
     lasts: list = field(default_factory=list)
     counts: list = field(default_factory=list)
     sums: list = field(default_factory=list)  # per block: a list of one sum per index
+    # handles (key bytes) of rows that could not be read: their entries cannot be judged
+    damaged: set = field(default_factory=set)
 
 
 def _row_pass(view, lay: Layout, step: Step, on_damage: OnDamage) -> _RowPass:
@@ -362,6 +374,7 @@ def _row_pass(view, lay: Layout, step: Step, on_damage: OnDamage) -> _RowPass:
                 if isinstance(detail, WidthError):
                     kind = "width"
                 on_damage(k, v, damage_problem(kind, v, detail, ncols), kind)
+                out.damaged.add(bytes(k[H:]))
             n -= len(bad)
             bad.clear()
         out.firsts.append(blk[0][0][H:])
@@ -431,10 +444,16 @@ def _compare_index(view, lay: Layout, j: int, rp: _RowPass, res: IndexResult,
     handle_of = lay.entry_handle
     right = bisect.bisect_right
     seen = 0
+    damaged = rp.damaged
+    nbytes = 0
     for blk in _blocks(view, lay.tid, lo, hi):
+        nbytes += sum(map(len, map(_K, blk))) + sum(map(len, map(_V, blk)))
         for kv in blk:
             k, v = kv
             hk = handle_of(j, k, v)
+            if damaged and hk in damaged:  # its row cannot be read: neither side counts it
+                res.unverified += 1
+                continue
             i = -1 if hk is None else right(firsts, hk) - 1
             if i < 0 or hk > lasts[i]:  # no row can have this handle
                 res.dangling += 1
@@ -447,10 +466,26 @@ def _compare_index(view, lay: Layout, j: int, rp: _RowPass, res: IndexResult,
         step(f"buckets {name}", seen, 0)
     bad = [i for i in range(nb)
            if cnt[i] != rp.counts[i] or sm[i] != rp.sums[i][j]]
-    if first_bucket_only and bad:
+    if seen:  # held entries cost their bytes (twice: wanted and seen) plus a dict slot
+        hold = max(BLOCK, min(hold, HOLD_BYTES // (2 * nbytes // seen + ENTRY_OVERHEAD)))
+    if first_bucket_only:
         # ADMIN CHECK: the first difference by handle is either a dangling entry outside
-        # the rows' blocks (already a sample) or in the first bad bucket.
-        bad = bad[:1]
+        # the rows' blocks (already a sample) or in the first bad bucket that has one.
+        for i in bad:
+            before = res.differences
+            _buckets(view, lay, j, rp, [i], cnt, res, samples, step, hold)
+            if res.differences > before:
+                break
+        res.diffs = samples.diffs()
+        return
+    _buckets(view, lay, j, rp, bad, cnt, res, samples, step, hold)
+    res.diffs = samples.diffs()
+
+
+def _buckets(view, lay: Layout, j: int, rp: _RowPass, bad: list[int], cnt: list[int],
+             res: IndexResult, samples: _Samples, step: Step, hold: int) -> None:
+    """The exact comparison of bad buckets, in groups of at most `hold` rows."""
+    firsts, lasts = rp.firsts, rp.lasts
     groups: list[list[int]] = []
     size = 0
     for i in bad:
@@ -466,7 +501,6 @@ def _compare_index(view, lay: Layout, j: int, rp: _RowPass, res: IndexResult,
         size += rp.counts[i]
     for g in groups:
         _exact(view, lay, j, rp, g, res, samples, step)
-    res.diffs = samples.diffs()
 
 
 def _bucket_rows(view, lay: Layout, first: bytes, last: bytes) -> Iterator[tuple[bytes, list]]:
@@ -517,8 +551,8 @@ def _exact(view, lay: Layout, j: int, rp: _RowPass, group: list[int], res: Index
         for kv in blk:
             k, v = kv
             hk = lay.entry_handle(j, k, v)
-            if hk is None:
-                continue  # counted as dangling by the bucket pass
+            if hk is None or hk in rp.damaged:
+                continue  # counted by the bucket pass (dangling / unverified)
             i = right(firsts, hk) - 1
             if i < 0 or hk > lasts[i] or not member[i]:
                 continue
@@ -554,7 +588,7 @@ def compare(view, table: TableInfo, indexes: Sequence[IndexInfo] | None = None, 
     ones), then the exact comparison of those that disagree.  `limit` differences per
     index are kept (the first by handle); with `first_only`, only the first inconsistent
     index is compared, and only as far as its first difference (ADMIN CHECK).  Damaged rows
-    go to `on_damage` (default: skipped, their entries then look dangling)."""
+    go to `on_damage` (default: skipped); their entries are not judged (`unverified`)."""
     ixs = [ix for ix in (indexes if indexes is not None else table.secondary_indexes)
            if ix.state == "public"]
     step = step or _no_step
@@ -573,6 +607,9 @@ def compare(view, table: TableInfo, indexes: Sequence[IndexInfo] | None = None, 
             continue
         _compare_index(view, lay, j, rp, res, step, 1 if first_only else limit,
                        HOLD if hold is None else hold, first_only)
+        if rp.damaged and not res.differences:  # only the damaged rows' entries differed
+            res.consistent = True
+            continue
         if first_only:
             break
     return results

@@ -49,12 +49,14 @@ def _naive(view, table, ix):
 
     rp = row_prefix(table.id)
     want = {}
+    damaged = set()  # rows that cannot be read: their entries are not judged
     for k, v in view.scan(table.id, rp, prefix_next(rp)):
+        hk = bytes(k[len(rp):])
         try:
             row = decode_row(v)
         except CorruptionError:
+            damaged.add(hk)
             continue
-        hk = bytes(k[len(rp):])
         handle = hk if clustered else decode_int(hk)
         want[hk] = index_entry(table.id, ix.id, ix.unique,
                                [row[table.column_index(c)] for c in ix.columns], handle)
@@ -71,6 +73,8 @@ def _naive(view, table, ix):
     missing = dangling = mismatched = 0
     bad = set()
     for hk, entries in by_handle.items():
+        if hk in damaged:
+            continue
         if hk not in want:
             dangling += len(entries)
             bad.add(hk)
