@@ -13,6 +13,7 @@ from core import faults
 from core.events import IndexAdminProgress, IndexSample
 from tests.tui.conftest import settle
 from tests.tui.test_console import pilot_test
+from tui.backend.base import BackendError
 from tui.panes.index_confirm import RepairConfirmScreen
 from tui.widgets.index_plan import check_sql, plan_repair
 
@@ -293,3 +294,265 @@ def test_the_backend_checks_on_its_own_connection_and_the_record_survives_a_rest
         assert last["uc"].result == "consistent" and last["ib"].checked_at is not None
     finally:
         backend.close()
+
+
+# -- what a new user found -------------------------------------------------------------------
+
+
+def _notes(pane) -> list[str]:
+    """Every notification the pane shows from now on (their text)."""
+    seen: list[str] = []
+    real = pane.notify
+
+    def notify(message, *args, **kwargs):
+        seen.append(str(message))
+        return real(message, *args, **kwargs)
+
+    pane.notify = notify
+    return seen
+
+
+def _detail(pane) -> str:
+    return str(pane.query_one("#index-detail-text").render())
+
+
+def test_sample_values_are_shown_as_sql_shows_them():
+    from tui.widgets.index_detail import plain_value, values_text
+
+    assert plain_value("KindString Osaka") == "'Osaka'"
+    assert plain_value("KindString O'Hara") == "'O''Hara'"
+    assert plain_value("KindInt64 1341") == "1341"
+    assert plain_value("KindUint64 18446744073709551615") == "18446744073709551615"
+    assert plain_value("KindNull <nil>") == "NULL"
+    assert plain_value("KindMysqlDecimal 1.50") == "1.50"
+    assert plain_value("KindMysqlTime 2026-01-01 10:00:00") == "'2026-01-01 10:00:00'"
+    assert plain_value("KindBytes [1 255]") == "0x01FF"
+    assert plain_value("plain") == "plain"  # not TiDB's rendering: as it is
+    assert values_text(("KindString Osaka", "KindInt64 1341", "KindNull <nil>")) == \
+        "'Osaka', 1341, NULL"
+    assert values_text(None) == "(none)"
+
+
+@pilot_test
+async def test_counts_unknown_after_admin_check_table_and_f_offers_repair_index(make_app,
+                                                                               tmp_path):
+    path = _db(str(tmp_path / "db"))
+    _damage(path, lambda c: faults.remove_index_entries(c, "t", "ib", [2, 5]))
+    app = make_app(path, database="test", initial_tab="indexes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.pane("indexes")
+        with pytest.raises(BackendError, match="data inconsistency") as raised:  # the SQL tab
+            list(app.backend.execute("ADMIN CHECK TABLE t"))
+        assert raised.value.errno == 8223
+        pane.load()
+        await settle(pilot)
+        await _select(pilot, "test.t", "ib")
+        found = pane.finding("test.t", "ib")
+        assert found.unknown_counts and found.damaged  # the record's NULLs, not zeros
+        detail = _detail(pane)
+        assert "counts unknown (ADMIN CHECK stops at the first inconsistency; c shows the " \
+            "whole picture)" in detail
+        assert "0 missing" not in detail
+        await pilot.press("f")
+        await pilot.pause()
+        assert isinstance(app.screen, RepairConfirmScreen)
+        text = _confirm_text(app.screen)
+        assert "ADMIN REPAIR INDEX test.t ib" in text and "How many: unknown" in text
+        await pilot.press("y")
+        await _done(pilot)
+        after = pane.finding("test.t", "ib")
+        assert after.result == "repaired" and not after.damaged
+        assert pane.board.repairs[("test.t", "ib")].counts.get("ADDED_COUNT") == 2
+
+
+@pilot_test
+async def test_a_cancelled_repair_is_checked_again_not_shown_stale(make_app, tmp_path):
+    path = _db(str(tmp_path / "db"))
+    _damage(path, lambda c: faults.remove_index_entries(c, "t", "ib", [2, 5]))
+    app = make_app(path, database="test", initial_tab="indexes")
+    backend = app.backend
+    gate, held = threading.Event(), threading.Event()
+    real = backend.run_index_admin
+
+    def held_in_the_repair(sql, sink):
+        def gated(e):
+            sink(e)
+            if "RECOVER" in sql and isinstance(e, IndexAdminProgress) and not gate.is_set():
+                held.set()
+                gate.wait(10)
+        return real(sql, gated)
+
+    backend.run_index_admin = held_in_the_repair
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.pane("indexes")
+        await pilot.press("c")
+        await _done(pilot)
+        checked_at = pane.finding("test.t", "ib").when
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("y")
+        for _ in range(250):
+            if held.is_set():
+                break
+            await pilot.pause(0.02)
+        assert held.is_set()
+        await pilot.press("escape")
+        gate.set()
+        for _ in range(100):  # the repair ends, then the automatic re-check runs
+            await _done(pilot)
+            f = pane.finding("test.t", "ib")
+            if f.result != "cancelled":
+                break
+            await pilot.pause(0.05)
+        assert "What is left to repair is unknown" in pane.outcome
+        f = pane.finding("test.t", "ib")
+        assert f.result in ("inconsistent", "consistent") and f.when > checked_at  # re-checked
+        assert f.from_session and f.samples or not f.damaged
+        assert ("test.t", "ib") not in pane.board.repairs
+        assert pane.selected()[0].name == "test.t"
+
+
+@pilot_test
+async def test_c_stays_on_the_table_it_checked_and_a_goes_to_the_damage(make_app, tmp_path):
+    path = _db(str(tmp_path / "db"))
+    _damage(path, lambda c: faults.remove_index_entries(c, "u", "iv", [3]))
+    app = make_app(path, database="test", initial_tab="indexes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.pane("indexes")
+        await _select(pilot, "test.t", "uc")
+        await pilot.press("c")  # test.t is consistent; test.u's damage is not its business
+        await _done(pilot)
+        assert pane.finding("test.t", "uc").result == "consistent"
+        assert pane.finding("test.u", "iv") is None
+        assert (pane.selected()[0].name, pane.selected()[1].name) == ("test.t", "uc")
+        await pilot.press("a")  # every table: to the first damaged index
+        await _done(pilot)
+        assert (pane.selected()[0].name, pane.selected()[1].name) == ("test.u", "iv")
+
+
+@pilot_test
+async def test_one_row_and_one_entry_are_singular(make_app, tmp_path):
+    path = str(tmp_path / "db")
+    conn = core.connect(path, create=True, autocommit=True, flush_interval=0)
+    try:
+        conn.execute("CREATE TABLE one (id INT PRIMARY KEY, v INT, KEY iv (v))")
+        conn.execute("INSERT INTO one VALUES (1, 1)")
+    finally:
+        conn.close()
+    app = make_app(path, database="test", initial_tab="indexes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.pane("indexes")
+        await pilot.press("c")
+        await _done(pilot)
+        await _select(pilot, "test.one", "iv")
+        assert "1 row, 1 entry:" in _detail(pane)
+        table = pane.query_one("#index-table")
+        cells = [str(c) for r in range(table.row_count) for c in table.get_row_at(r)]
+        assert pane.board.table("test.one").rows_estimate == 1
+        assert "~1 row" in cells and "~1 rows" not in cells
+
+
+@pilot_test
+async def test_a_damaged_row_is_named_and_no_index_repair_is_offered(make_app, tmp_path):
+    path = _db(str(tmp_path / "db"))
+    _damage(path, lambda c: faults.corrupt_row(c, "t", 4))
+    app = make_app(path, database="test", initial_tab="indexes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.pane("indexes")
+        notes = _notes(pane)
+        await _select(pilot, "test.t", "ib")
+        await pilot.press("c")
+        await _done(pilot)
+        f = pane.finding("test.t", "ib")
+        assert (f.result, f.errno) == ("failed", 1877)
+        assert "ERROR 1877" in pane.outcome
+        await pilot.press("f")
+        await pilot.pause()
+        assert not isinstance(app.screen, RepairConfirmScreen)
+        said = notes[-1]
+        assert "damaged row (ERROR 1877" in said and "an index repair cannot help" in said
+        assert "CHECK TABLE t shows the row" in said and "--force-recovery 1 > rescue.sql" in said
+        assert "c again" not in said
+        assert "damaged row" in _detail(pane)
+
+
+@pilot_test
+async def test_small_terminal_shows_every_sample_and_the_footer_keeps_help(make_app, shop_db):
+    app = make_app(shop_db, initial_tab="indexes")
+    backend = app.backend
+    gate, held = threading.Event(), threading.Event()
+    real = backend.run_index_admin
+
+    def held_in_the_second_check(sql, sink):
+        def gated(e):
+            sink(e)
+            if "products" in sql and isinstance(e, IndexAdminProgress) and not gate.is_set():
+                held.set()
+                gate.wait(10)
+        return real(sql, gated)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = app.pane("indexes")
+        await _select(pilot, "shop.customers", "idx_city")
+        await pilot.press("c")
+        await _done(pilot)
+        assert len(pane.finding("shop.customers", "idx_city").samples) == 3
+        detail, samples = pane.query_one("#index-detail"), pane.query_one("#index-samples")
+        assert samples.display and samples.size.height == 4  # a header and 3 rows
+        assert detail.max_scroll_y == 0  # nothing hidden below the box
+        assert samples.region.bottom <= detail.region.bottom - 1  # inside its border
+        backend.run_index_admin = held_in_the_second_check
+        await _select(pilot, "shop.products", "idx_category")
+        await pilot.press("c")
+        for _ in range(250):
+            if held.is_set():
+                break
+            await pilot.pause(0.02)
+        assert held.is_set()
+        await pilot.pause(0.2)
+        keys = {k.key: k for k in app.screen.query("FooterKey")}
+        assert "f1" in keys and keys["f1"].region.right <= 80  # "F1 Help" still on screen
+        assert "x" in keys and "a" not in keys  # cancel offered, the checks hidden meanwhile
+        gate.set()
+        await _done(pilot)
+        keys = {k.key for k in app.screen.query("FooterKey")}
+        assert {"c", "a", "f", "f1"} <= keys
+
+
+@pilot_test
+async def test_the_definition_wraps_instead_of_being_cut(make_app, shop_db):
+    app = make_app(shop_db, initial_tab="indexes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.pane("indexes")
+        await pilot.press("a")  # the longest results: "inconsistent: 1 mismatched"
+        await _done(pilot)
+        table = pane.query_one("#index-table")
+        used = sum(c.get_render_width(table) for c in table.columns.values())
+        assert used <= table.size.width
+        row = pane.keys.index(("shop.orders", "idx_status_date"))
+        assert table.get_row_at(row)[-1].plain == "INDEX (status, ordered_at)"
+        assert table.rows[list(table.rows)[row]].height >= 2  # wrapped, not cut
+
+
+@pilot_test
+async def test_tab_stays_in_the_pane_and_the_keys_keep_working(make_app, tmp_path):
+    path = _db(str(tmp_path / "db"))
+    app = make_app(path, database="test", initial_tab="indexes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.pane("indexes")
+        await pilot.press("tab")
+        assert app.focused is pane.query_one("#index-detail")  # its border shows it
+        await pilot.press("tab")
+        assert app.focused is pane.query_one("#index-table")
+        await pilot.press("shift+tab", "c")
+        assert app.focused is pane.query_one("#index-detail")
+        await _done(pilot)
+        assert pane.finding("test.t", "ib").result == "consistent"  # c worked from the box

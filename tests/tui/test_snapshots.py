@@ -185,3 +185,47 @@ def test_sql_tab_in_the_16_colour_theme(snap_compare, make_app, shop_db, frozen)
     app = make_app(shop_db, initial_tab="sql", settings=replace(load(), theme="ansi-dark"))
     assert snap_compare(app, terminal_size=SMALL,
                         run_before=_before("f5", text="SELECT * FROM products ORDER BY id"))
+
+
+def test_indexes_counts_unknown_after_admin_check(snap_compare, make_app, shop_db,
+                                                   frozen_checks):
+    # ADMIN CHECK TABLE (in the SQL tab) stopped at the first inconsistency: NULL counts
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        from tui.backend.base import BackendError
+
+        try:
+            list(pilot.app.backend.execute("ADMIN CHECK TABLE customers"))
+        except BackendError as err:  # 8223: the first inconsistency, as TiDB
+            assert err.errno == 8223
+        pilot.app.pane("indexes").load()
+        await settle(pilot)
+
+    app = make_app(shop_db, initial_tab="indexes")
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_indexes_a_damaged_row(snap_compare, make_app, shop_db, frozen_checks):
+    # a row of shop.orders fails its checksum: 1877, and what can help (not an index repair)
+    import core
+    from core import faults
+
+    conn = core.connect(shop_db, database="shop", autocommit=True)
+    try:
+        faults.corrupt_row(conn, "orders", 7)
+    finally:
+        conn.close()
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        pane = pilot.app.pane("indexes")
+        row = pane.keys.index(("shop.orders", "idx_customer"))
+        pane.query_one("#index-table").move_cursor(row=row, animate=False)
+        await pilot.pause()
+        await pilot.press("c")
+        await settle(pilot)
+        pilot.app.clear_notifications()  # the box says it (the toast is a Pilot test's)
+        await pilot.pause(0.1)
+
+    app = make_app(shop_db, initial_tab="indexes")
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)

@@ -128,9 +128,10 @@ class IndexCheck:
     result: str  # "consistent", "inconsistent", "repaired", "failed", "cancelled"
     rows_scanned: int = 0
     entries_scanned: int = 0
-    missing: int = 0
-    dangling: int = 0
-    mismatched: int = 0
+    # None: not counted (ADMIN CHECK stops at the first inconsistency and records NULLs)
+    missing: int | None = 0
+    dangling: int | None = 0
+    mismatched: int | None = 0
     seconds: float = 0.0
 
 

@@ -107,6 +107,12 @@ def _error(err: BaseException, directory: str = "DIR", level: int | str = "N",
                         flags_named(wrapped.hint))
 
 
+def _count(value: object) -> int | None:
+    """A recorded count; NULL stays None (not counted: ADMIN CHECK stopped at the first
+    inconsistency), never 0, which would say "none found"."""
+    return None if value is None else int(value)
+
+
 def check_directory(path: str, create: bool = False) -> None:
     """Fail fast, before any screen is drawn, for a directory that is not a database or is
     held by another process.  Raises BackendError with the engine's own wording."""
@@ -378,8 +384,8 @@ class EmbeddedBackend(Backend):
             rows, entries, missing, dangling, mismatched, seconds = numbers
             last[(schema.lower(), table.lower(), index.lower())] = IndexCheck(
                 at if isinstance(at, dt.datetime) else None, str(op or ""),
-                str(result or ""), int(rows or 0), int(entries or 0), int(missing or 0),
-                int(dangling or 0), int(mismatched or 0), float(seconds or 0.0))
+                str(result or ""), int(rows or 0), int(entries or 0), _count(missing),
+                _count(dangling), _count(mismatched), float(seconds or 0.0))
         out = []
         for t in tables:
             out.append(TableIndexes(t.schema, t.table, t.rows_estimate, tuple(

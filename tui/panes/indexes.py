@@ -16,24 +16,33 @@ statement's counts and the automatic re-check.
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 import threading
 from dataclasses import dataclass
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from core.events import Event, IndexAdminFinished, IndexReport
 from tui import actions
+from tui import text as fmt
 from tui.backend.base import BackendError, IndexEntry, IndexOverview, TableData, TableIndexes
 from tui.events import EventPump
 from tui.panes.base import RefreshingPane
 from tui.panes.index_confirm import RepairConfirmScreen
 from tui.widgets.index_board import Finding, IndexBoard, Job, reports_of_rows
-from tui.widgets.index_detail import IndexDetail, result_style, result_words, when_text
-from tui.widgets.index_plan import RepairPlan, check_sql, counts_text, plan_repair
+from tui.widgets.index_detail import (
+    IndexDetail,
+    damaged_row_advice,
+    result_style,
+    result_words,
+    when_text,
+)
+from tui.widgets.index_plan import RepairPlan, check_sql, counts_text, plan_repair, plan_unknown
 from tui.widgets.index_progress import IndexProgress
 
 actions.scope("indexes", "Indexes tab")
@@ -60,8 +69,9 @@ HINTS = {  # advice shown under an index statement's error, by code
     1146: "The table is gone: r reads the list again.",
     1176: "The index is gone: r reads the list again.",
     1812: "The table's tablespace file is missing: see the Recovery tab.",
-    1877: "The table's data is damaged: see the Recovery tab; CHECK TABLE ... EXTENDED "
-          "names the damage.",
+    1877: "A row of the table is damaged: an index repair cannot help (it reads the rows "
+          "too). CHECK TABLE names the row; `kintsugi dump DIR --force-recovery 1` saves the "
+          "good rows (README, \"Crash recovery\").",
 }
 
 
@@ -99,7 +109,11 @@ class IndexesPane(RefreshingPane[IndexOverview]):
     ID = "indexes"
     ORDER = 30
     SCOPE = "indexes"
-    BINDINGS = actions.bindings("indexes")
+    BINDINGS = [  # Tab stays in the pane: on the tab bar, c/a/f would do nothing
+        *actions.bindings("indexes"),
+        Binding("tab", "focus_step(1)", "Next", show=False),
+        Binding("shift+tab", "focus_step(-1)", "Previous", show=False),
+    ]
     LOAD_ERROR_TITLE = "Indexes"
 
     DEFAULT_CSS = """
@@ -112,6 +126,7 @@ class IndexesPane(RefreshingPane[IndexOverview]):
         self.keys: list[tuple[str, str | None]] = []  # each list row: (table, index)
         self._halt = threading.Event()  # the running job was asked to stop
         self.outcome = ""  # the last job's outcome, under the picture
+        self._recheck: tuple[TableIndexes, str] | None = None  # after a cancelled repair
 
     def compose(self) -> ComposeResult:
         yield Static("Waiting for the database ...", id="index-summary", classes="summary")
@@ -121,6 +136,13 @@ class IndexesPane(RefreshingPane[IndexOverview]):
 
     def focus_default(self) -> None:
         self.query_one("#index-table", DataTable).focus()
+
+    def action_focus_step(self, step: int) -> None:
+        """Tab between the list and the box below it (which scrolls when it overflows),
+        never out of the pane: 1-4 change tabs."""
+        chain = [self.query_one("#index-table", DataTable), self.query_one(IndexDetail)]
+        now = next((i for i, w in enumerate(chain) if w.has_focus), -1)
+        chain[(now + step) % len(chain)].focus()
 
     def activated(self) -> None:
         """Read the last checks again: an ADMIN statement run in the SQL tab records one."""
@@ -153,7 +175,7 @@ class IndexesPane(RefreshingPane[IndexOverview]):
         keys: list[tuple[str, str | None]] = []
         for t in self.board.tables:
             checking = self.board.checking(t.name)
-            estimate = Text(f"~{t.rows_estimate:,} rows", style=muted)
+            estimate = Text("~" + fmt.count(t.rows_estimate, "row"), style=muted)
             if not t.indexes:
                 rows.append([Text(t.name), Text("(none)", style=muted),
                              Text("rows keyed by a hidden row id", style=muted), estimate,
@@ -181,11 +203,13 @@ class IndexesPane(RefreshingPane[IndexOverview]):
         cursor = table.cursor_coordinate
         selected = self.keys[cursor.row] if 0 <= cursor.row < len(self.keys) else None
         table.clear(columns=True)
-        for i, h in enumerate(headers):
-            width = max([len(h), *(r[i].cell_len for r in rows)])
-            table.add_column(h, width=min(width, 48))
+        widths = [min(max([len(h), *(r[i].cell_len for r in rows)]), 48)
+                  for i, h in enumerate(headers)]
+        wrap = self._fit_last(widths, len(headers[-1]))
+        for h, width in zip(headers, widths, strict=True):
+            table.add_column(h, width=width)
         for n, row in enumerate(rows):
-            table.add_row(*row, key=f"{n}")
+            table.add_row(*row, key=f"{n}", height=None if wrap else 1)
         self.keys = keys
         if rows:
             if selected in keys:
@@ -196,19 +220,38 @@ class IndexesPane(RefreshingPane[IndexOverview]):
                 row = min(cursor.row, len(rows) - 1)
             table.move_cursor(row=row, animate=False)
 
+    def _fit_last(self, widths: list[int], least: int) -> bool:
+        """Narrow the last column (the definition) to the room left, so it wraps instead of
+        being cut at the screen's edge; True when it must wrap.  With less room than its
+        header, it keeps its width (cut: the box below names the definition)."""
+        table = self.query_one("#index-table", DataTable)
+        room = (table.size.width or self.size.width or self.app.size.width) - 2  # scrollbar
+        room -= sum(w + 2 * table.cell_padding for w in widths[:-1]) + 2 * table.cell_padding
+        if least <= room < widths[-1]:
+            widths[-1] = room
+            return True
+        return False
+
+    def on_resize(self) -> None:
+        if self.ready and self.board.tables:
+            self._fill()
+
     def _checkable(self, table: str, index: str | None) -> bool:
         t = self.board.table(table)
         return t is not None and any(e.name == index and e.checkable for e in t.indexes)
 
-    def _to_first_damaged(self) -> None:
-        """After a check, the cursor goes to the first inconsistent index, unless it is on
-        one already: the next key (f) is then the repair."""
+    def _to_first_damaged(self, checked: list[str]) -> None:
+        """After a check, the cursor goes to the first inconsistent index of the tables
+        `checked`, unless it is on one already: the next key (f) is then the repair.  It
+        never leaves for a table that was not checked (c on one table stays on it)."""
         table, entry = self.selected()
         if table is not None and entry is not None:
             f = self.board.finding(table.name, entry)
             if f is not None and f.damaged:
                 return
         for n, (name, index) in enumerate(self.keys):
+            if name not in checked:
+                continue
             t = self.board.table(name)
             e = next((e for e in t.indexes if e.name == index), None) if t else None
             f = self.board.finding(name, e) if e is not None and e.checkable else None
@@ -247,6 +290,8 @@ class IndexesPane(RefreshingPane[IndexOverview]):
         f = self.board.finding(table.name, entry)
         if f is None or not entry.checkable:
             return None
+        if f.unknown_counts:
+            return plan_unknown(table.schema, table.table, entry.name)
         return plan_repair(table.schema, table.table, entry.name, f.missing, f.dangling,
                            f.mismatched, f.samples)
 
@@ -259,22 +304,30 @@ class IndexesPane(RefreshingPane[IndexOverview]):
             repair = self.board.repairs.get((table.name, entry.name))
         self.query_one(IndexDetail).show(
             table, entry, finding, plan, repair, colours_of(self.app),
-            read_only=self._read_only(), busy=self.board.job is not None, note=self.outcome)
+            read_only=self._read_only(), busy=self.board.job is not None, note=self.outcome,
+            directory=self._directory())
 
     @on(DataTable.RowHighlighted, "#index-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._detail()
 
+    def _directory(self) -> str:
+        """The database's directory as the command line takes it (in advice)."""
+        path = getattr(self.backend, "path", "") if self.ready else ""
+        return shlex.quote(path) if path else "DIR"
+
     def _read_only(self) -> bool:
         return self.ready and self.backend.session_state().read_only
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """Cancel is offered while something runs; checks and repairs while nothing does."""
+        """Cancel is offered while something runs; checks and repairs while nothing does
+        (hidden, not greyed, while running: the footer keeps room for x and F1 Help at 80
+        columns)."""
         running = self.board.job is not None
         if action == "cancel":
             return running
         if action in ("check_table", "check_all", "repair"):
-            return None if running else True
+            return not running
         return True
 
     # -- checking ----------------------------------------------------------------------------
@@ -287,8 +340,9 @@ class IndexesPane(RefreshingPane[IndexOverview]):
     def action_check_all(self) -> None:
         self.check(list(self.board.tables))
 
-    def check(self, tables: list[TableIndexes]) -> None:
-        """Check `tables` in the background, one after the other."""
+    def check(self, tables: list[TableIndexes], index: str | None = None) -> None:
+        """Check `tables` in the background, one after the other (only `index` of a single
+        table, when given)."""
         if not self._can_start():
             return
         tables = [t for t in tables if any(e.checkable for e in t.indexes)]
@@ -297,8 +351,8 @@ class IndexesPane(RefreshingPane[IndexOverview]):
                         "own key).", title="Indexes", timeout=4)
             return
         self._start(Job("check", [t.name for t in tables], [t.rows_estimate for t in tables]))
-        self.run_worker(lambda: self._check_worker(tables), thread=True, group="index-admin",
-                        exit_on_error=False)
+        self.run_worker(lambda: self._check_worker(tables, index), thread=True,
+                        group="index-admin", exit_on_error=False)
 
     def _can_start(self) -> bool:
         if not self.ready or not self.backend.IMPLEMENTS_INDEX_ADMIN:
@@ -333,13 +387,13 @@ class IndexesPane(RefreshingPane[IndexOverview]):
         pump.flush()
         return Ran(data, finished[-1] if finished else None, error)
 
-    def _check_worker(self, tables: list[TableIndexes]) -> None:
+    def _check_worker(self, tables: list[TableIndexes], index: str | None = None) -> None:
         pump = EventPump(lambda batch: self.post_message(IndexEvents(batch)))
         for t in tables:
             if self._halt.is_set():
                 break
             self.app.call_from_thread(self._table_started, t.name)
-            ran = self._run(check_sql(t.schema, t.table), pump)
+            ran = self._run(check_sql(t.schema, t.table, index), pump)
             self.app.call_from_thread(self._table_checked, t, ran)
             if ran.error is not None and (ran.error.interrupted or ran.error.errno == 1235):
                 break
@@ -354,8 +408,11 @@ class IndexesPane(RefreshingPane[IndexOverview]):
         now = dt.datetime.now()
         if ran.error is not None:
             if not ran.error.interrupted:
-                self.board.failed(table.name, list(table.indexes), now)
-                self._error(ran.error, f"Checking {table.name}")
+                self.board.failed(table.name, list(table.indexes), now, ran.error.errno,
+                                  str(ran.error))
+                advice = (damaged_row_advice(table.name, table.table, self._directory())
+                          if ran.error.errno == 1877 else None)
+                self._error(ran.error, f"Checking {table.name}", advice)
             self._fill()
             return
         reports = list(ran.finished.reports) if ran.finished is not None else []
@@ -376,10 +433,16 @@ class IndexesPane(RefreshingPane[IndexOverview]):
                 self.notify(self.outcome, title="Indexes", severity="warning", timeout=5)
             elif done:  # the summary line and the list say what was found (errors: outcome)
                 self._fill()
-                self._to_first_damaged()
+                self._to_first_damaged(job.finished)
         self._halt.clear()
         self._redraw()
         self.load()  # the record of the last checks, and row estimates
+        recheck, self._recheck = self._recheck, None
+        if recheck is not None:  # a cancelled repair: what it left is known only by checking
+            said = self.outcome
+            self.check([recheck[0]], index=recheck[1])
+            self.outcome = said  # under the re-check's result, until the next job
+            self._detail()
 
     @on(IndexEvents)
     def _events(self, message: IndexEvents) -> None:
@@ -415,13 +478,21 @@ class IndexesPane(RefreshingPane[IndexOverview]):
         plan = self.plan_for(table, entry)
         finding = self.board.finding(table.name, entry)
         if plan is None:
+            severity = "information"
             if finding is None or not finding.result:
                 msg = f"{table.name}.{entry.name} was never checked: c checks it first."
+            elif finding.cancelled_repair:
+                msg = (f"The last repair of {table.name}.{entry.name} was cancelled: what is "
+                       "left to repair is unknown; c checks it again.")
+            elif finding.result == "failed" and finding.errno == 1877:
+                msg = damaged_row_advice(table.name, table.table, self._directory())
+                severity = "error"
             elif finding.result in ("cancelled", "failed"):
                 msg = f"The last check of {table.name}.{entry.name} did not finish: c again."
             else:
                 msg = f"Nothing to repair: {table.name}.{entry.name} is {finding.result}."
-            self.notify(msg, title="Indexes", timeout=4)
+            self.notify(msg, title="Indexes", severity=severity,
+                        timeout=10 if severity == "error" else 4)
             return
         if self._read_only():
             level = self.backend.session_state().force_recovery
@@ -468,8 +539,12 @@ class IndexesPane(RefreshingPane[IndexOverview]):
         if ran.error is not None:
             if ran.error.interrupted:
                 self.outcome = (f"{plan.verb} INDEX cancelled between two batches: the batches "
-                             "it committed stay, nothing is half-done; f runs it again.")
-                self.board.with_result(table.name, entry.name, "cancelled")
+                                "it committed stay, nothing is half-done. What is left to "
+                                f"repair is unknown: {target} is checked again.")
+                self.board.repair_cancelled(table.name, entry.name, plan.operation,
+                                            dt.datetime.now())
+                self.board.repairs.pop((table.name, entry.name), None)
+                self._recheck = (table, entry.name)
                 self.notify(self.outcome, title="Indexes", severity="warning", timeout=6)
             else:
                 self._error(ran.error, f"{plan.verb} INDEX {target}")
@@ -497,10 +572,13 @@ class IndexesPane(RefreshingPane[IndexOverview]):
 
     # -- errors ------------------------------------------------------------------------------
 
-    def _error(self, err: BackendError, doing: str) -> None:
+    def _error(self, err: BackendError, doing: str, advice: str | None = None) -> None:
+        """The error under the picture, with its hint; `advice` (already in the box above,
+        for a damaged row) replaces the hint in the notification and is not repeated."""
         hint = err.hint or HINTS.get(err.errno, "")
-        self.outcome = f"{doing}: {err}" + (f"\n{hint}" if hint else "")
-        self.notify(f"{err}" + (f"\n{hint}" if hint else ""), title=doing, severity="error",
+        self.outcome = f"{doing}: {err}" + (f"\n{hint}" if hint and advice is None else "")
+        said = advice if advice is not None else hint
+        self.notify(f"{err}" + (f"\n{said}" if said else ""), title=doing, severity="error",
                     timeout=10)
 
     # -- for tests ---------------------------------------------------------------------------

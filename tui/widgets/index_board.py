@@ -30,10 +30,27 @@ class Finding:
     samples: tuple = ()
     from_session: bool = False  # found by this console (samples known), not the record
     operation: str = ""  # the record's: "recover", "cleanup", "repair" when a repair's re-check
+    counts_known: bool = True  # False: ADMIN CHECK stopped at the first inconsistency
+    errno: int = 0  # a failed check's error code (1877: a damaged row)
+    error: str = ""  # a failed check's error, in words
 
     @property
     def damaged(self) -> bool:
-        return bool(self.missing or self.dangling or self.mismatched)
+        """Something to repair: counted damage, or an inconsistency not counted."""
+        return bool(self.missing or self.dangling or self.mismatched) or self.unknown_counts
+
+    @property
+    def unknown_counts(self) -> bool:
+        """Inconsistent, but how many of each kind is unknown (the record of an ADMIN CHECK,
+        which stops at the first inconsistency)."""
+        return self.result == "inconsistent" and not self.counts_known
+
+    @property
+    def cancelled_repair(self) -> bool:
+        """A repair was cancelled: its committed batches may have fixed part of the index,
+        so the counts before it say nothing of the index now."""
+        return self.result == "cancelled" and self.operation in ("recover", "cleanup",
+                                                                 "repair")
 
 
 @dataclass(frozen=True)
@@ -120,8 +137,12 @@ class IndexBoard:
         mine = self.session.get((table, entry.name))
         rec = entry.last
         recorded = None if rec is None else Finding(
-            rec.result, rec.checked_at, rec.rows_scanned, rec.entries_scanned, rec.missing,
-            rec.dangling, rec.mismatched, rec.seconds, operation=rec.operation)
+            rec.result, rec.checked_at, rec.rows_scanned, rec.entries_scanned,
+            rec.missing or 0, rec.dangling or 0, rec.mismatched or 0, rec.seconds,
+            operation=rec.operation,
+            counts_known=None not in (rec.missing, rec.dangling, rec.mismatched))
+        if recorded is not None and recorded.cancelled_repair:
+            recorded = replace(recorded, missing=0, dangling=0, mismatched=0)
         if mine is None:
             return recorded
         if recorded is not None and recorded.when and mine.when:
@@ -189,12 +210,21 @@ class IndexBoard:
         for r in reports:
             self.session[(table, r.index)] = finding_of_report(r, when, seconds)
 
-    def failed(self, table: str, entries: list[IndexEntry], when: dt.datetime) -> None:
-        """A table's check failed: its indexes say so (counts unknown).  A cancelled one
-        changes nothing: the indexes keep their last result."""
+    def failed(self, table: str, entries: list[IndexEntry], when: dt.datetime,
+               errno: int = 0, error: str = "") -> None:
+        """A table's check failed: its indexes say so (counts unknown), with the error.  A
+        cancelled one changes nothing: the indexes keep their last result."""
         for e in entries:
             if e.checkable:
-                self.session[(table, e.name)] = Finding("failed", when, from_session=True)
+                self.session[(table, e.name)] = Finding(
+                    "failed", when, from_session=True, errno=errno, error=error)
+
+    def repair_cancelled(self, table: str, index: str, operation: str,
+                         when: dt.datetime) -> None:
+        """A repair stopped between two batches: the batches it committed stay, so the last
+        check's counts and plan are stale: the index's state is unknown until checked."""
+        self.session[(table, index)] = Finding("cancelled", when, from_session=True,
+                                               operation=operation)
 
     def repaired(self, table: str, index: str, statement: str, counts: dict[str, int],
                  seconds: float, after: IndexReport | None, when: dt.datetime) -> RepairDone:
@@ -209,8 +239,3 @@ class IndexBoard:
 
     def forget_repair(self, table: str, index: str) -> None:
         self.repairs.pop((table, index), None)
-
-    def with_result(self, table: str, index: str, result: str) -> None:
-        f = self.session.get((table, index))
-        if f is not None:
-            self.session[(table, index)] = replace(f, result=result)

@@ -5,16 +5,17 @@ disagree, row values beside index values."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from tui import text as fmt
 from tui.backend.base import IndexEntry, TableIndexes
 from tui.widgets.index_board import Finding, RepairDone
-from tui.widgets.index_plan import RepairPlan, counts_text
+from tui.widgets.index_plan import UNKNOWN_COUNTS, RepairPlan, counts_text
 
 FROZEN_TIME: str | None = None  # every check time shown, when set (snapshot tests)
 KIND_WORDS = {"missing": "missing entry", "dangling": "dangling entry",
@@ -31,6 +32,12 @@ def result_words(f: Finding | None) -> str:
     """The result in words (the colour only repeats it)."""
     if f is None or not f.result:
         return "never checked"
+    if f.unknown_counts:
+        return "inconsistent: counts unknown"
+    if f.cancelled_repair:
+        return "unknown: repair cancelled"
+    if f.result == "failed" and f.errno == 1877:
+        return "failed: damaged row (1877)"
     if f.result in ("inconsistent", "repaired", "consistent") and f.damaged:
         parts = [f"{n:,} {w}" for n, w in ((f.missing, "missing"), (f.dangling, "dangling"),
                                            (f.mismatched, "mismatched")) if n]
@@ -48,16 +55,53 @@ def result_style(f: Finding | None, colours: dict[str, str]) -> str:
     return colours.get("warning", "yellow")  # cancelled
 
 
+KIND = re.compile(r"^Kind([A-Za-z0-9]+) (.*)$", re.S)
+QUOTED_KINDS = {"String", "MysqlTime", "MysqlDuration", "MysqlEnum", "MysqlSet", "MysqlJSON"}
+
+
+def plain_value(value: str) -> str:
+    """One value as SQL shows it ('Osaka', 1341, NULL) from TiDB's `Datum.String()`
+    rendering (`KindString Osaka`) that the samples carry: the grid is read by people, the
+    8223 text elsewhere keeps TiDB's form for those who compare it with TiDB's."""
+    m = KIND.match(value)
+    if m is None:
+        return value
+    kind, rest = m.groups()
+    if kind == "Null":
+        return "NULL"
+    if kind in QUOTED_KINDS:
+        return "'" + rest.replace("'", "''") + "'"
+    if kind == "Bytes" and rest.startswith("[") and rest.endswith("]"):
+        try:
+            return "0x" + bytes(int(b) for b in rest[1:-1].split()).hex().upper()
+        except ValueError:
+            return rest
+    return rest
+
+
+def damaged_row_advice(name: str, table: str, directory: str = "DIR") -> str:
+    """What to do when a table's check fails with 1877: the check, and every repair, read
+    the rows, and one of them fails its checksum, so checking again or repairing the index
+    cannot help; finding the row and saving the good ones can."""
+    return (f"{name} has a damaged row (ERROR 1877): an index repair cannot help, it reads "
+            f"the rows too. CHECK TABLE {table} shows the row; `kintsugi dump {directory} "
+            "--force-recovery 1 > rescue.sql` saves every good row (README: Crash recovery).")
+
+
 def values_text(values: tuple[str, ...] | None) -> str:
-    return "(none)" if values is None else ", ".join(values)
+    return "(none)" if values is None else ", ".join(plain_value(v) for v in values)
 
 
-class IndexDetail(Vertical):
+class IndexDetail(VerticalScroll):
+    """Sized to fit its text and the (at most 3) sample rows up to 60% of the pane; past
+    that it scrolls: Tab focuses it (its border lights up) and the arrows scroll it."""
+
     DEFAULT_CSS = """
-    IndexDetail { height: auto; max-height: 50%; border: round $secondary 40%;
+    IndexDetail { height: auto; max-height: 60%; border: round $secondary 40%;
         border-title-color: $text-secondary; padding: 0 1; }
+    IndexDetail:focus { border: round $accent; }
     IndexDetail #index-detail-text { height: auto; }
-    IndexDetail #index-samples { height: auto; max-height: 7; margin: 1 0 0 0; }
+    IndexDetail #index-samples { height: auto; margin: 1 0 0 0; }
     """
 
     def compose(self) -> ComposeResult:
@@ -74,7 +118,7 @@ class IndexDetail(Vertical):
     def show(self, table: TableIndexes | None, entry: IndexEntry | None,
              finding: Finding | None, plan: RepairPlan | None, repair: RepairDone | None,
              colours: dict[str, str], *, read_only: bool = False, busy: bool = False,
-             note: str = "") -> None:
+             note: str = "", directory: str = "DIR") -> None:
         samples = self.query_one("#index-samples", DataTable)
         text = Text()
         if table is None:
@@ -94,7 +138,7 @@ class IndexDetail(Vertical):
                         "against.", style=colours.get("muted", ""))
         else:
             self._index_text(text, table, entry, finding, plan, repair, colours,
-                             read_only=read_only, busy=busy)
+                             read_only=read_only, busy=busy, directory=directory)
         if note:
             text.append("\n" + note)
         self.query_one("#index-detail-text", Static).update(text)
@@ -110,7 +154,7 @@ class IndexDetail(Vertical):
                 samples.add_column(h, width=min(width, 40))
             for c in cells:
                 samples.add_row(*(Text(v) for v in c))
-            samples.styles.height = min(len(rows) + 1, 7)
+            samples.styles.height = len(rows) + 1
             samples.display = True
         else:
             samples.display = False
@@ -118,7 +162,7 @@ class IndexDetail(Vertical):
     def _index_text(self, text: Text, table: TableIndexes, entry: IndexEntry,
                     finding: Finding | None, plan: RepairPlan | None,
                     repair: RepairDone | None, colours: dict[str, str], *, read_only: bool,
-                    busy: bool) -> None:
+                    busy: bool, directory: str) -> None:
         kind = "UNIQUE" if entry.unique else "INDEX"
         text.append(f"{kind} ({', '.join(entry.columns)})  ", style="bold")
         counted = finding is not None and finding.result not in ("", "cancelled", "failed")
@@ -129,9 +173,13 @@ class IndexDetail(Vertical):
             word = "repaired, consistent"
         text.append(word, style=result_style(finding, colours))
         if counted:
-            text.append(f" · {finding.rows_scanned:,} rows, {finding.entries_scanned:,} "
-                        f"entries: {finding.missing:,} missing, {finding.dangling:,} "
-                        f"dangling, {finding.mismatched:,} mismatched")
+            text.append(f" · {fmt.count(finding.rows_scanned, 'row')}, "
+                        f"{fmt.count(finding.entries_scanned, 'entry', 'entries')}: ")
+            if finding.unknown_counts:
+                text.append(UNKNOWN_COUNTS, style=colours.get("warning", ""))
+            else:
+                text.append(f"{finding.missing:,} missing, {finding.dangling:,} dangling, "
+                            f"{finding.mismatched:,} mismatched")
         if finding is not None and finding.when:
             by = (f" (re-check of {finding.operation.upper()} INDEX)"
                   if finding.operation in ("recover", "cleanup", "repair") else "")
@@ -145,8 +193,8 @@ class IndexDetail(Vertical):
             if after is None:
                 text.append("Re-check: could not run.", style=colours.get("warning", ""))
             elif not after.damaged:
-                text.append(f"Re-check: consistent ({after.rows_scanned:,} rows, "
-                            f"{after.entries_scanned:,} entries).",
+                text.append(f"Re-check: consistent ({fmt.count(after.rows_scanned, 'row')}, "
+                            f"{fmt.count(after.entries_scanned, 'entry', 'entries')}).",
                             style=f"bold {colours.get('success', 'green')}")
             else:
                 text.append(f"Re-check: still {result_words(after)}.",
@@ -160,6 +208,15 @@ class IndexDetail(Vertical):
             else:
                 text.append("f", style="bold reverse")
                 text.append(f" repairs it: {plan.verb} INDEX {plan.short} (asks first).")
+        elif finding is not None and finding.cancelled_repair:
+            text.append(f"\n{finding.operation.upper()} INDEX was cancelled: the batches it "
+                        "committed stay, so what is left to repair is unknown until the index "
+                        "is checked again (", style=colours.get("warning", ""))
+            text.append("c", style="bold reverse")
+            text.append(").", style=colours.get("warning", ""))
+        elif finding is not None and finding.result == "failed" and finding.errno == 1877:
+            text.append("\n" + damaged_row_advice(table.name, table.table, directory),
+                        style=colours.get("error", ""))
         elif finding is None or not finding.result:
             text.append("\n")
             text.append("c", style="bold reverse")

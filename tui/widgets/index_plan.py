@@ -153,6 +153,29 @@ def plan_repair(schema: str, table: str, index: str, missing: int, dangling: int
                       tuple(changes), why, short)
 
 
+UNKNOWN_COUNTS = ("counts unknown (ADMIN CHECK stops at the first inconsistency; c shows the "
+                  "whole picture)")
+
+
+def plan_unknown(schema: str, table: str, index: str) -> RepairPlan:
+    """The repair of an index found inconsistent by ADMIN CHECK, which stops at the first
+    inconsistency: which kinds of damage and how many are unknown, so the statement is the
+    one that fixes any mix (REPAIR INDEX), and the confirmation says the counts are unknown
+    rather than guessing them."""
+    where = f"{schema}.{table}.{index}"
+    return RepairPlan(
+        "repair", f"ADMIN REPAIR INDEX {table_sql(schema, table)} {ident(index)}",
+        (f"removes every entry of {where} that no row needs (dangling entries and entries "
+         "with wrong values) and adds every entry a row needs (missing entries)",
+         "how many: unknown, the last check was an ADMIN CHECK, which stops at the first "
+         "inconsistency; c counts them first if you want to know before",
+         "the rows themselves are not changed"),
+        "the counts are unknown, so the repair must fix any mix of missing, dangling and "
+        "mismatched entries; REPAIR INDEX (KintsugiDB's) does, where RECOVER or CLEANUP "
+        "alone might not",
+        "fixes any mix, counts unknown")
+
+
 def counts_text(counts: dict[str, int]) -> str:
     """A repair's result row in the statement's own column names: "ADDED_COUNT 1, SCAN_COUNT 3"."""
     order = ("REMOVED_COUNT", "ADDED_COUNT", "SCAN_COUNT")
