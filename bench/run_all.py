@@ -31,7 +31,8 @@ from bench.common import (
 
 BENCHMARKS = ["kv_commits", "kv_bulk", "kv_scan", "spill",
               "sql_commits", "sql_bulk", "sql_point", "sql_scan",
-              "recovery_apply", "recovery_scale", "recovery_console", "recovery_torture"]
+              "recovery_apply", "recovery_scale", "recovery_console", "recovery_torture",
+              "admin_index"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.run_all",
         description="Run kv_commits, kv_bulk, kv_scan, spill and the SQL benchmarks (sql_commits, "
         "sql_bulk, sql_point, sql_scan) and the recovery ones (recovery_apply, recovery_scale, "
-        "recovery_console, recovery_torture at 100 kills); write bench/RESULTS.md.",
+        "recovery_console, recovery_torture at 100 kills) and the index-consistency one "
+        "(admin_index); write bench/RESULTS.md.",
     )
     ap.add_argument("--full-spill", action="store_true",
                     help="run the spill benchmark at its full 10M rows (default: 2M)")
