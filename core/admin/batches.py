@@ -24,7 +24,7 @@ from core.sql.table import NON_UNIQUE_VALUE, TableWriter
 from core.txn import Transaction, begin
 
 # Batch sizes (module constants, read at each batch: tests lower them).
-RECOVER_BATCH = 2048  # rows per batch of RECOVER INDEX (and REPAIR's adding pass), as TiDB
+RECOVER_BATCH = 8192  # rows per batch of RECOVER INDEX (and REPAIR's adding pass); TiDB: 2048
 CLEANUP_BATCH = 20000  # index entries per batch of CLEANUP INDEX (and REPAIR's pruning pass)
 
 # (handle, index values, handle the unique entry points at instead)
@@ -99,17 +99,16 @@ def add_missing(b: Batch, after: bytes | None, conflict: Conflict) -> tuple[int,
     lo = None if after is None else after + b"\x00"  # the smallest key after `after`
     rows = list(islice(w.scan(b.view, lo), RECOVER_BATCH))
     get, put = b.view.get, txn.put_locked  # the current view: txn.get_current's
-    handle_from_key, entry = w.handle_from_key, w.index_entry
+    entry = w.index_entry_at
     added = 0
     for k, row in rows:
-        h = handle_from_key(k)
-        ek, ev = entry(ix, row, h)
+        ek, ev = entry(ix, row, k)
         stored = get(tid, ek)
         if stored is None:
             put(tid, ek, ev)
             added += 1
         elif stored != ev:
-            conflict(h, w.index_values(ix, row), _handle_or_raw(w, stored))
+            conflict(w.handle_from_key(k), w.index_values(ix, row), _handle_or_raw(w, stored))
     return len(rows), added, (bytes(rows[-1][0]) if rows else after)
 
 

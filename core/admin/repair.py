@@ -1,6 +1,6 @@
 """ADMIN RECOVER INDEX, ADMIN CLEANUP INDEX (TiDB's) and ADMIN REPAIR INDEX (KintsugiDB's).
 
-* ``ADMIN RECOVER INDEX t idx`` -> ``ADDED_COUNT, SCAN_COUNT``: rows in handle order, 2048 a
+* ``ADMIN RECOVER INDEX t idx`` -> ``ADDED_COUNT, SCAN_COUNT``: rows in handle order, 8192 a
   batch; each row's entry is added if absent.  A unique entry held by another handle is not
   overwritten (warning 1062, "constraint of unique index is broken", as TiDB logs it).
   Entries that point at no row, or at a row with other values, stay.

@@ -57,6 +57,7 @@ __all__ = [
 
 NON_UNIQUE_VALUE = b"0"
 _INT_FLAG = bytes([INT_FLAG])  # an int handle after the values of a non-unique entry
+_INT_ROW_KEY_LEN = 19  # b"t" + table id (8) + b"_r" + an int handle (8)
 
 
 def _undecodable(table: str, key: bytes, exc: BaseException) -> CorruptionError:
@@ -245,6 +246,19 @@ class TableReader:
             return prefix + encode_values(values) + _INT_FLAG + encode_int(handle), \
                 NON_UNIQUE_VALUE
         return index_key(self.tid, ix.id, values, handle), NON_UNIQUE_VALUE
+
+    def index_entry_at(self, ix: IndexInfo, row: Sequence[Any], key: bytes) -> tuple[bytes, bytes]:
+        """`index_entry` for a row read under row key `key`.  An int handle's entry holds
+        the same 8 memcomparable bytes the row key ends with, so a bulk pass (ADMIN RECOVER
+        INDEX) builds the entry without decoding the handle and encoding it again."""
+        if self._clustered or len(key) != _INT_ROW_KEY_LEN:  # a malformed key raises there
+            return self.index_entry(ix, row, self.handle_from_key(key))
+        tail = bytes(key[-8:])
+        values = self.index_values(ix, row)
+        prefix = self._ix_prefix.get(ix.id) or index_prefix(self.tid, ix.id)
+        if ix.unique and None not in values:
+            return prefix + encode_values(values), tail
+        return prefix + encode_values(values) + _INT_FLAG + tail, NON_UNIQUE_VALUE
 
     def encode_handle(self, handle) -> bytes:
         return handle if isinstance(handle, bytes) else encode_int(handle)

@@ -89,7 +89,8 @@ def plan_repair(schema: str, table: str, index: str, missing: int, dangling: int
                 f" (rows {rows})" if rows else unknown),
              "removes no entry; the rows themselves are not changed"),
             "entries are missing and nothing else is wrong; RECOVER INDEX (TiDB's "
-            "statement) adds them from the rows, in batches of 2,048 rows, each committed",
+            "statement) adds them from the rows in batches, each one committed (a cancel "
+            "keeps the finished ones)",
             f"adds {fmt.count(missing, 'missing entry', 'missing entries')}"
             + (f" (rows {rows})" if rows else ""))
     if dangling and not (missing or mismatched):
