@@ -122,6 +122,12 @@ class DDLRunner:
             if kind == "TABLE":
                 return self.drop_tables(node, txn, schema, job)
             if kind == "INDEX":
+                if node.args.get("cluster") is None:  # `DROP INDEX i` names no table
+                    raise ProgrammingError(
+                        "You have an error in your SQL syntax; check the manual that "
+                        "corresponds to your MySQL server version for the right syntax to use "
+                        "near '' at line 1 (DROP INDEX needs ON table_name)", errno=1064,
+                        sqlstate="42000")
                 table = self._table(schema, node.args["cluster"].this)
                 return self.drop_index(table, node.this.name if node.this else
                                        node.args["tables"][0].name, txn, job,
