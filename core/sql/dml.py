@@ -66,8 +66,11 @@ class DMLRunner:
         from core.sql.types import coerce
 
         s = self.s
+        # `UPDATE t JOIN u ON ... SET` and `UPDATE t, u SET ...` keep their joins on the
+        # table node: updating every row of t as if they were not there would be a silent
+        # wrong write, so until multi-table UPDATE exists they are refused.
         if node.args.get("from") or node.args.get("from_") or node.args.get("joins") or \
-                not isinstance(node.this, exp.Table):
+                not isinstance(node.this, exp.Table) or node.this.args.get("joins"):
             from core.errors import NotSupportedError
 
             raise NotSupportedError("multi-table UPDATE is not supported yet")

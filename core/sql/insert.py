@@ -101,7 +101,7 @@ class InsertPlan:
                         else:
                             getters.append((_EXPR, f))
                 self.value_rows.append(getters)
-        elif isinstance(source, (exp.Select, exp.Union, exp.Subquery)):
+        elif isinstance(source, (exp.Select, exp.SetOperation, exp.Subquery)):
             self.select = s.planner().plan(source)
             if len(self.select.names) != len(names):
                 raise _err("Column count doesn't match value count at row 1", 1136, "21S01")

@@ -101,6 +101,7 @@ def _row_of(flag) -> str:
 
 
 SKIPPED_ROW_WARNINGS = 100  # damaged rows listed one by one; the rest are counted
+STRICT_WRITE_ERRORS = frozenset({1365})  # warnings an INSERT/UPDATE raises (strict sql_mode)
 
 
 class RowSalvage:
@@ -951,7 +952,7 @@ class Session:
         if type(node) is exp.Select and node.args.get("hint") is None:  # the common case
             return time.monotonic() + ms / 1000 if ms > 0 else None
         first = node
-        while isinstance(first, (exp.Union, exp.Subquery)):
+        while isinstance(first, (exp.SetOperation, exp.Subquery)):
             first = first.this
         hint = first.args.get("hint") if isinstance(first, exp.Select) else None
         if hint is not None:
@@ -1046,6 +1047,8 @@ class Session:
             self.ctx.runtime = Runtime(view, check=self.cancel_token.check)
             runner = DMLRunner(self)
             lastrowid = None
+            if isinstance(node, (exp.Insert, exp.Update)) and not node.args.get("ignore"):
+                self.ctx.errors_for = STRICT_WRITE_ERRORS
             if isinstance(node, exp.Insert):
                 replace = isinstance(node, dialect.ReplaceInto)
                 count, first_id = runner.insert(node, txn, schema, replace=replace,
@@ -1059,11 +1062,13 @@ class Session:
                 count = runner.delete(node, txn, schema)
             self.cancel_token.finish()  # from here the statement counts as done
         except BaseException:
+            self.ctx.errors_for = frozenset()
             if own:
                 txn.rollback()
             else:
                 txn.rollback_to_savepoint(savepoint)
             raise
+        self.ctx.errors_for = frozenset()
         if own:
             txn.commit()
         else:

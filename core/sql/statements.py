@@ -17,7 +17,7 @@ from core.sql import dialect
 
 
 class StatementKind(enum.Enum):
-    QUERY = "query"  # SELECT, UNION: a result set from a plan, streamed
+    QUERY = "query"  # SELECT, UNION, INTERSECT, EXCEPT: a result set from a plan, streamed
     DML = "dml"  # INSERT, REPLACE, UPDATE, DELETE
     DDL = "ddl"  # CREATE, DROP, TRUNCATE, ALTER, RENAME: a DDL job, not interruptible
     SESSION = "session"  # USE, BEGIN, COMMIT, ROLLBACK, SET
@@ -37,7 +37,7 @@ class StatementKind(enum.Enum):
 
 _BY_TYPE: dict[type, StatementKind] = {}
 _BASES: tuple[tuple[tuple[type, ...], StatementKind], ...] = (
-    ((exp.Select, exp.Union, exp.Subquery), StatementKind.QUERY),
+    ((exp.Select, exp.SetOperation, exp.Subquery), StatementKind.QUERY),
     ((exp.Insert, exp.Update, exp.Delete), StatementKind.DML),
     ((exp.Create, exp.Drop, exp.TruncateTable, exp.Alter, dialect.RenameTable),
      StatementKind.DDL),

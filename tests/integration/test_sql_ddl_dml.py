@@ -427,3 +427,16 @@ def test_cancel_interrupts_a_running_statement_and_leaves_nothing(conn, q):
     assert cur.fetchall() == [(sum(range(3000)),)]
     conn.commit()
     assert conn.cancel() is False  # nothing running: nothing to cancel
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE customers JOIN orders ON orders.customer_id = customers.id SET customers.city = 'X'",
+    "UPDATE customers c JOIN orders o ON o.customer_id = c.id SET c.city = 'X' WHERE o.id = 1",
+    "UPDATE customers, orders SET customers.city = 'X' WHERE orders.customer_id = customers.id",
+])
+def test_multi_table_update_is_refused_not_run_on_every_row(shop, sql):
+    """The joined table must not be dropped silently: that would update every customer."""
+    before = shop("SELECT id, city FROM customers ORDER BY id")
+    e = err(shop, sql)
+    assert e.errno == 1235 and "multi-table UPDATE" in str(e)
+    assert shop("SELECT id, city FROM customers ORDER BY id") == before

@@ -112,8 +112,11 @@ def test_pep249_type_objects():
     ("int", " 3 ", 3),
     ("int", "12.5", 13),  # MySQL rounds numeric strings for integer columns
     ("int", "1e3", 1000),
-    ("int", 2.5, 3),  # halves away from zero
-    ("int", -2.5, -3),
+    ("int", Decimal("2.5"), 3),  # a DECIMAL rounds halves away from zero
+    ("int", Decimal("-2.5"), -3),
+    ("int", 2.5, 2),  # a DOUBLE rounds halves to even (rint), as mysqld's Field_long::store
+    ("int", -2.5, -2),
+    ("int", 3.5, 4),
     ("int", Decimal("2.4999"), 2),
     ("int", True, 1),
     ("int", -2147483648, -2147483648),
@@ -393,7 +396,8 @@ def test_parse_temporal(text, value):
 
 
 @pytest.mark.parametrize("fn, value, expected", [
-    (T.cast_signed, "12abc", 12), (T.cast_signed, "2.7", 2), (T.cast_signed, 2.5, 3),
+    (T.cast_signed, "12abc", 12), (T.cast_signed, "2.7", 2), (T.cast_signed, 2.5, 2),
+    (T.cast_signed, Decimal("2.5"), 3),
     (T.cast_signed, Decimal("-2.5"), -3), (T.cast_signed, 2**64 - 1, -1),
     (T.cast_unsigned, -1, 2**64 - 1), (T.cast_unsigned, "5", 5),
     (T.cast_char, 12, "12"), (T.cast_double, "1.5x", 1.5),

@@ -2,6 +2,15 @@
 ``date + INTERVAL n unit``.  Result types and overflow errors come from `core.sql.types`;
 the common column-op-constant shapes are generated from templates so the per-row closure
 is one line.
+
+An arithmetic expression with a DECIMAL division in it is compiled as a whole
+(`_precise`): every operator works on the digits MySQL keeps (a quotient keeps whole 9-digit
+groups, `div_exact`) while the scale MySQL's result type shows travels alongside, and the
+expression rounds to that scale once, at the end: ``1/3*3`` is 1.0000 and ``(2/7)*1e0``
+0.285714285.  Where the value goes decides which one leaves (`_consumer`): a comparison, a
+numeric function, a CAST to a number, a stored value and SET get the kept digits (as
+mysqld's val_decimal/val_real do), SUM/AVG get them with the shown scale attached, and
+everything else (the select list, ORDER BY, GROUP BY, strings) the rounded value.
 """
 
 from __future__ import annotations
@@ -38,6 +47,15 @@ from core.sql.types import (
     sub,
     to_int,
 )
+from core.sql.types.arith import (
+    DIV_PRECISION_INCREMENT,
+    MAX_DECIMAL_SCALE,
+    ScaledDecimal,
+    div_exact,
+    mul_exact,
+    shown_value,
+)
+from core.sql.types.convert import to_number
 
 
 def _paren_text(node: exp.Expression) -> Callable[[], str]:
@@ -63,6 +81,242 @@ def _date_arith(c: _Compiler, date_node: exp.Expression, iv: exp.Interval,
         return date_add(fd(row), fa(row), unit, sign)
 
     return date_plus_interval
+
+
+# --- exact DECIMAL division inside an expression ------------------------------------------------
+
+_BINARY = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod)
+_MAX_PRECISE_NODES = 64  # a longer chain compiles operator by operator (rounding each /)
+
+# Where a value goes -> which value it gets (see the module docstring).
+_SHOWN, _KEPT, _CARRIED = 0, 1, 2
+_KEPT_PARENTS: tuple[type, ...] = tuple(
+    c for c in (getattr(exp, n, None) for n in (
+        "EQ", "NEQ", "GT", "GTE", "LT", "LTE", "NullSafeEQ", "Between", "In",
+        "Round", "Trunc", "Floor", "Ceil", "Sign", "Ln", "Log", "Exp", "Sqrt", "Pow",
+        "Sin", "Cos", "Tan", "Cot", "Asin", "Acos", "Atan", "Atan2", "Degrees", "Radians"))
+    if c is not None)
+_KEPT_FUNCTIONS = frozenset({"LOG2", "LOG10", "COT", "ATAN", "ATAN2"})
+
+
+def _consumer(node: exp.Expression) -> int:
+    """Which value of the expression `node` its parent reads: the kept digits (a comparison,
+    a numeric function, CAST to a number, INSERT ... VALUES, SET/UPDATE assignments, which
+    sqlglot parses as ``=``), the kept digits with the shown scale (SUM, AVG), or the value
+    rounded to the shown scale (anything else)."""
+    p = node.parent
+    while isinstance(p, exp.Paren):
+        p = p.parent
+    if isinstance(p, exp.Distinct):
+        p = p.parent
+    if isinstance(p, (exp.Sum, exp.Avg)):
+        return _CARRIED
+    if isinstance(p, _KEPT_PARENTS):
+        return _KEPT
+    if isinstance(p, exp.Anonymous) and p.name.upper() in _KEPT_FUNCTIONS:
+        return _KEPT
+    if isinstance(p, exp.Cast):
+        to = p.args.get("to")
+        if isinstance(to, exp.DataType) and to.this in exp.DataType.NUMERIC_TYPES:
+            return _KEPT
+        return _SHOWN
+    if isinstance(p, exp.Tuple) and isinstance(p.parent, exp.Values):
+        return _KEPT
+    return _SHOWN
+
+
+def _is_arith(c: _Compiler, node: exp.Expression, top: bool) -> bool:
+    """An operator node the precise compiler handles itself (not a leaf): not date +
+    INTERVAL, not a negated literal (its own rules), not a sub-expression the planner has
+    already computed (a GROUP BY key)."""
+    if isinstance(node, _BINARY):
+        if isinstance(node, (exp.Add, exp.Sub)) and _interval_of(node.expression) is not None:
+            return False
+        if isinstance(node, exp.Add) and _interval_of(node.this) is not None:
+            return False
+    elif isinstance(node, exp.Neg):
+        if isinstance(node.this, exp.Literal):
+            return False
+    elif not isinstance(node, exp.Paren):
+        return False
+    return top or c.scope.lookup_expr(node) is None
+
+
+def _has_division(c: _Compiler, node: exp.Expression) -> bool:
+    """True when the operator tree under `node` divides (``/``) somewhere, and is small
+    enough to compile as a whole."""
+    stack, seen, found = [node], 0, False
+    top = True
+    while stack:
+        n = stack.pop()
+        if not _is_arith(c, n, top):
+            top = False
+            continue
+        top = False
+        seen += 1
+        if seen > _MAX_PRECISE_NODES:
+            return False
+        if isinstance(n, exp.Div):
+            found = True
+        if isinstance(n, _BINARY):
+            stack.append(n.this)
+            stack.append(n.expression)
+        else:
+            stack.append(n.this)
+    return found
+
+
+def _tagged(v: Any) -> tuple[Any, int]:
+    """A leaf's value as an operand: (number, the scale its type shows)."""
+    t = type(v)
+    if t is int or t is float:
+        return v, 0
+    if t is Decimal:
+        e = v.as_tuple().exponent
+        return v, (-e if isinstance(e, int) and e < 0 else 0)
+    x = to_number(v)
+    if type(x) is Decimal:
+        return _tagged(x)
+    return (int(x) if type(x) is bool else x), 0
+
+
+_Pair = tuple[Any, int] | None
+
+
+def _pbuild(c: _Compiler, node: exp.Expression, top: bool = False) -> Callable[[Row], _Pair]:
+    """Compile an operator tree to ``fn(row) -> (kept value, shown scale)`` or None (NULL)."""
+    while isinstance(node, exp.Paren) and _is_arith(c, node, top):
+        node, top = node.this, False
+    if not _is_arith(c, node, top):
+        f = c.fn(node)
+
+        def leaf(row: Row) -> _Pair:
+            v = f(row)
+            if v is None:
+                return None
+            t = type(v)
+            if t is int:
+                return v, 0
+            return _tagged(v)
+
+        return leaf
+    text = _paren_text(node)
+    if isinstance(node, exp.Neg):
+        fn = _pbuild(c, node.this)
+
+        def p_neg(row: Row) -> _Pair:
+            a = fn(row)
+            return None if a is None else (neg(a[0], text), a[1])
+
+        return p_neg
+    fa, fb = _pbuild(c, node.this), _pbuild(c, node.expression)
+    ctx = c.ctx
+
+    def by_zero() -> None:
+        warn = getattr(ctx, "warn", None)
+        if warn is not None:
+            warn(1365, "Division by 0")
+
+    if isinstance(node, (exp.Add, exp.Sub)):
+        op = add if isinstance(node, exp.Add) else sub
+
+        def p_addsub(row: Row) -> _Pair:
+            a = fa(row)
+            if a is None:
+                return None
+            b = fb(row)
+            if b is None:
+                return None
+            sa, sb = a[1], b[1]
+            return op(a[0], b[0], text), (sa if sa > sb else sb)
+
+        return p_addsub
+    if isinstance(node, exp.Mul):
+        def p_mul(row: Row) -> _Pair:
+            a = fa(row)
+            if a is None:
+                return None
+            b = fb(row)
+            if b is None:
+                return None
+            x, y = a[0], b[0]
+            tx, ty = type(x), type(y)
+            if (tx is Decimal and ty is not float) or (ty is Decimal and tx is not float):
+                v = mul_exact(x, y)
+            else:
+                v = mul(x, y, text)
+            return v, min(a[1] + b[1], MAX_DECIMAL_SCALE)
+
+        return p_mul
+    if isinstance(node, exp.Div):
+        def p_div(row: Row) -> _Pair:
+            a = fa(row)
+            if a is None:
+                return None
+            b = fb(row)
+            if b is None:
+                return None
+            x, y = a[0], b[0]
+            v = div(x, y, text) if type(x) is float or type(y) is float else \
+                div_exact(x, y, text)
+            if v is None:
+                by_zero()
+                return None
+            return v, min(a[1] + DIV_PRECISION_INCREMENT, MAX_DECIMAL_SCALE)
+
+        return p_div
+    op2 = intdiv if isinstance(node, exp.IntDiv) else mod
+    int_result = op2 is intdiv
+
+    def p_divmod(row: Row) -> _Pair:
+        a = fa(row)
+        if a is None:
+            return None
+        b = fb(row)
+        if b is None:
+            return None
+        v = op2(a[0], b[0], text)
+        if v is None:
+            by_zero()
+            return None
+        if int_result:
+            return v, 0
+        sa, sb = a[1], b[1]
+        return v, (sa if sa > sb else sb)
+
+    return p_divmod
+
+
+def _precise(c: _Compiler, node: exp.Expression) -> RowFn:
+    """The whole operator tree under `node`, rounding once at the end (see the module
+    docstring); what it returns depends on `_consumer`."""
+    p = _pbuild(c, node, top=True)
+    mode = _consumer(node)
+    if mode == _KEPT:
+        def arith_kept(row: Row) -> Any:
+            r = p(row)
+            return None if r is None else r[0]
+
+        return arith_kept
+    if mode == _CARRIED:
+        def arith_carried(row: Row) -> Any:
+            r = p(row)
+            if r is None:
+                return None
+            v = r[0]
+            return ScaledDecimal(v, r[1]) if type(v) is Decimal else v
+
+        return arith_carried
+    text = _paren_text(node)
+
+    def arith_shown(row: Row) -> Any:
+        r = p(row)
+        if r is None:
+            return None
+        v = r[0]
+        return shown_value(v, r[1], text) if type(v) is Decimal else v
+
+    return arith_shown
 
 
 _ARITH_CONST = _templates("""
@@ -98,6 +352,8 @@ def _add(c: _Compiler, node: exp.Add) -> RowFn:
     iv = _interval_of(node.this)
     if iv is not None:
         return _date_arith(c, node.expression, iv, 1)
+    if _has_division(c, node):
+        return _precise(c, node)
     ra, rb = c.sub(node.this), c.sub(node.expression)
     text = _paren_text(node)
     if type(ra) is _Const and type(rb) is not _Const:
@@ -128,6 +384,8 @@ def _sub(c: _Compiler, node: exp.Sub) -> RowFn:
     iv = _interval_of(node.expression)
     if iv is not None:
         return _date_arith(c, node.this, iv, -1)
+    if _has_division(c, node):
+        return _precise(c, node)
     ra, rb = c.sub(node.this), c.sub(node.expression)
     text = _paren_text(node)
     special = _arith_const(ra, rb, "sub", sub, text)
@@ -153,6 +411,8 @@ def _sub(c: _Compiler, node: exp.Sub) -> RowFn:
 
 @_handles(exp.Mul)
 def _mul(c: _Compiler, node: exp.Mul) -> RowFn:
+    if _has_division(c, node):
+        return _precise(c, node)
     ra, rb = c.sub(node.this), c.sub(node.expression)
     text = _paren_text(node)
     if type(ra) is _Const and type(rb) is not _Const:
@@ -202,16 +462,23 @@ def _division(op: Callable[..., Any], node: exp.Expression, c: _Compiler) -> Row
 
 @_handles(exp.Div)
 def _div(c: _Compiler, node: exp.Div) -> RowFn:
-    return _division(div, node, c)
+    if _consumer(node) != _SHOWN or _has_division(c, node.this) or \
+            _has_division(c, node.expression):
+        return _precise(c, node)
+    return _division(div, node, c)  # one rounding of the exact quotient: the same digits
 
 
 @_handles(exp.IntDiv)
 def _intdiv(c: _Compiler, node: exp.IntDiv) -> RowFn:
+    if _has_division(c, node):
+        return _precise(c, node)
     return _division(intdiv, node, c)
 
 
 @_handles(exp.Mod)
 def _mod(c: _Compiler, node: exp.Mod) -> RowFn:
+    if _has_division(c, node):
+        return _precise(c, node)
     fa, fb = c.fn(node.this), c.fn(node.expression)
     slow = _division(mod, node, c)
 
@@ -227,6 +494,8 @@ def _mod(c: _Compiler, node: exp.Mod) -> RowFn:
 
 @_handles(exp.Neg)
 def _neg(c: _Compiler, node: exp.Neg) -> RowFn | _Const:
+    if _has_division(c, node):
+        return _precise(c, node)
     inner = c.sub(node.this)
     operand = node.this.sql(dialect="mysql")
     shown = f"-{operand}" if isinstance(node.this, exp.Paren) else f"-({operand})"

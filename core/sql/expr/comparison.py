@@ -26,6 +26,7 @@ from core.sql.expr.compiler import (
 )
 from core.sql.expr.scope import EvalContext, Row, RowFn, _err_operand, _err_subquery_rows
 from core.sql.types import _as_datetime, _compare_mixed, compare, parse_temporal, to_double
+from core.sql.types.temporal import number_to_temporal, temporal_constant
 
 _OPS: dict[type, tuple[Callable[[Any, Any], bool], Callable[[int], bool], type]] = {
     exp.EQ: (operator.eq, lambda r: r == 0, exp.EQ),
@@ -37,11 +38,53 @@ _OPS: dict[type, tuple[Callable[[Any, Any], bool], Callable[[int], bool], type]]
 }
 
 
-def _const_comparator(c: Any) -> Callable[[Any], int]:
+def _bad_date_warning(ctx: EvalContext | None, c: str) -> Callable[[Any], None]:
+    """Warn 1292 once per execution that string `c`, compared with a date, is no date (MySQL
+    converts the constant once and warns once)."""
+    seen: list[Any] = [_NO_CONST]
+
+    def warn(a: Any) -> None:
+        if ctx is None:
+            return
+        token = getattr(ctx, "run_token", None)
+        if seen[0] is token and token is not None:
+            return
+        seen[0] = token
+        what = "date" if type(a) is date else "datetime"
+        ctx.warn(1292, f"Incorrect {what} value: '{c[:128]}'")
+
+    return warn
+
+
+def _const_comparator(c: Any, column: bool = False,
+                      ctx: EvalContext | None = None) -> Callable[[Any], int]:
     """compare(a, c) for a non-NULL `a` of another class than the constant `c`, with the
-    constant's conversions (string to number, string to date) done once."""
+    constant's conversions (string to number, string to date) done once.
+
+    With `column` (the other operand is a plain column), a number compared with a
+    DATE/DATETIME value is first converted to that type, as MySQL's convert_constant_item
+    does (``dt < 20210101`` is ``dt < '2021-01-01 00:00:00'``); a number that is no date
+    compares numerically (``dt > 1``).  A string that is no date compared with a date is the
+    zero date, with warning 1292 through `ctx`."""
     tc = type(c)
-    if tc is int or tc is Decimal:
+    if tc is int or tc is Decimal or tc is float:
+        ctemp = number_to_temporal(c) if column else None
+        tdt = _as_datetime(ctemp) if ctemp is not None else None
+        tdate = temporal_constant(ctemp, "DATE") if ctemp is not None else None
+        if tc is float:
+            def vs_float(a: Any) -> int:
+                ta = type(a)
+                if ta is int or ta is Decimal:
+                    x = float(a)
+                    return (x > c) - (x < c)
+                if tdt is not None:
+                    if ta is datetime:
+                        return (a > tdt) - (a < tdt)
+                    if ta is date and tdate is not None:
+                        return (a > tdate) - (a < tdate)
+                return _compare_mixed(a, c)
+
+            return vs_float
         cf = float(c)
 
         def vs_exact(a: Any) -> int:
@@ -50,23 +93,20 @@ def _const_comparator(c: Any) -> Callable[[Any], int]:
                 return (a > c) - (a < c)
             if ta is float:
                 return (a > cf) - (a < cf)
+            if tdt is not None:
+                if ta is datetime:
+                    return (a > tdt) - (a < tdt)
+                if ta is date and tdate is not None:
+                    return (a > tdate) - (a < tdate)
             return _compare_mixed(a, c)
 
         return vs_exact
-    if tc is float:
-        def vs_float(a: Any) -> int:
-            ta = type(a)
-            if ta is int or ta is Decimal:
-                x = float(a)
-                return (x > c) - (x < c)
-            return _compare_mixed(a, c)
-
-        return vs_float
     if tc is str:
         cnum = to_double(c)
         ctemp = parse_temporal(c)
         cdate = ctemp if type(ctemp) is date else None
         cdt = _as_datetime(ctemp) if ctemp is not None else None
+        warn = _bad_date_warning(ctx, c) if ctemp is None else None
 
         def vs_str(a: Any) -> int:
             ta = type(a)
@@ -75,7 +115,10 @@ def _const_comparator(c: Any) -> Callable[[Any], int]:
                 return (x > cnum) - (x < cnum)
             if ta is date and cdate is not None:
                 return (a > cdate) - (a < cdate)
-            if (ta is date or ta is datetime) and cdt is not None:
+            if ta is date or ta is datetime:
+                if cdt is None:
+                    warn(a)  # type: ignore[misc]
+                    return 1  # after the zero date
                 x = _as_datetime(a)
                 return (x > cdt) - (x < cdt)
             return _compare_mixed(a, c)
@@ -110,15 +153,39 @@ def make(fa, c, slow):
 """, _CMP_OPS)
 
 
-def _cmp_col_const(fa: RowFn, c: Any, op_name: str) -> RowFn:
+def _cmp_col_const(fa: RowFn, c: Any, op_name: str, ctx: EvalContext | None = None) -> RowFn:
     """``expr op constant`` with the constant's conversions precomputed."""
     i = _column_index(fa)
     make = _CMP_CONST[op_name, i is not None]
-    return make(i if i is not None else fa, c, _const_comparator(c))
+    return make(i if i is not None else fa, c, _const_comparator(c, i is not None, ctx))
+
+
+def _mixed_warning(ctx: EvalContext | None) -> Callable[[Any, Any], int]:
+    """`_compare_mixed` that also warns 1292 when a date meets a string that is no date
+    (MySQL compares it as the zero date and says so)."""
+    def mixed(a: Any, b: Any) -> int:
+        r = _compare_mixed(a, b)
+        if ctx is not None:
+            ta, tb = type(a), type(b)
+            if (ta is date or ta is datetime) and (tb is str or tb is bytes):
+                d, s = a, b
+            elif (tb is date or tb is datetime) and (ta is str or ta is bytes):
+                d, s = b, a
+            else:
+                return r
+            text = s if type(s) is str else s.decode("utf-8", "replace")
+            if parse_temporal(text) is None:
+                what = "date" if type(d) is date else "datetime"
+                ctx.warn(1292, f"Incorrect {what} value: '{text[:128]}'")
+        return r
+
+    return mixed
 
 
 def _cmp_generic(fa: RowFn, fb: RowFn, pyop: Callable[[Any, Any], bool],
-                 test: Callable[[int], bool]) -> RowFn:
+                 test: Callable[[int], bool], ctx: EvalContext | None = None) -> RowFn:
+    mixed = _mixed_warning(ctx)
+
     def cmp(row: Row) -> Any:
         a = fa(row)
         if a is None:
@@ -128,7 +195,7 @@ def _cmp_generic(fa: RowFn, fb: RowFn, pyop: Callable[[Any, Any], bool],
             return None
         if a.__class__ is b.__class__:
             return 1 if pyop(a, b) else 0
-        return 1 if test(_compare_mixed(a, b)) else 0
+        return 1 if test(mixed(a, b)) else 0
 
     return cmp
 
@@ -197,17 +264,17 @@ def _comparison(c: _Compiler, node: exp.Expression) -> RowFn | _Const:
     if type(rb) is _Const and type(ra) is not _Const:
         if rb.value is None:
             return _const_fn(None)
-        return _cmp_col_const(ra, rb.value, cls.__name__)
+        return _cmp_col_const(ra, rb.value, cls.__name__, c.ctx)
     if type(ra) is _Const and type(rb) is not _Const:
         if ra.value is None:
             return _const_fn(None)
-        return _cmp_col_const(rb, ra.value, mirror.__name__)
+        return _cmp_col_const(rb, ra.value, mirror.__name__, c.ctx)
     if hasattr(rb, "param_index") and not hasattr(ra, "param_index"):
         return _cmp_col_param(ra, rb, c.ctx, pyop, test)
     if hasattr(ra, "param_index") and not hasattr(rb, "param_index"):
         mpyop, mtest, _m = _OPS[mirror]
         return _cmp_col_param(rb, ra, c.ctx, mpyop, mtest)
-    return _cmp_generic(_as_fn(ra), _as_fn(rb), pyop, test)
+    return _cmp_generic(_as_fn(ra), _as_fn(rb), pyop, test, c.ctx)
 
 
 class _NoMatch:
@@ -222,6 +289,7 @@ def _cmp_col_param(fa: RowFn, fparam: RowFn, ctx: EvalContext,
     c: Any = None
     ct: type = type(None)
     slow: Callable[[Any], int] = _compare_mixed  # type: ignore[assignment]
+    column = _column_index(fa) is not None
 
     def cmp_param(row: Row) -> Any:
         nonlocal seen, c, ct, slow
@@ -229,7 +297,8 @@ def _cmp_col_param(fa: RowFn, fparam: RowFn, ctx: EvalContext,
         if p is not seen:
             c = fparam(row)
             ct = type(c) if c is not None else _NoMatch
-            slow = _const_comparator(c) if c is not None else _compare_mixed  # type: ignore
+            slow = _const_comparator(c, column, ctx) if c is not None \
+                else _compare_mixed  # type: ignore
             seen = p
         a = fa(row)
         if a.__class__ is ct:

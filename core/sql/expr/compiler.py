@@ -21,6 +21,7 @@ from core.sql import functions as F
 from core.sql.expr.scope import EvalContext, Row, RowFn, Scope
 from core.sql.limits import MAX_EXPR_DEPTH, stack_overrun
 from core.sql.types import UnsupportedError, to_double, truth
+from core.sql.types.coercion import aggregate_kinds, convert_to_kind, kind_of_column, kind_of_value
 
 
 class _Const:
@@ -184,6 +185,60 @@ class _Compiler:
             return r
         return _truthy(r)
 
+    def static_kind(self, node: exp.Expression | None, compiled: Any = None) -> Any:
+        """The result kind of `node` as `core.sql.types.coercion.aggregate_kinds` names them
+        ("int", "str", "datetime", ...), None for NULL, or `UNKNOWN_KIND` when it is only
+        known per value.  `compiled` is the node's compiled form, if at hand (a folded
+        constant tells its kind by its value)."""
+        while isinstance(node, (exp.Paren, exp.Alias)):
+            node = node.this
+        if node is None or isinstance(node, exp.Null):
+            return None
+        if type(compiled) is _Const:
+            return kind_of_value(compiled.value)
+        if isinstance(node, exp.Literal):
+            if node.is_string:
+                return "str"
+            text = node.this
+            if "e" in text or "E" in text:
+                return "dbl"
+            if "." in text:
+                return f"dec/{len(text) - text.index('.') - 1}"
+            return "int"
+        if isinstance(node, exp.Column):
+            column_type = getattr(self.scope, "column_type", None)
+            if column_type is not None and not isinstance(node.this, exp.Star):
+                try:
+                    tk = column_type(node.table or None, node.name)
+                except Error:
+                    tk = None
+                k = kind_of_column(tk) if tk else None
+                if k is not None:
+                    return k
+            return UNKNOWN_KIND
+        if isinstance(node, exp.Cast):
+            to = node.args.get("to")
+            name = to.this.name if to is not None and hasattr(to.this, "name") else ""
+            k = _CAST_KINDS.get(name, UNKNOWN_KIND)
+            if k == "dec":  # DECIMAL(M, D): scale D, 0 when not given
+                params = to.expressions
+                scale = params[1].this.name if len(params) > 1 else "0"
+                k = f"dec/{scale}" if scale.isdigit() else "dec"
+            return k
+        if isinstance(node, (exp.If, exp.Coalesce, exp.Case)):
+            if isinstance(node, exp.If):
+                parts = [node.args.get("true"), node.args.get("false")]
+            elif isinstance(node, exp.Coalesce):
+                parts = [node.this] + list(node.expressions)
+            else:
+                parts = [i.args.get("true") for i in node.args.get("ifs") or []] + \
+                    [node.args.get("default")]
+            kinds = [self.static_kind(p) for p in parts]
+            if any(k is UNKNOWN_KIND for k in kinds):
+                return UNKNOWN_KIND
+            return aggregate_kinds(kinds)
+        return UNKNOWN_KIND
+
     def subquery(self, query: exp.Expression) -> Callable[[Row], Iterable[Row]]:
         self.volatile()
         compile_sub = getattr(self.ctx, "compile_subquery", None)
@@ -193,6 +248,43 @@ class _Compiler:
         if isinstance(query, exp.Subquery):
             query = query.this
         return compile_sub(query, self.scope)
+
+
+UNKNOWN_KIND = object()
+_CAST_KINDS = {
+    "CHAR": "str", "VARCHAR": "str", "NCHAR": "str", "NVARCHAR": "str", "TEXT": "str",
+    "DATE": "date", "DATETIME": "datetime", "TIMESTAMP": "datetime",
+    "TIMESTAMPTZ": "datetime", "TIMESTAMPLTZ": "datetime", "TIME": "time", "INT": "int",
+    "BIGINT": "int", "UBIGINT": "int", "UINT": "int", "SIGNED": "int", "UNSIGNED": "int",
+    "DECIMAL": "dec", "DOUBLE": "dbl", "FLOAT": "dbl", "BINARY": "bin", "VARBINARY": "bin",
+}
+
+
+def unify(fn: RowFn, kinds: list[Any]) -> RowFn:
+    """`fn`'s values converted to the aggregate of the branch kinds `kinds` (IF, CASE,
+    COALESCE): statically when every branch's kind is known, else per value, with the
+    returned value's own kind standing in for the unknown branches."""
+    known = [k for k in kinds if k is not UNKNOWN_KIND]
+    if len(known) == len(kinds):
+        target = aggregate_kinds(known)
+        if target is None or all(k is None or k == target for k in known):
+            return fn  # one kind already (or bytes mixed in, left alone)
+
+        def unified(row: Row) -> Any:
+            return convert_to_kind(fn(row), target)
+
+        return unified
+    if not any(k is not None for k in known):
+        return fn  # nothing known beyond the value itself
+    base = aggregate_kinds(known)
+
+    def unified_per_value(row: Row) -> Any:
+        v = fn(row)
+        if v is None:
+            return v
+        return convert_to_kind(v, aggregate_kinds((base, kind_of_value(v))))
+
+    return unified_per_value
 
 
 def _as_fn(r: RowFn | _Const) -> RowFn:

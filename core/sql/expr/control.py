@@ -1,5 +1,9 @@
-"""Control flow as sqlglot types it: CASE, IF(), COALESCE(), NULLIF().  (Called by name through
-``exp.Anonymous`` they go through `core.sql.functions.control` instead.)
+"""Control flow as sqlglot types it: CASE, IF(), COALESCE() (and IFNULL()), NULLIF().  (Called by
+name through ``exp.Anonymous`` they go through `core.sql.functions.control` instead.)
+
+The result of CASE, IF and COALESCE has one type for all rows, MySQL's aggregate of the
+branches' types (`core.sql.expr.compiler.unify`): ``IF(c, datetime_col, date_col)`` is a
+DATETIME, ``IFNULL(datetime_col, 'x')`` a VARCHAR, ``COALESCE(int_col, 1.5)`` a DECIMAL.
 """
 
 from __future__ import annotations
@@ -8,13 +12,23 @@ from typing import Any
 
 from sqlglot import exp
 
-from core.sql.expr.compiler import _Compiler, _handles
+from core.sql.expr.compiler import _as_fn, _Compiler, _handles, unify
 from core.sql.expr.scope import Row, RowFn
 from core.sql.types import _compare_mixed, compare
 
 
 @_handles(exp.Case)
 def _case(c: _Compiler, node: exp.Case) -> RowFn:
+    return unify(_case_fn(c, node), [c.static_kind(r) for r in _case_results(node)])
+
+
+def _case_results(node: exp.Case) -> list[exp.Expression | None]:
+    return [i.args.get("true") for i in node.args.get("ifs") or []] + \
+        [node.args.get("default")]
+
+
+def _case_fn(c: _Compiler, node: exp.Case) -> RowFn:
+    """CASE before its result type is applied (`unify`)."""
     operand = node.this
     default = c.fn(node.args.get("default"))
     ifs = node.args.get("ifs") or []
@@ -51,13 +65,19 @@ def _case(c: _Compiler, node: exp.Case) -> RowFn:
 @_handles(exp.If)
 def _if(c: _Compiler, node: exp.If) -> RowFn:
     cond = c.truth_fn(node.this)
-    ft, ff = c.fn(node.args.get("true")), c.fn(node.args.get("false"))
-    return lambda row: ft(row) if cond(row) else ff(row)
+    nt, nf = node.args.get("true"), node.args.get("false")
+    rt, rf = c.sub(nt), c.sub(nf)
+    ft, ff = _as_fn(rt), _as_fn(rf)
+    return unify(lambda row: ft(row) if cond(row) else ff(row),
+                 [c.static_kind(nt, rt), c.static_kind(nf, rf)])
 
 
 @_handles(exp.Coalesce)
 def _coalesce(c: _Compiler, node: exp.Coalesce) -> RowFn:
-    fns = tuple([c.fn(node.this)] + [c.fn(e) for e in node.expressions])
+    nodes = [node.this] + list(node.expressions)
+    compiled = [c.sub(e) for e in nodes]
+    kinds = [c.static_kind(e, r) for e, r in zip(nodes, compiled, strict=True)]
+    fns = tuple(_as_fn(r) for r in compiled)
     if len(fns) == 2:
         fa, fb = fns
 
@@ -65,7 +85,7 @@ def _coalesce(c: _Compiler, node: exp.Coalesce) -> RowFn:
             v = fa(row)
             return fb(row) if v is None else v
 
-        return ifnull
+        return unify(ifnull, kinds)
 
     def coalesce(row: Row) -> Any:
         for f in fns:
@@ -74,7 +94,7 @@ def _coalesce(c: _Compiler, node: exp.Coalesce) -> RowFn:
                 return v
         return None
 
-    return coalesce
+    return unify(coalesce, kinds)
 
 
 @_handles(exp.Nullif)

@@ -14,6 +14,7 @@ from core.sql.expr.comparison import _const_comparator
 from core.sql.expr.compiler import (
     _NO_CONST,
     _as_fn,
+    _column_index,
     _Compiler,
     _Const,
     _const_fn,
@@ -182,14 +183,22 @@ def _is(c: _Compiler, node: exp.Is) -> RowFn:
     return result
 
 
+class _NoClass:
+    """A class no value has (BETWEEN bounds of two classes take no fast path)."""
+
+
 @_handles(exp.Between)
 def _between(c: _Compiler, node: exp.Between) -> RowFn:
     fv, rlo, rhi = c.fn(node.this), c.sub(node.args["low"]), c.sub(node.args["high"])
     if type(rlo) is _Const and type(rhi) is _Const and rlo.value is not None \
-            and type(rlo.value) is type(rhi.value):
+            and rhi.value is not None:
+        # Constant bounds convert as a comparison's constants do (a number against a DATE
+        # column is a date: the planner's key range assumes the same), each bound by itself.
         lo_k, hi_k = rlo.value, rhi.value
-        kt = type(lo_k)
-        lo_cmp, hi_cmp = _const_comparator(lo_k), _const_comparator(hi_k)
+        kt = type(lo_k) if type(lo_k) is type(hi_k) else _NoClass
+        column = _column_index(fv) is not None
+        lo_cmp = _const_comparator(lo_k, column, c.ctx)
+        hi_cmp = _const_comparator(hi_k, column, c.ctx)
 
         def between_const(row: Row) -> Any:
             v = fv(row)

@@ -143,11 +143,17 @@ class EvalContext:
         self.user_variables: dict[str, Any] = {}
         self.system_variables: dict[str, Any] = dict(_DEFAULT_SYSVARS)
         self.param_counter = 0  # placeholders without meta["param_index"], in compile order
+        # Warnings that are errors in the running statement: MySQL's strict mode with
+        # ERROR_FOR_DIVISION_BY_ZERO (its default sql_mode) makes a division by zero in an
+        # INSERT or UPDATE fail instead of storing NULL.  The session sets it per statement.
+        self.errors_for: frozenset[int] = frozenset()
         for k, v in extra.items():
             setattr(self, k, v)
 
     def warn(self, code: int, message: str, level: str = "Warning") -> None:
         """Record a warning (SHOW WARNINGS); the session should reset `warnings` per
-        statement."""
+        statement.  A code in `errors_for` raises instead (SQLSTATE 22012 for 1365)."""
+        if code in self.errors_for:
+            raise DataError(message, errno=code, sqlstate="22012" if code == 1365 else "22000")
         if len(self.warnings) < self.max_warnings:
             self.warnings.append((level, code, message))

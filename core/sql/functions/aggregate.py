@@ -12,6 +12,7 @@ from typing import Any
 from core.errors import NotSupportedError
 from core.sql.functions.registry import OutOfRange
 from core.sql.types import DEC, UINT64_MAX, compare, to_double, to_int, to_number, to_str
+from core.sql.types.arith import ScaledDecimal, shown_value
 
 
 class Accumulator:
@@ -76,29 +77,43 @@ class CountAcc(Accumulator):
 
 class SumAcc(Accumulator):
     """SUM: exact inputs give an exact result (int for all-int input, which MySQL would type
-    as DECIMAL; the value is the same), any double gives a double; no rows give NULL."""
+    as DECIMAL; the value is the same), any double gives a double; no rows give NULL.
 
-    __slots__ = ("total", "n", "scale")
+    An argument with a division (``SUM(8/a)``) arrives as a `ScaledDecimal`: its kept digits
+    are added (as mysqld adds val_decimal) and the result is rounded to the scale the
+    argument's type shows, so SUM(1/3) over three rows is 1.0000."""
+
+    __slots__ = ("total", "n", "scale", "rescale")
 
     def __init__(self, distinct: bool = False):
         super().__init__(distinct)
         self.total: Any = None
         self.n = 0
         self.scale = 0
+        self.rescale = False  # a kept value was added: round the total to `scale`
 
     def add(self, value: Any) -> None:
         if value is None:
             return
-        if self.seen is not None and not self._fresh(value):
-            return
         t = type(value)
-        if t is not int and t is not float and t is not Decimal:
-            value = to_number(value)
-            t = type(value)
-        if t is Decimal:
-            e = value.as_tuple().exponent
-            if isinstance(e, int) and -e > self.scale:
-                self.scale = -e
+        if t is ScaledDecimal:
+            if value.shown > self.scale:
+                self.scale = value.shown
+            self.rescale = True
+            value = Decimal(value)
+            t = Decimal
+            if self.seen is not None and not self._fresh(value):
+                return
+        else:
+            if self.seen is not None and not self._fresh(value):
+                return
+            if t is not int and t is not float and t is not Decimal:
+                value = to_number(value)
+                t = type(value)
+            if t is Decimal:
+                e = value.as_tuple().exponent
+                if isinstance(e, int) and -e > self.scale:
+                    self.scale = -e
         self.n += 1
         tot = self.total
         if tot is None:
@@ -114,6 +129,8 @@ class SumAcc(Accumulator):
         total = self.total
         if type(total) is float and not math.isfinite(total):
             raise OutOfRange("DOUBLE")  # mysqld: "DOUBLE value is out of range in 'sum(f)'"
+        if self.rescale and type(total) is Decimal:
+            return shown_value(total, min(self.scale, 30))
         return total
 
 

@@ -58,14 +58,45 @@ def fn_bit_length(s: Any) -> int:
     return 8 * fn_length(s)
 
 
+def _simple_upper(ch: str) -> str:
+    """One character's simple (1:1) uppercase, as MySQL's utf8mb4 case tables: a
+    character whose full mapping grows ('ß' -> 'SS', 'ﬁ' -> 'FI') keeps itself, unless its
+    titlecase is one character (the Greek iota-subscript letters: 'ᾳ' -> 'ᾼ')."""
+    u = ch.upper()
+    if len(u) == 1:
+        return u
+    t = ch.title()
+    return t if len(t) == 1 else ch
+
+
+def _simple_lower(ch: str) -> str:
+    """One character's simple lowercase: 'İ' (full mapping 'i' + a combining dot) is 'i'."""
+    lo = ch.lower()
+    return lo if len(lo) == 1 else lo[0]
+
+
 @_reg("LOWER LCASE", 1)
 def fn_lower(s: Any) -> Any:
-    return s if type(s) is bytes else _s(s).lower()
+    """MySQL maps case one character to one character, so the length never changes."""
+    if type(s) is bytes:
+        return s
+    s = _s(s)
+    r = s.lower()
+    if len(r) == len(s):
+        return r  # no character grew, so each mapped 1:1
+    return "".join(map(_simple_lower, s))
 
 
 @_reg("UPPER UCASE", 1)
 def fn_upper(s: Any) -> Any:
-    return s if type(s) is bytes else _s(s).upper()
+    """UPPER('ß') is 'ß' in MySQL (simple case mapping; Python's full mapping gives 'SS')."""
+    if type(s) is bytes:
+        return s
+    s = _s(s)
+    r = s.upper()
+    if len(r) == len(s):
+        return r
+    return "".join(map(_simple_upper, s))
 
 
 def _text(v: Any) -> str | bytes:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as _dt
+import math
+from decimal import Decimal
 from typing import Any
 
 from core.errors import ProgrammingError
 from core.sql.functions.registry import _reg
 from core.sql.types import to_date, to_datetime, to_int, to_temporal, to_time
+from core.sql.types.temporal import number_to_temporal
 
 date = _dt.date
 datetime = _dt.datetime
@@ -91,6 +94,11 @@ def fn_utc_time(ctx: Any, fsp: Any = None) -> timedelta:
 
 @_reg("DATE", 1)
 def fn_date(v: Any) -> date | None:
+    """A number reads as MySQL's number_to_datetime (``DATE(103)`` = 2000-01-03)."""
+    t = type(v)
+    if t is int or t is Decimal or t is float:
+        r = _dt_part(v)
+        return r.date() if type(r) is datetime else r
     return to_date(v)
 
 
@@ -109,6 +117,17 @@ def fn_timestamp(v: Any, add_time: Any = None) -> datetime | None:
 
 
 def _dt_part(v: Any) -> date | datetime | None:
+    """The date a date function reads from its argument.  A number is MySQL's
+    number_to_datetime of its integer part (``LAST_DAY(103.348)``: 103 is YYMMDD 000103,
+    2000-01-03); the digits after the point are fractional seconds, which no date part
+    needs.  Everything else is `to_temporal`'s."""
+    t = type(v)
+    if t is int or t is Decimal or t is float:
+        if t is not int:
+            if not math.isfinite(v):
+                return None
+            v = int(v)  # toward zero: the integer part
+        return number_to_temporal(v) if v >= 0 else None
     return to_temporal(v)
 
 

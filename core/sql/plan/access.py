@@ -21,6 +21,7 @@ from sqlglot import exp
 from core.catalog.model import HANDLE_CLUSTERED, HANDLE_INT, IndexInfo, TableInfo
 from core.sql.plan.ops import IndexLookup, Operator, PointGet, TableFullScan, TableRangeScan
 from core.sql.table import TableReader, encode_values, prefix_next
+from core.sql.types.temporal import temporal_constant, to_time
 
 NO_KEY = object()
 INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
@@ -60,10 +61,20 @@ def key_value(v: Any, kind: str) -> Any:
         return v if isinstance(v, str) else NO_KEY
     if kind in _BIN_KINDS:
         return v if isinstance(v, bytes) else NO_KEY
-    if kind == "DATE":
-        return v if type(v) is dt.date else NO_KEY
-    if kind in ("DATETIME", "TIMESTAMP"):
-        return v if isinstance(v, dt.datetime) else NO_KEY
+    if kind in ("DATE", "DATETIME", "TIMESTAMP"):
+        if type(v) is dt.date and kind == "DATE" or type(v) is dt.datetime and kind != "DATE":
+            return v
+        # The comparison converts the constant to the column's type first (a date string,
+        # ``20210101`` or ``20210101123000``, see temporal_constant); the key is that value.
+        # One MySQL does not convert (``1``, ``'abc'``) compares otherwise: scan, filter.
+        r = temporal_constant(v, kind)
+        return NO_KEY if r is None else r
+    if kind == "TIME":
+        if type(v) is dt.timedelta:
+            return v
+        if type(v) is int or type(v) is str:
+            r = to_time(v)  # valid HHMMSS numbers order as the times they are
+            return NO_KEY if r is None else r
     return NO_KEY
 
 

@@ -395,6 +395,155 @@ class Union(Operator):
         return ("Union", "", "distinct" if self.distinct else "all", list(self.children))
 
 
+class SetOp(Operator):
+    """INTERSECT / EXCEPT (MySQL 8.0.31): the right side's rows are counted by value (NULLs
+    equal, as DISTINCT compares them), then the left side streams through in its order.
+    DISTINCT emits each qualifying row once; ALL works on multiset counts: INTERSECT ALL
+    gives a row min(left, right) times, EXCEPT ALL max(left - right, 0) times, by spending
+    the right side's count as the left rows come.  The counts are metered like a hash
+    join's table, and both loops look at the cancel token every CHECK_WORK rows."""
+
+    def __init__(self, left: Operator, right: Operator, kind: str, distinct: bool):
+        self.left, self.right = left, right
+        self.kind = kind  # "intersect" or "except"
+        self.distinct = distinct
+        self.width = left.width
+
+    def rows(self, rt):
+        check, charge = rt.check, rt.mem.charge
+        counts: dict[tuple, int] = {}
+        n = 0
+        for row in self.right.rows(rt):
+            key = tuple(_hashable(v) for v in row)
+            if key in counts:
+                counts[key] += 1
+            else:
+                counts[key] = 1
+                if not len(counts) % BLOCK:  # memory: per block of new keys
+                    charge(BLOCK * 2 * row_bytes(key))
+            n += 1
+            if n >= CHECK_WORK:
+                check()
+                n = 0
+        intersect = self.kind == "intersect"
+        seen: set[tuple] = set()
+        for row in self.left.rows(rt):
+            n += 1
+            if n >= CHECK_WORK:
+                check()
+                n = 0
+            key = tuple(_hashable(v) for v in row)
+            if self.distinct:
+                if key in seen or (key in counts) != intersect:
+                    continue
+                seen.add(key)
+                if not len(seen) % BLOCK:
+                    charge(BLOCK * 2 * row_bytes(key))
+                yield row
+                continue
+            left_over = counts.get(key, 0)
+            if left_over:
+                counts[key] = left_over - 1
+                if intersect:
+                    yield row
+            elif not intersect:
+                yield row
+
+    def explain(self):
+        name = "Intersect" if self.kind == "intersect" else "Except"
+        return (name, "", "distinct" if self.distinct else "all", [self.left, self.right])
+
+
+class ConvertColumns(Operator):
+    """A UNION part's rows with some columns converted to the UNION's column type (MySQL:
+    ``SELECT '3' UNION SELECT 5`` is a VARCHAR column, 5 becomes '5'), before the UNION
+    compares them for DISTINCT or ORDER BY.  `targets[i]` is a kind of
+    `core.sql.types.coercion.convert_to_kind`, or None to leave column i alone."""
+
+    def __init__(self, child: Operator, targets: list[str | None]):
+        self.child = child
+        self.width = child.width
+        self.targets = [(i, k) for i, k in enumerate(targets) if k is not None]
+
+    def rows(self, rt):
+        from core.sql.types.coercion import convert_to_kind
+
+        targets = self.targets
+        for row in self.child.rows(rt):
+            row = list(row)
+            for i, k in targets:
+                row[i] = convert_to_kind(row[i], k)
+            yield row
+
+    def explain(self):
+        return ("Projection", "", "union column types", [self.child])
+
+
+class UnifiedParts:
+    """The parts of a UNION whose column types are known only from their values (expressions
+    the planner cannot type): every part is read, each column's type is MySQL's aggregate
+    of the parts' types (`kinds[part][col]`, a kind or None for "judge by the values"), and
+    the values are converted to it.  One run serves each part once: a part read before any
+    run, or read again after it was served, starts a new run (a new execution, or the
+    next row of a correlated subquery), whichever part the consumer reads first (UNION
+    reads part 0 first, INTERSECT / EXCEPT their right side), so one execution reads every
+    part once."""
+
+    def __init__(self, ops: list[Operator], kinds: list[list[Any]]):
+        self.ops = ops
+        self.kinds = kinds
+        self.parts: list[list[list]] = []
+        self.served: set[int] | None = None  # parts read since the last run; None: no run
+
+    def part(self, rt: Runtime, index: int) -> list[list]:
+        if self.served is None or index in self.served:
+            self.served = None  # until this run completes (an error leaves it to redo)
+            self.run(rt)
+            self.served = set()
+        self.served.add(index)
+        return self.parts[index]
+
+    def run(self, rt: Runtime) -> None:
+        from core.sql.types.coercion import aggregate_kinds, convert_to_kind, kind_of_value
+
+        parts = [list(rt.mem.metered(list(r) for r in op.rows(rt))) for op in self.ops]
+        width = self.ops[0].width
+        for j in range(width):
+            seen: set[Any] = set()
+            for p, rows in enumerate(parts):
+                k = self.kinds[p][j]
+                if k is not None:
+                    seen.add(k)
+                    continue
+                for r in rows:
+                    v = r[j]
+                    if v is not None:
+                        seen.add(kind_of_value(v))
+            target = aggregate_kinds(sorted(k for k in seen if k is not None))
+            if target is None or len(seen - {None}) <= 1:
+                continue
+            for rows in parts:
+                for r in rows:
+                    if r[j] is not None:
+                        r[j] = convert_to_kind(r[j], target)
+        self.parts = parts
+
+
+class UnionPart(Operator):
+    """One part of a UNION read through `UnifiedParts`."""
+
+    def __init__(self, shared: UnifiedParts, index: int):
+        self.shared = shared
+        self.index = index
+        self.width = shared.ops[index].width
+
+    def rows(self, rt):
+        return iter(self.shared.part(rt, self.index))
+
+    def explain(self):
+        return ("Projection", "", "union column types", [self.shared.ops[self.index]])
+
+
 class _Wrap(Operator):
     def __init__(self, it, width):
         self.it = it

@@ -45,6 +45,17 @@ class SourceScope:
         self.mapping: dict[exp.Expression, int | Callable] = mapping or {}
         self.clause = clause
         self.aliases: dict[str, Callable] = {}  # select aliases usable in HAVING / ORDER BY
+        # column types (SqlType) by position, where the planner knows them (base tables):
+        # IF, CASE and COALESCE unify their branches' types with them (`column_type`)
+        self.kinds: dict[int, Any] = {}
+
+    def column_type(self, table: str | None, name: str) -> Any:
+        """The SqlType of a column of this scope (``DATETIME``, ``DECIMAL(10,2)``), if
+        known."""
+        if not self.kinds:
+            return None
+        hits = self.find(table, name)
+        return self.kinds.get(hits[0]) if len(hits) == 1 else None
 
     def width(self) -> int:
         return len(self.columns)

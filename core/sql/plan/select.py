@@ -1,4 +1,4 @@
-"""Planning SELECT (and UNION) statements into operator trees.
+"""Planning SELECT (and UNION, INTERSECT, EXCEPT) statements into operator trees.
 
 The shape is fixed and simple, as befits an embedded engine without statistics: sources in
 the written join order (left-deep), single-table conditions pushed down to choose an access
@@ -19,6 +19,7 @@ from core.errors import NotSupportedError, ProgrammingError
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
 from core.sql.plan import access
 from core.sql.plan.ops import (
+    ConvertColumns,
     Distinct,
     Dual,
     Filter,
@@ -32,16 +33,30 @@ from core.sql.plan.ops import (
     Project,
     Runtime,
     ScanAggregate,
+    SetOp,
     Sort,
     TableFullScan,
     Truncate,
+    UnifiedParts,
     Union,
+    UnionPart,
     index_rows,
 )
 from core.sql.plan.scope import Cell, SourceScope
 from core.sql.table import TableReader, encode_values, prefix_next
+from core.sql.types import truth as _mysql_truth
 
-AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.GroupConcat)
+AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.GroupConcat, exp.Stddev,
+              exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop,
+              exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg)
+# The accumulator each aggregate class feeds (core.sql.functions.make_aggregate).  Named
+# by class, not by class name: sqlglot reads MySQL's VAR_SAMP as `Variance` and VARIANCE
+# as `VariancePop`, so the name alone would pick the wrong formula.
+_AGG_KIND = {exp.GroupConcat: "GROUP_CONCAT", exp.Stddev: "STDDEV_POP",
+             exp.StddevPop: "STDDEV_POP", exp.StddevSamp: "STDDEV_SAMP",
+             exp.Variance: "VAR_SAMP", exp.VariancePop: "VAR_POP",
+             exp.BitwiseAndAgg: "BIT_AND", exp.BitwiseOrAgg: "BIT_OR",
+             exp.BitwiseXorAgg: "BIT_XOR"}
 # column kinds msgpack decodes natively (no extension type): ints, floats, strings, bytes
 _PLAIN_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "BOOLEAN", "FLOAT",
                 "DOUBLE", "CHAR", "VARCHAR", "TINYTEXT", "TEXT", "MEDIUMTEXT", "LONGTEXT",
@@ -56,6 +71,9 @@ class Planned:
     op: Operator
     names: list[str]
     origins: list[Any] = field(default_factory=list)  # ColumnInfo or None per output column
+    # per output column: its result kind when the planner knows it ("int", "str", ... of
+    # core.sql.types.coercion), "null" for a bare NULL, None when only its values tell
+    kinds: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -68,6 +86,21 @@ class Source:
     virtual: bool = False
     allowed: frozenset[str] | None = None  # index hints: usable index names, None = all
     forced: IndexInfo | None = None  # FORCE INDEX (idx): read through it even without a range
+    # a parenthesised join read as one source (``t0 LEFT JOIN (t1 JOIN t2 ON ...) ON ...``):
+    # its columns keep their own tables' aliases, (alias, name) per column
+    qualified: list[tuple[str | None, str]] | None = None
+
+    def pairs(self) -> list[tuple[str | None, str]]:
+        """(table alias, column name) of each column, as a SourceScope lists them."""
+        if self.qualified is not None:
+            return list(self.qualified)
+        return [(self.alias, c) for c in self.columns]
+
+    def alias_of(self, name: str) -> str | None:
+        """The table alias a column `name` of this source is qualified with (USING)."""
+        if self.qualified is None:
+            return self.alias
+        return next((a for a, c in self.qualified if c.lower() == name.lower()), None)
 
 
 def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
@@ -120,6 +153,9 @@ class SelectPlanner:
         try:
             if self._nesting > MAX_SELECT_NESTING:
                 raise NestingTooDeepError()
+            if node.args.get("with_") is not None:  # else its names read as missing tables
+                raise NotSupportedError("This version of KintsugiDB doesn't yet support "
+                                        "'WITH (common table expressions)'")
             return self._plan(node, outer)
         finally:
             self._nesting -= 1
@@ -130,6 +166,8 @@ class SelectPlanner:
             return self._order_limit_union(node, inner, outer)
         if isinstance(node, exp.Union):
             return self._plan_union(node, outer)
+        if isinstance(node, (exp.Intersect, exp.Except)):
+            return self._plan_set_operation(node, outer)
         if isinstance(node, exp.Select):
             return self.plan_select(node, outer)
         raise NotSupportedError(f"unsupported query: {node.sql(dialect='mysql')[:60]}")
@@ -150,6 +188,7 @@ class SelectPlanner:
         chain.reverse()  # innermost (leftmost) first
         first = self.plan(left, outer)
         ops, last_distinct = [first.op], 0
+        kinds = [_kinds_of(first)]
         for u in chain:
             right = self.plan(u.expression, outer)
             if first.op.width != right.op.width:
@@ -157,15 +196,46 @@ class SelectPlanner:
                     "The used SELECT statements have a different number of columns",
                     errno=1222, sqlstate="21000")
             ops.append(right.op)
+            kinds.append(_kinds_of(right))
             if u.args.get("distinct"):
                 last_distinct = len(ops)
+        ops, result_kinds = _unify_union(ops, kinds)
         if last_distinct == 0:
             op: Operator = Union(ops, False)
         elif last_distinct == len(ops):
             op = Union(ops, True)
         else:
             op = Union([Union(ops[:last_distinct], True)] + ops[last_distinct:], False)
-        return self._order_limit_union(node, Planned(op, first.names, first.origins), outer)
+        return self._order_limit_union(
+            node, Planned(op, first.names, first.origins, result_kinds), outer)
+
+    def _plan_set_operation(self, node: exp.Intersect | exp.Except, outer) -> Planned:
+        """INTERSECT / EXCEPT (MySQL 8.0.31).  sqlglot already gives INTERSECT its higher
+        precedence (``a UNION b INTERSECT c`` arrives as ``a UNION (b INTERSECT c)``) and
+        nests EXCEPT to the left; that left spine is walked iteratively, as UNION's is, so a
+        long ``a EXCEPT b EXCEPT c ...`` is not counted as nested SELECTs (1473).  Each step
+        unifies the two sides' column types as UNION does (``SELECT 1 INTERSECT SELECT
+        '1'`` compares as strings); names and origins come from the first query."""
+        chain: list[exp.Expression] = [node]
+        left = node.this
+        while isinstance(left, (exp.Intersect, exp.Except)) and not any(
+                left.args.get(k) for k in ("order", "limit", "offset")):
+            chain.append(left)
+            left = left.this
+        chain.reverse()
+        first = self.plan(left, outer)
+        op, kinds = first.op, _kinds_of(first)
+        for s in chain:
+            right = self.plan(s.expression, outer)
+            if op.width != right.op.width:
+                raise ProgrammingError(
+                    "The used SELECT statements have a different number of columns",
+                    errno=1222, sqlstate="21000")
+            (lop, rop), kinds = _unify_union([op, right.op], [kinds, _kinds_of(right)])
+            op = SetOp(lop, rop, "intersect" if isinstance(s, exp.Intersect) else "except",
+                       bool(s.args.get("distinct")))
+        return self._order_limit_union(
+            node, Planned(op, first.names, first.origins, kinds), outer)
 
     def compile_subquery(self, node: exp.Expression, outer_scope: SourceScope):
         """For core.sql.expr: a function outer_row -> rows of the subquery."""
@@ -216,7 +286,7 @@ class SelectPlanner:
             if extra:
                 op = Truncate(op, len(planned.names))
         op = self._limit(node, op)
-        return Planned(op, planned.names, planned.origins)
+        return Planned(op, planned.names, planned.origins, planned.kinds)
 
     # -- SELECT ---------------------------------------------------------------------------------
 
@@ -224,7 +294,7 @@ class SelectPlanner:
         where = conjuncts(sel.args.get("where").this) if sel.args.get("where") else []
         from_ = sel.args.get("from_")
         joins = sel.args.get("joins") or []
-        if from_ is None:
+        if from_ is None or (not joins and _is_dual(from_.this)):
             op: Operator = Dual()
             scope = SourceScope([], outer=outer)
         else:
@@ -273,7 +343,23 @@ class SelectPlanner:
         if extra:
             op = Truncate(op, len(exprs))
         op = self._limit(sel, op)
-        return Planned(op, names, origins)
+        kinds = [self._static_kind(e, f, scope) for e, f in zip(select_exprs, exprs, strict=True)]
+        return Planned(op, names, origins, kinds)
+
+    def _static_kind(self, e: exp.Expression, f: Callable, scope: SourceScope) -> Any:
+        """A select expression's result kind for UNION's type (see `Planned.kinds`)."""
+        from core.sql.expr.compiler import UNKNOWN_KIND, _Compiler, _Const, constant_value
+
+        e = e.unalias() if isinstance(e, exp.Alias) else e
+        value = constant_value(f, UNKNOWN_KIND)
+        try:
+            k = _Compiler(scope, self.ctx).static_kind(
+                e, _Const(value) if value is not UNKNOWN_KIND else None)
+        except Exception:  # noqa: BLE001 - typing is best effort: the values decide then
+            return None
+        if k is UNKNOWN_KIND:
+            return None
+        return "null" if k is None else k
 
     def plan_table_rows(self, table: TableInfo, alias: str, where, order, node):
         """Rows of one table for UPDATE/DELETE, each with its row key as a hidden last column,
@@ -284,7 +370,7 @@ class SelectPlanner:
         cols = [c.name for c in table.columns]
         src = Source(alias, TableFullScan(reader), cols, table, reader,
                      allowed=access.hinted_indexes(table, None, self.flagged_indexes(table)))
-        scope = SourceScope([(alias, c) for c in cols] + [(None, "\0key")])
+        scope = _with_kinds(SourceScope([(alias, c) for c in cols] + [(None, "\0key")]), [src])
         conds = conjuncts(where)
         op = self._access(src, conds, scope)
         if order is not None:
@@ -314,6 +400,13 @@ class SelectPlanner:
             return Source(alias, TableFullScan(reader), [c.name for c in t.columns], t, reader,
                           allowed=access.hinted_indexes(t, hints, self.flagged_indexes(t)),
                           forced=access.forced_index(t, hints))
+        if _join_group(node):
+            # a parenthesised join on the right of an outer join (or joined USING):
+            # planned on its own and joined as one source, whose columns keep their aliases
+            gfirst, gjoins = _flatten_group(node)
+            op, scope, _rest = self._plan_from(gfirst, gjoins, [], outer)
+            qualified = [(a, n) for (a, _), n in zip(scope.columns, scope.names, strict=True)]
+            return Source("", op, [n for _a, n in qualified], qualified=qualified)
         if isinstance(node, exp.Subquery):
             alias = node.alias_or_name
             if not alias:
@@ -324,6 +417,7 @@ class SelectPlanner:
         raise NotSupportedError(f"unsupported FROM item: {node.sql(dialect='mysql')[:60]}")
 
     def _plan_from(self, first: exp.Expression, joins: list[exp.Join], where, outer):
+        first, joins, where = self._unnest_joins(first, joins, where)
         for j in joins:
             side = (j.args.get("side") or "").upper()
             kind = (j.args.get("kind") or "").upper()
@@ -333,16 +427,16 @@ class SelectPlanner:
                 raise NotSupportedError("FULL JOIN is not supported")
         # every source first: a column is an outer reference only if none of them has it
         srcs = [self._source(first, outer)] + [self._source(j.this, outer) for j in joins]
-        whole = SourceScope([(s.alias, c) for s in srcs for c in s.columns])
+        whole = SourceScope([p for s in srcs for p in s.pairs()])
         src = srcs[0]
-        local = SourceScope([(src.alias, c) for c in src.columns], outer=outer)
+        local = _with_kinds(SourceScope(src.pairs(), outer=outer), [src])
         pushed, where = self._split_pushable(where, local, outer, whole)
         op = self._access(src, pushed, local)
-        scope_cols = [(src.alias, c) for c in src.columns]
+        scope_cols = src.pairs()
         left_srcs = [src]
         for j, rsrc in zip(joins, srcs[1:], strict=True):
             left_outer = (j.args.get("side") or "").upper() == "LEFT"
-            rscope = SourceScope([(rsrc.alias, c) for c in rsrc.columns], outer=outer)
+            rscope = _with_kinds(SourceScope(rsrc.pairs(), outer=outer), [rsrc])
             on = conjuncts(j.args.get("on"))
             using = j.args.get("using")
             if using:
@@ -350,15 +444,16 @@ class SelectPlanner:
                     name = ident.name
                     lalias = next((a for a, c in scope_cols if c.lower() == name.lower()), None)
                     on.append(exp.EQ(this=exp.column(name, table=lalias),
-                                     expression=exp.column(name, table=rsrc.alias)))
+                                     expression=exp.column(name, table=rsrc.alias_of(name))))
             # right-only conditions narrow the inner side; from WHERE only for inner joins
             r_on, on = self._split_pushable(on, rscope, outer, whole)
             r_where: list = []
             if not left_outer:
                 r_where, where = self._split_pushable(where, rscope, outer, whole)
-            lscope = SourceScope(scope_cols, outer=outer)
-            combined_cols = scope_cols + [(rsrc.alias, c) for c in rsrc.columns]
-            combined = SourceScope(combined_cols, outer=outer)
+            lscope = _with_kinds(SourceScope(scope_cols, outer=outer), left_srcs)
+            combined_cols = scope_cols + rsrc.pairs()
+            combined = _with_kinds(SourceScope(combined_cols, outer=outer),
+                                   left_srcs + [rsrc])
             # equi-join keys: left column = right column, of the same kind of type (MySQL
             # compares '1' = 1 as numbers, a DATE with a DATETIME as datetimes: such pairs
             # are evaluated by the comparison itself, not by hashing or key lookup)
@@ -375,7 +470,62 @@ class SelectPlanner:
                             rest, left_outer)
             scope_cols = combined_cols
             left_srcs.append(rsrc)
-        return op, SourceScope(scope_cols, outer=outer), where
+        return op, _with_kinds(SourceScope(scope_cols, outer=outer), left_srcs), where
+
+    def _unnest_joins(self, first: exp.Expression, joins: list[exp.Join], where: list):
+        """Parenthesised joins flattened into the left-deep chain where that keeps their
+        meaning, so they keep index lookups and pushed-down conditions: a group first in
+        FROM (``(t1 JOIN t2 ON ...) LEFT JOIN t3``) is just the chain's start, and a group on
+        the right of an inner join or comma (``t0, (t1 JOIN t2 ON c)``, ``t0 JOIN (...) ON
+        c0``) is a cross join with its first table, its own joins, and the outer ON moved
+        to WHERE: inner-join conditions filter the same rows wherever they are evaluated,
+        and the group's own ON conditions cannot see the tables left of it.  Each outer ON
+        condition whose columns all name tables already joined at some inner join of the
+        group goes to the first such join's ON instead of WHERE (``t0 JOIN (t1 JOIN t2 ON
+        ..) ON t0.a = t1.a`` hash-joins t1 on it rather than crossing t0 with t1): an
+        inner join's ON filters the rows joined so far, and later joins keep or pad those
+        rows whatever it says.  A group on the right of LEFT JOIN, or joined USING, stays
+        one source (`_source`)."""
+        first, pre = _flatten_group(first)
+        if not pre and not any(_join_group(j.this) for j in joins):
+            return first, joins, where
+        out: list[exp.Join] = list(pre)
+        where = list(where)
+        seen = _aliases(first) | {a for j in pre for a in _aliases(j.this)}
+        for j in joins:
+            side = (j.args.get("side") or "").upper()
+            kind = (j.args.get("kind") or "").upper()
+            if not _join_group(j.this) or side or kind in ("NATURAL", "FULL") or \
+                    j.args.get("using"):
+                out.append(j)
+                seen |= _aliases(j.this)
+                continue
+            gfirst, gjoins = _flatten_group(j.this)
+            steps: list[exp.Join] = [exp.Join(this=gfirst, kind="CROSS")] + gjoins
+            extra: list[list[exp.Expression]] = [[] for _ in steps]
+            avail = []
+            for step in steps:
+                seen = seen | _aliases(step.this)
+                avail.append(seen)
+            for c in conjuncts(j.args.get("on")):
+                tables = {(col.table or "").lower() for col in c.find_all(exp.Column)}
+                at = None
+                if not has_subquery(c) and "" not in tables:
+                    at = next((k for k, step in enumerate(steps)
+                               if not step.args.get("side") and tables <= avail[k]), None)
+                if at is None:
+                    where.append(c)
+                else:
+                    extra[at].append(c)
+            for step, conds in zip(steps, extra, strict=True):
+                if conds:
+                    own = step.args.get("on")
+                    step = step.copy()
+                    step.set("kind", None if (step.args.get("kind") or "").upper() == "CROSS"
+                             else step.args.get("kind"))
+                    step.set("on", exp.and_(*([own] if own is not None else []), *conds))
+                out.append(step)
+        return first, out, where
 
     def _join(self, left, rsrc: Source, rscope, lscope, combined, pairs, inner_filter,
               other_nodes, left_outer) -> Operator:
@@ -605,9 +755,7 @@ class SelectPlanner:
         return ScanAggregate(op.reader, specs, op.width)
 
     def _agg_spec(self, agg: exp.Expression, scope):
-        name = type(agg).__name__.upper()
-        if name == "GROUPCONCAT":
-            name = "GROUP_CONCAT"
+        name = _AGG_KIND.get(type(agg)) or type(agg).__name__.upper()
         arg = agg.this
         distinct = isinstance(arg, exp.Distinct)
         if distinct:
@@ -733,6 +881,61 @@ _FAMILIES = {
 }
 
 
+def _kinds_of(planned: Planned) -> list[Any]:
+    return planned.kinds if len(planned.kinds) == planned.op.width else \
+        [None] * planned.op.width
+
+
+def _unify_union(ops: list[Operator], kinds: list[list[Any]]) -> tuple[list[Operator],
+                                                                        list[Any]]:
+    """The UNION parts with their values converted to each column's aggregated type (MySQL:
+    ``'3' UNION 5 UNION 10`` is VARCHAR), and those column kinds.  Where every part's kind
+    is known, each part converts its rows as they stream; where some part's is not (an
+    expression the planner cannot type), the parts are read first and the values decide
+    (`UnifiedParts`)."""
+    from core.sql.types.coercion import aggregate_kinds
+
+    width = ops[0].width
+    static: list[Any] = []
+    dynamic = False
+    for j in range(width):
+        col = [k[j] for k in kinds]
+        known = [k for k in col if k is not None and k != "null"]
+        target = aggregate_kinds(known)
+        if any(k is None for k in col) and target != "str":
+            dynamic = dynamic or len(known) > 0 or sum(k is None for k in col) > 1
+            static.append(None)
+        else:
+            static.append(target)
+    if dynamic:
+        per_part = [[(None if static[j] is None and k[j] is None else
+                      (static[j] if static[j] is not None else
+                       (None if k[j] == "null" else k[j]))) for j in range(width)]
+                    for k in kinds]
+        shared = UnifiedParts(ops, per_part)
+        return [UnionPart(shared, i) for i in range(len(ops))], [None] * width
+    out = []
+    for op, k in zip(ops, kinds, strict=True):
+        targets = [t if t is not None and k[j] != t and k[j] != "null" else None
+                   for j, t in enumerate(static)]
+        out.append(ConvertColumns(op, targets) if any(t is not None for t in targets) else op)
+    return out, static
+
+
+def _with_kinds(scope: SourceScope, sources: list[Source]) -> SourceScope:
+    """`scope` (whose columns are the sources' columns, in order) told its base-table column
+    types, for the result type of IF/CASE/COALESCE."""
+    pos = 0
+    for src in sources:
+        for name in src.columns:
+            if src.table is not None:
+                col = src.table.column(name)
+                if col is not None:
+                    scope.kinds[pos] = col.type
+            pos += 1
+    return scope
+
+
 def _family(node: exp.Column, sources: list[Source]) -> str | None:
     """The comparison family of a base-table column (None when unknown)."""
     name = node.name.lower()
@@ -744,6 +947,39 @@ def _family(node: exp.Column, sources: list[Source]) -> str | None:
         if col is not None:
             return _FAMILIES.get(col.type.kind)
     return None
+
+
+def _join_group(node: exp.Expression) -> bool:
+    """Is this FROM item a parenthesised join (``(t1 a CROSS JOIN t1 b)``, ``(t1)``)?
+    sqlglot reads it as an unaliased Subquery around a table that carries the joins."""
+    if not isinstance(node, exp.Subquery) or node.alias:
+        return False
+    inner = node.this  # a table, a derived table (aliased), or a group again
+    return isinstance(inner, exp.Table) or (
+        isinstance(inner, exp.Subquery) and (bool(inner.alias) or _join_group(inner)))
+
+
+def _aliases(node: exp.Expression) -> set[str]:
+    """The table aliases a FROM item brings (every table of a parenthesised join)."""
+    if _join_group(node):
+        first, joins = _flatten_group(node)
+        return _aliases(first).union(*(_aliases(j.this) for j in joins))
+    name = node.alias_or_name if isinstance(node, (exp.Table, exp.Subquery)) else ""
+    return {name.lower()} if name else set()
+
+
+def _flatten_group(node: exp.Expression) -> tuple[exp.Expression, list[exp.Join]]:
+    """A FROM item as its first table and the joins that follow it in written order,
+    parentheses removed: ``((t1 JOIN t2 ON a) JOIN t3 ON b)`` is t1, [t2 ON a, t3 ON b]
+    (left-deep, which is how the group evaluates anyway).  Not a group: itself, no joins."""
+    own = list(node.args.get("joins") or [])
+    if _join_group(node):
+        first, inner = _flatten_group(node.this)
+        return first, inner + own
+    if own:
+        node = node.copy()
+        node.set("joins", None)
+    return node, own
 
 
 def _display(scope: SourceScope):
@@ -763,13 +999,17 @@ def _inside_subquery(agg, root) -> bool:
 
 
 def _truth(v) -> bool:
-    """MySQL truthiness in WHERE: NULL and 0 are false; strings convert to numbers."""
-    if v is None:
-        return False
-    if isinstance(v, (str, bytes)):
-        try:
-            return float(v if isinstance(v, str) else v.decode()) != 0
-        except ValueError:
-            return False
-    return bool(v)
+    """MySQL truthiness in WHERE/ON/HAVING: NULL and 0 are false; strings by their numeric
+    prefix (``'1abc'`` is true, ``'abc'`` and ``'0.0'`` false), dates true: the same rule as
+    IF() (`core.sql.types.truth`), so a condition and IF(condition, 1, 0) always agree."""
+    if type(v) is int:  # what comparisons and logic give: the common case first
+        return v != 0
+    return bool(_mysql_truth(v))
 
+
+def _is_dual(source: exp.Expression) -> bool:
+    """`FROM DUAL` (unquoted, no schema, no alias): MySQL's name for no table at all.  A
+    table created as `DUAL` can only be reached quoted, as in MySQL."""
+    return (isinstance(source, exp.Table) and not source.args.get("db")
+            and not source.alias and isinstance(source.this, exp.Identifier)
+            and not source.this.quoted and source.name.upper() == "DUAL")

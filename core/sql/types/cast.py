@@ -32,8 +32,9 @@ timedelta = _dt.timedelta
 
 
 def cast_signed(v: Any) -> int | None:
-    """CAST(v AS SIGNED): strings by integer prefix, numbers rounded half away from zero,
-    clamped to BIGINT (values above it wrap as MySQL's unsigned-to-signed cast does)."""
+    """CAST(v AS SIGNED): strings by integer prefix, DECIMALs rounded half away from zero,
+    doubles half to even (rint, as mysqld: ``CAST(2.5e0 AS SIGNED)`` = 2), clamped to
+    BIGINT (values above it wrap as MySQL's unsigned-to-signed cast does)."""
     if v is None:
         return None
     r = to_int(v)
@@ -46,7 +47,10 @@ def cast_signed(v: Any) -> int | None:
 
 def cast_unsigned(v: Any) -> int | None:
     """CAST(v AS UNSIGNED): negative values wrap modulo 2**64 (``CAST(-1 AS UNSIGNED)`` =
-    18446744073709551615)."""
+    18446744073709551615).  A negative DECIMAL is rounded as a signed value first and then
+    wraps too: MySQL 8's Item_typecast_unsigned converts it with my_decimal2int(...,
+    unsigned=!sign), so ``CAST(-1.5 AS UNSIGNED)`` is 18446744073709551614, no warning
+    (MariaDB answers 0 with a warning; MySQL 8 is the reference here)."""
     if v is None:
         return None
     r = to_int(v)

@@ -381,3 +381,135 @@ def _time_coercer(t: SqlType) -> Coercer:
         return r
 
     return coerce_time
+
+
+# --- result type unification -------------------------------------------------------------------
+# The type of a column that several expressions feed (UNION's parts, the branches of IF, CASE,
+# COALESCE/IFNULL) is MySQL's aggregate of their types, and every value is converted to it:
+# a string wins over numbers and temporals (``'3' UNION 5`` is VARCHAR: '5'), DATETIME over
+# DATE (a DATE becomes its midnight), DECIMAL over INT (with the largest scale: ``a UNION
+# 1.5`` gives 2.0), DOUBLE over DECIMAL; a temporal with a number is a string.  Kinds: "int",
+# "dec" or "dec/S" (a DECIMAL of scale S), "dbl", "str", "bin", "date", "datetime", "time".
+
+_VALUE_KINDS: dict[type, str] = {
+    int: "int", bool: "int", float: "dbl", str: "str", bytes: "bin",
+    date: "date", datetime: "datetime", timedelta: "time",
+}
+_COLUMN_KINDS: dict[str, str] = {
+    **dict.fromkeys(INT_KINDS, "int"), "DECIMAL": "dec",
+    **dict.fromkeys(FLOAT_KINDS, "dbl"), **dict.fromkeys(CHAR_KINDS, "str"),
+    **dict.fromkeys(BINARY_KINDS, "bin"), "DATE": "date", "DATETIME": "datetime",
+    "TIMESTAMP": "datetime", "TIME": "time",
+}
+
+
+def _dec_kind(scale: int) -> str:
+    return f"dec/{scale}" if scale > 0 else "dec/0"
+
+
+def kind_of_value(v: Any) -> str | None:
+    """The unification kind of a value (None for NULL or an unknown class)."""
+    if v is None:
+        return None
+    t = type(v)
+    if t is Decimal:
+        e = v.as_tuple().exponent
+        return _dec_kind(-e if type(e) is int and e < 0 else 0)
+    k = _VALUE_KINDS.get(t)
+    if k is None:
+        v = _normalize_foreign(v)
+        if type(v) is Decimal:
+            return kind_of_value(v)
+        k = _VALUE_KINDS.get(type(v))
+    return k
+
+
+def kind_of_column(type_kind: str | SqlType) -> str | None:
+    """The unification kind of a column type (``"VARCHAR"`` -> ``"str"``, a DECIMAL(10,2)
+    SqlType -> ``"dec/2"``)."""
+    if isinstance(type_kind, SqlType):
+        if type_kind.kind == "DECIMAL":
+            return _dec_kind(type_kind.scale or 0)
+        type_kind = type_kind.kind
+    return _COLUMN_KINDS.get(type_kind)
+
+
+def aggregate_kinds(kinds: Any) -> str | None:
+    """MySQL's aggregate of several result kinds (NULLs, given as None, do not count)."""
+    out: str | None = None
+    for k in kinds:
+        if k is None or k == out:
+            continue
+        if out is None:
+            out = k
+            continue
+        out = _merge(out, k)
+    return out
+
+
+def _rank(k: str) -> int | None:
+    if k == "int":
+        return 0
+    if k.startswith("dec"):
+        return 1
+    if k == "dbl":
+        return 2
+    return None
+
+
+def _scale(k: str) -> int | None:
+    return int(k[4:]) if k.startswith("dec/") else None
+
+
+def _merge(a: str, b: str) -> str:
+    if a == "bin" or b == "bin":
+        return "bin"
+    if a == "str" or b == "str":
+        return "str"
+    na, nb = _rank(a), _rank(b)
+    if na is not None and nb is not None:
+        if na == 1 and nb == 1:
+            sa, sb = _scale(a), _scale(b)
+            if sa is None or sb is None:
+                return "dec"
+            return _dec_kind(max(sa, sb))
+        return a if na > nb else b
+    if na is not None or nb is not None:
+        return "str"  # a temporal with a number
+    # two different temporals: DATE/DATETIME/TIME together are DATETIME
+    return "datetime"
+
+
+def convert_to_kind(v: Any, kind: str | None) -> Any:
+    """`v` as a value of the aggregated `kind` (see `aggregate_kinds`); NULL stays NULL."""
+    if v is None or kind is None:
+        return v
+    t = type(v)
+    if kind == "str":
+        if t is str or t is bytes:
+            return v
+        return to_str(_normalize_foreign(v))
+    if kind == "datetime":
+        if t is date:
+            return datetime(v.year, v.month, v.day)
+        if t is timedelta:
+            # MySQL: a TIME as a DATETIME is today's date plus the time
+            today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            return today + v
+        return v
+    if kind[:3] == "dec":
+        if t is int or t is bool:
+            v = Decimal(int(v))
+        elif t is not Decimal:
+            return v
+        scale = _scale(kind)
+        if scale:
+            e = v.as_tuple().exponent
+            if type(e) is int and -e < scale:
+                return v.quantize(Decimal(1).scaleb(-scale), context=DEC)
+        return v
+    if kind == "dbl":
+        if t is int or t is Decimal or t is bool:
+            return float(v)
+        return v
+    return v  # "bin": binary and character strings are left as they are

@@ -38,8 +38,9 @@ def compare(a: Any, b: Any) -> int | None:
     * int/Decimal compare exactly; a double on either side makes it a double comparison.
     * A string against a number compares as doubles (``'12abc' = 12``, ``'' = 0``).
     * Strings compare by code point (binary collation, case-sensitive, NO PAD); bytes by byte.
-    * A date against a string parses the string (``date_col = '2024-01-31'``); a date against
-      a datetime compares as datetimes (the date is midnight).
+    * A date against a string parses the string (``date_col = '2024-01-31'``); a string that
+      is no date is the zero date '0000-00-00', before every date (``DATE '2020-01-01' <
+      'b'`` is 0, as MySQL); a date against a datetime compares as datetimes (midnight).
     """
     if a is None or b is None:
         return None
@@ -75,7 +76,9 @@ def _compare_mixed(a: Any, b: Any) -> int:
             s = b if kb == _KIND_STR else b.decode("utf-8", "replace")
             other = parse_temporal(s)
             if other is None:
-                return _cmp(to_str(a), s)
+                # MySQL converts the string to a DATETIME; one that is no date becomes the
+                # zero date (with warning 1292), which every real date is after.
+                return 1
             return _cmp(_as_datetime(a), _as_datetime(other))
         return _cmp(to_str(a), to_str(b))
     if kb == _KIND_DATE:

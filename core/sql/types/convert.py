@@ -90,16 +90,21 @@ def _temporal_number(v: Any) -> int | Decimal:
         if total.microseconds:
             r = Decimal(n) + Decimal(total.microseconds).scaleb(-6)
         return -r if neg else r
+    if isinstance(v, Decimal):  # a Decimal subclass (ScaledDecimal) reads as its value
+        return Decimal(v)
     raise DataError(f"Cannot convert {type(v).__name__} to a number")
 
 
 def round_half_away(v: float | Decimal) -> int:
-    """Round to an integer, halves away from zero (MySQL for exact values)."""
+    """Round to an integer the way MySQL converts the value's type: an exact value (DECIMAL)
+    rounds halves away from zero (``2.5`` -> 3, ``-2.5`` -> -3); a DOUBLE goes through C's
+    rint(), halves to even (``2.5e0`` -> 2, ``3.5e0`` -> 4, ``-2.5e0`` -> -2).  CAST AS
+    SIGNED, function arguments and stores into integer columns all come here."""
     if type(v) is float:
         if v != v or v in (math.inf, -math.inf):
             raise DataError("Cannot convert NaN or infinity to an integer", errno=1264,
                             sqlstate="22003")
-        v = Decimal(v)
+        return int(round(v))  # Python's round() of a float is exact, halves to even
     return int(v.to_integral_value(rounding=ROUND_HALF_UP))
 
 
@@ -109,8 +114,9 @@ _DBL_MAX = 1.7976931348623157e308
 
 def to_int(v: Any) -> int | None:
     """A value as an integer where MySQL wants one (function arguments such as SUBSTRING's
-    position, CAST AS SIGNED): numbers rounded half away from zero, strings by their integer
-    prefix (``'2.7'`` -> 2, as MySQL's string-to-int conversion stops at the dot)."""
+    position, CAST AS SIGNED): DECIMALs rounded half away from zero, doubles half to even
+    (`round_half_away`), strings by their integer prefix (``'2.7'`` -> 2, as MySQL's
+    string-to-int conversion stops at the dot)."""
     t = type(v)
     if t is int:
         return v
@@ -201,6 +207,13 @@ def to_str(v: Any) -> str | None:
         return "1" if v else "0"
     if isinstance(v, _dt.time):
         return _format_timedelta(_time_to_timedelta(v))
+    if isinstance(v, Decimal):
+        # A ScaledDecimal (a kept quotient on its way to SUM/AVG) shows its type's scale.
+        shown = getattr(v, "shown", None)
+        d = Decimal(v)
+        if shown is not None:
+            d = d.quantize(Decimal(1).scaleb(-shown), rounding=ROUND_HALF_UP, context=DEC)
+        return format(d, "f")
     return str(v)
 
 

@@ -198,3 +198,70 @@ def to_time(v: Any) -> timedelta | None:
     if isinstance(v, _dt.time):
         return _time_to_timedelta(v)
     return None
+
+
+def number_to_temporal(v: Any) -> date | datetime | None:
+    """A number as MySQL's number_to_datetime reads it (``20210101`` -> 2021-01-01,
+    ``210101`` -> 2021-01-01, ``20210101123000`` -> 2021-01-01 12:30:00, 5 and 7 digits
+    zero-padded on the left), or None when it is no valid date (0, 123, 20211301, a fraction
+    or a negative number).  A value with a zero time part of 8 or fewer digits is a `date`.
+
+    Comparisons use it to convert an integer constant compared with a DATE/DATETIME column
+    (MySQL's convert_constant_item: the constant is stored into the column's type first), and
+    the planner uses it for the same constant as an index key."""
+    t = type(v)
+    if t is float:
+        if not v.is_integer():
+            return None
+        v = int(v)
+    elif t is Decimal:
+        if not v.is_finite() or v != v.to_integral_value():
+            return None
+        v = int(v)
+    elif t is bool:
+        v = int(v)
+    elif t is not int:
+        return None
+    if v < 101:
+        return None
+    if v <= 991231:
+        digits = f"{v:06d}"
+    elif v < 10000101:
+        return None
+    elif v <= 99991231:
+        digits = f"{v:08d}"
+    elif v < 101000000:
+        return None
+    elif v <= 991231235959:
+        digits = f"{v:012d}"
+    elif v < 10000101000000 or v > 99991231235959:
+        return None
+    else:
+        digits = f"{v:014d}"
+    return parse_temporal(digits)
+
+
+def temporal_constant(v: Any, kind: str) -> date | datetime | None:
+    """A constant compared with a column of temporal `kind` ("DATE", "DATETIME",
+    "TIMESTAMP") as the column's type, the way MySQL converts it before comparing, or None
+    when MySQL would not convert it (the comparison then is numeric, or, for a string that
+    is no date, against the zero date).  Numbers go through `number_to_temporal`; a DATE
+    column takes a value only when its time part is zero (MySQL stores it without a note)."""
+    t = type(v)
+    if t is str or t is bytes:
+        r: Any = parse_temporal(v if t is str else v.decode("utf-8", "replace"))
+    elif t is date or t is datetime:
+        r = v
+    else:
+        r = number_to_temporal(v)
+    if r is None:
+        return None
+    if kind == "DATE":
+        if type(r) is datetime:
+            if r.hour or r.minute or r.second or r.microsecond:
+                return None
+            return r.date()
+        return r
+    if type(r) is date:
+        return datetime(r.year, r.month, r.day)
+    return r
