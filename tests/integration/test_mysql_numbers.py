@@ -13,6 +13,8 @@ from decimal import Decimal
 
 import pytest
 
+import core
+
 D = Decimal
 
 
@@ -177,3 +179,12 @@ def test_div_exact_keeps_mysql_digit_groups(x, y, kept):
     from core.sql.types.arith import div_exact
 
     assert str(div_exact(x, y)) == kept
+
+
+def test_int_div_overflow_is_1690(q):
+    """`-9223372036854775808 DIV -1` is 2^63: ERROR 1690 as in MySQL (it returned 2^63)."""
+    with pytest.raises(core.Error) as info:
+        q("SELECT -9223372036854775808 DIV -1")
+    assert info.value.errno == 1690 and "BIGINT value is out of range" in str(info.value)
+    assert q("SELECT 18446744073709551615 DIV 1, 7 DIV -2, -7 DIV 2") == [
+        (18446744073709551615, -3, -3)]

@@ -239,7 +239,8 @@ def intdiv(a: Any, b: Any, text: str | Callable[[], str] = "?") -> int | None:
         return None
     if k == 0:
         q = abs(x) // abs(y)
-        r = -q if (x < 0) != (y < 0) else q
+        # BIGINT_MIN DIV -1 is 2^63: past BIGINT unless an operand was already unsigned
+        return check_bigint(-q if (x < 0) != (y < 0) else q, x, y, text)
     else:
         try:
             dq = DEC.divide(Decimal(x), Decimal(y))
