@@ -42,3 +42,20 @@ def test_sample_statistics_of_one_row_are_null(t):
     assert t("SELECT VAR_SAMP(b), STDDEV_SAMP(b), VAR_POP(b) FROM t WHERE a = 1") == [
         (None, None, 0.0)]
     assert t("SELECT g, VAR_SAMP(b) FROM t GROUP BY g ORDER BY g") == [(1, 4.5), (2, None)]
+
+
+def test_group_concat_order_by_and_separator(q):
+    """GROUP_CONCAT(... ORDER BY ... SEPARATOR ...) (it answered 1235)."""
+    q("CREATE DATABASE g")
+    q("USE g")
+    q("CREATE TABLE t (a INT PRIMARY KEY, b VARCHAR(5), g INT)")
+    q("INSERT INTO t VALUES (1, 'x', 1), (2, 'y', 1), (3, 'x', 2), (4, NULL, 1), (5, 'a', 1)")
+    assert q("SELECT GROUP_CONCAT(b ORDER BY b) FROM t") == [("a,x,x,y",)]
+    assert q("SELECT GROUP_CONCAT(b ORDER BY b DESC SEPARATOR ';') FROM t") == [("y;x;x;a",)]
+    assert q("SELECT g, GROUP_CONCAT(DISTINCT b ORDER BY b DESC) FROM t GROUP BY g "
+             "ORDER BY g") == [(1, "y,x,a"), (2, "x")]
+    assert q("SELECT GROUP_CONCAT(a, b ORDER BY a DESC) FROM t") == [("5a,3x,2y,1x",)]
+    # NULL keys first ascending; ties broken by the next key
+    assert q("SELECT GROUP_CONCAT(a ORDER BY b, a DESC) FROM t") == [("4,5,3,1,2",)]
+    assert q("SELECT GROUP_CONCAT(a ORDER BY 1 DESC) FROM t") == [("5,4,3,2,1",)]
+    assert q("SELECT GROUP_CONCAT(a ORDER BY a) FROM t WHERE a > 9") == [(None,)]

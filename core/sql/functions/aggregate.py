@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from functools import cmp_to_key
 from typing import Any
 
 from core.errors import NotSupportedError
@@ -210,6 +211,53 @@ class GroupConcatAcc(Accumulator):
         return s[: self.max_len] if len(s) > self.max_len else s
 
 
+class OrderedGroupConcatAcc(GroupConcatAcc):
+    """GROUP_CONCAT(... ORDER BY k [DESC], ...): each value is added with its sort keys as
+    ``(value, keys)``; all are kept and sorted when the group ends (MySQL's order: NULL
+    keys first ascending, ties in arrival order), then joined and cut at `max_len`.  The cut
+    cannot come earlier: the last row to arrive may sort first."""
+
+    __slots__ = ("items", "desc")
+
+    def __init__(self, distinct: bool, separator: str, max_len: int, desc: tuple[bool, ...]):
+        super().__init__(distinct, separator, max_len)
+        self.items: list[tuple[tuple, Any]] = []
+        self.desc = desc
+
+    def add(self, value: Any) -> None:
+        v, keys = value
+        if _has_null(v):
+            return
+        if self.seen is not None and not self._fresh(v):
+            return
+        self.items.append((keys, v))
+
+    def result(self) -> str | None:
+        if not self.items:
+            return None
+        desc = self.desc
+
+        def order(x: tuple[tuple, Any], y: tuple[tuple, Any]) -> int:
+            for a, b, down in zip(x[0], y[0], desc, strict=True):
+                if a is None or b is None:
+                    c = (a is not None) - (b is not None)  # NULL sorts first
+                else:
+                    c = compare(a, b) or 0
+                if c:
+                    return -c if down else c
+            return 0
+
+        self.items.sort(key=cmp_to_key(order))
+        for _keys, v in self.items:
+            part = "".join(to_str(x) for x in v) if type(v) is tuple else (
+                v if type(v) is str else to_str(v))
+            self.parts.append(part)
+            self.length += len(part) + len(self.separator)
+            if self.length > self.max_len:
+                break
+        return super().result()
+
+
 class AnyValueAcc(Accumulator):
     __slots__ = ("value", "set")
 
@@ -288,7 +336,8 @@ _AGG_ALIASES = {
 
 
 def make_aggregate(name: str, distinct: bool = False, *, separator: str = ",",
-                   max_len: int = 1024) -> Accumulator:
+                   max_len: int = 1024, order_desc: tuple[bool, ...] | None = None
+                   ) -> Accumulator:
     """A fresh accumulator for aggregate `name` (COUNT, SUM, AVG, MIN, MAX, GROUP_CONCAT,
     ANY_VALUE, BIT_AND/OR/XOR, STDDEV[_POP|_SAMP], VAR_POP/VAR_SAMP/VARIANCE; sqlglot class
     names such as ``GROUPCONCAT`` are accepted too).
@@ -309,6 +358,8 @@ def make_aggregate(name: str, distinct: bool = False, *, separator: str = ",",
     if key == "MAX":
         return MinMaxAcc(1)
     if key == "GROUP_CONCAT":
+        if order_desc:  # GROUP_CONCAT(... ORDER BY ...): values come as (value, keys)
+            return OrderedGroupConcatAcc(distinct, separator, max_len, order_desc)
         return GroupConcatAcc(distinct, separator, max_len)
     if key == "ANY_VALUE":
         return AnyValueAcc()

@@ -757,6 +757,8 @@ class SelectPlanner:
     def _agg_spec(self, agg: exp.Expression, scope):
         name = _AGG_KIND.get(type(agg)) or type(agg).__name__.upper()
         arg = agg.this
+        if isinstance(agg, exp.GroupConcat) and isinstance(arg, exp.Order):
+            return self._ordered_group_concat(agg, arg, scope)
         distinct = isinstance(arg, exp.Distinct)
         if distinct:
             args = arg.expressions
@@ -772,6 +774,36 @@ class SelectPlanner:
                 return self.make_aggregate("GROUP_CONCAT", distinct, separator=sep_s)
             return (make, fn)
         return (lambda name=name, distinct=distinct: self.make_aggregate(name, distinct), fn)
+
+    def _ordered_group_concat(self, agg: exp.GroupConcat, order: exp.Order, scope):
+        """GROUP_CONCAT([DISTINCT] x ORDER BY k [ASC|DESC], ... [SEPARATOR s]): each row
+        gives ``(x, (k, ...))`` to an accumulator that sorts when the group ends.  An
+        integer key is a position in the concatenated list, as MySQL reads it."""
+        arg = order.this
+        distinct = isinstance(arg, exp.Distinct)
+        if distinct:
+            args = arg.expressions
+            arg = args[0] if len(args) == 1 else exp.Tuple(expressions=args)
+        listed = arg.expressions if isinstance(arg, (exp.Tuple, exp.Concat)) else [arg]
+        value = self.compile(arg, scope)
+        keys, desc = [], []
+        for o in order.expressions:
+            e = o.this if isinstance(o, exp.Ordered) else o
+            if isinstance(e, exp.Literal) and e.is_int and 1 <= int(e.this) <= len(listed):
+                e = listed[int(e.this) - 1]
+            keys.append(self.compile(e, scope))
+            desc.append(bool(o.args.get("desc")) if isinstance(o, exp.Ordered) else False)
+
+        def fn(row, value=value, keys=tuple(keys)):
+            return value(row), tuple(k(row) for k in keys)
+
+        sep = agg.args.get("separator")
+        sep_s = sep.this if isinstance(sep, exp.Literal) else ","
+
+        def make(sep_s=sep_s, distinct=distinct, desc=tuple(desc)):
+            return self.make_aggregate("GROUP_CONCAT", distinct, separator=sep_s,
+                                       order_desc=desc)
+        return (make, fn)
 
     # -- select list helpers -----------------------------------------------------------------------
 
