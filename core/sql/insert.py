@@ -78,6 +78,10 @@ class InsertPlan:
         self.writer = TableWriter(table, None)
         # the rows: VALUES lists compiled to getters, or a query planned once
         source = node.expression
+        if node.args.get("with_") is not None:  # MySQL: INSERT ... WITH ... SELECT only
+            raise _err("You have an error in your SQL syntax; check the manual that corresponds "
+                       "to your MySQL server version for the right syntax to use near 'INSERT'"
+                       " at line 1", 1064)
         self.select = None
         self.value_rows: list[list] = []
         if isinstance(source, exp.Values):

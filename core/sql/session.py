@@ -39,6 +39,7 @@ from core.sql.dml import DMLRunner
 from core.sql.limits import DEFAULT_MAX_ALLOWED_PACKET as _DEFAULT_PACKET
 from core.sql.limits import MemoryTracker, check_params, check_sql
 from core.sql.limits import _tls as _packet_tls
+from core.sql.plan import cte
 from core.sql.plan.ops import Runtime
 from core.sql.plan.scope import SourceScope
 from core.sql.plan.select import Planned, SelectPlanner
@@ -58,6 +59,7 @@ _LIMIT_VARIABLES: dict[str, tuple[int, int, int]] = {
                            1024),
     "max_execution_time": (0, 2**32 - 1, 1),
     "tidb_mem_quota_query": (0, 2**63 - 1, 1),
+    "cte_max_recursion_depth": (0, 2**32 - 1, 1),
 }
 
 
@@ -1057,9 +1059,11 @@ class Session:
                     self.last_insert_id = first_id
                     lastrowid = first_id
             elif isinstance(node, exp.Update):
-                count, _matched = runner.update(node, txn, schema)
+                with cte.statement_ctes(self.planner(), node):  # WITH ... UPDATE
+                    count, _matched = runner.update(node, txn, schema)
             else:
-                count = runner.delete(node, txn, schema)
+                with cte.statement_ctes(self.planner(), node):  # WITH ... DELETE
+                    count = runner.delete(node, txn, schema)
             self.cancel_token.finish()  # from here the statement counts as done
         except BaseException:
             self.ctx.errors_for = frozenset()

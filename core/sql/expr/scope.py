@@ -106,6 +106,7 @@ _DEFAULT_SYSVARS: dict[str, Any] = {
     "time_zone": "SYSTEM", "system_time_zone": "UTC", "lower_case_table_names": 2,
     "max_allowed_packet": 67108864, "max_execution_time": 0,
     "tidb_mem_quota_query": 1 << 30, "auto_increment_increment": 1,
+    "cte_max_recursion_depth": 1000,
     "auto_increment_offset": 1, "div_precision_increment": 4, "group_concat_max_len": 1024,
     "max_error_count": 1024, "sql_select_limit": 18446744073709551615, "wait_timeout": 28800,
     "interactive_timeout": 28800, "net_write_timeout": 60, "license": "Apache-2.0",

@@ -17,7 +17,7 @@ from sqlglot import exp
 from core.catalog.model import HANDLE_INT, IndexInfo, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
-from core.sql.plan import access
+from core.sql.plan import access, cte, right_join
 from core.sql.plan.ops import (
     ConvertColumns,
     Distinct,
@@ -153,9 +153,8 @@ class SelectPlanner:
         try:
             if self._nesting > MAX_SELECT_NESTING:
                 raise NestingTooDeepError()
-            if node.args.get("with_") is not None:  # else its names read as missing tables
-                raise NotSupportedError("This version of KintsugiDB doesn't yet support "
-                                        "'WITH (common table expressions)'")
+            if node.args.get("with_") is not None:
+                return cte.plan_with(self, node, outer)
             return self._plan(node, outer)
         finally:
             self._nesting -= 1
@@ -390,6 +389,9 @@ class SelectPlanner:
     def _source(self, node: exp.Expression, outer) -> Source:
         if isinstance(node, exp.Table):
             alias = node.alias_or_name
+            hit = cte.lookup(self, node)  # a CTE in scope shadows a table
+            if hit is not None:
+                return Source(alias, *hit)
             resolved = self.resolve_table(node.db or None, node.name)
             if isinstance(resolved, Source):
                 resolved.alias = alias
@@ -418,11 +420,10 @@ class SelectPlanner:
 
     def _plan_from(self, first: exp.Expression, joins: list[exp.Join], where, outer):
         first, joins, where = self._unnest_joins(first, joins, where)
+        first, joins, written = right_join.rewrite(first, joins, _flatten_group)
         for j in joins:
             side = (j.args.get("side") or "").upper()
             kind = (j.args.get("kind") or "").upper()
-            if side == "RIGHT":
-                raise NotSupportedError("RIGHT JOIN is not supported yet; write it as LEFT JOIN")
             if side == "FULL" or kind == "FULL":
                 raise NotSupportedError("FULL JOIN is not supported")
         # every source first: a column is an outer reference only if none of them has it
@@ -470,7 +471,10 @@ class SelectPlanner:
                             rest, left_outer)
             scope_cols = combined_cols
             left_srcs.append(rsrc)
-        return op, _with_kinds(SourceScope(scope_cols, outer=outer), left_srcs), where
+        scope = _with_kinds(SourceScope(scope_cols, outer=outer), left_srcs)
+        if written:
+            op, scope = right_join.reorder(op, scope, written)
+        return op, scope, where
 
     def _unnest_joins(self, first: exp.Expression, joins: list[exp.Join], where: list):
         """Parenthesised joins flattened into the left-deep chain where that keeps their
