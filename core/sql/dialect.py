@@ -736,9 +736,15 @@ class Kintsugi(MySQL):
             return _schema_to_database(super()._parse_drop(exists=exists, kind=kind))
 
         def _parse_update(self) -> exp.Update:
+            # UPDATE [LOW_PRIORITY] [IGNORE] t ...: IGNORE lands in args["ignore"], as
+            # INSERT IGNORE's does (data errors become warnings, duplicate rows are skipped).
+            self._match_text_seq("LOW_PRIORITY")
+            ignore = self._match_text_seq("IGNORE")
             update = super()._parse_update()
             if not update.args.get("expressions"):
                 self.raise_error("Expected SET")
+            if ignore:
+                update.set("ignore", True)
             return update
 
         def _parse_kintsugi_transaction(self) -> exp.Expr:
@@ -817,6 +823,12 @@ class Kintsugi(MySQL):
         def _check_table(self, e: CheckTable) -> str:
             option = e.args.get("option")
             return f"CHECK TABLE {self._csv(e)}{f' {option}' if option else ''}"
+
+        def update_sql(self, expression: exp.Update) -> str:
+            sql = super().update_sql(expression)
+            if expression.args.get("ignore") and sql.startswith("UPDATE "):
+                sql = "UPDATE IGNORE " + sql[7:]
+            return sql
 
         def _replace_into(self, e: ReplaceInto) -> str:
             sql = self.insert_sql(e)

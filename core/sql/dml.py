@@ -86,6 +86,12 @@ class DMLRunner:
             if p is None:
                 raise _err(f"Unknown column '{col.name}' in 'field list'", 1054, "42S22")
             assigns.append((p, s.compile(a.expression, scope)))
+        ignore = bool(node.args.get("ignore"))
+        if ignore:  # UPDATE IGNORE: data errors adjusted with warnings, duplicates skipped
+            from core.sql.types.coercion import lenient_columns
+
+            warn = s.ctx.warn  # keeps max_error_count (1024) of them, as MySQL
+            lenient, implicit = lenient_columns([c.type for c in table.columns], warn)
         writer = TableWriter(table, txn)
         changed = 0
         check = s.cancel_token.check  # the writes of a big UPDATE take seconds too
@@ -98,8 +104,13 @@ class DMLRunner:
                 v = fn(new + [key])
                 col = table.columns[p]
                 if v is not None:
-                    v = coerce(v, col.type, col.name, row=n)
+                    v = lenient[p](v, col.name, n) if ignore else \
+                        coerce(v, col.type, col.name, row=n)
                 elif not col.nullable:
+                    if ignore and implicit[p] is not None:
+                        warn(1048, f"Column '{col.name}' cannot be null")
+                        new[p] = implicit[p]
+                        continue
                     raise IntegrityError(f"Column '{col.name}' cannot be null", errno=1048,
                                          sqlstate="23000")
                 new[p] = v
@@ -111,9 +122,15 @@ class DMLRunner:
                 s.db.observe_autoinc(table, new[table.column_index(
                     table.auto_increment_column.name)], txn)
             if new_handle != old_handle and writer.row_exists(new_handle):
+                if ignore:
+                    warn(1062, writer.duplicate_error("PRIMARY", new).msg)
+                    continue
                 raise writer.duplicate_error("PRIMARY", new)
             clash = writer.find_conflict(new, new_handle, check_primary=False)
             if clash is not None and clash[1] != old_handle:
+                if ignore:
+                    warn(1062, writer.duplicate_error(clash[0], new).msg)
+                    continue
                 raise writer.duplicate_error(clash[0], new)
             writer.update(old, new, old_handle, new_handle)
             changed += 1

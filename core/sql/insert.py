@@ -54,6 +54,9 @@ class InsertPlan:
                 raise _err(f"Column '{n}' specified twice", 1110)
             positions.append(p)
         self.positions = positions
+        # columns checked in the statement's order, then the ones it leaves out: MySQL's
+        # order, so the first error (or IGNORE's warnings) names the same column
+        self.order = positions + [i for i in range(len(table.columns)) if i not in positions]
         self.replace = replace
         self.ignore = bool(node.args.get("ignore"))
         cols = table.columns
@@ -151,8 +154,14 @@ class InsertPlan:
         affected = 0
         first_id = 0
         n = 0
-        ncols = len(defaults)
+        order = self.order
         token = session.cancel_token
+        ignore = self.ignore
+        if ignore:  # IGNORE: data errors become warnings and MySQL's adjusted values
+            from core.sql.types.coercion import lenient_columns
+
+            warn = session.ctx.warn  # keeps max_error_count (1024) of them, as MySQL
+            coercers, implicit = lenient_columns([c.type for c in table.columns], warn)
         for values in self._rows(session, txn, params_list):
             n += 1
             if not n & 255:
@@ -170,14 +179,22 @@ class InsertPlan:
                         first_id = v
                 else:
                     explicit_auto = True
-            for i in range(ncols):
+            for i in order:
                 v = row[i]
                 if v is None:
                     if not nullable[i]:
+                        if ignore and implicit[i] is not None:
+                            warn(1048, f"Column '{names[i]}' cannot be null")
+                            row[i] = implicit[i]
+                            continue
                         raise IntegrityError(f"Column '{names[i]}' cannot be null",
                                              errno=1048, sqlstate="23000")
                     continue
                 if v is _MISSING:
+                    if ignore and implicit[i] is not None:
+                        warn(1364, f"Field '{names[i]}' doesn't have a default value")
+                        row[i] = implicit[i]
+                        continue
                     raise IntegrityError(f"Field '{names[i]}' doesn't have a default value",
                                          errno=1364, sqlstate="HY000")
                 if v is _NOW:

@@ -2,13 +2,15 @@
 does not fit is an error with MySQL's number, SQLSTATE and wording ("Out of range value for
 column 'c' at row 1"), never a silent clamp.  INSERT (`core.sql.insert`) builds one coercer
 per column with `make_coercer` and calls it per row; UPDATE and DDL (`core.sql.dml`,
-`core.sql.ddl`) call `coerce`.
+`core.sql.ddl`) call `coerce`.  INSERT IGNORE / UPDATE IGNORE use `lenient_columns`: the
+same coercers, but a data error becomes a warning and MySQL's adjusted value is stored.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
+import sys
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,6 +22,7 @@ from core.catalog.coltypes import (
     FLOAT_MAX,
     INT_KINDS,
     LOB_BYTES,
+    TEMPORAL_KINDS,
     SqlType,
 )
 from core.errors import DataError
@@ -381,6 +384,200 @@ def _time_coercer(t: SqlType) -> Coercer:
         return r
 
     return coerce_time
+
+
+# --- INSERT IGNORE / UPDATE IGNORE: adjusted values with a warning ----------------------------
+# MySQL's IGNORE turns the strict-mode data errors into warnings and stores the value a
+# non-strict server would: out of range clamps to the type's limit (1264), a string too long is
+# cut to the column (1406, the strict sql_mode's code), 'abc' into a number is 0 (1366; 1265
+# for doubles) and '12abc' is 12 (1265).  The strict coercer still runs first, so a value that
+# fits costs one try block and nothing else.  Temporal errors stay errors: the adjusted value
+# would be a zero date ('0000-00-00'), which this engine cannot store.
+
+Warn = Callable[[int, str], None]
+
+
+def make_lenient_coercer(t: SqlType, warn: Warn) -> Coercer:
+    """A coercer for type `t` that stores MySQL's adjusted value and reports the data error
+    through ``warn(errno, message)`` instead of raising it (see `coerce`)."""
+    strict = make_coercer(t)
+    adjust = _adjuster(t)
+
+    def coerce_lenient(v: Any, column: str, row: int) -> Any:
+        try:
+            return strict(v, column, row)
+        except DataError as e:
+            r, err = adjust(v, e, column, row)
+            warn(err.errno, err.msg)
+            return r
+
+    return coerce_lenient
+
+
+def implicit_default(t: SqlType) -> Any:
+    """The value IGNORE stores for NULL into a NOT NULL column, or for a NOT NULL column
+    without a default that the INSERT left out: MySQL's implicit default of the type (0, '',
+    00:00:00).  None where that is a zero date, which this engine cannot store."""
+    k = t.kind
+    if k in TEMPORAL_KINDS:
+        return timedelta(0) if k == "TIME" else None
+    if k in CHAR_KINDS:
+        return ""
+    return make_coercer(t)(b"" if k in BINARY_KINDS else 0, "", 1)
+
+
+def lenient_columns(types: list[SqlType], warn: Warn) -> tuple[list[Coercer], list[Any]]:
+    """Per column of a table (its types in order): the IGNORE coercer and the implicit
+    default NULL into NOT NULL gets (None: that stays an error), for INSERT and UPDATE."""
+    return [make_lenient_coercer(t, warn) for t in types], [implicit_default(t) for t in types]
+
+
+Adjuster = Callable[[Any, DataError, str, int], tuple[Any, DataError]]
+
+
+def _adjuster(t: SqlType) -> Adjuster:
+    k = t.kind
+    if k in INT_KINDS:
+        return _int_adjuster(t)
+    if k == "DECIMAL":
+        return _decimal_adjuster(t)
+    if k in FLOAT_KINDS:
+        return _float_adjuster(t)
+    if k in CHAR_KINDS:
+        return _str_adjuster(t)
+    if k in BINARY_KINDS:
+        return _bytes_adjuster(t)
+    return _no_adjuster
+
+
+def _no_adjuster(v: Any, e: DataError, column: str, row: int) -> tuple[Any, DataError]:
+    raise e
+
+
+def _number_of(v: Any, e: DataError) -> Any:
+    """The number a value that failed a numeric column stands for: the numeric prefix of a
+    string (None when there is none: the adjusted value is 0), or the value itself."""
+    tv = type(v)
+    if tv is str or tv is bytes:
+        s = v.decode("utf-8", "replace") if tv is bytes else v
+        m = _NUM_PREFIX.match(s)
+        return Decimal(m.group(1)) if m is not None else None
+    if tv is float:
+        if v != v:
+            raise e
+        return v
+    if tv is int or tv is Decimal or tv is bool:
+        return v
+    if isinstance(v, (date, timedelta)):
+        return _temporal_number(v)
+    raise e
+
+
+def _is_inf(n: Any) -> bool:
+    return type(n) is float and n in (math.inf, -math.inf) or \
+        type(n) is Decimal and n.is_infinite()
+
+
+def _int_adjuster(t: SqlType) -> Adjuster:
+    lo, hi = t.int_range
+
+    def adjust(v: Any, e: DataError, column: str, row: int) -> tuple[Any, DataError]:
+        n = _number_of(v, e)
+        if n is None:
+            return 0, e
+        if _is_inf(n) or n < lo - 1 or n > hi + 1:
+            return (lo if n < 0 else hi), _err_range(column, row)
+        r = n if type(n) is int else round_half_away(n)
+        if r < lo:
+            return lo, _err_range(column, row)
+        if r > hi:
+            return hi, _err_range(column, row)
+        return r, e
+
+    return adjust
+
+
+def _decimal_adjuster(t: SqlType) -> Adjuster:
+    p, s = t.precision or 10, t.scale or 0
+    q = Decimal(1).scaleb(-s)
+    top = Decimal(10) ** (p - s) - q
+    bottom = Decimal(0).quantize(q) if t.unsigned else -top
+    zero = Decimal(0).quantize(q)
+
+    def adjust(v: Any, e: DataError, column: str, row: int) -> tuple[Any, DataError]:
+        n = _number_of(v, e)
+        if n is None:
+            return zero, e
+        d = n if type(n) is Decimal else Decimal(repr(n)) if type(n) is float else Decimal(n)
+        if d.is_infinite() or d > top or d < bottom:
+            return (bottom if d < 0 else top), _err_range(column, row)
+        r = d.quantize(q, context=DEC)
+        if r > top or r < bottom:
+            return (bottom if r < 0 else top), _err_range(column, row)
+        return (abs(r) if r.is_zero() else r), e
+
+    return adjust
+
+
+def _float_adjuster(t: SqlType) -> Adjuster:
+    d = t.scale
+    if t.precision is not None and d is not None:
+        top = float(Decimal(10) ** (t.precision - d) - Decimal(1).scaleb(-d))
+    else:
+        top = FLOAT_MAX if t.kind == "FLOAT" else sys.float_info.max
+    bottom = 0.0 if t.unsigned else -top
+
+    def adjust(v: Any, e: DataError, column: str, row: int) -> tuple[Any, DataError]:
+        n = _number_of(v, e)
+        if n is None:
+            return 0.0, e
+        f = float(n)
+        if d is not None and not _is_inf(f):
+            f = float(Decimal(repr(f)).quantize(Decimal(1).scaleb(-d), context=DEC))
+        if f > top or f < bottom:
+            return (bottom if f < 0 else top), _err_range(column, row)
+        return f, e
+
+    return adjust
+
+
+def _str_adjuster(t: SqlType) -> Adjuster:
+    k = t.kind
+    n = t.length if k in ("CHAR", "VARCHAR") else None
+    max_bytes = LOB_BYTES.get(k, 0)
+    is_char = k == "CHAR"
+
+    def adjust(v: Any, e: DataError, column: str, row: int) -> tuple[Any, DataError]:
+        if e.errno != 1406:
+            raise e
+        if type(v) is bytes:
+            v = v.decode("utf-8")
+        elif type(v) is not str:
+            v = to_str(_normalize_foreign(v))
+        if n is not None:
+            v = v[:n].rstrip(" ") if is_char else v[:n]
+        else:
+            v = v.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+        return v, e
+
+    return adjust
+
+
+def _bytes_adjuster(t: SqlType) -> Adjuster:
+    k = t.kind
+    n = t.length if k in ("BINARY", "VARBINARY") else LOB_BYTES[k]
+
+    def adjust(v: Any, e: DataError, column: str, row: int) -> tuple[Any, DataError]:
+        if e.errno != 1406:
+            raise e
+        if type(v) is str:
+            v = v.encode("utf-8")
+        elif type(v) is not bytes:
+            v = bytes(v) if isinstance(v, (bytearray, memoryview)) else \
+                to_str(_normalize_foreign(v)).encode("utf-8")
+        return v[:n], e
+
+    return adjust
 
 
 # --- result type unification -------------------------------------------------------------------
