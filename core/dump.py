@@ -14,7 +14,8 @@ multi-row INSERTs of at most `batch_rows` rows or about `batch_bytes` bytes each
 are written as literals that read back to the same value: strings escaped as
 mysql_real_escape_string does, bytes as ``X'..'``, floats by `repr` (which round-trips),
 decimals in plain notation, temporal values quoted.  All tables are read in one transaction,
-so the dump is one consistent snapshot.
+so the dump is one consistent snapshot.  Views follow every schema's tables: ``DROP VIEW IF
+EXISTS`` and the text of ``SHOW CREATE VIEW``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class DumpSummary:
     failed: list[tuple[str, Error]] = field(default_factory=list)
     # ("schema.table", rows left out): damaged rows a forced open skipped (warning 1877)
     skipped: list[tuple[str, int]] = field(default_factory=list)
+    views: int = 0  # views written (after all tables; none when `tables` limits the dump)
 
 
 def quote_identifier(name: str) -> str:
@@ -204,6 +206,8 @@ def dump(
                               "the table empty.\n")
                     if on_error is not None:
                         on_error(name, err)
+        if not tables:
+            summary.views = _dump_views(cur, out, schemas)
         out.write(f"\n-- Dump completed on {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
     finally:
         try:
@@ -211,6 +215,32 @@ def dump(
         finally:
             conn.close()
     return summary
+
+
+def _dump_views(cur, out: TextIO, schemas: list[str]) -> int:
+    """Every view, after every table of every schema (as mysqldump: a view may read any
+    schema's tables), a view after the views it reads, as SHOW CREATE VIEW writes it."""
+    count = 0
+    for schema in schemas:
+        cur.execute("SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS "
+                    "WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME", (schema,))
+        pending = {name: text for name, text in cur.fetchall()}
+        if not pending:
+            continue
+        q = quote_identifier(schema)
+        out.write(f"\n--\n-- Views of {comment_text(q)}\n--\n\nUSE {q};\n")
+        while pending:
+            # a view whose definition names a view still pending waits for it
+            ready = [n for n, text in pending.items()
+                     if not any(f"{q}.{quote_identifier(o)}" in text
+                                for o in pending if o != n)] or list(pending)[:1]
+            for name in ready:
+                del pending[name]
+                cur.execute(f"SHOW CREATE VIEW {q}.{quote_identifier(name)}")
+                text = cur.fetchone()[1]
+                out.write(f"\nDROP VIEW IF EXISTS {quote_identifier(name)};\n{text};\n")
+                count += 1
+    return count
 
 
 def _header(out: TextIO, path: str, force_recovery: int, database: str | None) -> None:

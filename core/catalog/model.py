@@ -155,6 +155,36 @@ class DatabaseInfo:
         return cls(**d)
 
 
+@dataclass
+class ViewInfo:
+    """A view: its SELECT as text, tables qualified with their database (so it reads the same
+    whatever the session's current database), and its output column names as CREATE VIEW
+    found them.  `columns` was written by the user (`CREATE VIEW v (a, b)`) when `named`."""
+
+    schema: str
+    name: str
+    definition: str
+    columns: list[str] = field(default_factory=list)
+    named: bool = False
+    algorithm: str = "UNDEFINED"
+    definer: str = "`root`@`localhost`"
+    security: str = "DEFINER"
+    check_option: str = "NONE"
+    updatable: bool = False
+    created: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ViewInfo:
+        return cls(**d)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
 # Columns of ADMIN SHOW DDL JOBS, in TiDB's order.
 DDL_JOB_COLUMNS = (
     "JOB_ID", "DB_NAME", "TABLE_NAME", "JOB_TYPE", "SCHEMA_STATE", "SCHEMA_ID", "TABLE_ID",

@@ -5,6 +5,7 @@ Keys (all in space 0, after the engine's own `\\x00space:` map):
     m:ver                   schema version (u64), bumped by every DDL
     m:db:<name>             DatabaseInfo
     m:tbl:<id u32>          TableInfo
+    m:view:<db>\x00<name>   ViewInfo (lower-case names)
     m:job:<id u64>          DDLJob (queue and history; state tells which)
     m:jobseq                last job id
     m:gc:<table id u32>     a delete range: a dropped/truncated table's tablespace awaiting GC
@@ -26,7 +27,7 @@ from collections.abc import Iterable
 import msgpack
 from crc32c import crc32c
 
-from core.catalog.model import DatabaseInfo, DDLJob, TableInfo
+from core.catalog.model import DatabaseInfo, DDLJob, TableInfo, ViewInfo
 from core.codec.rows import CRC_RESIDUE
 from core.errors import CorruptionError
 
@@ -38,6 +39,7 @@ JOB_PREFIX = b"m:job:"
 JOBSEQ_KEY = b"m:jobseq"
 GC_PREFIX = b"m:gc:"
 AUTOINC_PREFIX = b"m:ai:"
+VIEW_PREFIX = b"m:view:"
 _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
 _CRC_LE = struct.Struct("<I")
@@ -81,12 +83,14 @@ class Schema:
     """The dictionary at one schema version (immutable once built)."""
 
     def __init__(
-        self, version: int, databases: Iterable[DatabaseInfo], tables: Iterable[TableInfo]
+        self, version: int, databases: Iterable[DatabaseInfo], tables: Iterable[TableInfo],
+        views: Iterable[ViewInfo] = (),
     ):
         self.version = version
         self.databases = {d.name.lower(): d for d in databases}
         self.tables_by_id = {t.id: t for t in tables}
         self._by_name = {(t.schema.lower(), t.name.lower()): t for t in self.tables_by_id.values()}
+        self.views = {(v.schema.lower(), v.name.lower()): v for v in views}
 
     def database(self, name: str) -> DatabaseInfo | None:
         return self.databases.get(name.lower())
@@ -98,6 +102,14 @@ class Schema:
         low = schema.lower()
         return sorted((t for t in self.tables_by_id.values() if t.schema.lower() == low),
                       key=lambda t: t.name)
+
+    def view(self, schema: str, name: str) -> ViewInfo | None:
+        return self.views.get((schema.lower(), name.lower()))
+
+    def views_in(self, schema: str) -> list[ViewInfo]:
+        low = schema.lower()
+        return sorted((v for v in self.views.values() if v.schema.lower() == low),
+                      key=lambda v: v.name)
 
 
 class CatalogStore:
@@ -124,8 +136,10 @@ class CatalogStore:
                for k, v in view.scan(SYSTEM, DB_PREFIX, _end(DB_PREFIX))]
         tables = [_decode(TableInfo.from_dict, k, v)
                   for k, v in view.scan(SYSTEM, TBL_PREFIX, _end(TBL_PREFIX))]
+        views = [_decode(ViewInfo.from_dict, k, v)
+                 for k, v in view.scan(SYSTEM, VIEW_PREFIX, _end(VIEW_PREFIX))]
         try:
-            schema = Schema(ver, dbs, tables)
+            schema = Schema(ver, dbs, tables, views)
         except (TypeError, ValueError, AttributeError) as exc:
             raise CorruptionError(f"the data dictionary in system.kdb is damaged ({exc})") from None
         with self._lock:
@@ -173,6 +187,18 @@ class CatalogStore:
     @staticmethod
     def delete_table(txn, table_id: int) -> None:
         txn.delete(SYSTEM, TBL_PREFIX + _U32.pack(table_id))
+
+    @staticmethod
+    def _view_key(schema: str, name: str) -> bytes:
+        return VIEW_PREFIX + schema.lower().encode() + b"\x00" + name.lower().encode()
+
+    @staticmethod
+    def put_view(txn, v: ViewInfo) -> None:
+        txn.put(SYSTEM, CatalogStore._view_key(v.schema, v.name), _pack(v.to_dict()))
+
+    @staticmethod
+    def delete_view(txn, v: ViewInfo) -> None:
+        txn.delete(SYSTEM, CatalogStore._view_key(v.schema, v.name))
 
     @staticmethod
     def next_job_id(txn) -> int:

@@ -28,7 +28,7 @@ from core.catalog.model import (
 from core.catalog.store import CatalogStore, Schema
 from core.check.flags import clear_flag, clear_table_flags
 from core.errors import NotSupportedError, ProgrammingError
-from core.sql import limits
+from core.sql import limits, views
 from core.sql.table import TableWriter, index_range
 from core.sql.types import BLOB_KINDS, TEXT_KINDS, SqlType
 from core.txn import begin
@@ -115,12 +115,17 @@ class DDLRunner:
                 return self.create_table(node, txn, schema, job)
             if kind == "INDEX":
                 return self.create_index(node, txn, schema, job)
+            if kind == "VIEW":
+                return views.create_view(self.s, self.store, node, txn, schema, job)
         if isinstance(node, exp.Drop):
             kind = (node.args.get("kind") or "").upper()
             if kind in ("DATABASE", "SCHEMA"):
                 return self.drop_database(node, txn, schema, job)
             if kind == "TABLE":
                 return self.drop_tables(node, txn, schema, job)
+            if kind == "VIEW":
+                dropped = views.drop_views(self.s, self.store, node, txn, schema, job)
+                return None if dropped else NOOP
             if kind == "INDEX":
                 if node.args.get("cluster") is None:  # `DROP INDEX i` names no table
                     raise ProgrammingError(
@@ -169,6 +174,7 @@ class DDLRunner:
         job.schema_id = db.id
         for t in schema.tables_in(db.name):
             self._drop_one(txn, t, job)
+        views.drop_database_views(self.store, txn, schema, db.name)
         self.store.delete_database(txn, db.name)
         if self.s.current_db and self.s.current_db.lower() == name.lower():
             self.s.current_db = None
@@ -182,7 +188,7 @@ class DDLRunner:
         name = tnode.name
         job.job_type, job.db_name, job.table_name, job.schema_id = (
             "create table", db.name, name, db.id)
-        if schema.table(db.name, name):
+        if schema.table(db.name, name) or schema.view(db.name, name):
             if node.args.get("exists"):
                 self.s.warn(1050, f"Table '{name}' already exists", "Note")
                 return NOOP
@@ -391,7 +397,7 @@ class DDLRunner:
                 raise err(f"Table '{db}.{src.name}' doesn't exist", 1146, "42S02")
             new_db = self._db(schema, dst).name
             limits.check_identifier(dst.name)
-            if self._find_pending(pending, dst) is not None:
+            if self._find_pending(pending, dst) is not None or schema.view(new_db, dst.name):
                 raise err(f"Table '{dst.name}' already exists", 1050, "42S01")
             updated = TableInfo.from_dict(dict(info.to_dict(), schema=new_db, name=dst.name))
             pending[info.id] = updated

@@ -16,6 +16,7 @@ from core.check.records import read_records
 from core.errors import ProgrammingError
 from core.recovery.history import read_history
 from core.sql.plan.ops import Operator
+from core.sql.views import VIEWS_COLUMNS, views_rows
 
 if TYPE_CHECKING:
     from core.sql.host import StatementHost
@@ -116,6 +117,7 @@ TABLES = {
     "statistics": ["TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME", "NON_UNIQUE",
                    "INDEX_SCHEMA", "INDEX_NAME", "SEQ_IN_INDEX", "COLUMN_NAME", "NULLABLE",
                    "INDEX_TYPE", "COMMENT"],
+    "views": VIEWS_COLUMNS,
     "ddl_jobs": list(DDL_JOB_COLUMNS[:-1]) + ["QUERY"],
     "recovery_history": ["ID", "START_TIME", "END_TIME", "REASON", "CHECKPOINT_LSN", "END_LSN",
                          "RECORDS_SCANNED", "RECORDS_APPLIED", "TRANSACTIONS_ROLLED_BACK",
@@ -136,8 +138,11 @@ def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
         return [["def", "information_schema", "utf8mb4", "utf8mb4_bin"]] + [
             ["def", d.name, d.charset, d.collation] for d in dbs]
     if name == "tables":
-        return [["def", t.schema, t.name, "BASE TABLE", "KintsugiDB", approx_rows(session, t),
+        rows = [["def", t.schema, t.name, "BASE TABLE", "KintsugiDB", approx_rows(session, t),
                  _ts(t.created), "utf8mb4_bin", t.comment, t.id] for t in tables]
+        rows += [["def", v.schema, v.name, "VIEW", None, None, _ts(v.created), None, "VIEW",
+                  None] for v in schema.views.values()]
+        return sorted(rows, key=lambda r: (r[1], r[2]))
     if name == "columns":
         out = []
         for t in tables:
@@ -160,6 +165,8 @@ def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
                                 ix.name, seq, col, "YES" if c and c.nullable else "",
                                 "BTREE", "" if ix.state == "public" else ix.state])
         return out
+    if name == "views":
+        return views_rows(schema)
     if name == "ddl_jobs":
         return job_rows(session, query_column=True)
     if name == "recovery_history":

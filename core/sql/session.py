@@ -32,7 +32,7 @@ from core.errors import (
     TablespaceMissingError,
 )
 from core.events import Event, EventSink
-from core.sql import dialect, lexer, limits
+from core.sql import dialect, lexer, limits, views
 from core.sql.cancel import CancellableView, CancelToken, QueryInterrupted
 from core.sql.ddl import DDLRunner, bootstrap
 from core.sql.dml import DMLRunner
@@ -493,6 +493,8 @@ class Session:
                 "(a table name was expected)", errno=1064, sqlstate="42000")
         db = tnode.db or self.require_db()
         t = schema.table(db, tnode.name)
+        if t is None and schema.view(db, tnode.name) is not None:
+            raise views.write_refused(schema.view(db, tnode.name))
         if t is None:
             if tnode.db and schema.database(tnode.db) is None:
                 raise ProgrammingError(f"Unknown database '{tnode.db}'", errno=1049,
@@ -527,6 +529,8 @@ class Session:
         if dbname.lower() == "information_schema":
             return infoschema.source(self, schema, name)
         t = schema.table(dbname, name)
+        if t is None and schema.view(dbname, name) is not None:
+            return views.source(self, schema.view(dbname, name))
         if t is None:
             if schema.database(dbname) is None:
                 raise ProgrammingError(f"Unknown database '{dbname}'", errno=1049,
@@ -835,6 +839,7 @@ class Session:
             name = " ".join(words[:3] if words[0].upper() == "ADMIN" else words[:2]).upper()
             raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",
                                     errno=1235, sqlstate="42000")
+        views.refuse_command(node)  # CREATE VIEW ... WITH CHECK OPTION names itself
         name = node.sql(dialect=dialect.Kintsugi).split()[0].upper() if node else \
             type(node).__name__
         raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",

@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from core.catalog.model import DDL_JOB_COLUMNS, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
-from core.sql import infoschema
+from core.sql import infoschema, views
 from core.sql.result import Result
 
 if TYPE_CHECKING:
@@ -51,10 +51,16 @@ def run(session: StatementHost, node: exp.Expression, text: str) -> Result:
             if schema.database(dbname) is None:
                 raise ProgrammingError(f"Unknown database '{dbname}'", errno=1049)
             full = bool(node.args.get("full"))
-            rows = [[t.name] + (["BASE TABLE"] if full else [])
-                    for t in schema.tables_in(dbname) if match(t.name)]
+            listed = sorted([(t.name, "BASE TABLE") for t in schema.tables_in(dbname)]
+                            + [(v.name, "VIEW") for v in schema.views_in(dbname)])
+            rows = [[n] + ([kind] if full else []) for n, kind in listed if match(n)]
             names = [f"Tables_in_{dbname}"] + (["Table_type"] if full else [])
             return Result(names=names, rows=rows, rowcount=len(rows))
+        if what == "CREATE VIEW" or (what == "CREATE TABLE" and _is_view(session, schema, node)):
+            tnode = _table_node(node)
+            names, rows = views.show_create_view(schema, tnode.db or session.require_db(),
+                                                 tnode.name)
+            return Result(names=names, rows=rows, rowcount=1)
         if what in ("CREATE TABLE",):
             t = session.table_info(schema, _table_node(node))
             rows = [[t.name, create_table_sql(t, _next_autoinc(session, t, view))]]
@@ -83,6 +89,12 @@ class _Borrowed:
 
     def __exit__(self, *exc):
         return None
+
+
+def _is_view(session: StatementHost, schema, node) -> bool:
+    """SHOW CREATE TABLE on a view answers as SHOW CREATE VIEW, as mysqld."""
+    tnode = _table_node(node)
+    return schema.view(tnode.db or session.require_db(), tnode.name) is not None
 
 
 def _table_node(node) -> exp.Table:

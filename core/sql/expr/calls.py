@@ -366,4 +366,12 @@ def _unix_to_time(c: _Compiler, node: exp.UnixToTime) -> RowFn | _Const:
 
 @_handles(exp.Window)
 def _window(c: _Compiler, node: exp.Window) -> RowFn:
-    raise UnsupportedError("This version of KintsugiDB doesn't yet support 'window functions'")
+    """A window function reaches the compiler only where MySQL refuses it (WHERE, GROUP BY,
+    HAVING, ON, inside another window's arguments): the select list and ORDER BY map each
+    one to the column core.sql.plan.window computed for it."""
+    from core.errors import ProgrammingError
+
+    fn = node.this
+    name = fn.sql(dialect="mysql").split("(")[0].lower() if fn is not None else "window"
+    raise ProgrammingError(f"You cannot use the window function '{name}' in this context.'",
+                           errno=3593, sqlstate="HY000")

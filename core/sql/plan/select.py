@@ -43,6 +43,7 @@ from core.sql.plan.ops import (
     index_rows,
 )
 from core.sql.plan.scope import Cell, SourceScope
+from core.sql.plan.window import is_window_aggregate, plan_windows
 from core.sql.table import TableReader, encode_values, prefix_next
 from core.sql.types import truth as _mysql_truth
 
@@ -118,7 +119,8 @@ def has_subquery(node: exp.Expression) -> bool:
 
 def has_aggregate(node: exp.Expression) -> bool:
     # an aggregate inside a subquery belongs to the subquery
-    return any(not _inside_subquery(agg, node) for agg in node.find_all(*AGGREGATES))
+    return any(not _inside_subquery(agg, node) and not is_window_aggregate(agg)
+               for agg in node.find_all(*AGGREGATES))
 
 
 def _no_flags(_table: TableInfo) -> frozenset[int]:
@@ -311,6 +313,8 @@ class SelectPlanner:
                 has_aggregate(o) for o in order.expressions))
         if needs_agg:
             op, scope = self._plan_aggregate(op, scope, sel, select_exprs, group, having, order)
+        op, scope = plan_windows(self, op, scope, sel, select_exprs, order,  # OVER (...)
+                                 (AGGREGATES, _AGG_KIND))
 
         names = [self._name(e) for e in select_exprs]
         origins = [self._origin(e, scope) for e in select_exprs]
@@ -698,7 +702,8 @@ class SelectPlanner:
             [o.this for o in order.expressions] if order else [])
         for node in sources:
             for agg in node.find_all(*AGGREGATES):
-                if agg not in aggs and not _inside_subquery(agg, node):
+                if agg not in aggs and not _inside_subquery(agg, node) and \
+                        not is_window_aggregate(agg):
                     aggs.append(agg)
         fused = self._fused_aggregate(op, scope, sel, select_exprs, resolved_groups, aggs,
                                       having, order)
