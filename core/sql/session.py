@@ -868,6 +868,15 @@ class Session:
     def _set(self, node: exp.Set) -> Result:
         for item in node.expressions:
             target = item.this
+            if isinstance(target, exp.EQ) and isinstance(target.this, exp.Parameter):
+                # SET @v = expr: a user variable (names are case-insensitive); it was
+                # accepted and dropped, so `SELECT @v` read NULL
+                if target.expression.find(exp.Select) is not None:
+                    raise NotSupportedError("This version of KintsugiDB doesn't yet support "
+                                            "'SET @variable = (subquery)'")
+                self.ctx.user_variables[target.this.name.lower()] = self.constant(
+                    target.expression)
+                continue
             if isinstance(target, exp.EQ) and isinstance(target.this, exp.SessionParameter):
                 var = target.this.name.lower()
                 if var in _LIMIT_VARIABLES:

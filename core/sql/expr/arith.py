@@ -113,6 +113,8 @@ def _consumer(node: exp.Expression) -> int:
         return _CARRIED
     if isinstance(p, _KEPT_PARENTS):
         return _KEPT
+    if _is_condition(node, p):  # truth is tested on the kept digits: 1/1000000 is true
+        return _KEPT
     if isinstance(p, exp.Anonymous) and p.name.upper() in _KEPT_FUNCTIONS:
         return _KEPT
     if isinstance(p, exp.Cast):
@@ -123,6 +125,18 @@ def _consumer(node: exp.Expression) -> int:
     if isinstance(p, exp.Tuple) and isinstance(p.parent, exp.Values):
         return _KEPT
     return _SHOWN
+
+
+def _is_condition(node: exp.Expression, p: exp.Expression | None) -> bool:
+    """Whether `node` is read for its truth: a WHERE/HAVING/ON condition, an operand of
+    NOT/AND/OR/XOR/IS, or the condition (not a branch) of IF / CASE WHEN."""
+    if isinstance(p, (exp.Where, exp.Having, exp.Not, exp.And, exp.Or, exp.Xor, exp.Is)):
+        return True
+    if isinstance(p, exp.Join):
+        return p.args.get("on") is node
+    if isinstance(p, exp.If):
+        return p.this is node
+    return False
 
 
 def _is_arith(c: _Compiler, node: exp.Expression, top: bool) -> bool:

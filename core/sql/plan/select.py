@@ -59,6 +59,8 @@ _AGG_KIND = {exp.GroupConcat: "GROUP_CONCAT", exp.Stddev: "STDDEV_POP",
              exp.BitwiseAndAgg: "BIT_AND", exp.BitwiseOrAgg: "BIT_OR",
              exp.BitwiseXorAgg: "BIT_XOR"}
 # column kinds msgpack decodes natively (no extension type): ints, floats, strings, bytes
+_NUMERIC_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "BOOLEAN", "FLOAT",
+                  "DOUBLE", "DECIMAL"}
 _PLAIN_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "BOOLEAN", "FLOAT",
                 "DOUBLE", "CHAR", "VARCHAR", "TINYTEXT", "TEXT", "MEDIUMTEXT", "LONGTEXT",
                 "BINARY", "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB"}
@@ -309,7 +311,7 @@ class SelectPlanner:
         select_exprs = self._expand_star(sel.expressions, scope)
         order = sel.args.get("order")
         needs_agg = bool(group) or any(has_aggregate(e) for e in select_exprs) or (
-            having is not None) or (order is not None and any(
+            having is not None and has_aggregate(having.this)) or (order is not None and any(
                 has_aggregate(o) for o in order.expressions))
         if needs_agg:
             op, scope = self._plan_aggregate(op, scope, sel, select_exprs, group, having, order)
@@ -324,6 +326,9 @@ class SelectPlanner:
         for e, f in zip(select_exprs, exprs, strict=True):
             if isinstance(e, exp.Alias):
                 scope.aliases.setdefault(e.alias.lower(), f)
+        if having is not None and not needs_agg:  # no grouping: HAVING filters the rows
+            pred = self._and(conjuncts(having.this), scope, "having clause")
+            op = Filter(op, pred, having.this.sql(dialect="mysql")[:200])
 
         # ORDER BY: by output position, alias, or an expression computed next to the list
         sort_keys: list[tuple[int, bool]] = []
@@ -423,6 +428,10 @@ class SelectPlanner:
         raise NotSupportedError(f"unsupported FROM item: {node.sql(dialect='mysql')[:60]}")
 
     def _plan_from(self, first: exp.Expression, joins: list[exp.Join], where, outer):
+        for j in [*joins, *first.find_all(exp.Join)]:
+            if (j.args.get("method") or "").upper() == "NATURAL":  # not a CROSS JOIN
+                raise NotSupportedError("This version of KintsugiDB doesn't yet support "
+                                        "'NATURAL JOIN'; name the columns with USING or ON")
         first, joins, where = self._unnest_joins(first, joins, where)
         first, joins, written = right_join.rewrite(first, joins, _flatten_group)
         for j in joins:
@@ -758,6 +767,8 @@ class SelectPlanner:
                 return None
             pos = scope.resolve_column(arg.table or None, arg.name)
             col_kind = op.reader.table.columns[pos].type.kind
+            if kind in ("SUM", "AVG") and col_kind not in _NUMERIC_KINDS:
+                return None  # text and dates sum by their numeric value: the general path
             needs_ext = col_kind not in _PLAIN_KINDS
             specs.append((kind, pos, lambda kind=kind: self.make_aggregate(kind, False),
                           needs_ext))

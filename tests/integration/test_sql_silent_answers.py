@@ -1,0 +1,57 @@
+"""Silent wrong answers a red team found after issue 15's first changes: each gave a result
+that differs from MySQL 8 without any error."""
+
+from __future__ import annotations
+
+import pytest
+
+import core
+
+
+@pytest.fixture
+def n(q):
+    q("CREATE DATABASE d")
+    q("USE d")
+    q("CREATE TABLE n (id INT PRIMARY KEY, a INT, s VARCHAR(10))")
+    q("INSERT INTO n VALUES (1, 1, '3'), (2, 3000000, '4')")
+    return q
+
+
+def test_a_small_quotient_is_true_as_a_condition(n):
+    """Truth is tested on the kept digits: 1/1000000 is 0.0000 shown but not zero."""
+    assert n("SELECT 1/1000000 > 0, IF(1/1000000, 1, 0), 1/1000000 IS TRUE, "
+             "NOT 1/1000000, CASE WHEN 1/1000000 THEN 1 ELSE 0 END") == [(1, 1, 1, 0, 1)]
+    assert n("SELECT id FROM n WHERE a/1000000 ORDER BY id") == [(1,), (2,)]
+    assert n("SELECT COUNT(*) FROM n x JOIN n y ON x.a/1000000") == [(4,)]
+    assert n("SELECT id FROM n WHERE a/1000000 AND 1 ORDER BY id") == [(1,), (2,)]
+    assert n("SELECT 1/3, IF(1, 1/3, 0)") == n("SELECT 0.3333, 0.3333")  # shown: rounded
+
+
+def test_having_without_grouping_filters_rows(n):
+    assert n("SELECT id FROM n HAVING id > 0 ORDER BY id") == [(1,), (2,)]
+    assert n("SELECT id, a * 2 AS x FROM n HAVING x > 2") == [(2, 6000000)]
+    assert n("SELECT COUNT(*) FROM n HAVING COUNT(*) > 1") == [(2,)]
+    assert n("SELECT 1 HAVING 1 = 0") == []
+
+
+def test_natural_join_is_refused_not_run_as_a_cross_join(n):
+    for sql in ("SELECT COUNT(*) FROM n NATURAL JOIN n m",
+                "SELECT COUNT(*) FROM n x NATURAL LEFT JOIN n y",
+                "SELECT COUNT(*) FROM (n x NATURAL JOIN n y)"):
+        with pytest.raises(core.Error) as info:
+            n(sql)
+        assert info.value.errno == 1235 and "NATURAL JOIN" in str(info.value)
+
+
+def test_user_variables_keep_their_value(n):
+    n("SET @a = 5, @B := 2 * 3")
+    assert n("SELECT @a, @b, @A, @unset") == [(5, 6, 5, None)]
+    assert n("SELECT id FROM n WHERE id = @a - 4") == [(1,)]
+    with pytest.raises(core.Error) as info:
+        n("SET @c = (SELECT COUNT(*) FROM n)")
+    assert info.value.errno == 1235
+
+
+def test_sum_of_a_text_column_sums_its_numbers(n):
+    """The fused whole-table aggregate raised an internal TypeError (1105)."""
+    assert n("SELECT SUM(s), AVG(s), MIN(s), COUNT(s) FROM n") == [(7.0, 3.5, "3", 2)]
