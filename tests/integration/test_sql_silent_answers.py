@@ -50,6 +50,9 @@ def test_user_variables_keep_their_value(n):
     with pytest.raises(core.Error) as info:
         n("SET @c = (SELECT COUNT(*) FROM n)")
     assert info.value.errno == 1235
+    with pytest.raises(core.Error) as info:
+        n("SELECT 1/3 INTO @x")  # it returned the row and left @x unset
+    assert info.value.errno == 1235 and "INTO" in str(info.value)
 
 
 def test_sum_of_a_text_column_sums_its_numbers(n):

@@ -294,6 +294,9 @@ class SelectPlanner:
     # -- SELECT ---------------------------------------------------------------------------------
 
     def plan_select(self, sel: exp.Select, outer) -> Planned:
+        if sel.args.get("into") is not None:  # its variables would silently stay unset
+            raise NotSupportedError("This version of KintsugiDB doesn't yet support "
+                                    "'SELECT ... INTO'; use SET @v = value")
         where = conjuncts(sel.args.get("where").this) if sel.args.get("where") else []
         from_ = sel.args.get("from_")
         joins = sel.args.get("joins") or []
