@@ -58,3 +58,20 @@ def test_user_variables_keep_their_value(n):
 def test_sum_of_a_text_column_sums_its_numbers(n):
     """The fused whole-table aggregate raised an internal TypeError (1105)."""
     assert n("SELECT SUM(s), AVG(s), MIN(s), COUNT(s) FROM n") == [(7.0, 3.5, "3", 2)]
+
+
+def test_date_column_in_a_list_of_numbers(q):
+    """`dt IN (20210101, ...)` converts each number to the column's type, as `dt = 20210101`
+    does (it compared numerically and matched nothing)."""
+    q("CREATE DATABASE d")
+    q("USE d")
+    q("CREATE TABLE t (id INT PRIMARY KEY, dt DATETIME, d DATE, KEY k (dt))")
+    q("INSERT INTO t VALUES (1, '2021-01-01 00:00:00', '2021-01-01'), "
+      "(2, '2021-01-02 00:00:00', '2021-01-02')")
+    assert q("SELECT id FROM t WHERE dt IN (20210101, 20210102) ORDER BY id") == [(1,), (2,)]
+    assert q("SELECT id FROM t IGNORE INDEX (k) WHERE dt IN (20210101)") == [(1,)]
+    assert q("SELECT id FROM t WHERE dt NOT IN (20210101)") == [(2,)]
+    assert q("SELECT id FROM t WHERE d IN (20210102, NULL)") == [(2,)]
+    assert q("SELECT id FROM t WHERE dt NOT IN (20210101, NULL)") == []
+    assert q("SELECT id, dt IN (20210101) FROM t ORDER BY id") == [(1, 1), (2, 0)]
+    assert q("SELECT id FROM t WHERE dt IN (1)") == []  # no date: compared as numbers

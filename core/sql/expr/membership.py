@@ -6,6 +6,7 @@ Subqueries are compiled by the planner through ``ctx.compile_subquery``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -88,6 +89,9 @@ def _in(c: _Compiler, node: exp.In) -> RowFn | _Const:
 
         return row_in
     fa = c.fn(node.this)
+    by_date = _dates_against_numbers(c, node, fa)
+    if by_date is not None:
+        return by_date
     compiled = [c.sub(e) for e in items]
     if all(type(x) is _Const for x in compiled):
         s = _InSet(x.value for x in compiled)  # type: ignore[union-attr]
@@ -134,6 +138,38 @@ def _in(c: _Compiler, node: exp.In) -> RowFn | _Const:
         return res
 
     return in_list
+
+
+def _dates_against_numbers(c: _Compiler, node: exp.In, fa: RowFn) -> RowFn | None:
+    """`col IN (20210101, ...)`: when the column holds a DATE/DATETIME, each number is
+    converted to the column's type as `col = 20210101` converts it (MySQL's
+    convert_constant_item), so the list reads as `col = x OR col = y ...`.  Other values
+    keep the list's own fast path.  None when the left side is no plain column or no item
+    is a number literal."""
+    items = node.expressions
+    if not isinstance(node.this, exp.Column) or not any(
+            (isinstance(e, exp.Literal) and not e.is_string) or
+            (isinstance(e, exp.Neg) and isinstance(e.this, exp.Literal)) for e in items):
+        return None
+    col = node.this
+    column_type = getattr(c.scope, "column_type", None)
+    known = column_type(col.table or None, col.name) if column_type is not None else None
+    if known is not None and known.kind not in ("DATE", "DATETIME", "TIMESTAMP"):
+        return None  # a known non-date column keeps the plain list (the hot path)
+    as_eqs = c.fn(exp.or_(*[exp.EQ(this=node.this.copy(), expression=e.copy())
+                            for e in items], copy=False))
+    rest = node.copy()
+    rest.set("this", exp.Paren(this=node.this.copy()))  # not a plain column: no recursion
+    fallback = c.fn(rest)
+    temporal = (date, datetime)
+
+    def in_dates(row: Row) -> Any:
+        a = fa(row)
+        if a.__class__ in temporal:
+            return as_eqs(row)
+        return fallback(row)
+
+    return in_dates
 
 
 def _in_subquery(c: _Compiler, left: exp.Expression, query: exp.Expression) -> RowFn:
