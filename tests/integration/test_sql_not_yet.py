@@ -14,6 +14,9 @@ import core
     ("DELETE x FROM t x JOIN t y ON x.a = y.a", "multi-table DELETE"),
     ("UPDATE t x JOIN t y ON x.a = y.a SET x.b = 1", "multi-table UPDATE"),
     ("CREATE TABLE j (a JSON)", "JSON"),
+    ("SELECT SUM(a) OVER (ORDER BY a GROUPS 1 PRECEDING) FROM t", "GROUPS frames"),
+    ("SELECT COUNT(*) FROM t NATURAL JOIN t u", "NATURAL JOIN"),
+    ("SELECT a INTO @x FROM t", "INTO"),
 ])
 def test_not_yet_answers_1235_naming_it(q, sql, names):
     q("CREATE DATABASE d")

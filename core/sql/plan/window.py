@@ -372,7 +372,11 @@ def _frame_of(spec: exp.WindowSpec | None, const: Callable) -> Callable[[], Fram
     here and evaluated and checked when the statement runs (a `?` changes between runs)."""
     if spec is None:
         return lambda: None
-    rows = (spec.args.get("kind") or "ROWS").upper() == "ROWS"
+    unit = (spec.args.get("kind") or "ROWS").upper()
+    if unit not in ("ROWS", "RANGE"):  # GROUPS: not in MySQL 8, not computed as ROWS
+        raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{unit} "
+                                "frames' (MySQL has ROWS and RANGE)")
+    rows = unit == "ROWS"
 
     def bound(value, side) -> Callable[[], Bound]:
         if value is None:  # ROWS 2 PRECEDING: the end is CURRENT ROW
