@@ -75,3 +75,14 @@ def test_date_column_in_a_list_of_numbers(q):
     assert q("SELECT id FROM t WHERE dt NOT IN (20210101, NULL)") == []
     assert q("SELECT id, dt IN (20210101) FROM t ORDER BY id") == [(1, 1), (2, 0)]
     assert q("SELECT id FROM t WHERE dt IN (1)") == []  # no date: compared as numbers
+
+
+def test_null_safe_equal_converts_like_equal(q):
+    q("CREATE DATABASE d")
+    q("USE d")
+    q("CREATE TABLE t (id INT PRIMARY KEY, dt DATETIME)")
+    q("INSERT INTO t VALUES (1, '2021-01-01 00:00:00'), (2, '2021-01-02 00:00:00'), (3, NULL)")
+    assert q("SELECT id FROM t WHERE dt <=> 20210101") == [(1,)]
+    assert q("SELECT id, dt <=> NULL, 20210102 <=> dt FROM t ORDER BY id") == [
+        (1, 0, 0), (2, 0, 1), (3, 1, 0)]
+    assert q("SELECT 'a' <=> 'a', 1 <=> '1', NULL <=> NULL, NULL <=> 1") == [(1, 1, 1, 0)]

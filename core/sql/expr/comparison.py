@@ -249,6 +249,16 @@ def _comparison(c: _Compiler, node: exp.Expression) -> RowFn | _Const:
         return lambda row: _row_compare(fa(row), fb(row), cls)
     ra, rb = c.sub(left), c.sub(right)
     if cls is exp.NullSafeEQ:
+        for col, k in ((ra, rb), (rb, ra)):
+            if type(k) is _Const and type(col) is not _Const and k.value is not None:
+                # `x <=> constant` is `x = constant` with NULL false: the constant gets the
+                # conversions `=` gives it (a number against a DATETIME column is a datetime)
+                eq, fcol = _cmp_col_const(col, k.value, "EQ", c.ctx), _as_fn(col)
+
+                def null_safe_const(row: Row, eq=eq, fcol=fcol) -> int:
+                    return 0 if fcol(row) is None else (1 if eq(row) == 1 else 0)
+
+                return null_safe_const
         fa, fb = _as_fn(ra), _as_fn(rb)
 
         def null_safe_eq(row: Row) -> int:
