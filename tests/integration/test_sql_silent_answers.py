@@ -86,3 +86,16 @@ def test_null_safe_equal_converts_like_equal(q):
     assert q("SELECT id, dt <=> NULL, 20210102 <=> dt FROM t ORDER BY id") == [
         (1, 0, 0), (2, 0, 1), (3, 1, 0)]
     assert q("SELECT 'a' <=> 'a', 1 <=> '1', NULL <=> NULL, NULL <=> 1") == [(1, 1, 1, 0)]
+
+
+def test_case_and_nullif_on_a_date_column_convert_numbers(q):
+    q("CREATE DATABASE d")
+    q("USE d")
+    q("CREATE TABLE t (id INT PRIMARY KEY, dt DATETIME)")
+    q("INSERT INTO t VALUES (1, '2021-01-01 00:00:00'), (2, '2021-01-02 00:00:00'), (3, NULL)")
+    assert q("SELECT id, CASE dt WHEN 20210101 THEN 'y' WHEN 20210102 THEN 'z' ELSE 'n' END "
+             "FROM t ORDER BY id") == [(1, "y"), (2, "z"), (3, "n")]
+    assert q("SELECT id, NULLIF(dt, 20210101) IS NULL FROM t ORDER BY id") == [
+        (1, 1), (2, 0), (3, 1)]
+    assert q("SELECT CASE id WHEN 1 THEN 'a' WHEN '2' THEN 'b' END, NULLIF(id, 2) FROM t "
+             "ORDER BY id") == [("a", 1), ("b", None), (None, 3)]

@@ -42,6 +42,19 @@ def _case_fn(c: _Compiler, node: exp.Case) -> RowFn:
             return default(row)
 
         return searched_case
+    if isinstance(operand, exp.Column):
+        # CASE col WHEN v: each WHEN is `col = v`, with the conversions `=` makes (a number
+        # against a DATETIME column is a datetime); reading a column twice is harmless
+        branches = tuple((c.truth_fn(exp.EQ(this=operand.copy(), expression=i.this.copy())),
+                          c.fn(i.args.get("true"))) for i in ifs)
+
+        def column_case(row: Row) -> Any:
+            for cond, val in branches:
+                if cond(row):
+                    return val(row)
+            return default(row)
+
+        return column_case
     fo = c.fn(operand)
     whens = tuple((c.fn(i.this), c.fn(i.args.get("true"))) for i in ifs)
 
@@ -100,6 +113,14 @@ def _coalesce(c: _Compiler, node: exp.Coalesce) -> RowFn:
 @_handles(exp.Nullif)
 def _nullif(c: _Compiler, node: exp.Nullif) -> RowFn:
     fa, fb = c.fn(node.this), c.fn(node.expression)
+    if isinstance(node.this, exp.Column):  # NULLIF(col, v) tests `col = v` as `=` does
+        eq = c.truth_fn(exp.EQ(this=node.this.copy(), expression=node.expression.copy()))
+
+        def nullif_column(row: Row) -> Any:
+            a = fa(row)
+            return None if a is None or eq(row) else a
+
+        return nullif_column
 
     def nullif(row: Row) -> Any:
         a = fa(row)
