@@ -1046,11 +1046,15 @@ class Session:
     # -- data changes --------------------------------------------------------------------------
 
     def _dml(self, node, text, params_list: list | None = None) -> Result:
+        strict = isinstance(node, (exp.Insert, exp.Update)) and not node.args.get("ignore")
+        self.ctx.errors_for = STRICT_WRITE_ERRORS if strict else frozenset()
         try:
             return self._dml_run(node, text, params_list)
         except CorruptionError as e:
             self._note_corruption(e)
             raise
+        finally:
+            self.ctx.errors_for = frozenset()
 
     def _dml_run(self, node, text, params_list: list | None = None) -> Result:
         self._ensure_txn()
@@ -1063,8 +1067,6 @@ class Session:
             self.ctx.runtime = Runtime(view, check=self.cancel_token.check)
             runner = DMLRunner(self)
             lastrowid = None
-            if isinstance(node, (exp.Insert, exp.Update)) and not node.args.get("ignore"):
-                self.ctx.errors_for = STRICT_WRITE_ERRORS
             if isinstance(node, exp.Insert):
                 replace = isinstance(node, dialect.ReplaceInto)
                 count, first_id = runner.insert(node, txn, schema, replace=replace,
@@ -1080,13 +1082,11 @@ class Session:
                     count = runner.delete(node, txn, schema)
             self.cancel_token.finish()  # from here the statement counts as done
         except BaseException:
-            self.ctx.errors_for = frozenset()
             if own:
                 txn.rollback()
             else:
                 txn.rollback_to_savepoint(savepoint)
             raise
-        self.ctx.errors_for = frozenset()
         if own:
             txn.commit()
         else:

@@ -71,18 +71,23 @@ def _const_comparator(c: Any, column: bool = False,
         ctemp = number_to_temporal(c) if column else None
         tdt = _as_datetime(ctemp) if ctemp is not None else None
         tdate = temporal_constant(ctemp, "DATE") if ctemp is not None else None
+
+        def vs_other(a: Any, ta: type) -> int:
+            """A value that is no number: a date against the constant's date form."""
+            if tdt is not None:
+                if ta is datetime:
+                    return (a > tdt) - (a < tdt)
+                if ta is date and tdate is not None:
+                    return (a > tdate) - (a < tdate)
+            return _compare_mixed(a, c)
+
         if tc is float:
             def vs_float(a: Any) -> int:
                 ta = type(a)
                 if ta is int or ta is Decimal:
                     x = float(a)
                     return (x > c) - (x < c)
-                if tdt is not None:
-                    if ta is datetime:
-                        return (a > tdt) - (a < tdt)
-                    if ta is date and tdate is not None:
-                        return (a > tdate) - (a < tdate)
-                return _compare_mixed(a, c)
+                return vs_other(a, ta)
 
             return vs_float
         cf = float(c)
@@ -93,12 +98,7 @@ def _const_comparator(c: Any, column: bool = False,
                 return (a > c) - (a < c)
             if ta is float:
                 return (a > cf) - (a < cf)
-            if tdt is not None:
-                if ta is datetime:
-                    return (a > tdt) - (a < tdt)
-                if ta is date and tdate is not None:
-                    return (a > tdate) - (a < tdate)
-            return _compare_mixed(a, c)
+            return vs_other(a, ta)
 
         return vs_exact
     if tc is str:

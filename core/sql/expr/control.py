@@ -112,7 +112,7 @@ def _coalesce(c: _Compiler, node: exp.Coalesce) -> RowFn:
 
 @_handles(exp.Nullif)
 def _nullif(c: _Compiler, node: exp.Nullif) -> RowFn:
-    fa, fb = c.fn(node.this), c.fn(node.expression)
+    fa = c.fn(node.this)
     if isinstance(node.this, exp.Column):  # NULLIF(col, v) tests `col = v` as `=` does
         eq = c.truth_fn(exp.EQ(this=node.this.copy(), expression=node.expression.copy()))
 
@@ -121,6 +121,7 @@ def _nullif(c: _Compiler, node: exp.Nullif) -> RowFn:
             return None if a is None or eq(row) else a
 
         return nullif_column
+    fb = c.fn(node.expression)
 
     def nullif(row: Row) -> Any:
         a = fa(row)

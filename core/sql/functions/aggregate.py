@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from functools import cmp_to_key
 from typing import Any
 
 from core.errors import NotSupportedError
 from core.sql.functions.registry import OutOfRange
-from core.sql.types import DEC, UINT64_MAX, compare, to_double, to_int, to_number, to_str
+from core.sql.types import (
+    DEC,
+    UINT64_MAX,
+    compare,
+    sort_key,
+    to_double,
+    to_int,
+    to_number,
+    to_str,
+)
 from core.sql.types.arith import ScaledDecimal, shown_value
 
 
@@ -197,6 +205,9 @@ class GroupConcatAcc(Accumulator):
             return
         if self.length > self.max_len:
             return  # the result is cut at max_len: keeping more only costs memory
+        self._append(value)
+
+    def _append(self, value: Any) -> None:
         if type(value) is tuple:
             part = "".join(to_str(x) for x in value)
         else:
@@ -233,28 +244,16 @@ class OrderedGroupConcatAcc(GroupConcatAcc):
         self.items.append((keys, v))
 
     def result(self) -> str | None:
-        if not self.items:
+        items = self.items
+        if not items:
             return None
-        desc = self.desc
-
-        def order(x: tuple[tuple, Any], y: tuple[tuple, Any]) -> int:
-            for a, b, down in zip(x[0], y[0], desc, strict=True):
-                if a is None or b is None:
-                    c = (a is not None) - (b is not None)  # NULL sorts first
-                else:
-                    c = compare(a, b) or 0
-                if c:
-                    return -c if down else c
-            return 0
-
-        self.items.sort(key=cmp_to_key(order))
-        for _keys, v in self.items:
-            part = "".join(to_str(x) for x in v) if type(v) is tuple else (
-                v if type(v) is str else to_str(v))
-            self.parts.append(part)
-            self.length += len(part) + len(self.separator)
+        # stable, least significant key first, as ORDER BY sorts (NULL first, last if DESC)
+        for j in reversed(range(len(self.desc))):
+            items.sort(key=lambda it, j=j: sort_key(it[0][j]), reverse=self.desc[j])
+        for _keys, v in items:
             if self.length > self.max_len:
                 break
+            self._append(v)
         return super().result()
 
 

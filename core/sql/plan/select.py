@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from core.catalog.coltypes import NUMERIC_KINDS
 from core.catalog.model import HANDLE_INT, IndexInfo, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
@@ -59,8 +60,6 @@ _AGG_KIND = {exp.GroupConcat: "GROUP_CONCAT", exp.Stddev: "STDDEV_POP",
              exp.BitwiseAndAgg: "BIT_AND", exp.BitwiseOrAgg: "BIT_OR",
              exp.BitwiseXorAgg: "BIT_XOR"}
 # column kinds msgpack decodes natively (no extension type): ints, floats, strings, bytes
-_NUMERIC_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "BOOLEAN", "FLOAT",
-                  "DOUBLE", "DECIMAL"}
 _PLAIN_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "BOOLEAN", "FLOAT",
                 "DOUBLE", "CHAR", "VARCHAR", "TINYTEXT", "TEXT", "MEDIUMTEXT", "LONGTEXT",
                 "BINARY", "VARBINARY", "TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB"}
@@ -770,7 +769,7 @@ class SelectPlanner:
                 return None
             pos = scope.resolve_column(arg.table or None, arg.name)
             col_kind = op.reader.table.columns[pos].type.kind
-            if kind in ("SUM", "AVG") and col_kind not in _NUMERIC_KINDS:
+            if kind in ("SUM", "AVG") and col_kind not in NUMERIC_KINDS:
                 return None  # text and dates sum by their numeric value: the general path
             needs_ext = col_kind not in _PLAIN_KINDS
             specs.append((kind, pos, lambda kind=kind: self.make_aggregate(kind, False),
