@@ -98,11 +98,14 @@ def job_rows(session: StatementHost, query_column: bool = False) -> list[list]:
 
 
 def approx_rows(session: StatementHost, t: TableInfo) -> int:
-    ts = session.db.engine.spaces.get(t.id)
+    """Rows in the table's file plus its committed writes still in the overlay (an
+    estimate: deletes and updates waiting there count as rows)."""
+    engine = session.db.engine
+    ts = engine.spaces.get(t.id)
     if ts is None:
         return 0
     per_row = 1 + len([ix for ix in t.secondary_indexes])
-    return ts.entry_count() // per_row
+    return (ts.entry_count() + engine.pending_entries(t.id)) // per_row
 
 
 TABLES = {

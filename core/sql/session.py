@@ -519,7 +519,13 @@ class Session:
             self._planner = SelectPlanner(self.compile, self._resolve_table, self.ctx,
                                           sort_key, make_aggregate)
             self._planner.flagged_indexes = self.db.flagged_indexes
+            self._planner.row_estimate = self._row_estimate
         return self._planner
+
+    def _row_estimate(self, t) -> int:
+        from core.sql import infoschema
+
+        return infoschema.approx_rows(self, t)
 
     def _resolve_table(self, db: str | None, name: str):
         from core.sql import infoschema

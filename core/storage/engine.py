@@ -70,6 +70,12 @@ class Engine(Lifecycle, SpaceMap, CommitPath, Flusher):
     # introspection (the console and tests read these)
     # ------------------------------------------------------------------------------------------
 
+    def pending_entries(self, space: int) -> int:
+        """Keys of `space` committed but not yet flushed to its file (an upper bound on the
+        rows a table gained since: deletes and rewrites count too), for row estimates."""
+        with self._state:
+            return sum(g.space_entries(space) for g in self._gens)
+
     def stats(self) -> dict:
         with self._state:
             overlay = sum(g.entries for g in self._gens)

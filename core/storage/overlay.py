@@ -55,6 +55,11 @@ class Layer:
     def entries(self) -> int:
         raise NotImplementedError
 
+    def space_entries(self, space: int) -> int:
+        """How many keys this layer holds for `space` (writes and deletes alike); layers
+        that cannot count one space cheaply answer all their keys, an upper bound."""
+        return self.entries if self.has_space(space) else 0
+
     def approx_bytes(self, space: int) -> int:
         """About how many bytes of keys and values this layer holds for `space`."""
         return sum(len(k) + (len(v) if v is not None else 0)
@@ -121,6 +126,10 @@ class MutableGeneration(Layer):
     def spaces(self):
         return list(self._spaces)
 
+    def space_entries(self, space):
+        sd = self._spaces.get(space)
+        return 0 if sd is None else len(sd)
+
     def latest_items(self, space):
         sd = self._spaces.get(space)
         if sd is None:
@@ -178,6 +187,10 @@ class SortedGeneration(Layer):
 
     def spaces(self):
         return list(self._spaces)
+
+    def space_entries(self, space):
+        kv = self._spaces.get(space)
+        return 0 if kv is None else len(kv[0])
 
     def latest_items(self, space):
         kv = self._spaces.get(space)

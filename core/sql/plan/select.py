@@ -18,7 +18,7 @@ from core.catalog.coltypes import NUMERIC_KINDS
 from core.catalog.model import HANDLE_INT, IndexInfo, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
-from core.sql.plan import access, cte, right_join
+from core.sql.plan import access, cte, join_order, right_join
 from core.sql.plan.ops import (
     ConvertColumns,
     Distinct,
@@ -138,6 +138,8 @@ class SelectPlanner:
         self.resolve_table = resolve_table  # (db, name) -> TableInfo | virtual Source factory
         # ids of a table's indexes flagged corrupt (core.check.flags), planned around
         self.flagged_indexes: Callable[[TableInfo], frozenset[int]] = _no_flags
+        # a table's approximate row count, for the join order (core.sql.plan.join_order)
+        self.row_estimate: Callable[[TableInfo], int] = lambda _t: join_order.UNKNOWN_ROWS
         self.ctx = ctx
         self.sort_key = sort_key
         self.make_aggregate = make_aggregate
@@ -303,7 +305,9 @@ class SelectPlanner:
             op: Operator = Dual()
             scope = SourceScope([], outer=outer)
         else:
-            op, scope, where = self._plan_from(from_.this, joins, where, outer)
+            straight = any(m.name.upper() == "STRAIGHT_JOIN"
+                           for m in sel.args.get("operation_modifiers") or [])
+            op, scope, where = self._plan_from(from_.this, joins, where, outer, straight)
         if where:
             pred = self._and(where, scope, "where clause")
             op = Filter(op, pred, " and ".join(w.sql(dialect="mysql") for w in where)[:200])
@@ -429,7 +433,8 @@ class SelectPlanner:
             return Source(alias, Materialized(inner.op, alias), inner.names)
         raise NotSupportedError(f"unsupported FROM item: {node.sql(dialect='mysql')[:60]}")
 
-    def _plan_from(self, first: exp.Expression, joins: list[exp.Join], where, outer):
+    def _plan_from(self, first: exp.Expression, joins: list[exp.Join], where, outer,
+                   straight: bool = False):
         for j in [*joins, *first.find_all(exp.Join)]:
             if (j.args.get("method") or "").upper() == "NATURAL":  # not a CROSS JOIN
                 raise NotSupportedError("This version of KintsugiDB doesn't yet support "
@@ -444,6 +449,8 @@ class SelectPlanner:
         # every source first: a column is an outer reference only if none of them has it
         srcs = [self._source(first, outer)] + [self._source(j.this, outer) for j in joins]
         whole = SourceScope([p for s in srcs for p in s.pairs()])
+        if join_order.reorderable(first, joins, written, straight):
+            srcs, joins, where, written = self._reorder(first, joins, srcs, where, outer)
         src = srcs[0]
         local = _with_kinds(SourceScope(src.pairs(), outer=outer), [src])
         pushed, where = self._split_pushable(where, local, outer, whole)
@@ -464,12 +471,16 @@ class SelectPlanner:
             # right-only conditions narrow the inner side; from WHERE only for inner joins
             r_on, on = self._split_pushable(on, rscope, outer, whole)
             r_where: list = []
-            if not left_outer:
-                r_where, where = self._split_pushable(where, rscope, outer, whole)
             lscope = _with_kinds(SourceScope(scope_cols, outer=outer), left_srcs)
             combined_cols = scope_cols + rsrc.pairs()
             combined = _with_kinds(SourceScope(combined_cols, outer=outer),
                                    left_srcs + [rsrc])
+            if not left_outer:
+                r_where, where = self._split_pushable(where, rscope, outer, whole)
+                # a WHERE condition on both sides filters an inner join's rows as its ON
+                # would: applied here, an equality joins by key instead of after a product
+                now, where = self._split_pushable(where, combined, outer, whole)
+                on += now
             # equi-join keys: left column = right column, of the same kind of type (MySQL
             # compares '1' = 1 as numbers, a DATE with a DATETIME as datetimes: such pairs
             # are evaluated by the comparison itself, not by hashing or key lookup)
@@ -490,6 +501,41 @@ class SelectPlanner:
         if written:
             op, scope = right_join.reorder(op, scope, written)
         return op, scope, where
+
+    def _reorder(self, first, joins, srcs, where, outer):
+        """The sources in `join_order`'s order as a comma list, the ON conditions moved to
+        WHERE, and the written table order for `right_join.reorder` (SELECT * shows it).
+        Each ON condition is compiled first against the tables written left of it, so a
+        column it cannot see is 1054 in 'on clause' as before."""
+        conds = list(where)
+        for k, j in enumerate(joins):
+            on = conjuncts(j.args.get("on"))
+            if on:
+                seen = SourceScope([p for s in srcs[:k + 2] for p in s.pairs()], outer=outer)
+                for c in on:
+                    if not has_subquery(c):
+                        self.compile(c, _with_kinds(seen, srcs[:k + 2]), "on clause")
+                conds += on
+        scopes = [SourceScope(s.pairs()) for s in srcs]
+
+        def owner(col: exp.Column) -> int | None:
+            hits = [i for i, sc in enumerate(scopes) if sc.resolves(col)]
+            return hits[0] if len(hits) == 1 else None
+
+        order = join_order.choose(srcs, conds, owner, self._estimate)
+        if order == list(range(len(srcs))):
+            if len(conds) == len(where):
+                return srcs, joins, where, None
+            return srcs, [exp.Join(this=j.this) for j in joins], conds, None
+        written = [s.alias.lower() for s in srcs]
+        nodes = [first, *(j.this for j in joins)]
+        return ([srcs[i] for i in order], [exp.Join(this=nodes[i]) for i in order[1:]],
+                conds, written)
+
+    def _estimate(self, src: Source) -> int:
+        if src.table is None or src.virtual:
+            return join_order.UNKNOWN_ROWS
+        return self.row_estimate(src.table)
 
     def _unnest_joins(self, first: exp.Expression, joins: list[exp.Join], where: list):
         """Parenthesised joins flattened into the left-deep chain where that keeps their
