@@ -13,24 +13,15 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from core.catalog.model import HANDLE_ROWID, TableInfo
-from core.errors import IntegrityError, ProgrammingError
+from core.catalog.model import TableInfo
+from core.errors import ProgrammingError
+from core.sql import multi_dml
 from core.sql.plan.ops import Runtime
+from core.sql.row_update import UpdateRules, assignment_target
 from core.sql.table import TableWriter
 
 if TYPE_CHECKING:
     from core.sql.host import StatementHost
-
-
-def assignment_target(a: exp.Expression) -> exp.Column:
-    """The column of one ``SET col = expr`` item.  sqlglot also accepts any expression there
-    (``SET X'FF' LIKE v``); mysqld's grammar does not, so anything else is a syntax error."""
-    if not isinstance(a, exp.EQ) or not isinstance(a.this, exp.Column):
-        near = a.sql(dialect="mysql")[:80]
-        raise ProgrammingError(
-            "You have an error in your SQL syntax; check the manual that corresponds to your "
-            f"MySQL server version for the right syntax to use near '{near}' at line 1")
-    return a.this
 
 
 def _err(msg, errno, state="42000"):
@@ -63,17 +54,9 @@ class DMLRunner:
 
     def update(self, node: exp.Update, txn, schema) -> tuple[int, int]:
         """Returns (changed rows, matched rows)."""
-        from core.sql.types import coerce
-
         s = self.s
-        # `UPDATE t JOIN u ON ... SET` and `UPDATE t, u SET ...` keep their joins on the
-        # table node: updating every row of t as if they were not there would be a silent
-        # wrong write, so until multi-table UPDATE exists they are refused.
-        if node.args.get("from") or node.args.get("from_") or node.args.get("joins") or \
-                not isinstance(node.this, exp.Table) or node.this.args.get("joins"):
-            from core.errors import NotSupportedError
-
-            raise NotSupportedError("multi-table UPDATE is not supported yet")
+        if multi_dml.is_multi_update(node):
+            return multi_dml.update(s, node, txn, schema)
         table = s.table_info(schema, node.this, data=True)
         alias = node.this.alias_or_name
         matched, scope = self._matching(node, txn, schema, table, alias)
@@ -86,12 +69,7 @@ class DMLRunner:
             if p is None:
                 raise _err(f"Unknown column '{col.name}' in 'field list'", 1054, "42S22")
             assigns.append((p, s.compile(a.expression, scope)))
-        ignore = bool(node.args.get("ignore"))
-        if ignore:  # UPDATE IGNORE: data errors adjusted with warnings, duplicates skipped
-            from core.sql.types.coercion import lenient_columns
-
-            warn = s.ctx.warn  # keeps max_error_count (1024) of them, as MySQL
-            lenient, implicit = lenient_columns([c.type for c in table.columns], warn)
+        rules = UpdateRules(s, table, bool(node.args.get("ignore")))
         writer = TableWriter(table, txn)
         changed = 0
         check = s.cancel_token.check  # the writes of a big UPDATE take seconds too
@@ -99,41 +77,8 @@ class DMLRunner:
             if not n & 255:
                 check()
             key, old = krow[-1], krow[:-1]
-            new = list(old)
-            for p, fn in assigns:
-                v = fn(new + [key])
-                col = table.columns[p]
-                if v is not None:
-                    v = lenient[p](v, col.name, n) if ignore else \
-                        coerce(v, col.type, col.name, row=n)
-                elif not col.nullable:
-                    if ignore and implicit[p] is not None:
-                        warn(1048, f"Column '{col.name}' cannot be null")
-                        new[p] = implicit[p]
-                        continue
-                    raise IntegrityError(f"Column '{col.name}' cannot be null", errno=1048,
-                                         sqlstate="23000")
-                new[p] = v
-            if new == old:
-                continue
-            old_handle = writer.handle_from_key(key)
-            new_handle = writer.handle_of(new) if table.handle != HANDLE_ROWID else old_handle
-            if table.auto_increment_column is not None:
-                s.db.observe_autoinc(table, new[table.column_index(
-                    table.auto_increment_column.name)], txn)
-            if new_handle != old_handle and writer.row_exists(new_handle):
-                if ignore:
-                    warn(1062, writer.duplicate_error("PRIMARY", new).msg)
-                    continue
-                raise writer.duplicate_error("PRIMARY", new)
-            clash = writer.find_conflict(new, new_handle, check_primary=False)
-            if clash is not None and clash[1] != old_handle:
-                if ignore:
-                    warn(1062, writer.duplicate_error(clash[0], new).msg)
-                    continue
-                raise writer.duplicate_error(clash[0], new)
-            writer.update(old, new, old_handle, new_handle)
-            changed += 1
+            changed += rules.apply(writer, old, key, assigns, lambda new, key=key: new + [key],
+                                   n)
         if table.auto_increment_column is not None and changed:
             s.db.persist_autoinc(table, txn)
         return changed, len(matched)
@@ -141,11 +86,8 @@ class DMLRunner:
     def delete(self, node: exp.Delete, txn, schema) -> int:
         s = self.s
         tnode = node.this
-        if not isinstance(tnode, exp.Table) or node.args.get("using") or \
-                node.args.get("tables"):
-            from core.errors import NotSupportedError
-
-            raise NotSupportedError("multi-table DELETE is not supported yet")
+        if multi_dml.is_multi_delete(node):
+            return multi_dml.delete(s, node, txn, schema)
         table = s.table_info(schema, tnode)
         s.db.require_usable(table)  # a DELETE needs no unique check: a flagged index is kept
         matched, _scope = self._matching(node, txn, schema, table, tnode.alias_or_name)
@@ -157,4 +99,3 @@ class DMLRunner:
             key, row = krow[-1], krow[:-1]
             writer.delete(row, writer.handle_from_key(key))
         return len(matched)
-

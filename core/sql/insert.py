@@ -283,7 +283,7 @@ def _compile_upsert(s: StatementHost, conflict, table: TableInfo):
                 raise _err(f"Unknown column '{name}' in 'field list'", 1054, "42S22")
             scope.mapping[e] = width + p
     out = []
-    from core.sql.dml import assignment_target
+    from core.sql.row_update import assignment_target
 
     for a in conflict.expressions:
         col = assignment_target(a).name

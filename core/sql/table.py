@@ -100,6 +100,11 @@ class TableReader:
                         for ix in table.indexes}
         self._ix_prefix = {ix.id: index_prefix(table.id, ix.id) for ix in table.indexes}
 
+    @property
+    def width(self) -> int:
+        """How many values each row this reader yields has."""
+        return len(self.table.columns)
+
     # -- handles ----------------------------------------------------------------------------
 
     def handle_of(self, row: Sequence[Any]) -> int | bytes | None:
@@ -278,9 +283,17 @@ class TableReader:
                 yield k, decode_index_key(k, n, common_handle=self._clustered)[3]
 
 
+# the name of a keyed reader's hidden last column in a planner scope: no SQL name can reach it
+KEY_COLUMN = "\0key"
+
+
 class KeyedTableReader(TableReader):
     """A reader whose rows carry their row key as a hidden last element, so UPDATE and
     DELETE know each row's handle (a rowid table's handle is not in the row)."""
+
+    @property
+    def width(self) -> int:
+        return len(self.table.columns) + 1
 
     def scan(self, view, lo=None, hi=None, reverse=False):
         for k, row in super().scan(view, lo, hi, reverse):

@@ -11,8 +11,7 @@ import core
 
 @pytest.mark.parametrize("sql, names", [
     ("CREATE VIEW v AS SELECT a FROM t WITH CHECK OPTION", "WITH CHECK OPTION"),
-    ("DELETE x FROM t x JOIN t y ON x.a = y.a", "multi-table DELETE"),
-    ("UPDATE t x JOIN t y ON x.a = y.a SET x.b = 1", "multi-table UPDATE"),
+    ("UPDATE t x JOIN t y ON x.a = y.a SET x.b = 1, y.b = 3", "two aliases"),
     ("CREATE TABLE j (a JSON)", "JSON"),
     ("SELECT SUM(a) OVER (ORDER BY a GROUPS 1 PRECEDING) FROM t", "GROUPS frames"),
     ("SELECT COUNT(*) FROM t NATURAL JOIN t u", "NATURAL JOIN"),

@@ -73,7 +73,7 @@ class Dual(Operator):
 class TableFullScan(Operator):
     def __init__(self, reader: TableReader, reverse: bool = False):
         self.reader = reader
-        self.width = len(reader.table.columns)
+        self.width = reader.width
         self.reverse = reverse
 
     def rows(self, rt):
@@ -94,7 +94,7 @@ class PointGet(Operator):
     def __init__(self, reader: TableReader, handles: Callable[[], list], info: str):
         self.reader = reader
         self.handles = handles
-        self.width = len(reader.table.columns)
+        self.width = reader.width
         self.info = info
 
     def rows(self, rt):
@@ -122,7 +122,7 @@ class TableRangeScan(Operator):
                  info: str, reverse: bool = False):
         self.reader = reader
         self.bounds = bounds
-        self.width = len(reader.table.columns)
+        self.width = reader.width
         self.info = info
         self.reverse = reverse
 
@@ -153,7 +153,7 @@ class IndexLookup(Operator):
         self.reader = reader
         self.index = index
         self.ranges = ranges
-        self.width = len(reader.table.columns)
+        self.width = reader.width
         self.info = info
         self.reverse = reverse
 

@@ -45,7 +45,7 @@ from core.sql.plan.ops import (
 )
 from core.sql.plan.scope import Cell, SourceScope
 from core.sql.plan.window import is_window_aggregate, plan_windows
-from core.sql.table import TableReader, encode_values, prefix_next
+from core.sql.table import KEY_COLUMN, KeyedTableReader, TableReader, encode_values, prefix_next
 from core.sql.types import truth as _mysql_truth
 
 AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.GroupConcat, exp.Stddev,
@@ -138,6 +138,9 @@ class SelectPlanner:
         self.resolve_table = resolve_table  # (db, name) -> TableInfo | virtual Source factory
         # ids of a table's indexes flagged corrupt (core.check.flags), planned around
         self.flagged_indexes: Callable[[TableInfo], frozenset[int]] = _no_flags
+        # aliases of the FROM tables read with their row key as a hidden last column
+        # (KEY_COLUMN): a multi-table UPDATE/DELETE's (`plan_join_rows`); never in a subquery
+        self.keyed_aliases: frozenset[str] = frozenset()
         # a table's approximate row count, for the join order (core.sql.plan.join_order)
         self.row_estimate: Callable[[TableInfo], int] = lambda _t: join_order.UNKNOWN_ROWS
         self.ctx = ctx
@@ -155,6 +158,7 @@ class SelectPlanner:
         counted: past MAX_SELECT_NESTING levels the statement fails with 1473, as mysqld
         does, long before the planner's recursion could exhaust the interpreter's."""
         self._nesting = getattr(self, "_nesting", 0) + 1
+        keyed, self.keyed_aliases = self.keyed_aliases, frozenset()
         try:
             if self._nesting > MAX_SELECT_NESTING:
                 raise NestingTooDeepError()
@@ -163,6 +167,7 @@ class SelectPlanner:
             return self._plan(node, outer)
         finally:
             self._nesting -= 1
+            self.keyed_aliases = keyed
 
     def _plan(self, node: exp.Expression, outer) -> Planned:
         if isinstance(node, exp.Subquery):
@@ -375,16 +380,28 @@ class SelectPlanner:
             return None
         return "null" if k is None else k
 
+    def plan_join_rows(self, first: exp.Expression, joins: list[exp.Join],
+                       where: exp.Expression | None, keyed: frozenset[str]):
+        """The joined rows of a multi-table UPDATE/DELETE's table references, filtered by
+        `where`; the tables named in `keyed` carry their row key after their columns."""
+        self.keyed_aliases = keyed
+        try:
+            op, scope, rest = self._plan_from(first, joins, conjuncts(where), None)
+        finally:
+            self.keyed_aliases = frozenset()
+        if rest:
+            op = Filter(op, self._and(rest, scope, "where clause"),
+                        " and ".join(w.sql(dialect="mysql") for w in rest)[:200])
+        return op, scope
+
     def plan_table_rows(self, table: TableInfo, alias: str, where, order, node):
         """Rows of one table for UPDATE/DELETE, each with its row key as a hidden last column,
         filtered, ordered and limited as the statement says."""
-        from core.sql.table import KeyedTableReader
-
         reader = KeyedTableReader(table)
         cols = [c.name for c in table.columns]
         src = Source(alias, TableFullScan(reader), cols, table, reader,
                      allowed=access.hinted_indexes(table, None, self.flagged_indexes(table)))
-        scope = _with_kinds(SourceScope([(alias, c) for c in cols] + [(None, "\0key")]), [src])
+        scope = _with_kinds(SourceScope([(alias, c) for c in cols] + [(None, KEY_COLUMN)]), [src])
         conds = conjuncts(where)
         op = self._access(src, conds, scope)
         if order is not None:
@@ -412,9 +429,11 @@ class SelectPlanner:
                 resolved.alias = alias
                 return resolved
             t: TableInfo = resolved
-            reader = TableReader(t)
+            keyed = alias.lower() in self.keyed_aliases
+            reader = KeyedTableReader(t) if keyed else TableReader(t)
             hints = node.args.get("hints")
-            return Source(alias, TableFullScan(reader), [c.name for c in t.columns], t, reader,
+            cols = [c.name for c in t.columns] + ([KEY_COLUMN] if keyed else [])
+            return Source(alias, TableFullScan(reader), cols, t, reader,
                           allowed=access.hinted_indexes(t, hints, self.flagged_indexes(t)),
                           forced=access.forced_index(t, hints))
         if _join_group(node):
