@@ -32,7 +32,7 @@ from core.errors import (
     TablespaceMissingError,
 )
 from core.events import Event, EventSink
-from core.sql import dialect, lexer, limits, views
+from core.sql import dialect, lexer, limits, view_dml, views
 from core.sql.cancel import CancellableView, CancelToken, QueryInterrupted
 from core.sql.ddl import DDLRunner, bootstrap
 from core.sql.dml import DMLRunner
@@ -1071,6 +1071,7 @@ class Session:
             view = CancellableView(txn.current_view(), self.cancel_token)
             schema = self.statement_schema = self.db.schema(view)
             self.ctx.runtime = Runtime(view, check=self.cancel_token.check)
+            node = view_dml.through_views(self, schema, node)
             runner = DMLRunner(self)
             lastrowid = None
             if isinstance(node, exp.Insert):
