@@ -10,7 +10,8 @@ columns through the scope's expression mapping; anywhere else a window function 
 expression compiler, which refuses it with MySQL's 3593.
 
 Frames: ROWS with UNBOUNDED / n PRECEDING / CURRENT ROW / n FOLLOWING bounds; RANGE with
-UNBOUNDED and CURRENT ROW (peers) and numeric offsets over a single numeric ORDER BY key.
+UNBOUNDED and CURRENT ROW (peers), numeric offsets over a single numeric ORDER BY key and
+INTERVAL offsets over a single temporal one (``RANGE INTERVAL 7 DAY PRECEDING``).
 The default, as in MySQL, is RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW with an ORDER
 BY (peers included) and the whole partition without one.
 """
@@ -20,15 +21,18 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlglot import exp
 
 from core.errors import NotSupportedError, ProgrammingError
+from core.sql.functions.interval import check_unit, date_add
 from core.sql.limits import BLOCK, row_bytes
 from core.sql.plan.ops import CHECK_WORK, Operator, Runtime
 from core.sql.plan.scope import SourceScope
+from core.sql.types import to_number
 
 Fn = Callable[[Sequence[Any]], Any]
 
@@ -262,8 +266,8 @@ def _frames(frame: Frame | None, n: int, peer_first, peer_last, raw_order,
         return [(0, n - 1)] * n
     out = []
     keys = None
-    if not frame.rows and "offset" in (frame.start.kind, frame.end.kind):
-        keys = _range_keys(raw_order, spec)
+    if not frame.rows and ({"offset", "interval"} & {frame.start.kind, frame.end.kind}):
+        keys = _range_keys(raw_order, spec, frame)
     for i in range(n):
         lo = _bound(frame, frame.start, True, i, n, peer_first, peer_last, keys)
         hi = _bound(frame, frame.end, False, i, n, peer_first, peer_last, keys)
@@ -287,26 +291,49 @@ def _bound(frame: Frame, b: Bound, is_start: bool, i: int, n: int, peer_first, p
     v = vals[k] if 0 <= k < len(vals) else None
     if v is None:  # a NULL key's frame is its NULL peers
         return peer_first[i] if is_start else peer_last[i]
-    off = b.offset
-    if type(v) is float or type(off) is float:
-        v, off = float(v), float(off)
-    elif isinstance(v, Decimal) or isinstance(off, Decimal):
-        v, off = Decimal(v), Decimal(off)
-    target = v + off if not desc else v - off
-    t = target if not desc else -target
+    if b.kind == "interval":  # a temporal key: v moved by the interval, as DATE_ADD does
+        sgn, amount, unit = b.offset
+        moved = date_add(v, amount, unit, sgn if not desc else -sgn)
+        if moved is None:  # past year 9999 or before year 1: beyond every key
+            ahead = sgn > 0  # FOLLOWING lies ahead in the sort order, ASC or DESC
+            if is_start:
+                return nulls + len(vals) if ahead else nulls
+            return nulls + len(vals) - 1 if ahead else nulls - 1
+        target = _ordinal(moved)
+        t = target if not desc else -target
+    else:
+        off = b.offset
+        if type(v) is float or type(off) is float:
+            v, off = float(v), float(off)
+        elif isinstance(v, Decimal) or isinstance(off, Decimal):
+            v, off = Decimal(v), Decimal(off)
+        target = v + off if not desc else v - off
+        t = target if not desc else -target
     if is_start:
         return nulls + bisect_left(seq, t)
     return nulls + bisect_right(seq, t) - 1
 
 
-def _range_keys(raw_order, spec: WindowSpec):
-    """For RANGE n PRECEDING/FOLLOWING: the single numeric ORDER BY key of each row, NULLs
-    (which sort first ascending, last descending) split off."""
+_KEY_ERROR = ("Window '<unnamed window>' with RANGE N PRECEDING/FOLLOWING frame requires "
+              "exactly one ORDER BY expression, of numeric or temporal type")
+_EPOCH = datetime(1, 1, 1)
+
+
+def _ordinal(v: Any) -> int:
+    """A temporal value as microseconds, so temporal keys search like numbers."""
+    if type(v) is timedelta:
+        return v // timedelta(microseconds=1)
+    if type(v) is date:
+        v = datetime(v.year, v.month, v.day)
+    return (v - _EPOCH) // timedelta(microseconds=1)
+
+
+def _range_keys(raw_order, spec: WindowSpec, frame: Frame):
+    """For RANGE value offsets: the single ORDER BY key of each row, NULLs (which sort first
+    ascending, last descending) split off, and the ascending search sequence.  A numeric key
+    takes numeric offsets, a temporal one INTERVALs (MySQL's 3588 / 3589 otherwise)."""
     if len(spec.order) != 1:
-        raise ProgrammingError(
-            "Window '<unnamed window>' with RANGE N PRECEDING/FOLLOWING frame requires "
-            "exactly one ORDER BY expression, of numeric or temporal type", errno=3587,
-            sqlstate="HY000")
+        raise ProgrammingError(_KEY_ERROR, errno=3587, sqlstate="HY000")
     desc = spec.order[0][1]
     keys = [r[0] for r in raw_order]
     if desc:  # NULLs sort last
@@ -315,17 +342,23 @@ def _range_keys(raw_order, spec: WindowSpec):
     else:
         nulls = sum(1 for k in keys if k is None)
         keys = keys[nulls:]
-    vals = []
+    temporal = bool(keys) and type(keys[0]) in (date, datetime, timedelta)
     for k in keys:
-        if type(k) in (int, float) or isinstance(k, Decimal):
-            vals.append(k)
-        else:
-            raise ProgrammingError(
-                "Window '<unnamed window>' with RANGE N PRECEDING/FOLLOWING frame requires "
-                "exactly one ORDER BY expression, of numeric or temporal type", errno=3587,
-                sqlstate="HY000")
+        if not (type(k) in (int, float, date, datetime, timedelta) or isinstance(k, Decimal)) \
+                or (type(k) in (date, datetime, timedelta)) != temporal:
+            raise ProgrammingError(_KEY_ERROR, errno=3587, sqlstate="HY000")
+    kinds = {frame.start.kind, frame.end.kind}
+    if keys and temporal and "offset" in kinds:
+        raise ProgrammingError(
+            "Window '<unnamed window>' with RANGE frame has ORDER BY expression of datetime "
+            "type. Only INTERVAL bound value allowed.", errno=3588, sqlstate="HY000")
+    if keys and not temporal and "interval" in kinds:
+        raise ProgrammingError(
+            "Window '<unnamed window>' with RANGE frame has ORDER BY expression of numeric "
+            "type, INTERVAL bound value not allowed.", errno=3589, sqlstate="HY000")
+    seq = [_ordinal(k) for k in keys] if temporal else keys
     # ascending search keys: a DESC order's values negated
-    return nulls, vals, desc, (vals if not desc else [-x for x in vals])
+    return nulls, keys, desc, (seq if not desc else [-x for x in seq])
 
 
 # -- planning --------------------------------------------------------------------------------
@@ -388,10 +421,24 @@ def _frame_of(spec: exp.WindowSpec | None, const: Callable) -> Callable[[], Fram
             return lambda: Bound("unbounded")
         if text is not None and text.upper().replace("_", " ") == "CURRENT ROW":
             return lambda: Bound("current")
-        if isinstance(value, exp.Interval):
-            raise _unsupported("RANGE frame with an INTERVAL")
-        thunk = const(value)
         sgn = -1 if (side or "").upper() == "PRECEDING" else 1
+        if isinstance(value, exp.Interval):
+            if rows:  # MySQL's grammar has no INTERVAL in a ROWS frame
+                raise ProgrammingError("Window frame bound must be a non-negative integer",
+                                       errno=3586, sqlstate="HY000")
+            unit = check_unit(value.unit.name if isinstance(value.unit, exp.Expression)
+                              else str(value.unit or "DAY"))
+            amount = const(value.this)
+
+            def interval() -> Bound:
+                v = amount()
+                n = to_number(v) if v is not None else None  # '-1': sqlglot keeps text
+                if n is None or n < 0:
+                    raise ProgrammingError("Window frame bound must be a non-negative value",
+                                           errno=3586, sqlstate="HY000")
+                return Bound("interval", (sgn, v, unit))
+            return interval
+        thunk = const(value)
 
         def offset() -> Bound:
             v = thunk()
