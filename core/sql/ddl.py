@@ -112,6 +112,10 @@ class DDLRunner:
             if kind in ("DATABASE", "SCHEMA"):
                 return self.create_database(node, txn, schema, job)
             if kind == "TABLE":
+                if _is_temporary(node):  # it would be a permanent table other sessions see
+                    raise NotSupportedError("This version of KintsugiDB doesn't yet support "
+                                            "'CREATE TEMPORARY TABLE'", errno=1235,
+                                            sqlstate="42000")
                 return self.create_table(node, txn, schema, job)
             if kind == "INDEX":
                 return self.create_index(node, txn, schema, job)
@@ -122,6 +126,8 @@ class DDLRunner:
             if kind in ("DATABASE", "SCHEMA"):
                 return self.drop_database(node, txn, schema, job)
             if kind == "TABLE":
+                if node.args.get("temporary"):  # none exist, and it never drops a table
+                    return self.drop_temporary(node)
                 return self.drop_tables(node, txn, schema, job)
             if kind == "VIEW":
                 dropped = views.drop_views(self.s, self.store, node, txn, schema, job)
@@ -341,6 +347,18 @@ class DDLRunner:
             self._drop_one(txn, info, job)
         return None
 
+    def drop_temporary(self, node) -> object:
+        """DROP TEMPORARY TABLE: this engine has no temporary tables, so every name is
+        MySQL's unknown temporary table (1051, a note under IF EXISTS); a base table of that
+        name is not touched, as in MySQL."""
+        missing = [f"{t.db or self.s.require_db()}.{t.name}"
+                   for t in node.args.get("tables") or []]
+        if not node.args.get("exists"):
+            raise err(f"Unknown table '{','.join(missing)}'", 1051, "42S02")
+        for m in missing:
+            self.s.warn(1051, f"Unknown table '{m}'", "Note")
+        return NOOP
+
     def _drop_one(self, txn, info: TableInfo, job: DDLJob) -> None:
         self.store.delete_table(txn, info.id)
         self.store.put_gc_range(txn, info, job.job_id, time.time())
@@ -388,16 +406,24 @@ class DDLRunner:
 
     def rename(self, node, txn, schema: Schema, job):
         pending = {t.id: t for t in schema.tables_by_id.values()}
+        pending_views = dict(schema.views)  # a view is renamed too, within its database
         job.job_type = "rename table"
         for pair in node.expressions:
             src, dst = pair.this, pair.args["to"]
             info = self._find_pending(pending, src)
             if info is None:
                 db = src.db or self.s.require_db()
+                if (db.lower(), src.name.lower()) in pending_views:
+                    views.rename_view(self.store, txn, pending_views, db, src.name,
+                                      self._db(schema, dst).name, dst.name,
+                                      self._find_pending(pending, dst) is not None)
+                    job.db_name, job.table_name = db, dst.name
+                    continue
                 raise err(f"Table '{db}.{src.name}' doesn't exist", 1146, "42S02")
             new_db = self._db(schema, dst).name
             limits.check_identifier(dst.name)
-            if self._find_pending(pending, dst) is not None or schema.view(new_db, dst.name):
+            if self._find_pending(pending, dst) is not None or \
+                    (new_db.lower(), dst.name.lower()) in pending_views:
                 raise err(f"Table '{dst.name}' already exists", 1050, "42S01")
             updated = TableInfo.from_dict(dict(info.to_dict(), schema=new_db, name=dst.name))
             pending[info.id] = updated
@@ -609,6 +635,12 @@ def check_key(name: str, cols: list[str], by_name: dict[str, ColumnInfo]) -> Non
         total += key_part_bytes(col.type)
     if total > limits.MAX_KEY_LENGTH:
         raise limits.key_too_long()
+
+
+def _is_temporary(node: exp.Create) -> bool:
+    props = node.args.get("properties")
+    return props is not None and any(isinstance(p, exp.TemporaryProperty)
+                                     for p in props.expressions)
 
 
 def _autoinc_option(props) -> int | None:

@@ -157,7 +157,7 @@ def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
                             c.type.precision if kind in KEY_KIND_NUMERIC else None,
                             c.type.scale if kind == "DECIMAL" else None,
                             column_type(c), column_key(t, c.name), extra(c), c.comment])
-        return out
+        return sorted(out + view_column_rows(session, schema), key=lambda r: (r[1], r[2]))
     if name == "statistics":
         out = []
         for t in tables:
@@ -179,6 +179,27 @@ def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
     if name == "kintsugi_index_checks":
         return index_check_rows(session, schema)
     raise KeyError(name)
+
+
+def view_column_rows(session: StatementHost, schema: Schema) -> list[list]:
+    """COLUMNS rows of the views, as MySQL lists them (see core.sql.view_columns)."""
+    from core.sql.view_columns import view_columns
+
+    out = []
+    for v in sorted(schema.views.values(), key=lambda v: (v.schema, v.name)):
+        cols = view_columns(session, schema, v)
+        if cols is None:
+            continue
+        for i, (name, (t, nullable, base)) in enumerate(zip(v.columns, cols, strict=True),
+                                                          start=1):
+            kind = t.kind
+            out.append(["def", v.schema, v.name, name, i,
+                        default_text(base) if base is not None else None,
+                        "YES" if nullable else "NO", t.sql().split("(")[0].split(" ")[0],
+                        t.length if kind in ("CHAR", "VARCHAR") else None,
+                        t.precision if kind in KEY_KIND_NUMERIC else None,
+                        t.scale if kind == "DECIMAL" else None, t.sql(), "", "", ""])
+    return out
 
 
 def _utc(t: float | None):

@@ -19,7 +19,7 @@ from sqlglot import exp
 from core.catalog.model import ViewInfo
 from core.catalog.store import CatalogStore, Schema
 from core.errors import NotSupportedError, ProgrammingError
-from core.sql import dialect, limits
+from core.sql import dialect, limits, view_freeze
 
 if TYPE_CHECKING:
     from core.sql.host import StatementHost
@@ -146,7 +146,11 @@ def create_view(s: StatementHost, store: CatalogStore, node: exp.Create, txn, sc
     saved = s.statement_schema
     s.statement_schema = schema
     try:
-        names = list(s.planner().plan(query.copy(), None).names)
+        planner = s.planner()
+        names = list(planner.plan(query.copy(), None).names)
+        # `*` is expanded now, as MySQL does: the view keeps these columns
+        query = view_freeze.freeze(query, view_freeze.table_columns_from(
+            planner.resolve_table), lambda q: list(planner.plan(q, None).names))
     finally:
         s.statement_schema = saved
     if named:
@@ -199,6 +203,23 @@ def drop_views(s: StatementHost, store: CatalogStore, node: exp.Drop, txn, schem
         job.db_name, job.table_name = v.schema, v.name
         store.delete_view(txn, v)
     return bool(found)
+
+
+def rename_view(store: CatalogStore, txn, pending: dict, db: str, name: str, new_db: str,
+                new_name: str, table_there: bool) -> None:
+    """RENAME TABLE v TO w for a view: only within its database (1450, as MySQL), not onto
+    an existing table or view (1050).  `pending` is the statement's views by (db, name),
+    lowered, updated so that a later pair of the same RENAME sees this one."""
+    v = pending.pop((db.lower(), name.lower()))
+    if new_db.lower() != v.schema.lower():
+        raise _err(f"Changing schema from '{v.schema}' to '{new_db}' is not allowed.", 1450)
+    limits.check_identifier(new_name)
+    if table_there or (new_db.lower(), new_name.lower()) in pending:
+        raise _err(f"Table '{new_name}' already exists", 1050, "42S01")
+    store.delete_view(txn, v)
+    renamed = ViewInfo.from_dict(dict(v.to_dict(), name=new_name))
+    store.put_view(txn, renamed)
+    pending[(new_db.lower(), new_name.lower())] = renamed
 
 
 def drop_database_views(store: CatalogStore, txn, schema: Schema, dbname: str) -> None:

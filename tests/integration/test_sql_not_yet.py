@@ -16,6 +16,7 @@ import core
     ("SELECT SUM(a) OVER (ORDER BY a GROUPS 1 PRECEDING) FROM t", "GROUPS frames"),
     ("SELECT COUNT(*) FROM t NATURAL JOIN t u", "NATURAL JOIN"),
     ("SELECT a INTO @x FROM t", "INTO"),
+    ("CREATE TEMPORARY TABLE tt (a INT)", "TEMPORARY"),
 ])
 def test_not_yet_answers_1235_naming_it(q, sql, names):
     q("CREATE DATABASE d")

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from core.errors import NotSupportedError, OperationalError, ProgrammingError
+from core.errors import DataError, NotSupportedError, OperationalError, ProgrammingError
 from core.sql.limits import BLOCK, row_bytes
 from core.sql.plan.ops import CHECK_WORK, Operator, Runtime, _hashable
 
@@ -195,6 +195,8 @@ def _plan_definition(planner: Any, d: CteDef) -> Any:
         anchor = planner.plan(union, None)
     names = _names(d, anchor)
     kinds = list(anchor.kinds) if anchor.kinds else [None] * len(names)
+    widths = [_anchor_width(planner, blocks[:n_anchor], i) if k in ("str", None) else None
+              for i, k in enumerate(kinds)]
     d.ref = RecursiveRef(anchor.op.width, d.name)
     d.ref_names = names
     parts: list[Operator] = []
@@ -207,13 +209,82 @@ def _plan_definition(planner: Any, d: CteDef) -> Any:
             targets = [k if k not in (None, "null") and pk != k else None
                        for k, pk in zip(kinds, part.kinds or [None] * len(kinds), strict=True)]
             op = part.op
-            if any(t is not None for t in targets):
-                op = AnchorTypes(op, targets)  # the anchor decides the column types
+            if any(t is not None for t in targets) or any(w is not None for w in widths):
+                # the anchor decides the column types, and their widths
+                op = AnchorTypes(op, targets, list(zip(names, widths, strict=True)))
             parts.append(op)
     finally:
         ref, d.ref = d.ref, None
     op = RecursiveCte(anchor.op, parts, ref, distinct, d.name, planner.ctx)
     return type(anchor)(op, names, anchor.origins, kinds)
+
+
+def _anchor_width(planner: Any, anchors: list[exp.Expression], i: int) -> int | None:
+    """The character width of a string column as MySQL types it from the anchor blocks
+    (the widest of them), or None when this planner cannot tell it statically (then the
+    recursive rows are not cut)."""
+    widths = []
+    for block in anchors:
+        if not isinstance(block, exp.Select) or i >= len(block.expressions):
+            return None
+        w = _char_width(planner, block, block.expressions[i])
+        if w is None:
+            return None
+        widths.append(w)
+    return max(widths) if widths else None
+
+
+def _char_width(planner: Any, sel: exp.Select, node: exp.Expression) -> int | None:
+    """MySQL's character length of a string expression's type: a literal's length, CAST AS
+    CHAR(n)'s n, a CHAR/VARCHAR(n) column's n, CONCAT's sum; None for anything else."""
+    while isinstance(node, (exp.Alias, exp.Paren)):
+        node = node.this
+    if isinstance(node, exp.Literal) and node.is_string:
+        return len(node.this)
+    if isinstance(node, exp.Cast):
+        to = node.args.get("to")
+        if to is not None and to.this in (exp.DataType.Type.CHAR, exp.DataType.Type.VARCHAR,
+                                          exp.DataType.Type.NCHAR, exp.DataType.Type.NVARCHAR):
+            params = to.expressions
+            if len(params) == 1 and isinstance(params[0].this, exp.Literal) and \
+                    str(params[0].this.this).isdigit():
+                return int(params[0].this.this)
+        return None
+    if isinstance(node, exp.Concat):
+        parts = [_char_width(planner, sel, a) for a in node.expressions]
+        return None if any(w is None for w in parts) else sum(parts)  # type: ignore[arg-type]
+    if isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier):
+        t = _column_type(planner, sel, node)
+        if t is not None and t.kind in ("CHAR", "VARCHAR"):
+            return t.length
+    return None
+
+
+def _column_type(planner: Any, sel: exp.Select, col: exp.Column) -> Any:
+    """The declared type of a column of one of `sel`'s base tables (None when it comes
+    from anything else, or when the name is not unique among them)."""
+    from_ = sel.args.get("from_")
+    if from_ is None:
+        return None
+    tables = [from_.this] + [j.this for j in sel.args.get("joins") or []]
+    stack = getattr(planner, "_cte_stack", None) or []
+    hits = []
+    for t in tables:
+        if not isinstance(t, exp.Table):
+            return None
+        if not t.args.get("db") and any(t.name.lower() in f for f in stack):
+            return None  # another CTE: its types are not known here
+        if col.table and col.table.lower() != t.alias_or_name.lower():
+            continue
+        try:
+            info = planner.resolve_table(t.db or None, t.name)
+        except Exception:  # noqa: BLE001 - the anchor's own planning reported it already
+            return None
+        column = getattr(info, "column", None)
+        c = column(col.name) if callable(column) else None
+        if c is not None:
+            hits.append(c.type)
+    return hits[0] if len(hits) == 1 else None
 
 
 def _unions(query: exp.Union) -> list[exp.Union]:
@@ -276,20 +347,33 @@ def to_anchor_kind(v: Any, kind: str) -> Any:
 
 
 class AnchorTypes(Operator):
-    """A recursive block's rows converted to the anchor's column kinds."""
+    """A recursive block's rows converted to the anchor's column kinds, and its strings
+    held to the anchor's widths: a longer string is MySQL's strict-mode 1406 (``SELECT 1,
+    'a' UNION ALL SELECT n + 1, CONCAT(s, 'a')`` fails; CAST(... AS CHAR(20)) in the anchor
+    is the way out), excess trailing spaces are cut."""
 
-    def __init__(self, child: Operator, targets: list[str | None]):
+    def __init__(self, child: Operator, targets: list[str | None],
+                 widths: list[tuple[str, int | None]] | None = None):
         self.child = child
         self.width = child.width
         self.targets = [(i, k) for i, k in enumerate(targets) if k is not None]
+        self.widths = [(i, name, w) for i, (name, w) in enumerate(widths or [])
+                       if w is not None]
 
     def rows(self, rt: Runtime) -> Iterator[list]:
-        targets = self.targets
+        targets, widths = self.targets, self.widths
         for row in self.child.rows(rt):
             row = list(row)
             for i, k in targets:
                 if row[i] is not None:
                     row[i] = to_anchor_kind(row[i], k)
+            for i, name, w in widths:
+                v = row[i]
+                if type(v) is str and len(v) > w:
+                    if v[w:].strip(" "):
+                        raise DataError(f"Data too long for column '{name}' at row 1",
+                                        errno=1406, sqlstate="22001")
+                    row[i] = v[:w]
             yield row
 
     def explain(self):

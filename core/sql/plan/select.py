@@ -44,7 +44,7 @@ from core.sql.plan.ops import (
     index_rows,
 )
 from core.sql.plan.scope import Cell, SourceScope
-from core.sql.plan.window import is_window_aggregate, plan_windows
+from core.sql.plan.window import having_aliases, is_window_aggregate, plan_windows
 from core.sql.table import KEY_COLUMN, KeyedTableReader, TableReader, encode_values, prefix_next
 from core.sql.types import truth as _mysql_truth
 
@@ -326,6 +326,11 @@ class SelectPlanner:
                 has_aggregate(o) for o in order.expressions))
         if needs_agg:
             op, scope = self._plan_aggregate(op, scope, sel, select_exprs, group, having, order)
+        elif having is not None:  # no grouping: HAVING filters the rows, before any window
+            for e in having_aliases(select_exprs, having.this):
+                scope.aliases.setdefault(e.alias.lower(), self.compile(e.unalias(), scope))
+            pred = self._and(conjuncts(having.this), scope, "having clause")
+            op = Filter(op, pred, having.this.sql(dialect="mysql")[:200])
         op, scope = plan_windows(self, op, scope, sel, select_exprs, order,  # OVER (...)
                                  (AGGREGATES, _AGG_KIND))
 
@@ -337,9 +342,6 @@ class SelectPlanner:
         for e, f in zip(select_exprs, exprs, strict=True):
             if isinstance(e, exp.Alias):
                 scope.aliases.setdefault(e.alias.lower(), f)
-        if having is not None and not needs_agg:  # no grouping: HAVING filters the rows
-            pred = self._and(conjuncts(having.this), scope, "having clause")
-            op = Filter(op, pred, having.this.sql(dialect="mysql")[:200])
 
         # ORDER BY: by output position, alias, or an expression computed next to the list
         sort_keys: list[tuple[int, bool]] = []
@@ -802,9 +804,8 @@ class SelectPlanner:
         post = SourceScope(cols + [(a, n) for a, n in scope.columns], outer=scope.outer,
                            mapping=mapping)
         if having is not None:
-            for e in select_exprs:
-                if isinstance(e, exp.Alias):
-                    post.aliases[e.alias.lower()] = self.compile(e.unalias(), post)
+            for e in having_aliases(select_exprs, having.this):  # not those with OVER
+                post.aliases[e.alias.lower()] = self.compile(e.unalias(), post)
             pred = self._and(conjuncts(having.this), post, "having clause")
             op = Filter(op, pred, having.this.sql(dialect="mysql")[:200])
         return op, post

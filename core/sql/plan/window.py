@@ -380,6 +380,27 @@ def _windows_in(node: exp.Expression) -> list[exp.Window]:
     return out
 
 
+def having_aliases(select_exprs: list[exp.Expression],
+                   having: exp.Expression | None) -> list[exp.Alias]:
+    """The select aliases HAVING may read.  HAVING runs before the window functions, so an
+    alias of an expression with one is left out (compiling it there would be a false 3593
+    even when HAVING never names it), and HAVING naming it is MySQL's 3594."""
+    out = []
+    for e in select_exprs:
+        if not isinstance(e, exp.Alias):
+            continue
+        if not _windows_in(e.this):
+            out.append(e)
+            continue
+        low = e.alias.lower()
+        if having is not None and any(
+                not c.table and c.name.lower() == low for c in having.find_all(exp.Column)):
+            raise ProgrammingError(f"You cannot use the alias '{e.alias}' of an expression "
+                                   "containing a window function in this context.'",
+                                   errno=3594, sqlstate="HY000")
+    return out
+
+
 def _resolve(w: exp.Window, named: dict[str, exp.Window], depth: int = 0):
     """(partition nodes, order nodes, frame spec) of a window, named windows merged in as
     MySQL does: ``OVER (w ORDER BY b)`` adds an ORDER BY to w's PARTITION BY."""
