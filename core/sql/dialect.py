@@ -516,6 +516,19 @@ class Kintsugi(MySQL):
             not something to log on every statement.
             """
 
+        def _parse_join(self, *args: t.Any, **kwargs: t.Any) -> exp.Join | None:
+            """``a JOIN b`` written without ON or USING is MySQL's CROSS JOIN; sqlglot gives
+            it no kind, which is also how it reads a comma, and the two bind differently
+            (``a, b JOIN c ON a.x = c.x`` is 1054; ``a JOIN b JOIN c ON a.x = c.x`` is not:
+            core.sql.plan.using).  Such a join is marked CROSS, so the planner tells them
+            apart and the SQL text of a view keeps the JOIN."""
+            comma = self._curr is not None and self._curr.token_type == TokenType.COMMA
+            join = super()._parse_join(*args, **kwargs)
+            if join is not None and not comma and not any(
+                    join.args.get(k) for k in ("kind", "side", "method", "on", "using")):
+                join.set("kind", "CROSS")
+            return join
+
         # -- small helpers ---------------------------------------------------------------
 
         def _parse_csv(self, parse_method, sep: TokenType = TokenType.COMMA) -> list:

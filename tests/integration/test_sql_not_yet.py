@@ -14,7 +14,6 @@ import core
     ("UPDATE t x JOIN t y ON x.a = y.a SET x.b = 1, y.b = 3", "two aliases"),
     ("CREATE TABLE j (a JSON)", "JSON"),
     ("SELECT SUM(a) OVER (ORDER BY a GROUPS 1 PRECEDING) FROM t", "GROUPS frames"),
-    ("SELECT COUNT(*) FROM t NATURAL JOIN t u", "NATURAL JOIN"),
     ("SELECT a INTO @x FROM t", "INTO"),
     ("CREATE TEMPORARY TABLE tt (a INT)", "TEMPORARY"),
 ])

@@ -48,6 +48,11 @@ class SourceScope:
         # column types (SqlType) by position, where the planner knows them (base tables):
         # IF, CASE and COALESCE unify their branches' types with them (`column_type`)
         self.kinds: dict[int, Any] = {}
+        # JOIN ... USING / NATURAL JOIN (core.sql.plan.using): the positions an unqualified
+        # name does not see (the side of a merged column that does not stand for it), and
+        # the positions ``SELECT *`` lists, in its order (None: every column, as they are)
+        self.hidden: frozenset[int] = frozenset()
+        self.star: list[int] | None = None
 
     def column_type(self, table: str | None, name: str) -> Any:
         """The SqlType of a column of this scope (``DATETIME``, ``DECIMAL(10,2)``), if
@@ -64,7 +69,7 @@ class SourceScope:
         name = name.lower()
         t = table.lower() if table else None
         return [i for i, (a, n) in enumerate(self.columns)
-                if n == name and (t is None or a == t)]
+                if n == name and (a == t if t is not None else i not in self.hidden)]
 
     def resolves(self, node: exp.Expression) -> bool:
         """Does this column reference resolve here (not in an outer query)?"""

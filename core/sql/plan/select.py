@@ -18,7 +18,7 @@ from core.catalog.coltypes import NUMERIC_KINDS
 from core.catalog.model import HANDLE_INT, IndexInfo, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
-from core.sql.plan import access, cte, join_order, right_join
+from core.sql.plan import access, cte, join_order, right_join, using
 from core.sql.plan.ops import (
     ConvertColumns,
     Distinct,
@@ -97,12 +97,6 @@ class Source:
         if self.qualified is not None:
             return list(self.qualified)
         return [(self.alias, c) for c in self.columns]
-
-    def alias_of(self, name: str) -> str | None:
-        """The table alias a column `name` of this source is qualified with (USING)."""
-        if self.qualified is None:
-            return self.alias
-        return next((a for a, c in self.qualified if c.lower() == name.lower()), None)
 
 
 def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
@@ -456,10 +450,9 @@ class SelectPlanner:
 
     def _plan_from(self, first: exp.Expression, joins: list[exp.Join], where, outer,
                    straight: bool = False):
-        for j in [*joins, *first.find_all(exp.Join)]:
-            if (j.args.get("method") or "").upper() == "NATURAL":  # not a CROSS JOIN
-                raise NotSupportedError("This version of KintsugiDB doesn't yet support "
-                                        "'NATURAL JOIN'; name the columns with USING or ON")
+        # USING / NATURAL written as ON, each ON checked against the tables it sees
+        first, joins, where, merged = using.prepare(self, first, joins, where, outer,
+                                                    _join_group)
         first, joins, where = self._unnest_joins(first, joins, where)
         first, joins, written = right_join.rewrite(first, joins, _flatten_group)
         for j in joins:
@@ -482,13 +475,6 @@ class SelectPlanner:
             left_outer = (j.args.get("side") or "").upper() == "LEFT"
             rscope = _with_kinds(SourceScope(rsrc.pairs(), outer=outer), [rsrc])
             on = conjuncts(j.args.get("on"))
-            using = j.args.get("using")
-            if using:
-                for ident in using:
-                    name = ident.name
-                    lalias = next((a for a, c in scope_cols if c.lower() == name.lower()), None)
-                    on.append(exp.EQ(this=exp.column(name, table=lalias),
-                                     expression=exp.column(name, table=rsrc.alias_of(name))))
             # right-only conditions narrow the inner side; from WHERE only for inner joins
             r_on, on = self._split_pushable(on, rscope, outer, whole)
             r_where: list = []
@@ -521,6 +507,8 @@ class SelectPlanner:
         scope = _with_kinds(SourceScope(scope_cols, outer=outer), left_srcs)
         if written:
             op, scope = right_join.reorder(op, scope, written)
+        if merged is not None:
+            merged.apply(scope)
         return op, scope, where
 
     def _reorder(self, first, joins, srcs, where, outer):
@@ -708,6 +696,9 @@ class SelectPlanner:
             if has_subquery(c) or has_aggregate(c) or not cols:
                 rest.append(c)
                 continue
+            if any(not col.table and len(whole.find(None, col.name)) > 1 for col in cols):
+                rest.append(c)  # ambiguous (1052): the whole scope says so, not one table's
+                continue
             if all(scope.resolves(col) or (not whole.resolves(col)
                                             and self._is_outer(col, scope, outer))
                    for col in cols) and any(scope.resolves(col) for col in cols):
@@ -803,6 +794,7 @@ class SelectPlanner:
         cols = [(None, f"\0g{i}") for i in range(n_g)] + [(None, f"\0a{j}") for j in range(n_a)]
         post = SourceScope(cols + [(a, n) for a, n in scope.columns], outer=scope.outer,
                            mapping=mapping)
+        post.hidden = frozenset(i + len(cols) for i in scope.hidden)  # USING's merged sides
         if having is not None:
             for e in having_aliases(select_exprs, having.this):  # not those with OVER
                 post.aliases[e.alias.lower()] = self.compile(e.unalias(), post)
@@ -899,7 +891,7 @@ class SelectPlanner:
         out = []
         for e in exprs:
             if isinstance(e, exp.Star):
-                out.extend(exp.column(n, table=a) for a, n in _display(scope))
+                out.extend(exp.column(n, table=a) for a, n in _display(scope, star=True))
             elif isinstance(e, exp.Column) and isinstance(e.this, exp.Star):
                 t = e.table.lower()
                 cols = [(a, n) for a, n in _display(scope) if a and a.lower() == t]
@@ -1102,9 +1094,12 @@ def _flatten_group(node: exp.Expression) -> tuple[exp.Expression, list[exp.Join]
     return node, own
 
 
-def _display(scope: SourceScope):
-    return [(a, n) for (a, _), n in zip(scope.columns, scope.names, strict=True)
-            if not n.startswith("\0")]
+def _display(scope: SourceScope, star: bool = False):
+    """The columns `t.*` picks from; with `star`, those of ``*`` in their order (a JOIN
+    ... USING shows its merged columns once, first: `core.sql.plan.using`)."""
+    order = scope.star if star and scope.star is not None else range(len(scope.columns))
+    return [(scope.columns[i][0], scope.names[i]) for i in order
+            if not scope.names[i].startswith("\0")]
 
 
 def _inside_subquery(agg, root) -> bool:

@@ -563,6 +563,7 @@ def plan_windows(planner: Any, op: Operator, scope: SourceScope, sel: exp.Select
     cols = list(zip([a for a, _n in scope.columns], scope.names, strict=True)) + \
         [(None, f"\0w{i}") for i in range(len(calls))]
     post = SourceScope(cols, outer=scope.outer, mapping=mapping)
+    post.hidden = scope.hidden
     post.kinds = dict(scope.kinds)
     post.aliases = dict(scope.aliases)
     return win, post
