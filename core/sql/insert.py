@@ -274,6 +274,8 @@ def _compile_upsert(s: StatementHost, conflict, table: TableInfo):
     """ON DUPLICATE KEY UPDATE assignments over (existing row + new row)."""
     cols = [(table.name, c.name) for c in table.columns]
     scope = SourceScope(cols)
+    scope.kinds = {i: c.type for i, c in enumerate(table.columns)}  # u = u - 10: UNSIGNED
+    scope.qualifiers = dict.fromkeys(range(len(cols)), (table.schema, table.name))
     width = len(table.columns)
     for e in conflict.find_all(exp.Anonymous):
         if e.name.upper() == "VALUES" and e.expressions:

@@ -96,7 +96,8 @@ def source(session: StatementHost, v: ViewInfo) -> Source:
         raise
     if len(inner.names) != len(v.columns):
         raise invalid(v)
-    return Source(v.name, Materialized(inner.op, v.name), list(v.columns))
+    return Source(v.name, Materialized(inner.op, v.name), list(v.columns),
+                  unsigned=inner.unsigned)
 
 
 # -- DDL --------------------------------------------------------------------------------------

@@ -37,7 +37,9 @@ Layout
 `scope` (Scope, EvalContext, the column errors) <- `compiler` (entry points, folding, the
 handler registry) <- one module per node family: `leaves`, `arith`, `comparison`, `logic`
 and `membership` (which also use `comparison`), `like`, `control`, `cast`, `calls` (which
-also uses `arith`).
+also uses `arith`).  `arith` asks `signedness` which integer expressions are UNSIGNED (decided
+at compile time: ``u - 100`` is ERROR 1690, not -97) and names an overflowing expression as
+mysqld prints it (`item_text`).
 Each family registers its handlers when imported and this package imports them all, so
 ``from core.sql.expr import compile_expr`` compiles every node kind, and every name that was
 importable from here before the split still is.

@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from core.errors import Error
 from core.sql import functions as F
+from core.sql.expr import signedness
 from core.sql.expr.compiler import (
     _HANDLERS,
     _as_fn,
@@ -33,6 +34,7 @@ from core.sql.expr.compiler import (
     _handles,
     _templates,
 )
+from core.sql.expr.item_text import item_text
 from core.sql.expr.scope import Row, RowFn
 from core.sql.types import (
     INT64_MAX,
@@ -40,7 +42,6 @@ from core.sql.types import (
     UINT64_MAX,
     add,
     div,
-    intdiv,
     mod,
     mul,
     neg,
@@ -58,8 +59,10 @@ from core.sql.types.arith import (
 from core.sql.types.convert import to_number
 
 
-def _paren_text(node: exp.Expression) -> Callable[[], str]:
-    return lambda: f"({node.sql(dialect='mysql')})"
+def _paren_text(node: exp.Expression, c: _Compiler | None = None) -> Callable[[], str]:
+    """The text of ERROR 1690 for `node`: mysqld's printing of it (`item_text`)."""
+    scope = c.scope if c is not None else None
+    return lambda: item_text(node, scope)
 
 
 def _interval_of(node: exp.Expression) -> exp.Interval | None:
@@ -214,7 +217,7 @@ def _pbuild(c: _Compiler, node: exp.Expression, top: bool = False) -> Callable[[
             return _tagged(v)
 
         return leaf
-    text = _paren_text(node)
+    text = _paren_text(node, c)
     if isinstance(node, exp.Neg):
         fn = _pbuild(c, node.this)
 
@@ -233,6 +236,7 @@ def _pbuild(c: _Compiler, node: exp.Expression, top: bool = False) -> Callable[[
 
     if isinstance(node, (exp.Add, exp.Sub)):
         op = add if isinstance(node, exp.Add) else sub
+        op = signedness.checked_op(c, node, "add" if op is add else "sub", op)
 
         def p_addsub(row: Row) -> _Pair:
             a = fa(row)
@@ -246,6 +250,8 @@ def _pbuild(c: _Compiler, node: exp.Expression, top: bool = False) -> Callable[[
 
         return p_addsub
     if isinstance(node, exp.Mul):
+        mul_op = signedness.checked_op(c, node, "mul", mul)
+
         def p_mul(row: Row) -> _Pair:
             a = fa(row)
             if a is None:
@@ -258,7 +264,7 @@ def _pbuild(c: _Compiler, node: exp.Expression, top: bool = False) -> Callable[[
             if (tx is Decimal and ty is not float) or (ty is Decimal and tx is not float):
                 v = mul_exact(x, y)
             else:
-                v = mul(x, y, text)
+                v = mul_op(x, y, text)
             return v, min(a[1] + b[1], MAX_DECIMAL_SCALE)
 
         return p_mul
@@ -279,8 +285,8 @@ def _pbuild(c: _Compiler, node: exp.Expression, top: bool = False) -> Callable[[
             return v, min(a[1] + DIV_PRECISION_INCREMENT, MAX_DECIMAL_SCALE)
 
         return p_div
-    op2 = intdiv if isinstance(node, exp.IntDiv) else mod
-    int_result = op2 is intdiv
+    int_result = isinstance(node, exp.IntDiv)
+    op2 = signedness.checked_intdiv(c, node) if int_result else mod
 
     def p_divmod(row: Row) -> _Pair:
         a = fa(row)
@@ -321,7 +327,7 @@ def _precise(c: _Compiler, node: exp.Expression) -> RowFn:
             return ScaledDecimal(v, r[1]) if type(v) is Decimal else v
 
         return arith_carried
-    text = _paren_text(node)
+    text = _paren_text(node, c)
 
     def arith_shown(row: Row) -> Any:
         r = p(row)
@@ -369,9 +375,12 @@ def _add(c: _Compiler, node: exp.Add) -> RowFn:
     if _has_division(c, node):
         return _precise(c, node)
     ra, rb = c.sub(node.this), c.sub(node.expression)
-    text = _paren_text(node)
+    text = _paren_text(node, c)
     if type(ra) is _Const and type(rb) is not _Const:
         ra, rb = rb, ra
+    bounded = signedness.bounded_arith(c, node, "add", ra, rb, add, text)
+    if bounded is not None:  # UNSIGNED (or a DECIMAL such as SUM): its own range
+        return bounded
     special = _arith_const(ra, rb, "add", add, text)
     if special is not None:
         return special
@@ -401,7 +410,10 @@ def _sub(c: _Compiler, node: exp.Sub) -> RowFn:
     if _has_division(c, node):
         return _precise(c, node)
     ra, rb = c.sub(node.this), c.sub(node.expression)
-    text = _paren_text(node)
+    text = _paren_text(node, c)
+    bounded = signedness.bounded_arith(c, node, "sub", ra, rb, sub, text)
+    if bounded is not None:  # UNSIGNED (or a DECIMAL such as SUM): its own range
+        return bounded
     special = _arith_const(ra, rb, "sub", sub, text)
     if special is not None:
         return special
@@ -428,9 +440,12 @@ def _mul(c: _Compiler, node: exp.Mul) -> RowFn:
     if _has_division(c, node):
         return _precise(c, node)
     ra, rb = c.sub(node.this), c.sub(node.expression)
-    text = _paren_text(node)
+    text = _paren_text(node, c)
     if type(ra) is _Const and type(rb) is not _Const:
         ra, rb = rb, ra
+    bounded = signedness.bounded_arith(c, node, "mul", ra, rb, mul, text)
+    if bounded is not None:  # UNSIGNED (or a DECIMAL such as SUM): its own range
+        return bounded
     special = _arith_const(ra, rb, "mul", mul, text)
     if special is not None:
         return special
@@ -454,7 +469,7 @@ def _mul(c: _Compiler, node: exp.Mul) -> RowFn:
 
 def _division(op: Callable[..., Any], node: exp.Expression, c: _Compiler) -> RowFn:
     fa, fb = c.fn(node.this), c.fn(node.expression)
-    text = _paren_text(node)
+    text = _paren_text(node, c)
     ctx = c.ctx
 
     def divide(row: Row) -> Any:
@@ -486,7 +501,7 @@ def _div(c: _Compiler, node: exp.Div) -> RowFn:
 def _intdiv(c: _Compiler, node: exp.IntDiv) -> RowFn:
     if _has_division(c, node):
         return _precise(c, node)
-    return _division(intdiv, node, c)
+    return _division(signedness.checked_intdiv(c, node), node, c)
 
 
 @_handles(exp.Mod)
@@ -511,11 +526,7 @@ def _neg(c: _Compiler, node: exp.Neg) -> RowFn | _Const:
     if _has_division(c, node):
         return _precise(c, node)
     inner = c.sub(node.this)
-    operand = node.this.sql(dialect="mysql")
-    shown = f"-{operand}" if isinstance(node.this, exp.Paren) else f"-({operand})"
-
-    def text() -> str:
-        return shown
+    text = _paren_text(node, c)  # -(`db`.`t`.`b`)
 
     if type(inner) is _Const:
         v = inner.value

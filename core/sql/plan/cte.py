@@ -105,9 +105,9 @@ class statement_ctes:
             _stack(self.planner).pop()
 
 
-def lookup(planner: Any, node: exp.Table) -> tuple[Operator, list[str]] | None:
-    """A FROM table name that names a CTE in scope, as the (operator, column names) of a
-    source; None for a real table."""
+def lookup(planner: Any, node: exp.Table) -> tuple[Operator, list[str], list[bool]] | None:
+    """A FROM table name that names a CTE in scope, as the (operator, column names, UNSIGNED
+    columns) of a source; None for a real table."""
     stack = getattr(planner, "_cte_stack", None)
     if not stack or node.args.get("db"):
         return None
@@ -119,9 +119,9 @@ def lookup(planner: Any, node: exp.Table) -> tuple[Operator, list[str]] | None:
     return None
 
 
-def _source(planner: Any, d: CteDef) -> tuple[Operator, list[str]]:
+def _source(planner: Any, d: CteDef) -> tuple[Operator, list[str], list[bool]]:
     if d.ref is not None:  # inside its own recursive block: the previous iteration's rows
-        return d.ref, list(d.ref_names)
+        return d.ref, list(d.ref_names), []
     if d.planned is None:
         saved = planner._cte_stack
         planner._cte_stack = list(d.visible)
@@ -130,7 +130,7 @@ def _source(planner: Any, d: CteDef) -> tuple[Operator, list[str]]:
         finally:
             planner._cte_stack = saved
         d.rows = CteRows(d.planned.op, d.name, planner.ctx)
-    return CteScan(d.rows), list(d.planned.names)
+    return CteScan(d.rows), list(d.planned.names), list(getattr(d.planned, "unsigned", []))
 
 
 def _names(d: CteDef, planned: Any) -> list[str]:
@@ -159,7 +159,8 @@ def _plan_definition(planner: Any, d: CteDef) -> Any:
     key = d.name.lower()
     if not (d.recursive and _refers_to(d.query, key)):
         planned = planner.plan(d.query, None)
-        return type(planned)(planned.op, _names(d, planned), planned.origins, planned.kinds)
+        return type(planned)(planned.op, _names(d, planned), planned.origins, planned.kinds,
+                             planned.unsigned)
     query = d.query
     if not isinstance(query, exp.Union):
         raise _err(f"Recursive Common Table Expression '{d.name}' should contain a UNION",
@@ -216,7 +217,7 @@ def _plan_definition(planner: Any, d: CteDef) -> Any:
     finally:
         ref, d.ref = d.ref, None
     op = RecursiveCte(anchor.op, parts, ref, distinct, d.name, planner.ctx)
-    return type(anchor)(op, names, anchor.origins, kinds)
+    return type(anchor)(op, names, anchor.origins, kinds, anchor.unsigned)  # the anchor's types
 
 
 def _anchor_width(planner: Any, anchors: list[exp.Expression], i: int) -> int | None:

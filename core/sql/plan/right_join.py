@@ -106,5 +106,7 @@ def reorder(op: Operator, scope: SourceScope, order: list[str]) -> tuple[Operato
     new = SourceScope([(scope.columns[i][0], scope.names[i]) for i in perm],
                       outer=scope.outer)
     new.kinds = {k: scope.kinds[i] for k, i in enumerate(perm) if i in scope.kinds}
+    new.qualifiers = {k: scope.qualifiers[i] for k, i in enumerate(perm)
+                      if i in scope.qualifiers}
     getters: list[Any] = [(lambda r, i=i: r[i]) for i in perm]
     return Project(op, getters, "right join column order"), new

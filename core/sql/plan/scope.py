@@ -53,6 +53,8 @@ class SourceScope:
         # the positions ``SELECT *`` lists, in its order (None: every column, as they are)
         self.hidden: frozenset[int] = frozenset()
         self.star: list[int] | None = None
+        # (database, table) of base-table columns by position: ERROR 1690 names `db`.`t`.`c`
+        self.qualifiers: dict[int, tuple[str, str]] = {}
 
     def column_type(self, table: str | None, name: str) -> Any:
         """The SqlType of a column of this scope (``DATETIME``, ``DECIMAL(10,2)``), if

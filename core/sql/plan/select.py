@@ -17,6 +17,7 @@ from sqlglot import exp
 from core.catalog.coltypes import NUMERIC_KINDS
 from core.catalog.model import HANDLE_INT, IndexInfo, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
+from core.sql.expr import signedness
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
 from core.sql.plan import access, cte, join_order, right_join, using
 from core.sql.plan.ops import (
@@ -76,6 +77,9 @@ class Planned:
     # per output column: its result kind when the planner knows it ("int", "str", ... of
     # core.sql.types.coercion), "null" for a bare NULL, None when only its values tell
     kinds: list[Any] = field(default_factory=list)
+    # per output column: True when it is an integer MySQL types UNSIGNED (u - 100 from a
+    # derived table still overflows); empty when not known
+    unsigned: list[bool] = field(default_factory=list)
 
 
 @dataclass
@@ -91,6 +95,7 @@ class Source:
     # a parenthesised join read as one source (``t0 LEFT JOIN (t1 JOIN t2 ON ...) ON ...``):
     # its columns keep their own tables' aliases, (alias, name) per column
     qualified: list[tuple[str | None, str]] | None = None
+    unsigned: list[bool] | None = None  # a derived table's UNSIGNED columns (Planned.unsigned)
 
     def pairs(self) -> list[tuple[str | None, str]]:
         """(table alias, column name) of each column, as a SourceScope lists them."""
@@ -192,6 +197,7 @@ class SelectPlanner:
         first = self.plan(left, outer)
         ops, last_distinct = [first.op], 0
         kinds = [_kinds_of(first)]
+        unsigned = [first.unsigned]
         for u in chain:
             right = self.plan(u.expression, outer)
             if first.op.width != right.op.width:
@@ -200,6 +206,7 @@ class SelectPlanner:
                     errno=1222, sqlstate="21000")
             ops.append(right.op)
             kinds.append(_kinds_of(right))
+            unsigned.append(right.unsigned)
             if u.args.get("distinct"):
                 last_distinct = len(ops)
         ops, result_kinds = _unify_union(ops, kinds)
@@ -210,7 +217,8 @@ class SelectPlanner:
         else:
             op = Union([Union(ops[:last_distinct], True)] + ops[last_distinct:], False)
         return self._order_limit_union(
-            node, Planned(op, first.names, first.origins, result_kinds), outer)
+            node, Planned(op, first.names, first.origins, result_kinds,
+                          signedness.all_unsigned(unsigned, op.width)), outer)
 
     def _plan_set_operation(self, node: exp.Intersect | exp.Except, outer) -> Planned:
         """INTERSECT / EXCEPT (MySQL 8.0.31).  sqlglot already gives INTERSECT its higher
@@ -289,7 +297,7 @@ class SelectPlanner:
             if extra:
                 op = Truncate(op, len(planned.names))
         op = self._limit(node, op)
-        return Planned(op, planned.names, planned.origins, planned.kinds)
+        return Planned(op, planned.names, planned.origins, planned.kinds, planned.unsigned)
 
     # -- SELECT ---------------------------------------------------------------------------------
 
@@ -359,7 +367,8 @@ class SelectPlanner:
             op = Truncate(op, len(exprs))
         op = self._limit(sel, op)
         kinds = [self._static_kind(e, f, scope) for e, f in zip(select_exprs, exprs, strict=True)]
-        return Planned(op, names, origins, kinds)
+        return Planned(op, names, origins, kinds,
+                       signedness.unsigned_outputs(scope, self.ctx, select_exprs))
 
     def _static_kind(self, e: exp.Expression, f: Callable, scope: SourceScope) -> Any:
         """A select expression's result kind for UNION's type (see `Planned.kinds`)."""
@@ -419,7 +428,7 @@ class SelectPlanner:
             alias = node.alias_or_name
             hit = cte.lookup(self, node)  # a CTE in scope shadows a table
             if hit is not None:
-                return Source(alias, *hit)
+                return Source(alias, hit[0], hit[1], unsigned=hit[2])
             resolved = self.resolve_table(node.db or None, node.name)
             if isinstance(resolved, Source):
                 resolved.alias = alias
@@ -445,7 +454,8 @@ class SelectPlanner:
                 raise ProgrammingError("Every derived table must have its own alias",
                                        errno=1248, sqlstate="42000")
             inner = self.plan(node.this, None)
-            return Source(alias, Materialized(inner.op, alias), inner.names)
+            return Source(alias, Materialized(inner.op, alias), inner.names,
+                          unsigned=inner.unsigned)
         raise NotSupportedError(f"unsupported FROM item: {node.sql(dialect='mysql')[:60]}")
 
     def _plan_from(self, first: exp.Expression, joins: list[exp.Join], where, outer,
@@ -795,6 +805,9 @@ class SelectPlanner:
         post = SourceScope(cols + [(a, n) for a, n in scope.columns], outer=scope.outer,
                            mapping=mapping)
         post.hidden = frozenset(i + len(cols) for i in scope.hidden)  # USING's merged sides
+        off = len(cols)  # the source columns, after the keys: UNSIGNED ones stay UNSIGNED
+        post.kinds = {i + off: k for i, k in scope.kinds.items()}
+        post.qualifiers = {i + off: q for i, q in scope.qualifiers.items()}
         if having is not None:
             for e in having_aliases(select_exprs, having.this):  # not those with OVER
                 post.aliases[e.alias.lower()] = self.compile(e.unalias(), post)
@@ -1039,11 +1052,14 @@ def _with_kinds(scope: SourceScope, sources: list[Source]) -> SourceScope:
     types, for the result type of IF/CASE/COALESCE."""
     pos = 0
     for src in sources:
-        for name in src.columns:
+        for i, name in enumerate(src.columns):
             if src.table is not None:
                 col = src.table.column(name)
                 if col is not None:
                     scope.kinds[pos] = col.type
+                    scope.qualifiers[pos] = (src.table.schema, src.alias)
+            elif src.unsigned and i < len(src.unsigned) and src.unsigned[i]:
+                scope.kinds[pos] = signedness.BIGINT_UNSIGNED
             pos += 1
     return scope
 

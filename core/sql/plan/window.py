@@ -565,6 +565,7 @@ def plan_windows(planner: Any, op: Operator, scope: SourceScope, sel: exp.Select
     post = SourceScope(cols, outer=scope.outer, mapping=mapping)
     post.hidden = scope.hidden
     post.kinds = dict(scope.kinds)
+    post.qualifiers = dict(scope.qualifiers)
     post.aliases = dict(scope.aliases)
     return win, post
 
