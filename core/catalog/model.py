@@ -56,13 +56,30 @@ class IndexInfo:
     unique: bool = False
     primary: bool = False
     state: str = "public"  # F1 schema states: delete only, write only, write reorganization
+    # Prefix key parts (`KEY (a(10))`): per column, how many leading characters (bytes for
+    # a binary column) the entries keep; None keeps the whole value, and an empty list (every
+    # index without a prefix, and every catalog written before prefixes) keeps all of them.
+    lengths: list[int | None] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not self.lengths:
+            del d["lengths"]  # the catalog of an index without prefixes stays as it was
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> IndexInfo:
         return cls(**d)
+
+    def key_values(self, values: list) -> list:
+        """What an entry of this index stores for a row's `values` of its columns: each
+        prefix part cut to its length.  Every writer and checker of entries goes through
+        here, so they all agree on the bytes; a lookup through a prefix part only narrows
+        the rows, the full condition is checked on each row."""
+        if not self.lengths:
+            return values
+        return [v[:n] if n is not None and isinstance(v, (str, bytes)) else v
+                for v, n in zip(values, self.lengths, strict=True)]
 
 
 @dataclass

@@ -183,7 +183,8 @@ class Layout:
 
     def generic(self, row: list, hk: bytes) -> tuple[tuple[bytes, bytes], ...]:
         handle = self.handle(hk)
-        return tuple(index_entry(self.tid, ix.id, ix.unique, [row[p] for p in pos], handle)
+        return tuple(index_entry(self.tid, ix.id, ix.unique,
+                                 ix.key_values([row[p] for p in pos]), handle)
                      for ix, pos in zip(self.indexes, self.pos, strict=True))
 
     def _expr(self, j: int, ix: IndexInfo, ns: dict) -> tuple[str, str]:
@@ -199,17 +200,21 @@ class Layout:
         prefix = self.prefixes[j]
         ns[f"P{j}"] = prefix
         fixed(f"{len(prefix)}s", f"P{j}")
-        for p in self.pos[j]:
+        lengths = ix.lengths or [None] * len(self.pos[j])
+        for p, n in zip(self.pos[j], lengths, strict=True):
             try:
                 py = self.table.columns[p].type.python_type
             except KeyError:
                 py = object
+            # a prefix part keeps row[p][:n] (IndexInfo.key_values); NULL fails the slice
+            # and takes the slow path, as it fails the inline forms
+            v = f"row[{p}]" if n is None else f"row[{p}][:{int(n)}]"
             if py is int:
-                fixed("BQ", str(INT_FLAG), f"row[{p}] + S")
+                fixed("BQ", str(INT_FLAG), f"{v} + S")
             elif py is str:
-                segs.append(f"SF + eb(row[{p}].encode('utf-8', 'surrogatepass'))")
+                segs.append(f"SF + eb({v}.encode('utf-8', 'surrogatepass'))")
             else:
-                segs.append(f"{'ennv' if ix.unique else 'env'}(row[{p}])")
+                segs.append(f"{'ennv' if ix.unique else 'env'}({v})")
         if ix.unique:
             value = "hk"
         else:
@@ -631,8 +636,8 @@ def sample_of(view, table: TableInfo, ix: IndexInfo, d: Diff) -> IndexSample:
     if d.kind in (MISSING, MISMATCHED) and d.hk is not None:
         raw = view.get(table.id, row_prefix(table.id) + d.hk)
         row = None if raw is None else _decode_row(raw, len(table.columns) + 1)
-        if row is not None:
-            row_values = values_text([row[p] for p in pos], unsigned)
+        if row is not None:  # as the entry holds them: prefix parts cut
+            row_values = values_text(ix.key_values([row[p] for p in pos]), unsigned)
     if d.kind in (DANGLING, MISMATCHED):
         try:
             vals = decode_index_key(d.key, len(pos), common_handle=clustered)[2]

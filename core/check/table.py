@@ -86,8 +86,8 @@ class TableReader:
         return index_prefix(self.tid, ix.id)
 
     def index_entry(self, ix: IndexInfo, row: list, handle) -> tuple[bytes, bytes]:
-        return index_entry(self.tid, ix.id, ix.unique, [row[i] for i in self._pos[ix.id]],
-                           handle)
+        return index_entry(self.tid, ix.id, ix.unique,
+                           ix.key_values([row[i] for i in self._pos[ix.id]]), handle)
 
     def decode_handle_value(self, value: bytes):
         return decode_handle(value, self._clustered)

@@ -11,7 +11,7 @@ tablespace and queue it as a GC delete range, so `RECOVER TABLE` can bring it ba
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
@@ -28,7 +28,7 @@ from core.catalog.model import (
 from core.catalog.store import CatalogStore, Schema
 from core.check.flags import clear_flag, clear_table_flags
 from core.errors import NotSupportedError, ProgrammingError
-from core.sql import limits, views
+from core.sql import keyparts, limits, views
 from core.sql.table import TableWriter, index_range
 from core.sql.types import BLOB_KINDS, TEXT_KINDS, SqlType
 from core.txn import begin
@@ -267,25 +267,29 @@ class DDLRunner:
                         raise err(f"Invalid default value for '{cname}'", 1067)
                     col.has_default = True
             columns.append(col)
+        pk_lengths: list[int | None] = []
         for item in sch.expressions:
             if isinstance(item, exp.PrimaryKey):
                 if pk:
                     raise err("Multiple primary key defined", 1068)
-                pk = [_ident(e) for e in item.expressions]
+                pk, pk_lengths = keyparts.key_parts(item.expressions)
             elif isinstance(item, exp.IndexColumnConstraint):
-                cols = [_ident(e) for e in item.expressions]
+                cols, lengths = keyparts.key_parts(item.expressions)
                 iname = item.this.name if item.this else ""
-                indexes.append(IndexInfo(0, iname, cols))
+                indexes.append(IndexInfo(0, iname, cols, lengths=lengths))
             elif isinstance(item, exp.UniqueColumnConstraint):
                 target = item.this
-                cols = [_ident(e) for e in (target.expressions if target else [])]
+                cols, lengths = keyparts.key_parts(target.expressions if target else [])
                 iname = target.this.name if target is not None and target.this else ""
-                indexes.append(IndexInfo(0, iname, cols, unique=True))
+                indexes.append(IndexInfo(0, iname, cols, unique=True, lengths=lengths))
         if not columns:
             raise err("A table must have at least 1 column", 1113)
         by_name = {c.name.lower(): c for c in columns}
-        for ix in ([IndexInfo(0, "PRIMARY", pk)] if pk else []) + indexes:
-            check_key(ix.name, ix.columns, by_name)
+        if pk:
+            pk_lengths = check_key("PRIMARY", pk, by_name, pk_lengths, True)
+        for ix in indexes:
+            ix.lengths = check_key(ix.name, ix.columns, by_name, ix.lengths, ix.unique,
+                                   self.s.warn)
         pk = [by_name[c.lower()].name for c in pk]
         for c in pk:
             by_name[c.lower()].nullable = False
@@ -299,11 +303,12 @@ class DDLRunner:
         info = TableInfo(id=0, schema=db, name=name, columns=columns, pk_columns=pk)
         if len(pk) == 1 and by_name[pk[0].lower()].type.kind in INT_KINDS:
             info.handle = HANDLE_INT
-        elif pk:
+        elif pk and not pk_lengths:
             info.handle = HANDLE_CLUSTERED
-        else:
+        else:  # a primary key with a prefix part is a unique index (TiDB's NONCLUSTERED)
             info.handle = HANDLE_ROWID
-        all_ix = ([IndexInfo(0, "PRIMARY", pk, unique=True, primary=True)] if pk else []) + indexes
+        all_ix = ([IndexInfo(0, "PRIMARY", pk, unique=True, primary=True, lengths=pk_lengths)]
+                  if pk else []) + indexes
         names: set[str] = set()
         for i, ix in enumerate(all_ix, start=1):
             ix.id = i
@@ -449,19 +454,24 @@ class DDLRunner:
             raise ProgrammingError(
                 "You have an error in your SQL syntax; CREATE INDEX needs a column list",
                 errno=1064, sqlstate="42000")
-        cols = [_ident(c.this if isinstance(c, exp.Ordered) else c) for c in listed]
+        cols, lengths = keyparts.key_parts(listed)
         unique = bool(node.args.get("unique"))
         return self.add_index(table, ix_node.name, cols, unique, txn, job,
-                              bool(node.args.get("exists")))
+                              bool(node.args.get("exists")), lengths)
 
     def add_index(self, table: TableInfo, name: str, cols: list[str], unique: bool, txn, job,
-                  if_not_exists: bool = False):
+                  if_not_exists: bool = False, lengths: list[int | None] | None = None):
         job.job_type, job.db_name, job.table_name, job.table_id = (
             "add index", table.schema, table.name, table.id)
         if not cols:
             raise err("Index needs at least one column", 1064)
-        check_key(name, cols, {c.name.lower(): c for c in table.columns})
-        name = name or cols[0]
+        lengths = check_key(name, cols, {c.name.lower(): c for c in table.columns}, lengths,
+                            unique, self.s.warn)
+        if not name:  # MySQL names it after its first column: a, then a_2, a_3, ...
+            base = name = table.column(cols[0]).name
+            n = 2
+            while table.index(name) is not None:
+                name, n = f"{base}_{n}", n + 1
         if table.index(name) is not None:
             if if_not_exists:
                 self.s.warn(1061, f"Duplicate key name '{name}'", "Note")
@@ -470,7 +480,7 @@ class DDLRunner:
         self._require_space(table)
         info = TableInfo.from_dict(table.to_dict())
         ix = IndexInfo(info.next_index_id, name, [info.column(c).name for c in cols],
-                       unique=unique)
+                       unique=unique, lengths=lengths)
         info.next_index_id += 1
         info.indexes.append(ix)
         # backfill: every existing row gets its entry; a duplicate aborts the whole job
@@ -530,14 +540,14 @@ class DDLRunner:
         if isinstance(act, exp.AddConstraint):
             c = act.expressions[0]
             if isinstance(c, exp.IndexColumnConstraint):
-                cols = [_ident(e) for e in c.expressions]
+                cols, lengths = keyparts.key_parts(c.expressions)
                 return self.add_index(table, c.this.name if c.this else "", cols, False,
-                                      txn, job)
+                                      txn, job, lengths=lengths)
             if isinstance(c, exp.UniqueColumnConstraint):
                 target = c.this
-                cols = [_ident(e) for e in target.expressions]
+                cols, lengths = keyparts.key_parts(target.expressions)
                 name = target.this.name if target.this else ""
-                return self.add_index(table, name, cols, True, txn, job)
+                return self.add_index(table, name, cols, True, txn, job, lengths=lengths)
         if isinstance(act, exp.Drop) and (act.args.get("kind") or "").upper() == "INDEX":
             return self.drop_index(table, act.args["tables"][0].name, txn, job,
                                    bool(act.args.get("exists")))
@@ -610,31 +620,37 @@ def key_part_bytes(t: SqlType) -> int:
             "TIME": 3 + fsp}.get(kind, 8)
 
 
-def check_key(name: str, cols: list[str], by_name: dict[str, ColumnInfo]) -> None:
+def check_key(name: str, cols: list[str], by_name: dict[str, ColumnInfo],
+              lengths: list[int | None] | None = None, unique: bool = False,
+              warn=None) -> list[int | None]:
     """MySQL's checks of one index definition, in mysqld's order: the name (1059), at most
-    16 parts (1070), existing columns (1072), no column twice (1060), no TEXT/BLOB without a
-    prefix length (1170; prefix lengths are not supported, so a TEXT/BLOB column cannot be
-    indexed), and at most 3072 bytes of declared key length (1071).  Checked at DDL time so
-    that no INSERT can later fail on a key the storage cannot hold."""
+    16 parts (1070), existing columns (1072), no column twice (1060), prefix lengths
+    (core.sql.keyparts: 1089, 1071), no TEXT/BLOB without a prefix length (1170), and at most
+    3072 bytes of declared key length (1071).  Checked at DDL time so that no INSERT can
+    later fail on a key the storage cannot hold.  Returns the prefix lengths as stored."""
     if name:
         limits.check_identifier(name)
     if len(cols) > limits.MAX_KEY_PARTS:
         raise limits.too_many_key_parts()
     seen: set[str] = set()
     total = 0
-    for c in cols:
+    stored: list[int | None] = []
+    for i, c in enumerate(cols):
         col = by_name.get(c.lower())
         if col is None:
             raise err(f"Key column '{c}' doesn't exist in table", 1072)
         if c.lower() in seen:
             raise err(f"Duplicate column name '{col.name}'", 1060)
         seen.add(c.lower())
-        if col.type.kind in TEXT_KINDS or col.type.kind in BLOB_KINDS:
+        n = keyparts.check_prefix(col, lengths[i] if lengths else None, unique, warn)
+        stored.append(n)
+        if n is None and (col.type.kind in TEXT_KINDS or col.type.kind in BLOB_KINDS):
             raise err(f"BLOB/TEXT column '{col.name}' used in key specification without a key "
                       "length", 1170)
-        total += key_part_bytes(col.type)
+        total += key_part_bytes(col.type) if n is None else keyparts.prefix_bytes(col, n)
     if total > limits.MAX_KEY_LENGTH:
         raise limits.key_too_long()
+    return stored if any(n is not None for n in stored) else []
 
 
 def _is_temporary(node: exp.Create) -> bool:
@@ -657,15 +673,6 @@ def _autoinc_option(props) -> int | None:
                 raise err("Incorrect table option AUTO_INCREMENT", 1064)
             return value
     return None
-
-
-def _ident(e: Any) -> str:
-    if isinstance(e, exp.Ordered):
-        e = e.this
-    if isinstance(e, (exp.Column, exp.Identifier)):
-        return e.name
-    raise ProgrammingError(f"unsupported key part: {e.sql(dialect='mysql')}", errno=1064,
-                           sqlstate="42000")
 
 
 def bootstrap(txn, store: CatalogStore) -> None:

@@ -118,8 +118,8 @@ TABLES = {
                 "CHARACTER_MAXIMUM_LENGTH", "NUMERIC_PRECISION", "NUMERIC_SCALE", "COLUMN_TYPE",
                 "COLUMN_KEY", "EXTRA", "COLUMN_COMMENT"],
     "statistics": ["TABLE_CATALOG", "TABLE_SCHEMA", "TABLE_NAME", "NON_UNIQUE",
-                   "INDEX_SCHEMA", "INDEX_NAME", "SEQ_IN_INDEX", "COLUMN_NAME", "NULLABLE",
-                   "INDEX_TYPE", "COMMENT"],
+                   "INDEX_SCHEMA", "INDEX_NAME", "SEQ_IN_INDEX", "COLUMN_NAME", "SUB_PART",
+                   "NULLABLE", "INDEX_TYPE", "COMMENT"],
     "views": VIEWS_COLUMNS,
     "ddl_jobs": list(DDL_JOB_COLUMNS[:-1]) + ["QUERY"],
     "recovery_history": ["ID", "START_TIME", "END_TIME", "REASON", "CHECKPOINT_LSN", "END_LSN",
@@ -162,10 +162,11 @@ def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
         out = []
         for t in tables:
             for ix in t.indexes:
+                subs = ix.lengths or [None] * len(ix.columns)  # a prefix part's length
                 for seq, col in enumerate(ix.columns, start=1):
                     c = t.column(col)
                     out.append(["def", t.schema, t.name, 0 if ix.unique else 1, t.schema,
-                                ix.name, seq, col, "YES" if c and c.nullable else "",
+                                ix.name, seq, col, subs[seq - 1], "YES" if c and c.nullable else "",
                                 "BTREE", "" if ix.state == "public" else ix.state])
         return out
     if name == "views":

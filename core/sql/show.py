@@ -11,6 +11,7 @@ from sqlglot import exp
 from core.catalog.model import DDL_JOB_COLUMNS, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql import infoschema, views
+from core.sql.keyparts import part_sql
 from core.sql.result import Result
 
 if TYPE_CHECKING:
@@ -123,9 +124,11 @@ def indexes_of(t: TableInfo):
              "Index_comment", "Visible", "Expression", "Clustered"]
     rows = []
     for ix in t.indexes:
+        subs = ix.lengths or [None] * len(ix.columns)  # Sub_part: a prefix part's length
         for seq, col in enumerate(ix.columns, start=1):
             c = t.column(col)
-            rows.append([t.name, 0 if ix.unique else 1, ix.name, seq, col, "A", 0, None, None,
+            rows.append([t.name, 0 if ix.unique else 1, ix.name, seq, col, "A", 0,
+                         subs[seq - 1], None,
                          "YES" if c and c.nullable else "", "BTREE", "", "", "YES", None,
                          "YES" if ix.primary and t.handle != "rowid" else "NO"])
     return names, rows
@@ -172,7 +175,8 @@ def create_table_sql(t: TableInfo, auto_increment: int | None = None) -> str:
             parts.append("COMMENT " + _sql_literal(c.comment))
         lines.append(" ".join(parts))
     for ix in t.indexes:
-        cols = ",".join(_quote(c) for c in ix.columns)
+        cols = ",".join(part_sql(_quote(c), n) for c, n in
+                        zip(ix.columns, ix.lengths or [None] * len(ix.columns), strict=True))
         if ix.primary:
             clustered = "CLUSTERED" if t.handle != "rowid" else "NONCLUSTERED"
             lines.append(f"  PRIMARY KEY ({cols}) /*T![clustered_index] {clustered} */")

@@ -237,6 +237,8 @@ class TableReader:
         pos = self._ix_pos.get(ix.id)
         if pos is None:  # an index being added: not in the reader's table definition
             pos = [self.table.column_index(c) for c in ix.columns]
+        if ix.lengths:  # a prefix index keeps the first characters (catalog.model)
+            return ix.key_values([row[i] for i in pos])
         return [row[i] for i in pos]
 
     def index_entry(self, ix: IndexInfo, row: Sequence[Any], handle) -> tuple[bytes, bytes]:
@@ -361,7 +363,7 @@ class TableWriter(TableReader):
         return None
 
     def duplicate_error(self, key_name: str, row: Sequence[Any]) -> IntegrityError:
-        if key_name == "PRIMARY":
+        if key_name == "PRIMARY" and self.table.handle != HANDLE_ROWID:
             values = [row[i] for i in self._pk_pos]
         else:
             values = self.index_values(self.table.index(key_name), row)

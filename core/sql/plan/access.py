@@ -78,6 +78,20 @@ def key_value(v: Any, kind: str) -> Any:
     return NO_KEY
 
 
+def cut(v: Any, n: int | None) -> Any:
+    """A key value as a prefix part of `n` characters (bytes) stores it (None: whole)."""
+    return v[:n] if n is not None and isinstance(v, (str, bytes)) else v
+
+
+def _bound(v: Any, n: int | None, inclusive: bool) -> tuple[Any, bool]:
+    """A range bound on a prefix part: as long as the prefix or longer, it is cut, and the
+    entries equal to the cut value may hold rows on either side of it, so it includes them
+    (the filter above decides each)."""
+    if n is not None and isinstance(v, (str, bytes)) and len(v) >= n:
+        return v[:n], True
+    return v, inclusive
+
+
 @dataclass
 class ColumnConds:
     """What the conjuncts say about one column: equalities, an IN list, bounds."""
@@ -320,10 +334,16 @@ def _prefix_access(reader, ix: IndexInfo | None, cols: list[str], conds, kinds):
     unique = ix is None or ix.unique
     eq_kinds = [kinds[col] for col, _ in eqs]
     nxt_kind = kinds.get(nxt) if nxt else None
+    # prefix parts (KEY (a(10))): keys hold cut values, so a lookup only narrows the rows;
+    # the conditions stay in the Filter above, which checks the whole value of each row
+    lengths = (ix.lengths if ix is not None else None) or [None] * len(cols)
+    eq_lengths, nxt_len = lengths[:len(eqs)], lengths[len(eqs)] if nxt else None
 
     def prefix_values():
         vals = [key_value(f(), k) for (_c, f), k in zip(eqs, eq_kinds, strict=True)]
-        return None if any(v is NO_KEY for v in vals) else vals
+        if any(v is NO_KEY for v in vals):
+            return None
+        return [cut(v, n) for v, n in zip(vals, eq_lengths, strict=True)]
 
     def ranges():
         vals = prefix_values()
@@ -339,7 +359,7 @@ def _prefix_access(reader, ix: IndexInfo | None, cols: list[str], conds, kinds):
                     if raw is None:
                         continue
                     return None
-                k = pre + encode_values([v])
+                k = pre + encode_values([cut(v, nxt_len)])
                 out.append((k, prefix_next(k)))
             return sorted(set(out))
         if rng:
@@ -349,14 +369,16 @@ def _prefix_access(reader, ix: IndexInfo | None, cols: list[str], conds, kinds):
                 v = key_value(lo_spec[0](), nxt_kind)
                 if v is NO_KEY:
                     return [(pre, prefix_next(pre))] if vals or ix else None
+                v, inclusive = _bound(v, nxt_len, lo_spec[1])
                 k = pre + encode_values([v])
-                lo = k if lo_spec[1] else prefix_next(k)
+                lo = k if inclusive else prefix_next(k)
             if hi_spec:
                 v = key_value(hi_spec[0](), nxt_kind)
                 if v is NO_KEY:
                     return [(pre, prefix_next(pre))] if vals or ix else None
+                v, inclusive = _bound(v, nxt_len, hi_spec[1])
                 k = pre + encode_values([v])
-                hi = prefix_next(k) if hi_spec[1] else k
+                hi = prefix_next(k) if inclusive else k
             return [(lo, hi)] if lo < hi else []
         return [(pre, prefix_next(pre))]
 

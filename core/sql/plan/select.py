@@ -668,19 +668,23 @@ class SelectPlanner:
             kind = t.column(col).type.kind
             clustered_pk = ix.primary and t.handle == "clustered"
             base = reader.key_prefix(None if clustered_pk else ix)
+            # a prefix part (KEY (a(10))) finds the rows whose first characters match:
+            # each is checked against the whole value, as the equality has it
+            n, pos = (ix.lengths or [None])[0], t.column_index(col)
 
             def by_index(rt: Runtime, lrow, lkey=lkey, kind=kind, ix=ix, base=base,
-                         clustered_pk=clustered_pk):
+                         clustered_pk=clustered_pk, n=n, pos=pos):
                 v = access.key_value(lkey(lrow), kind)
                 if v is access.NO_KEY:
                     return ()
-                lo = base + encode_values([v])
+                lo = base + encode_values([access.cut(v, n)])
                 hi = prefix_next(lo)
                 if clustered_pk:
                     rows = [row for _k, row in reader.scan(rt.view, lo, hi)]
                 else:
                     rows = index_rows(reader, rt.view, ix, lo, hi)
-                return [r for r in rows if filt is None or filt(r)]
+                return [r for r in rows if (filt is None or filt(r)) and
+                        (n is None or r[pos] == v)]
 
             return by_index, f"inner:IndexLookUp({t.name}.{ix.name})"
         return None
