@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from core.catalog.model import HANDLE_ROWID, TableInfo
 from core.errors import IntegrityError, ProgrammingError
+from core.sql import sqlmode
 from core.sql.cancel import CancellableView
 from core.sql.plan.ops import Runtime
 from core.sql.plan.scope import SourceScope
@@ -157,10 +158,16 @@ class InsertPlan:
         order = self.order
         token = session.cancel_token
         ignore = self.ignore
-        if ignore:  # IGNORE: data errors become warnings and MySQL's adjusted values
+        # IGNORE, or no strict sql_mode: data errors become warnings and MySQL's adjusted
+        # values (a missing default too); NULL into NOT NULL stays an error for a non-strict
+        # single-row INSERT, as in MySQL; duplicates are skipped by IGNORE only
+        adjust = ignore or not sqlmode.strict(session.ctx)
+        null_adjust = ignore or (adjust and (self.select is not None or len(
+            self.value_rows) > 1 or len(params_list or ()) > 1))
+        if adjust:
             from core.sql.types.coercion import lenient_columns
 
-            warn = session.ctx.warn  # keeps max_error_count (1024) of them, as MySQL
+            warn = sqlmode.write_warner(session.ctx)  # max_error_count, as MySQL
             coercers, implicit = lenient_columns([c.type for c in table.columns], warn)
         for values in self._rows(session, txn, params_list):
             n += 1
@@ -183,7 +190,7 @@ class InsertPlan:
                 v = row[i]
                 if v is None:
                     if not nullable[i]:
-                        if ignore and implicit[i] is not None:
+                        if null_adjust and implicit[i] is not None:
                             warn(1048, f"Column '{names[i]}' cannot be null")
                             row[i] = implicit[i]
                             continue
@@ -191,7 +198,7 @@ class InsertPlan:
                                              errno=1048, sqlstate="23000")
                     continue
                 if v is _MISSING:
-                    if ignore and implicit[i] is not None:
+                    if adjust and implicit[i] is not None:
                         warn(1364, f"Field '{names[i]}' doesn't have a default value")
                         row[i] = implicit[i]
                         continue
@@ -217,7 +224,8 @@ class InsertPlan:
                 writer.insert(row, handle)
                 affected += 1
             elif self.updates is not None:
-                affected += self._upsert(writer, row, hit, n, rowid, db)
+                affected += self._upsert(writer, row, hit, n, rowid, db,
+                                         (coercers, implicit, warn) if adjust else None)
             elif self.ignore:
                 session.warn(1062, writer.duplicate_error(hit[0], row).msg)
             else:
@@ -226,16 +234,22 @@ class InsertPlan:
             db.persist_autoinc(table, txn)
         return affected, first_id
 
-    def _upsert(self, writer, row, hit, n, rowid, db) -> int:
+    def _upsert(self, writer, row, hit, n, rowid, db, lenient=None) -> int:
         """ON DUPLICATE KEY UPDATE: 2 affected rows for a changed row, 0 if unchanged.  An
         update that sets the auto-increment column raises the counter above the new value,
-        as an UPDATE does (MySQL 8); `run` persists it at the end of the statement."""
+        as an UPDATE does (MySQL 8); `run` persists it at the end of the statement.
+        `lenient` (IGNORE, or no strict sql_mode): (coercers, implicit defaults, warn), so
+        the update part adjusts its data errors as an UPDATE would."""
         old = writer.current(hit[1])
         new = list(old)
+        coercers = lenient[0] if lenient else self.coercers
         for pos, fn in self.updates:  # VALUES(col) reads the row that was to be inserted
             v = fn(new + row)
             if v is not None:
-                v = self.coercers[pos](v, self.names[pos], n)
+                v = coercers[pos](v, self.names[pos], n)
+            elif not self.nullable[pos] and lenient and lenient[1][pos] is not None:
+                lenient[2](1048, f"Column '{self.names[pos]}' cannot be null")
+                v = lenient[1][pos]
             elif not self.nullable[pos]:
                 raise IntegrityError(f"Column '{self.names[pos]}' cannot be null", errno=1048,
                                      sqlstate="23000")

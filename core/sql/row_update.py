@@ -7,6 +7,7 @@ from sqlglot import exp
 
 from core.catalog.model import HANDLE_ROWID, TableInfo
 from core.errors import IntegrityError, ProgrammingError
+from core.sql import sqlmode
 from core.sql.table import TableWriter
 
 
@@ -32,9 +33,12 @@ class UpdateRules:
         self.s = session
         self.table = table
         self.ignore = ignore
+        # UPDATE IGNORE, or no strict sql_mode: data errors adjusted with warnings; IGNORE
+        # also skips duplicates
+        self.adjust = ignore or not sqlmode.strict(session.ctx)
         self.lenient = self.implicit = None
-        self.warn = session.ctx.warn  # keeps max_error_count (1024) of them, as MySQL
-        if ignore:  # UPDATE IGNORE: data errors adjusted with warnings, duplicates skipped
+        self.warn = sqlmode.write_warner(session.ctx)  # max_error_count (1024), as MySQL
+        if self.adjust:
             from core.sql.types.coercion import lenient_columns
 
             self.lenient, self.implicit = lenient_columns([c.type for c in table.columns],
@@ -45,17 +49,17 @@ class UpdateRules:
         """1 when the row changed, else 0."""
         from core.sql.types import coerce
 
-        s, table, ignore = self.s, self.table, self.ignore
+        s, table, ignore, adjust = self.s, self.table, self.ignore, self.adjust
         lenient, implicit, warn = self.lenient, self.implicit, self.warn
         new = list(old)
         for p, fn in assigns:
             v = fn(context(new))
             col = table.columns[p]
             if v is not None:
-                v = lenient[p](v, col.name, n) if ignore else \
+                v = lenient[p](v, col.name, n) if adjust else \
                     coerce(v, col.type, col.name, row=n)
             elif not col.nullable:
-                if ignore and implicit[p] is not None:
+                if adjust and implicit[p] is not None:
                     warn(1048, f"Column '{col.name}' cannot be null")
                     new[p] = implicit[p]
                     continue

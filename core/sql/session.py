@@ -32,7 +32,7 @@ from core.errors import (
     TablespaceMissingError,
 )
 from core.events import Event, EventSink
-from core.sql import dialect, lexer, limits, view_dml, views
+from core.sql import dialect, lexer, limits, sqlmode, view_dml, views
 from core.sql.cancel import CancellableView, CancelToken, QueryInterrupted
 from core.sql.ddl import DDLRunner, bootstrap
 from core.sql.dml import DMLRunner
@@ -207,7 +207,7 @@ class Database:
         # "infinity" while it commits and to its commit LSN afterwards.
         self.schema_lsn = 0
         self._latest_schema: Schema | None = None
-        self.global_limits: dict[str, int] = {}  # SET GLOBAL of _LIMIT_VARIABLES
+        self.global_limits: dict[str, Any] = {}  # SET GLOBAL of _LIMIT_VARIABLES, sql_mode
         self._schema_generation = 0
         with engine.snapshot() as snap:
             fresh = CatalogStore.version(snap) == 0
@@ -549,7 +549,8 @@ class Session:
     def insert_plan(self, node, schema: Schema, replace: bool):
         from core.sql.insert import InsertPlan
 
-        key = (id(node), schema.version, self.current_db, self.db.flags.generation)
+        key = (id(node), schema.version, self.current_db, self.db.flags.generation,
+               self.ctx.system_variables.get("sql_mode"))  # its SELECT's GROUP BY check
         hit = self._plans.get(key)
         if hit is not None and hit[0] is node:
             return hit[1]
@@ -873,6 +874,8 @@ class Session:
 
     def _set(self, node: exp.Set) -> Result:
         for item in node.expressions:
+            if sqlmode.set_item(self, item):  # SET [GLOBAL] sql_mode, SET @@sql_mode
+                continue
             target = item.this
             if isinstance(target, exp.EQ) and isinstance(target.this, exp.Parameter):
                 # SET @v = expr: a user variable (names are case-insensitive); it was
@@ -957,7 +960,8 @@ class Session:
         return cview
 
     def _plan(self, node, text, schema: Schema) -> Planned:
-        key = (text, schema.version, self.current_db, self.db.flags.generation)
+        key = (text, schema.version, self.current_db, self.db.flags.generation,
+               self.ctx.system_variables.get("sql_mode"))  # ONLY_FULL_GROUP_BY is checked
         planned = self._plans.get(key)
         if planned is None:
             planned = self.planner().plan(node)
@@ -1052,7 +1056,8 @@ class Session:
     # -- data changes --------------------------------------------------------------------------
 
     def _dml(self, node, text, params_list: list | None = None) -> Result:
-        strict = isinstance(node, (exp.Insert, exp.Update)) and not node.args.get("ignore")
+        strict = isinstance(node, (exp.Insert, exp.Update)) and \
+            not node.args.get("ignore") and sqlmode.strict(self.ctx)
         self.ctx.errors_for = STRICT_WRITE_ERRORS if strict else frozenset()
         try:
             return self._dml_run(node, text, params_list)

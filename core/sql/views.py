@@ -96,8 +96,11 @@ def source(session: StatementHost, v: ViewInfo) -> Source:
         raise
     if len(inner.names) != len(v.columns):
         raise invalid(v)
-    return Source(v.name, Materialized(inner.op, v.name), list(v.columns),
-                  unsigned=inner.unsigned)
+    src = Source(v.name, Materialized(inner.op, v.name), list(v.columns),
+                 unsigned=inner.unsigned)
+    # what ONLY_FULL_GROUP_BY (core.sql.plan.group_check) sees through, as a derived table
+    src.view = (v.schema, parsed(v), list(v.columns))  # type: ignore[attr-defined]
+    return src
 
 
 # -- DDL --------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from core.errors import DataError, ProgrammingError
 from core.sql import functions as F
+from core.sql import sqlmode
 
 Row = Sequence[Any]
 RowFn = Callable[[Row], Any]
@@ -97,8 +98,7 @@ class RowScope(Scope):
 
 _DEFAULT_SYSVARS: dict[str, Any] = {
     "version": F.VERSION, "version_comment": "KintsugiDB", "autocommit": 1,
-    "sql_mode": "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
-                "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION",
+    "sql_mode": sqlmode.DEFAULT,
     "transaction_isolation": "REPEATABLE-READ", "tx_isolation": "REPEATABLE-READ",
     "character_set_client": "utf8mb4", "character_set_connection": "utf8mb4",
     "character_set_results": "utf8mb4", "character_set_server": "utf8mb4",
@@ -154,6 +154,8 @@ class EvalContext:
     def warn(self, code: int, message: str, level: str = "Warning") -> None:
         """Record a warning (SHOW WARNINGS); the session should reset `warnings` per
         statement.  A code in `errors_for` raises instead (SQLSTATE 22012 for 1365)."""
+        if code == 1365 and not sqlmode.division_by_zero_warns(self):
+            return  # no ERROR_FOR_DIVISION_BY_ZERO: NULL, without a word
         if code in self.errors_for:
             raise DataError(message, errno=code, sqlstate="22012" if code == 1365 else "22000")
         if len(self.warnings) < self.max_warnings:

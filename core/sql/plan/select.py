@@ -19,7 +19,7 @@ from core.catalog.model import HANDLE_INT, IndexInfo, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql.expr import signedness
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
-from core.sql.plan import access, cte, join_order, right_join, using
+from core.sql.plan import access, cte, group_check, join_order, right_join, using
 from core.sql.plan.ops import (
     ConvertColumns,
     Distinct,
@@ -327,6 +327,7 @@ class SelectPlanner:
             having is not None and has_aggregate(having.this)) or (order is not None and any(
                 has_aggregate(o) for o in order.expressions))
         if needs_agg:
+            group_check.check(self, sel, select_exprs, scope)  # ONLY_FULL_GROUP_BY
             op, scope = self._plan_aggregate(op, scope, sel, select_exprs, group, having, order)
         elif having is not None:  # no grouping: HAVING filters the rows, before any window
             for e in having_aliases(select_exprs, having.this):
