@@ -61,10 +61,23 @@ def _boolean(c: _Compiler, node: exp.Boolean) -> _Const:
     return _Const(1 if node.this else 0)
 
 
+# operators whose operands are in numeric context: a hexadecimal literal there is the
+# unsigned integer of its bytes (MySQL: ``0x10 + 0`` is 16), elsewhere a binary string
+_NUMERIC_PARENTS = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.IntDiv, exp.Mod, exp.Neg,
+                    exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseXor, exp.BitwiseNot,
+                    exp.BitwiseLeftShift, exp.BitwiseRightShift)
+
+
 @_handles(exp.HexString)
 def _hex(c: _Compiler, node: exp.HexString) -> _Const:
     h = node.this
-    return _Const(bytes.fromhex(h if len(h) % 2 == 0 else "0" + h))
+    raw = bytes.fromhex(h if len(h) % 2 == 0 else "0" + h)
+    parent = node.parent
+    while isinstance(parent, exp.Paren):
+        parent = parent.parent
+    if isinstance(parent, _NUMERIC_PARENTS):
+        return _Const(int.from_bytes(raw, "big"))
+    return _Const(raw)
 
 
 @_handles(exp.BitString)

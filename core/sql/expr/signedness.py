@@ -83,6 +83,8 @@ def _class(c: _Compiler, node: exp.Expression) -> str | None:
         node = node.this
     if isinstance(node, exp.Literal):
         return _literal_class(node)
+    if isinstance(node, exp.HexString):  # in arithmetic, the unsigned integer of its bytes
+        return UNSIGNED
     if isinstance(node, exp.Column):
         return _column_class(c, node)
     if isinstance(node, exp.Placeholder):
