@@ -45,6 +45,9 @@ class SourceScope:
         self.mapping: dict[exp.Expression, int | Callable] = mapping or {}
         self.clause = clause
         self.aliases: dict[str, Callable] = {}  # select aliases usable in HAVING / ORDER BY
+        # HAVING: a name that is both a select alias and a column not in GROUP BY is the
+        # alias (MySQL: GROUP BY columns first, then aliases, then other columns)
+        self.alias_first = False
         # column types (SqlType) by position, where the planner knows them (base tables):
         # IF, CASE and COALESCE unify their branches' types with them (`column_type`)
         self.kinds: dict[int, Any] = {}
@@ -96,6 +99,8 @@ class SourceScope:
             return hit
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
             table = node.table or None
+            if self.alias_first and table is None and node.name.lower() in self.aliases:
+                return self.aliases[node.name.lower()]
             if self.find(table, node.name):
                 return None
             if table is None and node.name.lower() in self.aliases:

@@ -816,7 +816,9 @@ class SelectPlanner:
         if having is not None:
             for e in having_aliases(select_exprs, having.this):  # not those with OVER
                 post.aliases[e.alias.lower()] = self.compile(e.unalias(), post)
+            post.alias_first = True
             pred = self._and(conjuncts(having.this), post, "having clause")
+            post.alias_first = False
             op = Filter(op, pred, having.this.sql(dialect="mysql")[:200])
         return op, post
 
