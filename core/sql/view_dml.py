@@ -92,7 +92,7 @@ def _rewrite(node: exp.Expression, t: exp.Table, v: ViewInfo, schema: Schema
     if verb == "INSERT":
         return _insert(node, t, v, base, mapping)
     node = node.copy()
-    _map_columns(node, names, mapping)
+    _map_columns(node, names, mapping, schema, v.schema)
     if verb == "UPDATE":
         for a in node.expressions:
             col = a.this if isinstance(a, exp.EQ) else None
@@ -129,7 +129,9 @@ def _columns(v: ViewInfo, q: exp.Select, star: list[str]) -> dict[str, exp.Expre
             items += [exp.column(c) for c in star]
         else:
             items.append(e.this if isinstance(e, exp.Alias) else e)
-    if len(items) != len(v.columns):  # the table changed under the view
+    known = {c.lower() for c in star}
+    if len(items) != len(v.columns) or any(  # the table changed under the view: 1356
+            c.name.lower() not in known for e in items for c in e.find_all(exp.Column)):
         raise views.invalid(v)
     return {name.lower(): e for name, e in zip(v.columns, items, strict=True)}
 
@@ -138,23 +140,84 @@ def _view_column(e: exp.Expression) -> str:
     return e.meta.get("view_column") or e.sql(dialect="mysql")
 
 
-def _map_columns(node: exp.Expression, names: set[str],
-                 mapping: dict[str, exp.Expression]) -> None:
-    """Replace the statement's references to view columns (outside subqueries) in place;
-    one that maps to an expression keeps the view column's name for the 1348 message."""
+def _map_columns(node: exp.Expression, names: set[str], mapping: dict[str, exp.Expression],
+                 schema: Schema, db: str) -> None:
+    """Replace the statement's references to view columns in place; one that maps to an
+    expression keeps the view column's name for the 1348 message.  A name the view does not
+    show is 1054 as MySQL answers it, never the base table's hidden column.  Inside a
+    subquery an unqualified name is the subquery's own column when one of its tables has
+    it, else the view's (an outer reference), as MySQL resolves it."""
     for col in list(node.find_all(exp.Column)):
-        if col.find_ancestor(exp.Select) is not None:
+        if isinstance(col.this, exp.Star):
             continue
-        if col.table and col.table.lower() not in names:
-            continue
-        target = mapping.get(col.name.lower())
+        name = col.name.lower()
+        inner = _subquery_columns(col, node, schema, db)
+        if col.table:
+            if col.table.lower() not in names:
+                if col.find_ancestor(exp.Select) is None:  # the statement names one table
+                    raise _err(f"Unknown column '{col.table}.{col.name}' in "
+                               f"'{_clause_of(col, node)}'", 1054, "42S22")
+                continue  # a subquery's own table's column
+        elif inner is None:
+            raise NotSupportedError(
+                "This version of KintsugiDB doesn't yet support writing through a view with "
+                f"a subquery whose tables it cannot list (column '{col.name}')",
+                errno=1235, sqlstate="42000")
+        elif name in inner:
+            continue  # the subquery's own column
+        target = mapping.get(name)
         if target is None:
-            continue  # an unknown column: 1054 from the rewritten statement names it
+            raise _err(f"Unknown column '{col.sql(dialect='mysql').replace('`', '')}' in "
+                       f"'{_clause_of(col, node)}'", 1054, "42S22")
         new = target.copy()
         if not isinstance(new, exp.Column):
             new = exp.Paren(this=new)
             new.meta["view_column"] = col.name
         col.replace(new)
+
+
+def _clause_of(col: exp.Expression, root: exp.Expression) -> str:
+    p = col
+    while p is not None and p is not root:
+        if isinstance(p, exp.Where):
+            return "where clause"
+        if isinstance(p, exp.Order):
+            return "order clause"
+        p = p.parent
+    return "field list"
+
+
+def _subquery_columns(col: exp.Expression, root: exp.Expression, schema: Schema,
+                      db: str) -> set[str] | None:
+    """The column names the subqueries enclosing `col` (inside the statement `root`) read
+    from their own tables: empty outside any subquery, None when a table cannot be listed."""
+    out: set[str] = set()
+    p = col.parent
+    while p is not None and p is not root:
+        if isinstance(p, exp.Select):
+            for src in [*(f.this for f in [p.args.get("from_")] if f is not None),
+                        *(j.this for j in p.args.get("joins") or [])]:
+                cols = _source_columns(src, schema, db)
+                if cols is None:
+                    return None
+                out |= cols
+        p = p.parent
+    return out
+
+
+def _source_columns(src: exp.Expression, schema: Schema, db: str) -> set[str] | None:
+    if isinstance(src, exp.Table):
+        t = schema.table(src.db or db, src.name)
+        if t is not None:
+            return {c.name.lower() for c in t.columns}
+        v = schema.view(src.db or db, src.name)
+        return {c.lower() for c in v.columns} if v is not None else None
+    if isinstance(src, exp.Subquery) and isinstance(src.this, exp.Select) and src.alias:
+        items = src.this.expressions
+        if any(isinstance(e, exp.Star) or isinstance(e.this, exp.Star) for e in items):
+            return None
+        return {e.alias_or_name.lower() for e in items}
+    return None
 
 
 def _insert(node: exp.Insert, t: exp.Table, v: ViewInfo, base: exp.Table,

@@ -93,3 +93,46 @@ def test_writes_inside_a_transaction_roll_back(conn):
     cur.execute("ROLLBACK")
     cur.execute("SELECT * FROM t ORDER BY id")
     assert cur.fetchall() == [(1, 1), (2, None)]
+
+
+def test_a_write_through_a_view_sees_only_the_view_columns(q):
+    q("CREATE TABLE t (a INT PRIMARY KEY, b INT, c INT, secret INT DEFAULT 0)")
+    q("INSERT INTO t VALUES (1, 10, 100, 0), (2, 20, 200, 0), (3, 30, 300, 0)")
+    q("CREATE VIEW v AS SELECT a AS k, b FROM t WHERE c >= 200")
+    for sql, clause in [("UPDATE v SET secret = 1", "field list"),
+                        ("UPDATE v SET b = c", "field list"),
+                        ("UPDATE v SET b = a", "field list"),
+                        ("UPDATE v SET t.secret = 5", "field list"),
+                        ("DELETE FROM v WHERE c = 300", "where clause"),
+                        ("DELETE FROM v ORDER BY c LIMIT 1", "order clause")]:
+        with pytest.raises(core.Error) as e:
+            q(sql)
+        assert e.value.errno == 1054 and clause in str(e.value), sql
+    assert q("SELECT * FROM t ORDER BY a") == [(1, 10, 100, 0), (2, 20, 200, 0),
+                                               (3, 30, 300, 0)]
+
+
+def test_view_columns_inside_subqueries_are_the_views(q):
+    q("CREATE TABLE t (a INT PRIMARY KEY, b INT, c INT)")
+    q("CREATE TABLE u (x INT, y INT)")
+    q("INSERT INTO t VALUES (1, 10, 100), (2, 20, 200), (3, 30, 300), (4, 40, 400)")
+    q("INSERT INTO u VALUES (1, 1), (2, 2), (3, 3)")
+    q("CREATE VIEW w AS SELECT a AS b, b AS a FROM t WHERE c > 100")
+    # b is the view's (t.a): u has no b
+    assert q("UPDATE w SET a = 0 WHERE EXISTS (SELECT 1 FROM u WHERE u.y = b)") == 2
+    assert q("SELECT a, b FROM t ORDER BY a") == [(1, 10), (2, 0), (3, 0), (4, 40)]
+    assert q("DELETE FROM w WHERE EXISTS (SELECT 1 FROM u WHERE u.x = w.b AND u.y = 3)") == 1
+    assert q("SELECT a FROM t ORDER BY a") == [(1,), (2,), (4,)]
+
+
+def test_a_view_whose_table_lost_a_column_is_1356_for_writes(q):
+    q("CREATE TABLE t (a INT PRIMARY KEY, b INT, c INT)")
+    q("CREATE VIEW vs AS SELECT * FROM t")
+    q("DROP TABLE t")
+    q("CREATE TABLE t (a INT PRIMARY KEY, b INT)")
+    q("INSERT INTO t VALUES (1, 1)")
+    for sql in ("UPDATE vs SET b = 5", "INSERT INTO vs VALUES (2, 2)", "DELETE FROM vs"):
+        with pytest.raises(core.Error) as e:
+            q(sql)
+        assert e.value.errno == 1356, sql
+    assert q("SELECT * FROM t") == [(1, 1)]
