@@ -55,6 +55,7 @@ from core.kv import Engine
 from core.sql.result import Result
 from core.sql.session import Database, Session
 from core.sql.statements import StatementKind
+from core.sql.types.json import JsonText
 from core.status import DatabaseStatus, TablespaceStatus, status_of
 
 __all__ = [
@@ -228,7 +229,16 @@ def _entry(method: Callable) -> Callable:
     return guarded
 
 
+def _json_code(origins: list[Any], i: int) -> str | None:
+    """"JSON" for a column read from a JSON column (its values are plain strings)."""
+    origin = origins[i] if i < len(origins) else None
+    t = getattr(origin, "type", None)
+    return "JSON" if getattr(t, "kind", None) == "JSON" else None
+
+
 def _type_code(value: Any) -> str:
+    if isinstance(value, JsonText):
+        return "JSON"
     if isinstance(value, bool) or isinstance(value, int):
         return "LONGLONG"
     if isinstance(value, Decimal):
@@ -395,6 +405,7 @@ class Cursor:
         self._rows: list[list] = []
         self._pos = 0
         self._names: list[str] | None = None
+        self._origins: list[Any] = []
         self._description: list[tuple] | None = None
         self.rowcount = -1
         self.lastrowid: int | None = None
@@ -451,6 +462,7 @@ class Cursor:
         self._pos = 0
         self.lastrowid = result.lastrowid
         self._names = result.names
+        self._origins = result.origins or []
         self._description = None
         self._stream = result.stream
         if result.stream is not None:
@@ -476,7 +488,8 @@ class Cursor:
                 return self._description
             rows = self._rows
             self._description = [
-                (name, _type_code(next((r[i] for r in rows if r[i] is not None), None)),
+                (name, _json_code(self._origins, i) or
+                 _type_code(next((r[i] for r in rows if r[i] is not None), None)),
                  None, None, None, None, True)
                 for i, name in enumerate(self._names)]
         return self._description

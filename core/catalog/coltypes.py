@@ -101,6 +101,7 @@ BLOB_KINDS = frozenset({"TINYBLOB", "BLOB", "MEDIUMBLOB", "LONGBLOB"})
 BINARY_KINDS = frozenset({"BINARY", "VARBINARY"}) | BLOB_KINDS
 TEMPORAL_KINDS = frozenset({"DATE", "DATETIME", "TIMESTAMP", "TIME"})
 ALL_KINDS = NUMERIC_KINDS | CHAR_KINDS | BINARY_KINDS | TEMPORAL_KINDS
+ALL_KINDS = ALL_KINDS | {"JSON"}  # values: core.sql.types.json
 
 # (signed min, signed max, unsigned max)
 _INT_RANGES = {
@@ -124,12 +125,14 @@ _TYPE_CODES = {
     "VARBINARY": FieldType.VAR_STRING, "DATE": FieldType.DATE, "DATETIME": FieldType.DATETIME,
     "TIMESTAMP": FieldType.TIMESTAMP, "TIME": FieldType.TIME,
     **{k: FieldType.BLOB for k in TEXT_KINDS | BLOB_KINDS},
+    "JSON": FieldType.JSON,
 }
 
 _PY_TYPES: dict[str, type] = {
     **{k: int for k in INT_KINDS}, "DECIMAL": Decimal, "FLOAT": float, "DOUBLE": float,
     **{k: str for k in CHAR_KINDS}, **{k: bytes for k in BINARY_KINDS},
     "DATE": date, "DATETIME": datetime, "TIMESTAMP": datetime, "TIME": timedelta,
+    "JSON": str,
 }
 
 _DT = exp.DataType.Type
@@ -152,6 +155,7 @@ _SIMPLE_DTYPES: dict[Any, tuple[str, bool]] = {
     _DT.DATE: ("DATE", False), _DT.DATETIME: ("DATETIME", False),
     _DT.TIMESTAMP: ("TIMESTAMP", False), _DT.TIMESTAMPTZ: ("TIMESTAMP", False),
     _DT.TIMESTAMPLTZ: ("TIMESTAMP", False), _DT.TIME: ("TIME", False),
+    _DT.JSON: ("JSON", False),
 }
 for _name, _unsigned in (("UFLOAT", "FLOAT"), ("UDOUBLE", "DOUBLE")):
     if hasattr(_DT, _name):
@@ -264,7 +268,7 @@ class SqlType:
     def from_sqlglot(cls, dt: exp.DataType, column: str | None = None) -> SqlType:
         """The SqlType of a column definition's (or CAST's) sqlglot DataType.
 
-        Types MySQL has and we do not (JSON, ENUM, SET, BIT, YEAR, spatial) raise
+        Types MySQL has and we do not (ENUM, SET, BIT, YEAR, spatial) raise
         `UnsupportedError` (ERROR 1235); impossible parameters raise MySQL's DDL errors
         (1074 column length too big, 1425/1426 scale/precision too big, 1427 M < D).
         """

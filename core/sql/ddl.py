@@ -251,6 +251,11 @@ class DDLRunner:
                     default_node = k.this
                 elif isinstance(k, exp.CommentColumnConstraint):
                     col.comment = k.this.name
+            if default_node is not None and col.type.kind == "JSON" and \
+                    not isinstance(default_node, (exp.Paren, exp.Null)):
+                # MySQL 8.0.13+ takes an expression default, DEFAULT (JSON_ARRAY()), only
+                raise err(f"BLOB, TEXT, GEOMETRY or JSON column '{cname}' can't have a default "
+                          "value", 1101)
             if default_node is not None:
                 if isinstance(default_node, (exp.CurrentTimestamp,)) or (
                         isinstance(default_node, exp.Anonymous)
@@ -642,6 +647,9 @@ def check_key(name: str, cols: list[str], by_name: dict[str, ColumnInfo],
         if c.lower() in seen:
             raise err(f"Duplicate column name '{col.name}'", 1060)
         seen.add(c.lower())
+        if col.type.kind == "JSON":
+            raise err(f"JSON column '{col.name}' supports indexing only via generated columns "
+                      "on a specified JSON path.", 3152)
         n = keyparts.check_prefix(col, lengths[i] if lengths else None, unique, warn)
         stored.append(n)
         if n is None and (col.type.kind in TEXT_KINDS or col.type.kind in BLOB_KINDS):

@@ -84,7 +84,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 from sqlglot.trie import new_trie
 
-from core.errors import ProgrammingError
+from core.errors import NotSupportedError, ProgrammingError
 from core.sql.lexer import scan
 
 __all__ = [
@@ -400,8 +400,28 @@ def _schema_to_database(node: _DDL) -> _DDL:
     return node
 
 
+class JSONObjectCall(exp.Expression, exp.Func):
+    """MySQL's ``JSON_OBJECT(k, v, ...)``: a flat argument list of any length (sqlglot's
+    `exp.JSONObject` takes at most five and no predicates as values); an odd count is the
+    registry's ERROR 1582, as MySQL."""
+
+    arg_types: t.ClassVar = {"expressions": False}
+    is_var_len_args = True
+    _sql_names: t.ClassVar = ["JSON_OBJECT"]
+
+
+def _json_object(args: list) -> exp.Expr:
+    return JSONObjectCall(expressions=args)
+
+
 class Kintsugi(MySQL):
     """MySQL dialect plus TiDB administration statements (see the module docstring)."""
+
+    def to_json_path(self, path: exp.Expr | None) -> exp.Expr | None:
+        """JSON paths stay the string literal written (``'$.a'``): sqlglot's reading of them
+        is lossy (``'abc'`` becomes ``$.abc``, MySQL's ERROR 3143); `core.sql.functions.json`
+        parses them with MySQL's rules."""
+        return path
 
     class Tokenizer(MySQL.Tokenizer):
         # sqlglot swallows everything after a leading COMMANDS token into one opaque string.
@@ -441,6 +461,21 @@ class Kintsugi(MySQL):
             "FULL FIELDS": lambda self: self._parse_show_mysql("COLUMNS", target="FROM", full=True),
         }
         SHOW_TRIE = new_trie(key.split(" ") for key in SHOW_PARSERS)
+
+        # MySQL has no lambdas: ``f(doc->'$.a')`` is a JSON path, not ``doc -> '$.a'``.
+        LAMBDAS: t.ClassVar = {}
+
+        # JSON_ARRAYAGG is an aggregate (sqlglot's MySQL reads it as a plain call).
+        FUNCTIONS: t.ClassVar = {
+            **MySQL.Parser.FUNCTIONS,
+            "JSON_ARRAYAGG": lambda args: exp.JSONArrayAgg(this=args[0] if args else None),
+            "JSON_ARRAY": lambda args: exp.JSONArray(expressions=args),
+            "JSON_OBJECT": lambda args: _json_object(args),
+        }
+        # sqlglot's own JSON_OBJECT parser takes no predicates as values ('k', 1 = 1)
+        FUNCTION_PARSERS: t.ClassVar = {
+            k: v for k, v in MySQL.Parser.FUNCTION_PARSERS.items() if k != "JSON_OBJECT"
+        }
 
         PLACEHOLDER_PARSERS: t.ClassVar = {
             **MySQL.Parser.PLACEHOLDER_PARSERS,
@@ -508,6 +543,11 @@ class Kintsugi(MySQL):
             except ParseError as e:
                 e.kintsugi_pos = pos  # type: ignore[attr-defined]
                 raise
+
+        def _parse_json_table(self) -> exp.JSONTable:
+            """JSON_TABLE is not built: ERROR 1235 naming it (not 1146 for a table '')."""
+            raise NotSupportedError("This version of KintsugiDB doesn't yet support "
+                                    "'JSON_TABLE'", errno=1235, sqlstate="42000")
 
         def _warn_unsupported(self) -> None:
             """Silence sqlglot's "falling back to Command" warning.

@@ -9,6 +9,7 @@ a row is then a handful of list operations, the coercions, the uniqueness probes
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -17,9 +18,11 @@ from core.catalog.model import HANDLE_ROWID, TableInfo
 from core.errors import IntegrityError, ProgrammingError
 from core.sql import sqlmode
 from core.sql.cancel import CancellableView
+from core.sql.expr.json import json_column
 from core.sql.plan.ops import Runtime
 from core.sql.plan.scope import SourceScope
 from core.sql.table import TableWriter
+from core.sql.types.json import qualified_json_coercer
 
 if TYPE_CHECKING:
     from core.sql.host import StatementHost
@@ -62,6 +65,9 @@ class InsertPlan:
         self.ignore = bool(node.args.get("ignore"))
         cols = table.columns
         self.coercers = [make_coercer(c.type) for c in cols]
+        for i, c in enumerate(cols):  # 3140 names a JSON column 'table.column'
+            if c.type.kind == "JSON":
+                self.coercers[i] = qualified_json_coercer(table.name)
         self.names = [c.name for c in cols]
         self.nullable = [c.nullable for c in cols]
         auto = table.auto_increment_column
@@ -288,7 +294,8 @@ def _compile_upsert(s: StatementHost, conflict, table: TableInfo):
     """ON DUPLICATE KEY UPDATE assignments over (existing row + new row)."""
     cols = [(table.name, c.name) for c in table.columns]
     scope = SourceScope(cols)
-    scope.kinds = {i: c.type for i, c in enumerate(table.columns)}  # u = u - 10: UNSIGNED
+    # u = u - 10: UNSIGNED; JSON columns read as JSON
+    scope.kinds = {i: c.type for i, c in enumerate(table.columns)}
     scope.qualifiers = dict.fromkeys(range(len(cols)), (table.schema, table.name))
     width = len(table.columns)
     for e in conflict.find_all(exp.Anonymous):
@@ -298,6 +305,8 @@ def _compile_upsert(s: StatementHost, conflict, table: TableInfo):
             if p is None:
                 raise _err(f"Unknown column '{name}' in 'field list'", 1054, "42S22")
             scope.mapping[e] = width + p
+            if table.columns[p].type.kind == "JSON":
+                scope.mapping[e] = json_column(operator.itemgetter(width + p))
     out = []
     from core.sql.row_update import assignment_target
 

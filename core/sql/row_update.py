@@ -57,7 +57,8 @@ class UpdateRules:
             col = table.columns[p]
             if v is not None:
                 v = lenient[p](v, col.name, n) if adjust else \
-                    coerce(v, col.type, col.name, row=n)
+                    coerce(v, col.type, col.name if col.type.kind != "JSON"
+                           else f"{table.name}.{col.name}", row=n)
             elif not col.nullable:
                 if adjust and implicit[p] is not None:
                     warn(1048, f"Column '{col.name}' cannot be null")

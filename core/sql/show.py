@@ -168,7 +168,11 @@ def create_table_sql(t: TableInfo, auto_increment: int | None = None) -> str:
         elif c.default_now:
             parts.append("DEFAULT CURRENT_TIMESTAMP")
         elif c.has_default:
-            parts.append("DEFAULT " + ("NULL" if c.default is None else _sql_literal(c.default)))
+            if c.default is not None and c.type.kind == "JSON":  # an expression default
+                parts.append(f"DEFAULT ({_sql_literal(c.default)})")
+            else:
+                parts.append("DEFAULT " + ("NULL" if c.default is None
+                                           else _sql_literal(c.default)))
         elif c.nullable:
             parts.append("DEFAULT NULL")
         if c.comment:

@@ -12,7 +12,6 @@ import core
 @pytest.mark.parametrize("sql, names", [
     ("CREATE VIEW v AS SELECT a FROM t WITH CHECK OPTION", "WITH CHECK OPTION"),
     ("UPDATE t x JOIN t y ON x.a = y.a SET x.b = 1, y.b = 3", "two aliases"),
-    ("CREATE TABLE j (a JSON)", "JSON"),
     ("SELECT SUM(a) OVER (ORDER BY a GROUPS 1 PRECEDING) FROM t", "GROUPS frames"),
     ("SELECT a INTO @x FROM t", "INTO"),
     ("CREATE TEMPORARY TABLE tt (a INT)", "TEMPORARY"),

@@ -40,6 +40,7 @@ and `membership` (which also use `comparison`), `like`, `control`, `cast`, `call
 also uses `arith`).  `arith` asks `signedness` which integer expressions are UNSIGNED (decided
 at compile time: ``u - 100`` is ERROR 1690, not -97) and names an overflowing expression as
 mysqld prints it (`item_text`).
+`json` handles JSON syntax and JSON columns (`leaves` uses it).
 Each family registers its handlers when imported and this package imports them all, so
 ``from core.sql.expr import compile_expr`` compiles every node kind, and every name that was
 importable from here before the split still is.
@@ -54,6 +55,7 @@ from core.sql.expr import (  # noqa: F401
     cast,
     comparison,
     control,
+    json,
     leaves,
     like,
     logic,

@@ -24,6 +24,7 @@ from core.sql.types import (
     cast_unsigned,
     to_date,
 )
+from core.sql.types.json import JsonText, cast_to_json, sql_scalar
 
 _DT = exp.DataType.Type
 _SIGNED = {_DT.BIGINT, _DT.INT, _DT.SMALLINT, _DT.TINYINT, _DT.MEDIUMINT}
@@ -71,13 +72,25 @@ def cast_function(dt: exp.DataType) -> Callable[[Any], Any]:
     if t is _DT.TIME:
         fsp = params[0] if params and params[0] is not None else 0
         return lambda v: cast_time(v, fsp)
+    if t is _DT.JSON:
+        return cast_to_json
     tname = t.value if hasattr(t, "value") else str(t)
     raise UnsupportedError(f"This version of KintsugiDB doesn't yet support 'CAST AS {tname}'")
+
+
+def _from_json(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A numeric or temporal CAST of a JSON value starts from its scalar (JSON 10 is 10)."""
+    def from_json(v: Any) -> Any:
+        return conv(sql_scalar(v) if type(v) is JsonText else v)
+
+    return from_json
 
 
 @_handles(exp.Cast, exp.TryCast)
 def _cast(c: _Compiler, node: exp.Cast) -> RowFn:
     conv = cast_function(node.args["to"])
+    if node.args["to"].this not in _CHARS and node.args["to"].this is not _DT.JSON:
+        conv = _from_json(conv)
     f = c.fn(node.this)
 
     def cast(row: Row) -> Any:

@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from core.errors import ProgrammingError
 from core.sql.expr.compiler import _Compiler, _Const, _getter, _handles
+from core.sql.expr.json import json_column
 from core.sql.expr.scope import _DEFAULT_SYSVARS, Row, RowFn
 from core.sql.limits import MAX_DECIMAL_DIGITS, illegal_double
 from core.sql.types import UINT64_MAX
@@ -164,6 +165,10 @@ def _column(c: _Compiler, node: exp.Column) -> RowFn:
             f"MySQL server version for the right syntax to use near '{node.sql()}'",
             errno=1064, sqlstate="42000")
     pos = c.scope.resolve_column(node.table or None, node.name)
+    column_type = getattr(c.scope, "column_type", None)
+    if column_type is not None and getattr(column_type(node.table or None, node.name),
+                                           "kind", None) == "JSON":
+        return json_column(_getter(pos))
     return _getter(pos)
 
 

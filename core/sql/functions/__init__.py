@@ -12,7 +12,7 @@ statement's context (NOW(), DATABASE(), LAST_INSERT_ID()) take the `EvalContext`
 never constant-folded, because a compiled plan may be cached and run again with a new context.
 
 One module per family (`strings`, `encoding`, `regexp`, `control`, `numeric`, `temporal`,
-`dateformat`, `interval`, `info`, `aggregate`), each registering into `registry` when it is
+`dateformat`, `interval`, `info`, `aggregate`, `json`), each registering into `registry` when it is
 imported.  This package imports them all, so ``import core.sql.functions`` is all a caller
 needs, and every name that was importable from here before the split still is.  The families
 import the registry and, for dates, each other in one direction only (temporal <- dateformat
@@ -29,6 +29,7 @@ from core.sql.functions import (  # noqa: F401
     encoding,
     info,
     interval,
+    json,
     numeric,
     regexp,
     strings,

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.errors import NotSupportedError
+from core.sql.functions.json import json_aggregate
 from core.sql.functions.registry import OutOfRange
 from core.sql.types import (
     DEC,
@@ -366,5 +367,7 @@ def make_aggregate(name: str, distinct: bool = False, *, separator: str = ",",
         return BitAcc(key[4:])
     if key in ("STDDEV_POP", "STDDEV_SAMP", "VAR_POP", "VAR_SAMP"):
         return VarianceAcc(key.endswith("SAMP"), key.startswith("STDDEV"), distinct)
+    if key in ("JSON_ARRAYAGG", "JSON_OBJECTAGG"):
+        return json_aggregate(key)
     raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",
                             errno=1235, sqlstate="42000")

@@ -20,6 +20,7 @@ from core.errors import NotSupportedError, ProgrammingError
 from core.sql.expr import signedness
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
 from core.sql.plan import access, cte, group_check, join_order, right_join, using
+from core.sql.plan.json_agg import json_aggregate_argument
 from core.sql.plan.ops import (
     ConvertColumns,
     Distinct,
@@ -51,7 +52,8 @@ from core.sql.types import truth as _mysql_truth
 
 AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.GroupConcat, exp.Stddev,
               exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop,
-              exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg)
+              exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg,
+              exp.JSONArrayAgg, exp.JSONObjectAgg)
 # The accumulator each aggregate class feeds (core.sql.functions.make_aggregate).  Named
 # by class, not by class name: sqlglot reads MySQL's VAR_SAMP as `Variance` and VARIANCE
 # as `VariancePop`, so the name alone would pick the wrong formula.
@@ -59,7 +61,8 @@ _AGG_KIND = {exp.GroupConcat: "GROUP_CONCAT", exp.Stddev: "STDDEV_POP",
              exp.StddevPop: "STDDEV_POP", exp.StddevSamp: "STDDEV_SAMP",
              exp.Variance: "VAR_SAMP", exp.VariancePop: "VAR_POP",
              exp.BitwiseAndAgg: "BIT_AND", exp.BitwiseOrAgg: "BIT_OR",
-             exp.BitwiseXorAgg: "BIT_XOR"}
+             exp.BitwiseXorAgg: "BIT_XOR", exp.JSONArrayAgg: "JSON_ARRAYAGG",
+             exp.JSONObjectAgg: "JSON_OBJECTAGG"}
 # column kinds msgpack decodes natively (no extension type): ints, floats, strings, bytes
 _PLAIN_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT", "BOOLEAN", "FLOAT",
                 "DOUBLE", "CHAR", "VARCHAR", "TINYTEXT", "TEXT", "MEDIUMTEXT", "LONGTEXT",
@@ -859,6 +862,8 @@ class SelectPlanner:
         arg = agg.this
         if isinstance(agg, exp.GroupConcat) and isinstance(arg, exp.Order):
             return self._ordered_group_concat(agg, arg, scope)
+        if isinstance(agg, (exp.JSONArrayAgg, exp.JSONObjectAgg)):
+            arg = json_aggregate_argument(agg)  # a tuple: NULL values are kept
         distinct = isinstance(arg, exp.Distinct)
         if distinct:
             args = arg.expressions

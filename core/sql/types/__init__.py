@@ -21,6 +21,7 @@ The declared types themselves (`SqlType`, the kind families, `FieldType`) are co
 descriptors that the catalog stores: they live in `core.catalog.coltypes` and are re-exported
 here.  The value rules are one module each, imported in one direction only:
 `convert` <- `temporal` <- `comparison` <- `coercion` <- `cast`, and `arith` on `convert`;
+`json` (JSON values, `JsonText`) is below `comparison` and `coercion`;
 `dbapi` holds the PEP 249 type objects.  Every name importable from here before the split
 still is.
 """

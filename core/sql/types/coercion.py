@@ -28,6 +28,7 @@ from core.catalog.coltypes import (
 from core.errors import DataError
 from core.sql.types.comparison import _normalize_foreign
 from core.sql.types.convert import _NUM_PREFIX, DEC, _temporal_number, round_half_away, to_str
+from core.sql.types.json import canonical as json_canonical
 from core.sql.types.temporal import TIME_MAX, to_date, to_datetime, to_time
 
 date = _dt.date
@@ -110,6 +111,8 @@ def make_coercer(t: SqlType) -> Coercer:
         f = _date_coercer()
     elif k in ("DATETIME", "TIMESTAMP"):
         f = _datetime_coercer(t)
+    elif k == "JSON":
+        f = _json_coercer
     else:
         f = _time_coercer(t)
     _COERCERS[t] = f
@@ -295,6 +298,11 @@ def _bytes_coercer(t: SqlType) -> Coercer:
     return coerce_bytes
 
 
+def _json_coercer(v: Any, column: str, row: int) -> str:
+    """A JSON column stores the canonical text (see `core.sql.types.json`)."""
+    return json_canonical(v, column)
+
+
 def _temporal_input(v: Any) -> Any:
     tv = type(v)
     if tv is bytes:
@@ -423,6 +431,8 @@ def implicit_default(t: SqlType) -> Any:
         return timedelta(0) if k == "TIME" else None
     if k in CHAR_KINDS:
         return ""
+    if k == "JSON":
+        return "null"
     return make_coercer(t)(b"" if k in BINARY_KINDS else 0, "", 1)
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.sql.types.convert import _temporal_number, _time_to_timedelta, to_double, to_str
+from core.sql.types.json import JsonText, compare_with_sql, json_sort_key
 from core.sql.types.temporal import parse_temporal, parse_time
 
 date = _dt.date
@@ -53,6 +54,8 @@ def _compare_mixed(a: Any, b: Any) -> int:
     ka = _KINDS.get(type(a))
     kb = _KINDS.get(type(b))
     if ka is None or kb is None:
+        if type(a) is JsonText or type(b) is JsonText:  # MySQL's JSON comparison
+            return _compare_json(a, b)
         a, b = _normalize_foreign(a), _normalize_foreign(b)
         if type(a) is type(b):
             return _cmp(a, b)
@@ -95,6 +98,14 @@ def _compare_mixed(a: Any, b: Any) -> int:
     ab = a.encode("utf-8") if type(a) is str else a
     bb = b.encode("utf-8") if type(b) is str else b
     return _cmp(ab, bb)
+
+
+def _compare_json(a: Any, b: Any) -> int:
+    if type(a) is JsonText:
+        if type(b) is JsonText:
+            return (a > b) - (a < b)
+        return compare_with_sql(a, b)
+    return -compare_with_sql(b, a)
 
 
 def _normalize_foreign(v: Any) -> Any:
@@ -161,6 +172,7 @@ def _sk_time(v: timedelta) -> tuple:
 _SORT_KEYS: dict[type, Callable[[Any], tuple]] = {
     int: _sk_num, Decimal: _sk_num, bool: _sk_num, float: _sk_float, str: _sk_str,
     bytes: _sk_bytes, date: _sk_date, datetime: _sk_datetime, timedelta: _sk_time,
+    JsonText: lambda v: (7, json_sort_key(v.doc)),
 }
 _NULL_KEY = (0, 0)
 

@@ -58,6 +58,8 @@ def to_double(v: Any) -> float | None:
     if t is str:
         m = _NUM_PREFIX.match(v)
         return float(m.group(1)) if m is not None else 0.0
+    if isinstance(v, str):  # a JSON value (core.sql.types.json.JsonText): its text
+        return to_double(str(v))
     return float(_temporal_number(v))
 
 
@@ -69,7 +71,7 @@ def to_number(v: Any) -> int | float | Decimal | None:
         return v
     if t is bool:
         return int(v)
-    if t is str or t is bytes:
+    if t is str or t is bytes or isinstance(v, str):
         return to_double(v)
     return _temporal_number(v)
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.catalog.coltypes import FieldType
+from core.sql.types.json import JsonText
 
 date = _dt.date
 datetime = _dt.datetime
@@ -52,5 +53,5 @@ _VALUE_CODES = {
     type(None): FieldType.NULL, bool: FieldType.LONGLONG, int: FieldType.LONGLONG,
     float: FieldType.DOUBLE, Decimal: FieldType.NEWDECIMAL, str: FieldType.VAR_STRING,
     bytes: FieldType.BLOB, date: FieldType.DATE, datetime: FieldType.DATETIME,
-    timedelta: FieldType.TIME,
+    timedelta: FieldType.TIME, JsonText: FieldType.JSON,
 }
