@@ -253,6 +253,8 @@ def _type_code(value: Any) -> str:
         return "DATE"
     if isinstance(value, (_dt.timedelta, _dt.time)):
         return "TIME"
+    if type(getattr(value, "number", None)) is int:  # an ENUM/SET value: MySQL sends 254
+        return "STRING"
     return "VAR_STRING"
 
 

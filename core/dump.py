@@ -107,6 +107,8 @@ def sql_literal(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, str):
+        if value == "" and getattr(value, "number", None) == 0:
+            return "'0'"  # an ENUM's '' error value (index 0): '' would not store again
         return "'" + value.translate(_ESCAPES) + "'"
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "X'" + bytes(value).hex().upper() + "'"

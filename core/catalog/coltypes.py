@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from core.codec.members import EnumValue, SetValue
 from core.errors import NotSupportedError, ProgrammingError
 
 date = _dt.date
@@ -36,6 +37,7 @@ __all__ = [
     "INT_KINDS",
     "LOB_BYTES",
     "MAX_DECIMAL_SCALE",
+    "MEMBER_KINDS",
     "NUMERIC_KINDS",
     "TEMPORAL_KINDS",
     "TEXT_KINDS",
@@ -116,6 +118,11 @@ _INT_RANGES = {
 LOB_BYTES = {"TINYTEXT": 255, "TEXT": 65535, "MEDIUMTEXT": 16777215, "LONGTEXT": 4294967295,
               "TINYBLOB": 255, "BLOB": 65535, "MEDIUMBLOB": 16777215, "LONGBLOB": 4294967295}
 FLOAT_MAX = 3.402823466e38
+# ENUM and SET: a list of members (`SqlType.members`), values from `core.codec.members`
+MEMBER_KINDS = frozenset({"ENUM", "SET"})
+ALL_KINDS = ALL_KINDS | MEMBER_KINDS
+MAX_ENUM_MEMBERS = 65535
+MAX_SET_MEMBERS = 64
 
 _TYPE_CODES = {
     "TINYINT": FieldType.TINY, "BOOLEAN": FieldType.TINY, "SMALLINT": FieldType.SHORT,
@@ -126,6 +133,9 @@ _TYPE_CODES = {
     "TIMESTAMP": FieldType.TIMESTAMP, "TIME": FieldType.TIME,
     **{k: FieldType.BLOB for k in TEXT_KINDS | BLOB_KINDS},
     "JSON": FieldType.JSON,
+    # what MySQL's protocol sends for ENUM/SET columns (with ENUM_FLAG/SET_FLAG): clients
+    # (mysql-connector, PyMySQL) see 254, never 247/248
+    "ENUM": FieldType.STRING, "SET": FieldType.STRING,
 }
 
 _PY_TYPES: dict[str, type] = {
@@ -133,6 +143,7 @@ _PY_TYPES: dict[str, type] = {
     **{k: str for k in CHAR_KINDS}, **{k: bytes for k in BINARY_KINDS},
     "DATE": date, "DATETIME": datetime, "TIMESTAMP": datetime, "TIME": timedelta,
     "JSON": str,
+    "ENUM": EnumValue, "SET": SetValue,
 }
 
 _DT = exp.DataType.Type
@@ -167,7 +178,8 @@ class SqlType:
     """A column type.  `length` is the character count of CHAR/VARCHAR (bytes for
     BINARY/VARBINARY; the display width ``1`` of ``tinyint(1) unsigned``), `precision`/`scale`
     are DECIMAL's (and FLOAT(M,D)'s), and `precision` is the fractional-seconds precision of
-    DATETIME/TIMESTAMP/TIME.  BOOLEAN is MySQL's ``tinyint(1)``.
+    DATETIME/TIMESTAMP/TIME.  BOOLEAN is MySQL's ``tinyint(1)``.  `members` is the list of
+    an ENUM or SET (trailing spaces already stripped, as MySQL does at CREATE TABLE).
 
     Instances are immutable and hashable; `sql()` round-trips through
     ``SqlType.from_sqlglot(exp.DataType.build(t.sql(), dialect="mysql"))``, which is how the
@@ -179,6 +191,7 @@ class SqlType:
     length: int | None = None
     precision: int | None = None
     scale: int | None = None
+    members: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         kind = self.kind.upper()
@@ -257,6 +270,8 @@ class SqlType:
             return f"{k.lower()}({self.length})"
         if k in ("DATETIME", "TIMESTAMP", "TIME") and self.precision:
             return f"{k.lower()}({self.precision})"
+        if k in MEMBER_KINDS:
+            return f"{k.lower()}({','.join(_quote_member(m) for m in self.members or ())})"
         return k.lower()
 
     def __str__(self) -> str:
@@ -268,11 +283,13 @@ class SqlType:
     def from_sqlglot(cls, dt: exp.DataType, column: str | None = None) -> SqlType:
         """The SqlType of a column definition's (or CAST's) sqlglot DataType.
 
-        Types MySQL has and we do not (ENUM, SET, BIT, YEAR, spatial) raise
+        Types MySQL has and we do not (BIT, YEAR, spatial) raise
         `UnsupportedError` (ERROR 1235); impossible parameters raise MySQL's DDL errors
         (1074 column length too big, 1425/1426 scale/precision too big, 1427 M < D).
         """
         name = column or "?"
+        if dt.this in _MEMBER_DTYPES:
+            return cls(_MEMBER_DTYPES[dt.this], members=_members(dt, name))
         mapped = _SIMPLE_DTYPES.get(dt.this)
         if mapped is None:
             tname = dt.this.value if hasattr(dt.this, "value") else str(dt.this)
@@ -354,3 +371,68 @@ def _type_param(p: exp.Expression) -> int:
     except (TypeError, ValueError):
         raise ProgrammingError(f"Incorrect type parameter {p.sql(dialect='mysql')!r}",
                                errno=1064, sqlstate="42000") from None
+
+
+# --- ENUM and SET --------------------------------------------------------------------------
+
+_MEMBER_DTYPES = {_DT.ENUM: "ENUM", _DT.SET: "SET"}
+_MEMBER_ESCAPES = {"\\": "\\\\", "'": "''", "\0": "\\0", "\n": "\\n", "\r": "\\r"}
+
+
+def _quote_member(m: str) -> str:
+    """A member as SHOW CREATE TABLE quotes it (MySQL's append_unescaped)."""
+    return "'" + "".join(_MEMBER_ESCAPES.get(ch, ch) for ch in m) + "'"
+
+
+def _members(dt: exp.DataType, column: str) -> tuple[str, ...]:
+    """The member list of ``ENUM(...)``/``SET(...)`` with MySQL's CREATE TABLE checks:
+    trailing spaces stripped, a duplicate (compared case-insensitively, as the default
+    collation does) is 1291, a comma inside a SET member 1367, more than 64 SET members or
+    65535 ENUM members 1097."""
+    what = "ENUM" if dt.this == _DT.ENUM else "SET"
+    out: list[str] = []
+    for p in dt.expressions:
+        node = p.this if isinstance(p, exp.DataTypeParam) else p
+        if not isinstance(node, exp.Literal) or not node.is_string:
+            raise ProgrammingError(
+                "You have an error in your SQL syntax; check the manual that corresponds to "
+                "your MySQL server version for the right syntax to use near "
+                f"'{node.sql(dialect='mysql')}'", errno=1064, sqlstate="42000")
+        out.append(node.this.rstrip(" "))
+    if not out:
+        raise ProgrammingError(
+            "You have an error in your SQL syntax; check the manual that corresponds to your "
+            f"MySQL server version for the right syntax to use near ')' ({what} needs a "
+            "member)", errno=1064, sqlstate="42000")
+    if len(out) > (MAX_SET_MEMBERS if what == "SET" else MAX_ENUM_MEMBERS):
+        raise ProgrammingError(f"Too many strings for column {column} and SET", errno=1097,
+                               sqlstate="HY000")
+    folded = [m.casefold() for m in out]
+    for i, f in enumerate(folded):
+        if f in folded[i + 1:]:
+            raise ProgrammingError(
+                f"Column '{column}' has duplicated value '{out[i][:64]}' in {what}",
+                errno=1291, sqlstate="HY000")
+    if what == "SET":
+        for m in out:
+            if "," in m:
+                raise ProgrammingError(f"Illegal set '{m}' value found during parsing",
+                                       errno=1367, sqlstate="22007")
+    return tuple(out)
+
+
+def member_value(t: SqlType, text: Any) -> Any:
+    """A stored ENUM/SET value rebuilt from its text (the catalog keeps a column's DEFAULT
+    as plain text); anything else is returned unchanged."""
+    if t.kind not in MEMBER_KINDS or not isinstance(text, str) or t.members is None:
+        return text
+    members = t.members
+    if t.kind == "ENUM":
+        if text in members:
+            return EnumValue(text, members.index(text) + 1)
+        return EnumValue("", 0) if text == "" else text
+    mask = 0
+    for part in text.split(",") if text else ():
+        if part in members:
+            mask |= 1 << members.index(part)
+    return SetValue(",".join(m for i, m in enumerate(members) if mask >> i & 1), mask)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from core.catalog.coltypes import SqlType
+from core.catalog.coltypes import SqlType, member_value
 
 HANDLE_INT = "int"  # the integer primary key is the handle
 HANDLE_CLUSTERED = "clustered"  # the encoded primary-key values are the handle
@@ -45,6 +45,8 @@ class ColumnInfo:
     def from_dict(cls, d: dict) -> ColumnInfo:
         d = dict(d)
         d["type"] = type_from_sql(d["type"])
+        if d.get("default") is not None:  # an ENUM/SET default was stored as its text
+            d["default"] = member_value(d["type"], d["default"])
         return cls(**d)
 
 

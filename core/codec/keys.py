@@ -53,6 +53,7 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from core.codec.members import EnumValue, SetValue
 from core.errors import CorruptionError, DataError
 
 __all__ = [
@@ -314,6 +315,11 @@ def _enc_none(_v: None) -> bytes:
     return _NIL
 
 
+def _enc_member(v: EnumValue | SetValue) -> bytes:
+    """An ENUM or SET value by its number (index, bitmask): keys order as ORDER BY does."""
+    return _enc_int(v.number)
+
+
 _ENCODERS: dict[type, Callable[[Any], bytes]] = {
     type(None): _enc_none,
     bool: _enc_bool,
@@ -328,6 +334,8 @@ _ENCODERS: dict[type, Callable[[Any], bytes]] = {
     _dt.datetime: _enc_datetime,
     _dt.time: _enc_time,
     _dt.timedelta: _enc_timedelta,
+    EnumValue: _enc_member,
+    SetValue: _enc_member,
 }
 # Subclasses (IntEnum, str enums, ...) are resolved by isinstance in this order; datetime must
 # precede date and bool precede int because they are subclasses of them.

@@ -23,7 +23,13 @@ code  type        payload
 3     datetime    ``>HBBBBB``   (no microseconds) or ``>HBBBBBI`` (with) -- naive only
 4     time        ``>BBB``      (no microseconds) or ``>BBBI``     (with) -- naive only
 5     timedelta   ``>iii``      days, seconds, microseconds (Python's normal form)
+6     ENUM value  ``>H`` index, then the member's UTF-8 text (`core.codec.members`)
+7     SET value   ``>Q`` bitmask, then the members' UTF-8 text, comma-separated
 ====  ==========  ================================================================
+
+The packer runs with ``strict_types``, so that a subclass of str (an ENUM or SET value)
+reaches ``default=`` instead of being packed as a plain string; other subclasses of the
+native types are packed as their base type there.
 
 Any damage -- checksum mismatch, short buffer, undecodable payload -- raises
 :class:`core.errors.CorruptionError` naming the table and the key; damaged data is never
@@ -42,6 +48,7 @@ from typing import Any
 import msgpack
 from crc32c import crc32c
 
+from core.codec.members import EnumValue, SetValue
 from core.errors import CorruptionError, DataError
 
 __all__ = [
@@ -58,6 +65,8 @@ EXT_DATE = 2
 EXT_DATETIME = 3
 EXT_TIME = 4
 EXT_TIMEDELTA = 5
+EXT_ENUM = 6
+EXT_SET = 7
 
 _CRC = struct.Struct(">I")
 _DATE = struct.Struct(">HBB")
@@ -66,6 +75,8 @@ _DATETIME_US = struct.Struct(">HBBBBBI")
 _TIME = struct.Struct(">BBB")
 _TIME_US = struct.Struct(">BBBI")
 _TIMEDELTA = struct.Struct(">iii")
+_ENUM = struct.Struct(">H")
+_SET = struct.Struct(">Q")
 _MAX_KEY_HEX = 128  # bytes of the key shown in error messages
 
 _ExtType = msgpack.ExtType
@@ -103,8 +114,26 @@ def _default(obj: Any) -> msgpack.ExtType:
         return _ExtType(EXT_TIME, data)
     if isinstance(obj, _timedelta):
         return _ExtType(EXT_TIMEDELTA, _TIMEDELTA.pack(obj.days, obj.seconds, obj.microseconds))
-    if isinstance(obj, int):  # msgpack hands us ints it cannot represent
+    if cls is EnumValue:
+        return _ExtType(EXT_ENUM, _ENUM.pack(obj.number) + obj.encode("utf-8"))
+    if cls is SetValue:
+        return _ExtType(EXT_SET, _SET.pack(obj.number) + obj.encode("utf-8"))
+    # strict_types hands over subclasses of the native types: stored as their base type
+    if isinstance(obj, str):
+        return str(obj)
+    if isinstance(obj, bool):
+        return bool(obj)
+    if isinstance(obj, int):
+        if cls is not int and -(1 << 63) <= obj < (1 << 64):
+            return int(obj)
+        # msgpack hands us ints it cannot represent
         raise DataError(f"Integer {obj} out of range for a row (-2**63 .. 2**64-1)")
+    if isinstance(obj, float):
+        return float(obj)
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return bytes(obj)
+    if isinstance(obj, (tuple, list)):
+        return list(obj)
     raise DataError(f"Cannot store value of type {cls.__name__} in a row")
 
 
@@ -124,6 +153,10 @@ def _ext_hook(code: int, data: bytes) -> Any:
         return _time(*_TIME_US.unpack(data))
     if code == EXT_TIMEDELTA:
         return _timedelta(*_TIMEDELTA.unpack(data))
+    if code == EXT_ENUM:
+        return EnumValue(data[2:].decode("utf-8"), _ENUM.unpack_from(data)[0])
+    if code == EXT_SET:
+        return SetValue(data[8:].decode("utf-8"), _SET.unpack_from(data)[0])
     raise ValueError(f"unknown msgpack extension type {code}")
 
 
@@ -134,7 +167,8 @@ _local = threading.local()
 
 
 def _new_packer() -> msgpack.Packer:
-    packer = msgpack.Packer(default=_default, use_bin_type=True, autoreset=True)
+    packer = msgpack.Packer(default=_default, use_bin_type=True, autoreset=True,
+                            strict_types=True)
     _local.packer = packer
     return packer
 

@@ -233,7 +233,8 @@ class DDLRunner:
             kind = item.args.get("kind")
             if kind is None:
                 raise err(f"Column '{cname}' has no type", 1064)
-            col = ColumnInfo(id=len(columns) + 1, name=cname, type=SqlType.from_sqlglot(kind))
+            col = ColumnInfo(id=len(columns) + 1, name=cname,
+                             type=SqlType.from_sqlglot(kind, cname))
             default_node = None
             for cons in item.args.get("constraints") or []:
                 k = cons.args.get("kind")

@@ -16,6 +16,7 @@ from core.check.records import read_records
 from core.errors import ProgrammingError
 from core.recovery.history import read_history
 from core.sql.plan.ops import Operator
+from core.sql.types.enumset import member_chars
 from core.sql.views import VIEWS_COLUMNS, views_rows
 
 if TYPE_CHECKING:
@@ -153,7 +154,8 @@ def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
                 kind = c.type.kind
                 out.append(["def", t.schema, t.name, c.name, i, default_text(c),
                             "YES" if c.nullable else "NO", data_type(c),
-                            c.type.length if kind in ("CHAR", "VARCHAR") else None,
+                            c.type.length if kind in ("CHAR", "VARCHAR") else
+                            member_chars(c.type),
                             c.type.precision if kind in KEY_KIND_NUMERIC else None,
                             c.type.scale if kind == "DECIMAL" else None,
                             column_type(c), column_key(t, c.name), extra(c), c.comment])

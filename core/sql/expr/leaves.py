@@ -122,7 +122,9 @@ def _norm_param(v: Any) -> Any:
         if v - v != 0:  # inf or nan: no MySQL value, and never to be returned
             raise illegal_double(repr(v))
         return v
-    if isinstance(v, (int, str, Decimal)):
+    if isinstance(v, str):
+        return str(v)  # a subclass (an ENUM value fetched earlier) is plain text here
+    if isinstance(v, (int, Decimal)):
         return v
     raise ProgrammingError(
         f"Python type {type(v).__name__} cannot be converted to a SQL value",

@@ -21,6 +21,8 @@ from sqlglot import exp
 from core.catalog.model import HANDLE_CLUSTERED, HANDLE_INT, IndexInfo, TableInfo
 from core.sql.plan.ops import IndexLookup, Operator, PointGet, TableFullScan, TableRangeScan
 from core.sql.table import TableReader, encode_values, prefix_next
+from core.sql.types import enumset
+from core.sql.types.enumset import key_kind
 from core.sql.types.temporal import temporal_constant, to_time
 
 NO_KEY = object()
@@ -35,6 +37,8 @@ def key_value(v: Any, kind: str) -> Any:
     """`v` as stored in a column of `kind`, or NO_KEY if an index cannot be used for it."""
     if v is None:
         return NO_KEY
+    if type(kind) is not str:  # ENUM/SET (see enumset.key_kind)
+        return enumset.key_value(v, kind, NO_KEY)
     if kind in _INT_KINDS:
         if isinstance(v, bool):
             return int(v)
@@ -219,7 +223,7 @@ def choose(reader: TableReader, conds: dict[str, ColumnConds],
     among the indexes `allowed` by the table's index hints (None: all); with `forced` (a
     FORCE INDEX hint) and no usable condition, that whole index rather than a scan."""
     t = reader.table
-    kinds = {c.name.lower(): c.type.kind for c in t.columns}
+    kinds = {c.name.lower(): key_kind(c.type) for c in t.columns}
     if t.handle == HANDLE_INT and index_allowed(allowed, None):
         pk = t.pk_columns[0].lower()
         c = conds.get(pk)
@@ -338,6 +342,7 @@ def _prefix_access(reader, ix: IndexInfo | None, cols: list[str], conds, kinds):
     # the conditions stay in the Filter above, which checks the whole value of each row
     lengths = (ix.lengths if ix is not None else None) or [None] * len(cols)
     eq_lengths, nxt_len = lengths[:len(eqs)], lengths[len(eqs)] if nxt else None
+    rng_kind = enumset.range_kind(nxt_kind)
 
     def prefix_values():
         vals = [key_value(f(), k) for (_c, f), k in zip(eqs, eq_kinds, strict=True)]
@@ -366,14 +371,14 @@ def _prefix_access(reader, ix: IndexInfo | None, cols: list[str], conds, kinds):
             lo_spec, hi_spec = rng
             lo, hi = pre, prefix_next(pre)
             if lo_spec:
-                v = key_value(lo_spec[0](), nxt_kind)
+                v = key_value(lo_spec[0](), rng_kind)
                 if v is NO_KEY:
                     return [(pre, prefix_next(pre))] if vals or ix else None
                 v, inclusive = _bound(v, nxt_len, lo_spec[1])
                 k = pre + encode_values([v])
                 lo = k if inclusive else prefix_next(k)
             if hi_spec:
-                v = key_value(hi_spec[0](), nxt_kind)
+                v = key_value(hi_spec[0](), rng_kind)
                 if v is NO_KEY:
                     return [(pre, prefix_next(pre))] if vals or ix else None
                 v, inclusive = _bound(v, nxt_len, hi_spec[1])

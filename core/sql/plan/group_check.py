@@ -28,11 +28,8 @@ from sqlglot import exp
 
 from core.errors import ProgrammingError
 from core.sql import sqlmode
+from core.sql.plan.aggregates import AGGREGATES as _AGGREGATES
 
-# aggregate calls (the planner's list; repeated so that the planner can import this module)
-_AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.GroupConcat, exp.Stddev,
-               exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop,
-               exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg)
 _QUERY = (exp.Select, exp.Subquery, exp.Union, exp.Intersect, exp.Except)
 _VOLATILE = frozenset({"RAND", "UUID", "UUID_SHORT", "SYSDATE", "CONNECTION_ID",
                        "LAST_INSERT_ID", "ROW_COUNT", "FOUND_ROWS", "SLEEP"})

@@ -20,6 +20,7 @@ from core.errors import NotSupportedError, ProgrammingError
 from core.sql.expr import signedness
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
 from core.sql.plan import access, cte, group_check, join_order, right_join, using
+from core.sql.plan.aggregates import AGGREGATES
 from core.sql.plan.json_agg import json_aggregate_argument
 from core.sql.plan.ops import (
     ConvertColumns,
@@ -50,10 +51,6 @@ from core.sql.plan.window import having_aliases, is_window_aggregate, plan_windo
 from core.sql.table import KEY_COLUMN, KeyedTableReader, TableReader, encode_values, prefix_next
 from core.sql.types import truth as _mysql_truth
 
-AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.GroupConcat, exp.Stddev,
-              exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop,
-              exp.BitwiseAndAgg, exp.BitwiseOrAgg, exp.BitwiseXorAgg,
-              exp.JSONArrayAgg, exp.JSONObjectAgg)
 # The accumulator each aggregate class feeds (core.sql.functions.make_aggregate).  Named
 # by class, not by class name: sqlglot reads MySQL's VAR_SAMP as `Variance` and VARIANCE
 # as `VariancePop`, so the name alone would pick the wrong formula.
@@ -650,7 +647,7 @@ class SelectPlanner:
         reader = rsrc.reader
         if t.handle == HANDLE_INT and t.pk_columns[0].lower() == col and \
                 access.index_allowed(rsrc.allowed, None):
-            kind = t.column(col).type.kind
+            kind = access.key_kind(t.column(col).type)
 
             def by_handle(rt: Runtime, lrow, lkey=lkey, kind=kind):
                 v = access.key_value(lkey(lrow), kind)
@@ -669,7 +666,7 @@ class SelectPlanner:
                 continue
             if not access.index_allowed(rsrc.allowed, ix):
                 continue
-            kind = t.column(col).type.kind
+            kind = access.key_kind(t.column(col).type)
             clustered_pk = ix.primary and t.handle == "clustered"
             base = reader.key_prefix(None if clustered_pk else ix)
             # a prefix part (KEY (a(10))) finds the rows whose first characters match:

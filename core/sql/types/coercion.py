@@ -22,12 +22,14 @@ from core.catalog.coltypes import (
     FLOAT_MAX,
     INT_KINDS,
     LOB_BYTES,
+    MEMBER_KINDS,
     TEMPORAL_KINDS,
     SqlType,
 )
 from core.errors import DataError
 from core.sql.types.comparison import _normalize_foreign
 from core.sql.types.convert import _NUM_PREFIX, DEC, _temporal_number, round_half_away, to_str
+from core.sql.types.enumset import member_adjuster, member_coercer, member_default
 from core.sql.types.json import canonical as json_canonical
 from core.sql.types.temporal import TIME_MAX, to_date, to_datetime, to_time
 
@@ -113,6 +115,8 @@ def make_coercer(t: SqlType) -> Coercer:
         f = _datetime_coercer(t)
     elif k == "JSON":
         f = _json_coercer
+    elif k in MEMBER_KINDS:
+        f = member_coercer(t)
     else:
         f = _time_coercer(t)
     _COERCERS[t] = f
@@ -159,6 +163,8 @@ def _int_coercer(t: SqlType) -> Coercer:
             r = n if type(n) is int else round_half_away(n)
         elif isinstance(v, int):
             r = int(v)
+        elif type(getattr(v, "number", None)) is int:  # ENUM/SET: index/bitmask (MySQL)
+            r = v.number
         else:
             raise _err_incorrect("integer", v, column, row)
         if lo <= r <= hi:
@@ -190,6 +196,8 @@ def _decimal_coercer(t: SqlType) -> Coercer:
             d = _numeric_text(v, "decimal", column, row)
         elif isinstance(v, (date, timedelta)):
             d = Decimal(_temporal_number(v))
+        elif type(getattr(v, "number", None)) is int:  # ENUM/SET: index/bitmask (MySQL)
+            d = Decimal(v.number)
         else:
             raise _err_incorrect("decimal", v, column, row)
         if not d.is_finite():
@@ -223,6 +231,8 @@ def _float_coercer(t: SqlType) -> Coercer:
             f = float(_numeric_text(v, "double", column, row))
         elif isinstance(v, (date, timedelta)):
             f = float(_temporal_number(v))
+        elif type(getattr(v, "number", None)) is int:  # ENUM/SET: index/bitmask (MySQL)
+            f = float(v.number)
         else:
             raise _err_truncated(column, row)
         if f != f or f in (math.inf, -math.inf):
@@ -427,6 +437,8 @@ def implicit_default(t: SqlType) -> Any:
     without a default that the INSERT left out: MySQL's implicit default of the type (0, '',
     00:00:00).  None where that is a zero date, which this engine cannot store."""
     k = t.kind
+    if k in MEMBER_KINDS:
+        return member_default(t)
     if k in TEMPORAL_KINDS:
         return timedelta(0) if k == "TIME" else None
     if k in CHAR_KINDS:
@@ -457,6 +469,8 @@ def _adjuster(t: SqlType) -> Adjuster:
         return _str_adjuster(t)
     if k in BINARY_KINDS:
         return _bytes_adjuster(t)
+    if k in MEMBER_KINDS:
+        return member_adjuster(t)
     return _no_adjuster
 
 
@@ -608,6 +622,8 @@ _COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys(BINARY_KINDS, "bin"), "DATE": "date", "DATETIME": "datetime",
     "TIMESTAMP": "datetime", "TIME": "time",
 }
+# an ENUM/SET next to other branches is a string (IFNULL(e, 0) gives '0', as MySQL)
+_COLUMN_KINDS.update(dict.fromkeys(MEMBER_KINDS, "str"))
 
 
 def _dec_kind(scale: int) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from core.codec.members import EnumValue, SetValue
 from core.sql.types.convert import _temporal_number, _time_to_timedelta, to_double, to_str
 from core.sql.types.json import JsonText, compare_with_sql, json_sort_key
 from core.sql.types.temporal import parse_temporal, parse_time
@@ -56,6 +57,11 @@ def _compare_mixed(a: Any, b: Any) -> int:
     if ka is None or kb is None:
         if type(a) is JsonText or type(b) is JsonText:  # MySQL's JSON comparison
             return _compare_json(a, b)
+        # an ENUM/SET value (types.enumset) against a number compares its index/bitmask
+        if ka is None and kb == _KIND_NUM:
+            a = getattr(a, "number", a)
+        elif kb is None and ka == _KIND_NUM:
+            b = getattr(b, "number", b)
         a, b = _normalize_foreign(a), _normalize_foreign(b)
         if type(a) is type(b):
             return _cmp(a, b)
@@ -175,6 +181,14 @@ _SORT_KEYS: dict[type, Callable[[Any], tuple]] = {
     JsonText: lambda v: (7, json_sort_key(v.doc)),
 }
 _NULL_KEY = (0, 0)
+
+
+def _sk_member(v: Any) -> tuple:
+    """ENUM/SET values sort by index/bitmask, as MySQL's ORDER BY does."""
+    return (1, v.number)
+
+
+_SORT_KEYS[EnumValue] = _SORT_KEYS[SetValue] = _sk_member
 
 
 def sort_key(value: Any) -> tuple:

@@ -58,6 +58,9 @@ def to_double(v: Any) -> float | None:
     if t is str:
         m = _NUM_PREFIX.match(v)
         return float(m.group(1)) if m is not None else 0.0
+    n = getattr(v, "number", None)  # an ENUM's index, a SET's bitmask (types.enumset)
+    if type(n) is int:
+        return float(n)
     if isinstance(v, str):  # a JSON value (core.sql.types.json.JsonText): its text
         return to_double(str(v))
     return float(_temporal_number(v))
@@ -71,7 +74,12 @@ def to_number(v: Any) -> int | float | Decimal | None:
         return v
     if t is bool:
         return int(v)
-    if t is str or t is bytes or isinstance(v, str):
+    if t is str or t is bytes:
+        return to_double(v)
+    n = getattr(v, "number", None)  # an ENUM's index, a SET's bitmask (types.enumset)
+    if type(n) is int:
+        return n
+    if isinstance(v, str):  # a JSON value: its text
         return to_double(v)
     return _temporal_number(v)
 
@@ -94,6 +102,9 @@ def _temporal_number(v: Any) -> int | Decimal:
         return -r if neg else r
     if isinstance(v, Decimal):  # a Decimal subclass (ScaledDecimal) reads as its value
         return Decimal(v)
+    n = getattr(v, "number", None)  # an ENUM's index, a SET's bitmask (types.enumset)
+    if type(n) is int:
+        return n
     raise DataError(f"Cannot convert {type(v).__name__} to a number")
 
 
