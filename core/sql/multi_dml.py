@@ -21,6 +21,7 @@ from sqlglot import exp
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql.row_update import UpdateRules, assignment_target
 from core.sql.table import KEY_COLUMN, TableWriter
+from core.sql.target_reads import refuse_target_reads
 
 if TYPE_CHECKING:
     from core.sql.host import StatementHost
@@ -125,6 +126,8 @@ def update(session: StatementHost, node: exp.Update, txn, schema) -> tuple[int, 
         parts.append((table, off, assigns, UpdateRules(session, table,
                                                          bool(node.args.get("ignore"))),
                       TableWriter(table, txn), set()))
+    refuse_target_reads(node, _base_tables(node.this), [(t.schema, t.name) for t, *_ in parts],
+                        session.current_db)
     check = session.cancel_token.check
     changed = matched = 0
     for n, row in enumerate(joined.rows, start=1):
@@ -173,6 +176,10 @@ def delete(session: StatementHost, node: exp.Delete, txn, schema) -> int:
             raise _err(f"Unknown table '{name.name}' in MULTI DELETE", 1109, "42S02")
         table, off = joined.part(alias, session, schema, "DELETE")
         parts.append((table, off, TableWriter(table, txn)))
+    own = [*_base_tables(refs), *(t for m in more for t in _base_tables(m)), *names,
+           *(t for n in names for t in _base_tables(n))]
+    refuse_target_reads(node, own, [(t.schema, t.name) for t, *_ in parts],
+                        session.current_db)
     done: set[tuple[int, bytes]] = set()  # (table id, row key): one table through 2 aliases
     check = session.cancel_token.check
     for n, row in enumerate(joined.rows, start=1):

@@ -127,3 +127,44 @@ def test_random_inner_joins_agree_with_sqlite(q, seed):
         cols = ", ".join(f"{n}.id" for n in names)
         sql = f"SELECT {cols} FROM {src} WHERE {where}"
         assert sorted(q(sql), key=repr) == sorted(lite.execute(sql).fetchall(), key=repr), sql
+
+
+def test_on_names_keep_their_meaning_when_reordered(q):
+    """An ON condition moved to WHERE must not capture a later table's column: `x` is the
+    outer query's here (only b and c are visible to that ON), as MySQL reads it."""
+    q("CREATE TABLE a (id INT PRIMARY KEY, x INT)")
+    q("CREATE TABLE b (id INT PRIMARY KEY, y INT)")
+    q("CREATE TABLE c (id INT PRIMARY KEY, z INT)")
+    q("INSERT INTO a VALUES (1, 1), (2, 2), (3, 5)")
+    q("INSERT INTO b VALUES (1, 1), (2, 2), (3, 3)")
+    q("INSERT INTO c VALUES (1, 5), (2, 1), (3, 1)")
+    assert q("SELECT o.id, (SELECT COUNT(*) FROM b JOIN c ON c.id = x JOIN a ON a.id = b.id) "
+             "FROM a o ORDER BY o.id") == [(1, 3), (2, 3), (3, 0)]
+    q("ALTER TABLE c ADD INDEX (z)")
+    q("CREATE TABLE c2 (id INT PRIMARY KEY, x INT)")
+    q("INSERT INTO c2 VALUES (1, 7)")
+    # x in the first ON can only be a.x; in WHERE it would be ambiguous with c2.x
+    assert q("SELECT a.id FROM a JOIN b ON x = 1 JOIN c2 ON c2.id = b.id") == [(1,)]
+
+
+@pytest.mark.parametrize("sql, expected", [
+    # a parenthesised RIGHT JOIN keeps its own left side
+    ("SELECT c.z, a.k, b.k FROM c, (a RIGHT JOIN b ON a.k = b.k)",
+     [(1, 1, 1), (1, None, 3), (3, 1, 1), (3, None, 3)]),
+    ("SELECT c.z, b.k FROM c CROSS JOIN (a RIGHT JOIN b USING (k)) WHERE k = 3",
+     [(1, 3), (3, 3)]),
+    # the comma binds looser than the RIGHT JOIN after a parenthesised item
+    ("SELECT c.z, a.k, b.k FROM c, (a) RIGHT JOIN b ON a.k = b.k",
+     [(1, 1, 1), (1, None, 3), (3, 1, 1), (3, None, 3)]),
+    # an inner join's ON inside a group is not applied after a later RIGHT JOIN
+    ("SELECT a.k, b.k FROM a JOIN (c LEFT JOIN b ON c.z = b.k + 10) ON a.k = b.y "
+     "RIGHT JOIN b b2 ON 1 = 1 ORDER BY b2.k", [(None, None), (None, None)]),
+])
+def test_right_joins_in_groups(q, sql, expected):
+    q("CREATE TABLE a (k INT, x INT)")
+    q("CREATE TABLE b (k INT, y INT)")
+    q("CREATE TABLE c (z INT)")
+    q("INSERT INTO a VALUES (1, 10), (2, 20)")
+    q("INSERT INTO b VALUES (1, 100), (3, 300)")
+    q("INSERT INTO c VALUES (3), (1)")
+    assert sorted(q(sql), key=repr) == sorted(expected, key=repr)

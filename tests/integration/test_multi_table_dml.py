@@ -143,3 +143,43 @@ def test_failed_statement_inside_a_transaction_keeps_earlier_work(conn):
     assert cur.fetchall() == [(1, 6), (2, None)]
     cur.execute("SELECT * FROM b ORDER BY id")
     assert cur.fetchall() == [(1, 5), (2, 6)]
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE item JOIN upd ON item.id = upd.item_id SET item.price = "
+    "(SELECT MAX(price) FROM item i2 WHERE i2.id < item.id)",
+    "DELETE item FROM item JOIN upd ON item.id = upd.item_id WHERE item.price IN "
+    "(SELECT price FROM item)",
+    "UPDATE item SET price = (SELECT MAX(price) FROM item)",
+    "DELETE FROM item WHERE price > (SELECT MIN(price) FROM item)",
+])
+def test_a_subquery_reading_the_target_is_1093(shop, sql):
+    q = shop
+    with pytest.raises(core.Error) as e:
+        q(sql)
+    assert e.value.errno == 1093 and "for update in FROM clause" in str(e.value)
+    assert q("SELECT price FROM item ORDER BY id") == [(10,), (20,), (30,), (40,)]
+
+
+def test_a_derived_table_may_read_the_target(shop):
+    q = shop
+    assert q("UPDATE item SET price = (SELECT m FROM (SELECT MAX(price) AS m FROM item) d) "
+             "WHERE id = 1") == 1
+    assert q("SELECT price FROM item WHERE id = 1") == [(40,)]
+    # a table that is read but not written may be in a subquery
+    assert q("UPDATE item, upd SET item.sku = 'q' WHERE item.id = upd.item_id AND "
+             "upd.item_id IN (SELECT item_id FROM upd WHERE note = 'x')") == 1
+
+
+@pytest.mark.parametrize("sql", [
+    "DELETE x FROM item AS x JOIN upd AS x",
+    "DELETE item FROM item JOIN item",
+    "UPDATE item JOIN item SET item.price = 1",
+    "SELECT * FROM item, (SELECT 1) AS item",
+])
+def test_duplicate_alias_is_1066(shop, sql):
+    q = shop
+    with pytest.raises(core.Error) as e:
+        q(sql)
+    assert e.value.errno == 1066
+    assert q("SELECT COUNT(*) FROM item") == [(4,)]

@@ -418,7 +418,8 @@ def test_cancel_interrupts_a_running_statement_and_leaves_nothing(conn, q):
     # a cancelled UPDATE inside a transaction changes nothing, and the transaction goes on
     results.clear()
     t = threading.Thread(target=run, args=(
-        "UPDATE big SET v = v + 1 WHERE v IN (SELECT a.v FROM big a JOIN big b ON a.v < b.v)",))
+        "UPDATE big SET v = v + 1 WHERE v IN "
+        "(SELECT v FROM (SELECT a.v FROM big a JOIN big b ON a.v < b.v) AS d)",))
     t.start()
     cancel_soon()
     t.join(60)

@@ -446,7 +446,10 @@ class SelectPlanner:
             # a parenthesised join on the right of an outer join (or joined USING):
             # planned on its own and joined as one source, whose columns keep their aliases
             gfirst, gjoins = _flatten_group(node)
-            op, scope, _rest = self._plan_from(gfirst, gjoins, [], outer)
+            op, scope, rest = self._plan_from(gfirst, gjoins, [], outer)
+            if rest:  # its inner ON conditions that unnesting moved out of their joins
+                op = Filter(op, self._and(rest, scope, "on clause"),
+                            " and ".join(c.sql(dialect="mysql") for c in rest)[:200])
             qualified = [(a, n) for (a, _), n in zip(scope.columns, scope.names, strict=True)]
             return Source("", op, [n for _a, n in qualified], qualified=qualified)
         if isinstance(node, exp.Subquery):
@@ -526,7 +529,10 @@ class SelectPlanner:
         """The sources in `join_order`'s order as a comma list, the ON conditions moved to
         WHERE, and the written table order for `right_join.reorder` (SELECT * shows it).
         Each ON condition is compiled first against the tables written left of it, so a
-        column it cannot see is 1054 in 'on clause' as before."""
+        column it cannot see is 1054 in 'on clause' as before, and its unqualified names are
+        qualified with the table they name there: in WHERE they would see every table (an
+        outer query's `x` could become a later table's, or two tables' `x` be ambiguous);
+        a name no table left of it has but a later one does keeps the written order."""
         conds = list(where)
         for k, j in enumerate(joins):
             on = conjuncts(j.args.get("on"))
@@ -535,7 +541,10 @@ class SelectPlanner:
                 for c in on:
                     if not has_subquery(c):
                         self.compile(c, _with_kinds(seen, srcs[:k + 2]), "on clause")
-                conds += on
+                    c = _qualified(c, seen, srcs)
+                    if c is None:
+                        return srcs, joins, where, None
+                    conds.append(c)
         scopes = [SourceScope(s.pairs()) for s in srcs]
 
         def owner(col: exp.Column) -> int | None:
@@ -577,11 +586,14 @@ class SelectPlanner:
         out: list[exp.Join] = list(pre)
         where = list(where)
         seen = _aliases(first) | {a for j in pre for a in _aliases(j.this)}
+        # a RIGHT JOIN after a group preserves its right side against all that precedes it:
+        # a condition moved from the group's ON to WHERE would then drop preserved rows
+        right_after = any((j.args.get("side") or "").upper() == "RIGHT" for j in joins)
         for j in joins:
             side = (j.args.get("side") or "").upper()
             kind = (j.args.get("kind") or "").upper()
             if not _join_group(j.this) or side or kind in ("NATURAL", "FULL") or \
-                    j.args.get("using"):
+                    j.args.get("using") or right_after or _has_right_join(j.this):
                 out.append(j)
                 seen |= _aliases(j.this)
                 continue
@@ -1094,6 +1106,38 @@ def _join_group(node: exp.Expression) -> bool:
     inner = node.this  # a table, a derived table (aliased), or a group again
     return isinstance(inner, exp.Table) or (
         isinstance(inner, exp.Subquery) and (bool(inner.alias) or _join_group(inner)))
+
+
+def _qualified(cond: exp.Expression, seen: SourceScope, srcs: list[Source]
+               ) -> exp.Expression | None:
+    """`cond` (an ON condition) with its unqualified columns qualified by the one table of
+    `seen` that has them; None when a name no table of `seen` has belongs to another table
+    of the FROM (moved to WHERE, it would name that table instead of an outer query's)."""
+    out = cond
+    for col in list(cond.find_all(exp.Column)):
+        if col.table or isinstance(col.this, exp.Star):
+            continue
+        p = col.parent
+        while p is not None and p is not cond and not isinstance(p, exp.Select):
+            p = p.parent
+        if isinstance(p, exp.Select):  # a subquery's column: its own scope decides
+            continue
+        hits = seen.find(None, col.name)
+        if len(hits) == 1 and seen.columns[hits[0]][0]:
+            if out is cond:
+                out = cond.copy()
+            for twin in out.find_all(exp.Column):
+                if twin == col and not twin.table:
+                    twin.set("table", exp.to_identifier(seen.columns[hits[0]][0]))
+        elif not hits and any(SourceScope(s.pairs()).find(None, col.name) for s in srcs):
+            return None
+    return out
+
+
+def _has_right_join(node: exp.Expression) -> bool:
+    """Does a parenthesised join hold a RIGHT JOIN?  Flattened into the chain, its right
+    side would be preserved against the tables before the group too."""
+    return any((j.args.get("side") or "").upper() == "RIGHT" for j in node.find_all(exp.Join))
 
 
 def _aliases(node: exp.Expression) -> set[str]:

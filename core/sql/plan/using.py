@@ -246,6 +246,15 @@ def prepare(planner: Any, first: exp.Expression, joins: list[exp.Join], where: l
     walk = _Walk(planner, outer, is_group)
     walk.top(first, joins)
     walk.aliases = {a for a, _node in walk.leaves}
+    if len(walk.aliases) < len(walk.leaves):  # `t JOIN t`, `t AS x, u AS x`: MySQL's 1066
+        seen: set[tuple[str, str]] = set()
+        for a, node in walk.leaves:
+            # an unaliased table is named with its database (d.t and e.t may meet)
+            db = node.db.lower() if isinstance(node, exp.Table) and not node.alias else ""
+            if a and (db, a) in seen:
+                raise ProgrammingError(f"Not unique table/alias: '{a}'", errno=1066,
+                                       sqlstate="42000")
+            seen.add((db, a))
     if not (walk.merge_found or walk.check_found):
         return first, joins, where, None
     if walk.merge_found or walk.unqualified:
@@ -258,12 +267,6 @@ def prepare(planner: Any, first: exp.Expression, joins: list[exp.Join], where: l
     rel = walk.top(first, joins)
     if not walk.merged_names:
         return first, joins, where, None
-    seen: set[str] = set()
-    for a, _node in walk.leaves:
-        if a in seen:
-            raise ProgrammingError(f"Not unique table/alias: '{a}'", errno=1066,
-                                   sqlstate="42000")
-        seen.add(a)
     stands = {n: [a for a, m in rel.cols if m == n] for n in walk.merged_names}
     stands = {n: hits[0] for n, hits in stands.items() if len(hits) == 1}
     out = []
