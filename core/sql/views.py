@@ -48,10 +48,11 @@ def invalid(v: ViewInfo) -> ProgrammingError:
 
 
 def write_refused(v: ViewInfo) -> NotSupportedError:
-    """INSERT/UPDATE/DELETE (and DESCRIBE, SHOW COLUMNS) naming a view."""
+    """DESCRIBE and SHOW COLUMNS naming a view (writes through one: core.sql.view_dml)."""
     return NotSupportedError(
-        f"This version of KintsugiDB doesn't yet support 'writing to or describing view "
-        f"{v.schema}.{v.name}' (SELECT from it works)", errno=1235, sqlstate="42000")
+        f"This version of KintsugiDB doesn't yet support 'describing view "
+        f"{v.schema}.{v.name}' (SELECT from it and writes through it work)", errno=1235,
+        sqlstate="42000")
 
 
 _CHECK_OPTION = re.compile(r"^\s*(OR\s+REPLACE\s+)?.*\bVIEW\b.*\bWITH\s+"
