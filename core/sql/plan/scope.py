@@ -118,3 +118,13 @@ class SourceScope:
                 cell.used = True
                 return lambda row, cell=cell, f=inner: f(cell.row)
         return None
+
+
+def inside_subquery(node: exp.Expression, root: exp.Expression) -> bool:
+    """Is `node` inside a subquery of `root` (its own query's scope does not decide it)?"""
+    p = node.parent if node is not root else None
+    while p is not None and p is not root:
+        if isinstance(p, (exp.Select, exp.Subquery)):
+            return True
+        p = p.parent
+    return False

@@ -46,7 +46,7 @@ from core.sql.plan.ops import (
     UnionPart,
     index_rows,
 )
-from core.sql.plan.scope import Cell, SourceScope
+from core.sql.plan.scope import Cell, SourceScope, inside_subquery
 from core.sql.plan.window import having_aliases, is_window_aggregate, plan_windows
 from core.sql.table import KEY_COLUMN, KeyedTableReader, TableReader, encode_values, prefix_next
 from core.sql.types import truth as _mysql_truth
@@ -119,7 +119,7 @@ def has_subquery(node: exp.Expression) -> bool:
 
 def has_aggregate(node: exp.Expression) -> bool:
     # an aggregate inside a subquery belongs to the subquery
-    return any(not _inside_subquery(agg, node) and not is_window_aggregate(agg)
+    return any(not inside_subquery(agg, node) and not is_window_aggregate(agg)
                for agg in node.find_all(*AGGREGATES))
 
 
@@ -798,7 +798,7 @@ class SelectPlanner:
             [o.this for o in order.expressions] if order else [])
         for node in sources:
             for agg in node.find_all(*AGGREGATES):
-                if agg not in aggs and not _inside_subquery(agg, node) and \
+                if agg not in aggs and not inside_subquery(agg, node) and \
                         not is_window_aggregate(agg):
                     aggs.append(agg)
         fused = self._fused_aggregate(op, scope, sel, select_exprs, resolved_groups, aggs,
@@ -1117,10 +1117,7 @@ def _qualified(cond: exp.Expression, seen: SourceScope, srcs: list[Source]
     for col in list(cond.find_all(exp.Column)):
         if col.table or isinstance(col.this, exp.Star):
             continue
-        p = col.parent
-        while p is not None and p is not cond and not isinstance(p, exp.Select):
-            p = p.parent
-        if isinstance(p, exp.Select):  # a subquery's column: its own scope decides
+        if inside_subquery(col, cond):  # a subquery's column: its own scope decides
             continue
         hits = seen.find(None, col.name)
         if len(hits) == 1 and seen.columns[hits[0]][0]:
@@ -1169,17 +1166,6 @@ def _display(scope: SourceScope, star: bool = False):
     order = scope.star if star and scope.star is not None else range(len(scope.columns))
     return [(scope.columns[i][0], scope.names[i]) for i in order
             if not scope.names[i].startswith("\0")]
-
-
-def _inside_subquery(agg, root) -> bool:
-    if agg is root:
-        return False
-    p = agg.parent
-    while p is not None and p is not root:
-        if isinstance(p, (exp.Select, exp.Subquery)):
-            return True
-        p = p.parent
-    return False
 
 
 def _truth(v) -> bool:

@@ -38,7 +38,7 @@ from sqlglot import exp
 
 from core.errors import ProgrammingError
 from core.sql.plan.right_join import _is_comma
-from core.sql.plan.scope import SourceScope
+from core.sql.plan.scope import SourceScope, inside_subquery
 
 Pair = tuple[str, str]  # (table alias, column name), lower-cased as SourceScope keeps them
 
@@ -202,7 +202,7 @@ class _Walk:
         everywhere = self.aliases
         visible = left.cols + right.cols
         for col in list(on.find_all(exp.Column)):
-            if isinstance(col.this, exp.Star) or _in_subquery(col, on):
+            if isinstance(col.this, exp.Star) or inside_subquery(col, on):
                 continue
             table = col.table.lower()
             if table:
@@ -222,17 +222,8 @@ class _Walk:
 
 
 def _unqualified(on: exp.Expression) -> bool:
-    return any(not c.table and not isinstance(c.this, exp.Star) and not _in_subquery(c, on)
+    return any(not c.table and not isinstance(c.this, exp.Star) and not inside_subquery(c, on)
                for c in on.find_all(exp.Column))
-
-
-def _in_subquery(node: exp.Expression, root: exp.Expression) -> bool:
-    p = node.parent
-    while p is not None and p is not root:
-        if isinstance(p, (exp.Select, exp.Subquery)):
-            return True
-        p = p.parent
-    return False
 
 
 def prepare(planner: Any, first: exp.Expression, joins: list[exp.Join], where: list,
