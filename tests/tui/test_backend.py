@@ -106,8 +106,8 @@ def test_a_cancelled_update_is_rolled_back(backend):
     fill(backend, 1_000)
     cancel_after(backend, 0.2)
     with pytest.raises(BackendError) as e:
-        run(backend, "UPDATE t SET v = 'changed' WHERE id IN "
-                     "(SELECT a.id FROM t a, t b, t c WHERE a.id = b.id + c.id)")
+        run(backend, "UPDATE t SET v = 'changed' WHERE id IN (SELECT id FROM "
+                     "(SELECT a.id FROM t a, t b, t c WHERE a.id = b.id + c.id) AS d)")
     assert e.value.interrupted
     assert run(backend, "SELECT COUNT(*) FROM t WHERE v = 'changed'")[1].rows == [(0,)]
     assert not backend.session_state().in_transaction

@@ -159,8 +159,8 @@ async def test_cancelled_update_changes_nothing(make_app, shop_db):
         await settle(pilot)
         pane: SqlPane = app.pane("sql")
         pane.editor.text = ("UPDATE orders SET total = total + 1 WHERE id IN "
-                            "(SELECT a.id FROM orders a, orders b, orders c "
-                            "WHERE a.id = b.id + c.id)")
+                            "(SELECT id FROM (SELECT a.id FROM orders a, orders b, orders c "
+                            "WHERE a.id = b.id + c.id) AS d)")
         await pilot.press("f5")
         for _ in range(100):
             await pilot.pause(0.02)

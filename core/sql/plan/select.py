@@ -635,9 +635,13 @@ class SelectPlanner:
                                             pairs)
                 if lookup is not None:
                     fn, desc = lookup
-                    # the other equalities still have to hold on the joined row
+                    # the other equalities still have to hold on the joined row; so does
+                    # the looked-up one when a secondary index found the row: its entry
+                    # may hold a cut value (a prefix key) or, damaged, another row's value
+                    # (ADMIN CHECK finds those), and a join must not pair the wrong rows
+                    by_key = desc.startswith("inner:PointGet")
                     rest = [exp.EQ(this=a.copy(), expression=b.copy())
-                            for a, b in pairs if a is not lnode]
+                            for a, b in pairs if a is not lnode or not by_key]
                     check = self._and(other_nodes + rest, combined, "on clause") \
                         if other_nodes or rest else None
                     return IndexJoin(left, fn, len(rsrc.columns), check, left_outer,
@@ -682,11 +686,11 @@ class SelectPlanner:
             clustered_pk = ix.primary and t.handle == "clustered"
             base = reader.key_prefix(None if clustered_pk else ix)
             # a prefix part (KEY (a(10))) finds the rows whose first characters match:
-            # each is checked against the whole value, as the equality has it
-            n, pos = (ix.lengths or [None])[0], t.column_index(col)
+            # the join checks each against the whole value (`_join`)
+            n = (ix.lengths or [None])[0]
 
             def by_index(rt: Runtime, lrow, lkey=lkey, kind=kind, ix=ix, base=base,
-                         clustered_pk=clustered_pk, n=n, pos=pos):
+                         clustered_pk=clustered_pk, n=n):
                 v = access.key_value(lkey(lrow), kind)
                 if v is access.NO_KEY:
                     return ()
@@ -696,8 +700,7 @@ class SelectPlanner:
                     rows = [row for _k, row in reader.scan(rt.view, lo, hi)]
                 else:
                     rows = index_rows(reader, rt.view, ix, lo, hi)
-                return [r for r in rows if (filt is None or filt(r)) and
-                        (n is None or r[pos] == v)]
+                return [r for r in rows if filt is None or filt(r)]
 
             return by_index, f"inner:IndexLookUp({t.name}.{ix.name})"
         return None
