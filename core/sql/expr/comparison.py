@@ -107,9 +107,15 @@ def _const_comparator(c: Any, column: bool = False,
         cdate = ctemp if type(ctemp) is date else None
         cdt = _as_datetime(ctemp) if ctemp is not None else None
         warn = _bad_date_warning(ctx, c) if ctemp is None else None
+        # an integer column against a string that is an integer: the string is converted
+        # to the column's integer type (MySQL's convert_constant_item), not both to DOUBLE,
+        # which cannot tell 9007199254740993 from 9007199254740992
+        cint = _int_text(c) if column else None
 
         def vs_str(a: Any) -> int:
             ta = type(a)
+            if ta is int and cint is not None:
+                return (a > cint) - (a < cint)
             if ta is int or ta is Decimal or ta is float:
                 x = float(a)
                 return (x > cnum) - (x < cnum)
@@ -136,6 +142,13 @@ def _const_comparator(c: Any, column: bool = False,
 
         return vs_date
     return lambda a: _compare_mixed(a, c)
+
+
+def _int_text(c: str) -> int | None:
+    """The integer a string spells exactly (surrounding spaces allowed), else None."""
+    t = c.strip()
+    body = t[1:] if t[:1] in "+-" else t
+    return int(t) if body.isascii() and body.isdigit() else None
 
 
 _CMP_OPS = {"EQ": "==", "NEQ": "!=", "LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
