@@ -371,3 +371,12 @@ def test_too_deep_document(q):
     deep = "[" * 101 + "]" * 101
     assert err(q, f"SELECT JSON_VALID('{deep}'), JSON_TYPE('{deep}')")[0] == 3157
     assert q(f"SELECT JSON_DEPTH('{'[' * 100 + ']' * 100}')") == [(100,)]
+
+
+def test_json_values_in_numeric_context(q):
+    """Json_wrapper::coerce_real: a JSON string is parsed, true is 1 (not the text's 0)."""
+    q("CREATE TABLE jn (doc JSON)")
+    q("""INSERT INTO jn VALUES ('{"a": "10"}'), ('{"a": 2.5}'), ('{"a": 2}'), ('{"a": true}')""")
+    assert q("""SELECT JSON_EXTRACT('{"a": "1"}', '$.a') + 1""") == [(2.0,)]
+    assert [float(r[0]) for r in q("SELECT doc->'$.a' + 0 FROM jn")] == [10.0, 2.5, 2.0, 1.0]
+    assert q("SELECT SUM(doc->'$.a') FROM jn") == [(15.5,)]

@@ -61,9 +61,22 @@ def to_double(v: Any) -> float | None:
     n = getattr(v, "number", None)  # an ENUM's index, a SET's bitmask (types.enumset)
     if type(n) is int:
         return float(n)
-    if isinstance(v, str):  # a JSON value (core.sql.types.json.JsonText): its text
-        return to_double(str(v))
+    if isinstance(v, str):  # a JSON value (core.sql.types.json.JsonText)
+        return _json_double(v)
     return float(_temporal_number(v))
+
+
+def _json_double(v: Any) -> float:
+    """A JSON value in numeric context, as MySQL's Json_wrapper::coerce_real: a number is
+    itself, a string is parsed (``"10"`` is 10), true/false are 1/0, anything else 0."""
+    doc = getattr(v, "doc", None) if hasattr(type(v), "doc") else str(v)
+    if type(doc) is bool:
+        return 1.0 if doc else 0.0
+    if type(doc) in (int, float) or isinstance(doc, Decimal):
+        return float(doc)
+    if isinstance(doc, str):
+        return to_double(str(doc))
+    return 0.0
 
 
 def to_number(v: Any) -> int | float | Decimal | None:
@@ -79,8 +92,11 @@ def to_number(v: Any) -> int | float | Decimal | None:
     n = getattr(v, "number", None)  # an ENUM's index, a SET's bitmask (types.enumset)
     if type(n) is int:
         return n
-    if isinstance(v, str):  # a JSON value: its text
-        return to_double(v)
+    if isinstance(v, str):  # a JSON value
+        doc = getattr(v, "doc", None) if hasattr(type(v), "doc") else None
+        if type(doc) is int or isinstance(doc, Decimal):
+            return doc
+        return _json_double(v)
     return _temporal_number(v)
 
 
