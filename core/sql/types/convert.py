@@ -92,10 +92,7 @@ def to_number(v: Any) -> int | float | Decimal | None:
     n = getattr(v, "number", None)  # an ENUM's index, a SET's bitmask (types.enumset)
     if type(n) is int:
         return n
-    if isinstance(v, str):  # a JSON value
-        doc = getattr(v, "doc", None) if hasattr(type(v), "doc") else None
-        if type(doc) is int or isinstance(doc, Decimal):
-            return doc
+    if isinstance(v, str):  # a JSON value: a DOUBLE in arithmetic, as MySQL's
         return _json_double(v)
     return _temporal_number(v)
 
