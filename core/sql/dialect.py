@@ -954,7 +954,38 @@ def _syntax_error(sql: str, stmt_start: int, stmt_end: int, pos: int | None) -> 
     return ProgrammingError(_SYNTAX_ERROR.format(near=near, line=line))
 
 
+# sqlglot reads a sign after an exponent's digits as part of the number (``1e0+1`` one
+# token, ``1e1+2e1`` an identifier): MySQL ends the number there, as after any number
+_EXPONENT_THEN_SIGN = re.compile(r"(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+(?=[+-])")
+
+
 def _tokenize(sql: str) -> list[Token]:
+    tokens = _tokenize_raw(sql)
+    if not any(t.token_type in (TokenType.NUMBER, TokenType.VAR)
+               and _EXPONENT_THEN_SIGN.match(t.text) for t in tokens):
+        return tokens
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        m = _EXPONENT_THEN_SIGN.match(t.text) \
+            if t.token_type in (TokenType.NUMBER, TokenType.VAR) else None
+        if m is None:
+            out.append(t)
+            i += 1
+            continue
+        # the number ends before the sign: read the rest of the text again from there
+        k = t.start + m.end()
+        out.append(Token(TokenType.NUMBER, m.group(0), t.line, t.col - len(t.text) + m.end(),
+                         t.start, k - 1, t.comments))
+        rest = _tokenize(sql[k:])
+        out += [Token(r.token_type, r.text, r.line + t.line - 1, r.col, r.start + k, r.end + k,
+                      r.comments) for r in rest]
+        break
+    return out
+
+
+def _tokenize_raw(sql: str) -> list[Token]:
     tokenizer = _DIALECT.tokenizer()
     try:
         return tokenizer.tokenize(sql)
