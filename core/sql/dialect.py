@@ -754,6 +754,11 @@ class Kintsugi(MySQL):
             return super()._parse_on_conflict()
 
         def _parse_replace(self) -> exp.Expr:
+            if self._curr is not None and self._curr.token_type == TokenType.L_PAREN:
+                # REPLACE(str, from, to), the function: sqlglot parses the value of
+                # ``SET @x = REPLACE(...)`` as a statement
+                self._retreat(self._index - 1)
+                return self._parse_expression()
             insert = self._parse_insert()
             if not isinstance(insert, exp.Insert):
                 self.raise_error("Expected REPLACE INTO")

@@ -290,3 +290,11 @@ def test_non_strict_upsert_adjusts_its_update_part(w):
     assert w("INSERT INTO k VALUES (1, 'b') ON DUPLICATE KEY UPDATE s = NULL") == 2
     assert _warnings(w) == [(1048, "Column 's' cannot be null")]
     assert w("SELECT * FROM k") == [(1, "")]
+
+
+def test_set_with_the_replace_function(q):
+    """The common idiom: REPLACE here is the function, not REPLACE INTO."""
+    q("SET sql_mode = REPLACE(@@sql_mode, 'ONLY_FULL_GROUP_BY', '')")
+    assert "ONLY_FULL_GROUP_BY" not in q("SELECT @@sql_mode")[0][0]
+    q("SET @x = REPLACE('abc', 'b', '')")
+    assert q("SELECT @x") == [("ac",)]
