@@ -19,7 +19,7 @@ from core.catalog.model import HANDLE_INT, IndexInfo, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql.expr import signedness
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
-from core.sql.plan import access, cte, group_check, join_order, right_join, using
+from core.sql.plan import access, cte, distinct_order, group_check, join_order, right_join, using
 from core.sql.plan.aggregates import AGGREGATES
 from core.sql.plan.json_agg import json_aggregate_argument
 from core.sql.plan.ops import (
@@ -350,13 +350,17 @@ class SelectPlanner:
         sort_keys: list[tuple[int, bool]] = []
         extra: list[Callable] = []
         if order is not None:
-            for o in order.expressions:
+            unshown = []
+            for n, o in enumerate(order.expressions, start=1):
                 target = o.this
                 pos = self._output_position(target, names, select_exprs)
                 if pos is None:
+                    unshown.append((n, target))
                     extra.append(self.compile(target, scope, "order clause"))
                     pos = len(exprs) + len(extra) - 1
                 sort_keys.append((pos, bool(o.args.get("desc"))))
+            if unshown and sel.args.get("distinct") and not needs_agg:
+                distinct_order.check(select_exprs, unshown, scope, AGGREGATES)  # 3065
 
         ordered_by_handle = self._order_by_handle(op, sort_keys, select_exprs, scope)
         op = Project(op, exprs + extra, ", ".join(names)[:200])
