@@ -45,7 +45,11 @@ def _ts(t: float | None):
 
 
 def column_key(t: TableInfo, col: str) -> str:
+    """MySQL's COLUMN_KEY: PRI for every column of the primary key, UNI for a one-column
+    unique key, MUL for the first column of any other index."""
     low = col.lower()
+    if any(ix.primary and low in (c.lower() for c in ix.columns) for ix in t.indexes):
+        return "PRI"
     for ix in t.indexes:
         if ix.columns and ix.columns[0].lower() == low:
             if ix.primary:
