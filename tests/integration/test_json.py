@@ -380,3 +380,12 @@ def test_json_values_in_numeric_context(q):
     assert q("""SELECT JSON_EXTRACT('{"a": "1"}', '$.a') + 1""") == [(2.0,)]
     assert [float(r[0]) for r in q("SELECT doc->'$.a' + 0 FROM jn")] == [10.0, 2.5, 2.0, 1.0]
     assert q("SELECT SUM(doc->'$.a') FROM jn") == [(15.5,)]
+
+
+def test_min_max_of_a_json_column_use_json_order(q):
+    """MySQL's min_max_update_json_field: null < numbers < strings < objects < ... < true."""
+    q("CREATE TABLE js (id INT, j JSON)")
+    q("""INSERT INTO js VALUES (1, '1'), (2, '1.0'), (3, 'true'), (4, 'null'), (5, '"a"'),
+         (6, '{}')""")
+    assert q("SELECT MIN(j), MAX(j) FROM js") == [("null", "true")]
+    assert q("SELECT MAX(j) FROM js WHERE id IN (1, 5)") == [('"a"',)]

@@ -23,6 +23,7 @@ from core.sql.types import (
     to_str,
 )
 from core.sql.types.arith import ScaledDecimal, shown_value
+from core.sql.types.json import JsonText, json_compare
 
 
 class Accumulator:
@@ -176,7 +177,10 @@ class MinMaxAcc(Accumulator):
         if best is None:
             self.best = value
         elif type(value) is type(best):
-            if (value > best) if self.sign > 0 else (value < best):
+            if type(value) is JsonText:  # JSON values by JSON order, not their text
+                if json_compare(value.doc, best.doc) == self.sign:
+                    self.best = value
+            elif (value > best) if self.sign > 0 else (value < best):
                 self.best = value
         elif compare(value, best) == self.sign:
             self.best = value

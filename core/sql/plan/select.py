@@ -868,6 +868,8 @@ class SelectPlanner:
             col_kind = op.reader.table.columns[pos].type.kind
             if kind in ("SUM", "AVG") and col_kind not in NUMERIC_KINDS:
                 return None  # text and dates sum by their numeric value: the general path
+            if col_kind == "JSON":
+                return None  # stored as text, compared as JSON values: the general path
             needs_ext = col_kind not in _PLAIN_KINDS
             specs.append((kind, pos, lambda kind=kind: self.make_aggregate(kind, False),
                           needs_ext))
