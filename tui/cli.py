@@ -740,7 +740,7 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
 
     from core.api import connect, split_statements
     from core.errors import Error
-    from tui.format import format_table
+    from tui.format import cell, format_table
 
     if statements is None:
         if sys.stdin.isatty():
@@ -771,7 +771,7 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
                         click.echo("\t".join(names))
                         while rows := cur.fetchmany(1000):
                             click.echo("\n".join(
-                                "\t".join("NULL" if v is None else str(v) for v in r)
+                                "\t".join(cell(v) for v in r)
                                 for r in rows))
                     else:
                         rows = cur.fetchall()

@@ -144,8 +144,6 @@ def _unique(names: list[str]) -> list[str]:
 
 def text_of(value: Any) -> str:
     """A value as the `mysql` client prints it (NULL for None, no thousands separators)."""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
     return cell(value)
 
 
@@ -198,5 +196,5 @@ def _json_value(v: Any) -> Any:
     if v is None or isinstance(v, (bool, int, float, str)):
         return v
     if isinstance(v, Decimal):
-        return str(v)
+        return cell(v)  # exact, and in plain digits with its scale (not 1E-7)
     return text_of(v)

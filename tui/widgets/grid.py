@@ -15,6 +15,7 @@ from rich.text import Text
 from textual_fastdatatable import DataTable as FastDataTable
 
 from tui import actions
+from tui.format import cell
 from tui.widgets.cell import CellChosen
 
 _original_formatter = _fdt_format.cell_formatter
@@ -25,12 +26,8 @@ def _mysql_cell_formatter(obj, null_rep, col=None, render_markup=True, truncate_
     if isinstance(obj, bool) or obj is None:
         return _original_formatter(obj, null_rep, col, render_markup, truncate_multiline,
                                    max_width)
-    if isinstance(obj, float):
-        return Text(repr(obj), justify="right")
-    if isinstance(obj, (int, Decimal)):
-        return Text(str(obj), justify="right")
-    if isinstance(obj, dt.datetime):
-        return Text(obj.isoformat(sep=" "), justify="right")
+    if isinstance(obj, (int, float, Decimal, dt.datetime)):
+        return Text(cell(obj), justify="right")
     if isinstance(obj, (dt.date, dt.time)):
         return Text(obj.isoformat(), justify="right")
     return _original_formatter(obj, null_rep, col, render_markup, truncate_multiline, max_width)
