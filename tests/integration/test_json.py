@@ -389,3 +389,16 @@ def test_min_max_of_a_json_column_use_json_order(q):
          (6, '{}')""")
     assert q("SELECT MIN(j), MAX(j) FROM js") == [("null", "true")]
     assert q("SELECT MAX(j) FROM js WHERE id IN (1, 5)") == [('"a"',)]
+
+
+def test_json_against_a_boolean_is_json_true_or_false(q):
+    """MySQL's get_json_atom_wrapper: TRUE, FALSE and predicates compared with a JSON value
+    are JSON true/false, so `doc->'$.active' = true` does not match the number 1."""
+    q("CREATE TABLE jb (id INT, j JSON)")
+    q("""INSERT INTO jb VALUES (1, '{"active": true}'), (2, '{"active": false}'),
+         (3, '{"active": 1}'), (4, 'true')""")
+    assert q("SELECT id FROM jb WHERE j->'$.active' = TRUE") == [(1,)]
+    assert q("SELECT id FROM jb WHERE j->'$.active' = FALSE") == [(2,)]
+    assert q("SELECT id FROM jb WHERE j = TRUE") == [(4,)]
+    assert q("SELECT id FROM jb WHERE j->'$.active' = 1") == [(3,)]
+    assert q("""SELECT JSON_EXTRACT('{"b": true}', '$.b') = (1 = 1)""") == [(1,)]

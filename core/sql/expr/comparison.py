@@ -22,6 +22,7 @@ from core.sql.expr.compiler import (
     _Const,
     _const_fn,
     _handles,
+    _is_boolean,
     _templates,
 )
 from core.sql.expr.scope import EvalContext, Row, RowFn, _err_operand, _err_subquery_rows
@@ -260,6 +261,10 @@ def _comparison(c: _Compiler, node: exp.Expression) -> RowFn | _Const:
         fa = _row_operand(c, left)
         fb = _row_operand(c, right)
         return lambda row: _row_compare(fa(row), fb(row), cls)
+    if _json_operand(c, left) and _is_boolean(right):  # MySQL: JSON true/false, not 1/0
+        return _cmp_generic(c.fn(left), _as_bool(c.fn(right)), *_OPS[cls][:2], c.ctx)
+    if _json_operand(c, right) and _is_boolean(left):
+        return _cmp_generic(_as_bool(c.fn(left)), c.fn(right), *_OPS[cls][:2], c.ctx)
     ra, rb = c.sub(left), c.sub(right)
     if cls is exp.NullSafeEQ:
         for col, k in ((ra, rb), (rb, ra)):
@@ -298,6 +303,31 @@ def _comparison(c: _Compiler, node: exp.Expression) -> RowFn | _Const:
         mpyop, mtest, _m = _OPS[mirror]
         return _cmp_col_param(rb, ra, c.ctx, mpyop, mtest)
     return _cmp_generic(_as_fn(ra), _as_fn(rb), pyop, test, c.ctx)
+
+
+def _json_operand(c: _Compiler, node: exp.Expression) -> bool:
+    """Is `node` a JSON value (``doc->'$.a'``, JSON_EXTRACT, a JSON column, CAST AS JSON)?
+    Compared with one, a boolean expression is JSON true/false (get_json_atom_wrapper)."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, (exp.JSONExtract, exp.JSONObject, exp.JSONArray)):
+        return True
+    if isinstance(node, exp.Cast):
+        to = node.args.get("to")
+        return isinstance(to, exp.DataType) and to.this == exp.DataType.Type.JSON
+    if isinstance(node, exp.Column):
+        column_type = getattr(c.scope, "column_type", None)
+        t = column_type(node.table or None, node.name) if column_type is not None else None
+        return getattr(t, "kind", None) == "JSON"
+    return False
+
+
+def _as_bool(f: RowFn) -> RowFn:
+    def boolean(row: Row) -> Any:
+        v = f(row)
+        return None if v is None else bool(v)
+
+    return boolean
 
 
 class _NoMatch:
