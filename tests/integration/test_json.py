@@ -190,7 +190,8 @@ def test_extracted_values_compare_as_json(docs):
     assert q("SELECT id FROM j WHERE doc->'$.n' > 9 ORDER BY id") == [(1,), (3,)]
     assert q("SELECT id FROM j WHERE doc->'$.s' = 'bob'") == [(1,)]
     assert q("SELECT id FROM j WHERE doc->>'$.n' = '10' ORDER BY id") == [(1,), (3,)]
-    assert q("SELECT id FROM j WHERE doc->'$.f' = TRUE") == []  # true is no number
+    # TRUE is a boolean against JSON (get_json_atom_wrapper: is_bool_func): JSON true
+    assert q("SELECT id FROM j WHERE doc->'$.f' = TRUE") == [(1,)]
     assert q("SELECT id FROM j WHERE doc->'$.f' = CAST('true' AS JSON)") == [(1,)]
     assert q("SELECT CAST('1' AS JSON) = CAST('1.0' AS JSON), "
              "CAST('[1, 2]' AS JSON) = '[1, 2]', CAST('[1,2]' AS JSON) = CAST('[1, 2]' AS JSON)"
