@@ -243,3 +243,9 @@ def test_index_added_later_and_clustered_key(q):
     assert q("ADMIN CHECK TABLE t") == 0
     assert _errno(q, "INSERT INTO t VALUES (1, 'p,q', 5)")[1] == (
         "ERROR 1062 (23000): Duplicate entry 'z-p,q' for key 't.PRIMARY'")
+
+
+def test_set_members_ignore_trailing_spaces(q):
+    q("CREATE TABLE st (v SET('p', 'q'))")
+    q("INSERT INTO st VALUES ('p '), ('p,q '), ('q ,p')")
+    assert q("SELECT v FROM st") == [("p",), ("p,q",), ("p,q",)]

@@ -90,7 +90,7 @@ class _Members:
             return 0, True
         mask, ok = 0, True
         for part in s.split(","):
-            i = self.find(part)
+            i = self.find(part.rstrip(" "))  # trailing spaces do not count (find_set)
             if i:
                 mask |= 1 << (i - 1)
             else:
