@@ -249,3 +249,14 @@ def test_set_members_ignore_trailing_spaces(q):
     q("CREATE TABLE st (v SET('p', 'q'))")
     q("INSERT INTO st VALUES ('p '), ('p,q '), ('q ,p')")
     assert q("SELECT v FROM st") == [("p",), ("p,q",), ("p,q",)]
+
+
+def test_enum_through_union_or_a_function_sorts_as_text(q):
+    """A UNION or IF/COALESCE of an ENUM is a VARCHAR in MySQL: sorted as text."""
+    q("CREATE TABLE en (e ENUM('z', 'y', 'x'))")
+    q("INSERT INTO en VALUES ('x'), ('y'), ('z')")
+    assert q("SELECT e FROM en ORDER BY e") == [("z",), ("y",), ("x",)]  # by index
+    assert q("SELECT e FROM en UNION ALL SELECT 'a' ORDER BY 1") == [
+        ("a",), ("x",), ("y",), ("z",)]
+    assert q("SELECT e FROM en ORDER BY COALESCE(e, '')") == [("x",), ("y",), ("z",)]
+    assert q("SELECT IF(1, e, NULL) FROM en ORDER BY 1") == [("x",), ("y",), ("z",)]

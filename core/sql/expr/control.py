@@ -14,12 +14,21 @@ from sqlglot import exp
 
 from core.sql.expr.compiler import _as_fn, _Compiler, _handles, unify
 from core.sql.expr.scope import Row, RowFn
-from core.sql.types import _compare_mixed, compare
+from core.sql.types import _compare_mixed, compare, plain_members
+
+
+def _as_varchar(fn: RowFn, branches: list[Any]) -> RowFn:
+    """An ENUM/SET column among the branches gives its text, a VARCHAR, as in MySQL (sorted
+    as text, not by index)."""
+    if not any(isinstance(b, exp.Column) for b in branches):
+        return fn
+    return lambda row: plain_members(fn(row))
 
 
 @_handles(exp.Case)
 def _case(c: _Compiler, node: exp.Case) -> RowFn:
-    return unify(_case_fn(c, node), [c.static_kind(r) for r in _case_results(node)])
+    results = _case_results(node)
+    return _as_varchar(unify(_case_fn(c, node), [c.static_kind(r) for r in results]), results)
 
 
 def _case_results(node: exp.Case) -> list[exp.Expression | None]:
@@ -81,8 +90,8 @@ def _if(c: _Compiler, node: exp.If) -> RowFn:
     nt, nf = node.args.get("true"), node.args.get("false")
     rt, rf = c.sub(nt), c.sub(nf)
     ft, ff = _as_fn(rt), _as_fn(rf)
-    return unify(lambda row: ft(row) if cond(row) else ff(row),
-                 [c.static_kind(nt, rt), c.static_kind(nf, rf)])
+    return _as_varchar(unify(lambda row: ft(row) if cond(row) else ff(row),
+                             [c.static_kind(nt, rt), c.static_kind(nf, rf)]), [nt, nf])
 
 
 @_handles(exp.Coalesce)
@@ -98,7 +107,7 @@ def _coalesce(c: _Compiler, node: exp.Coalesce) -> RowFn:
             v = fa(row)
             return fb(row) if v is None else v
 
-        return unify(ifnull, kinds)
+        return _as_varchar(unify(ifnull, kinds), nodes)
 
     def coalesce(row: Row) -> Any:
         for f in fns:
@@ -107,7 +116,7 @@ def _coalesce(c: _Compiler, node: exp.Coalesce) -> RowFn:
                 return v
         return None
 
-    return unify(coalesce, kinds)
+    return _as_varchar(unify(coalesce, kinds), nodes)
 
 
 @_handles(exp.Nullif)

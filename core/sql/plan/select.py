@@ -49,6 +49,7 @@ from core.sql.plan.ops import (
 from core.sql.plan.scope import Cell, SourceScope, inside_subquery
 from core.sql.plan.window import having_aliases, is_window_aggregate, plan_windows
 from core.sql.table import KEY_COLUMN, KeyedTableReader, TableReader, encode_values, prefix_next
+from core.sql.types import plain_members, text_sort_key
 from core.sql.types import truth as _mysql_truth
 
 # The accumulator each aggregate class feeds (core.sql.functions.make_aggregate).  Named
@@ -293,7 +294,10 @@ class SelectPlanner:
                 width = op.width
                 base = [(lambda r, i=i: r[i]) for i in range(width)]
                 op = Project(op, base + extra)
-            op = Sort(op, keys, self.sort_key, self._top(node))
+            # a UNION's ENUM/SET values are VARCHARs there: sorted as text, not by index
+            key = text_sort_key if isinstance(node, (exp.Union, exp.Intersect, exp.Except)) \
+                else self.sort_key
+            op = Sort(op, keys, key, self._top(node))
             if extra:
                 op = Truncate(op, len(planned.names))
         op = self._limit(node, op)
@@ -356,7 +360,10 @@ class SelectPlanner:
                 pos = self._output_position(target, names, select_exprs)
                 if pos is None:
                     unshown.append((n, target))
-                    extra.append(self.compile(target, scope, "order clause"))
+                    f = self.compile(target, scope, "order clause")
+                    if not isinstance(target, exp.Column):  # an ENUM in an expression: text
+                        f = _text_of_members(f)
+                    extra.append(f)
                     pos = len(exprs) + len(extra) - 1
                 sort_keys.append((pos, bool(o.args.get("desc"))))
             if unshown and sel.args.get("distinct") and not needs_agg:
@@ -1175,6 +1182,12 @@ def _display(scope: SourceScope, star: bool = False):
     order = scope.star if star and scope.star is not None else range(len(scope.columns))
     return [(scope.columns[i][0], scope.names[i]) for i in order
             if not scope.names[i].startswith("\0")]
+
+
+def _text_of_members(f: Callable) -> Callable:
+    def as_text(row):
+        return plain_members(f(row))
+    return as_text
 
 
 def _truth(v) -> bool:

@@ -68,7 +68,15 @@ from core.sql.types.cast import (
     cast_unsigned,
 )
 from core.sql.types.coercion import Coercer, coerce, make_coercer
-from core.sql.types.comparison import _as_datetime, _compare_mixed, compare, equal, sort_key
+from core.sql.types.comparison import (
+    _as_datetime,
+    _compare_mixed,
+    compare,
+    equal,
+    plain_members,
+    sort_key,
+    text_sort_key,
+)
 from core.sql.types.convert import (
     DEC,
     format_value,
@@ -126,6 +134,8 @@ __all__ = [
     "parse_temporal",
     "parse_time",
     "sort_key",
+    "plain_members",
+    "text_sort_key",
     "str_to_number",
     "sub",
     "to_date",

@@ -205,3 +205,15 @@ def sort_key(value: Any) -> tuple:
             return (6, to_str(v))
         return f(v)
     return f(value)
+
+
+def plain_members(value: Any) -> Any:
+    """An ENUM/SET value as the plain string it shows: what a UNION or a function (IF,
+    COALESCE, CASE) of one gives in MySQL (a VARCHAR, sorted as text, not by index)."""
+    return str.__str__(value) if value.__class__ is EnumValue or \
+        value.__class__ is SetValue else value
+
+
+def text_sort_key(value: Any) -> tuple:
+    """`sort_key` with ENUM/SET values sorted as their text (a UNION's ORDER BY)."""
+    return sort_key(plain_members(value))
