@@ -103,7 +103,9 @@ def _row_of(flag) -> str:
 
 
 SKIPPED_ROW_WARNINGS = 100  # damaged rows listed one by one; the rest are counted
-STRICT_WRITE_ERRORS = frozenset({1365})  # warnings an INSERT/UPDATE raises (strict sql_mode)
+# warnings an INSERT/UPDATE raises (strict sql_mode): division by zero, a value a date
+# function cannot read (STR_TO_DATE's 1411)
+STRICT_WRITE_ERRORS = frozenset({1365, 1411})
 
 
 class RowSalvage:

@@ -4,6 +4,8 @@ keep it a warning and NULL (issue 15: NULL was stored silently)."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 import core
@@ -47,3 +49,17 @@ def test_ignore_and_reads_keep_the_warning(t):
     with pytest.raises(core.Error):
         t("UPDATE t SET b = 1 DIV 0 WHERE a = 3")
     assert t("SELECT b FROM t WHERE a = 3") == [(8,)]
+
+
+def test_str_to_date_that_cannot_read_is_1411_in_strict_writes(q):
+    """MySQL: NULL with warning 1411 in a SELECT; in a strict INSERT/UPDATE the error."""
+    q("CREATE TABLE sd (id INT PRIMARY KEY, d DATE)")
+    q("INSERT INTO sd VALUES (1, '2020-01-01')")
+    assert q("SELECT STR_TO_DATE('bad', '%Y-%m-%d')") == [(None,)]
+    assert [w[1] for w in q("SHOW WARNINGS")] == [1411]
+    with pytest.raises(core.DataError) as e:
+        q("UPDATE sd SET d = STR_TO_DATE('bad', '%Y-%m-%d')")
+    assert e.value.errno == 1411
+    assert q("SELECT d FROM sd") == [(datetime.date(2020, 1, 1),)]
+    q("UPDATE IGNORE sd SET d = STR_TO_DATE('bad', '%Y-%m-%d')")
+    assert q("SELECT d FROM sd") == [(None,)]

@@ -157,6 +157,7 @@ class EvalContext:
         if code == 1365 and not sqlmode.division_by_zero_warns(self):
             return  # no ERROR_FOR_DIVISION_BY_ZERO: NULL, without a word
         if code in self.errors_for:
-            raise DataError(message, errno=code, sqlstate="22012" if code == 1365 else "22000")
+            raise DataError(message, errno=code,
+                            sqlstate={1365: "22012", 1411: "HY000"}.get(code, "22000"))
         if len(self.warnings) < self.max_warnings:
             self.warnings.append((level, code, message))

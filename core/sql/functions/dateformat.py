@@ -304,6 +304,15 @@ def str_to_date(s: str, fmt: str) -> date | datetime | timedelta | None:
     return d
 
 
-@_reg("STR_TO_DATE", 2)
-def fn_str_to_date(s: Any, fmt: Any) -> Any:
-    return str_to_date(_s(s), _s(fmt))
+@_reg("STR_TO_DATE", 2, context=True)
+def fn_str_to_date(ctx: Any, s: Any, fmt: Any) -> Any:
+    """NULL with warning 1411 for a string the format does not read: strict INSERT and
+    UPDATE turn that warning into the error, as MySQL does."""
+    if s is None or fmt is None:
+        return None
+    r = str_to_date(_s(s), _s(fmt))
+    if r is None:
+        warn = getattr(ctx, "warn", None)
+        if warn is not None:
+            warn(1411, f"Incorrect datetime value: '{_s(s)}' for function str_to_date")
+    return r
