@@ -59,7 +59,7 @@ class DMLRunner:
         if multi_dml.is_multi_update(node):
             return multi_dml.update(s, node, txn, schema)
         table = s.table_info(schema, node.this, data=True)
-        refuse_target_reads(node, [node.this], [(table.schema, table.name)], s.current_db)
+        refuse_target_reads(node, [node.this], [(table.schema, table.name)], s.current_db, schema)
         alias = node.this.alias_or_name
         matched, scope = self._matching(node, txn, schema, table, alias)
         assigns = []
@@ -91,7 +91,7 @@ class DMLRunner:
         if multi_dml.is_multi_delete(node):
             return multi_dml.delete(s, node, txn, schema)
         table = s.table_info(schema, tnode)
-        refuse_target_reads(node, [tnode], [(table.schema, table.name)], s.current_db)
+        refuse_target_reads(node, [tnode], [(table.schema, table.name)], s.current_db, schema)
         s.db.require_usable(table)  # a DELETE needs no unique check: a flagged index is kept
         matched, _scope = self._matching(node, txn, schema, table, tnode.alias_or_name)
         writer = TableWriter(table, txn)

@@ -127,7 +127,7 @@ def update(session: StatementHost, node: exp.Update, txn, schema) -> tuple[int, 
                                                          bool(node.args.get("ignore"))),
                       TableWriter(table, txn), set()))
     refuse_target_reads(node, _base_tables(node.this), [(t.schema, t.name) for t, *_ in parts],
-                        session.current_db)
+                        session.current_db, schema)
     check = session.cancel_token.check
     changed = matched = 0
     for n, row in enumerate(joined.rows, start=1):
@@ -179,7 +179,7 @@ def delete(session: StatementHost, node: exp.Delete, txn, schema) -> int:
     own = [*_base_tables(refs), *(t for m in more for t in _base_tables(m)), *names,
            *(t for n in names for t in _base_tables(n))]
     refuse_target_reads(node, own, [(t.schema, t.name) for t, *_ in parts],
-                        session.current_db)
+                        session.current_db, schema)
     done: set[tuple[int, bytes]] = set()  # (table id, row key): one table through 2 aliases
     check = session.cancel_token.check
     for n, row in enumerate(joined.rows, start=1):

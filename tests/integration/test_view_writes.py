@@ -136,3 +136,19 @@ def test_a_view_whose_table_lost_a_column_is_1356_for_writes(q):
             q(sql)
         assert e.value.errno == 1356, sql
     assert q("SELECT * FROM t") == [(1, 1)]
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE a SET x = (SELECT MAX(x) FROM v)",
+    "DELETE FROM a WHERE id IN (SELECT id FROM vv)",
+    "UPDATE v SET x = (SELECT MAX(x) FROM v)",
+])
+def test_a_subquery_reading_the_target_through_a_view_is_refused(q, sql):
+    q("CREATE TABLE a (id INT PRIMARY KEY, x INT)")
+    q("INSERT INTO a VALUES (1, 1), (2, 2)")
+    q("CREATE VIEW v AS SELECT id, x FROM a")
+    q("CREATE VIEW vv AS SELECT id FROM v")
+    with pytest.raises(core.Error) as e:
+        q(sql)
+    assert e.value.errno in (1093, 1443), str(e.value)
+    assert q("SELECT * FROM a ORDER BY id") == [(1, 1), (2, 2)]
