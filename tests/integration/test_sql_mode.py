@@ -298,3 +298,17 @@ def test_set_with_the_replace_function(q):
     assert "ONLY_FULL_GROUP_BY" not in q("SELECT @@sql_mode")[0][0]
     q("SET @x = REPLACE('abc', 'b', '')")
     assert q("SELECT @x") == [("ac",)]
+
+
+def test_only_full_group_by_sees_unqualified_outer_names_in_subqueries(q):
+    q("CREATE TABLE og (a INT, b INT)")
+    q("CREATE TABLE og2 (x INT, y INT)")
+    for sql in ("SELECT a, (SELECT b FROM og2 LIMIT 1) FROM og GROUP BY a",
+                "SELECT a, EXISTS (SELECT 1 FROM og2 WHERE x = b) FROM og GROUP BY a",
+                "SELECT a FROM og GROUP BY a ORDER BY (SELECT b)"):
+        with pytest.raises(core.Error) as e:
+            q(sql)
+        assert e.value.errno == 1055 and "'test.og.b'" in str(e.value), sql
+    # the subquery's own columns, and the grouped column, are fine
+    q("SELECT a, (SELECT x FROM og2 LIMIT 1), (SELECT COUNT(*) FROM og2 WHERE y = a) "
+      "FROM og GROUP BY a")

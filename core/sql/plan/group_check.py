@@ -449,13 +449,19 @@ class _Block:
 
     def _outer_references(self, query: exp.Expression, det: set, exprs: set[str]
                           ) -> str | None:
-        """A subquery in a grouped query: its qualified references to this block's items
-        (outside any aggregate) must be determined too.  Unqualified names are not placed
-        (the subquery's own tables may hold them): accepted."""
+        """A subquery in a grouped query: its references to this block's items (outside any
+        aggregate) must be determined too.  An unqualified name is the subquery's own when
+        one of its tables (or an enclosing subquery's) has it; when a table cannot be
+        listed, the name is accepted."""
         inner_aliases = {t.alias_or_name.lower() for t in query.find_all(exp.Table)} | {
             s.alias_or_name.lower() for s in query.find_all(exp.Subquery) if s.alias}
+        blocks: dict[int, _Block] = {}
         for col in query.find_all(exp.Column):
-            if not col.table or col.table.lower() in inner_aliases:
+            if isinstance(col.this, exp.Star):
+                continue
+            if not col.table and not self._outer_name(col, query, blocks):
+                continue
+            if col.table and col.table.lower() in inner_aliases:
                 continue
             if any(isinstance(p, _AGGREGATES) or _any_value(p) for p in _ancestors(col, query)):
                 continue
@@ -463,6 +469,25 @@ class _Block:
             if bad is not None:
                 return bad
         return None
+
+    def _outer_name(self, col: exp.Column, query: exp.Expression,
+                    blocks: dict[int, _Block]) -> bool:
+        """Is unqualified `col`, inside subquery `query`, a name of this block (no table of
+        the subqueries around it has it, and all of theirs could be listed)?"""
+        name = col.name.lower()
+        p = col.parent
+        while p is not None:
+            if isinstance(p, exp.Select):
+                b = blocks.get(id(p))
+                if b is None:
+                    b = blocks[id(p)] = _Block(self.planner, p, depth=self.depth + 1)
+                if not b.complete or any(src.columns is None or name in src.columns
+                                         for src in b.srcs.values()):
+                    return False
+            if p is query:
+                break
+            p = p.parent
+        return True
 
     def canon(self, node: exp.Expression) -> str:
         """`node` as text with every column placed (``t.a``), so that ``a + 1`` in the
