@@ -28,7 +28,7 @@ from core.catalog.model import (
 from core.catalog.store import CatalogStore, Schema
 from core.check.flags import clear_flag, clear_table_flags
 from core.errors import NotSupportedError, ProgrammingError
-from core.sql import keyparts, limits, views
+from core.sql import keyparts, limits, refusals, views
 from core.sql.table import TableWriter, index_range
 from core.sql.types import BLOB_KINDS, TEXT_KINDS, SqlType
 from core.txn import begin
@@ -118,6 +118,7 @@ class DDLRunner:
                                             sqlstate="42000")
                 return self.create_table(node, txn, schema, job)
             if kind == "INDEX":
+                refusals.check_create_index(node, self.s.warn)  # DESC key parts: a Note
                 return self.create_index(node, txn, schema, job)
             if kind == "VIEW":
                 return views.create_view(self.s, self.store, node, txn, schema, job)
@@ -202,6 +203,7 @@ class DDLRunner:
         if not isinstance(node.this, exp.Schema):
             raise NotSupportedError("CREATE TABLE ... AS SELECT / LIKE is not supported yet")
         limits.check_identifier(name)
+        refusals.check_create_table(node, self.s.warn)  # CHECK, FOREIGN KEY, _ci: 1235
         info = self._table_info(node.this, db.name, name)
         info.id = txn.create_space(db.name, name)
         info.created = time.time()
@@ -274,7 +276,7 @@ class DDLRunner:
                     col.has_default = True
             columns.append(col)
         pk_lengths: list[int | None] = []
-        for item in sch.expressions:
+        for item in refusals.table_elements(sch):  # CONSTRAINT name PRIMARY KEY / UNIQUE
             if isinstance(item, exp.PrimaryKey):
                 if pk:
                     raise err("Multiple primary key defined", 1068)
@@ -543,6 +545,7 @@ class DDLRunner:
         if len(actions) != 1:
             raise NotSupportedError("ALTER TABLE with several actions is not supported yet")
         act = actions[0]
+        refusals.check_alter_action(act, self.s.warn)  # ADD CHECK, FOREIGN KEY: 1235
         if isinstance(act, exp.AddConstraint):
             c = act.expressions[0]
             if isinstance(c, exp.IndexColumnConstraint):

@@ -164,6 +164,7 @@ class InsertPlan:
         order = self.order
         token = session.cancel_token
         ignore = self.ignore
+        keep_zero = "NO_AUTO_VALUE_ON_ZERO" in sqlmode.modes(session.ctx)  # a dump's rows
         # IGNORE, or no strict sql_mode: data errors become warnings and MySQL's adjusted
         # values (a missing default too); NULL into NOT NULL stays an error for a non-strict
         # single-row INSERT, as in MySQL; duplicates are skipped by IGNORE only
@@ -186,7 +187,7 @@ class InsertPlan:
             explicit_auto = False
             if auto_pos is not None:
                 v = row[auto_pos]
-                if v is None or v == 0:
+                if v is None or (v == 0 and not keep_zero):
                     v = row[auto_pos] = db.next_autoinc(table, txn)
                     if not first_id:
                         first_id = v

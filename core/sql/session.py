@@ -32,7 +32,16 @@ from core.errors import (
     TablespaceMissingError,
 )
 from core.events import Event, EventSink
-from core.sql import dialect, lexer, limits, sqlmode, view_dml, views
+from core.sql import (
+    dialect,
+    lexer,
+    limits,
+    sqlmode,
+    sysvars,
+    version_comments,
+    view_dml,
+    views,
+)
 from core.sql.cancel import CancellableView, CancelToken, QueryInterrupted
 from core.sql.ddl import DDLRunner, bootstrap
 from core.sql.dml import DMLRunner
@@ -60,6 +69,7 @@ _LIMIT_VARIABLES: dict[str, tuple[int, int, int]] = {
     "max_execution_time": (0, 2**32 - 1, 1),
     "tidb_mem_quota_query": (0, 2**63 - 1, 1),
     "cte_max_recursion_depth": (0, 2**32 - 1, 1),
+    "group_concat_max_len": (4, 2**64 - 1, 1),
 }
 
 
@@ -290,6 +300,7 @@ class Database:
         if hit is not None:
             return hit
         limits.check_text_encodable(sql)
+        sql = version_comments.unwrap(sql)  # /*!40101 SET NAMES utf8mb4 */ runs, as in MySQL
         if with_params:
             text, count = dialect.to_placeholders(sql)
         else:
@@ -430,6 +441,7 @@ class Session:
         self.current_db = database
         self.autocommit = autocommit
         self.txn = None
+        self.txn_read_only = False  # START TRANSACTION READ ONLY: writes answer 1792
         self.warnings: list[tuple[str, int, str]] = []
         self.last_warnings: list[tuple[str, int, str]] = []
         self.ctx = EvalContext()
@@ -451,6 +463,7 @@ class Session:
         self._script_left = False
         self._script_cancelled = False
         self.event_sink: EventSink | None = None  # progress of this connection's statements
+        self.ctx.system_variables.update(sysvars.DEFAULTS)  # @@foreign_key_checks, ...
         self.ctx.system_variables.update(db.global_limits)
         if database is not None:
             with db.engine.snapshot() as snap:
@@ -519,7 +532,8 @@ class Session:
 
         if self._planner is None:
             self._planner = SelectPlanner(self.compile, self._resolve_table, self.ctx,
-                                          sort_key, make_aggregate)
+                                          sort_key, sysvars.group_concat_limited(
+                                              make_aggregate, self))
             self._planner.flagged_indexes = self.db.flagged_indexes
             self._planner.row_estimate = self._row_estimate
         return self._planner
@@ -572,6 +586,7 @@ class Session:
         self.txn = begin(self.db.engine)
 
     def commit(self) -> None:
+        self.txn_read_only = False
         if self._stream is not None:
             self.discard_stream()
         if self.txn is not None:
@@ -582,6 +597,7 @@ class Session:
                 self._persist_flags()
 
     def rollback(self) -> None:
+        self.txn_read_only = False
         if self._stream is not None:
             self.discard_stream()
         if self.txn is not None:
@@ -683,6 +699,7 @@ class Session:
         try:
             check_sql(sql)
             result = Result(rowcount=0)
+            sql = version_comments.unwrap(sql)  # /*!40101 ... */ runs, as in MySQL
             texts = _one_statement(sql) or dialect.split_statements(sql)
             for i, text in enumerate(texts):  # parsed one by one: see split_statements
                 ptext, _count, nodes = self.db.prepare(text, False)
@@ -848,6 +865,8 @@ class Session:
             name = " ".join(words[:3] if words[0].upper() == "ADMIN" else words[:2]).upper()
             raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",
                                     errno=1235, sqlstate="42000")
+        if sysvars.keys_toggle(self, node):  # ALTER TABLE t DISABLE KEYS: InnoDB's no-op
+            return Result(rowcount=0)
         views.refuse_command(node)  # CREATE VIEW ... WITH CHECK OPTION names itself
         name = node.sql(dialect=dialect.Kintsugi).split()[0].upper() if node else \
             type(node).__name__
@@ -865,17 +884,38 @@ class Session:
             self.current_db = name
             return Result(rowcount=0)
         if isinstance(node, exp.Transaction):
+            read_only = sysvars.transaction_modes(node)  # READ ONLY / READ WRITE / ...
             self.begin()
+            self.txn_read_only = read_only
         elif isinstance(node, exp.Commit):
             self.commit()
         elif isinstance(node, exp.Rollback):
+            if node.args.get("savepoint") is not None:  # it rolled back everything
+                raise sysvars.refusals.not_yet("ROLLBACK TO SAVEPOINT")
             self.rollback()
         else:
             return self._set(node)
         return Result(rowcount=0)
 
     def _set(self, node: exp.Set) -> Result:
+        """SET: an item that fails leaves the items before it undone (MySQL checks them
+        all first), so a refused ``SET @a = @@x, x = 0`` changes nothing."""
+        saved = (dict(self.ctx.user_variables), dict(self.ctx.system_variables),
+                 self.autocommit)
+        try:
+            return self._set_items(node)
+        except Exception:
+            user, system, autocommit = saved
+            self.ctx.user_variables.clear()
+            self.ctx.user_variables.update(user)
+            self.ctx.system_variables.clear()
+            self.ctx.system_variables.update(system)
+            self.autocommit = autocommit
+            raise
+
+    def _set_items(self, node: exp.Set) -> Result:
         for item in node.expressions:
+            sysvars.refuse_persist(item)  # SET PERSIST / PERSIST_ONLY: 1235, any variable
             if sqlmode.set_item(self, item):  # SET [GLOBAL] sql_mode, SET @@sql_mode
                 continue
             target = item.this
@@ -890,24 +930,35 @@ class Session:
                 continue
             if isinstance(target, exp.EQ) and isinstance(target.this, exp.SessionParameter):
                 var = target.this.name.lower()
+                scope = str(target.this.args.get("kind") or "session").upper()
                 if var in _LIMIT_VARIABLES:
-                    scope = str(target.this.args.get("kind") or "session").upper()
                     self._set_limit(var, self.constant(target.expression), scope)
+                elif var == "autocommit":
+                    self._set_autocommit(target.expression)
+                else:
+                    sysvars.assign(self, var, target.expression, scope)
                 continue
             if isinstance(target, exp.EQ) and isinstance(target.this, exp.Column):
                 var = target.this.name.lower()
-                value = self.constant(target.expression)
                 if var in _LIMIT_VARIABLES:
-                    self._set_limit(var, value, str(item.args.get("kind") or "SESSION"))
+                    self._set_limit(var, self.constant(target.expression),
+                                    str(item.args.get("kind") or "SESSION"))
                     continue
                 if var == "autocommit":
-                    on = str(value).upper() in ("1", "ON", "TRUE")
-                    if on and not self.autocommit:
-                        self.commit()
-                    self.autocommit = on
+                    self._set_autocommit(target.expression)
                     continue
-            # SET NAMES, sql_mode and friends are accepted and ignored, as TiDB does for many
+                sysvars.assign(self, var, target.expression, str(item.args.get("kind") or
+                                                                 "SESSION"))
+                continue
+            # SET NAMES, SET CHARACTER SET, SET TRANSACTION: honoured, harmless or 1235
+            sysvars.set_other(self, item)
         return Result(rowcount=0)
+
+    def _set_autocommit(self, node: exp.Expression) -> None:
+        on = bool(sysvars.boolean("autocommit", sysvars.value_of(self, node)))  # else 1231
+        if on and not self.autocommit:
+            self.commit()
+        self.autocommit = on
 
     def _set_limit(self, var: str, value: Any, scope: str) -> None:
         """SET [GLOBAL|SESSION] of a resource limit.  The session value changes either way
@@ -1058,6 +1109,8 @@ class Session:
     # -- data changes --------------------------------------------------------------------------
 
     def _dml(self, node, text, params_list: list | None = None) -> Result:
+        if self.txn_read_only and self.txn is not None:
+            raise sysvars.read_only_transaction()
         strict = isinstance(node, (exp.Insert, exp.Update)) and \
             not node.args.get("ignore") and sqlmode.strict(self.ctx)
         self.ctx.errors_for = STRICT_WRITE_ERRORS if strict else frozenset()

@@ -89,7 +89,7 @@ def test_unknown_mode_is_1231_and_changes_nothing(q, value, shown):
 
 @pytest.mark.parametrize("mode", ["ANSI_QUOTES", "PIPES_AS_CONCAT", "NO_BACKSLASH_ESCAPES",
                                   "ANSI", "REAL_AS_FLOAT", "IGNORE_SPACE",
-                                  "HIGH_NOT_PRECEDENCE", "NO_AUTO_VALUE_ON_ZERO",
+                                  "HIGH_NOT_PRECEDENCE",
                                   "PAD_CHAR_TO_FULL_LENGTH", "TIME_TRUNCATE_FRACTIONAL",
                                   "ALLOW_INVALID_DATES", "NO_UNSIGNED_SUBTRACTION"])
 def test_modes_the_engine_does_not_implement_answer_1235(q, mode):

@@ -91,8 +91,19 @@ def _national(c: _Compiler, node: exp.National) -> _Const:
     return _Const(node.this)
 
 
-@_handles(exp.Paren, exp.Alias, exp.Collate)
+@_handles(exp.Paren, exp.Alias)
 def _passthrough(c: _Compiler, node: exp.Expression) -> RowFn | _Const:
+    return c.compile(node.this)
+
+
+@_handles(exp.Collate)
+def _collate(c: _Compiler, node: exp.Collate) -> RowFn | _Const:
+    """``expr COLLATE name``: the engine compares binary, so only a binary collation is
+    honest; a _ci/_ai one answers 1235 (its results would differ)."""
+    from core.sql import refusals
+
+    coll = node.expression
+    refusals.check_collation(coll.name if coll is not None else "")
     return c.compile(node.this)
 
 

@@ -194,7 +194,7 @@ class GroupConcatAcc(Accumulator):
     characters (MySQL's group_concat_max_len, 1024 by default, counts bytes; we count
     characters).  ORDER BY inside GROUP_CONCAT is the caller's: add values in order."""
 
-    __slots__ = ("parts", "separator", "max_len", "length")
+    __slots__ = ("parts", "separator", "max_len", "length", "on_cut")
 
     def __init__(self, distinct: bool = False, separator: str = ",", max_len: int = 1024):
         super().__init__(distinct)
@@ -202,6 +202,7 @@ class GroupConcatAcc(Accumulator):
         self.separator = separator
         self.max_len = max_len
         self.length = 0  # characters kept so far: past max_len the rest would be cut anyway
+        self.on_cut: Any = None  # called when the result is cut (the session warns 1260)
 
     def add(self, value: Any) -> None:
         if _has_null(value):
@@ -224,7 +225,11 @@ class GroupConcatAcc(Accumulator):
         if not self.parts:
             return None
         s = self.separator.join(self.parts)
-        return s[: self.max_len] if len(s) > self.max_len else s
+        if len(s) <= self.max_len:
+            return s
+        if self.on_cut is not None:
+            self.on_cut()
+        return s[: self.max_len]
 
 
 class OrderedGroupConcatAcc(GroupConcatAcc):

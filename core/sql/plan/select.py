@@ -17,6 +17,7 @@ from sqlglot import exp
 from core.catalog.coltypes import NUMERIC_KINDS
 from core.catalog.model import HANDLE_INT, IndexInfo, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
+from core.sql import refusals
 from core.sql.expr import signedness
 from core.sql.limits import MAX_SELECT_NESTING, NestingTooDeepError
 from core.sql.plan import access, cte, distinct_order, group_check, join_order, right_join, using
@@ -309,6 +310,7 @@ class SelectPlanner:
         if sel.args.get("into") is not None:  # its variables would silently stay unset
             raise NotSupportedError("This version of KintsugiDB doesn't yet support "
                                     "'SELECT ... INTO'; use SET @v = value")
+        refusals.check_select(sel)  # WITH ROLLUP, GROUPING(): 1235 (they were dropped)
         where = conjuncts(sel.args.get("where").this) if sel.args.get("where") else []
         from_ = sel.args.get("from_")
         joins = sel.args.get("joins") or []
