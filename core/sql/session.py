@@ -831,8 +831,31 @@ class Session:
 
     def _run(self, node: exp.Expression, text: str, params: list,
              stream: bool = False) -> Result:
+        """One statement; afterwards ROW_COUNT() and FOUND_ROWS() (read by the next one) say
+        what it did, as MySQL's: rows changed by DML, -1 after a result set or an error, 0
+        after DDL and session statements; the rows a SELECT returned."""
+        row_count = getattr(self, "_row_count", -1)
+        self.ctx.row_count = row_count
+        self.ctx.found_rows = getattr(self, "_found_rows", 0)
+        self._row_count = -1
+        result = self._run_statement(node, text, params, stream)
+        if result.names is not None:
+            if result.rows is not None:
+                self._found_rows = len(result.rows)
+        else:
+            self._row_count = max(result.rowcount, 0)
+        return result
+
+    def _run_statement(self, node: exp.Expression, text: str, params: list,
+                       stream: bool = False) -> Result:
         self._prepare_run(params)
         kind = self.running = kind_of(node)
+        if kind is StatementKind.QUERY and any(
+                m.name.upper() == "SQL_CALC_FOUND_ROWS"
+                for m in node.args.get("operation_modifiers") or []):
+            raise NotSupportedError("This version of KintsugiDB doesn't yet support "
+                                    "'SQL_CALC_FOUND_ROWS' (deprecated in MySQL 8.0.17: run "
+                                    "SELECT COUNT(*) instead)", errno=1235, sqlstate="42000")
         if kind is StatementKind.QUERY:
             return self._stream_query(node, text) if stream else self._query(node, text)
         if kind is StatementKind.DML:
