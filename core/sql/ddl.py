@@ -147,6 +147,8 @@ class DDLRunner:
         if isinstance(node, exp.TruncateTable):
             return self.truncate(node, txn, schema, job)
         if isinstance(node, exp.Alter):
+            if (node.args.get("kind") or "").upper() == "VIEW":
+                return views.alter_view(self.s, self.store, node, txn, schema, job)
             return self.alter(node, txn, schema, job)
         if type(node).__name__ == "RenameTable":
             return self.rename(node, txn, schema, job)

@@ -106,6 +106,27 @@ def source(session: StatementHost, v: ViewInfo) -> Source:
 
 # -- DDL --------------------------------------------------------------------------------------
 
+def alter_view(s: StatementHost, store: CatalogStore, node: exp.Alter, txn, schema: Schema,
+               job) -> None:
+    """ALTER VIEW v [(cols)] AS ...: CREATE OR REPLACE VIEW of a view that must exist
+    (MySQL: 1146 when it does not, 1347 when `v` is a table)."""
+    named = node.this
+    target = named.this if isinstance(named, exp.Schema) else named
+    db = target.db or s.require_db()
+    if schema.view(db, target.name) is None:
+        if schema.table(db, target.name) is not None:
+            raise not_a_view(db, target.name)
+        raise _err(f"Table '{db}.{target.name}' doesn't exist", 1146, "42S02")
+    actions = node.args.get("actions") or []
+    if len(actions) != 1 or not isinstance(actions[0], exp.Query):
+        raise NotSupportedError("This version of KintsugiDB doesn't yet support this ALTER "
+                                "VIEW form", errno=1235, sqlstate="42000")
+    create = exp.Create(this=named.copy(), kind="VIEW", replace=True,
+                        expression=actions[0].copy())
+    create_view(s, store, create, txn, schema, job)
+    job.job_type = "alter view"
+
+
 def create_view(s: StatementHost, store: CatalogStore, node: exp.Create, txn, schema: Schema,
                 job) -> None:
     """CREATE [OR REPLACE] VIEW, inside the DDL runner's transaction and job."""

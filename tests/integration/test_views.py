@@ -224,3 +224,16 @@ def test_dump_writes_views_that_load_back(tmp_path):
         assert cur.fetchall() == [(2,)]
         cur.execute("SELECT * FROM d.z_base ORDER BY n")
         assert cur.fetchall() == [(1, 11), (2, 22)]
+
+
+def test_alter_view(db):
+    q = db
+    q("CREATE VIEW av AS SELECT a FROM t")
+    q("ALTER VIEW av AS SELECT a + 1 AS b FROM t")
+    q("SELECT * FROM av LIMIT 0")
+    assert [d[0] for d in q.cursor.description] == ["b"]
+    q("ALTER VIEW av (x) AS SELECT a FROM t")
+    q("SELECT * FROM av LIMIT 0")
+    assert [d[0] for d in q.cursor.description] == ["x"]
+    assert _errno(q, "ALTER VIEW nope AS SELECT 1")[0] == 1146
+    assert _errno(q, "ALTER VIEW t AS SELECT 1")[0] == 1347
