@@ -114,8 +114,10 @@ def _row_of(flag) -> str:
 
 SKIPPED_ROW_WARNINGS = 100  # damaged rows listed one by one; the rest are counted
 # warnings an INSERT/UPDATE raises (strict sql_mode): division by zero, a value a date
-# function cannot read (STR_TO_DATE's 1411)
-STRICT_WRITE_ERRORS = frozenset({1365, 1411})
+# function cannot read (STR_TO_DATE's 1411), a string read as a number only in part (1292)
+STRICT_WRITE_ERRORS = frozenset({1365, 1411, 1292})
+# a strict DELETE: a string read as a number only in part in its WHERE (MySQL: 1292)
+STRICT_DELETE_ERRORS = frozenset({1292})
 
 
 class RowSalvage:
@@ -1134,9 +1136,9 @@ class Session:
     def _dml(self, node, text, params_list: list | None = None) -> Result:
         if self.txn_read_only and self.txn is not None:
             raise sysvars.read_only_transaction()
-        strict = isinstance(node, (exp.Insert, exp.Update)) and \
-            not node.args.get("ignore") and sqlmode.strict(self.ctx)
-        self.ctx.errors_for = STRICT_WRITE_ERRORS if strict else frozenset()
+        strict = not node.args.get("ignore") and sqlmode.strict(self.ctx)
+        self.ctx.errors_for = frozenset() if not strict else STRICT_WRITE_ERRORS \
+            if isinstance(node, (exp.Insert, exp.Update)) else STRICT_DELETE_ERRORS
         try:
             return self._dml_run(node, text, params_list)
         except CorruptionError as e:

@@ -24,6 +24,7 @@ from core.sql.types import (
     cast_unsigned,
     to_date,
 )
+from core.sql.types.convert import truncated_number
 from core.sql.types.json import JsonText, cast_to_json, sql_scalar
 
 _DT = exp.DataType.Type
@@ -89,12 +90,32 @@ def _from_json(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
 @_handles(exp.Cast, exp.TryCast)
 def _cast(c: _Compiler, node: exp.Cast) -> RowFn:
     conv = cast_function(node.args["to"])
-    if node.args["to"].this not in _CHARS and node.args["to"].this is not _DT.JSON:
+    to = node.args["to"].this
+    if to not in _CHARS and to is not _DT.JSON:
         conv = _from_json(conv)
     f = c.fn(node.this)
+    what = _TRUNCATED.get(to)
+    warn = getattr(c.ctx, "warn", None)
+    if what is not None and warn is not None:
+        def cast_warning(row: Row) -> Any:
+            v = f(row)
+            if v is None:
+                return None
+            if v.__class__ is str or v.__class__ is bytes:
+                bad = truncated_number(v)
+                if bad is not None:  # '12abc' AS SIGNED is 12, with MySQL's warning
+                    warn(1292, f"Truncated incorrect {what} value: '{bad}'")
+            return conv(v)
+
+        return cast_warning
 
     def cast(row: Row) -> Any:
         v = f(row)
         return None if v is None else conv(v)
 
     return cast
+
+
+# CAST targets that read a string as a number, and the type word of their warning 1292
+_TRUNCATED = {**dict.fromkeys(_SIGNED | _UNSIGNED, "INTEGER"), _DT.DECIMAL: "DECIMAL",
+              _DT.UDECIMAL: "DECIMAL", _DT.DOUBLE: "DOUBLE", _DT.FLOAT: "DOUBLE"}

@@ -27,6 +27,7 @@ from core.sql.expr.compiler import (
 )
 from core.sql.expr.scope import EvalContext, Row, RowFn, _err_operand, _err_subquery_rows
 from core.sql.types import _as_datetime, _compare_mixed, compare, parse_temporal, to_double
+from core.sql.types.convert import truncated_number
 from core.sql.types.temporal import number_to_temporal, temporal_constant
 
 _OPS: dict[type, tuple[Callable[[Any, Any], bool], Callable[[int], bool], type]] = {
@@ -75,6 +76,8 @@ def _const_comparator(c: Any, column: bool = False,
 
         def vs_other(a: Any, ta: type) -> int:
             """A value that is no number: a date against the constant's date form."""
+            if ta is str or ta is bytes:
+                _number_text_warning(ctx, a, c)
             if tdt is not None:
                 if ta is datetime:
                     return (a > tdt) - (a < tdt)
@@ -112,11 +115,18 @@ def _const_comparator(c: Any, column: bool = False,
         # to the column's integer type (MySQL's convert_constant_item), not both to DOUBLE,
         # which cannot tell 9007199254740993 from 9007199254740992
         cint = _int_text(c) if column else None
+        cbad = truncated_number(c)
+        text_warning = None
+        if cbad is not None and ctx is not None:
+            def text_warning() -> None:
+                ctx.warn(1292, f"Truncated incorrect DOUBLE value: '{cbad[:128]}'")
 
         def vs_str(a: Any) -> int:
             ta = type(a)
             if ta is int and cint is not None:
                 return (a > cint) - (a < cint)
+            if (ta is int or ta is Decimal or ta is float) and text_warning is not None:
+                text_warning()
             if ta is int or ta is Decimal or ta is float:
                 x = float(a)
                 return (x > cnum) - (x < cnum)
@@ -174,6 +184,26 @@ def _cmp_col_const(fa: RowFn, c: Any, op_name: str, ctx: EvalContext | None = No
     return make(i if i is not None else fa, c, _const_comparator(c, i is not None, ctx))
 
 
+_NUMBERS = (int, float, Decimal)
+
+
+def _number_text_warning(ctx: EvalContext | None, a: Any, b: Any) -> None:
+    """A string compared with a number is read as one; when only in part (``'12abc' = 12``)
+    MySQL warns 1292, and a strict INSERT/UPDATE/DELETE fails with it."""
+    if ctx is None:
+        return
+    ta, tb = type(a), type(b)
+    if ta in _NUMBERS and (tb is str or tb is bytes):
+        s = b
+    elif tb in _NUMBERS and (ta is str or ta is bytes):
+        s = a
+    else:
+        return
+    bad = truncated_number(s)
+    if bad is not None:
+        ctx.warn(1292, f"Truncated incorrect DOUBLE value: '{bad[:128]}'")
+
+
 def _mixed_warning(ctx: EvalContext | None) -> Callable[[Any, Any], int]:
     """`_compare_mixed` that also warns 1292 when a date meets a string that is no date
     (MySQL compares it as the zero date and says so)."""
@@ -186,6 +216,7 @@ def _mixed_warning(ctx: EvalContext | None) -> Callable[[Any, Any], int]:
             elif (tb is date or tb is datetime) and (ta is str or ta is bytes):
                 d, s = b, a
             else:
+                _number_text_warning(ctx, a, b)
                 return r
             text = s if type(s) is str else s.decode("utf-8", "replace")
             if parse_temporal(text) is None:

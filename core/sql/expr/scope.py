@@ -116,6 +116,10 @@ _DEFAULT_SYSVARS: dict[str, Any] = {
 }
 
 
+# the SQLSTATE of a warning a strict write raises as an error
+_STRICT_STATES = {1365: "22012", 1411: "HY000", 1292: "22007"}
+
+
 class EvalContext:
     """Per-statement state the compiled closures read at evaluation time.
 
@@ -157,7 +161,6 @@ class EvalContext:
         if code == 1365 and not sqlmode.division_by_zero_warns(self):
             return  # no ERROR_FOR_DIVISION_BY_ZERO: NULL, without a word
         if code in self.errors_for:
-            raise DataError(message, errno=code,
-                            sqlstate={1365: "22012", 1411: "HY000"}.get(code, "22000"))
+            raise DataError(message, errno=code, sqlstate=_STRICT_STATES.get(code, "22000"))
         if len(self.warnings) < self.max_warnings:
             self.warnings.append((level, code, message))

@@ -42,6 +42,21 @@ def str_to_number(s: str) -> tuple[str | None, str]:
     return m.group(1), s[m.end():]
 
 
+def truncated_number(v: Any) -> str | None:
+    """The text of a string that MySQL reads as a number only in part (``'12abc'``, ``'abc'``,
+    ``''``): what warning 1292 "Truncated incorrect ... value" quotes.  None for a string that
+    is all number (surrounding spaces allowed) and for anything not a string."""
+    t = type(v)
+    if t is bytes:
+        v = v.decode("utf-8", "replace")
+    elif t is not str:
+        return None
+    num, rest = str_to_number(v)
+    if num is not None and not rest.strip(" \t\n\r\f\v"):
+        return None
+    return v
+
+
 def to_double(v: Any) -> float | None:
     """A value as a double, the way MySQL converts for mixed comparisons and arithmetic
     with strings: ``'12abc'`` -> 12.0, ``'abc'`` -> 0.0."""
