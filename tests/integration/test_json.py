@@ -403,3 +403,12 @@ def test_json_against_a_boolean_is_json_true_or_false(q):
     assert q("SELECT id FROM jb WHERE j = TRUE") == [(4,)]
     assert q("SELECT id FROM jb WHERE j->'$.active' = 1") == [(3,)]
     assert q("""SELECT JSON_EXTRACT('{"b": true}', '$.b') = (1 = 1)""") == [(1,)]
+
+
+def test_group_by_and_distinct_use_json_equality(q):
+    q("CREATE TABLE jg (id INT, j JSON)")
+    q("""INSERT INTO jg VALUES (1, '1'), (2, '1.0'), (3, 'true'), (4, '{"a": 1, "b": 2}'),
+         (5, '{"b": 2, "a": 1.0}'), (6, '[1, 2]')""")
+    assert q("SELECT COUNT(*) FROM (SELECT j FROM jg GROUP BY j) g") == [(4,)]
+    assert q("SELECT COUNT(DISTINCT j) FROM jg") == [(4,)]
+    assert len(q("SELECT DISTINCT j FROM jg")) == 4

@@ -23,7 +23,7 @@ from core.sql.types import (
     to_str,
 )
 from core.sql.types.arith import ScaledDecimal, shown_value
-from core.sql.types.json import JsonText, json_compare
+from core.sql.types.json import JsonText, json_compare, json_group_key
 
 
 class Accumulator:
@@ -61,6 +61,8 @@ def _distinct_key(v: Any) -> Any:
         return tuple(_distinct_key(x) for x in v)
     if type(v) is Decimal and v == v.to_integral_value():
         return int(v)
+    if type(v) is JsonText:
+        return json_group_key(v)
     return v
 
 

@@ -22,6 +22,7 @@ from core.check.errors import inconsistent_index_error
 from core.errors import DatabaseError, Error
 from core.sql.limits import BLOCK, UNLIMITED, MemoryTracker, row_bytes
 from core.sql.table import TableReader, row_decoder
+from core.sql.types.json import JsonText, json_group_key
 
 Row = list
 Fn = Callable[[Sequence[Any]], Any]
@@ -850,11 +851,14 @@ class _Salvage(Exception):  # a signal inside ScanAggregate, never seen outside
 
 
 def _hashable(v):
-    """Group/distinct key of a value: numbers that compare equal group together."""
+    """Group/distinct key of a value: numbers that compare equal group together, and so do
+    JSON values (``1`` and ``1.0``, objects whatever their key order)."""
     if isinstance(v, float) and v.is_integer():
         return int(v)
     if isinstance(v, bytearray):
         return bytes(v)
+    if v.__class__ is JsonText:
+        return json_group_key(v)
     return v
 
 

@@ -80,8 +80,8 @@ class JsonText(str):
             return d
 
     # Between two JSON values, comparisons are the JSON comparison (1 = 1.0); against
-    # anything else a JsonText is the string it is.  The hash is the text's: values equal
-    # with different texts (1 and 1.0) are rare enough to meet as two DISTINCT keys.
+    # anything else a JsonText is the string it is.  The hash is the text's; GROUP BY and
+    # DISTINCT key JSON values with `json_group_key`, so 1 and 1.0 meet there.
     def __eq__(self, other: object) -> bool:
         if isinstance(other, JsonText):
             return str.__eq__(self, other) or json_compare(self.doc, other.doc) == 0
@@ -548,3 +548,20 @@ def json_type_name(doc: Any) -> str:
 
 def wrong_arguments(func: str) -> ProgrammingError:
     return ProgrammingError(f"Incorrect arguments to {func}", errno=1210, sqlstate="HY000")
+
+
+def json_group_key(j: JsonText) -> tuple:
+    """The GROUP BY / DISTINCT key of a JSON value: equal exactly when the values are equal
+    by JSON comparison (``1`` and ``1.0`` meet; objects whatever their key order; true is
+    not 1), which the canonical text alone does not give."""
+    return ("\0json", _frozen(j.doc))
+
+
+def _frozen(doc: Any) -> Any:
+    if isinstance(doc, bool):
+        return ("\0bool", doc)
+    if isinstance(doc, dict):
+        return frozenset((k, _frozen(x)) for k, x in doc.items())
+    if isinstance(doc, list):
+        return tuple(_frozen(x) for x in doc)
+    return doc
