@@ -43,3 +43,15 @@ def test_ignore_and_non_strict_keep_the_warning(sm):
     assert [w[1] for w in q("SHOW WARNINGS")] == [1292]
     q("SET sql_mode = ''")
     assert q("DELETE FROM sm WHERE s = 12") == 1
+
+
+def test_arithmetic_on_a_partly_numeric_string(sm):
+    q = sm
+    assert q("SELECT s + 1 FROM sm ORDER BY id") == [(13.0,), (6.0,)]
+    assert q("SHOW WARNINGS") == [("Warning", 1292, "Truncated incorrect DOUBLE value: '12abc'")]
+    with pytest.raises(core.DataError) as e:
+        q("UPDATE sm SET n = s + 1")
+    assert e.value.errno == 1292
+    assert q("SELECT n FROM sm ORDER BY id") == [(12,), (5,)]
+    assert q("SELECT '3' + 4") == [(7.0,)]
+    assert q("SHOW WARNINGS") == []

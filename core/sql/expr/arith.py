@@ -56,7 +56,7 @@ from core.sql.types.arith import (
     mul_exact,
     shown_value,
 )
-from core.sql.types.convert import to_number
+from core.sql.types.convert import to_number, truncated_number
 
 
 def _paren_text(node: exp.Expression, c: _Compiler | None = None) -> Callable[[], str]:
@@ -374,7 +374,7 @@ def _add(c: _Compiler, node: exp.Add) -> RowFn:
         return _date_arith(c, node.expression, iv, 1)
     if _has_division(c, node):
         return _precise(c, node)
-    ra, rb = c.sub(node.this), c.sub(node.expression)
+    ra, rb = _text_checked(c, node.this), _text_checked(c, node.expression)
     text = _paren_text(node, c)
     if type(ra) is _Const and type(rb) is not _Const:
         ra, rb = rb, ra
@@ -409,7 +409,7 @@ def _sub(c: _Compiler, node: exp.Sub) -> RowFn:
         return _date_arith(c, node.this, iv, -1)
     if _has_division(c, node):
         return _precise(c, node)
-    ra, rb = c.sub(node.this), c.sub(node.expression)
+    ra, rb = _text_checked(c, node.this), _text_checked(c, node.expression)
     text = _paren_text(node, c)
     bounded = signedness.bounded_arith(c, node, "sub", ra, rb, sub, text)
     if bounded is not None:  # UNSIGNED (or a DECIMAL such as SUM): its own range
@@ -439,7 +439,7 @@ def _sub(c: _Compiler, node: exp.Sub) -> RowFn:
 def _mul(c: _Compiler, node: exp.Mul) -> RowFn:
     if _has_division(c, node):
         return _precise(c, node)
-    ra, rb = c.sub(node.this), c.sub(node.expression)
+    ra, rb = _text_checked(c, node.this), _text_checked(c, node.expression)
     text = _paren_text(node, c)
     if type(ra) is _Const and type(rb) is not _Const:
         ra, rb = rb, ra
@@ -467,8 +467,29 @@ def _mul(c: _Compiler, node: exp.Mul) -> RowFn:
     return times
 
 
+def _text_checked(c: _Compiler, node: exp.Expression) -> RowFn | _Const:
+    """An arithmetic operand that is a string: read as a number only in part (``'12abc' +
+    1``), MySQL warns 1292, and a strict INSERT/UPDATE fails with it.  Other operands are
+    compiled as they are (no cost)."""
+    r = c.sub(node)
+    warn = getattr(c.ctx, "warn", None)
+    if warn is None or c.static_kind(node, r) != "str":
+        return r
+    f = _as_fn(r)
+
+    def text_operand(row: Row) -> Any:
+        v = f(row)
+        if v.__class__ is str or v.__class__ is bytes:
+            bad = truncated_number(v)
+            if bad is not None:
+                warn(1292, f"Truncated incorrect DOUBLE value: '{bad[:128]}'")
+        return v
+
+    return text_operand
+
+
 def _division(op: Callable[..., Any], node: exp.Expression, c: _Compiler) -> RowFn:
-    fa, fb = c.fn(node.this), c.fn(node.expression)
+    fa, fb = _as_fn(_text_checked(c, node.this)), _as_fn(_text_checked(c, node.expression))
     text = _paren_text(node, c)
     ctx = c.ctx
 
