@@ -29,6 +29,7 @@ from core.catalog.store import CatalogStore, Schema
 from core.check.flags import clear_flag, clear_table_flags
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql import keyparts, limits, refusals, views
+from core.sql.statements import statement_name
 from core.sql.table import TableWriter, index_range
 from core.sql.types import BLOB_KINDS, TEXT_KINDS, SqlType
 from core.txn import begin
@@ -152,7 +153,9 @@ class DDLRunner:
             return self.alter(node, txn, schema, job)
         if type(node).__name__ == "RenameTable":
             return self.rename(node, txn, schema, job)
-        raise NotSupportedError(f"unsupported DDL: {node.sql(dialect='mysql')[:80]}")
+        raise NotSupportedError("This version of KintsugiDB doesn't yet support "
+                                f"'{statement_name(node.sql(dialect='mysql'))}'", errno=1235,
+                                sqlstate="42000")
 
     # -- databases ------------------------------------------------------------------------
 

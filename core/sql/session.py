@@ -53,7 +53,7 @@ from core.sql.plan.ops import Runtime
 from core.sql.plan.scope import SourceScope
 from core.sql.plan.select import Planned, SelectPlanner
 from core.sql.result import Result
-from core.sql.statements import StatementKind, kind_of
+from core.sql.statements import StatementKind, kind_of, statement_name
 from core.sql.stream import RowStream
 from core.sql.table import TableReader, format_key_values
 from core.storage.engine import Engine
@@ -893,8 +893,7 @@ class Session:
         if sysvars.keys_toggle(self, node):  # ALTER TABLE t DISABLE KEYS: InnoDB's no-op
             return Result(rowcount=0)
         views.refuse_command(node)  # CREATE VIEW ... WITH CHECK OPTION names itself
-        name = node.sql(dialect=dialect.Kintsugi).split()[0].upper() if node else \
-            type(node).__name__
+        name = statement_name(text) or type(node).__name__
         raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",
                                 errno=1235, sqlstate="42000")
 

@@ -79,3 +79,21 @@ def classify(sql: str) -> StatementKind:
     if len(nodes) != 1:
         return StatementKind.OTHER
     return kind_of(nodes[0])
+
+
+# a second word names the statement after these verbs (CREATE TRIGGER, LOCK TABLES, ...)
+_TWO_WORDS = {"CREATE", "ALTER", "DROP", "LOCK", "UNLOCK", "ANALYZE", "OPTIMIZE", "REPAIR",
+              "FLUSH", "RESET", "CHECKSUM", "LOAD", "INSTALL", "UNINSTALL", "HANDLER"}
+
+
+def statement_name(text: str) -> str:
+    """The words that name an unsupported statement in its 1235 (``CREATE TRIGGER``,
+    ``CREATE FULLTEXT INDEX``, ``LOCK TABLES``, ``GRANT``), from the text as written."""
+    words = [w.upper() for w in text.replace("(", " ").split()[:3]]
+    if not words:
+        return ""
+    if words[0] not in _TWO_WORDS or len(words) < 2:
+        return words[0]
+    if words[1] in ("FULLTEXT", "SPATIAL", "UNIQUE", "OR", "TEMPORARY") and len(words) > 2:
+        return " ".join(words[:3])
+    return " ".join(words[:2])

@@ -26,3 +26,17 @@ def test_not_yet_answers_1235_naming_it(q, sql, names):
     assert info.value.errno == 1235, str(info.value)
     assert names in str(info.value)
     assert q("SELECT * FROM t") == [(1, 2)]
+
+
+@pytest.mark.parametrize("sql, names", [
+    ("CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1", "'CREATE TRIGGER'"),
+    ("CREATE USER u", "'CREATE USER'"),
+    ("CREATE PROCEDURE p() BEGIN END", "'CREATE PROCEDURE'"),
+    ("LOCK TABLES t READ", "'LOCK TABLES'"),
+    ("CREATE FULLTEXT INDEX f ON t (a)", "'CREATE FULLTEXT INDEX'"),
+])
+def test_unsupported_statements_name_themselves(q, sql, names):
+    q("CREATE TABLE t (a INT PRIMARY KEY)")
+    with pytest.raises(core.Error) as info:
+        q(sql)
+    assert info.value.errno == 1235 and names in str(info.value), str(info.value)
