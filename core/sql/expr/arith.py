@@ -32,7 +32,6 @@ from core.sql.expr.compiler import (
     _Compiler,
     _Const,
     _handles,
-    _templates,
 )
 from core.sql.expr.item_text import item_text
 from core.sql.expr.scope import Row, RowFn
@@ -339,29 +338,14 @@ def _precise(c: _Compiler, node: exp.Expression) -> RowFn:
     return arith_shown
 
 
-_ARITH_CONST = _templates("""
-def make(fa, k, slow, text):
-    def arith_int_const(row):
-        a = {GET}
-        if a.__class__ is int:
-            r = a {OP} k
-            if MIN <= r <= MAX:
-                return r
-        if a is None:
-            return None
-        return slow(a, k, text)
-    return arith_int_const
-""", {"add": "+", "sub": "-", "mul": "*"}, MIN=INT64_MIN, MAX=INT64_MAX)
-
-
 def _arith_const(ra: RowFn | _Const, rb: RowFn | _Const, op_name: str,
                  slow: Callable[..., Any], text: Callable[[], str]) -> RowFn | None:
     """``expr op <int constant>``: one closure per row instead of two."""
     if type(rb) is not _Const or type(ra) is _Const or type(rb.value) is not int:
         return None
     i = _column_index(ra)
-    return _ARITH_CONST[op_name, i is not None](i if i is not None else ra, rb.value, slow,
-                                                 text)
+    return signedness.BOUNDED_CONST[op_name, i is not None](
+        i if i is not None else ra, rb.value, INT64_MIN, INT64_MAX, slow, text)
 
 
 @_handles(exp.Add)

@@ -238,7 +238,9 @@ def _narrow_column(c: _Compiler, node: exp.Expression) -> bool:
 
 # --- the closures --------------------------------------------------------------------------------
 
-_BOUNDED_CONST = _templates("""
+# ``expr op <int constant>`` kept in [lo, hi] by the fast path, else `slow` (which raises
+# or widens): BIGINT's range for signed arithmetic (core.sql.expr.arith), UNSIGNED's here
+BOUNDED_CONST = _templates("""
 def make(fa, k, lo, hi, slow, text):
     def arith_bounded_const(row):
         a = {GET}
@@ -314,7 +316,7 @@ def bounded_arith(c: _Compiler, node: exp.Expression, name: str, ra: RowFn | _Co
     slow = _slow(name, generic, cls)
     if type(rb) is _Const and type(ra) is not _Const and type(rb.value) is int:
         i = _column_index(ra)
-        return _BOUNDED_CONST[name, i is not None](i if i is not None else ra, rb.value, lo,
+        return BOUNDED_CONST[name, i is not None](i if i is not None else ra, rb.value, lo,
                                                    hi, slow, text)
     fa, fb = _as_fn(ra), _as_fn(rb)
     return _BOUNDED[name, False](fa, fb, lo, hi, slow, text)
