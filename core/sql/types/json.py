@@ -163,31 +163,8 @@ _MESSAGES = (
 )
 
 
-def _open_container(s: str, pos: int) -> str:
-    """The innermost bracket open at `pos` ('{' or '['), skipping strings."""
-    stack: list[str] = []
-    in_str = esc = False
-    for ch in s[:pos]:
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            stack.append(ch)
-        elif ch in "]}" and stack:
-            stack.pop()
-    return stack[-1] if stack else "["
-
-
-def _depth_ok(s: str) -> bool:
-    if s.count("[") + s.count("{") <= MAX_DEPTH:
-        return True
-    depth = 0
+def _brackets(s: str):
+    """The brackets of JSON text `s` outside its strings, in order."""
     in_str = esc = False
     for ch in s:
         if in_str:
@@ -199,11 +176,31 @@ def _depth_ok(s: str) -> bool:
                 in_str = False
         elif ch == '"':
             in_str = True
-        elif ch in "[{":
+        elif ch in "[]{}":
+            yield ch
+
+
+def _open_container(s: str, pos: int) -> str:
+    """The innermost bracket open at `pos` ('{' or '['), skipping strings."""
+    stack: list[str] = []
+    for ch in _brackets(s[:pos]):
+        if ch in "[{":
+            stack.append(ch)
+        elif stack:
+            stack.pop()
+    return stack[-1] if stack else "["
+
+
+def _depth_ok(s: str) -> bool:
+    if s.count("[") + s.count("{") <= MAX_DEPTH:
+        return True
+    depth = 0
+    for ch in _brackets(s):
+        if ch in "[{":
             depth += 1
             if depth > MAX_DEPTH:
                 return False
-        elif ch in "]}":
+        else:
             depth -= 1
     return True
 
