@@ -63,7 +63,7 @@ def _base_tables(node: exp.Expression) -> list[exp.Table]:
 class _Joined:
     """The joined rows of a multi-table statement and where each table's part sits in them."""
 
-    def __init__(self, session: StatementHost, txn, refs: exp.Expression,
+    def __init__(self, session: StatementHost, refs: exp.Expression,
                  more: list[exp.Expression], where: exp.Expression | None):
         first = refs.copy()
         joins = list(first.args.get("joins") or [])
@@ -100,7 +100,7 @@ def update(session: StatementHost, node: exp.Update, txn, schema) -> tuple[int, 
         raise NotSupportedError("This version of KintsugiDB doesn't yet support "
                                 "'UPDATE ... FROM'; MySQL's form is UPDATE t JOIN u ... SET")
     where = node.args.get("where")
-    joined = _Joined(session, txn, node.this, [], where.this if where else None)
+    joined = _Joined(session, node.this, [], where.this if where else None)
     scope = joined.scope
     targets: dict[str, list] = {}  # alias -> [(position in its table, compiled value)]
     for a in node.expressions:
@@ -163,7 +163,7 @@ def delete(session: StatementHost, node: exp.Delete, txn, schema) -> int:
         names = list(node.args.get("tables") or [])
         refs, more = node.this, []
     where = node.args.get("where")
-    joined = _Joined(session, txn, refs, more, where.this if where else None)
+    joined = _Joined(session, refs, more, where.this if where else None)
     known = set(joined.aliases())
     parts = []
     for name in names:

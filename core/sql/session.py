@@ -454,6 +454,8 @@ class Session:
         self._planner: SelectPlanner | None = None
         self.statement_schema: Schema | None = None
         self.last_insert_id = 0
+        self._row_count = -1  # ROW_COUNT() and FOUND_ROWS() of the last statement (`_run`)
+        self._found_rows = 0
         self.cancel_token = CancelToken()
         self.cancel_token.state = "finished"
         self._mem = MemoryTracker()  # reset by each query (tidb_mem_quota_query)
@@ -836,9 +838,8 @@ class Session:
         """One statement; afterwards ROW_COUNT() and FOUND_ROWS() (read by the next one) say
         what it did, as MySQL's: rows changed by DML, -1 after a result set or an error, 0
         after DDL and session statements; the rows a SELECT returned."""
-        row_count = getattr(self, "_row_count", -1)
-        self.ctx.row_count = row_count
-        self.ctx.found_rows = getattr(self, "_found_rows", 0)
+        self.ctx.row_count = self._row_count
+        self.ctx.found_rows = self._found_rows
         self._row_count = -1
         result = self._run_statement(node, text, params, stream)
         if result.names is not None:

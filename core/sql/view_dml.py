@@ -90,7 +90,7 @@ def _rewrite(node: exp.Expression, t: exp.Table, v: ViewInfo, schema: Schema
     mapping = _columns(v, q, _base_columns(schema, base, v))
     names = {t.alias_or_name.lower(), v.name.lower()}
     if verb == "INSERT":
-        return _insert(node, t, v, base, mapping)
+        return _insert(node, v, base, mapping)
     node = node.copy()
     _map_columns(node, names, mapping, schema, v.schema)
     if verb == "UPDATE":
@@ -220,7 +220,7 @@ def _source_columns(src: exp.Expression, schema: Schema, db: str) -> set[str] | 
     return None
 
 
-def _insert(node: exp.Insert, t: exp.Table, v: ViewInfo, base: exp.Table,
+def _insert(node: exp.Insert, v: ViewInfo, base: exp.Table,
             mapping: dict[str, exp.Expression]) -> exp.Expression:
     if node.args.get("conflict") is not None:
         raise NotSupportedError("This version of KintsugiDB doesn't yet support "

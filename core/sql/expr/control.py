@@ -12,15 +12,20 @@ from typing import Any
 
 from sqlglot import exp
 
+from core.catalog.coltypes import MEMBER_KINDS
 from core.sql.expr.compiler import _as_fn, _Compiler, _handles, unify
 from core.sql.expr.scope import Row, RowFn
 from core.sql.types import _compare_mixed, compare, plain_members
 
 
-def _as_varchar(fn: RowFn, branches: list[Any]) -> RowFn:
+def _as_varchar(c: _Compiler, fn: RowFn, branches: list[Any]) -> RowFn:
     """An ENUM/SET column among the branches gives its text, a VARCHAR, as in MySQL (sorted
-    as text, not by index)."""
-    if not any(isinstance(b, exp.Column) for b in branches):
+    as text, not by index).  Decided at compile time: other branches cost nothing."""
+    column_type = getattr(c.scope, "column_type", None)
+    if column_type is None or not any(
+            isinstance(b, exp.Column) and not isinstance(b.this, exp.Star) and
+            getattr(column_type(b.table or None, b.name), "kind", None) in MEMBER_KINDS
+            for b in branches):
         return fn
     return lambda row: plain_members(fn(row))
 
@@ -28,7 +33,7 @@ def _as_varchar(fn: RowFn, branches: list[Any]) -> RowFn:
 @_handles(exp.Case)
 def _case(c: _Compiler, node: exp.Case) -> RowFn:
     results = _case_results(node)
-    return _as_varchar(unify(_case_fn(c, node), [c.static_kind(r) for r in results]), results)
+    return _as_varchar(c, unify(_case_fn(c, node), [c.static_kind(r) for r in results]), results)
 
 
 def _case_results(node: exp.Case) -> list[exp.Expression | None]:
@@ -90,7 +95,7 @@ def _if(c: _Compiler, node: exp.If) -> RowFn:
     nt, nf = node.args.get("true"), node.args.get("false")
     rt, rf = c.sub(nt), c.sub(nf)
     ft, ff = _as_fn(rt), _as_fn(rf)
-    return _as_varchar(unify(lambda row: ft(row) if cond(row) else ff(row),
+    return _as_varchar(c, unify(lambda row: ft(row) if cond(row) else ff(row),
                              [c.static_kind(nt, rt), c.static_kind(nf, rf)]), [nt, nf])
 
 
@@ -107,7 +112,7 @@ def _coalesce(c: _Compiler, node: exp.Coalesce) -> RowFn:
             v = fa(row)
             return fb(row) if v is None else v
 
-        return _as_varchar(unify(ifnull, kinds), nodes)
+        return _as_varchar(c, unify(ifnull, kinds), nodes)
 
     def coalesce(row: Row) -> Any:
         for f in fns:
@@ -116,7 +121,7 @@ def _coalesce(c: _Compiler, node: exp.Coalesce) -> RowFn:
                 return v
         return None
 
-    return _as_varchar(unify(coalesce, kinds), nodes)
+    return _as_varchar(c, unify(coalesce, kinds), nodes)
 
 
 @_handles(exp.Nullif)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from core.catalog.coltypes import NUMERIC_KINDS
+from core.catalog.coltypes import MEMBER_KINDS, NUMERIC_KINDS
 from core.catalog.model import HANDLE_INT, IndexInfo, TableInfo
 from core.errors import NotSupportedError, ProgrammingError
 from core.sql import refusals
@@ -363,8 +363,8 @@ class SelectPlanner:
                 if pos is None:
                     unshown.append((n, target))
                     f = self.compile(target, scope, "order clause")
-                    if not isinstance(target, exp.Column):  # an ENUM in an expression: text
-                        f = _text_of_members(f)
+                    if not isinstance(target, exp.Column) and _reads_members(target, scope):
+                        f = _text_of_members(f)  # an ENUM in an expression sorts as text
                     extra.append(f)
                     pos = len(exprs) + len(extra) - 1
                 sort_keys.append((pos, bool(o.args.get("desc"))))
@@ -1184,6 +1184,13 @@ def _display(scope: SourceScope, star: bool = False):
     order = scope.star if star and scope.star is not None else range(len(scope.columns))
     return [(scope.columns[i][0], scope.names[i]) for i in order
             if not scope.names[i].startswith("\0")]
+
+
+def _reads_members(node: exp.Expression, scope: SourceScope) -> bool:
+    """Does `node` read an ENUM or SET column of `scope`?"""
+    return any(getattr(scope.column_type(c.table or None, c.name), "kind", None)
+               in MEMBER_KINDS for c in node.find_all(exp.Column)
+               if not isinstance(c.this, exp.Star))
 
 
 def _text_of_members(f: Callable) -> Callable:
