@@ -70,19 +70,25 @@ def _const_comparator(c: Any, column: bool = False,
     zero date, with warning 1292 through `ctx`."""
     tc = type(c)
     if tc is int or tc is Decimal or tc is float:
-        ctemp = number_to_temporal(c) if column else None
-        tdt = _as_datetime(ctemp) if ctemp is not None else None
-        tdate = temporal_constant(ctemp, "DATE") if ctemp is not None else None
+        forms: list[Any] = []  # the constant's DATETIME and DATE forms, made when first met
 
         def vs_other(a: Any, ta: type) -> int:
-            """A value that is no number: a date against the constant's date form."""
+            """A value that is no number: a date against the constant's date form (worked
+            out on the first date met: a point lookup's parameter never needs it)."""
             if ta is str or ta is bytes:
                 _number_text_warning(ctx, a, c)
-            if tdt is not None:
-                if ta is datetime:
-                    return (a > tdt) - (a < tdt)
-                if ta is date and tdate is not None:
-                    return (a > tdate) - (a < tdate)
+            if column and (ta is datetime or ta is date):
+                if not forms:
+                    ctemp = number_to_temporal(c)
+                    forms.append(_as_datetime(ctemp) if ctemp is not None else None)
+                    forms.append(temporal_constant(ctemp, "DATE") if ctemp is not None
+                                 else None)
+                tdt, tdate = forms
+                if tdt is not None:
+                    if ta is datetime:
+                        return (a > tdt) - (a < tdt)
+                    if tdate is not None:
+                        return (a > tdate) - (a < tdate)
             return _compare_mixed(a, c)
 
         if tc is float:
