@@ -140,9 +140,10 @@ def connect(
             engine = Engine.open(path, create=create, sink=sink, **engine_options)
             try:
                 db = Database(engine)
-                from core import admin
+                from core import admin, ddl
 
                 admin.install(db)
+                ddl.install(db)
             except BaseException:
                 engine.close()
                 raise
@@ -162,7 +163,7 @@ def _release(key: str, db: Database) -> None:
         db.connections -= 1
         if db.connections <= 0:
             _registry.pop(key, None)
-            db.engine.close()
+            db.close()
 
 
 def _busy_error() -> ProgrammingError:

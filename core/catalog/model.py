@@ -8,12 +8,14 @@ rebuilding ALTERs give a table a new id, and the old id's file goes to GC whole.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlglot import exp
 
 from core.catalog.coltypes import SqlType, member_value
+from core.events.ddl import JobState, SchemaState, job_state, schema_state
 
 HANDLE_INT = "int"  # the integer primary key is the handle
 HANDLE_CLUSTERED = "clustered"  # the encoded primary-key values are the handle
@@ -213,27 +215,51 @@ DDL_JOB_COLUMNS = (
 
 @dataclass
 class DDLJob:
+    """One schema change: a row of `ADMIN SHOW DDL JOBS` plus what the worker needs to run it
+    and what the console shows of it.  `args` holds the change itself (the index or table
+    definition), `reorg` the checkpoint of a reorganisation (`next`: the first row key not yet
+    done; `done`/`total` rows), `steps` the job's history, one entry per step it took, with
+    the crash case and what recovery did when a crash interrupted it."""
+
     job_id: int
     db_name: str
     table_name: str
     job_type: str  # TiDB's lower-case action names: "create table", "add index", ...
-    schema_state: str
+    schema_state: SchemaState
     schema_id: int
     table_id: int
     row_count: int
     create_time: float
     start_time: float | None
     end_time: float | None
-    state: str  # "queueing", "running", "synced", "cancelled", "rollback done", ...
+    state: JobState
     comments: str = ""
     query: str = ""
     progress: float = 0.0
     error: str = ""
     extra: dict = field(default_factory=dict)
+    args: dict = field(default_factory=dict)
+    reorg: dict = field(default_factory=dict)
+    steps: list[dict] = field(default_factory=list)
+    error_code: int = 0
+    crash_case: str = ""
+    paused_by: str = ""  # "user", or "recovery" when a crash left the DBA a choice
+
+    def __post_init__(self) -> None:
+        self.state = job_state(self.state)
+        self.schema_state = schema_state(self.schema_state)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["state"], d["schema_state"] = str(self.state), str(self.schema_state)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> DDLJob:
-        return cls(**d)
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def note(self, step: str, detail: str = "") -> None:
+        """Add one entry to the job's history (the detail view lists them)."""
+        self.steps.append({"at": time.time(), "step": step, "state": str(self.state),
+                           "schema_state": str(self.schema_state), "detail": detail})

@@ -417,3 +417,16 @@ class IndexAdminFinished(Event):
     seconds: float = 0.0
     error: str = ""
     reports: tuple[IndexReport, ...] = ()
+
+
+# --- DDL jobs (core.ddl): states and events, defined in core.events.ddl -----------------------
+
+from core.events.ddl import (  # noqa: E402, F401 - they subclass Event, defined above
+    FINISHED_STATES,
+    DDLJobChanged,
+    DDLJobRepaired,
+    DDLReorgProgress,
+    JobState,
+    SchemaState,
+)
+

@@ -26,11 +26,12 @@ from core.catalog.model import (
     TableInfo,
 )
 from core.catalog.store import CatalogStore, Schema
-from core.check.flags import clear_flag, clear_table_flags
-from core.errors import NotSupportedError, ProgrammingError
+from core.check.flags import clear_table_flags
+from core.errors import LockWaitTimeoutError, NotSupportedError, ProgrammingError
+from core.events import JobState, SchemaState
 from core.sql import keyparts, limits, refusals, views
 from core.sql.statements import statement_name
-from core.sql.table import TableWriter, index_range
+from core.sql.table import TableWriter
 from core.sql.types import BLOB_KINDS, TEXT_KINDS, SqlType
 from core.txn import begin
 
@@ -39,6 +40,23 @@ if TYPE_CHECKING:
 
 INT_KINDS = {"TINYINT", "SMALLINT", "MEDIUMINT", "INT", "BIGINT"}
 NOOP = object()  # a DDL handler's answer when IF [NOT] EXISTS leaves nothing to do
+QUEUED = object()  # a DDL handler's answer when the job's steps are the DDL worker's
+
+
+class JobInTheWay(Exception):
+    """A DDL met a table that an unfinished job works on: wait for it, then try again."""
+
+    def __init__(self, job: DDLJob):
+        super().__init__(job.job_id)
+        self.job = job
+
+
+def _blocked(job: DDLJob, why: str) -> LockWaitTimeoutError:
+    return LockWaitTimeoutError(
+        f"Lock wait timeout exceeded; try restarting transaction (table "
+        f"`{job.db_name}`.`{job.table_name}` has DDL job {job.job_id} ({job.job_type}), which "
+        f"{why}: ADMIN RESUME DDL JOBS {job.job_id} or ADMIN CANCEL DDL JOBS {job.job_id} "
+        "lets this statement run)")
 
 
 def err(msg: str, errno: int, sqlstate: str = "42000") -> ProgrammingError:
@@ -58,30 +76,74 @@ class DDLRunner:
     def run(self, node: exp.Expression, query: str):
         s = self.s
         s.implicit_commit()
-        txn = begin(s.db.engine)
-        try:
-            schema = self.store.schema(txn.current_view())
-            job = self._new_job(txn, query)
-            result = self._dispatch(node, txn, schema, job)
-            if result is NOOP:  # IF [NOT] EXISTS found nothing to do: no job, no commit
-                txn.rollback()
-                return None
-            job.state = "synced"
-            job.schema_state = job.schema_state or "public"
-            job.end_time = time.time()
-            self.store.put_job(txn, job)
-            self.store.bump_version(txn)
-            s.db.ddl_committing()
-            lsn = None
+        while True:
+            txn = begin(s.db.engine)
             try:
-                lsn = txn.commit()
-            finally:
-                s.db.ddl_done(lsn)
+                schema = self.store.schema(txn.current_view())
+                job = self._new_job(txn, query)
+                result = self._dispatch(node, txn, schema, job)
+                if result is NOOP:  # IF [NOT] EXISTS found nothing to do: no job, no commit
+                    txn.rollback()
+                    return None
+                if result is QUEUED:  # an online change: the DDL worker runs its steps
+                    return self._queued(txn, job)
+                job.state = JobState.SYNCED
+                job.end_time = time.time()
+                job.note("synced", "one atomic step")
+                self.store.put_job(txn, job)
+                self.store.bump_version(txn)
+                s.db.ddl_committing()
+                lsn = None
+                try:
+                    lsn = txn.commit()
+                finally:
+                    s.db.ddl_done(lsn)
+            except JobInTheWay as blocked:
+                txn.rollback()
+                self._wait_out(blocked.job)
+                continue
+            except BaseException:
+                txn.rollback()
+                raise
+            self._flags_committed()
+            return result
+
+    def _queued(self, txn, job: DDLJob):
+        """Commit the job as queued and wait for it, as TiDB's DDL statement does; its
+        failure (1062, 8214 cancelled) is this statement's."""
+        queue = self.s.db.ddl_jobs
+        try:
+            queue.submit(txn, job)
+            txn.commit()
         except BaseException:
             txn.rollback()
             raise
-        self._flags_committed()
-        return result
+        queue.wake()
+        self.s.last_ddl_job = job.job_id
+        queue.wait(job.job_id)
+        return None
+
+    def _wait_out(self, job: DDLJob) -> None:
+        """Another job works on this statement's table: wait for it to finish (TiDB runs a
+        table's jobs in order), but not for a paused one, and not forever."""
+        queue = self.s.db.ddl_jobs
+        if job.state is JobState.PAUSED:
+            raise _blocked(job, "is paused")
+        limit = getattr(self.s.db.engine, "lock_wait_timeout", 50.0)
+        try:
+            waited = queue.wait(job.job_id, timeout=limit)
+        except Exception:  # noqa: BLE001 - its failure is its own; this statement goes on
+            return
+        if not waited.state.finished:
+            raise _blocked(waited, f"is still {waited.state} after {limit:g} s")
+
+    def _no_job_on(self, table: TableInfo) -> None:
+        queue = self.s.db.ddl_jobs
+        if queue is None:
+            return
+        job = queue.unfinished_on(table.id)
+        if job is not None:
+            raise JobInTheWay(job)
 
     def _flags_committed(self) -> None:
         """The DDL removed flags in its transaction: drop them from memory too."""
@@ -103,9 +165,9 @@ class DDLRunner:
     def _new_job(self, txn, query: str) -> DDLJob:
         now = time.time()
         return DDLJob(job_id=self.store.next_job_id(txn), db_name="", table_name="",
-                      job_type="", schema_state="", schema_id=0, table_id=0, row_count=0,
-                      create_time=now, start_time=now, end_time=None, state="running",
-                      query=query)
+                      job_type="", schema_state=SchemaState.PUBLIC, schema_id=0, table_id=0,
+                      row_count=0, create_time=now, start_time=now, end_time=None,
+                      state=JobState.RUNNING, query=query)
 
     def _dispatch(self, node, txn, schema: Schema, job: DDLJob):
         if isinstance(node, exp.Create):
@@ -175,7 +237,7 @@ class DDLRunner:
 
     def drop_database(self, node, txn, schema: Schema, job):
         name = node.args["tables"][0].name if node.args.get("tables") else node.this.name
-        job.job_type, job.db_name, job.schema_state = "drop schema", name, "none"
+        job.job_type, job.db_name, job.schema_state = "drop schema", name, SchemaState.NONE
         db = schema.database(name)
         if db is None:
             if node.args.get("exists"):
@@ -184,6 +246,8 @@ class DDLRunner:
                 return NOOP
             raise err(f"Can't drop database '{name}'; database doesn't exist", 1008, "HY000")
         job.schema_id = db.id
+        for t in schema.tables_in(db.name):
+            self._no_job_on(t)
         for t in schema.tables_in(db.name):
             self._drop_one(txn, t, job)
         views.drop_database_views(self.store, txn, schema, db.name)
@@ -350,10 +414,11 @@ class DDLRunner:
             if info is None:
                 missing.append(f"{db}.{t.name}")
             elif info not in found:
+                self._no_job_on(info)
                 found.append(info)
         if missing and not node.args.get("exists"):
             raise err(f"Unknown table '{','.join(missing)}'", 1051, "42S02")
-        job.job_type, job.schema_state = "drop table", "none"
+        job.job_type, job.schema_state = "drop table", SchemaState.NONE
         for m in missing:
             self.s.warn(1051, f"Unknown table '{m}'", "Note")
         if not found:
@@ -438,6 +503,7 @@ class DDLRunner:
                     job.db_name, job.table_name = db, dst.name
                     continue
                 raise err(f"Table '{db}.{src.name}' doesn't exist", 1146, "42S02")
+            self._no_job_on(info)
             new_db = self._db(schema, dst).name
             limits.check_identifier(dst.name)
             if self._find_pending(pending, dst) is not None or \
@@ -491,33 +557,15 @@ class DDLRunner:
                 return NOOP
             raise err(f"Duplicate key name '{name}'", 1061)
         self._require_space(table)
-        info = TableInfo.from_dict(table.to_dict())
-        ix = IndexInfo(info.next_index_id, name, [info.column(c).name for c in cols],
-                       unique=unique, lengths=lengths)
-        info.next_index_id += 1
-        info.indexes.append(ix)
-        # backfill: every existing row gets its entry; a duplicate aborts the whole job
-        writer = TableWriter(info, txn, write_indexes=[ix])
-        view = txn.current_view()
-        n = 0
-        for key, row in writer.scan(view):
-            handle = writer.handle_from_key(key)
-            if unique:
-                values = writer.index_values(ix, row)
-                if None not in values and \
-                        txn.get_current(table.id, writer.unique_key(ix, values)) is not None:
-                    raise writer.duplicate_error(ix.name, row)
-            k, v = writer.index_entry(ix, row, handle)
-            txn.put(table.id, k, v)
-            n += 1
-        job.row_count = n
-        self.store.put_table(txn, info)
-        return None
+        ix = IndexInfo(0, name, [table.column(c).name for c in cols], unique=unique,
+                       lengths=lengths)
+        job.args = {"index": ix.to_dict()}
+        job.schema_state = SchemaState.NONE
+        return QUEUED
 
     def drop_index(self, table: TableInfo, name: str, txn, job, if_exists: bool = False):
         job.job_type, job.db_name, job.table_name, job.table_id = (
             "drop index", table.schema, table.name, table.id)
-        job.schema_state = "none"
         ix = table.index(name)
         if ix is None or (ix.primary and table.handle != HANDLE_ROWID):
             if if_exists and ix is None:
@@ -527,17 +575,9 @@ class DDLRunner:
                 raise NotSupportedError("dropping the primary key of a table whose handle it "
                                         "is is not supported yet")
             raise err(f"Can't DROP '{name}'; check that column/key exists", 1091)
-        lo, hi = index_range(table.id, ix.id)
-        keys = [k for k, _v in txn.scan_current(table.id, lo, hi)]
-        for k in keys:
-            txn.delete(table.id, k)
-        clear_flag(txn, table.id, ix.id)  # its entries are gone, and its damage with them
-        self._forget_flags.append((table.id, ix.id))
-        info = TableInfo.from_dict(table.to_dict())
-        info.indexes = [i for i in info.indexes if i.id != ix.id]
-        job.row_count = len(keys)
-        self.store.put_table(txn, info)
-        return None
+        job.args = {"index_id": ix.id, "index_name": ix.name}
+        job.schema_state = SchemaState.PUBLIC
+        return QUEUED
 
     def alter(self, node, txn, schema: Schema, job):
         table = self._table(schema, node.this)
@@ -611,6 +651,7 @@ class DDLRunner:
         t = schema.table(db, tnode.name)
         if t is None:
             raise err(f"Table '{db}.{tnode.name}' doesn't exist", 1146, "42S02")
+        self._no_job_on(t)
         return t
 
 

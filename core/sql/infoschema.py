@@ -96,9 +96,10 @@ def job_rows(session: StatementHost, query_column: bool = False) -> list[list]:
         view.close()
     out = []
     for j in sorted(jobs, key=lambda j: -j.job_id):
-        out.append([j.job_id, j.db_name, j.table_name, j.job_type, j.schema_state, j.schema_id,
-                    j.table_id, j.row_count, _ts(j.create_time), _ts(j.start_time),
-                    _ts(j.end_time), j.state, j.query if query_column else j.comments])
+        out.append([j.job_id, j.db_name, j.table_name, j.job_type, str(j.schema_state),
+                    j.schema_id, j.table_id, j.row_count, _ts(j.create_time),
+                    _ts(j.start_time), _ts(j.end_time), str(j.state),
+                    j.query if query_column else j.comments])
     return out
 
 

@@ -216,6 +216,9 @@ class Database:
         # Statements run by a package above SQL (core.admin), by node type: the composition
         # root (core.api) installs them; a type missing here answers 1235.
         self.statement_handlers: dict[type, Callable[[Session, exp.Expression], Result]] = {}
+        # The DDL job queue (core.ddl.queue.JobQueue), installed with the handlers: online
+        # schema changes are submitted to it and waited for (core.sql.ddl).
+        self.ddl_jobs: Any = None
         # The schema every snapshot at or after `schema_lsn` sees is `_latest_schema`, so
         # statements need not read the dictionary's version key; a DDL sets schema_lsn to
         # "infinity" while it commits and to its commit LSN afterwards.
@@ -229,6 +232,13 @@ class Database:
         if fresh and not engine.read_only:
             with begin(engine) as txn:
                 bootstrap(txn, self.catalog)
+
+    def close(self) -> None:
+        """Stop the DDL worker between two steps (a running job resumes at the next open),
+        then close the engine."""
+        if self.ddl_jobs is not None:
+            self.ddl_jobs.stop()
+        self.engine.close()
 
     # -- what a statement may touch ----------------------------------------------------------
 
@@ -454,6 +464,7 @@ class Session:
         self._planner: SelectPlanner | None = None
         self.statement_schema: Schema | None = None
         self.last_insert_id = 0
+        self.last_ddl_job = 0  # the job id of the last DDL this session ran
         self._row_count = -1  # ROW_COUNT() and FOUND_ROWS() of the last statement (`_run`)
         self._found_rows = 0
         self.cancel_token = CancelToken()
@@ -887,6 +898,10 @@ class Session:
                                                 node.args.get("where"))
             return show.run(self, node, text)
         if kind in (StatementKind.ADMIN, StatementKind.INDEX_ADMIN):
+            handler = self.db.statement_handlers.get(type(node))
+            if handler is not None:  # job control (core.ddl): its own transaction
+                self.implicit_commit()
+                return handler(self, node)
             words = node.sql(dialect=dialect.Kintsugi).split()
             name = " ".join(words[:3] if words[0].upper() == "ADMIN" else words[:2]).upper()
             raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{name}'",

@@ -313,6 +313,11 @@ class KeyedTableReader(TableReader):
         return row
 
 
+# F1: an index in these states gets no new entries (one being dropped, or rolled back);
+# writes still delete theirs, so none is left behind
+_DELETE_ONLY_STATES = ("delete only", "delete reorganization")
+
+
 class TableWriter(TableReader):
     """Writes rows and their index entries inside a transaction (current reads)."""
 
@@ -323,7 +328,7 @@ class TableWriter(TableReader):
             self.bind(txn)
         # indexes to maintain: public ones plus those being built (write only / reorg)
         self.indexes = [ix for ix in (write_indexes or table.secondary_indexes)
-                        if ix.state != "delete only"]
+                        if ix.state not in _DELETE_ONLY_STATES]
         self.delete_indexes = write_indexes or table.secondary_indexes
 
     def bind(self, txn) -> None:

@@ -1,0 +1,81 @@
+"""At open: the jobs a crash (or a close) interrupted, named and put back on their way.
+
+Nothing here moves data: a job's last committed step is exactly where it stands (each step
+is one transaction), so the worker's next step carries on from its checkpoint.  What this
+does is tell: each unfinished job gets a history entry saying which case the interruption
+was (the seed's A-D for a table rebuild, "index" for an index build or drop), what will be
+done about it, and a `DDLJobRepaired` event for the log and the console.  Where both ways
+are safe (a rebuild's cases C and D) the job is paused for the DBA: ADMIN RESUME DDL JOBS
+rolls it forward, ADMIN CANCEL DDL JOBS reverts it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.catalog.model import DDLJob
+from core.events import DDLJobRepaired, Event, JobState
+from core.txn import begin
+
+Database = Any  # core.sql.session.Database
+
+
+def describe(job: DDLJob) -> tuple[str, str, str]:
+    """(case, action, detail) for an interrupted job (see the module docstring)."""
+    classify = CASES.get(job.job_type)
+    if classify is not None:
+        return classify(job)
+    state = str(job.schema_state)
+    reorg = job.reorg or {}
+    where = f"schema state {state}"
+    if reorg.get("total"):
+        where += f", {reorg.get('phase', 'reorganisation')} at row {reorg.get('done', 0):,} " \
+                 f"of ~{reorg['total']:,}"
+    if job.state in (JobState.ROLLINGBACK, JobState.CANCELLING):
+        return "index", "rolled back", f"interrupted while rolling back ({where}); the " \
+                                       "roll-back resumes where it stopped"
+    if job.state is JobState.PAUSED:
+        return "index", "left paused", f"paused at {where}"
+    return "index", "rolled forward", f"interrupted at {where}; the job resumes from its " \
+                                      "last checkpoint (no entry is lost or made twice)"
+
+
+# job type -> classifier, filled by the job types that have their own cases (rebuilds)
+CASES: dict[str, Any] = {}
+
+
+def repair_interrupted(db: Database, emit, crashed: bool) -> list[Event]:
+    """Note every unfinished job's interruption in its history, in one transaction."""
+    events: list[Event] = []
+    if db.engine.read_only:
+        return events
+    with db.engine.snapshot() as snap:
+        jobs = [j for j in db.catalog.jobs(snap)
+                if not j.state.finished and j.state is not JobState.QUEUEING]
+    if not jobs:
+        return events
+    txn = begin(db.engine)
+    try:
+        txn.current_view()
+        for job in jobs:
+            case, action, detail = describe(job)
+            reason = "a crash" if crashed else "a restart"
+            if crashed:
+                job.crash_case = case
+            if action == "paused for the DBA" and job.state is not JobState.PAUSED:
+                job.args["resume_state"] = str(job.state)
+                job.state = JobState.PAUSED
+                job.paused_by = "recovery"
+            if job.state is JobState.PAUSING:
+                job.state = JobState.PAUSED
+            job.note(f"interrupted by {reason}", f"case {case}: {action}; {detail}")
+            db.catalog.put_job(txn, job)
+            events.append(DDLJobRepaired(job.job_id, job.job_type, job.table_name, case,
+                                         action, detail))
+        txn.commit()
+    except BaseException:
+        txn.rollback()
+        raise
+    for e in events:
+        emit(e)
+    return events

@@ -1,0 +1,287 @@
+"""The DDL worker: one thread per open database that runs queued jobs one step at a time.
+
+A step is one write transaction that reads the job, does one piece of work (change a schema
+state, backfill one batch, switch the dictionary) and writes the job back with its new state
+and checkpoint, so a crash between two steps loses nothing and repeats nothing: reopening
+finds the job exactly where its last committed step left it (`core.ddl.repair` notes the
+case) and this worker carries on.  Between steps the writer lock is free, so the table's
+DML goes on while an index builds (F1's online schema change; with one writer at a time in
+one process, every write statement sees the latest schema state, so at most two adjacent
+states ever coexist, as F1 requires).
+
+States follow TiDB: queueing -> running -> (done) synced, or running -> rollingback ->
+rollback done when the change failed (a duplicate for a unique index), cancelling ->
+rollingback -> cancelled when the DBA cancelled it, pausing -> paused -> queueing on
+resume.  Each job type's steps are a `JobHandler` (`core.ddl.handlers`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from core.catalog.model import DDLJob
+from core.catalog.store import CatalogStore, Schema
+from core.crashpoints import crash_point
+from core.errors import Error, InternalError
+from core.events import DDLJobChanged, DDLReorgProgress, Event, JobState, SchemaState
+from core.txn import begin
+
+Database = Any  # core.sql.session.Database
+
+# TiDB's tidb_ddl_reorg_batch_size (default 256, 32..10240): rows per backfill transaction
+DEFAULT_BATCH_SIZE = 256
+CANCELLED_ERRNO = 8214
+
+
+@dataclass
+class Step:
+    """What one step has to work with, and what it tells the worker."""
+
+    db: Database
+    txn: Any
+    schema: Schema
+    store: CatalogStore
+    batch_size: int
+    schema_changed: bool = False  # the step changed the dictionary: bump its version
+    progress: DDLReorgProgress | None = None
+    events: list[Event] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def view(self):
+        return self.txn.current_view()
+
+
+class JobHandler(Protocol):
+    """One job type's steps.  `step` advances a running job by one transaction's worth and
+    sets `job.state = DONE` when the change is complete; `rollback_step` undoes it step by
+    step and sets ROLLBACK_DONE (or CANCELLED) when nothing of it is left.  `cancellable`
+    says whether the job can still be reverted (TiDB's "rollback-able")."""
+
+    def step(self, s: Step, job: DDLJob) -> None: ...
+
+    def rollback_step(self, s: Step, job: DDLJob) -> None: ...
+
+    def cancellable(self, job: DDLJob) -> bool: ...
+
+
+HANDLERS: dict[str, JobHandler] = {}
+
+
+def handler_for(job: DDLJob) -> JobHandler | None:
+    return HANDLERS.get(job.job_type)
+
+
+def error_text(err: BaseException) -> tuple[int, str]:
+    """(errno, `ERROR n (state): message`) as the issuing session will raise it again."""
+    if isinstance(err, Error):
+        return err.errno or 1105, f"ERROR {err.errno} ({err.sqlstate}): {err.msg}"
+    return 1105, f"ERROR 1105 (HY000): Internal error: {type(err).__name__}: {err}"
+
+
+class Worker:
+    """Runs the queue: the oldest job that can run, one step at a time, until none is left;
+    then sleeps until a job is submitted or controlled (`wake`)."""
+
+    def __init__(self, db: Database, emit: Callable[[Event], None]):
+        self.db = db
+        self.store: CatalogStore = db.catalog
+        self.emit = emit
+        self.batch_size = DEFAULT_BATCH_SIZE
+        self.batch_delay = 0.0  # seconds between two batches of one job (the demo's throttle)
+        self._cond = threading.Condition()
+        self._stop = False
+        self._kick = False
+        self._thread: threading.Thread | None = None
+        self.failure: str = ""  # the last unexpected failure of the worker itself
+
+    # -- thread -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="kintsugi-ddl", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        with self._cond:
+            self._kick = True
+            self._cond.notify_all()
+
+    def wait_change(self, timeout: float) -> None:
+        """Block until a step commits (or `timeout`): what a waiting statement sleeps on."""
+        with self._cond:
+            self._cond.wait(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if self._stop or self.db.engine.closed:
+                    return
+                self._kick = False
+            try:
+                worked = self.run_once()
+            except Exception as exc:  # noqa: BLE001 - keep the thread; say why in failure
+                self.failure = f"{type(exc).__name__}: {exc}"
+                worked = False
+                time.sleep(0.2)
+            with self._cond:
+                self._cond.notify_all()  # statements waiting for their job look again
+                if self._stop:
+                    return
+                if not worked and not self._kick:
+                    self._cond.wait(1.0)
+            if worked and self.batch_delay:
+                time.sleep(self.batch_delay)
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def next_job(self) -> DDLJob | None:
+        """The oldest job with work to do (paused jobs wait for RESUME)."""
+        with self.db.engine.snapshot() as snap:
+            for job in self.store.jobs(snap):
+                if not job.state.finished and job.state is not JobState.PAUSED:
+                    return job
+        return None
+
+    def run_once(self) -> bool:
+        """One step of the next job; False when nothing could run."""
+        if self.db.engine.closed or self.db.engine.read_only:
+            return False
+        job = self.next_job()
+        if job is None:
+            return False
+        self.step(job.job_id)
+        return True
+
+    def step(self, job_id: int) -> None:
+        """One step of job `job_id` in one transaction; a failure of the step's work sends
+        the job to roll back, with the error kept for the session that waits for it."""
+        try:
+            self._step(job_id)
+        except Error as err:
+            self._fail(job_id, err)
+        except Exception as exc:  # noqa: BLE001 - a bug in a step must not wedge the queue
+            self._fail(job_id, InternalError(f"Internal error: {type(exc).__name__}: {exc}",
+                                             errno=1105, sqlstate="HY000"))
+
+    def _step(self, job_id: int) -> None:
+        txn = begin(self.db.engine)
+        try:
+            view = txn.current_view()  # the writer lock: no write statement runs meanwhile
+            job = self.store.job(view, job_id)
+            if job is None or job.state.finished or job.state is JobState.PAUSED:
+                txn.rollback()
+                return
+            s = Step(self.db, txn, self.store.schema(view), self.store, self.batch_size)
+            before = (job.state, job.schema_state)
+            self._advance(s, job)
+            self.store.put_job(txn, job)
+            crash_point("ddl.before_step_commit")
+            if s.schema_changed:
+                self.store.bump_version(txn)
+                self.db.ddl_committing()
+                lsn = None
+                try:
+                    lsn = txn.commit()
+                finally:
+                    self.db.ddl_done(lsn)
+            else:
+                txn.commit()
+        except BaseException:
+            txn.rollback()
+            raise
+        crash_point("ddl.after_step_commit")
+        for fn in s.after_commit:
+            fn()
+        if (job.state, job.schema_state) != before or not s.progress:
+            self._changed(job)
+        if s.progress is not None:
+            self.emit(s.progress)
+        for e in s.events:
+            self.emit(e)
+
+    def _advance(self, s: Step, job: DDLJob) -> None:
+        handler = handler_for(job)
+        if handler is None:
+            raise InternalError(f"DDL job {job.job_id}: no worker knows job type "
+                                f"'{job.job_type}'", errno=1105, sqlstate="HY000")
+        now = time.time()
+        if job.state is JobState.QUEUEING:
+            resume = job.args.pop("resume_state", None)
+            job.state = JobState(resume) if resume else JobState.RUNNING
+            job.start_time = job.start_time or now
+            job.note("resumed" if resume else "started")
+            return
+        if job.state is JobState.PAUSING:
+            paused_from = job.args.pop("paused_from", "")
+            if paused_from in (JobState.RUNNING, JobState.ROLLINGBACK):
+                job.args["resume_state"] = paused_from
+            job.state = JobState.PAUSED
+            job.note("paused", f"by {job.paused_by or 'user'}")
+            return
+        if job.state is JobState.CANCELLING:
+            job.state = JobState.ROLLINGBACK
+            job.error_code = CANCELLED_ERRNO
+            job.error = f"ERROR {CANCELLED_ERRNO} (HY000): Cancelled DDL job"
+            job.args["cancelled"] = True
+            job.note("cancelling", "rolling back what the job did")
+            return
+        if job.state is JobState.RUNNING:
+            handler.step(s, job)
+            if job.state is JobState.DONE:
+                job.state = JobState.SYNCED
+                job.end_time = now
+                job.progress = 1.0
+                job.note("synced", "the change is public")
+            return
+        if job.state is JobState.ROLLINGBACK:
+            handler.rollback_step(s, job)
+            if job.state in (JobState.ROLLBACK_DONE, JobState.CANCELLED):
+                if job.args.get("cancelled"):
+                    job.state = JobState.CANCELLED
+                job.end_time = now
+                job.note(str(job.state), job.error)
+            return
+        raise InternalError(f"DDL job {job.job_id} is in state '{job.state}', which no step "
+                            "handles", errno=1105, sqlstate="HY000")
+
+    def _fail(self, job_id: int, err: Error) -> None:
+        """The step failed: nothing of it was committed; the job now rolls back."""
+        errno, text = error_text(err)
+        txn = begin(self.db.engine)
+        try:
+            view = txn.current_view()
+            job = self.store.job(view, job_id)
+            if job is None or job.state.finished:
+                txn.rollback()
+                return
+            if job.state is JobState.ROLLINGBACK:
+                # undoing failed too: stop and say so (it would fail again at once)
+                job.state = JobState.PAUSED
+                job.paused_by = "worker"
+                job.args["resume_state"] = str(JobState.ROLLINGBACK)
+                job.note("paused", f"rolling back failed: {text}")
+            else:
+                job.state = JobState.ROLLINGBACK
+                job.error, job.error_code = text, errno
+                job.note("failed", text)
+            self.store.put_job(txn, job)
+            txn.commit()
+        except BaseException:
+            txn.rollback()
+            raise
+        self._changed(job)
+
+    def _changed(self, job: DDLJob) -> None:
+        self.emit(DDLJobChanged(job.job_id, job.job_type, job.db_name, job.table_name,
+                                job.state, SchemaState(job.schema_state),
+                                job.steps[-1]["step"] if job.steps else "", job.error))
