@@ -264,6 +264,7 @@ def verify(path: str, ledger: Ledger, report: Report, probe_tag: str) -> None:
         cur = conn.cursor()
         _check_rows(cur, ledger, report)
         conn.commit()
+        _wait_for_ddl_jobs(conn, cur, report)
         _check_side_tables(cur, ledger, report)
         conn.commit()
         _check_indexes(cur, report)
@@ -350,6 +351,27 @@ def _check_rows(cur, ledger: Ledger, report: Report) -> None:
             P("lost", f"acknowledged purge of {group}: not in purged")
         elif group in groups and groups[group]["rows"]:
             P("lost", f"acknowledged purge of {group}: {groups[group]['rows']} rows remain")
+
+
+def _wait_for_ddl_jobs(conn, cur, report: Report, timeout: float = 60.0) -> None:
+    """A DDL job the kill interrupted resumes by itself once the database is open again:
+    its table is checked once the job finished, forward or back (the in-flight DDL may
+    land either way, an acknowledged one must have landed)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        cur.execute("SELECT JOB_ID, STATE FROM information_schema.ddl_jobs WHERE STATE NOT IN "
+                    "('synced', 'cancelled', 'rollback done')")
+        left = cur.fetchall()
+        conn.commit()
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            report.problem("ddl", f"DDL jobs still unfinished {timeout:g} s after the reopen: "
+                                  f"{left}")
+            return
+        time.sleep(0.05)
 
 
 def _check_side_tables(cur, ledger: Ledger, report: Report) -> None:
