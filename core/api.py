@@ -382,6 +382,45 @@ class Connection:
         cur.execute(sql, params)
         return cur
 
+    def submit_ddl(self, sql: str) -> int:
+        """Run one DDL statement without waiting for its job: an online change (ADD INDEX,
+        DROP INDEX, a rebuild...) is validated, queued, and its job id returned at once;
+        follow it with `ddl_job(id)` or the engine's `DDLJobChanged`/`DDLReorgProgress`
+        events.  A change done in one step (CREATE TABLE...) has finished when this returns
+        (its job id is returned too).  Errors found before the job is queued are raised."""
+        session = self._session
+        before = session.last_ddl_job
+        session.ddl_async = True
+        try:
+            self.execute(sql)
+        finally:
+            session.ddl_async = False
+        job = session.last_ddl_job
+        return job if job != before else 0
+
+    def ddl_job(self, job_id: int) -> dict | None:
+        """One DDL job as information_schema.ddl_jobs shows it (column name -> value), or
+        None if there is no such job."""
+        cur = self.cursor()
+        cur.execute("SELECT * FROM information_schema.ddl_jobs WHERE JOB_ID = %s", (job_id,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        names = [d[0] for d in cur.description]
+        return dict(zip(names, row, strict=True))
+
+    def wait_ddl(self, job_id: int, timeout: float | None = None) -> dict | None:
+        """Wait until DDL job `job_id` finishes (or `timeout` seconds) and return it as
+        `ddl_job` does; a job that failed raises its error (1062, 8214 cancelled, ...)."""
+        self._check()
+        try:
+            self._db.ddl_jobs.wait(job_id, timeout=timeout)
+        except Error:
+            raise
+        except Exception as e:
+            raise _foreign(e) from e
+        return self.ddl_job(job_id)
+
     def executescript(self, sql: str) -> Cursor:
         """Shortcut: a new cursor that has run the script `sql` (see Cursor.executescript)."""
         cur = self.cursor()

@@ -23,12 +23,13 @@ Database = Any  # core.sql.session.Database
 def install(db: Database) -> None:
     """Give `db` its job queue and worker, and its sessions the job control statements (the
     composition root calls this once per open database, after recovery)."""
-    from core.ddl import control, index_jobs, queue, repair  # noqa: F401 - handlers register
+    from core.ddl import control, index_jobs, queue, repair, show  # noqa: F401 - registers
     from core.sql import dialect
     from core.sql.result import Result
 
     def controller(action: str):
         def run(session, node) -> Result:
+            session.implicit_commit()  # the change is its own transaction, as a DDL's
             ids = [int(e.this) for e in node.expressions]
             rows = control.control(session.db, action, ids)
             return Result(names=["JOB_ID", "RESULT"], rows=rows, rowcount=len(rows))
@@ -39,6 +40,8 @@ def install(db: Database) -> None:
         dialect.AdminCancelDDLJobs: controller("cancel"),
         dialect.AdminPauseDDLJobs: controller("pause"),
         dialect.AdminResumeDDLJobs: controller("resume"),
+        dialect.AdminShowDDL: show.admin_show_ddl,
+        dialect.AdminShowDDLJobQueries: show.admin_show_ddl_job_queries,
     })
     db.ddl_jobs = jobs = queue.JobQueue(db, db.engine.sink)
     crashed = getattr(db.engine, "last_recovery", None) is not None

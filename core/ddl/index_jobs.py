@@ -65,12 +65,14 @@ def _remove_index(s: Step, job: DDLJob, table: TableInfo, ix: IndexInfo) -> None
 
 
 def estimate_rows(s: Step, table: TableInfo) -> int:
-    """Rows in the table's file plus its unflushed writes (entries / (1 + indexes))."""
+    """Rows in the table's file plus its unflushed writes, from the entry counts: each row
+    has one entry of its own and one in every public secondary index (an index being built
+    or dropped has some, not one per row: counting it would halve the estimate)."""
     engine = s.db.engine
     ts = engine.spaces.get(table.id)
     if ts is None:
         return 0
-    per_row = 1 + len(table.secondary_indexes)
+    per_row = 1 + sum(1 for ix in table.secondary_indexes if ix.state == SchemaState.PUBLIC)
     return (ts.entry_count() + engine.pending_entries(table.id)) // per_row
 
 

@@ -139,8 +139,18 @@ class Worker:
                     return
                 if not worked and not self._kick:
                     self._cond.wait(1.0)
-            if worked and self.batch_delay:
-                time.sleep(self.batch_delay)
+            delay = self.delay()
+            if worked and delay:
+                time.sleep(delay)
+
+    def batch(self) -> int:
+        """Rows per reorganisation step: SET GLOBAL tidb_ddl_reorg_batch_size, else ours."""
+        return int(self.db.global_limits.get("tidb_ddl_reorg_batch_size") or self.batch_size)
+
+    def delay(self) -> float:
+        """Seconds between two steps: SET GLOBAL kintsugi_ddl_reorg_delay_ms, else ours."""
+        ms = self.db.global_limits.get("kintsugi_ddl_reorg_delay_ms")
+        return ms / 1000.0 if ms is not None else self.batch_delay
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -181,7 +191,7 @@ class Worker:
             if job is None or job.state.finished or job.state is JobState.PAUSED:
                 txn.rollback()
                 return
-            s = Step(self.db, txn, self.store.schema(view), self.store, self.batch_size)
+            s = Step(self.db, txn, self.store.schema(view), self.store, self.batch())
             before = (job.state, job.schema_state)
             self._advance(s, job)
             self.store.put_job(txn, job)

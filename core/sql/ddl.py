@@ -82,6 +82,9 @@ class DDLRunner:
                 schema = self.store.schema(txn.current_view())
                 job = self._new_job(txn, query)
                 result = self._dispatch(node, txn, schema, job)
+                if not job.schema_id and job.db_name:
+                    db = schema.database(job.db_name)
+                    job.schema_id = db.id if db is not None else 0
                 if result is NOOP:  # IF [NOT] EXISTS found nothing to do: no job, no commit
                     txn.rollback()
                     return None
@@ -90,6 +93,7 @@ class DDLRunner:
                 job.state = JobState.SYNCED
                 job.end_time = time.time()
                 job.note("synced", "one atomic step")
+                self.s.last_ddl_job = job.job_id
                 self.store.put_job(txn, job)
                 self.store.bump_version(txn)
                 s.db.ddl_committing()
@@ -120,7 +124,8 @@ class DDLRunner:
             raise
         queue.wake()
         self.s.last_ddl_job = job.job_id
-        queue.wait(job.job_id)
+        if not self.s.ddl_async:
+            queue.wait(job.job_id)
         return None
 
     def _wait_out(self, job: DDLJob) -> None:

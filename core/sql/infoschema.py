@@ -88,18 +88,61 @@ def default_text(c):
 
 def job_rows(session: StatementHost, query_column: bool = False) -> list[list]:
     """Every DDL job, newest first, in `DDL_JOB_COLUMNS` order; the last column is the
-    query (information_schema.ddl_jobs) or the comments (ADMIN SHOW DDL JOBS)."""
+    query (information_schema.ddl_jobs, which adds `DDL_JOB_PROGRESS_COLUMNS`) or the
+    comments (ADMIN SHOW DDL JOBS).  A multi-schema change adds one row per sub-job after
+    its own, JOB_TYPE `<type> /* subjob */`, as TiDB lists them."""
+    out = []
+    for j in sorted(_jobs(session), key=lambda j: -j.job_id):
+        row = [j.job_id, j.db_name, j.table_name, j.job_type, str(j.schema_state),
+               j.schema_id, j.table_id, j.row_count, _ts(j.create_time),
+               _ts(j.start_time), _ts(j.end_time), str(j.state),
+               j.query if query_column else j.comments]
+        if query_column:
+            row += _progress(j)
+        out.append(row)
+        for sub in j.args.get("sub_jobs") or ():
+            out.append([j.job_id, j.db_name, j.table_name, f"{sub.get('type', '')} /* subjob */",
+                        sub.get("schema_state", ""), j.schema_id, j.table_id,
+                        sub.get("row_count", 0), _ts(j.create_time), _ts(j.start_time),
+                        _ts(j.end_time), sub.get("state", str(j.state)),
+                        j.query if query_column else ""]
+                       + ([None] * len(DDL_JOB_PROGRESS_COLUMNS) if query_column else []))
+    return out
+
+
+# information_schema.ddl_jobs' columns after TiDB's: a running job's progress, readable
+# with SQL (the console's progress bars read the same), and what went wrong
+DDL_JOB_PROGRESS_COLUMNS = ("PROGRESS", "ROWS_DONE", "ROWS_TOTAL", "ETA_SECONDS", "PHASE",
+                            "ERROR", "CRASH_CASE", "PAUSED_BY")
+
+
+def _progress(j) -> list:
+    reorg = j.reorg or {}
+    eta = reorg.get("eta")
+    return [round(j.progress, 4), reorg.get("done", 0), reorg.get("total", 0),
+            None if eta is None or j.state.finished else round(eta, 1),
+            reorg.get("phase", ""), j.error, j.crash_case, j.paused_by]
+
+
+def _jobs(session: StatementHost):
     view = session.db.engine.snapshot()
     try:
-        jobs = session.db.catalog.jobs(view)
+        return session.db.catalog.jobs(view)
     finally:
         view.close()
+
+
+def job_step_rows(session: StatementHost) -> list[list]:
+    """information_schema.kintsugi_ddl_job_steps: each job's history, one row per step
+    (the console's detail view): when, what, the states after it, and the detail (a crash
+    case and what recovery did, an error)."""
     out = []
-    for j in sorted(jobs, key=lambda j: -j.job_id):
-        out.append([j.job_id, j.db_name, j.table_name, j.job_type, str(j.schema_state),
-                    j.schema_id, j.table_id, j.row_count, _ts(j.create_time),
-                    _ts(j.start_time), _ts(j.end_time), str(j.state),
-                    j.query if query_column else j.comments])
+    for j in sorted(_jobs(session), key=lambda j: -j.job_id):
+        for n, st in enumerate(j.steps, start=1):
+            at = st.get("at")
+            out.append([j.job_id, n, None if at is None else dt.datetime.fromtimestamp(at),
+                        st.get("step", ""),
+                        st.get("state", ""), st.get("schema_state", ""), st.get("detail", "")])
     return out
 
 
@@ -127,7 +170,9 @@ TABLES = {
                    "INDEX_SCHEMA", "INDEX_NAME", "SEQ_IN_INDEX", "COLUMN_NAME", "SUB_PART",
                    "NULLABLE", "INDEX_TYPE", "COMMENT"],
     "views": VIEWS_COLUMNS,
-    "ddl_jobs": list(DDL_JOB_COLUMNS[:-1]) + ["QUERY"],
+    "ddl_jobs": list(DDL_JOB_COLUMNS[:-1]) + ["QUERY"] + list(DDL_JOB_PROGRESS_COLUMNS),
+    "kintsugi_ddl_job_steps": ["JOB_ID", "SEQ", "TIME", "STEP", "STATE", "SCHEMA_STATE",
+                               "DETAIL"],
     "recovery_history": ["ID", "START_TIME", "END_TIME", "REASON", "CHECKPOINT_LSN", "END_LSN",
                          "RECORDS_SCANNED", "RECORDS_APPLIED", "TRANSACTIONS_ROLLED_BACK",
                          "ROWS_DISCARDED", "FORCE_RECOVERY", "SKIPPED_LSN_RANGE", "OUTCOME",
@@ -180,6 +225,8 @@ def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
         return views_rows(schema)
     if name == "ddl_jobs":
         return job_rows(session, query_column=True)
+    if name == "kintsugi_ddl_job_steps":
+        return job_step_rows(session)
     if name == "recovery_history":
         return recovery_rows(session)
     if name == "kintsugi_corruption_flags":

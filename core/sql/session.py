@@ -70,7 +70,13 @@ _LIMIT_VARIABLES: dict[str, tuple[int, int, int]] = {
     "tidb_mem_quota_query": (0, 2**63 - 1, 1),
     "cte_max_recursion_depth": (0, 2**32 - 1, 1),
     "group_concat_max_len": (4, 2**64 - 1, 1),
+    # the DDL worker's backfill: rows per batch (TiDB's range) and a pause between batches
+    # (KintsugiDB's throttle, so a build on a busy table can yield more to its DML)
+    "tidb_ddl_reorg_batch_size": (32, 10240, 1),
+    "kintsugi_ddl_reorg_delay_ms": (0, 60000, 1),
 }
+# variables that only exist for the whole database: SET SESSION of one is MySQL's 1229
+_GLOBAL_ONLY = frozenset({"tidb_ddl_reorg_batch_size", "kintsugi_ddl_reorg_delay_ms"})
 
 
 def _interpreter_limit(e: BaseException) -> OperationalError:
@@ -465,6 +471,7 @@ class Session:
         self.statement_schema: Schema | None = None
         self.last_insert_id = 0
         self.last_ddl_job = 0  # the job id of the last DDL this session ran
+        self.ddl_async = False  # Connection.submit_ddl: queue an online change, do not wait
         self._row_count = -1  # ROW_COUNT() and FOUND_ROWS() of the last statement (`_run`)
         self._found_rows = 0
         self.cancel_token = CancelToken()
@@ -899,8 +906,7 @@ class Session:
             return show.run(self, node, text)
         if kind in (StatementKind.ADMIN, StatementKind.INDEX_ADMIN):
             handler = self.db.statement_handlers.get(type(node))
-            if handler is not None:  # job control (core.ddl): its own transaction
-                self.implicit_commit()
+            if handler is not None:  # job control and SHOW DDL (core.ddl)
                 return handler(self, node)
             words = node.sql(dialect=dialect.Kintsugi).split()
             name = " ".join(words[:3] if words[0].upper() == "ADMIN" else words[:2]).upper()
@@ -1010,6 +1016,9 @@ class Session:
         except (TypeError, ValueError, OverflowError):
             raise ProgrammingError(f"Incorrect argument type to variable '{var}'",
                                    errno=1232, sqlstate="42000") from None
+        if var in _GLOBAL_ONLY and scope != "GLOBAL":
+            raise ProgrammingError(f"Variable '{var}' is a GLOBAL variable and should be set "
+                                   "with SET GLOBAL", errno=1229, sqlstate="HY000")
         lo, hi, step = _LIMIT_VARIABLES[var]
         clamped = min(max(n, lo), hi)
         clamped -= clamped % step
