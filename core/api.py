@@ -382,19 +382,26 @@ class Connection:
         cur.execute(sql, params)
         return cur
 
-    def submit_ddl(self, sql: str) -> int:
+    def submit_ddl(self, sql: str, *, batch_size: int | None = None,
+                   delay_ms: int | None = None) -> int:
         """Run one DDL statement without waiting for its job: an online change (ADD INDEX,
         DROP INDEX, a rebuild...) is validated, queued, and its job id returned at once;
         follow it with `ddl_job(id)` or the engine's `DDLJobChanged`/`DDLReorgProgress`
         events.  A change done in one step (CREATE TABLE...) has finished when this returns
-        (its job id is returned too).  Errors found before the job is queued are raised."""
+        (its job id is returned too).  Errors found before the job is queued are raised.
+        `batch_size` (rows per backfill step) and `delay_ms` (a pause between steps) throttle
+        this job, kept with it across restarts; SET GLOBAL tidb_ddl_reorg_batch_size /
+        kintsugi_ddl_reorg_delay_ms override them for every job while this process runs."""
         session = self._session
         before = session.last_ddl_job
         session.ddl_async = True
+        session.ddl_throttle = {k: v for k, v in (("batch_size", batch_size),
+                                                  ("delay_ms", delay_ms)) if v is not None}
         try:
             self.execute(sql)
         finally:
             session.ddl_async = False
+            session.ddl_throttle = {}
         job = session.last_ddl_job
         return job if job != before else 0
 

@@ -16,6 +16,7 @@ it can no longer be cancelled (8226), as in TiDB.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from core.catalog.model import DDLJob, IndexInfo, TableInfo
 from core.check.flags import clear_flag
@@ -99,6 +100,15 @@ def progress(s: Step, job: DDLJob, table: TableInfo, phase: str, n: int) -> None
                                   reorg["total"], rate, eta)
 
 
+def finished(s: Step, job: DDLJob) -> None:
+    """The reorganisation is complete: the estimate becomes the count, nothing is left."""
+    done = job.reorg.get("done", 0)
+    job.reorg["total"], job.reorg["eta"] = done, 0.0
+    job.progress = 1.0
+    if s.progress is not None:
+        s.progress = replace(s.progress, rows_total=done, eta_seconds=0.0)
+
+
 def delete_entries(s: Step, job: DDLJob, table: TableInfo, ix: IndexInfo) -> bool:
     """Delete one batch of `ix`'s entries; True when none is left."""
     lo, hi = index_range(table.id, ix.id)
@@ -150,7 +160,7 @@ class AddIndex:
         elif state is SchemaState.WRITE_REORGANIZATION:
             if self._backfill(s, job, table, ix):
                 _set_index_state(s, job, table, ix, SchemaState.PUBLIC)
-                job.reorg["total"] = job.reorg.get("done", 0)
+                finished(s, job)
                 job.state = JobState.DONE
 
     def _backfill(self, s: Step, job: DDLJob, table: TableInfo, ix: IndexInfo) -> bool:
@@ -222,7 +232,7 @@ class DropIndex:
             if delete_entries(s, job, table, ix):
                 _remove_index(s, job, table, ix)
                 job.schema_state = SchemaState.NONE
-                job.reorg["total"] = job.reorg.get("done", 0)
+                finished(s, job)
                 job.note(str(SchemaState.NONE), f"index {ix.name} and its entries are gone")
                 job.state = JobState.DONE
 

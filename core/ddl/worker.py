@@ -128,28 +128,36 @@ class Worker:
                     return
                 self._kick = False
             try:
-                worked = self.run_once()
+                job = self.run_once()
             except Exception as exc:  # noqa: BLE001 - keep the thread; say why in failure
                 self.failure = f"{type(exc).__name__}: {exc}"
-                worked = False
+                job = None
                 time.sleep(0.2)
+            worked = job is not None
             with self._cond:
                 self._cond.notify_all()  # statements waiting for their job look again
                 if self._stop:
                     return
                 if not worked and not self._kick:
                     self._cond.wait(1.0)
-            delay = self.delay()
-            if worked and delay:
+            delay = self.delay(job) if worked else 0.0
+            if delay:
                 time.sleep(delay)
 
-    def batch(self) -> int:
-        """Rows per reorganisation step: SET GLOBAL tidb_ddl_reorg_batch_size, else ours."""
-        return int(self.db.global_limits.get("tidb_ddl_reorg_batch_size") or self.batch_size)
+    # A job's throttle: SET GLOBAL (this process, every job) wins; else what the job was
+    # submitted with (`Connection.submit_ddl(..., batch_size=, delay_ms=)`, kept in its
+    # args, so it survives a restart); else the worker's own defaults.
 
-    def delay(self) -> float:
-        """Seconds between two steps: SET GLOBAL kintsugi_ddl_reorg_delay_ms, else ours."""
+    def batch(self, job: DDLJob) -> int:
+        """Rows per reorganisation step (TiDB's tidb_ddl_reorg_batch_size)."""
+        return int(self.db.global_limits.get("tidb_ddl_reorg_batch_size")
+                   or job.args.get("batch_size") or self.batch_size)
+
+    def delay(self, job: DDLJob) -> float:
+        """Seconds between two steps of `job` (kintsugi_ddl_reorg_delay_ms)."""
         ms = self.db.global_limits.get("kintsugi_ddl_reorg_delay_ms")
+        if ms is None:
+            ms = job.args.get("delay_ms")
         return ms / 1000.0 if ms is not None else self.batch_delay
 
     # -- steps --------------------------------------------------------------------------------
@@ -162,15 +170,15 @@ class Worker:
                     return job
         return None
 
-    def run_once(self) -> bool:
-        """One step of the next job; False when nothing could run."""
+    def run_once(self) -> DDLJob | None:
+        """One step of the next job (returned); None when nothing could run."""
         if self.db.engine.closed or self.db.engine.read_only:
-            return False
+            return None
         job = self.next_job()
         if job is None:
-            return False
+            return None
         self.step(job.job_id)
-        return True
+        return job
 
     def step(self, job_id: int) -> None:
         """One step of job `job_id` in one transaction; a failure of the step's work sends
@@ -191,7 +199,7 @@ class Worker:
             if job is None or job.state.finished or job.state is JobState.PAUSED:
                 txn.rollback()
                 return
-            s = Step(self.db, txn, self.store.schema(view), self.store, self.batch())
+            s = Step(self.db, txn, self.store.schema(view), self.store, self.batch(job))
             before = (job.state, job.schema_state)
             self._advance(s, job)
             self.store.put_job(txn, job)

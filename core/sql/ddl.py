@@ -116,6 +116,7 @@ class DDLRunner:
         """Commit the job as queued and wait for it, as TiDB's DDL statement does; its
         failure (1062, 8214 cancelled) is this statement's."""
         queue = self.s.db.ddl_jobs
+        job.args.update(self.s.ddl_throttle)
         try:
             queue.submit(txn, job)
             txn.commit()

@@ -472,6 +472,7 @@ class Session:
         self.last_insert_id = 0
         self.last_ddl_job = 0  # the job id of the last DDL this session ran
         self.ddl_async = False  # Connection.submit_ddl: queue an online change, do not wait
+        self.ddl_throttle: dict = {}  # ... and its batch_size / delay_ms, kept in the job
         self._row_count = -1  # ROW_COUNT() and FOUND_ROWS() of the last statement (`_run`)
         self._found_rows = 0
         self.cancel_token = CancelToken()
