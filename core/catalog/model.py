@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlglot import exp
@@ -22,7 +23,9 @@ HANDLE_CLUSTERED = "clustered"  # the encoded primary-key values are the handle
 HANDLE_ROWID = "rowid"  # no primary key: a hidden auto-increment row id (_tidb_rowid)
 
 
+@lru_cache(maxsize=4096)
 def type_from_sql(text: str) -> SqlType:
+    """A stored column type (`SqlType` is frozen, so one parse serves every table)."""
     return SqlType.from_sqlglot(exp.DataType.build(text, dialect="mysql"))
 
 

@@ -8,6 +8,8 @@ Keys (all in space 0, after the engine's own `\\x00space:` map):
     m:view:<db>\x00<name>   ViewInfo (lower-case names)
     m:job:<id u64>          DDLJob (queue and history; state tells which)
     m:jobseq                last job id
+    m:jobq:<id u64>         present while job <id> is unfinished: the worker and the DDL
+                            statements look for work here, not through the whole history
     m:gc:<table id u32>     a delete range: a dropped/truncated table's tablespace awaiting GC
     m:ai:<table id u32>     the next auto-increment value (u64) of a table, written by the
                             statement that raised it, in its own transaction (MySQL 8's
@@ -37,6 +39,7 @@ DB_PREFIX = b"m:db:"
 TBL_PREFIX = b"m:tbl:"
 JOB_PREFIX = b"m:job:"
 JOBSEQ_KEY = b"m:jobseq"
+JOBQ_PREFIX = b"m:jobq:"
 GC_PREFIX = b"m:gc:"
 AUTOINC_PREFIX = b"m:ai:"
 VIEW_PREFIX = b"m:view:"
@@ -117,6 +120,7 @@ class CatalogStore:
 
     def __init__(self) -> None:
         self._cache: dict[int, Schema] = {}
+        self._tables: dict[bytes, TableInfo] = {}  # entry bytes -> decoded (see _table)
         self._lock = threading.Lock()
 
     # -- reading ----------------------------------------------------------------------------
@@ -134,8 +138,7 @@ class CatalogStore:
             return cached
         dbs = [_decode(DatabaseInfo.from_dict, k, v)
                for k, v in view.scan(SYSTEM, DB_PREFIX, _end(DB_PREFIX))]
-        tables = [_decode(TableInfo.from_dict, k, v)
-                  for k, v in view.scan(SYSTEM, TBL_PREFIX, _end(TBL_PREFIX))]
+        tables = [self._table(k, v) for k, v in view.scan(SYSTEM, TBL_PREFIX, _end(TBL_PREFIX))]
         views = [_decode(ViewInfo.from_dict, k, v)
                  for k, v in view.scan(SYSTEM, VIEW_PREFIX, _end(VIEW_PREFIX))]
         try:
@@ -148,10 +151,36 @@ class CatalogStore:
             self._cache[ver] = schema
         return schema
 
+    def _table(self, key: bytes, raw: bytes) -> TableInfo:
+        """A table entry, decoded once per distinct content: a schema version that changed
+        one table (each step of an online DDL job bumps the version) re-reads the others
+        from here instead of parsing every column type again.  Decoded tables are never
+        changed in place (DDL copies them: `TableInfo.from_dict(t.to_dict())`)."""
+        raw = bytes(raw)
+        hit = self._tables.get(raw)
+        if hit is not None:
+            return hit
+        table = _decode(TableInfo.from_dict, key, raw)
+        with self._lock:
+            if len(self._tables) > 4096:
+                self._tables.clear()
+            self._tables[raw] = table
+        return table
+
     @staticmethod
     def jobs(view) -> list[DDLJob]:
         return [_decode(DDLJob.from_dict, k, v)
                 for k, v in view.scan(SYSTEM, JOB_PREFIX, _end(JOB_PREFIX))]
+
+    @staticmethod
+    def unfinished_jobs(view) -> list[DDLJob]:
+        """The jobs not yet finished, oldest first (the queue, without the history)."""
+        out = []
+        for k, _v in view.scan(SYSTEM, JOBQ_PREFIX, _end(JOBQ_PREFIX)):
+            job = CatalogStore.job(view, _U64.unpack(bytes(k[len(JOBQ_PREFIX):]))[0])
+            if job is not None and not job.state.finished:
+                out.append(job)
+        return out
 
     @staticmethod
     def job(view, job_id: int) -> DDLJob | None:
@@ -209,7 +238,12 @@ class CatalogStore:
 
     @staticmethod
     def put_job(txn, job: DDLJob) -> None:
-        txn.put(SYSTEM, JOB_PREFIX + _U64.pack(job.job_id), _pack(job.to_dict()))
+        key = _U64.pack(job.job_id)
+        txn.put(SYSTEM, JOB_PREFIX + key, _pack(job.to_dict()))
+        if not job.state.finished:
+            txn.put(SYSTEM, JOBQ_PREFIX + key, b"")
+        elif txn.get_current(SYSTEM, JOBQ_PREFIX + key) is not None:
+            txn.delete(SYSTEM, JOBQ_PREFIX + key)
 
     @staticmethod
     def autoinc_key(table_id: int) -> bytes:

@@ -71,8 +71,10 @@ class JobQueue:
         job.note("queued", job.query[:200])
         self.db.catalog.put_job(txn, job)
 
-    def job(self, job_id: int) -> DDLJob | None:
-        with self.db.engine.snapshot() as snap:
+    def job(self, job_id: int, durable: bool = True) -> DDLJob | None:
+        """The job as committed; `durable=False` also sees steps not yet fsynced (a
+        statement waiting for its job looks that way, and confirms the end durably)."""
+        with self.db.engine.snapshot(wait_durable=durable) as snap:
             return self.db.catalog.job(snap, job_id)
 
     def wait(self, job_id: int, timeout: float | None = None,
@@ -82,7 +84,10 @@ class JobQueue:
         waiting, the job goes on)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            job = self.job(job_id)
+            generation = self.worker.generation
+            job = self.job(job_id, durable=False)
+            if job is not None and job.state.finished:
+                job = self.job(job_id)  # what it says is acknowledged only once durable
             if job is None:
                 raise OperationalError(f"DDL Job:{job_id} not found", errno=8224,
                                        sqlstate="HY000")
@@ -98,14 +103,14 @@ class JobQueue:
                 check()
             if deadline is not None and time.monotonic() > deadline:
                 return job
-            self.worker.wait_change(0.05)
+            self.worker.wait_change(generation, 0.5)
 
     def unfinished_on(self, table_id: int) -> DDLJob | None:
         """A job not yet finished that works on table `table_id` (a DDL on that table waits
         for it, as TiDB runs a table's jobs in order)."""
         with self.db.engine.snapshot() as snap:
-            for job in self.db.catalog.jobs(snap):
-                if not job.state.finished and table_id in job_tables(job):
+            for job in self.db.catalog.unfinished_jobs(snap):
+                if table_id in job_tables(job):
                     return job
         return None
 

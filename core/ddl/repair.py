@@ -50,8 +50,8 @@ def repair_interrupted(db: Database, emit, crashed: bool) -> list[Event]:
     if db.engine.read_only:
         return events
     with db.engine.snapshot() as snap:
-        jobs = [j for j in db.catalog.jobs(snap)
-                if not j.state.finished and j.state is not JobState.QUEUEING]
+        jobs = [j for j in db.catalog.unfinished_jobs(snap)
+                if j.state is not JobState.QUEUEING]
     if not jobs:
         return events
     txn = begin(db.engine)

@@ -95,6 +95,7 @@ class Worker:
         self._cond = threading.Condition()
         self._stop = False
         self._kick = False
+        self._generation = 0
         self._thread: threading.Thread | None = None
         self.failure: str = ""  # the last unexpected failure of the worker itself
 
@@ -116,10 +117,18 @@ class Worker:
             self._kick = True
             self._cond.notify_all()
 
-    def wait_change(self, timeout: float) -> None:
-        """Block until a step commits (or `timeout`): what a waiting statement sleeps on."""
+    @property
+    def generation(self) -> int:
+        """Counts the worker's passes: read it before looking at a job, then
+        `wait_change(generation)` cannot miss a step that committed in between."""
+        return self._generation
+
+    def wait_change(self, generation: int, timeout: float) -> None:
+        """Block until a step commits after `generation` was read (or `timeout`): what a
+        waiting statement sleeps on."""
         with self._cond:
-            self._cond.wait(timeout)
+            if self._generation == generation:
+                self._cond.wait(timeout)
 
     def _run(self) -> None:
         while True:
@@ -135,6 +144,7 @@ class Worker:
                 time.sleep(0.2)
             worked = job is not None
             with self._cond:
+                self._generation += 1
                 self._cond.notify_all()  # statements waiting for their job look again
                 if self._stop:
                     return
@@ -165,8 +175,8 @@ class Worker:
     def next_job(self) -> DDLJob | None:
         """The oldest job with work to do (paused jobs wait for RESUME)."""
         with self.db.engine.snapshot() as snap:
-            for job in self.store.jobs(snap):
-                if not job.state.finished and job.state is not JobState.PAUSED:
+            for job in self.store.unfinished_jobs(snap):
+                if job.state is not JobState.PAUSED:
                     return job
         return None
 
@@ -204,16 +214,19 @@ class Worker:
             self._advance(s, job)
             self.store.put_job(txn, job)
             crash_point("ddl.before_step_commit")
+            # a step is redone after a crash if its commit was lost, so only the last one
+            # (what the waiting statement acknowledges) waits for its own fdatasync
+            durable = job.state.finished
             if s.schema_changed:
                 self.store.bump_version(txn)
                 self.db.ddl_committing()
                 lsn = None
                 try:
-                    lsn = txn.commit()
+                    lsn = txn.commit(durable)
                 finally:
                     self.db.ddl_done(lsn)
             else:
-                txn.commit()
+                txn.commit(durable)
         except BaseException:
             txn.rollback()
             raise

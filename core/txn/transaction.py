@@ -291,8 +291,12 @@ class Transaction:
 
     # -- end ---------------------------------------------------------------------------------
 
-    def commit(self) -> int | None:
-        """Make the writes durable and visible; returns the commit LSN (None if read-only)."""
+    def commit(self, durable: bool = True) -> int | None:
+        """Make the writes durable and visible; returns the commit LSN (None if read-only).
+        `durable=False` returns once they are visible, leaving the fdatasync to the next
+        commit group (the log is sequential: a later sync covers this commit too).  For
+        work that may be redone after a crash, such as one step of a DDL job: no reader
+        ever sees it before it is durable (snapshots wait for durability)."""
         self._check_active()
         pipe = self.pipeline
         if self.trx_id is None:
@@ -320,7 +324,8 @@ class Transaction:
         self._finish("committed")
         pipe.release_writer()  # before the fdatasync: the next commit can join its group
         crash_point("commit.after_overlay")
-        pipe.make_durable(end)
+        if durable:
+            pipe.make_durable(end)
         return end
 
     def rollback(self) -> None:
