@@ -17,7 +17,7 @@ from typing import Any
 
 from core.catalog.model import DDLJob
 from core.errors import Error, IntegrityError, OperationalError
-from core.events import Event, JobState
+from core.events import DDLJobChanged, Event, JobState
 from core.txn import begin
 
 Database = Any  # core.sql.session.Database
@@ -70,6 +70,12 @@ class JobQueue:
         job.start_time = None
         job.note("queued", job.query[:200])
         self.db.catalog.put_job(txn, job)
+
+    def submitted(self, job: DDLJob) -> None:
+        """The job's queueing committed: say so, and wake the worker."""
+        self.emit(DDLJobChanged(job.job_id, job.job_type, job.db_name, job.table_name,
+                                job.state, job.schema_state, "queued"))
+        self.wake()
 
     def job(self, job_id: int, durable: bool = True) -> DDLJob | None:
         """The job as committed; `durable=False` also sees steps not yet fsynced (a
@@ -136,4 +142,4 @@ def submit_and_commit(db: Database, job: DDLJob, txn=None) -> None:
         if own:
             txn.rollback()
         raise
-    db.ddl_jobs.wake()
+    db.ddl_jobs.submitted(job)

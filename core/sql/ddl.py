@@ -123,7 +123,7 @@ class DDLRunner:
         except BaseException:
             txn.rollback()
             raise
-        queue.wake()
+        queue.submitted(job)
         self.s.last_ddl_job = job.job_id
         if not self.s.ddl_async:
             queue.wait(job.job_id)
