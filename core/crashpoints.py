@@ -35,6 +35,8 @@ POINTS = (
     "checkpoint.after_control",  # control file written, segments not yet recycled
     "spill.after_write",  # a large transaction spilled part of its writes
     "recovery.mid_apply",  # recovery applied some batches
+    "ddl.before_step_commit",  # a DDL job's step done in its transaction, not committed
+    "ddl.after_step_commit",  # a DDL job's step committed, its events not yet emitted
 )
 
 

@@ -43,6 +43,9 @@ def install(db: Database) -> None:
         dialect.AdminShowDDL: show.admin_show_ddl,
         dialect.AdminShowDDLJobQueries: show.admin_show_ddl_job_queries,
     })
+    from core.ddl import orphans
+
+    orphans.install(db)  # ADMIN SHOW ORPHAN FILES, REMOVE / ADOPT ORPHAN FILE
     db.ddl_jobs = jobs = queue.JobQueue(db, db.engine.sink)
     crashed = getattr(db.engine, "last_recovery", None) is not None
     repair.repair_interrupted(db, jobs.emit, crashed)

@@ -65,15 +65,17 @@ def _remove_index(s: Step, job: DDLJob, table: TableInfo, ix: IndexInfo) -> None
     s.schema_changed = True
 
 
-def estimate_rows(s: Step, table: TableInfo) -> int:
+def estimate_rows(s: Step, table: TableInfo, full: IndexInfo | None = None) -> int:
     """Rows in the table's file plus its unflushed writes, from the entry counts: each row
     has one entry of its own and one in every public secondary index (an index being built
-    or dropped has some, not one per row: counting it would halve the estimate)."""
+    or dropped has some, not one per row: counting it would halve the estimate), except
+    `full`, an index leaving public, which still has one entry per row."""
     engine = s.db.engine
     ts = engine.spaces.get(table.id)
     if ts is None:
         return 0
-    per_row = 1 + sum(1 for ix in table.secondary_indexes if ix.state == SchemaState.PUBLIC)
+    per_row = 1 + sum(1 for ix in table.secondary_indexes
+                      if ix.state == SchemaState.PUBLIC or (full is not None and ix.id == full.id))
     return (ts.entry_count() + engine.pending_entries(table.id)) // per_row
 
 
@@ -227,7 +229,8 @@ class DropIndex:
             _set_index_state(s, job, table, ix, SchemaState.DELETE_ONLY)
         elif state is SchemaState.DELETE_ONLY:
             _set_index_state(s, job, table, ix, SchemaState.DELETE_REORGANIZATION)
-            job.reorg = {"done": 0, "total": estimate_rows(s, table), "phase": "delete entries"}
+            job.reorg = {"done": 0, "total": estimate_rows(s, table, ix),
+                         "phase": "delete entries"}
         elif state is SchemaState.DELETE_REORGANIZATION:
             if delete_entries(s, job, table, ix):
                 _remove_index(s, job, table, ix)

@@ -214,19 +214,18 @@ class Worker:
             self._advance(s, job)
             self.store.put_job(txn, job)
             crash_point("ddl.before_step_commit")
-            # a step is redone after a crash if its commit was lost, so only the last one
-            # (what the waiting statement acknowledges) waits for its own fdatasync
-            durable = job.state.finished
+            # every step is durable when it returns: a crash after it finds the job there
+            # (the crash cases name exactly the step reached)
             if s.schema_changed:
                 self.store.bump_version(txn)
                 self.db.ddl_committing()
                 lsn = None
                 try:
-                    lsn = txn.commit(durable)
+                    lsn = txn.commit()
                 finally:
                     self.db.ddl_done(lsn)
             else:
-                txn.commit(durable)
+                txn.commit()
         except BaseException:
             txn.rollback()
             raise

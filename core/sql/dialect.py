@@ -32,6 +32,9 @@ Typed nodes defined here (all table references are `exp.Table`, so `db.t` works)
 ``ADMIN SHOW DDL JOB QUERIES LIMIT m [OFFSET n]``        `AdminShowDDLJobQueries(limit, offset)`
 ``ADMIN CANCEL|PAUSE|RESUME DDL JOBS 1, 2``              `AdminCancelDDLJobs` / `AdminPauseDDLJobs`
                                                          / `AdminResumeDDLJobs(expressions)`
+``ADMIN SHOW ORPHAN FILES``                              `AdminShowOrphanFiles()`
+``ADMIN REMOVE ORPHAN FILE 'path'``                      `AdminRemoveOrphanFile(this=Literal)`
+``ADMIN ADOPT ORPHAN FILE 'path' [AS db.t]``             `AdminAdoptOrphanFile(this, to=Table)`
 ``RECOVER TABLE t [n]`` / ``RECOVER TABLE BY JOB n``     `RecoverTable(this, number)` / `(job)`
 ``FLASHBACK TABLE t [TO new]``                           `FlashbackTable(this=Table, to=Identifier)`
 ``FLASHBACK DATABASE|SCHEMA d [TO new]``                 `FlashbackDatabase(this, to)` (Identifiers)
@@ -102,6 +105,9 @@ __all__ = [
     "AdminShowDDLJobQueries",
     "AdminShowDDLJobs",
     "AdminShowIndexInconsistencies",
+    "AdminShowOrphanFiles",
+    "AdminRemoveOrphanFile",
+    "AdminAdoptOrphanFile",
     "AdminStatement",
     "CheckTable",
     "FlashbackDatabase",
@@ -242,6 +248,27 @@ class AdminResumeDDLJobs(_AdminDDLJobControl):
     """``ADMIN RESUME DDL JOBS 1, 2``."""
 
     verb = "RESUME"
+
+
+class AdminShowOrphanFiles(AdminStatement):
+    """``ADMIN SHOW ORPHAN FILES`` (KintsugiDB's): files in the data directory that neither
+    the dictionary nor the engine knows (`core.ddl.orphans`)."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {}
+
+
+class AdminRemoveOrphanFile(AdminStatement):
+    """``ADMIN REMOVE ORPHAN FILE 'path'``: move an orphan into the `#orphans/` quarantine.
+    ``this`` is the path, a string literal."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True}
+
+
+class AdminAdoptOrphanFile(AdminStatement):
+    """``ADMIN ADOPT ORPHAN FILE 'path' [AS db.t]``: make an orphan tablespace a table
+    again.  ``this`` is the path (string literal), ``to`` the optional `exp.Table`."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": True, "to": False}
 
 
 class RecoverTable(exp.Expression):
@@ -650,6 +677,14 @@ class Kintsugi(MySQL):
                 )
             if self._match_text_seq("SHOW", "DDL"):
                 return self._parse_admin_show_ddl()
+            if self._match_text_seq("SHOW", "ORPHAN", "FILES"):
+                return self.expression(AdminShowOrphanFiles())
+            if self._match_text_seq("REMOVE", "ORPHAN", "FILE"):
+                return self.expression(AdminRemoveOrphanFile(this=self._parse_path_literal()))
+            if self._match_text_seq("ADOPT", "ORPHAN", "FILE"):
+                path = self._parse_path_literal()
+                to = self._parse_table_ref() if self._match(TokenType.ALIAS) else None
+                return self.expression(AdminAdoptOrphanFile(this=path, to=to))
             for cls in (AdminCancelDDLJobs, AdminPauseDDLJobs, AdminResumeDDLJobs):
                 if self._match_text_seq(cls.verb, "DDL", "JOBS"):
                     ids = self._parse_csv(lambda: self._parse_int_literal("job id"))
@@ -657,6 +692,13 @@ class Kintsugi(MySQL):
 
             self.raise_error("Unknown ADMIN statement")
             raise AssertionError("unreachable")  # raise_error raises at ErrorLevel.IMMEDIATE
+
+        def _parse_path_literal(self) -> exp.Literal:
+            curr = self._curr
+            if curr is None or curr.token_type != TokenType.STRING:
+                self.raise_error("Expected a quoted file path", curr)
+            self._advance()
+            return exp.Literal.string(curr.text)
 
         def _parse_handle_range(self) -> exp.Tuple | None:
             if not self._match(TokenType.L_PAREN):
@@ -922,6 +964,14 @@ class Kintsugi(MySQL):
             AdminCancelDDLJobs: lambda self, e: f"ADMIN CANCEL DDL JOBS {self._csv(e)}",
             AdminPauseDDLJobs: lambda self, e: f"ADMIN PAUSE DDL JOBS {self._csv(e)}",
             AdminResumeDDLJobs: lambda self, e: f"ADMIN RESUME DDL JOBS {self._csv(e)}",
+            AdminShowOrphanFiles: lambda self, e: "ADMIN SHOW ORPHAN FILES",
+            AdminRemoveOrphanFile: lambda self, e: (
+                f"ADMIN REMOVE ORPHAN FILE {self.sql(e, 'this')}"
+            ),
+            AdminAdoptOrphanFile: lambda self, e: " ".join(
+                part for part in ("ADMIN ADOPT ORPHAN FILE", self.sql(e, "this"),
+                                  "AS" if e.args.get("to") else "", self.sql(e, "to")) if part
+            ),
             RecoverTable: lambda self, e: self._recover_table(e),
             FlashbackTable: lambda self, e: self._flashback(e, "TABLE"),
             FlashbackDatabase: lambda self, e: self._flashback(e, "DATABASE"),

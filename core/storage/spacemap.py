@@ -103,6 +103,11 @@ class SpaceMap:
                     out[_U32.unpack(k[len(SPACE_MAP_PREFIX):])[0]] = msgpack.unpackb(v)
         return out
 
+    def reserve_space_id(self, space_id: int) -> None:
+        """Never hand out `space_id` (or a lower id) to a new tablespace: a file adopted
+        under its own id holds it (writer lock held)."""
+        self._next_space_id = max(self._next_space_id, space_id + 1)
+
     def plan_space(self, schema: str, table: str, pending: list) -> tuple[int, str, dict]:
         """Pick an id and a file name for a new tablespace (writer lock held).  `pending`
         holds the file operations of the same transaction, whose paths are taken too."""

@@ -203,6 +203,17 @@ class Transaction:
         self._write(0, pipe.space_map_key(space_id), pipe.space_map_value(header))
         return space_id
 
+    def adopt_space(self, header: dict) -> None:
+        """Put an existing tablespace file (`header["path"]`, relative to the database
+        directory) in the map under its own id at commit (ADMIN ADOPT ORPHAN FILE): it is
+        opened and checked at COMMIT as a created file is, and its FILE_CREATE record lets
+        recovery open it again."""
+        self._check_active()
+        self._lock_for_write()
+        pipe = self.pipeline
+        self._file_ops.append(("create", header["space_id"], header["path"], header))
+        self._write(0, pipe.space_map_key(header["space_id"]), pipe.space_map_value(header))
+
     # -- statement savepoints ---------------------------------------------------------------
 
     def savepoint(self) -> int:
@@ -291,12 +302,8 @@ class Transaction:
 
     # -- end ---------------------------------------------------------------------------------
 
-    def commit(self, durable: bool = True) -> int | None:
-        """Make the writes durable and visible; returns the commit LSN (None if read-only).
-        `durable=False` returns once they are visible, leaving the fdatasync to the next
-        commit group (the log is sequential: a later sync covers this commit too).  For
-        work that may be redone after a crash, such as one step of a DDL job: no reader
-        ever sees it before it is durable (snapshots wait for durability)."""
+    def commit(self) -> int | None:
+        """Make the writes durable and visible; returns the commit LSN (None if read-only)."""
         self._check_active()
         pipe = self.pipeline
         if self.trx_id is None:
@@ -324,8 +331,7 @@ class Transaction:
         self._finish("committed")
         pipe.release_writer()  # before the fdatasync: the next commit can join its group
         crash_point("commit.after_overlay")
-        if durable:
-            pipe.make_durable(end)
+        pipe.make_durable(end)
         return end
 
     def rollback(self) -> None:

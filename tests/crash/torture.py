@@ -56,6 +56,8 @@ HIT_RANGE = {
     "checkpoint.before_control": (1, 6),
     "checkpoint.after_control": (1, 6),
     "spill.after_write": (1, 4),
+    "ddl.before_step_commit": (1, 6),  # the side tables' index jobs (a few steps each)
+    "ddl.after_step_commit": (1, 6),
 }
 WORKLOAD_POINTS = tuple(p for p in POINTS if p != "recovery.mid_apply")
 POINT_TIMEOUT = 15.0
