@@ -39,6 +39,16 @@ POINTS = (
     "ddl.after_step_commit",  # a DDL job's step committed, its events not yet emitted
 )
 
+# Points only a DDL job reaches (the workloads that iterate POINTS run none of them): a
+# table rebuild job's (core.ddl.rebuild), each at the start of a step, so the crash leaves
+# the job where the step before left it, the seed's case A, B, C and D in turn.
+DDL_POINTS = (
+    "ddl.rebuild.mid_copy",  # some batches copied, the rest not (case A)
+    "ddl.rebuild.copied",  # every row copied, the switch not decided (case B)
+    "ddl.rebuild.before_switch",  # the switch decided, the dictionary not switched (case C)
+    "ddl.rebuild.after_switch",  # switched, the old table not yet given to GC (case D)
+)
+
 
 def crash_point(name: str) -> None:
     """Die here (SIGKILL, no clean-up) if the environment asks for it."""

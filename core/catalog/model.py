@@ -102,9 +102,12 @@ class TableInfo:
     comment: str = ""
     next_column_id: int = 1
     next_index_id: int = 1
+    # While a DDL job rebuilds the table (core.ddl.rebuild): the table its writes are also
+    # applied to, and how (core.sql.shadow).  Empty otherwise.
+    shadow: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "id": self.id, "schema": self.schema, "name": self.name,
             "columns": [c.to_dict() for c in self.columns],
             "indexes": [i.to_dict() for i in self.indexes],
@@ -112,6 +115,9 @@ class TableInfo:
             "comment": self.comment, "next_column_id": self.next_column_id,
             "next_index_id": self.next_index_id,
         }
+        if self.shadow:  # the entry of a table no job rebuilds stays as it was
+            d["shadow"] = self.shadow
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> TableInfo:

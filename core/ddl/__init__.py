@@ -23,7 +23,7 @@ Database = Any  # core.sql.session.Database
 def install(db: Database) -> None:
     """Give `db` its job queue and worker, and its sessions the job control statements (the
     composition root calls this once per open database, after recovery)."""
-    from core.ddl import control, index_jobs, queue, repair, show  # noqa: F401 - registers
+    from core.ddl import control, index_jobs, queue, rebuild, repair, show  # noqa: F401
     from core.sql import dialect
     from core.sql.result import Result
 

@@ -16,12 +16,16 @@ from collections.abc import Callable
 from typing import Any
 
 from core.catalog.model import DDLJob
-from core.errors import Error, IntegrityError, OperationalError
+from core.errors import CorruptionError, DataError, Error, IntegrityError, OperationalError
 from core.events import DDLJobChanged, Event, JobState
 from core.txn import begin
 
 Database = Any  # core.sql.session.Database
 
+# a job's error raised again in its session keeps its class (a rebuild fails on data)
+_ERROR_CLASSES = {1062: IntegrityError, 1877: CorruptionError, 1138: DataError,
+                  1264: DataError, 1265: DataError, 1292: DataError, 1366: DataError,
+                  1406: DataError}
 _ERROR = re.compile(r"ERROR (\d+) \(([0-9A-Z]{5})\): (.*)", re.S)
 
 
@@ -33,7 +37,7 @@ def job_error(job: DDLJob) -> Error:
                                 + (f": {job.error}" if job.error else ""), errno=8214,
                                 sqlstate="HY000")
     errno, sqlstate, msg = int(m.group(1)), m.group(2), m.group(3)
-    cls = IntegrityError if errno == 1062 else OperationalError
+    cls = _ERROR_CLASSES.get(errno, OperationalError)
     return cls(msg, errno=errno, sqlstate=sqlstate)
 
 

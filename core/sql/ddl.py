@@ -29,9 +29,8 @@ from core.catalog.store import CatalogStore, Schema
 from core.check.flags import clear_table_flags
 from core.errors import LockWaitTimeoutError, NotSupportedError, ProgrammingError
 from core.events import JobState, SchemaState
-from core.sql import keyparts, limits, refusals, views
+from core.sql import alter_table, keyparts, limits, refusals, views
 from core.sql.statements import statement_name
-from core.sql.table import TableWriter
 from core.sql.types import BLOB_KINDS, TEXT_KINDS, SqlType
 from core.txn import begin
 
@@ -468,30 +467,13 @@ class DDLRunner:
         return None
 
     def rebuild(self, info: TableInfo, txn, job):
-        """ALTER TABLE t FORCE / ENGINE=...: copy every row into a new tablespace and build
-        every index again (MySQL's table rebuild).  It repairs index damage and clears the
-        table's corruption flags; a row that fails its checksum stops it (1877): such a table
-        is dumped under force_recovery and re-created instead."""
-        job.job_type, job.db_name, job.table_name = "rebuild table", info.schema, info.name
-        self._require_space(info)
-        new = TableInfo.from_dict(info.to_dict())
-        new.id = txn.create_space(info.schema, info.name)
-        job.table_id = new.id
-        self._fresh_id(txn, new.id)
-        if info.auto_increment_column is not None:
-            self.store.put_autoinc(txn, new.id, self.s.db.peek_autoinc(info,
-                                                                       txn.current_view()))
-        writer = TableWriter(new, txn)
-        old = TableWriter(info, None)
-        n = 0
-        for key, row in old.scan(txn.current_view()):
-            writer.insert(row, old.handle_from_key(key))
-            n += 1
-        job.row_count = n
-        self._drop_one(txn, info, job)
-        self.store.put_table(txn, new)
-        self.s.db.forget_autoinc(info.id)
-        return None
+        """ALTER TABLE t FORCE / ENGINE=...: a table rebuild job (core.ddl.rebuild) copies
+        every row into a new tablespace and builds every index again (MySQL's table
+        rebuild), online.  It repairs index damage and clears the table's corruption flags;
+        a row that fails its checksum stops it (1877): such a table is dumped under
+        force_recovery and re-created instead."""
+        alter_table.force_job(self, info, job)
+        return QUEUED
 
     def rename(self, node, txn, schema: Schema, job):
         pending = {t.id: t for t in schema.tables_by_id.values()}
@@ -593,8 +575,9 @@ class DDLRunner:
             return self._alter_options(table, options, txn, job)
         if len(actions) == 1 and isinstance(actions[0], exp.ForceProperty):
             return self.rebuild(table, txn, job)
-        if len(actions) != 1:
-            raise NotSupportedError("ALTER TABLE with several actions is not supported yet")
+        if len(actions) != 1 or options:  # several actions: one job (multi-schema change)
+            return alter_table.plan(self, table, node, txn, schema, job, queued=QUEUED,
+                                    check_key=check_key)
         act = actions[0]
         refusals.check_alter_action(act, self.s.warn)  # ADD CHECK, FOREIGN KEY: 1235
         if isinstance(act, exp.AddConstraint):
@@ -611,8 +594,8 @@ class DDLRunner:
         if isinstance(act, exp.Drop) and (act.args.get("kind") or "").upper() == "INDEX":
             return self.drop_index(table, act.args["tables"][0].name, txn, job,
                                    bool(act.args.get("exists")))
-        raise NotSupportedError(f"ALTER TABLE action not supported yet: "
-                                f"{act.sql(dialect='mysql')[:60]}")
+        return alter_table.plan(self, table, node, txn, schema, job, queued=QUEUED,
+                                check_key=check_key)  # columns, keys, renames
 
     def _alter_options(self, table: TableInfo, options: list, txn, job):
         """Table options: AUTO_INCREMENT=N sets the counter (never below the column's

@@ -441,6 +441,10 @@ def _json_object(args: list) -> exp.Expr:
     return JSONObjectCall(expressions=args)
 
 
+# words that start an ALTER TABLE action: an ADD or DROP list ends before one of them
+_ALTER_ACTION_WORDS = frozenset(("ADD", "DROP", "CHANGE", "MODIFY", "RENAME", "ALTER", "FORCE"))
+
+
 class Kintsugi(MySQL):
     """MySQL dialect plus TiDB administration statements (see the module docstring)."""
 
@@ -604,6 +608,9 @@ class Kintsugi(MySQL):
             result = parse_method()
             items = [result] if result is not None else []
             while self._match(sep):
+                if getattr(self, "_in_alter", False) and self._next_alter_item():
+                    self._retreat(self._index - 1)  # the next ALTER action: see below
+                    break
                 if isinstance(result, exp.Expr):
                     self._add_comments(result)
                 result = parse_method()
@@ -611,6 +618,39 @@ class Kintsugi(MySQL):
                     self.raise_error("Expected an item after ','")
                 items.append(result)
             return items
+
+        def _next_alter_item(self) -> bool:
+            """Whether the token after a comma starts another ALTER TABLE action or a table
+            option (``ENGINE=InnoDB``), which ends an ADD or DROP list."""
+            cur = self._curr
+            if cur is None or cur.token_type is TokenType.IDENTIFIER:
+                return False
+            word = cur.text.upper()
+            if word in _ALTER_ACTION_WORDS:
+                return True
+            return word in self.PROPERTY_PARSERS and self._next is not None and \
+                self._next.token_type is TokenType.EQ
+
+        def _parse_alter_table_add(self) -> list[exp.Expr]:
+            """ADD items up to the first action of another kind, which `_parse_alter`'s
+            mixed-actions loop then takes (ALTER TABLE t ADD INDEX i (a), DROP INDEX j)."""
+            self._in_alter = True
+            try:
+                start = self._index
+                self._match_text_seq("COLUMN")
+                if self._match(TokenType.L_PAREN, advance=False):  # ADD [COLUMN] (c INT, ...)
+                    return self._parse_wrapped_csv(self._parse_column_def_with_exists)
+                self._retreat(start)
+                return super()._parse_alter_table_add()
+            finally:
+                self._in_alter = False
+
+        def _parse_alter_table_drop(self) -> list[exp.Expr]:
+            self._in_alter = True
+            try:
+                return super()._parse_alter_table_drop()
+            finally:
+                self._in_alter = False
 
         def _parse_table_ref(self) -> exp.Table:
             """A possibly schema-qualified table name, without alias."""

@@ -100,12 +100,9 @@ def job_rows(session: StatementHost, query_column: bool = False) -> list[list]:
         if query_column:
             row += _progress(j)
         out.append(row)
-        for sub in j.args.get("sub_jobs") or ():
-            out.append([j.job_id, j.db_name, j.table_name, f"{sub.get('type', '')} /* subjob */",
-                        sub.get("schema_state", ""), j.schema_id, j.table_id,
-                        sub.get("row_count", 0), _ts(j.create_time), _ts(j.start_time),
-                        _ts(j.end_time), sub.get("state", str(j.state)),
-                        j.query if query_column else ""]
+        for sub in j.args.get("subjobs") or ():  # a multi-schema change: a row per action
+            out.append(row[:3] + [f"{sub.get('type', '')} /* subjob */"] + row[4:12]
+                       + [j.query if query_column else sub.get("detail", "")]
                        + ([None] * len(DDL_JOB_PROGRESS_COLUMNS) if query_column else []))
     return out
 

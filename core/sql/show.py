@@ -222,7 +222,9 @@ def admin_show_ddl_jobs(session: StatementHost, count: int | None,
 
     rows = infoschema.job_rows(session)
     running = [r for r in rows if r[11] not in ("synced", "cancelled", "rollback done")]
-    done = [r for r in rows if r not in running][: (count or 10)]
+    done = [r for r in rows if r not in running]
+    last = set(list(dict.fromkeys(r[0] for r in done))[: (count or 10)])  # n jobs, not rows
+    done = [r for r in done if r[0] in last]  # a multi-schema change's sub-job rows too
     rows = running + done
     if where is not None:
         scope = SourceScope([(None, c) for c in DDL_JOB_COLUMNS], clause="where clause")

@@ -324,17 +324,26 @@ class TableWriter(TableReader):
     def __init__(self, table: TableInfo, txn, write_indexes: list[IndexInfo] | None = None):
         super().__init__(table)
         self.txn = None
+        self.shadow = None
         if txn is not None:
             self.bind(txn)
         # indexes to maintain: public ones plus those being built (write only / reorg)
         self.indexes = [ix for ix in (write_indexes or table.secondary_indexes)
                         if ix.state not in _DELETE_ONLY_STATES]
         self.delete_indexes = write_indexes or table.secondary_indexes
+        if table.shadow:  # a job rebuilds the table: its writes go to the new one too
+            from core.sql.shadow import ShadowWriter
+
+            self.shadow = ShadowWriter(table, TableWriter)
+        if txn is not None and self.shadow is not None:
+            self.shadow.bind(txn)
 
     def bind(self, txn) -> None:
         """Write through `txn` from now on; takes its writer lock, which the puts assume."""
         txn._lock_for_write()
         self.txn = txn
+        if self.shadow is not None:
+            self.shadow.bind(txn)
 
     def row_exists(self, handle) -> bool:
         """Whether a row is stored under `handle` now (a current read, not decoded)."""
@@ -384,12 +393,16 @@ class TableWriter(TableReader):
         for ix in self.indexes:
             k, v = self.index_entry(ix, row, handle)
             put(tid, k, v)
+        if self.shadow is not None:
+            self.shadow.insert(row, handle)
 
     def delete(self, row: Sequence[Any], handle) -> None:
         txn, tid = self.txn, self.tid
         txn.delete(tid, row_key(tid, handle))
         for ix in self.delete_indexes:
             txn.delete(tid, self.index_entry(ix, row, handle)[0])
+        if self.shadow is not None:
+            self.shadow.delete(row, handle)
 
     def update(self, old: Sequence[Any], new: list, old_handle, new_handle) -> None:
         txn, tid = self.txn, self.tid
@@ -403,6 +416,8 @@ class TableWriter(TableReader):
                 txn.delete(tid, ok)
             if ix in self.indexes and (ok != nk or new_handle != old_handle):
                 txn.put(tid, nk, nv)
+        if self.shadow is not None:
+            self.shadow.update(old, new, old_handle, new_handle)
 
 
 def dangling_unique_error(table: TableInfo, ix: IndexInfo):
