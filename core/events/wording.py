@@ -175,7 +175,19 @@ def log_lines(
                        f"to {e.new_size >> 20} MiB")]
     if isinstance(e, ev.TransactionSpilled):
         return [(NOTE, f"Transaction {e.trx_id} spilled: {e.spilled_rows} row images on disk")]
+    if isinstance(e, ev.DDLJobRepaired):
+        level = WARNING if e.action == "paused for the DBA" else NOTE
+        return [(level, f"DDL job {e.job_id} ({e.job_type} on {e.table_name}) was interrupted "
+                        f"(case {e.case}): {e.action}; {e.detail}")]
+    if isinstance(e, ev.DDLJobChanged) and e.state in _DDL_LOGGED:
+        why = f": {e.error}" if e.error else ""
+        return [(WARNING, f"DDL job {e.job_id} ({e.job_type} on {e.db_name}.{e.table_name}) "
+                        f"{e.state}{why}")]
     return []
+
+
+# the job states worth a line in the error log: a job that did not succeed, and a pause
+_DDL_LOGGED = frozenset({ev.JobState.ROLLBACK_DONE, ev.JobState.CANCELLED, ev.JobState.PAUSED})
 
 
 def format_event(

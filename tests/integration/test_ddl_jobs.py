@@ -278,3 +278,30 @@ def test_reorg_variables_are_global_only(q):
     q("SET GLOBAL tidb_ddl_reorg_batch_size = 1")  # clamped to TiDB's minimum, with 1292
     assert q("SHOW WARNINGS")[0][1] == 1292
     assert q("SELECT @@tidb_ddl_reorg_batch_size") == [(32,)]
+
+
+def test_interrupted_and_failed_jobs_reach_the_error_log(tmp_path):
+    from core.events.wording import log_lines
+
+    log = EventLog()
+    path = str(tmp_path / "db")
+    c = core.connect(path, create=True, autocommit=True, sink=log)
+    cur = c.cursor()
+    cur.execute("CREATE TABLE t (id INT PRIMARY KEY, b INT)")
+    cur.executemany("INSERT INTO t VALUES (%s, %s)", [(i, i % 3) for i in range(300)])
+    with pytest.raises(core.IntegrityError):
+        cur.execute("CREATE UNIQUE INDEX ub ON t (b)")
+    job_id = c.submit_ddl("CREATE INDEX ib ON t (b)", batch_size=32, delay_ms=20)
+    _wait_for(lambda: (c.ddl_job(job_id)["ROWS_DONE"] or 0) >= 32)
+    c.close()
+    c = core.connect(path, autocommit=True, sink=log)
+    c.wait_ddl(job_id, timeout=30)
+    c.close()
+    lines = [(lvl, text) for e in log.events for lvl, text in log_lines(e)]
+    assert ("Warning", "DDL job 2 (add index on test.t) rollback done: ERROR 1062 (23000): "
+            "Duplicate entry '0' for key 't.ub'") in lines
+    repaired = [text for _lvl, text in lines if text.startswith(f"DDL job {job_id} ")]
+    assert repaired and "(case index): rolled forward; interrupted at schema state write " \
+        "reorganization, backfill at row" in repaired[0]
+    text = open(f"{path}/kintsugi.err").read()
+    assert f"DDL job {job_id} (add index on t) was interrupted (case index)" in text
