@@ -58,6 +58,9 @@ def repair_interrupted(db: Database, emit, crashed: bool) -> list[Event]:
     try:
         txn.current_view()
         for job in jobs:
+            last = job.steps[-1]["step"] if job.steps else ""
+            if not crashed and last.startswith("interrupted by"):
+                continue  # said already (a recovery in a child process, then this open)
             case, action, detail = describe(job)
             reason = "a crash" if crashed else "a restart"
             if crashed:

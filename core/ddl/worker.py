@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from core.catalog.model import DDLJob
 from core.catalog.store import CatalogStore, Schema
 from core.crashpoints import crash_point
-from core.errors import Error, InternalError
+from core.errors import EngineClosedError, Error, InternalError, LockWaitTimeoutError
 from core.events import DDLJobChanged, DDLReorgProgress, Event, JobState, SchemaState
 from core.txn import begin
 
@@ -195,6 +195,10 @@ class Worker:
         the job to roll back, with the error kept for the session that waits for it."""
         try:
             self._step(job_id)
+        except LockWaitTimeoutError:
+            return  # a long transaction holds the writer lock: try again, the job is fine
+        except EngineClosedError:
+            return  # closing: the job resumes at the next open
         except Error as err:
             self._fail(job_id, err)
         except Exception as exc:  # noqa: BLE001 - a bug in a step must not wedge the queue

@@ -305,3 +305,24 @@ def test_interrupted_and_failed_jobs_reach_the_error_log(tmp_path):
         "reorganization, backfill at row" in repaired[0]
     text = open(f"{path}/kintsugi.err").read()
     assert f"DDL job {job_id} (add index on t) was interrupted (case index)" in text
+
+
+def test_a_long_transaction_delays_a_job_but_does_not_fail_it(tmp_path):
+    path = str(tmp_path / "db")
+    a = core.connect(path, create=True, autocommit=True, lock_wait_timeout=0.2)
+    b = core.connect(path, autocommit=False)
+    try:
+        ca = a.cursor()
+        ca.execute("CREATE TABLE t (id INT PRIMARY KEY, b INT)")
+        ca.executemany("INSERT INTO t VALUES (%s, %s)", [(i, i) for i in range(200)])
+        job_id = a.submit_ddl("CREATE INDEX ib ON t (b)", batch_size=32, delay_ms=50)
+        cb = b.cursor()
+        cb.execute("UPDATE t SET b = b + 1 WHERE id = 1")  # holds the writer lock
+        time.sleep(0.8)  # several lock wait timeouts of the worker
+        assert a.ddl_job(job_id)["STATE"] in ("queueing", "running")
+        b.commit()
+        assert a.wait_ddl(job_id, timeout=30)["STATE"] == "synced"
+        ca.execute("ADMIN CHECK TABLE t")
+    finally:
+        b.close()
+        a.close()
