@@ -116,7 +116,7 @@ async def main(png: bool) -> None:
     os.chdir(work)  # the title bar shows the path as given: "demo-db"
     try:
         demo.build("demo-db")  # with an earlier crash: the recovery history has a row
-        demo.run_crash("demo-db")
+        demo.run_crash("demo-db", ddl_jobs=True)  # as `kintsugi demo`: index builds too
         shutil.copytree("demo-db", "damaged-db")
         damage_log("damaged-db", DAMAGE_AT)
         wide, small = (120, 36), (80, 24)
@@ -139,7 +139,33 @@ async def main(png: bool) -> None:
                     history=history, png=png, **batches)
         await shoot("damaged-db", "recovery-forced", wide, nothing, tab="recovery",
                     history=history, png=png, force_recovery=1, **batches)
-        await shoot("demo-db", "ddl-jobs", wide, nothing, tab="ddl", history=history, png=png)
+
+        async def ddl_running(pilot) -> None:  # the throttled index build moving
+            pane = pilot.app.pane("ddl")
+            for _ in range(100):  # the crash's job finishes first, then the slow one runs
+                job = next(iter(pane.board.unfinished()), None)
+                if job is not None and job.state == "running" and job.rows_done and \
+                        not job.crash_case:
+                    break
+                await pilot.pause(0.1)
+            await pilot.pause(1.5)  # a rate and an ETA
+
+        await shoot("demo-db", "ddl-jobs", wide, ddl_running, tab="ddl", history=history,
+                    png=png)
+
+        async def ddl_detail(pilot) -> None:  # the job the crash interrupted, every step
+            await ddl_running(pilot)
+            pane = pilot.app.pane("ddl")
+            crashed = [j.job_id for j in pane.board.crashed() if j.job_type == "add index"
+                       and j.state == "synced"]
+            if crashed and crashed[0] in pane.shown:
+                pane.query_one("#jobs").move_cursor(row=pane.shown.index(crashed[0]))
+            await _settle(pilot)
+            await pilot.press("enter")
+            await _settle(pilot)
+
+        await shoot("demo-db", "ddl-jobs-detail", wide, ddl_detail, tab="ddl",
+                    history=history, png=png)
 
         async def check_all(pilot) -> None:  # the demo's damaged indexes, found
             await pilot.press("a")

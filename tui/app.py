@@ -185,6 +185,8 @@ class KintsugiApp(App[int]):
 
     @on(EngineEvents)
     def _engine_events(self, message: EngineEvents) -> None:
+        if not self.is_running or self._exit:  # a DDL job's events go on while the app closes
+            return
         for e in message.events:
             self.open_state.note(e)
             match e:

@@ -359,7 +359,7 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
             demo_mod.build(directory, scale=scale, say=click.echo)
         if not no_crash:
             click.echo("Starting a writer and killing it with SIGKILL mid-transaction ...")
-            committed = demo_mod.run_crash(directory)
+            committed = demo_mod.run_crash(directory, ddl_jobs=True)
             click.echo(f"The writer had acknowledged orders up to #{committed}.")
     except RuntimeError as err:  # the demo's own checks: not a bug, no "internal error"
         click.echo(_cli_wording(f"ERROR 1105 (HY000): {err}"), err=True)

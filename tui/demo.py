@@ -14,6 +14,13 @@ has a row when the console opens on the demo's main crash.
 And it damages three indexes on purpose with `core.faults` (`damage_indexes`), durably, as a
 lost page or a bug would: the Indexes tab has something to find and repair.  `order_items`
 is left consistent.
+
+Schema changes run as jobs, and the DDL Jobs tab has one in every interesting state: `build`
+leaves a unique index that met a duplicate (rolled back, ERROR 1062), one cancelled 40%
+through its backfill and one paused (`finished_jobs`, `paused_job`); the crash child, with
+`ddl_jobs=True`, has an index build mid-backfill when it is killed (recovery names the case
+and the job finishes by itself at full speed after the reopen) and queues a second one
+throttled to run for minutes, so that the tab moves when the console opens.
 """
 
 from __future__ import annotations
@@ -175,11 +182,14 @@ def _insert(cur, table: str, rows: list[tuple], batch: int = 5_000) -> None:
 
 def build(path: str, *, scale: float = 1.0, seed: int = 42,
           say: Callable[[str], None] = lambda s: None, earlier_crash: bool = True,
-          damaged_indexes: bool = True, **engine_options) -> dict[str, int]:
+          damaged_indexes: bool = True, ddl_jobs: bool = True,
+          **engine_options) -> dict[str, int]:
     """Create the shop schema in a new database at `path` and fill it.  Returns row counts.
 
     `damaged_indexes`: then make three indexes disagree with their rows (`damage_indexes`);
-    `earlier_crash`: then crash a small writer and reopen (see `earlier_recovery`)."""
+    `earlier_crash`: then crash a small writer and reopen (see `earlier_recovery`);
+    `ddl_jobs`: leave a failed, a cancelled and a paused DDL job (`finished_jobs`,
+    `paused_job`)."""
     rng = random.Random(seed)
     n_cust = max(10, int(CUSTOMERS * scale))
     n_prod = max(10, int(PRODUCTS * min(1.0, scale * 4)))
@@ -206,16 +216,96 @@ def build(path: str, *, scale: float = 1.0, seed: int = 42,
                   "order_items": len(items)}
         say(f"  {', '.join(f'{k} {v:,}' for k, v in counts.items())} rows "
             f"in {time.perf_counter() - t0:.1f} s")
+        jobs = finished_jobs(conn) if ddl_jobs else []
     finally:
         conn.close()
     if damaged_indexes:
         done = damage_indexes(path, **engine_options)
         say(f"  indexes damaged on purpose (core.faults): {'; '.join(done)}")
+
+    def pause(conn) -> None:  # after the earlier crash: its reopen would name the job's case
+        if ddl_jobs:
+            jobs.append(paused_job(conn))
+
     if earlier_crash:
-        earlier_recovery(path, **engine_options)
+        earlier_recovery(path, then=pause, **engine_options)
         say("  an earlier crash, recovered (the first row of the recovery history)")
+    elif ddl_jobs:
+        conn = core.connect(path, database=SCHEMA, autocommit=True, **engine_options)
+        try:
+            pause(conn)
+        finally:
+            conn.close()
+    if jobs:
+        say(f"  DDL jobs: {'; '.join(jobs)}")
     return counts
 
+
+DDL_JOBS = (  # (table, statement, what happens to it): `build`'s, for the tests
+    ("customers", "ALTER TABLE customers ADD UNIQUE INDEX uk_city (city)", "rollback done"),
+    ("customers", "ALTER TABLE customers ADD INDEX idx_name (name)", "cancelled"),
+    ("products", "ALTER TABLE products ADD INDEX idx_price (price)", "paused"),
+)
+# the crash child's: one interrupted mid-backfill, one throttled to run for minutes after
+CRASH_JOBS = ("ALTER TABLE orders ADD INDEX idx_total (total)",
+              "ALTER TABLE order_items ADD INDEX idx_qty (qty)")
+SLOW_BATCH, SLOW_DELAY_MS = 64, 250  # the second: ~7 minutes for the full-size demo
+
+
+def _wait_job(conn, job_id: int, until: Callable[[dict], bool], timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = conn.ddl_job(job_id)
+        if job is None or until(job) or time.monotonic() > deadline:
+            return job or {}
+        time.sleep(0.005)
+
+
+def _rows(cur, table: str) -> int:
+    cur.execute(f"SELECT COUNT(*) FROM {table}")
+    return int(cur.fetchone()[0])
+
+
+def finished_jobs(conn) -> list[str]:
+    """Two jobs in the history: a unique index that meets a duplicate city (it rolls back,
+    ERROR 1062) and an index cancelled 40% through its backfill.  What was done, in words."""
+    from core.errors import Error
+
+    conn.autocommit = True
+    cur = conn.cursor()
+    (_t, failing, _s), (_t, cancelled, _s), _paused = DDL_JOBS
+    done = []
+    try:
+        cur.execute(f"USE {SCHEMA}")
+        cur.execute(failing)
+    except Error as err:
+        done.append(f"uk_city rolled back ({err.errno})")
+    # batches of a twentieth of the table: a small demo gets its states too
+    batch = max(4, min(256, _rows(cur, "customers") // 20))
+    job = conn.submit_ddl(cancelled, batch_size=batch, delay_ms=5)
+    part = _wait_job(conn, job, lambda j: (j["ROWS_TOTAL"] or 0) > 0
+                     and (j["ROWS_DONE"] or 0) * 5 >= j["ROWS_TOTAL"] * 2)
+    cur.execute(f"ADMIN CANCEL DDL JOBS {job}")
+    try:
+        conn.wait_ddl(job, 30)
+    except Error:
+        pass
+    done.append(f"idx_name cancelled at {part.get('ROWS_DONE', 0):,} rows")
+    return done
+
+
+def paused_job(conn) -> str:
+    """An index build paused after its first batch, on `products`, which nothing else alters
+    (a paused job holds up the other schema changes of its table)."""
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute(f"USE {SCHEMA}")
+    batch = max(4, min(64, _rows(cur, "products") // 5))
+    job = conn.submit_ddl(DDL_JOBS[2][1], batch_size=batch, delay_ms=10)
+    _wait_job(conn, job, lambda j: (j["ROWS_DONE"] or 0) > 0)
+    cur.execute(f"ADMIN PAUSE DDL JOBS {job}")
+    got = _wait_job(conn, job, lambda j: j["STATE"] == "paused")
+    return f"idx_price paused at {got.get('ROWS_DONE', 0):,} rows"
 
 DAMAGE = (  # (table, index, what): what `damage_indexes` does, for the demo's own tests
     ("customers", "idx_city", "missing"),
@@ -254,19 +344,45 @@ def damage_indexes(path: str, **engine_options) -> list[str]:
         conn.close()
 
 
-def earlier_recovery(path: str, **engine_options) -> None:
+def earlier_recovery(path: str, then: Callable | None = None, **engine_options) -> None:
     """Crash a small writer (two commits, one open transaction) and reopen the database, so
     that recovery runs once before the demo's main crash: the recovery history then has a
-    row already, and the Recovery tab a list to show.  About half a second."""
+    row already, and the Recovery tab a list to show.  About half a second.  `then(conn)`
+    runs on the reopened database before it closes."""
     run_crash(path, batches=2, open_orders=200)
-    core.connect(path, database=None, **engine_options).close()
+    conn = core.connect(path, database=None, **engine_options)
+    try:
+        if then is not None:
+            then(conn)
+    finally:
+        conn.close()
 
 
-def crash_child(path: str, batches: int = 40, open_orders: int = 3_000) -> None:
-    """Commit orders in small transactions, then keep a large one open.  The parent kills us."""
+def _start_crash_jobs(conn) -> int | None:
+    """The crash child's two index builds (see the module's docstring); the first's id, or
+    None when an earlier run of the demo made them already."""
+    cur = conn.cursor()
+    cur.execute("SELECT COUNT(*) FROM information_schema.statistics WHERE TABLE_SCHEMA = "
+                f"'{SCHEMA}' AND INDEX_NAME IN ('idx_total', 'idx_qty')")
+    if cur.fetchone()[0]:
+        return None
+    # this process only (not kept): the first job crawls until the kill, then runs at full
+    # speed after the reopen; the second keeps its own throttle across the restart
+    cur.execute("SET GLOBAL kintsugi_ddl_reorg_delay_ms = 10")
+    cur.execute("SET GLOBAL tidb_ddl_reorg_batch_size = 64")
+    first = conn.submit_ddl(CRASH_JOBS[0])
+    conn.submit_ddl(CRASH_JOBS[1], batch_size=SLOW_BATCH, delay_ms=SLOW_DELAY_MS)
+    return first
+
+
+def crash_child(path: str, batches: int = 40, open_orders: int = 3_000,
+                ddl_jobs: bool = False) -> None:
+    """Commit orders in small transactions, then keep a large one open.  The parent kills us.
+    `ddl_jobs`: with two index builds queued first, the first one mid-backfill at the kill."""
     # no flusher: every commit stays in the redo log only, so recovery must replay them all
     conn = core.connect(path, database=SCHEMA, autocommit=True, flush_interval=0,
                         spill_limit=256 * 1024)
+    job = _start_crash_jobs(conn) if ddl_jobs else None
     cur = conn.cursor()
     cur.execute("SELECT COALESCE(MAX(id), 0) FROM orders")
     next_id = cur.fetchone()[0] + 1
@@ -283,6 +399,11 @@ def crash_child(path: str, batches: int = 40, open_orders: int = 3_000) -> None:
         conn.commit()
         next_id += 25
     print("COMMITTED", next_id - 1, flush=True)
+    if job is not None:  # far enough into the backfill that the bar shows where it was
+        conn.autocommit = True  # each look a fresh snapshot
+        _wait_job(conn, job, lambda j: (j["ROWS_DONE"] or 0)
+                  >= min(1_000, max(1, (j["ROWS_TOTAL"] or 0) // 4)), timeout=10)
+        conn.autocommit = False
     orders, items = order_rows(rng, next_id, open_orders, prices, customers)  # never committed
     _insert(cur, "orders", orders)
     _insert(cur, "order_items", items)
@@ -312,9 +433,11 @@ def check_demo(path: str) -> None:
                            f"directory, or open this one with `kintsugi {shlex.quote(path)}`")
 
 
-def run_crash(path: str, batches: int = 40, open_orders: int = 3_000) -> int:
+def run_crash(path: str, batches: int = 40, open_orders: int = 3_000,
+              ddl_jobs: bool = False) -> int:
     """Start the child, wait until it has committed and holds an open transaction, kill it.
-    Returns the last order id the child had committed.
+    Returns the last order id the child had committed.  `ddl_jobs`: the child also starts
+    the two index builds of `CRASH_JOBS` (`kintsugi demo`'s main crash).
 
     The child's stderr is kept, never shown raw: if it fails, its last line (the error) is
     the RuntimeError's message."""
@@ -325,7 +448,8 @@ def run_crash(path: str, batches: int = 40, open_orders: int = 3_000) -> int:
     committed, ready = 0, False
     with tempfile.TemporaryFile("w+") as errors:
         proc = subprocess.Popen([sys.executable, "-m", "tui.demo", path, str(batches),
-                                 str(open_orders)], stdout=subprocess.PIPE, stderr=errors,
+                                 str(open_orders), *(["ddl"] if ddl_jobs else [])],
+                                stdout=subprocess.PIPE, stderr=errors,
                                 text=True, env=env)
         try:
             for line in proc.stdout:
@@ -356,7 +480,7 @@ def _child_main(argv: list[str]) -> int:
     from core.errors import Error
 
     try:
-        crash_child(argv[0], *(int(a) for a in argv[1:3]))
+        crash_child(argv[0], *(int(a) for a in argv[1:3]), ddl_jobs="ddl" in argv[3:])
     except Error as err:
         print(err, file=sys.stderr)  # "ERROR nnnn (SQLSTATE): message"
         return 1

@@ -44,6 +44,20 @@ def describe(job: DDLJob) -> tuple[str, str, str]:
 CASES: dict[str, Any] = {}
 
 
+def _recovered_since(db: Database, job: DDLJob) -> bool:
+    """A recovery ran after the job's last step: the crash it repaired interrupted the job,
+    even when that recovery ran in another process (the console's recovery process,
+    `kintsugi recover`) and this open is a clean one.  (A clean open notes every unfinished
+    job, so a job's last step is never older than the last open that ran its worker.)"""
+    try:
+        from core.recovery.history import read_history
+
+        history = read_history(db.engine)
+    except Exception:  # noqa: BLE001 - the history is best effort; this open is not
+        return False
+    return bool(history and job.steps) and history[-1].start_time > job.steps[-1]["at"]
+
+
 def repair_interrupted(db: Database, emit, crashed: bool) -> list[Event]:
     """Note every unfinished job's interruption in its history, in one transaction."""
     events: list[Event] = []
@@ -59,11 +73,14 @@ def repair_interrupted(db: Database, emit, crashed: bool) -> list[Event]:
         txn.current_view()
         for job in jobs:
             last = job.steps[-1]["step"] if job.steps else ""
-            if not crashed and last.startswith("interrupted by"):
-                continue  # said already (a recovery in a child process, then this open)
+            if job.state is JobState.PAUSED or (not crashed and
+                                                last.startswith("interrupted by")):
+                continue  # a paused job was not interrupted; or said already (a recovery
+                # in a child process, then this open)
             case, action, detail = describe(job)
-            reason = "a crash" if crashed else "a restart"
-            if crashed:
+            by_crash = crashed or _recovered_since(db, job)
+            reason = "a crash" if by_crash else "a restart"
+            if by_crash:
                 job.crash_case = case
             if action == "paused for the DBA" and job.state is not JobState.PAUSED:
                 job.args["resume_state"] = str(job.state)

@@ -55,7 +55,7 @@ def _templates(tmp_path_factory):
     root = tmp_path_factory.mktemp("templates")
     clean, crashed = str(root / "clean"), str(root / "crashed")
     _frozen_clock(lambda: demo.build(clean, scale=0.02, segment_size=4 << 20,
-                                     earlier_crash=False, **ENGINE_OPTIONS))
+                                     earlier_crash=False, ddl_jobs=False, **ENGINE_OPTIONS))
     shutil.copytree(clean, crashed)
     _frozen_clock(lambda: demo.earlier_recovery(crashed, **ENGINE_OPTIONS))
     demo.run_crash(crashed, batches=4, open_orders=1_200)
@@ -157,8 +157,13 @@ async def settle(pilot, app=None) -> None:
         if app.ready or app.open_error is not None:
             break
         await pilot.pause(0.02)
+    from textual.worker import WorkerCancelled
+
     for _ in range(3):
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # a newer load superseded one: wait for that one next
+            pass
         await pilot.pause()
         await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.05)

@@ -49,3 +49,28 @@ def test_the_demo_ships_indexes_that_disagree_with_their_rows(shop_db):
                 assert found == want, (table, got["INDEX_NAME"], got)
     finally:
         conn.close()
+
+
+def test_the_demo_leaves_a_ddl_job_in_every_state(tmp_path):
+    # `kintsugi demo`: build (a failed, a cancelled, a paused job), then the crash child's two
+    # index builds, the first killed mid-backfill; the reopen names its case and finishes it
+    path = str(tmp_path / "demo")
+    demo.build(path, scale=0.02, earlier_crash=False, damaged_indexes=False)
+    demo.run_crash(path, batches=2, open_orders=100, ddl_jobs=True)
+    conn = core.connect(path, database="shop", autocommit=True)
+    try:
+        jobs = {}
+        cur = conn.execute("SELECT JOB_ID, QUERY, STATE, CRASH_CASE, ERROR "
+                           "FROM information_schema.ddl_jobs")
+        for job_id, query, state, case, error in cur.fetchall():
+            jobs[query] = (job_id, state, case, error)
+        (failed, _), (cancelled, _), (paused, _) = [(q, s) for _t, q, s in demo.DDL_JOBS]
+        assert jobs[failed][1] == "rollback done" and jobs[failed][3].startswith("ERROR 1062")
+        assert jobs[cancelled][1] == "cancelled"
+        assert jobs[paused][1] == "paused"
+        crashed, slow = demo.CRASH_JOBS
+        job = conn.wait_ddl(jobs[crashed][0], 30)
+        assert job["STATE"] == "synced" and job["CRASH_CASE"] == "index"
+        assert jobs[slow][1] in ("queueing", "running") and not jobs[slow][2]
+    finally:
+        conn.close()

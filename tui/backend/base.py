@@ -177,6 +177,73 @@ class IndexOverview:
 
 
 @dataclass(frozen=True, slots=True)
+class DDLJobInfo:
+    """One DDL job as information_schema.DDL_JOBS shows it: TiDB's columns and the running
+    job's progress (rows done of the estimated total, fraction, ETA, phase), its error, the
+    crash case recovery named and who paused it.  States stay TiDB's words (the engine's
+    `core.events.JobState` values)."""
+
+    job_id: int
+    db_name: str
+    table_name: str
+    job_type: str
+    schema_state: str
+    state: str
+    row_count: int = 0
+    create_time: dt.datetime | None = None
+    start_time: dt.datetime | None = None
+    end_time: dt.datetime | None = None
+    query: str = ""
+    progress: float | None = None  # 0..1; None: no reorganisation
+    rows_done: int = 0
+    rows_total: int = 0
+    eta_seconds: float | None = None
+    phase: str = ""  # "backfill", "delete entries", "copy"
+    error: str = ""  # "ERROR 1062 (23000): ..."
+    crash_case: str = ""  # "index", "A".."D": the interruption recovery named
+    paused_by: str = ""  # "user", "recovery", "worker"
+
+    @classmethod
+    def of_row(cls, names: list[str], row: tuple) -> DDLJobInfo:
+        """A row of `SELECT * FROM information_schema.ddl_jobs` (columns by name: an engine
+        without the progress columns gives the defaults)."""
+        got = {n.upper(): v for n, v in zip(names, row, strict=False)}
+
+        def text(name: str) -> str:
+            v = got.get(name)
+            return "" if v is None else str(v)
+
+        def number(name: str) -> int:
+            v = got.get(name)
+            return int(v) if v not in (None, "") else 0
+
+        def when(name: str) -> dt.datetime | None:
+            v = got.get(name)
+            return v if isinstance(v, dt.datetime) else None
+
+        progress, eta = got.get("PROGRESS"), got.get("ETA_SECONDS")
+        return cls(number("JOB_ID"), text("DB_NAME"), text("TABLE_NAME"), text("JOB_TYPE"),
+                   text("SCHEMA_STATE"), text("STATE"), number("ROW_COUNT"),
+                   when("CREATE_TIME"), when("START_TIME"), when("END_TIME"), text("QUERY"),
+                   None if progress is None else float(progress), number("ROWS_DONE"),
+                   number("ROWS_TOTAL"), None if eta is None else float(eta), text("PHASE"),
+                   text("ERROR"), text("CRASH_CASE"), text("PAUSED_BY"))
+
+
+@dataclass(frozen=True, slots=True)
+class DDLJobStep:
+    """One entry of a job's history (information_schema.KINTSUGI_DDL_JOB_STEPS): what the
+    job did, when, and the state it left the job in."""
+
+    seq: int
+    time: dt.datetime | None
+    step: str
+    state: str
+    schema_state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     """schema -> table -> column names, for completion and the schema overview."""
 
@@ -256,6 +323,7 @@ class Backend(ABC):
     IMPLEMENTS_CANCEL: ClassVar[bool] = False  # cancel() can interrupt a statement
     IMPLEMENTS_RECOVERY: ClassVar[bool] = False  # opening reports recovery as events
     IMPLEMENTS_INDEX_ADMIN: ClassVar[bool] = False  # run_index_admin checks and repairs
+    IMPLEMENTS_DDL_CONTROL: ClassVar[bool] = False  # control_ddl_job / submit_ddl work
     kind: ClassVar[str] = "backend"
 
     def __init__(self, path: str):
@@ -331,6 +399,29 @@ class Backend(ABC):
 
     def ddl_jobs(self) -> TableData:
         return TableData([], [])
+
+    def ddl_job_list(self) -> list[DDLJobInfo]:
+        """Every DDL job, newest first, with its progress (the DDL Jobs pane's list)."""
+        data = self.ddl_jobs()
+        return [DDLJobInfo.of_row(data.names, row) for row in data.rows]
+
+    def ddl_job_steps(self, job_id: int) -> list[DDLJobStep]:
+        """Job `job_id`'s history, oldest first (empty when the database keeps none)."""
+        return []
+
+    def control_ddl_job(self, action: str, job_id: int) -> str:
+        """`ADMIN {CANCEL|PAUSE|RESUME} DDL JOBS job_id` (`action`: "cancel", "pause",
+        "resume"): the engine's RESULT, `successful` or `error: [ddl:8225]...` (a refusal is
+        an answer, not an exception).  Raises BackendError when the statement itself
+        fails."""
+        raise BackendError(1235, "42000", "this database cannot control DDL jobs")
+
+    def submit_ddl(self, sql: str, batch_size: int | None = None,
+                   delay_ms: int | None = None) -> int:
+        """Queue an online schema change and return its job id at once (the job runs in the
+        database's DDL worker; its events follow it).  `batch_size` and `delay_ms` throttle
+        this job.  Raises BackendError for what is refused before the job is queued."""
+        raise BackendError(1235, "42000", "this database cannot queue DDL jobs")
 
     def recovery_history(self) -> RecoveryHistory:
         return RecoveryHistory([], [], "this database does not report its recoveries")

@@ -39,6 +39,7 @@ from tui.backend.base import (
     Catalog,
     Columns,
     DatabaseInfo,
+    DDLJobStep,
     IndexCheck,
     IndexEntry,
     IndexOverview,
@@ -130,6 +131,7 @@ class EmbeddedBackend(Backend):
     IMPLEMENTS_CANCEL = True
     IMPLEMENTS_RECOVERY = True
     IMPLEMENTS_INDEX_ADMIN = True
+    IMPLEMENTS_DDL_CONTROL = True
     kind = "embedded"
 
     def __init__(self, path: str, *, create: bool = False, database: str | None = "test",
@@ -150,6 +152,8 @@ class EmbeddedBackend(Backend):
         self._meta_lock = threading.Lock()
         self._admin: Connection | None = None  # the index checks' and repairs' own
         self._admin_lock = threading.Lock()  # held while an index statement runs
+        self._ddl: Connection | None = None  # submit_ddl's own: it may wait behind a job
+        self._ddl_lock = threading.Lock()
         self._busy = threading.Lock()  # held while a statement runs; close() waits for it
         self._read_only = False
         self._force_recovery = int(engine_options.get("force_recovery") or 0)
@@ -241,13 +245,13 @@ class EmbeddedBackend(Backend):
             admin.cancel()  # a running check stops; a repair keeps its committed batches
         if self._admin_lock.acquire(timeout=wait):
             self._admin_lock.release()
-        for conn in (self._admin, self._meta, self._conn):
+        for conn in (self._ddl, self._admin, self._meta, self._conn):
             if conn is not None:
                 try:
                     conn.close()
                 except Exception:  # noqa: BLE001 - closing on the way out
                     pass
-        self._admin = self._meta = self._conn = None
+        self._ddl = self._admin = self._meta = self._conn = None
 
     def session_state(self) -> SessionState:
         conn = self._conn
@@ -344,6 +348,53 @@ class EmbeddedBackend(Backend):
 
     def ddl_jobs(self) -> TableData:
         return self._meta_query("SELECT * FROM information_schema.ddl_jobs ORDER BY JOB_ID DESC")
+
+    def ddl_job_steps(self, job_id: int) -> list[DDLJobStep]:
+        try:
+            data = self._meta_query(
+                "SELECT SEQ, TIME, STEP, STATE, SCHEMA_STATE, DETAIL FROM "
+                f"information_schema.kintsugi_ddl_job_steps WHERE JOB_ID = {int(job_id)} "
+                "ORDER BY SEQ")
+        except BackendError as err:
+            if err.errno != NO_HISTORY:
+                raise
+            return []
+        return [DDLJobStep(int(seq), at if isinstance(at, dt.datetime) else None,
+                           str(step or ""), str(state or ""), str(schema or ""),
+                           str(detail or ""))
+                for seq, at, step, state, schema, detail in data.rows]
+
+    def control_ddl_job(self, action: str, job_id: int) -> str:
+        if action not in ("cancel", "pause", "resume"):
+            raise BackendError(1064, "42000", f"unknown DDL job action {action!r}")
+        data = self._meta_query(f"ADMIN {action.upper()} DDL JOBS {int(job_id)}")
+        return str(data.rows[0][-1]) if data.rows else ""
+
+    def submit_ddl(self, sql: str, batch_size: int | None = None,
+                   delay_ms: int | None = None) -> int:
+        """On a connection of its own: a change on a table another job works on waits for
+        that job, and the panes' reads must not wait with it."""
+        with self._ddl_lock:
+            if self._ddl is None:
+                if self._meta is None or self._closing:
+                    raise BackendError(2006, "HY000", "not connected")
+                import core
+
+                try:
+                    self._ddl = core.connect(self.path, database=None, autocommit=True)
+                    if self.database:
+                        try:
+                            self._ddl.cursor().execute(
+                                "USE `{}`".format(self.database.replace("`", "``")))
+                        except Error as err:
+                            if err.errno != 1049:
+                                raise
+                except Error as err:
+                    raise _error(err, self.path, self._force_recovery) from None
+            try:
+                return self._ddl.submit_ddl(sql, batch_size=batch_size, delay_ms=delay_ms)
+            except Error as err:
+                raise _error(err, self.path, self._force_recovery) from None
 
     def indexes(self) -> list[IndexSummary]:
         tables = self._meta_query(

@@ -1,41 +1,100 @@
-"""DDL Jobs: every schema change is a job row (`information_schema.ddl_jobs`).
+"""DDL Jobs: every schema change is a job (information_schema.DDL_JOBS), live.
 
-For now a list of the jobs with their states and the statement of the selected one; the DDL
-jobs issue adds live progress with an ETA, and pause / resume / cancel on keys.
+The list shows TiDB's columns (as many as the width allows); unfinished jobs with rows to
+go through get a bar above it with their rows, rate and ETA.  The engine's events
+(`DDLReorgProgress`, `DDLJobChanged`, `DDLJobRepaired`) move bars and states in place; a
+state change also reads the list again (once, after a short pause, whatever the number of
+events), and a slow timer reads it while jobs are unfinished, as a safety net.
+
+`x`, `p` and `u` cancel, pause and resume the highlighted job (ADMIN CANCEL | PAUSE |
+RESUME DDL JOBS) behind a confirmation that says what will happen; when the engine will
+refuse (a finished job, a job that is not paused), no question is asked and the engine's
+own answer (8225, 8260, 8261, 8262...) is shown.  Enter shows the job's every step; `/`
+filters by words, `s` cycles the state filter.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import Counter
-
+from rich.cells import cell_len
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Static
 
+from core.events import DDLJobChanged, DDLJobRepaired, DDLReorgProgress, Event
 from tui import actions
-from tui.backend.base import TableData
-from tui.panes.base import RefreshingPane, coming, fill_table
+from tui.backend.base import BackendError, DDLJobInfo, DDLJobStep, TableData
+from tui.panes.base import RefreshingPane
+from tui.panes.ddl_screens import DDLControlScreen, DDLJobScreen
+from tui.panes.indexes import colours_of
+from tui.widgets.ddl_board import DDLBoard, finished, running
+from tui.widgets.ddl_detail import DDLJobDetail, state_style
+from tui.widgets.ddl_progress import DDLProgress
+from tui.widgets.ddl_words import answer_words, percent, refusal, state_words, when
 
 actions.scope("ddl", "DDL Jobs tab")
 ACTIONS = actions.register(
-    actions.Action("ddl", "refresh", "r,f5", "Refresh", "DDL jobs: read the job list again"),
+    actions.Action("ddl", "details", "enter", "Details",
+                   "DDL jobs: the highlighted job's every step with its time, its crash "
+                   "case and what recovery did, its error"),
+    actions.Action("ddl", "cancel_job", "x", "Cancel",
+                   "DDL jobs: cancel the highlighted job (ADMIN CANCEL DDL JOBS) after a "
+                   "confirmation saying what is rolled back"),
+    actions.Action("ddl", "pause_job", "p", "Pause",
+                   "DDL jobs: pause the highlighted job after its current step (ADMIN "
+                   "PAUSE DDL JOBS), after a confirmation"),
+    actions.Action("ddl", "resume_job", "u", "Resume",
+                   "DDL jobs: resume the highlighted paused job from its checkpoint (ADMIN "
+                   "RESUME DDL JOBS), after a confirmation"),
+    actions.Action("ddl", "filter", "slash", "Filter",
+                   "DDL jobs: filter the list by words (job id, database, table, type, "
+                   "state); Enter or Esc goes back to the list", show=False),  # on screen
+    actions.Action("ddl", "cycle_state", "s", "State",
+                   "DDL jobs: show every job, then only unfinished, paused, failed or "
+                   "synced ones (cycles)", show=False),  # the filter line says s
+    actions.Action("ddl", "refresh", "r,f5", "Refresh", "DDL jobs: read the job list again",
+                   show=False),
 )
 
-COLUMNS = [  # (source column, heading)
-    ("JOB_ID", "job"), ("DB_NAME", "database"), ("TABLE_NAME", "table"),
-    ("JOB_TYPE", "type"), ("SCHEMA_STATE", "schema state"), ("STATE", "state"),
-    ("ROW_COUNT", "rows"), ("START_TIME", "started"), ("END_TIME", "ended"),
-]
-DONE_STATES = ("synced", "cancelled", "rollback done")
+REREAD_AFTER = 0.3  # seconds: a burst of state changes makes one read of the list
+SAFETY_NET = 5.0  # seconds between reads while a job runs (events do the rest)
+# (key, heading): the columns in display order; INCLUDE: the order they are given room
+COLUMNS = [("job", "job"), ("db", "database"), ("table", "table"), ("type", "type"),
+           ("schema", "schema state"), ("state", "state"), ("rows", "rows"),
+           ("started", "started"), ("ended", "ended")]
+INCLUDE = ["job", "table", "type", "state", "schema", "rows", "started", "db", "ended"]
+STATE_ORDER = ["running", "queueing", "pausing", "paused", "cancelling", "rollingback",
+               "cancelled", "rollback done", "done", "synced", "none"]
 
 
-def _cell(v) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, dt.datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S")
-    return str(v)
+def rows_cell(job: DDLJobInfo) -> str:
+    if not finished(job.state) and job.rows_total:
+        return f"{percent(job)} of {job.rows_total:,}"
+    return f"{job.row_count:,}" if job.row_count or job.rows_total else "-"
+
+
+def cells(job: DDLJobInfo) -> dict[str, str]:
+    return {"job": str(job.job_id), "db": job.db_name or "-", "table": job.table_name or "-",
+            "type": job.job_type, "schema": job.schema_state or "-",
+            "state": state_words(job), "rows": rows_cell(job),
+            "started": when(job.start_time, short=True),
+            "ended": when(job.end_time, short=True)}
+
+
+def fit_columns(widths: dict[str, int], room: int) -> list[str]:
+    """The columns that fit in `room` cells (each takes its width and 2 of padding), in
+    display order, added in `INCLUDE`'s order of importance."""
+    chosen: list[str] = []
+    used = 0
+    for key in INCLUDE:
+        need = widths[key] + 2
+        if used + need <= room or len(chosen) < 4:
+            chosen.append(key)
+            used += need
+    return [k for k, _h in COLUMNS if k in chosen]
 
 
 class DdlJobsPane(RefreshingPane[TableData]):
@@ -43,57 +102,398 @@ class DdlJobsPane(RefreshingPane[TableData]):
     ID = "ddl"
     ORDER = 20
     SCOPE = "ddl"
-    BINDINGS = actions.bindings("ddl")
+    BINDINGS = [  # Tab stays in the pane: on the tab bar, x/p/u would do nothing
+        *actions.bindings("ddl"),
+        Binding("escape", "leave_filter", "List", show=False),
+        Binding("tab", "focus_step(1)", "Next", show=False),
+        Binding("shift+tab", "focus_step(-1)", "Previous", show=False),
+    ]
     LOAD_ERROR_TITLE = "DDL jobs"
 
     DEFAULT_CSS = """
-    DdlJobsPane #jobs { height: 1fr; }
-    DdlJobsPane #job-query { height: auto; max-height: 6; padding: 0 1;
-        border: round $secondary 40%; border-title-color: $text-secondary; }
+    DdlJobsPane #jobs { height: 1fr; min-height: 4; }
+    DdlJobsPane #jobs-filter-row { height: 1; padding: 0 1; }
+    DdlJobsPane #jobs-filter-row .label { width: auto; color: $text-muted; }
+    DdlJobsPane #jobs-filter { border: none; height: 1; padding: 0 1; width: 1fr;
+        background: $panel; }
+    DdlJobsPane #jobs-filter:focus { background: $boost; }
+    DdlJobsPane #jobs-state-filter { width: auto; padding: 0 0 0 2; }
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.data = TableData([], [])
+        self.board = DDLBoard()
+        self.shown: list[int] = []  # the job ids of the list's rows
+        self.columns: list[str] = []
+        self.steps: dict[int, list[DDLJobStep]] = {}
+        # the last control's answer (job id, words, accepted): under the job until it moves
+        self.outcome: tuple[int, str, bool] | None = None
+        self._reread: Timer | None = None
+        self._loading = False
+        self._load_again = False
+        self._detail_screen: DDLJobScreen | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Waiting for the database ...", id="jobs-summary", classes="summary")
+        with Horizontal(id="jobs-filter-row"):
+            yield Static("Filter [b]/[/b] ", classes="label")
+            yield Input(placeholder="words: job id, table, type, state", id="jobs-filter")
+            yield Static("", id="jobs-state-filter")
+        yield DDLProgress(id="ddl-progress")
         yield DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
-        q = Static("", id="job-query")
-        q.border_title = "Statement of the selected job"
-        yield q
-        yield coming("live progress of running jobs (rows done, percent, ETA) and "
-                     "ADMIN PAUSE / RESUME / CANCEL DDL JOBS on keys.")
+        yield DDLJobDetail(id="ddl-detail")
+
+    def on_mount(self) -> None:
+        self.set_interval(SAFETY_NET, self._safety_net)
+        self._state_filter_label()
+
+    def focus_default(self) -> None:
+        self.query_one("#jobs", DataTable).focus()
+
+    def action_focus_step(self, step: int) -> None:
+        chain = [self.query_one("#jobs", DataTable), self.query_one(DDLJobDetail)]
+        now = next((i for i, w in enumerate(chain) if w.has_focus), -1)
+        chain[(now + step) % len(chain)].focus()
+
+    def activated(self) -> None:
+        super().activated()
+        if self.ready:
+            self.load()
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """One read at a time; asked again meanwhile, one more after it (events ask often:
+        superseding a running read would cancel it, and a cancelled worker is an error to
+        whoever waits for the workers)."""
+        if self._loading:
+            self._load_again = True
+            return
+        self._loading = True
+        self.run_worker(self._load_once, thread=True, group="ddl-load", exit_on_error=False)
+
+    def _load_once(self) -> None:
+        try:
+            self._load()
+        finally:
+            try:
+                self.app.call_from_thread(self._loaded)
+            except RuntimeError:  # the app has gone
+                pass
+
+    def _loaded(self) -> None:
+        self._loading = False
+        if self._load_again:
+            self._load_again = False
+            self.load()
 
     def fetch(self) -> TableData:
         return self.backend.ddl_jobs()
 
     def show(self, data: TableData) -> None:
         self.data = data
-        pos = {n: i for i, n in enumerate(data.names)}
-        states: Counter[str] = Counter()
-        rows = []
-        for row in data.rows:
-            states[row[pos["STATE"]]] += 1
-            rows.append([_cell(row[pos[c]]) if c in pos else "-" for c, _h in COLUMNS])
-        fill_table(self.query_one("#jobs", DataTable), [h for _c, h in COLUMNS], rows,
-                   keys=[str(row[pos["JOB_ID"]]) for row in data.rows])
-        running = sum(n for s, n in states.items() if s not in DONE_STATES)
-        parts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
-        self.query_one("#jobs-summary", Static).update(
-            f"[b]{len(data.rows)} job(s)[/b]: {parts or 'none yet'}; "
-            f"[b]{running} running[/b] (newest first)")
-        self._show_query(0)
+        self.board.load([DDLJobInfo.of_row(data.names, row) for row in data.rows])
+        self._redraw()
+        self._fetch_steps()
+
+    def _redraw(self) -> None:
+        self._fill()
+        self._summary()
+        self._bars()
+        self._detail()
+
+    def _colours(self) -> dict[str, str]:
+        colours = colours_of(self.app)
+        colours["primary"] = (self.app.current_theme.primary or "cyan").removeprefix("ansi_")
+        return colours
+
+    def _fill(self) -> None:
+        table = self.query_one("#jobs", DataTable)
+        jobs = self.board.shown()
+        all_cells = [cells(j) for j in jobs]
+        widths = {k: max([cell_len(h), *(cell_len(c[k]) for c in all_cells)])
+                  for k, h in COLUMNS}
+        # room for the rows of a job that moves (events change the cell in place)
+        widths["rows"] = max([widths["rows"], *(len(f"99% of {j.rows_total:,}") + 1
+                                                for j in jobs if not finished(j.state))])
+        room = (table.size.width or self.size.width or self.app.size.width) - 2
+        self.columns = fit_columns(widths, room)
+        selected = self.selected_id()
+        colours = self._colours()
+        table.clear(columns=True)
+        headings = dict(COLUMNS)
+        for key in self.columns:
+            table.add_column(headings[key], width=widths[key], key=key)
+        for job, c in zip(jobs, all_cells, strict=True):
+            table.add_row(*(self._cell(job, key, c[key], colours) for key in self.columns),
+                          key=str(job.job_id))
+        self.shown = [j.job_id for j in jobs]
+        if jobs:
+            row = self.shown.index(selected) if selected in self.shown else 0
+            table.move_cursor(row=row, animate=False)
+
+    @staticmethod
+    def _cell(job: DDLJobInfo, key: str, value: str, colours: dict[str, str]) -> Text:
+        if key == "state":
+            return Text(value, style=state_style(job.state, colours))
+        if key in ("rows", "job"):
+            return Text(value, justify="right")
+        return Text(value)
+
+    def on_resize(self) -> None:
+        if self.ready and self.board.jobs:
+            self._fill()
+            self._bars()
+
+    def _summary(self) -> None:
+        states, _running = self.board.counts()
+        colours = self._colours()
+        text = Text()
+        n = len(self.board.jobs)
+        text.append(f"{n} job{'s' if n != 1 else ''}", style="bold")
+        order = sorted(states, key=lambda s: STATE_ORDER.index(s) if s in STATE_ORDER else 99)
+        text.append(": " if order else ": none yet")
+        for i, state in enumerate(order):
+            if i:
+                text.append(", ")
+            text.append(f"{states[state]} {state}", style=state_style(state, colours))
+        unfinished = len(self.board.unfinished())
+        if unfinished:
+            text.append(f" · {unfinished} unfinished", style="bold")
+        crashed = self.board.crashed()
+        if crashed:
+            ids = ", ".join(str(j.job_id) for j in crashed[:3])
+            text.append(f" · {len(crashed)} interrupted by a crash "
+                        f"(job{'s' if len(crashed) > 1 else ''} {ids})",
+                        style=colours.get("warning", ""))
+        shown = len(self.shown)
+        if shown != n:
+            text.append(f" · showing {shown}", style="bold")
+        self.query_one("#jobs-summary", Static).update(text)
+
+    def _state_filter_label(self) -> None:
+        name = self.board.state_filter_name
+        self.query_one("#jobs-state-filter", Static).update(
+            Text.assemble("state: ", (name, "bold"), " (s)"))
+
+    def _bars(self) -> None:
+        rates = {j.job_id: self.board.rate(j.job_id) for j in self.board.unfinished()}
+        self.query_one(DDLProgress).show(self.board.unfinished(), rates)
+
+    # -- the highlighted job -----------------------------------------------------------------
+
+    def selected_id(self) -> int | None:
+        row = self.query_one("#jobs", DataTable).cursor_coordinate.row
+        return self.shown[row] if 0 <= row < len(self.shown) else None
+
+    def selected(self) -> DDLJobInfo | None:
+        job_id = self.selected_id()
+        return self.board.job(job_id) if job_id is not None else None
+
+    def _detail(self) -> None:
+        job = self.selected()
+        note = self.outcome[1] if job and self.outcome and self.outcome[0] == job.job_id \
+            else ""
+        empty = ("No job matches the filter." if self.board.jobs else "No DDL job yet.")
+        rate = self.board.rate(job.job_id) if job else 0.0
+        self.query_one(DDLJobDetail).show(job, self.steps.get(job.job_id) if job else None,
+                                          self._colours(), rate, note, empty)
+        screen = self._detail_screen
+        if screen is not None and job is not None and screen.job.job_id == job.job_id:
+            screen.show(job, self.steps.get(job.job_id), rate)
 
     @on(DataTable.RowHighlighted, "#jobs")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_query(event.cursor_row)
+        self._detail()
+        self._fetch_steps()
 
-    def _show_query(self, index: int) -> None:
-        query = self.query_one("#job-query", Static)
-        if not self.data.rows or index >= len(self.data.rows):
-            query.update("(no job selected)")
+    def _fetch_steps(self) -> None:
+        job_id = self.selected_id()
+        if job_id is None or not self.ready:
             return
-        pos = {n: i for i, n in enumerate(self.data.names)}
-        row = self.data.rows[index]
-        query.update(str(row[pos["QUERY"]]) if "QUERY" in pos else "")
+        self.run_worker(lambda: self._steps_worker(job_id), thread=True, group="ddl-steps",
+                        exit_on_error=False)
+
+    def _steps_worker(self, job_id: int) -> None:
+        try:
+            steps = self.backend.ddl_job_steps(job_id)
+        except BackendError:
+            return
+        self.app.call_from_thread(self._got_steps, job_id, steps)
+
+    def _got_steps(self, job_id: int, steps: list[DDLJobStep]) -> None:
+        self.steps[job_id] = steps
+        screen = self._detail_screen
+        if screen is not None and screen.job.job_id == job_id:
+            job = self.board.job(job_id) or screen.job
+            screen.show(job, steps, self.board.rate(job_id))
+        if job_id == self.selected_id():
+            self._detail()
+
+    # -- live --------------------------------------------------------------------------------
+
+    def engine_events(self, events: list[Event]) -> None:
+        ddl = [e for e in events
+               if isinstance(e, (DDLReorgProgress, DDLJobChanged, DDLJobRepaired))]
+        if not ddl:
+            return
+        changed, reread = self.board.note(ddl)
+        if not self.ready:
+            return
+        moved = {e.job_id for e in ddl if isinstance(e, DDLJobChanged)}
+        for job_id in moved:
+            self.steps.pop(job_id, None)  # its history grew
+        if self.outcome and self.outcome[2] and self.outcome[0] in moved:
+            self.outcome = None  # the request was taken: the state says the rest
+        if changed:
+            self._update_rows(changed)
+            self._bars()
+            self._summary()
+            if self.selected_id() in changed:
+                self._detail()
+        if self.selected_id() in moved:
+            self._fetch_steps()
+        if any(isinstance(e, DDLJobChanged) and finished(e.state) for e in ddl):
+            self.app.schema_changed()  # an index appeared or went: every pane reads again
+            return
+        if reread:
+            self._reread_soon()
+
+    def _update_rows(self, job_ids: set[int]) -> None:
+        """Change the cells of jobs the events moved, without rebuilding the list."""
+        table = self.query_one("#jobs", DataTable)
+        colours = self._colours()
+        for job_id in job_ids:
+            job = self.board.job(job_id)
+            if job is None or job_id not in self.shown:
+                continue
+            c = cells(job)
+            for key in ("schema", "state", "rows"):
+                if key in self.columns:
+                    try:
+                        table.update_cell(str(job_id), key, self._cell(job, key, c[key],
+                                                                       colours))
+                    except Exception:  # noqa: BLE001 - a row gone with a refill: next read
+                        pass
+
+    def _reread_soon(self) -> None:
+        if self._reread is None:
+            self._reread = self.set_timer(REREAD_AFTER, self._reread_now)
+
+    def _reread_now(self) -> None:
+        self._reread = None
+        self.load()
+
+    def _safety_net(self) -> None:
+        """A paused job moves only when told to (an event says so): running ones only."""
+        if self.ready and any(running(j) for j in self.board.jobs):
+            self.load()
+
+    # -- filters -----------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        # at once, not on the next idle (`focus()`): the letters typed next are the filter's
+        self.screen.set_focus(self.query_one("#jobs-filter", Input))
+
+    def action_leave_filter(self) -> None:
+        self.query_one("#jobs", DataTable).focus()
+
+    @on(Input.Changed, "#jobs-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.board.text_filter = event.value
+        self._refilter()
+
+    @on(Input.Submitted, "#jobs-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#jobs", DataTable).focus()
+
+    def action_cycle_state(self) -> None:
+        self.board.cycle_state_filter()
+        self._state_filter_label()
+        self._refilter()
+
+    def _refilter(self) -> None:
+        self._fill()
+        self._summary()
+        self._detail()
+        self._fetch_steps()
+
+    # -- details and control -----------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#jobs")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_details()
+
+    def action_details(self) -> None:
+        job = self.selected()
+        if job is None:
+            self.notify("No job highlighted.", title="DDL jobs", timeout=3)
+            return
+        screen = DDLJobScreen(job, self.steps.get(job.job_id, []), self._colours(),
+                              self.board.rate(job.job_id))
+        self._detail_screen = screen
+
+        def closed(_result: None) -> None:
+            self._detail_screen = None
+
+        self.app.push_screen(screen, closed)
+        self._fetch_steps()
+
+    def action_cancel_job(self) -> None:
+        self._control("cancel")
+
+    def action_pause_job(self) -> None:
+        self._control("pause")
+
+    def action_resume_job(self) -> None:
+        self._control("resume")
+
+    def _control(self, action: str) -> None:
+        job = self.selected()
+        if job is None:
+            self.notify("Highlight a job first.", title="DDL jobs", timeout=3)
+            return
+        if not self.ready or not self.backend.IMPLEMENTS_DDL_CONTROL:
+            self.notify("This database cannot control DDL jobs from the console.",
+                        title="DDL jobs", severity="warning")
+            return
+        state = self.backend.session_state()
+        if state.read_only:
+            self.notify(f"The database is open READ-ONLY (--force-recovery "
+                        f"{state.force_recovery}): jobs cannot be changed (ERROR 1881). "
+                        "Reopen it without --force-recovery.", title="Read-only",
+                        severity="error", timeout=8)
+            return
+        if refusal(action, job):  # the engine will refuse: its answer says why
+            self._run_control(action, job)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run_control(action, job)
+
+        self.app.push_screen(DDLControlScreen(action, job), answered)
+
+    def _run_control(self, action: str, job: DDLJobInfo) -> None:
+        def work() -> None:
+            try:
+                result: str | BackendError = self.backend.control_ddl_job(action, job.job_id)
+            except BackendError as err:
+                result = err
+            self.app.call_from_thread(self._controlled, action, job, result)
+
+        self.run_worker(work, thread=True, group="ddl-control", exit_on_error=False)
+
+    def _controlled(self, action: str, job: DDLJobInfo, result: str | BackendError) -> None:
+        if isinstance(result, BackendError):
+            accepted, message = False, f"ADMIN {action.upper()} DDL JOBS {job.job_id}: {result}"
+        else:
+            accepted, message = answer_words(action, job, result)
+        self.outcome = (job.job_id, message, accepted)
+        self.notify(message, title="DDL jobs", severity="information" if accepted else "error",
+                    timeout=5 if accepted else 10)
+        self.steps.pop(job.job_id, None)
+        self._detail()
+        self.load()

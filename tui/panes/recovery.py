@@ -20,6 +20,8 @@ from textual.events import Resize
 from textual.widgets import DataTable, Static
 
 from core.events import (
+    DDLJobChanged,
+    DDLReorgProgress,
     Event,
     RecoveryFinished,
     RecoveryStarted,
@@ -36,6 +38,8 @@ from tui.widgets.recovery_banner import ForcedBanner
 from tui.widgets.recovery_bars import RecoveryBars
 from tui.widgets.recovery_batches import BatchList
 from tui.widgets.recovery_log import WARNINGS_SHOWN, RecoveryLog, event_lines
+
+JOB_EVENTS = (DDLJobChanged, DDLReorgProgress)  # the DDL Jobs tab's, not this tab's
 
 actions.scope("recovery", "Recovery tab")
 ACTIONS = actions.register(
@@ -207,6 +211,9 @@ class RecoveryPane(RefreshingPane[Loaded]):
     # -- events --------------------------------------------------------------------------------
 
     def engine_events(self, events: list[Event]) -> None:
+        events = [e for e in events if not isinstance(e, JOB_EVENTS)]
+        if not events:  # a DDL job's progress: ten batches a second while an index builds
+            return
         backend = self.backend
         root = os.path.abspath(backend.path)
         log = self.log

@@ -1,0 +1,128 @@
+"""The DDL Jobs tab's dialogs: 'Cancel job 12 (...)?' with what will happen (the safe
+answer is the default), and the full view of one job with every step of its history."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from tui.backend.base import DDLJobInfo, DDLJobStep
+from tui.screens import MODAL_CSS
+from tui.widgets.ddl_detail import job_text, steps_table
+from tui.widgets.ddl_words import VERBS, consequences, question, statement, step_rows
+
+NOT = {"cancel": "Don't cancel", "pause": "Don't pause", "resume": "Don't resume"}
+
+
+class DDLControlScreen(ModalScreen[bool]):
+    DEFAULT_CSS = MODAL_CSS.format(name="DDLControlScreen") + """
+    DDLControlScreen > Vertical { border: round $warning; max-width: 96; }
+    DDLControlScreen .title { height: auto; }
+    DDLControlScreen #ddl-sql { height: auto; color: $text; background: $panel;
+        padding: 0 1; margin: 0 0 1 0; }
+    DDLControlScreen .change { height: auto; }
+    DDLControlScreen .answer { margin: 1 0 0 0; }
+    """
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", key_display="y"),
+        Binding("n,escape", "answer(False)", "No", key_display="n / Esc"),
+    ]
+
+    def __init__(self, action: str, job: DDLJobInfo) -> None:
+        super().__init__()
+        self.action = action
+        self.job = job
+
+    def compose(self) -> ComposeResult:
+        verb = VERBS[self.action]
+        with Vertical():
+            yield Static(Text(question(self.action, self.job)), classes="title")
+            yield Static(Text(statement(self.action, self.job.job_id)), id="ddl-sql")
+            for change in consequences(self.action, self.job):
+                yield Static(Text(f"• {change}"), classes="change")
+            yield Static(f"[b]y[/b] {verb.lower()}s the job, [b]n[/b] or [b]Esc[/b] does "
+                         "not.", classes="hint answer")
+            with Horizontal(classes="buttons"):
+                yield Button(NOT[self.action], id="no", variant="primary")
+                yield Button(f"{verb} job", id="yes", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def text(self) -> str:
+        """Every line shown (tests)."""
+        return "\n".join(str(w.render()) for w in self.query("Static"))
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class DDLJobScreen(ModalScreen[None]):
+    """One job: the words of the box, its times, and its steps; updated live while open."""
+
+    DEFAULT_CSS = MODAL_CSS.format(name="DDLJobScreen") + """
+    DDLJobScreen > Vertical { height: 90%; max-width: 140; }
+    DDLJobScreen VerticalScroll { height: 1fr; }
+    DDLJobScreen #ddl-job-head { height: auto; margin: 0 0 1 0; }
+    DDLJobScreen #ddl-job-steps { height: auto; }
+    """
+    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", key_display="Esc")]
+
+    def __init__(self, job: DDLJobInfo, steps: list[DDLJobStep], colours: dict[str, str],
+                 rate: float = 0.0) -> None:
+        super().__init__()
+        self.job = job
+        self.steps = steps
+        self.colours = colours
+        self.rate = rate
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"DDL job {self.job.job_id}: history", classes="title")
+            with VerticalScroll():
+                yield Static("", id="ddl-job-head")
+                yield Static("", id="ddl-job-steps")
+            yield Static("Esc or Enter closes; x, p and u act on the job from the list.",
+                         classes="hint")
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    def show(self, job: DDLJobInfo, steps: list[DDLJobStep] | None = None,
+             rate: float = 0.0) -> None:
+        self.job = job
+        if steps is not None:
+            self.steps = steps
+        self.rate = rate
+        if self.is_mounted:
+            self._draw()
+
+    def _draw(self) -> None:
+        self.query_one("#ddl-job-head", Static).update(
+            job_text(self.job, self.steps, self.colours, self.rate, keys=False, times=True))
+        wide = self.app.size.width >= 110
+        body = self.query_one("#ddl-job-steps", Static)
+        if self.steps:
+            body.update(steps_table(self.steps, wide, self.colours))
+        else:
+            body.update(Text("No history recorded for this job.",
+                             style=self.colours.get("muted", "dim")))
+
+    def text(self) -> str:
+        """What is shown, as plain text (tests)."""
+        head = job_text(self.job, self.steps, self.colours, self.rate, keys=False, times=True)
+        rows = ["  ".join(str(c) for c in r[:3] + r[5:]) for r in step_rows(self.steps)]
+        return head.plain + "\n" + "\n".join(rows)
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(None)
+
