@@ -172,16 +172,18 @@ class AddIndex:
         txn, tid = s.txn, table.id
         start = job.reorg.get("next")
         n, last = 0, None
+        put, entry_at = txn.put, writer.index_entry_at
         for key, row in writer.scan(view, start or None, None):
-            handle = writer.handle_from_key(key)
             if ix.unique:
                 values = writer.index_values(ix, row)
                 if None not in values:
                     raw = txn.get_current(tid, writer.unique_key(ix, values))
-                    if raw is not None and writer.decode_handle_value(raw) != handle:
+                    if raw is not None and (writer.decode_handle_value(raw)
+                                            != writer.handle_from_key(key)):
                         raise writer.duplicate_error(ix.name, row)
-            k, v = writer.index_entry(ix, row, handle)
-            txn.put(tid, k, v)
+            # the entry from the row key's own handle bytes: no decoding and re-encoding
+            k, v = entry_at(ix, row, key)
+            put(tid, k, v)
             n += 1
             last = key
             if n >= s.batch_size:

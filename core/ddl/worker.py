@@ -35,6 +35,7 @@ Database = Any  # core.sql.session.Database
 # TiDB's tidb_ddl_reorg_batch_size (default 256, 32..10240): rows per backfill transaction
 DEFAULT_BATCH_SIZE = 256
 CANCELLED_ERRNO = 8214
+MAX_YIELD = 0.25  # seconds: the longest pause a contended step leaves to other writers
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Worker:
         self._stop = False
         self._kick = False
         self._generation = 0
+        self._contended = False  # writers waited for the lock during the last step
         self._thread: threading.Thread | None = None
         self.failure: str = ""  # the last unexpected failure of the worker itself
 
@@ -136,6 +138,7 @@ class Worker:
                 if self._stop or self.db.engine.closed:
                     return
                 self._kick = False
+            started = time.monotonic()
             try:
                 job = self.run_once()
             except Exception as exc:  # noqa: BLE001 - keep the thread; say why in failure
@@ -151,6 +154,10 @@ class Worker:
                 if not worked and not self._kick:
                     self._cond.wait(1.0)
             delay = self.delay(job) if worked else 0.0
+            if worked and self._contended:
+                # writers waited while this step held the lock: give them as long as the
+                # step took (the DML on the table keeps about half the time it would have)
+                delay = max(delay, min(time.monotonic() - started, MAX_YIELD))
             if delay:
                 time.sleep(delay)
 
@@ -217,6 +224,7 @@ class Worker:
             before = (job.state, job.schema_state)
             self._advance(s, job)
             self.store.put_job(txn, job)
+            self._contended = getattr(self.db.engine, "writers_waiting", 0) > 0
             crash_point("ddl.before_step_commit")
             # every step is durable when it returns: a crash after it finds the job there
             # (the crash cases name exactly the step reached)

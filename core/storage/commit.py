@@ -105,12 +105,26 @@ class CommitPath:
         """Take the writer lock, waiting at most `timeout` seconds (default: the lock wait
         timeout, then 1205); returns a new transaction id (ids only change under it)."""
         self.check_open()
-        if not self._writer.acquire(timeout=self.lock_wait_timeout if timeout is None
-                                    else timeout):
-            raise LockWaitTimeoutError()
+        if not self._writer.acquire(False):  # contended: count the wait (writers_waiting)
+            with self._state:
+                self._writers_waiting += 1
+            try:
+                got = self._writer.acquire(timeout=self.lock_wait_timeout if timeout is None
+                                           else timeout)
+            finally:
+                with self._state:
+                    self._writers_waiting -= 1
+            if not got:
+                raise LockWaitTimeoutError()
         trx = self._next_trx_id
         self._next_trx_id += 1
         return trx
+
+    @property
+    def writers_waiting(self) -> int:
+        """Transactions waiting for the writer lock now: a background writer (the DDL
+        worker's backfill) yields to them between its steps."""
+        return self._writers_waiting
 
     def release_writer(self) -> None:
         """Release the writer lock; a spilled transaction's records stop holding the

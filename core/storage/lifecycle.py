@@ -195,6 +195,7 @@ class Lifecycle:
                                self.segment_size, torn=torn)
 
         self._writer = threading.Lock()
+        self._writers_waiting = 0  # transactions blocked on _writer (see acquire_writer)
         self._state = threading.Lock()
         self._flush_lock = threading.Lock()
         self._active = MutableGeneration()

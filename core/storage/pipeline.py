@@ -58,6 +58,11 @@ class CommitPipeline(Protocol):
         lock wait timeout); returns a new transaction id."""
         ...
 
+    @property
+    def writers_waiting(self) -> int:
+        """Transactions waiting for the writer lock now."""
+        ...
+
     def release_writer(self) -> None:
         """Give the writer lock back; the transaction's open log records are settled."""
         ...
