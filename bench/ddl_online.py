@@ -37,8 +37,9 @@ loaded database (warm page cache):
    Untimed, each reopened job must then finish by itself with a consistent index.  The
    crash part runs on min(N, ``--crash-rows``) rows (the log a reopen replays is bounded by
    the flusher, not by the table).  **Target:** the DDL reopen within 2x the plain one.
-   (The table rebuild is not a job in this tree: ALTER TABLE ... FORCE runs in one
-   statement's transaction, so only ADD INDEX is crashed.)
+   The same for a table rebuild (``ALTER TABLE t FORCE``) killed at its named points
+   (``ddl.rebuild.mid_copy``, ``.copied``, ``.before_switch``, ``.after_switch``: the seed's
+   cases A-D), whose plain crash commits the state steps and as many batches as were copied.
 
     python -m bench.ddl_online [--rows 1000000] [--quick] [--configs 64,256,1024,256@x1,...]
                                [--crash-rows 100000] [--steps 0,1,...] [--profile] [--note TEXT]
@@ -83,6 +84,7 @@ from bench.common import (
 MODULE = "bench.ddl_online"
 INDEX = "t_qty"
 ADD_SQL = f"ALTER TABLE t ADD INDEX {INDEX} (qty)"
+REBUILD_SQL = "ALTER TABLE t FORCE"
 SQLITE_SQL = f"CREATE INDEX {INDEX} ON t(qty)"
 SHOW_SQL = "ADMIN SHOW INDEX INCONSISTENCIES t"
 SIDE_TABLE = "CREATE TABLE s (id BIGINT PRIMARY KEY, qty INT)"
@@ -400,6 +402,59 @@ def child_crash(path: str, batch: int) -> None:
     raise AssertionError("the ADD INDEX finished: the crash point was never reached")
 
 
+def child_crash_rebuild(path: str, batch: int) -> None:
+    """ALTER TABLE t FORCE (a table rebuild job) until KINTSUGI_CRASH_AT kills us."""
+    import core
+
+    conn = core.connect(path, autocommit=True)
+    conn._db.ddl_jobs.worker.batch_size = batch
+    conn.cursor().execute(REBUILD_SQL)
+    raise AssertionError("the rebuild finished: the crash point was never reached")
+
+
+def child_reopen_rebuild(path: str, rows: int, *, finish: bool) -> dict:
+    """`core.connect` on a directory a rebuild crash left, timed; then (finish, untimed) the
+    job goes on by itself, or is resumed when recovery paused it for the DBA (cases C, D),
+    and ADMIN CHECK TABLE passes on every row."""
+    import core
+    from core.events import DDLJobRepaired
+
+    repaired: list[DDLJobRepaired] = []
+
+    def sink(event) -> None:
+        if isinstance(event, DDLJobRepaired):
+            repaired.append(event)
+
+    t0 = time.perf_counter()
+    conn = core.connect(path, autocommit=True, sink=sink)
+    secs = time.perf_counter() - t0
+    try:
+        rec = conn._engine.last_recovery
+        cur = conn.cursor()
+        cur.execute("SELECT JOB_ID, STATE, ROWS_DONE FROM information_schema.ddl_jobs WHERE "
+                    "JOB_TYPE = 'rebuild table' ORDER BY JOB_ID DESC LIMIT 1")
+        job_id, state, done = cur.fetchone()
+        out = {"seconds": secs, "crashed": rec is not None,
+               "records": rec.records_applied if rec else 0,
+               "log_bytes": (rec.end_lsn - rec.checkpoint_lsn) if rec else 0,
+               "repair": (f"case {repaired[0].case}: {repaired[0].action}" if repaired
+                          else ""), "rows_copied": done or 0}
+        if finish:
+            if state == "paused":
+                cur.execute(f"ADMIN RESUME DDL JOBS {job_id}")
+            done_job = conn.wait_ddl(job_id, timeout=600)
+            if done_job["STATE"] != "synced":
+                raise AssertionError(f"job {job_id} ended as {done_job['STATE']}")
+            cur.execute("ADMIN CHECK TABLE t")
+            cur.execute("SELECT COUNT(*) FROM t")
+            if cur.fetchone()[0] != rows:
+                raise AssertionError("rows lost by the rebuild")
+            out["finished"] = True
+    finally:
+        conn.close()
+    return out
+
+
 def child_plain_crash(path: str, commits: int, batch: int) -> None:
     """`commits` autocommit INSERTs into s (no DDL), shaped as the job's commits: the first
     STATE_COMMITS of one row (the submit and the four state steps), the others of `batch`
@@ -531,8 +586,13 @@ def child_main(argv: list[str]) -> int:
     elif mode == "plain-crash":
         child_plain_crash(a.path, a.commits, a.batch)
         return 1
+    elif mode == "crash-rebuild":
+        child_crash_rebuild(a.path, a.batch)
+        return 1
     elif mode in ("reopen", "reopen-finish"):
         res = child_reopen(a.path, a.rows, finish=mode == "reopen-finish")
+    elif mode in ("reopen-rebuild", "reopen-rebuild-finish"):
+        res = child_reopen_rebuild(a.path, a.rows, finish=mode == "reopen-rebuild-finish")
     elif mode == "sqlite":
         res = child_sqlite(a.path)
     elif mode == "bare":
@@ -743,6 +803,57 @@ def run_crashes(ds: dict, root: str, steps: list[int] | None, repeat: int) -> li
     return out
 
 
+# The rebuild's named points (core.crashpoints.DDL_POINTS): the seed's cases A-D
+REBUILD_CASES = (("copying (case A)", "ddl.rebuild.mid_copy:2"),
+                 ("copied, switch not decided (case B)", "ddl.rebuild.copied:1"),
+                 ("switch decided (case C)", "ddl.rebuild.before_switch:1"),
+                 ("switched, old table kept (case D)", "ddl.rebuild.after_switch:1"))
+
+
+def run_rebuild_crashes(ds: dict, root: str, repeat: int) -> list[dict]:
+    """`ALTER TABLE t FORCE` killed at each of its named steps; the plain crash commits as
+    many transactions of the same shape (the state steps, then the copy's batches)."""
+    db = ds["kdb-crash"]
+    n = db["rows"]
+    out = []
+    for name, spec in REBUILD_CASES:
+        crashed = copy_db(db["path"], os.path.join(root, "crashed"))
+        killed_child("crash-rebuild", crashed, n, "--batch", str(DEFAULT_BATCH),
+                     env={"KINTSUGI_CRASH_AT": spec})
+        ddl_runs = []
+        for r in range(repeat):
+            w = copy_db(crashed, os.path.join(root, "reopen-ddl"))
+            ddl_runs.append(child("reopen-rebuild-finish" if r == repeat - 1
+                                  else "reopen-rebuild", w, n))
+        copied = ddl_runs[0]["rows_copied"]
+        commits = STATE_COMMITS + -(-copied // DEFAULT_BATCH)
+        plain = copy_db(db["path"], os.path.join(root, "plain"))
+        killed_child("plain-crash", plain, n, "--commits", str(commits),
+                     "--batch", str(DEFAULT_BATCH))
+        plain_runs = []
+        for _r in range(repeat):
+            w2 = copy_db(plain, os.path.join(root, "reopen-plain"))
+            plain_runs.append(child("reopen", w2, n))
+        for p in (crashed, plain, w, w2):
+            shutil.rmtree(p, ignore_errors=True)
+        if not all(x["crashed"] for x in ddl_runs + plain_runs):
+            raise AssertionError(f"rebuild {name}: a reopen did not recover")
+        d = median([x["seconds"] for x in ddl_runs])
+        p = median([x["seconds"] for x in plain_runs])
+        case = {"step": f"rebuild: {name}", "k": 0, "point": spec.split(":")[0],
+                "commits": commits, "ddl": d, "plain": p, "ratio": d / p,
+                "repair": ddl_runs[0]["repair"] or "none needed",
+                "ddl_records": ddl_runs[0]["records"],
+                "plain_records": plain_runs[0]["records"],
+                "ddl_log": ddl_runs[0]["log_bytes"], "plain_log": plain_runs[0]["log_bytes"],
+                "finished": ddl_runs[-1].get("finished", False)}
+        out.append(case)
+        print(f"  crash rebuild {name}: reopen {fmt_s(d)} (repair: {case['repair']}, "
+              f"{case['ddl_records']:,} records) vs plain {fmt_s(p)} "
+              f"({case['plain_records']:,}): {case['ratio']:.2f}x", flush=True)
+    return out
+
+
 def run_profile(root: str, rows: int, batch: int) -> list[list]:
     path = os.path.join(root, "profile")
     child("load", path, rows)
@@ -808,6 +919,8 @@ def main(argv: list[str] | None = None) -> dict:
         build = None if "build" in skip else run_build(ds, root, n, build_repeat)
         dml = [] if "dml" in skip else run_dml(ds, root, n, configs, dml_secs)
         crashes = [] if "crash" in skip else run_crashes(ds, root, steps, reopen_repeat)
+        if "crash" not in skip and "rebuild" not in skip:
+            crashes += run_rebuild_crashes(ds, root, reopen_repeat)
         prof = run_profile(root, 200_000, DEFAULT_BATCH) if args.profile else None
     wall = time.perf_counter() - t_start
     load_after = _loadavg()
@@ -888,7 +1001,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"a fresh copy.\n\n{table}\n\n" + "\n".join(lines))
         summary["dml"] = dml
     if crashes:
-        rows_t = [[c["step"], c["point"].split(".")[1], c["k"],
+        rows_t = [[c["step"], c["point"].split(".")[-1], c["k"] or "-",
                    c["repair"], fmt_s(c["ddl"]),
                    f"{c['ddl_records']:,}", fmt_s(c["plain"]), f"{c['plain_records']:,}",
                    f"{c['ratio']:.2f}x", "yes" if c["finished"] else "NO"] for c in crashes]
@@ -898,16 +1011,17 @@ def main(argv: list[str] | None = None) -> dict:
                           "job then finished, index consistent"], rows_t)
         worst = max(crashes, key=lambda c: c["ratio"])
         med_ratio = median([c["ratio"] for c in crashes])
-        lines = [target(f"reopen after a crash in ADD INDEX vs a plain crash (worst of "
-                        f"{len(crashes)} steps)",
+        lines = [target(f"reopen after a crash in ADD INDEX or a rebuild vs a plain crash "
+                        f"(worst of {len(crashes)} steps)",
                         f"worst reopen after a crash in the job / after a plain crash "
-                        f"({worst['step']}, {worst['point'].split('.')[1]})",
+                        f"({worst['step']}, {worst['point'].split('.')[-1]})",
                         worst["ratio"], worst["ratio"] <= REOPEN_TARGET, "within 2x"),
                  f"- median ratio over the {len(crashes)} crash cases: {med_ratio:.2f}x; "
                  "every reopened job finished by itself with a consistent index: "
                  + ("yes" if all(c["finished"] for c in crashes) else "**NO**"),
-                 "- the table rebuild is not a job in this tree (ALTER TABLE ... FORCE runs "
-                 "in one statement), so only ADD INDEX is crashed"]
+                 "- the rebuild rows (`ALTER TABLE t FORCE`) are killed at its named points "
+                 "(`ddl.rebuild.*`: the seed's cases A-D); C and D reopen with the job paused "
+                 "for the DBA, and the finishing run resumes it"]
         parts.append(
             f"#### 3. Reopen after a crash at each step ({crash_rows:,} rows, batch "
             f"{DEFAULT_BATCH})\n\n"
