@@ -46,6 +46,7 @@ def install(db: Database) -> None:
     from core.ddl import orphans
 
     orphans.install(db)  # ADMIN SHOW ORPHAN FILES, REMOVE / ADOPT ORPHAN FILE
+    orphans.reserve_orphan_ids(db)  # a new table never takes an orphan file's space id
     db.ddl_jobs = jobs = queue.JobQueue(db, db.engine.sink)
     crashed = getattr(db.engine, "last_recovery", None) is not None
     repair.repair_interrupted(db, jobs.emit, crashed)

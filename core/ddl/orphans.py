@@ -538,6 +538,25 @@ def adopt(session: Session, path: str, to) -> list[list]:
     return [[rel, sid, f"{info.schema}.{info.name}"]]
 
 
+def reserve_orphan_ids(db: Database) -> None:
+    """At open: keep the space ids that orphaned tablespace files carry away from new
+    tables.  A CREATE TABLE killed between making its file and committing leaves a file
+    whose id the dictionary never recorded; handing that id to the next table would give
+    two files one id (the orphan could never be adopted, and a directory scan would find
+    them clashing).  Costs a walk of the data directory; a header is read only for a
+    `.kdb` file the dictionary does not know."""
+    if db.engine.read_only:
+        return
+    try:
+        with db.engine.snapshot() as snap:
+            found = find_orphans(db, read_known(db, snap))
+    except (Error, OSError):
+        return  # listing is best effort here; ADMIN SHOW ORPHAN FILES reports the problem
+    for o in found:
+        if o.space_id is not None:
+            db.engine.reserve_space_id(o.space_id)
+
+
 def install(db: Database) -> None:
     """Make `db`'s sessions run the orphan file statements (core.ddl.install calls this)."""
     from core.sql import dialect
