@@ -148,7 +148,9 @@ def child_build(path: str, rows: int, batch: int, delay: float, *, verify: bool,
     conn = core.connect(path, autocommit=True)
     try:
         worker = conn._db.ddl_jobs.worker
-        worker.batch_size, worker.batch_delay = batch, delay
+        if batch != DEFAULT_BATCH:  # the default: the worker's own (growing while alone)
+            worker.batch_size = batch
+        worker.batch_delay = delay
         prof = None
         if profile:
             import cProfile
@@ -312,7 +314,9 @@ def child_dml(path: str, rows: int, batch: int, delay: float, duty: float,
     ctl = core.connect(path, autocommit=True)
     try:
         worker = conn._db.ddl_jobs.worker
-        worker.batch_size, worker.batch_delay = batch, delay
+        if batch != DEFAULT_BATCH:  # the default: the worker's own (growing while alone)
+            worker.batch_size = batch
+        worker.batch_delay = delay
         if duty:
             _duty_throttle(worker, duty)
         dml = DML(dml_conn, rows, rows + 1_000_000, seed=batch)

@@ -31,7 +31,12 @@ def test_every_part_runs_and_reports_its_target(tmp_path):
     crashes = summary["crashes"]
     assert [(c["step"], c["point"]) for c in crashes] == [
         (step, point) for step in ("none -> delete only", "backfill: last batch -> public, "
-                                   "synced") for point in ddl_online.POINTS]
+                                   "synced") for point in ddl_online.POINTS] + [
+        (f"rebuild: {name}", spec.split(":")[0]) for name, spec in ddl_online.REBUILD_CASES]
+    # the rebuild: A and B roll forward, C and D wait for the DBA (the finishing run resumes)
+    assert [c["repair"] for c in crashes[4:]] == [
+        "case A: rolled forward", "case B: rolled forward", "case C: paused for the DBA",
+        "case D: paused for the DBA"]
     assert all(c["finished"] and c["ddl"] > 0 and c["plain"] > 0 for c in crashes)
     # killed before the last step committed, the open's repair rolls the job forward;
     # killed after it, the job was already synced and needs no repair
