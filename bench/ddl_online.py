@@ -420,29 +420,14 @@ def child_reopen_rebuild(path: str, rows: int, *, finish: bool) -> dict:
     """`core.connect` on a directory a rebuild crash left, timed; then (finish, untimed) the
     job goes on by itself, or is resumed when recovery paused it for the DBA (cases C, D),
     and ADMIN CHECK TABLE passes on every row."""
-    import core
-    from core.events import DDLJobRepaired
-
-    repaired: list[DDLJobRepaired] = []
-
-    def sink(event) -> None:
-        if isinstance(event, DDLJobRepaired):
-            repaired.append(event)
-
-    t0 = time.perf_counter()
-    conn = core.connect(path, autocommit=True, sink=sink)
-    secs = time.perf_counter() - t0
+    conn, out, repaired = _timed_reopen(path)
     try:
-        rec = conn._engine.last_recovery
         cur = conn.cursor()
         cur.execute("SELECT JOB_ID, STATE, ROWS_DONE FROM information_schema.ddl_jobs WHERE "
                     "JOB_TYPE = 'rebuild table' ORDER BY JOB_ID DESC LIMIT 1")
         job_id, state, done = cur.fetchone()
-        out = {"seconds": secs, "crashed": rec is not None,
-               "records": rec.records_applied if rec else 0,
-               "log_bytes": (rec.end_lsn - rec.checkpoint_lsn) if rec else 0,
-               "repair": (f"case {repaired[0].case}: {repaired[0].action}" if repaired
-                          else ""), "rows_copied": done or 0}
+        out["repair"] = f"case {repaired[0].case}: {repaired[0].action}" if repaired else ""
+        out["rows_copied"] = done or 0
         if finish:
             if state == "paused":
                 cur.execute(f"ADMIN RESUME DDL JOBS {job_id}")
@@ -476,9 +461,9 @@ def child_plain_crash(path: str, commits: int, batch: int) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def child_reopen(path: str, rows: int, *, finish: bool) -> dict:
-    """`core.connect` on a crashed directory, timed; then (finish, untimed) the job must go
-    on by itself to a consistent public index."""
+def _timed_reopen(path: str):
+    """`core.connect` on a crashed directory, timed: (connection, the figures, the
+    DDLJobRepaired events the open emitted)."""
     import core
     from core.events import DDLJobRepaired
 
@@ -491,13 +476,20 @@ def child_reopen(path: str, rows: int, *, finish: bool) -> dict:
     t0 = time.perf_counter()
     conn = core.connect(path, autocommit=True, sink=sink)
     secs = time.perf_counter() - t0
+    rec = conn._engine.last_recovery
+    out = {"seconds": secs, "crashed": rec is not None,
+           "records": rec.records_applied if rec else 0,
+           "log_bytes": (rec.end_lsn - rec.checkpoint_lsn) if rec else 0}
+    return conn, out, repaired
+
+
+def child_reopen(path: str, rows: int, *, finish: bool) -> dict:
+    """`core.connect` on a crashed directory, timed; then (finish, untimed) the job must go
+    on by itself to a consistent public index."""
+    conn, out, repaired = _timed_reopen(path)
     try:
-        rec = conn._engine.last_recovery
-        out = {"seconds": secs, "crashed": rec is not None,
-               "records": rec.records_applied if rec else 0,
-               "log_bytes": (rec.end_lsn - rec.checkpoint_lsn) if rec else 0,
-               # what the open's repair said (a queued job, or a finished one, needs none)
-               "repair": repaired[0].action if repaired else ""}
+        # what the open's repair said (a queued job, or a finished one, needs none)
+        out["repair"] = repaired[0].action if repaired else ""
         job = _job(conn)
         if finish and job:
             jid = int(job["JOB_ID"])

@@ -524,13 +524,7 @@ def adopt(session: Session, path: str, to) -> list[list]:
         job.note("adopted", f"{rel} (space {sid}) is table {info.schema}.{info.name} again; "
                             f"{orphan.reason}")
         store.put_job(txn, job)
-        store.bump_version(txn)
-        db.ddl_committing()
-        lsn = None
-        try:
-            lsn = txn.commit()
-        finally:
-            db.ddl_done(lsn)
+        db.commit_schema_change(txn)
     except BaseException:
         txn.rollback()
         raise

@@ -255,13 +255,7 @@ class Worker:
             # every step is durable when it returns: a crash after it finds the job there
             # (the crash cases name exactly the step reached)
             if s.schema_changed:
-                self.store.bump_version(txn)
-                self.db.ddl_committing()
-                lsn = None
-                try:
-                    lsn = txn.commit()
-                finally:
-                    self.db.ddl_done(lsn)
+                self.db.commit_schema_change(txn)
             else:
                 txn.commit()
         except BaseException:

@@ -94,13 +94,7 @@ class DDLRunner:
                 job.note("synced", "one atomic step")
                 self.s.last_ddl_job = job.job_id
                 self.store.put_job(txn, job)
-                self.store.bump_version(txn)
-                s.db.ddl_committing()
-                lsn = None
-                try:
-                    lsn = txn.commit()
-                finally:
-                    s.db.ddl_done(lsn)
+                s.db.commit_schema_change(txn)
             except JobInTheWay as blocked:
                 txn.rollback()
                 self._wait_out(blocked.job)

@@ -42,6 +42,10 @@ class DatabaseHost(Protocol):
     @property
     def catalog(self) -> CatalogStore: ...
 
+    def commit_schema_change(self, txn) -> int | None:
+        """Bump the schema version in `txn` and commit it (the cached dictionary retired
+        around the commit); returns the commit LSN."""
+
     def ddl_committing(self) -> None:
         """A DDL is about to commit: stop serving the cached dictionary."""
 

@@ -349,6 +349,19 @@ class Database:
             return latest
         return self.catalog.schema(view)
 
+    def commit_schema_change(self, txn) -> int | None:
+        """Bump the schema version in `txn` and commit it, with the cached latest schema
+        retired around the commit (see `schema`): how every dictionary change ends, a DDL
+        statement's, a DDL job step's, an adoption's."""
+        self.catalog.bump_version(txn)
+        self.ddl_committing()
+        lsn = None
+        try:
+            lsn = txn.commit()
+        finally:
+            self.ddl_done(lsn)
+        return lsn
+
     def ddl_committing(self) -> None:
         with self._stmt_lock:
             self._schema_generation += 1
