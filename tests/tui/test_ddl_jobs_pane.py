@@ -500,3 +500,25 @@ def test_the_words_of_a_confirmation_and_of_a_refusal():
     assert w.target(_job(5, "synced", job_type="drop index",
                          query="ALTER TABLE orders DROP INDEX idx_b")) == \
         "drop index idx_b on shop.orders"
+
+
+@pilot_test
+async def test_a_multi_schema_change_is_one_row(make_app, tmp_path):
+    """An ALTER TABLE with several actions is one job; its `/* subjob */` rows (same JOB_ID
+    in information_schema) are not rows of the list (they made the table's keys collide)."""
+    path = str(tmp_path / "ms")
+    conn = core.connect(path, create=True, autocommit=True)
+    try:
+        conn.cursor().execute("CREATE TABLE t (a INT PRIMARY KEY, b INT)")
+        conn.cursor().execute("ALTER TABLE t ADD COLUMN c INT, ADD INDEX ib (b)")
+    finally:
+        conn.close()
+    app = make_app(path, database="test", initial_tab="ddl")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pane = app.pane("ddl")
+        assert pane.shown == [2, 1]
+        await pilot.press("s", "s", "s", "s", "s")  # every filter, and back to all
+        await pilot.pause()
+        assert pane.shown == [2, 1]
+        assert "2 jobs" in str(pane.query_one("#jobs-summary").render())

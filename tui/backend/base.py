@@ -230,6 +230,14 @@ class DDLJobInfo:
                    text("ERROR"), text("CRASH_CASE"), text("PAUSED_BY"))
 
 
+def job_list(data: TableData) -> list[DDLJobInfo]:
+    """The jobs of information_schema.DDL_JOBS rows, one entry per job: the extra rows a
+    multi-schema change lists for its actions (`<type> /* subjob */`, the same JOB_ID) are
+    not jobs of their own."""
+    jobs = [DDLJobInfo.of_row(data.names, row) for row in data.rows]
+    return [j for j in jobs if not j.job_type.endswith("/* subjob */")]
+
+
 @dataclass(frozen=True, slots=True)
 class DDLJobStep:
     """One entry of a job's history (information_schema.KINTSUGI_DDL_JOB_STEPS): what the
@@ -401,9 +409,10 @@ class Backend(ABC):
         return TableData([], [])
 
     def ddl_job_list(self) -> list[DDLJobInfo]:
-        """Every DDL job, newest first, with its progress (the DDL Jobs pane's list)."""
-        data = self.ddl_jobs()
-        return [DDLJobInfo.of_row(data.names, row) for row in data.rows]
+        """Every DDL job, newest first, with its progress (the DDL Jobs pane's list): one
+        entry per job; the extra rows a multi-schema change lists for its actions (`<type>
+        /* subjob */`, same JOB_ID) are not jobs of their own."""
+        return job_list(self.ddl_jobs())
 
     def ddl_job_steps(self, job_id: int) -> list[DDLJobStep]:
         """Job `job_id`'s history, oldest first (empty when the database keeps none)."""

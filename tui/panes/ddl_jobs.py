@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Input, Static
 
 from core.events import DDLJobChanged, DDLJobRepaired, DDLReorgProgress, Event
 from tui import actions
-from tui.backend.base import BackendError, DDLJobInfo, DDLJobStep, TableData
+from tui.backend.base import BackendError, DDLJobInfo, DDLJobStep, TableData, job_list
 from tui.panes.base import RefreshingPane
 from tui.panes.ddl_screens import DDLControlScreen, DDLJobScreen
 from tui.panes.indexes import colours_of
@@ -193,7 +193,7 @@ class DdlJobsPane(RefreshingPane[TableData]):
 
     def show(self, data: TableData) -> None:
         self.data = data
-        self.board.load([DDLJobInfo.of_row(data.names, row) for row in data.rows])
+        self.board.load(job_list(data))
         self._redraw()
         self._fetch_steps()
 
