@@ -392,6 +392,12 @@ class Connection:
         `batch_size` (rows per backfill step) and `delay_ms` (a pause between steps) throttle
         this job, kept with it across restarts; SET GLOBAL tidb_ddl_reorg_batch_size /
         kintsugi_ddl_reorg_delay_ms override them for every job while this process runs."""
+        for name, value, lo, hi in (("batch_size", batch_size, 1, 1_000_000),
+                                    ("delay_ms", delay_ms, 0, 3_600_000)):
+            if value is not None and (type(value) is not int or not lo <= value <= hi):
+                raise ProgrammingError(f"Incorrect arguments to submit_ddl: {name} must be an "
+                                       f"integer from {lo} to {hi:,}, not {value!r}",
+                                       errno=1210, sqlstate="HY000")
         session = self._session
         before = session.last_ddl_job
         session.ddl_async = True

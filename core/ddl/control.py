@@ -78,7 +78,7 @@ def control(db: Database, action: str, job_ids: list[int]) -> list[list]:
     try:
         view = txn.current_view()
         for job_id in job_ids:
-            job = db.catalog.job(view, job_id)
+            job = db.catalog.job(view, job_id) if 0 < job_id < 2**63 else None
             if job is None:
                 out.append([str(job_id), _not_found(job_id)])
                 continue

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.catalog.model import DDLJob
+from core.ddl.worker import Worker, job_tables
 from core.errors import CorruptionError, DataError, Error, IntegrityError, OperationalError
 from core.events import DDLJobChanged, Event, JobState
 from core.txn import begin
@@ -45,8 +46,6 @@ class JobQueue:
     """The database's queue and its worker thread (none on a read-only open)."""
 
     def __init__(self, db: Database, emit: Callable[[Event], None]):
-        from core.ddl.worker import Worker
-
         self.db = db
         self._emit = emit
         self.worker = Worker(db, self.emit)
@@ -123,15 +122,6 @@ class JobQueue:
                 if table_id in job_tables(job):
                     return job
         return None
-
-
-def job_tables(job: DDLJob) -> set[int]:
-    """The table ids a job works on (a rebuild also owns its new table's id)."""
-    ids = {job.table_id}
-    new_id = job.args.get("new_table_id")
-    if new_id:
-        ids.add(new_id)
-    return ids
 
 
 def submit_and_commit(db: Database, job: DDLJob, txn=None) -> None:

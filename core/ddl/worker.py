@@ -73,6 +73,15 @@ class JobHandler(Protocol):
 HANDLERS: dict[str, JobHandler] = {}
 
 
+def job_tables(job: DDLJob) -> set[int]:
+    """The table ids a job works on (a rebuild also owns its new table's id)."""
+    ids = {job.table_id}
+    new_id = job.args.get("new_table_id")
+    if new_id:
+        ids.add(new_id)
+    return ids
+
+
 def handler_for(job: DDLJob) -> JobHandler | None:
     return HANDLERS.get(job.job_type)
 
@@ -102,6 +111,8 @@ class Worker:
         self._contended = False  # writers waited for the lock during the last step
         self._growth = 1  # the default batch's multiplier (see batch)
         self._last_trx = 0  # the transaction id of the last step
+        self._last_job = 0  # the job that stepped last (jobs take turns)
+        self._not_before: dict[int, float] = {}  # job id -> monotonic time it may step again
         self._thread: threading.Thread | None = None
         self.failure: str = ""  # the last unexpected failure of the worker itself
 
@@ -156,14 +167,19 @@ class Worker:
                 if self._stop:
                     return
                 if not worked and not self._kick:
-                    self._cond.wait(1.0)
-            delay = self.delay(job) if worked else 0.0
-            if worked and self._contended:
+                    self._cond.wait(self.wait_time())
+            if not worked:
+                continue
+            now = time.monotonic()
+            pause = self.delay(job)  # the job's own throttle: other jobs may step meanwhile
+            if pause:
+                self._not_before[job.job_id] = now + pause
+            else:
+                self._not_before.pop(job.job_id, None)
+            if self._contended:
                 # writers waited while this step held the lock: give them as long as the
                 # step took (the DML on the table keeps about half the time it would have)
-                delay = max(delay, min(time.monotonic() - started, MAX_YIELD))
-            if delay:
-                time.sleep(delay)
+                time.sleep(min(now - started, MAX_YIELD))
 
     # A job's throttle: SET GLOBAL (this process, every job) wins; else what the job was
     # submitted with (`Connection.submit_ddl(..., batch_size=, delay_ms=)`, kept in its
@@ -176,8 +192,8 @@ class Worker:
         16 times fewer steps) and falls back at once when one does."""
         fixed = self.db.global_limits.get("tidb_ddl_reorg_batch_size") or \
             job.args.get("batch_size")
-        if fixed:
-            return int(fixed)
+        if isinstance(fixed, int) and fixed > 0:  # a damaged or hand-made arg: the default
+            return fixed
         return self._batch_size * (self._growth if self.adaptive else 1)
 
     @property
@@ -196,17 +212,45 @@ class Worker:
         ms = self.db.global_limits.get("kintsugi_ddl_reorg_delay_ms")
         if ms is None:
             ms = job.args.get("delay_ms")
-        return ms / 1000.0 if ms is not None else self.batch_delay
+        if not isinstance(ms, (int, float)) or ms < 0:
+            return self.batch_delay
+        return min(ms, 3_600_000) / 1000.0
 
     # -- steps --------------------------------------------------------------------------------
 
     def next_job(self) -> DDLJob | None:
-        """The oldest job with work to do (paused jobs wait for RESUME)."""
+        """The job whose step comes next.  A table's jobs run in order (only its oldest
+        unfinished job may step; a paused one holds the ones behind it, as in TiDB), jobs on
+        different tables take turns, one step each, so a long build does not hold up an
+        unrelated table's change; a job whose throttle asks for a pause is skipped until
+        its time.  A job cancelled or paused before it started moves at once."""
+        now = time.monotonic()
         with self.db.engine.snapshot() as snap:
-            for job in self.store.unfinished_jobs(snap):
-                if job.state is not JobState.PAUSED:
-                    return job
-        return None
+            jobs = self.store.unfinished_jobs(snap)
+        busy: set[int] = set()  # tables whose oldest unfinished job came already
+        ready: list[DDLJob] = []
+        for job in jobs:  # oldest first
+            tables = job_tables(job)
+            first = not (tables & busy)
+            busy |= tables
+            if job.state is JobState.PAUSED:
+                continue
+            moves_at_once = job.state is JobState.PAUSING or (
+                job.state is JobState.CANCELLING and job.start_time is None)
+            if (first or moves_at_once) and self._not_before.get(job.job_id, 0.0) <= now:
+                ready.append(job)
+        if not ready:
+            return None
+        after = [j for j in ready if j.job_id > self._last_job]
+        job = (after or ready)[0]
+        self._last_job = job.job_id
+        return job
+
+    def wait_time(self) -> float:
+        """Seconds until a throttled job may step again (1.0 when none waits)."""
+        if not self._not_before:
+            return 1.0
+        return max(0.001, min(1.0, min(self._not_before.values()) - time.monotonic()))
 
     def run_once(self) -> DDLJob | None:
         """One step of the next job (returned); None when nothing could run."""

@@ -326,3 +326,28 @@ def test_a_long_transaction_delays_a_job_but_does_not_fail_it(tmp_path):
     finally:
         b.close()
         a.close()
+
+
+def test_jobs_on_different_tables_take_turns(tmp_path):
+    """A throttled build on one table does not hold up a change of another table (jobs take
+    turns, one step each); a table's own jobs still run in order."""
+    c = core.connect(str(tmp_path / "db"), create=True, autocommit=True)
+    try:
+        cur = c.cursor()
+        for t, n in (("big", 3000), ("small", 300)):
+            cur.execute(f"CREATE TABLE {t} (a INT PRIMARY KEY, b INT)")
+            cur.executemany(f"INSERT INTO {t} VALUES (%s, %s)", [(i, i) for i in range(n)])
+        slow = c.submit_ddl("ALTER TABLE big ADD INDEX ib (b)", batch_size=32, delay_ms=100)
+        _wait_for(lambda: (c.ddl_job(slow)["ROWS_DONE"] or 0) > 0)
+        t0 = time.monotonic()
+        cur.execute("ALTER TABLE small ADD INDEX isb (b)")
+        assert time.monotonic() - t0 < 5  # not the ~9 s the slow job needs
+        assert c.ddl_job(slow)["STATE"] == "running"
+        cur.execute(f"ADMIN CANCEL DDL JOBS {slow}")
+        with pytest.raises(core.OperationalError) as e:
+            c.wait_ddl(slow, timeout=60)
+        assert e.value.errno == 8214
+        cur.execute("ADMIN CHECK TABLE small")
+        cur.execute("ADMIN CHECK TABLE big")
+    finally:
+        c.close()
