@@ -74,6 +74,12 @@ class JobQueue:
         job.note("queued", job.query[:200])
         self.db.catalog.put_job(txn, job)
 
+    def cancel(self, job_id: int) -> str:
+        """ADMIN CANCEL DDL JOBS job_id's RESULT (`successful` or TiDB's error text)."""
+        from core.ddl.control import control
+
+        return control(self.db, "cancel", [job_id])[0][1]
+
     def submitted(self, job: DDLJob) -> None:
         """The job's queueing committed: say so, and wake the worker."""
         self.emit(DDLJobChanged(job.job_id, job.job_type, job.db_name, job.table_name,

@@ -27,7 +27,13 @@ from core.catalog.model import (
 )
 from core.catalog.store import CatalogStore, Schema
 from core.check.flags import clear_table_flags
-from core.errors import LockWaitTimeoutError, NotSupportedError, ProgrammingError
+from core.errors import (
+    Error,
+    LockWaitTimeoutError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+)
 from core.events import JobState, SchemaState
 from core.sql import alter_table, keyparts, limits, refusals, views
 from core.sql.statements import statement_name
@@ -94,6 +100,7 @@ class DDLRunner:
                 job.note("synced", "one atomic step")
                 self.s.last_ddl_job = job.job_id
                 self.store.put_job(txn, job)
+                s.cancel_token.finish()  # the point of no return (1317 if cancelled first)
                 s.db.commit_schema_change(txn)
             except JobInTheWay as blocked:
                 txn.rollback()
@@ -118,23 +125,49 @@ class DDLRunner:
             raise
         queue.submitted(job)
         self.s.last_ddl_job = job.job_id
-        if not self.s.ddl_async:
-            queue.wait(job.job_id)
+        token = self.s.cancel_token
+        if self.s.ddl_async:
+            token.settle()
+            return None
+        try:
+            queue.wait(job.job_id, check=token.check)
+        except OperationalError as err:
+            if err.errno != 1317:
+                raise
+            # the statement was cancelled while its job ran: cancel the job and wait for
+            # its roll-back, so that nothing of the statement is left; a job too far on to
+            # be cancelled finishes, and the statement stands
+            answer = queue.cancel(job.job_id)
+            try:
+                queue.wait(job.job_id)
+            except OperationalError as ended:
+                if ended.errno == 8214:
+                    raise err from None  # 1317: interrupted, the job rolled back
+                raise
+            if answer.startswith("error"):
+                return None
+            raise
+        token.settle()
         return None
 
     def _wait_out(self, job: DDLJob) -> None:
-        """Another job works on this statement's table: wait for it to finish (TiDB runs a
-        table's jobs in order), but not for a paused one, and not forever."""
+        """Another job works on this statement's table: wait for it to finish, as TiDB runs
+        a table's jobs in order; not for a paused one (1205 at once, naming it: only the DBA
+        can move it).  Cancelling the statement stops the wait (1317; nothing was done)."""
         queue = self.s.db.ddl_jobs
-        if job.state is JobState.PAUSED:
-            raise _blocked(job, "is paused")
-        limit = getattr(self.s.db.engine, "lock_wait_timeout", 50.0)
-        try:
-            waited = queue.wait(job.job_id, timeout=limit)
-        except Exception:  # noqa: BLE001 - its failure is its own; this statement goes on
-            return
-        if not waited.state.finished:
-            raise _blocked(waited, f"is still {waited.state} after {limit:g} s")
+        while True:
+            if job.state is JobState.PAUSED:
+                raise _blocked(job, "is paused")
+            try:
+                job = queue.wait(job.job_id, timeout=1.0, check=self.s.cancel_token.check)
+            except OperationalError as err:
+                if err.errno == 1317:
+                    raise
+                return  # its failure is its own; this statement goes on
+            except Error:
+                return
+            if job.state.finished:
+                return
 
     def _no_job_on(self, table: TableInfo) -> None:
         queue = self.s.db.ddl_jobs

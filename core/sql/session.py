@@ -904,10 +904,10 @@ class Session:
             handler = self.db.statement_handlers.get(type(node))
             if handler is not None:
                 return handler(self, node)
-        self.cancel_token.finish()  # DDL, SHOW, transaction control: not interruptible
-        if kind is StatementKind.DDL:
+        if kind is StatementKind.DDL:  # interruptible until it commits (see DDLRunner)
             DDLRunner(self).run(node, text)
             return Result(rowcount=0)
+        self.cancel_token.finish()  # SHOW, transaction control: not interruptible
         if kind is StatementKind.SESSION:
             return self._session_statement(node)
         if kind is StatementKind.SHOW:

@@ -351,3 +351,50 @@ def test_jobs_on_different_tables_take_turns(tmp_path):
         cur.execute("ADMIN CHECK TABLE big")
     finally:
         c.close()
+
+
+def test_cancelling_the_statement_cancels_its_job(tmp_path):
+    """Connection.cancel() (Esc in the console) on an ALTER waiting for its job: the job is
+    cancelled and rolled back and the statement fails with 1317, leaving nothing behind; a
+    statement waiting behind another job on its table stops waiting the same way."""
+    path = str(tmp_path / "db")
+    a = core.connect(path, create=True, autocommit=True)
+    b = core.connect(path, autocommit=True)
+    try:
+        cur = a.cursor()
+        cur.execute("CREATE TABLE t (id INT PRIMARY KEY, b INT)")
+        cur.executemany("INSERT INTO t VALUES (%s, %s)", [(i, i) for i in range(2000)])
+        cur.execute("SET GLOBAL tidb_ddl_reorg_batch_size = 32")
+        cur.execute("SET GLOBAL kintsugi_ddl_reorg_delay_ms = 10")
+        errors: list = []
+
+        def alter(conn, sql) -> None:
+            try:
+                conn.cursor().execute(sql)
+            except core.Error as err:
+                errors.append(err)
+
+        th = threading.Thread(target=alter, args=(a, "ALTER TABLE t ADD INDEX ib (b)"))
+        th.start()
+        _wait_for(lambda: ((b.ddl_job(2) or {}).get("ROWS_DONE") or 0) > 64)
+        assert a.cancel() is True
+        th.join(30)
+        assert [e.errno for e in errors] == [1317]
+        assert b.ddl_job(2)["STATE"] == "cancelled"
+        qb = b.cursor()
+        qb.execute("SHOW INDEX FROM t")
+        assert [r[2] for r in qb.fetchall()] == ["PRIMARY"]
+        # behind another job on the same table: the wait stops, nothing is queued
+        job = b.submit_ddl("ALTER TABLE t ADD INDEX ib (b)")
+        th = threading.Thread(target=alter, args=(a, "ALTER TABLE t ADD INDEX ic (b)"))
+        th.start()
+        time.sleep(0.2)
+        assert a.cancel() is True
+        th.join(30)
+        assert [e.errno for e in errors] == [1317, 1317]
+        b.wait_ddl(job, timeout=60)
+        qb.execute("SELECT COUNT(*) FROM information_schema.ddl_jobs WHERE QUERY LIKE '%ic%'")
+        assert qb.fetchall() == [(0,)]
+    finally:
+        a.close()
+        b.close()

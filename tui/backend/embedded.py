@@ -76,7 +76,8 @@ CHECKS_TABLE = "information_schema.KINTSUGI_INDEX_CHECKS"  # each index's last c
 
 # why a statement that the engine will not interrupt runs on, by `StatementKind` name
 REFUSALS = {
-    "DDL": "a DDL statement cannot be interrupted once started; it runs as a job to the end",
+    "DDL": "the DDL statement is past the point of no return (a one-step change is "
+           "committing, or its job is too far on to be cancelled: it finishes)",
     "SESSION": "DDL and session statements (USE, BEGIN, COMMIT) cannot be interrupted once "
                "started",
 }
