@@ -385,11 +385,47 @@ class Plan:
         return sorted(shape(i, s) for i in s.indexes) != sorted(shape(i, t) for i in t.indexes)
 
 
+def _column_of(act) -> tuple[str, str] | None:
+    """(what, column name) of an action on one column, else None."""
+    if isinstance(act, exp.ColumnDef):
+        return "ADD", act.name
+    if isinstance(act, exp.ModifyColumn):
+        this = act.this
+        return "MODIFY", getattr(this, "name", "") or ""
+    if isinstance(act, exp.RenameColumn):
+        return "RENAME", act.this.name
+    if isinstance(act, exp.AlterColumn):
+        return "ALTER", act.this.name
+    if isinstance(act, exp.Drop) and (act.args.get("kind") or "").upper() == "COLUMN":
+        tables = act.args.get("tables") or []
+        return ("DROP", tables[0].name) if len(tables) == 1 else None
+    return None
+
+
+def _no_column_twice(table: TableInfo, actions: list) -> None:
+    """MySQL refuses one ALTER that changes a column twice (TiDB: "operate same column"):
+    `ADD COLUMN y ..., DROP COLUMN y` is 1091 (DROP names the table as it was), `MODIFY b
+    ..., DROP COLUMN b` and the like are 1054, checked before anything is planned."""
+    seen: dict[str, str] = {}
+    for act in actions:
+        one = _column_of(act)
+        if one is None or not one[1]:
+            continue
+        what, name = one
+        key = name.lower()
+        if key in seen:
+            if what == "DROP" and seen[key] == "ADD":
+                raise _err(f"Can't DROP '{name}'; check that column/key exists", 1091)
+            raise _err(f"Unknown column '{name}' in '{table.name}'", 1054, "42S22")
+        seen[key] = what
+
+
 def plan(runner: DDLRunner, table: TableInfo, node: exp.Alter, txn, schema, job, *,
          queued: object, check_key: CheckKey):
     """Carry out or queue one ALTER TABLE (see the module docstring); `queued` is what the
     caller answers for a queued job."""
     p = Plan(runner, table, check_key)
+    _no_column_twice(table, node.args.get("actions") or [])
     for act in node.args.get("actions") or []:
         if isinstance(act, exp.ColumnDef):
             p.add_column(act)

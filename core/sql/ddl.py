@@ -602,6 +602,14 @@ class DDLRunner:
             return self._alter_options(table, options, txn, job)
         if len(actions) == 1 and isinstance(actions[0], exp.ForceProperty):
             return self.rebuild(table, txn, job)
+        if len(actions) == 1 and options and _index_action(actions[0]) and \
+                _online_options(options):
+            # `ADD INDEX ..., ALGORITHM=INPLACE, LOCK=NONE`, as MySQL DBAs write it: the
+            # index job is online already (ALGORITHM=COPY asks for a table copy: below)
+            if any(_option_word(o) == "INSTANT" for o in options):
+                raise err("ALGORITHM=INSTANT is not supported for this operation. Try "
+                          "ALGORITHM=COPY/INPLACE.", 1845, "0A000")
+            options = []
         if len(actions) != 1 or options:  # several actions: one job (multi-schema change)
             return alter_table.plan(self, table, node, txn, schema, job, queued=QUEUED,
                                     check_key=check_key)
@@ -725,6 +733,27 @@ def check_key(name: str, cols: list[str], by_name: dict[str, ColumnInfo],
     if total > limits.MAX_KEY_LENGTH:
         raise limits.key_too_long()
     return stored if any(n is not None for n in stored) else []
+
+
+def _index_action(act) -> bool:
+    """ADD INDEX / ADD UNIQUE / DROP INDEX: what an index job does."""
+    if isinstance(act, exp.AddConstraint):
+        return isinstance(act.expressions[0], (exp.IndexColumnConstraint,
+                                               exp.UniqueColumnConstraint))
+    return isinstance(act, exp.Drop) and (act.args.get("kind") or "").upper() == "INDEX"
+
+
+def _option_word(opt) -> str:
+    return opt.this.name.upper() if opt.this is not None else ""
+
+
+def _online_options(options: list) -> bool:
+    """Only ALGORITHM=DEFAULT|INPLACE|INSTANT and LOCK=DEFAULT|NONE: an index job honours
+    them as it is (ALGORITHM=COPY and LOCK=SHARED|EXCLUSIVE take the table-copy path)."""
+    return all((isinstance(o, exp.AlgorithmProperty)
+                and _option_word(o) in ("DEFAULT", "INPLACE", "INSTANT"))
+               or (isinstance(o, exp.LockProperty) and _option_word(o) in ("DEFAULT", "NONE"))
+               for o in options)
 
 
 def _is_temporary(node: exp.Create) -> bool:

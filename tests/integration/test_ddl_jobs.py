@@ -398,3 +398,26 @@ def test_cancelling_the_statement_cancels_its_job(tmp_path):
     finally:
         a.close()
         b.close()
+
+
+def test_lock_none_and_algorithm_keep_an_index_job_online(conn, q):
+    _fill(q, 50)
+    q("ALTER TABLE t ADD INDEX ib (b), ALGORITHM=INPLACE, LOCK=NONE")
+    q("ALTER TABLE t DROP INDEX ib, LOCK=NONE")
+    with pytest.raises(core.ProgrammingError) as e:
+        q("ALTER TABLE t ADD UNIQUE ub (id), ALGORITHM=INSTANT")
+    assert e.value.errno == 1845
+    types = q("SELECT JOB_TYPE FROM information_schema.ddl_jobs ORDER BY JOB_ID")
+    assert [r[0] for r in types] == ["create table", "add index", "drop index"]
+
+
+def test_one_alter_may_not_change_a_column_twice(conn, q):
+    _fill(q, 5)
+    for sql, errno in (("ALTER TABLE t ADD COLUMN y INT, DROP COLUMN y", 1091),
+                       ("ALTER TABLE t MODIFY b BIGINT, DROP COLUMN b", 1054),
+                       ("ALTER TABLE t CHANGE c d INT, RENAME COLUMN c TO e", 1054)):
+        with pytest.raises(core.ProgrammingError) as e:
+            q(sql)
+        assert e.value.errno == errno, sql
+    assert [r[0] for r in q("SHOW COLUMNS FROM t")] == ["id", "b", "c"]
+    assert q("SELECT COUNT(*) FROM information_schema.ddl_jobs") == [(1,)]
