@@ -347,7 +347,7 @@ class Worker:
                 job.state = JobState.SYNCED
                 job.end_time = now
                 job.progress = 1.0
-                job.note("synced", "the change is public")
+                job.note("synced", "the change is done; every statement sees it")
             return
         if job.state is JobState.ROLLINGBACK:
             handler.rollback_step(s, job)

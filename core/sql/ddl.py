@@ -199,7 +199,7 @@ class DDLRunner:
         return DDLJob(job_id=self.store.next_job_id(txn), db_name="", table_name="",
                       job_type="", schema_state=SchemaState.PUBLIC, schema_id=0, table_id=0,
                       row_count=0, create_time=now, start_time=now, end_time=None,
-                      state=JobState.RUNNING, query=query)
+                      state=JobState.RUNNING, query=query.strip())
 
     def _dispatch(self, node, txn, schema: Schema, job: DDLJob):
         if isinstance(node, exp.Create):

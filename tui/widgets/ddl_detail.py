@@ -61,8 +61,8 @@ def job_text(job: DDLJobInfo, steps: list[DDLJobStep] | None, colours: dict[str,
     if times:
         text.append(f"\nCreated {when(job.create_time)}, started {when(job.start_time)}, "
                     f"ended {when(job.end_time)}", style=muted)
-        if job.start_time and job.end_time:
-            took = (job.end_time - job.start_time).total_seconds()
+        took = _took(job, steps)
+        if took is not None:
             text.append(f" (took {fmt.seconds(took)})", style=muted)
         text.append(".", style=muted)
     if job.crash_case:
@@ -88,6 +88,18 @@ def job_text(job: DDLJobInfo, steps: list[DDLJobStep] | None, colours: dict[str,
                 text.append(key, style="bold reverse")
                 text.append(f" {word}")
     return text
+
+
+def _took(job: DDLJobInfo, steps: list[DDLJobStep] | None) -> float | None:
+    """How long a finished job ran: from its history's step times (microseconds) when it
+    has them, else from START_TIME/END_TIME (whole seconds)."""
+    if not (job.start_time and job.end_time):
+        return None
+    times = [s.time for s in steps or () if s.time is not None]
+    started = [s.time for s in steps or () if s.time is not None and s.step == "started"]
+    if times and started:
+        return (times[-1] - started[0]).total_seconds()
+    return (job.end_time - job.start_time).total_seconds()
 
 
 def steps_table(steps: list[DDLJobStep], wide: bool, colours: dict[str, str]) -> Table:

@@ -96,8 +96,8 @@ def outcome(job: DDLJobInfo) -> str:
     state = job.state
     where = f" at {job.schema_state}" if job.schema_state not in ("", "none") else ""
     if state == JobState.SYNCED or state == JobState.DONE:
-        return f"Finished: the change is public ({job.row_count:,} rows)." if job.row_count \
-            else "Finished: the change is public."
+        return f"Finished: the change is done ({job.row_count:,} rows)." if job.row_count \
+            else "Finished: the change is done."
     if state == JobState.CANCELLED:
         return "Cancelled: what the job had done was rolled back; the table is as it was."
     if state == JobState.ROLLBACK_DONE:
