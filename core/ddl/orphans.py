@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -431,8 +432,8 @@ def quarantine(top: str, rel: str, reason: str) -> str:
         dst_rel = os.path.join(QUARANTINE, f"{rel}.{n}")
     dst = os.path.join(top, dst_rel)
     _makedirs_synced(top, os.path.dirname(dst))
-    if not os.path.islink(src):
-        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+    if stat.S_ISREG(os.lstat(src).st_mode):  # a FIFO would block the open: only files
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         try:
             os.fsync(fd)
         finally:
@@ -487,7 +488,8 @@ def adopt(session: Session, path: str, to) -> list[list]:
         orphan = _the_orphan(db, known, rel, stmt)
         if orphan.space_id is None or orphan.header is None:
             raise NotSupportedError(f"This version of KintsugiDB doesn't yet support '{stmt}' "
-                                    f"for '{rel}': it is a {orphan.kind}, not a tablespace",
+                                    f"for '{rel}': it is {_article(orphan.kind)} "
+                                    f"{orphan.kind}, not a tablespace it can read",
                                     errno=1235, sqlstate="42000")
         sid = orphan.space_id
         if orphan.definition is None or orphan.adopt_refusal:
@@ -549,6 +551,10 @@ def reserve_orphan_ids(db: Database) -> None:
     for o in found:
         if o.space_id is not None:
             db.engine.reserve_space_id(o.space_id)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def install(db: Database) -> None:

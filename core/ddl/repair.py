@@ -82,12 +82,19 @@ def repair_interrupted(db: Database, emit, crashed: bool) -> list[Event]:
             reason = "a crash" if by_crash else "a restart"
             if by_crash:
                 job.crash_case = case
-            if action == "paused for the DBA" and job.state is not JobState.PAUSED:
-                job.args["resume_state"] = str(job.state)
+            elif action == "paused for the DBA":
+                # a clean close between two steps lost nothing: the job carries on
+                action, detail = "carried on", "closed cleanly between two steps"
+            if job.state is JobState.PAUSING:  # the pause it was asked for, made now
+                paused_from = job.args.pop("paused_from", "")
+                if paused_from in (JobState.RUNNING, JobState.ROLLINGBACK):
+                    job.args["resume_state"] = paused_from
+                job.state = JobState.PAUSED
+            elif action == "paused for the DBA":
+                if job.state in (JobState.RUNNING, JobState.ROLLINGBACK):
+                    job.args["resume_state"] = str(job.state)
                 job.state = JobState.PAUSED
                 job.paused_by = "recovery"
-            if job.state is JobState.PAUSING:
-                job.state = JobState.PAUSED
             job.note(f"interrupted by {reason}", f"case {case}: {action}; {detail}")
             db.catalog.put_job(txn, job)
             events.append(DDLJobRepaired(job.job_id, job.job_type, job.table_name, case,

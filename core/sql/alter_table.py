@@ -402,12 +402,33 @@ def _column_of(act) -> tuple[str, str] | None:
     return None
 
 
+def _added_key_name(act) -> str:
+    """The name an ADD INDEX / ADD UNIQUE action gives its index ("" when unnamed)."""
+    if not isinstance(act, exp.AddConstraint) or not act.expressions:
+        return ""
+    c = act.expressions[0]
+    if isinstance(c, exp.IndexColumnConstraint):
+        return c.this.name if c.this else ""
+    if isinstance(c, exp.UniqueColumnConstraint) and c.this is not None:
+        return c.this.this.name if c.this.this else ""
+    return ""
+
+
 def _no_column_twice(table: TableInfo, actions: list) -> None:
     """MySQL refuses one ALTER that changes a column twice (TiDB: "operate same column"):
     `ADD COLUMN y ..., DROP COLUMN y` is 1091 (DROP names the table as it was), `MODIFY b
     ..., DROP COLUMN b` and the like are 1054, checked before anything is planned."""
     seen: dict[str, str] = {}
+    added_keys: set[str] = set()
     for act in actions:
+        key_name = _added_key_name(act)
+        if key_name:
+            added_keys.add(key_name.lower())
+        if isinstance(act, exp.Drop) and (act.args.get("kind") or "").upper() in ("INDEX",
+                                                                                "KEY"):
+            for t in act.args.get("tables") or []:
+                if t.name.lower() in added_keys:  # DROP names the table as it was
+                    raise _err(f"Can't DROP '{t.name}'; check that column/key exists", 1091)
         one = _column_of(act)
         if one is None or not one[1]:
             continue

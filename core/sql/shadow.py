@@ -149,8 +149,13 @@ def revertible(old: TableInfo, new: TableInfo, spec: Sequence[Sequence]) -> bool
     each new row must tell its old row's handle, and fit the old table's unique keys.  Not
     when rowids were traded for primary key values (nothing maps a key back to its rowid),
     when an old key column was dropped or converted (its old value is not in the new row),
-    or when an old unique key is not implied by one of the new table."""
+    when any column was converted (a new value may not fit the old type), or when an old
+    unique key is not implied by one of the new table."""
     if old.handle == HANDLE_ROWID and new.handle != HANDLE_ROWID:
+        return False
+    if any(conv for p, conv in spec if int(p) >= 0):
+        # a converted column: a value the new table took (5000000000 in a BIGINT) may not
+        # fit the old type, and copying it back would clamp or cut it without a word
         return False
     kept = {int(p) for p, conv in spec if int(p) >= 0 and not conv}
     if not all(old.column_index(c) in kept for c in old.pk_columns):
