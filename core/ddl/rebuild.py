@@ -158,8 +158,9 @@ class Rebuild:
         """One batch of rows into the new table; the checkpoint moves with them."""
         old = _old(s, job)
         target = _target(job)
+        found: list[tuple[int, str]] = []
         rows = RowMap(old, target, job.args["map"], job.args.get("strict", True),
-                      job.args.get("now"))
+                      job.args.get("now"), warn=lambda errno, msg: found.append((errno, msg)))
         same = handle_rule(old, target) == "same"
         writer = TableWriter(target, s.txn)
         reader = TableReader(old)
@@ -180,6 +181,10 @@ class Rebuild:
                 break
         if last is not None:
             job.reorg["next"] = bytes(last) + b"\x00"
+        if found:  # a non-strict conversion adjusted values: the ALTER reports them
+            kept = job.args.setdefault("warnings", [])
+            kept.extend([errno, msg] for errno, msg in found[:max(0, MAX_WARNINGS - len(kept))])
+            job.args["warning_count"] = job.args.get("warning_count", 0) + len(found)
         progress(s, job, old, "copy rows", n)
         if n < s.batch_size:
             put_checkpoint(s.txn, target.id, ALL_COPIED)
@@ -274,6 +279,9 @@ def reverse_map(spec: list, old_width: int) -> list[list]:
         if old_pos >= 0:
             back[old_pos] = [new_pos, bool(conv)]
     return back
+
+
+MAX_WARNINGS = 64  # a copy's conversion warnings kept for its statement (the count is exact)
 
 
 def classify(job: DDLJob) -> tuple[str, str, str]:

@@ -130,7 +130,9 @@ class DDLRunner:
             token.settle()
             return None
         try:
-            queue.wait(job.job_id, check=token.check)
+            done = queue.wait(job.job_id, check=token.check)
+            for errno, msg in done.args.get("warnings") or ():  # a non-strict conversion
+                self.s.warn(errno, msg)
         except OperationalError as err:
             if err.errno != 1317:
                 raise

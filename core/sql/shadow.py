@@ -82,12 +82,12 @@ class RowMap:
     adjusted value otherwise)."""
 
     def __init__(self, source: TableInfo, target: TableInfo, spec: Sequence[Sequence],
-                 strict: bool = True, now: float | None = None):
+                 strict: bool = True, now: float | None = None, warn=None):
         self.spec = [(int(p), bool(c)) for p, c in spec]
         self.names = [c.name for c in target.columns]
         self.nullable = [c.nullable for c in target.columns]
         self.strict = strict
-        quiet = _ignore_warning
+        quiet = warn or _ignore_warning
         self.coercers = [(make_coercer(c.type) if strict else
                           make_lenient_coercer(c.type, quiet)) for c in target.columns]
         self.implicit = [implicit_default(c.type) for c in target.columns]
@@ -129,8 +129,9 @@ class RowMap:
 
 
 def _ignore_warning(errno: int, msg: str) -> None:
-    """A non-strict ALTER converts with warnings that no session collects (the job runs in
-    the worker); the job's rows get MySQL's adjusted values."""
+    """The warnings of a conversion no statement reports (a shadow write of DML during the
+    copy); the copy's own warnings go to the job (`core.ddl.rebuild`), and from it to the
+    ALTER statement that waits for it."""
 
 
 def handle_rule(source: TableInfo, target: TableInfo) -> str:

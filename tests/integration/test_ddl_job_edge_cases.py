@@ -139,3 +139,23 @@ def test_a_fifo_among_the_orphans_is_moved_without_blocking(tmp_path):
         cur.execute("INSERT INTO t VALUES (1)")  # the writer lock was given back
     finally:
         c.close()
+
+
+def test_a_non_strict_alter_reports_its_conversion_warnings(tmp_path):
+    c = core.connect(str(tmp_path / "db"), create=True, autocommit=True)
+    try:
+        cur = c.cursor()
+        cur.execute("SET sql_mode = ''")
+        cur.execute("CREATE TABLE m (id INT PRIMARY KEY, s VARCHAR(20), n INT)")
+        cur.execute("INSERT INTO m VALUES (1, '12abc', 300), (2, 'x', -5)")
+        cur.execute("ALTER TABLE m MODIFY s INT, MODIFY n TINYINT UNSIGNED")
+        cur.execute("SHOW WARNINGS")
+        assert [(r[1], r[2]) for r in cur.fetchall()] == [
+            (1265, "Data truncated for column 's' at row 1"),
+            (1264, "Out of range value for column 'n' at row 1"),
+            (1366, "Incorrect integer value: 'x' for column 's' at row 2"),
+            (1264, "Out of range value for column 'n' at row 2")]
+        cur.execute("SELECT * FROM m")
+        assert cur.fetchall() == [(1, 12, 255), (2, 0, 0)]
+    finally:
+        c.close()
