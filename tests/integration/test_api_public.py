@@ -334,13 +334,15 @@ def test_running_says_why_a_cancel_was_refused(tmp_path):
 
 
 def test_a_cancel_during_a_ddl_of_a_script_stops_what_follows(grid):
+    """An online DDL is cancellable while its job can roll back: the cancel cancels the job
+    (its index is gone again) and the rest of the script does not run."""
     grid.execute("CREATE TABLE big (id INT PRIMARY KEY, v INT)")
     grid.cursor().executemany("INSERT INTO big VALUES (%s, %s)",
                               [(i, i % 97) for i in range(60_000)])
     script = "ALTER TABLE big ADD INDEX kv (v); UPDATE a SET v = 'q'"
     answer, err = _cancel_while_running(grid, lambda: grid.executescript(script))
     assert answer is True and err is not None and err.errno == 1317
-    assert [r[2] for r in grid.execute("SHOW INDEX FROM big").fetchall()] == ["PRIMARY", "kv"]
+    assert [r[2] for r in grid.execute("SHOW INDEX FROM big").fetchall()] == ["PRIMARY"]
     assert grid.execute("SELECT COUNT(*) FROM a WHERE v = 'q'").fetchall() == [(0,)]
 
 

@@ -71,6 +71,8 @@ def test_the_demo_leaves_a_ddl_job_in_every_state(tmp_path):
         crashed, slow = demo.CRASH_JOBS
         job = conn.wait_ddl(jobs[crashed][0], 30)
         assert job["STATE"] == "synced" and job["CRASH_CASE"] == "index"
-        assert jobs[slow][1] in ("queueing", "running") and not jobs[slow][2]
+        # jobs on different tables take turns: the slow one may have started in the child
+        # too, and then the crash interrupted it as well
+        assert jobs[slow][1] in ("queueing", "running") and jobs[slow][2] in ("", "index")
     finally:
         conn.close()
