@@ -539,18 +539,30 @@ def reserve_orphan_ids(db: Database) -> None:
     tables.  A CREATE TABLE killed between making its file and committing leaves a file
     whose id the dictionary never recorded; handing that id to the next table would give
     two files one id (the orphan could never be adopted, and a directory scan would find
-    them clashing).  Costs a walk of the data directory; a header is read only for a
-    `.kdb` file the dictionary does not know."""
-    if db.engine.read_only:
+    them clashing).  Costs a walk of the data directory and the tablespace map; a header is
+    read only for a `.kdb` file neither knows (no job history, no dictionary: this runs at
+    every open)."""
+    engine = db.engine
+    if engine.read_only:
         return
+    top = engine.path
     try:
-        with db.engine.snapshot() as snap:
-            found = find_orphans(db, read_known(db, snap))
-    except (Error, OSError):
-        return  # listing is best effort here; ADMIN SHOW ORPHAN FILES reports the problem
-    for o in found:
-        if o.space_id is not None:
-            db.engine.reserve_space_id(o.space_id)
+        known = {os.path.realpath(ts.path) for ts in engine.spaces.values()}
+        known.update(os.path.realpath(os.path.join(top, e["path"]))
+                     for e in engine.read_space_map().values() if e.get("path"))
+        for root, dirs, files in os.walk(top, followlinks=False):
+            if root == top:
+                dirs[:] = [d for d in dirs if not _engine_dir(d)]
+            for name in files:
+                full = os.path.join(root, name)
+                if not name.endswith(".kdb") or os.path.realpath(full) in known:
+                    continue
+                try:
+                    engine.reserve_space_id(read_header(full)["space_id"])
+                except (Error, OSError):
+                    continue  # unreadable: ADMIN SHOW ORPHAN FILES says why
+    except OSError:
+        return  # best effort here
 
 
 def _article(word: str) -> str:

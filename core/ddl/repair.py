@@ -44,18 +44,19 @@ def describe(job: DDLJob) -> tuple[str, str, str]:
 CASES: dict[str, Any] = {}
 
 
-def _recovered_since(db: Database, job: DDLJob) -> bool:
-    """A recovery ran after the job's last step: the crash it repaired interrupted the job,
-    even when that recovery ran in another process (the console's recovery process,
-    `kintsugi recover`) and this open is a clean one.  (A clean open notes every unfinished
-    job, so a job's last step is never older than the last open that ran its worker.)"""
+def _last_recovery_start(db: Database) -> float | None:
+    """When the newest recovery of the history began: a job whose last step is older was
+    interrupted by the crash it repaired, even when that recovery ran in another process
+    (the console's recovery process, `kintsugi recover`) and this open is a clean one.  (A
+    clean open notes every unfinished job, so a job's last step is never older than the
+    last open that ran its worker.)"""
     try:
         from core.recovery.history import read_history
 
         history = read_history(db.engine)
     except Exception:  # noqa: BLE001 - the history is best effort; this open is not
-        return False
-    return bool(history and job.steps) and history[-1].start_time > job.steps[-1]["at"]
+        return None
+    return history[-1].start_time if history else None
 
 
 def repair_interrupted(db: Database, emit, crashed: bool) -> list[Event]:
@@ -68,6 +69,7 @@ def repair_interrupted(db: Database, emit, crashed: bool) -> list[Event]:
                 if j.state is not JobState.QUEUEING]
     if not jobs:
         return events
+    recovered_at = None if crashed else _last_recovery_start(db)
     txn = begin(db.engine)
     try:
         txn.current_view()
@@ -78,7 +80,8 @@ def repair_interrupted(db: Database, emit, crashed: bool) -> list[Event]:
                 continue  # a paused job was not interrupted; or said already (a recovery
                 # in a child process, then this open)
             case, action, detail = describe(job)
-            by_crash = crashed or _recovered_since(db, job)
+            by_crash = crashed or (recovered_at is not None and bool(job.steps)
+                                   and recovered_at > job.steps[-1]["at"])
             reason = "a crash" if by_crash else "a restart"
             if by_crash:
                 job.crash_case = case
