@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from core.clock import Clock
 from core.errors import (
     CorruptionError,
     DatabaseError,
@@ -118,6 +119,7 @@ def connect(
     autocommit: bool = False,
     multi_statements: bool = False,
     sink=null_sink,
+    clock: Clock | None = None,
     **engine_options: Any,
 ) -> Connection:
     """Open a connection to the database in directory `path`.
@@ -128,6 +130,8 @@ def connect(
     as in MySQL, so that injected text cannot append a second statement).  Other keyword
     arguments go to `Engine.open`: `force_recovery` (1-6, read-only), `scan_directories`
     (a list of directories whose `.kdb` headers rebuild the tablespace map),
+    `clock` (a `core.clock.Clock`; GC and the job history read the time from it, so a test
+    moves a `ManualClock` instead of sleeping; it applies when this call opens the database),
     `discard_damaged_log` (end the log at its damage, keeping a copy), `flush_interval`...
     """
     if not isinstance(path, (str, os.PathLike)) or "\x00" in os.fspath(path):
@@ -139,11 +143,12 @@ def connect(
         if db is None or db.engine.closed:
             engine = Engine.open(path, create=create, sink=sink, **engine_options)
             try:
-                db = Database(engine)
-                from core import admin, ddl
+                db = Database(engine, clock)
+                from core import admin, ddl, gc
 
                 admin.install(db)
                 ddl.install(db)
+                gc.install(db)
             except BaseException:
                 engine.close()
                 raise

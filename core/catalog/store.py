@@ -11,6 +11,7 @@ Keys (all in space 0, after the engine's own `\\x00space:` map):
     m:jobq:<id u64>         present while job <id> is unfinished: the worker and the DDL
                             statements look for work here, not through the whole history
     m:gc:<table id u32>     a delete range: a dropped/truncated table's tablespace awaiting GC
+                            (and m:gci:, m:gcd:, m:gcsp, m:var: - see core.catalog.gcranges)
     m:ai:<table id u32>     the next auto-increment value (u64) of a table, written by the
                             statement that raised it, in its own transaction (MySQL 8's
                             persisted counter: it never goes back after a crash or restart)
@@ -268,9 +269,3 @@ class CatalogStore:
     @staticmethod
     def delete_autoinc(txn, table_id: int) -> None:
         txn.delete(SYSTEM, AUTOINC_PREFIX + _U32.pack(table_id))
-
-    @staticmethod
-    def put_gc_range(txn, table: TableInfo, job_id: int, ts: float) -> None:
-        txn.put(SYSTEM, GC_PREFIX + _U32.pack(table.id),
-                _pack({"table_id": table.id, "job_id": job_id, "ts": ts,
-                       "table": table.to_dict()}))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 
+from core.catalog import gcranges
 from core.catalog.model import DDLJob, TableInfo
 from core.check.flags import clear_table_flags
 from core.crashpoints import crash_point
@@ -82,7 +83,7 @@ def _forget_later(s: Step, table_id: int) -> None:
 
 def _to_gc(s: Step, job: DDLJob, table: TableInfo) -> None:
     """A tablespace leaves the job: to GC, as DROP TABLE's, never deleted here."""
-    s.store.put_gc_range(s.txn, _bare(table), job.job_id, time.time())
+    gcranges.put(s.txn, gcranges.table_range(_bare(table), job.job_id, s.db.clock.now()))
     clear_table_flags(s.txn, table.id)
     _forget_later(s, table.id)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from core.catalog import gcranges
 from core.catalog.model import (
     HANDLE_CLUSTERED,
     HANDLE_INT,
@@ -478,7 +479,7 @@ class DDLRunner:
 
     def _drop_one(self, txn, info: TableInfo, job: DDLJob) -> None:
         self.store.delete_table(txn, info.id)
-        self.store.put_gc_range(txn, info, job.job_id, time.time())
+        gcranges.put(txn, gcranges.table_range(info, job.job_id, self.s.db.clock.now()))
         clear_table_flags(txn, info.id)  # dropping a table repairs it, as far as flags go
         self._forget_flags.append((info.id, None))
 

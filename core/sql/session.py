@@ -22,6 +22,7 @@ from core.catalog.model import HANDLE_INT, TableInfo
 from core.catalog.store import CatalogStore, Schema
 from core.check.flags import FlagRegistry, new_flag
 from core.check.records import PendingRecords, write_records
+from core.clock import SYSTEM_CLOCK, Clock
 from core.codec import decode_row_key
 from core.errors import (
     CorruptionError,
@@ -208,8 +209,10 @@ def _key_hex(key: bytes) -> str:
 class Database:
     """Process-wide state of one open database directory."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, clock: Clock | None = None):
         self.engine = engine
+        # the time GC and the job history compare (core.clock): tests move a ManualClock
+        self.clock: Clock = clock or SYSTEM_CLOCK
         self.catalog = CatalogStore()
         self._statements: OrderedDict[str, tuple] = OrderedDict()
         self._stmt_lock = threading.Lock()
@@ -225,6 +228,9 @@ class Database:
         # The DDL job queue (core.ddl.queue.JobQueue), installed with the handlers: online
         # schema changes are submitted to it and waited for (core.sql.ddl).
         self.ddl_jobs: Any = None
+        # The GC worker (core.gc.worker.GCWorker), installed with the handlers: it collects
+        # the delete ranges older than the safe point (core.catalog.gcranges).
+        self.gc: Any = None
         # The schema every snapshot at or after `schema_lsn` sees is `_latest_schema`, so
         # statements need not read the dictionary's version key; a DDL sets schema_lsn to
         # "infinity" while it commits and to its commit LSN afterwards.
@@ -242,6 +248,8 @@ class Database:
     def close(self) -> None:
         """Stop the DDL worker between two steps (a running job resumes at the next open),
         then close the engine."""
+        if self.gc is not None:
+            self.gc.stop()
         if self.ddl_jobs is not None:
             self.ddl_jobs.stop()
         self.engine.close()
