@@ -430,3 +430,9 @@ from core.events.ddl import (  # noqa: E402, F401 - they subclass Event, defined
     SchemaState,
 )
 
+# GC and RECOVER TABLE (core.gc): events defined in core.events.gc
+from core.events.gc import (  # noqa: E402, F401 - they subclass Event, defined above
+    GCRangeCollected,
+    GCRoundFinished,
+    TableRecovered,
+)
