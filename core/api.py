@@ -57,7 +57,7 @@ from core.sql.result import Result
 from core.sql.session import Database, Session
 from core.sql.statements import StatementKind
 from core.sql.types.json import JsonText
-from core.status import DatabaseStatus, TablespaceStatus, status_of
+from core.status import DatabaseStatus, TablespaceStatus, status_of, with_dropped
 
 __all__ = [
     "BINARY", "DATETIME", "NUMBER", "ROWID", "STRING", "Connection", "Cursor",
@@ -318,7 +318,7 @@ class Connection:
     def info(self) -> DatabaseStatus:
         """The database's LSNs, redo segments and tablespaces (see `core.status`)."""
         self._check()
-        return status_of(self._db.engine)
+        return _marked_dropped(self._db, status_of(self._db.engine))
 
     @property
     def autocommit(self) -> bool:
@@ -702,6 +702,16 @@ def check_directory(path: str, *, create: bool = False, create_hint: bool = True
         f"{full} exists but has no control file: it is not a KintsugiDB database{hint}")
 
 
+def _marked_dropped(db: Database, status: DatabaseStatus) -> DatabaseStatus:
+    """The tablespaces of dropped tables marked with their job and GC time (the clock is
+    the engine's: a test's ManualClock moves `gc_after` closer)."""
+    from core.catalog.dropped import dropped_tables
+
+    with db.engine.snapshot() as view:
+        found = dropped_tables(view, db.clock.now(), collected=False)
+    return with_dropped(status, {d.table_id: d for d in found})
+
+
 def inspect(path: str) -> Inspection:
     """What the database in `path` holds and whether it needs recovery, read without writing
     anything and without the directory lock: it works while another process has the
@@ -715,7 +725,8 @@ def inspect(path: str) -> Inspection:
         db = _registry.get(key)
         engine = db.engine if db is not None and not db.engine.closed else None
         open_files = {ts.path: ts for ts in engine.spaces.values()} if engine else None
-    return _inspect(os.fspath(path), open_files=open_files)
+        now = db.clock.now() if db is not None else None  # GC times on the engine's clock
+    return _inspect(os.fspath(path), open_files=open_files, now=now)
 
 
 def recover(path: str, *, sink: Callable[[Event], None] | None = None,

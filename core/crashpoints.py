@@ -49,6 +49,20 @@ DDL_POINTS = (
     "ddl.rebuild.after_switch",  # switched, the old table not yet given to GC (case D)
 )
 
+# RECOVER / FLASHBACK (core.gc.recover): its one transaction built, or committed.
+RECOVER_POINTS = (
+    "gc.recover.before_commit",  # table(s) and job row written, range(s) removed, not committed
+    "gc.recover.after_commit",  # committed, its events not yet emitted
+)
+
+# Points only the GC worker reaches (core.gc.collect), in the order a round passes them.
+GC_POINTS = (
+    "gc.before_commit",  # a table range's deletion decided in its transaction, not committed
+    "gc.after_commit",  # range done and map entry gone (committed), the file still there
+    "gc.after_unlink",  # the file unlinked, the directory not fsynced, no event emitted
+    "gc.mid_index",  # a dropped index's entries: one batch deleted and committed, more left
+)
+
 
 def crash_point(name: str) -> None:
     """Die here (SIGKILL, no clean-up) if the environment asks for it."""

@@ -41,7 +41,7 @@ import re
 import struct
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import lmdb
@@ -101,6 +101,17 @@ class TablespaceInspection:
     missing: bool = False  # the map names the file but it is not there
     error: str = ""  # the file exists but could not be read
     pending: bool = False  # created by redo past the checkpoint, not yet in the map
+    # a dropped table's tablespace awaiting GC, as `core.status.TablespaceStatus` has them
+    # (read from system.kdb as applied: redo past the checkpoint may hold newer drops)
+    dropped_at: float | None = None
+    gc_after: float | None = None
+    drop_job_id: int | None = None
+    drop_job_type: str = ""
+    drop_state: str = ""  # "recoverable", "expired", "not recoverable" (core.catalog.dropped)
+
+    @property
+    def dropped(self) -> bool:
+        return self.dropped_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +144,11 @@ class Inspection:
     # not settle: possibly only the writer's records half-way through being written
     log_being_written: bool = False
     max_trx_in_log: int = 0  # the highest transaction id the scan saw (0: none)
+    gc_enabled: bool = True  # tidb_gc_enable as stored in system.kdb
 
 
-def inspect(path: str, *, open_files: Mapping[str, Any] | None = None) -> Inspection:
+def inspect(path: str, *, open_files: Mapping[str, Any] | None = None,
+            now: float | None = None) -> Inspection:
     """Read the database in `path` without writing anything (see the module docstring).
 
     `open_files` (absolute path -> the open `Tablespace`) is for a database that this very
@@ -155,7 +168,9 @@ def inspect(path: str, *, open_files: Mapping[str, Any] | None = None) -> Inspec
     if held is not None and scan.damage is not None:
         segments, seg_infos, scan = _settle(redo_dir, ctl, scan)
     lmdb_lock = held is not None and held != os.getpid()
-    spaces, history = _read_tablespaces(path, lmdb_lock, scan.creates, open_files or {})
+    gc: dict = {}
+    spaces, history = _read_tablespaces(path, lmdb_lock, scan.creates, open_files or {},
+                                        gc=gc, now=time.time() if now is None else now)
     return Inspection(
         path=path, clean_shutdown=ctl.clean_shutdown,
         recovery_needed=not ctl.clean_shutdown and held is None,
@@ -166,7 +181,7 @@ def inspect(path: str, *, open_files: Mapping[str, Any] | None = None) -> Inspec
         row_operations_to_apply=sum(n for t, n in scan.ops.items() if t in scan.committed),
         torn_tail=scan.torn, log_damage=scan.damage, held_by_pid=held,
         log_being_written=scan.damage is not None and held is not None,
-        max_trx_in_log=scan.max_trx,
+        max_trx_in_log=scan.max_trx, gc_enabled=gc.get("enabled", True),
         held_by_command=program_of(held) if held is not None else "",
         segments=tuple(segments), tablespaces=tuple(spaces), next_trx_id=ctl.next_trx_id,
         history=history,
@@ -417,11 +432,14 @@ def _count(out: _Scan, body) -> None:
 
 
 def _read_tablespaces(path: str, lmdb_lock: bool, creates: dict[int, tuple[int, dict]],
-                      open_files: Mapping[str, Any]
+                      open_files: Mapping[str, Any], *, gc: dict | None = None,
+                      now: float = 0.0
                       ) -> tuple[list[TablespaceInspection], tuple[RecoveryRecord, ...] | None]:
     sys_path = os.path.join(path, "system.kdb")
     system, space_map = _read_file(sys_path, lmdb_lock, want_map=True,
-                                   own=open_files.get(sys_path))
+                                   own=open_files.get(sys_path), now=now)
+    if gc is not None:
+        gc["enabled"] = system.gc_enabled
     history = None
     if system.history is not None:
         rows = {r.id: r for r in system.history}
@@ -436,7 +454,15 @@ def _read_tablespaces(path: str, lmdb_lock: bool, creates: dict[int, tuple[int, 
     for sid, (_trx, header) in sorted(creates.items()):
         if sid not in space_map and "path" in header:
             out.append(_space(path, sid, header, lmdb_lock, open_files, pending=True))
-    return out, history
+    return [_marked(ts, system.dropped.get(ts.space_id)) for ts in out], history
+
+
+def _marked(ts: TablespaceInspection, d: Any) -> TablespaceInspection:
+    """`ts` marked as a dropped table's, from its pending GC range (`d`), if it has one."""
+    if d is None:
+        return ts
+    return replace(ts, dropped_at=d.dropped_at, gc_after=d.gc_after, drop_job_id=d.job_id,
+                   drop_job_type=d.job_type, drop_state=d.state)
 
 
 def _space(path: str, sid: int, header: dict, lmdb_lock: bool,
@@ -457,10 +483,12 @@ class _FileRead:
     entries: int = 0
     error: str = ""
     history: list[RecoveryRecord] | None = None  # system.kdb only
+    dropped: dict = field(default_factory=dict)  # system.kdb only: space id -> DroppedTable
+    gc_enabled: bool = True  # system.kdb only
 
 
-def _read_file(full: str, lmdb_lock: bool, *, want_map: bool, own: Any = None
-               ) -> tuple[_FileRead, dict]:
+def _read_file(full: str, lmdb_lock: bool, *, want_map: bool, own: Any = None,
+               now: float = 0.0) -> tuple[_FileRead, dict]:
     """Header, applied LSN and entry count of one tablespace file, opened read-only (and
     the space map, from the dictionary).  Any failure is returned as text."""
     got = _FileRead()
@@ -481,6 +509,7 @@ def _read_file(full: str, lmdb_lock: bool, *, want_map: bool, own: Any = None
                 try:
                     space_map = _space_map(txn)
                     got.history = _history(txn)
+                    _read_gc(got, txn, now)
                 finally:
                     own.end_read(txn)
         except (lmdb.Error, ValueError, TypeError, struct.error,
@@ -501,6 +530,7 @@ def _read_file(full: str, lmdb_lock: bool, *, want_map: bool, own: Any = None
             if want_map:
                 space_map = _space_map(txn)
                 got.history = _history(txn)
+                _read_gc(got, txn, now)
     except (lmdb.Error, ValueError, TypeError, struct.error, msgpack.UnpackException) as exc:
         got.error = f"{type(exc).__name__}: {exc}"
     finally:
@@ -521,6 +551,42 @@ def _space_map(txn: lmdb.Transaction) -> dict[int, dict]:
             if isinstance(value, dict):
                 out[_U32.unpack(k[len(SPACE_MAP_PREFIX):])[0]] = value
     return out
+
+
+class _TxnView:
+    """A read transaction on system.kdb's data as the catalog reads a view (`get`, `scan`),
+    so the GC ranges and the job history decode as an open database decodes them."""
+
+    def __init__(self, txn: lmdb.Transaction):
+        self.txn = txn
+
+    def get(self, _space: int, key: bytes) -> bytes | None:
+        value = self.txn.get(key)
+        return None if value is None else bytes(value)
+
+    def scan(self, _space: int, lo: bytes, hi: bytes | None):
+        cur = self.txn.cursor()
+        if not cur.set_range(lo):
+            return
+        for k, v in cur.iternext():
+            if hi is not None and bytes(k) >= hi:
+                return
+            yield bytes(k), bytes(v)
+
+
+def _read_gc(got: _FileRead, txn: lmdb.Transaction, now: float) -> None:
+    """The dropped tables awaiting GC and whether GC is on; a damaged entry leaves them
+    unmarked (the inspection reports files, it does not fail on the dictionary)."""
+    from core.catalog.dropped import dropped_tables
+    from core.catalog.gcranges import global_variable
+
+    view = _TxnView(txn)
+    try:
+        got.dropped = {d.table_id: d for d in dropped_tables(view, now, collected=False)}
+        got.gc_enabled = str(global_variable(view, "tidb_gc_enable") or "ON").upper() in (
+            "ON", "1", "TRUE")
+    except (Error, ValueError, TypeError, KeyError, msgpack.UnpackException):
+        got.dropped = {}
 
 
 def _history(txn: lmdb.Transaction) -> list[RecoveryRecord]:

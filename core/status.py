@@ -7,7 +7,7 @@ Read from the engine's own counters in one pass, so a client never needs the eng
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 
@@ -18,6 +18,18 @@ class TablespaceStatus:
     path: str
     applied_lsn: int  # redo up to here is in the file
     entries: int  # LMDB entries (rows + index entries) in the file
+    # A tablespace no live table uses any more, awaiting GC (`core.catalog.dropped`): when
+    # its job dropped it (UNIX seconds), when GC may take it (dropped_at + the GC life
+    # time), that job's id and type ("drop table", "truncate table", "drop schema", or a
+    # rebuild's, e.g. "modify column"); None / "" for a live table's tablespace
+    dropped_at: float | None = None
+    gc_after: float | None = None
+    drop_job_id: int | None = None
+    drop_job_type: str = ""
+
+    @property
+    def dropped(self) -> bool:
+        return self.dropped_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +72,18 @@ class DatabaseStatus:
     # what this open's recovery did (None after a clean shutdown and no force_recovery):
     # the console's read-only banner and `kintsugi recover`'s last line come from it
     recovery: RecoveryRecord | None = None
+
+
+def with_dropped(status: DatabaseStatus, dropped: dict[int, Any]) -> DatabaseStatus:
+    """`status` with its dropped tablespaces marked (`dropped`: space id -> an object with
+    `dropped_at`, `gc_after`, `job_id`, `job_type`, as `core.catalog.dropped.DroppedTable`)."""
+    if not dropped:
+        return status
+    spaces = tuple(
+        replace(ts, dropped_at=d.dropped_at, gc_after=d.gc_after, drop_job_id=d.job_id,
+                drop_job_type=d.job_type) if (d := dropped.get(ts.space_id)) is not None
+        else ts for ts in status.tablespaces)
+    return replace(status, tablespaces=spaces)
 
 
 def status_of(engine: Any) -> DatabaseStatus:

@@ -888,6 +888,8 @@ def _print_info(st: Inspection) -> None:
     click.echo()
     click.echo(f"{'space':>5}  {'tablespace':<28} {'entries':>9}  {'applied LSN':>12}  file")
     for ts in st.tablespaces:
+        if getattr(ts, "dropped_at", None) is not None:
+            continue  # listed apart below: no live table uses it
         note = ""
         if ts.missing:
             note = "  MISSING"
@@ -897,6 +899,7 @@ def _print_info(st: Inspection) -> None:
             note += "  (created in the redo past the checkpoint)"
         click.echo(f"{ts.space_id:>5}  {ts.name:<28} {ts.entries:>9}  {ts.applied_lsn:>12}  "
                    f"{ts.path}{note}")
+    _print_dropped(st)
     missing = [ts.name for ts in st.tablespaces
                if ts.missing and not ts.pending and ts.space_id != 0]
     if any(ts.missing and ts.space_id == 0 for ts in st.tablespaces):
@@ -910,6 +913,54 @@ def _print_info(st: Inspection) -> None:
                    f"files that were moved, `--force-recovery 1` opens without them (queries "
                    "on them fail with ERROR 1812) so the rest can be dumped.")
     _print_history(st)
+
+
+_DROP_VERB = {"drop table": "dropped", "truncate table": "truncated",
+              "drop schema": "dropped with its database"}
+
+
+def gc_text(gc_after: float, now: float, *, enabled: bool = True, state: str = "") -> str:
+    """When GC takes a dropped table: "GC in 8 min", "GC due", "GC disabled"."""
+    if not enabled:
+        return "GC disabled"
+    left = gc_after - now
+    if left <= 0 or state == "expired":
+        return "GC due"
+    if left < 60:
+        return f"GC in {int(left) or 1} s"
+    minutes = -(-int(left) // 60)
+    if minutes < 120:
+        return f"GC in {minutes} min"
+    return f"GC in {minutes // 60} h {minutes % 60} min"
+
+
+def dropped_text(job_id: int | None, job_type: str, gc: str) -> str:
+    """A dropped table's tablespace as `kintsugi info` lists it: which job, and when GC
+    takes it; a rebuild's old tablespace says nothing brings it back."""
+    verb = _DROP_VERB.get(job_type)
+    if verb is not None:
+        return f"{verb} by job {job_id}, {gc}"
+    kind = f" ({job_type})" if job_type else ""
+    return f"left by job {job_id}{kind}, not recoverable, {gc}"
+
+
+def _print_dropped(st: Inspection) -> None:
+    """The tablespaces of dropped and truncated tables, apart from the live ones: they stay
+    until GC (tidb_gc_life_time after the drop); RECOVER TABLE brings one back until then."""
+    import time as _time
+
+    dropped = [ts for ts in st.tablespaces if getattr(ts, "dropped_at", None) is not None]
+    if not dropped:
+        return
+    now = _time.time()
+    enabled = getattr(st, "gc_enabled", True)
+    click.echo(f"\nDropped tables awaiting GC ({len(dropped)}; RECOVER TABLE brings one back "
+               "until GC; all of them: information_schema.KINTSUGI_DROPPED_TABLES)")
+    for ts in dropped:
+        gc = gc_text(ts.gc_after or 0.0, now, enabled=enabled,
+                     state=getattr(ts, "drop_state", ""))
+        click.echo(f"{ts.space_id:>5}  {ts.name:<28} {ts.entries:>9}  {ts.applied_lsn:>12}  "
+                   f"{ts.path}  {dropped_text(ts.drop_job_id, ts.drop_job_type, gc)}")
 
 
 def _print_history(st: Inspection, last: int = 10) -> None:

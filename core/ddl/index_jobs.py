@@ -9,8 +9,11 @@ back: the index goes to delete only (writes stop adding entries), its entries ar
 batches, then it leaves the table definition.
 
 DROP INDEX runs the other way: public -> write only (reads stop using it) -> delete only ->
-delete reorganization (entries deleted in batches) -> none.  Once the index has left public
-it can no longer be cancelled (8226), as in TiDB.
+delete reorganization -> none, whose step removes the index from the table and queues its
+entries as a delete range (`core.catalog.gcranges.index_range`), as TiDB does: the GC worker
+deletes them in batches once the range is older than the safe point.  Index ids are never
+reused (`TableInfo.next_index_id`), so nothing reads or checks the entries meanwhile.  Once
+the index has left public it can no longer be cancelled (8226), as in TiDB.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from core.catalog import gcranges
 from core.catalog.model import DDLJob, IndexInfo, TableInfo
 from core.check.flags import clear_flag
 from core.ddl.worker import HANDLERS, Step
@@ -231,15 +235,16 @@ class DropIndex:
             _set_index_state(s, job, table, ix, SchemaState.DELETE_ONLY)
         elif state is SchemaState.DELETE_ONLY:
             _set_index_state(s, job, table, ix, SchemaState.DELETE_REORGANIZATION)
-            job.reorg = {"done": 0, "total": estimate_rows(s, table, ix),
-                         "phase": "delete entries"}
         elif state is SchemaState.DELETE_REORGANIZATION:
-            if delete_entries(s, job, table, ix):
-                _remove_index(s, job, table, ix)
-                job.schema_state = SchemaState.NONE
-                finished(s, job)
-                job.note(str(SchemaState.NONE), f"index {ix.name} and its entries are gone")
-                job.state = JobState.DONE
+            # TiDB's way: the index leaves the table and its entries become a delete range
+            # the GC worker removes once it is older than the safe point (core.gc.collect)
+            _remove_index(s, job, table, ix)
+            rng = gcranges.index_range(table, ix.id, job.job_id, s.db.clock.now())
+            gcranges.put(s.txn, dict(rng, index_name=ix.name))
+            job.schema_state = SchemaState.NONE
+            job.note(str(SchemaState.NONE), f"index {ix.name} removed; its entries are "
+                                            "queued for GC")
+            job.state = JobState.DONE
 
     def rollback_step(self, s: Step, job: DDLJob) -> None:
         # only a job that has not started can be cancelled: the index is still public

@@ -40,6 +40,7 @@ from typing import Any
 
 import msgpack
 
+from core.catalog import gcranges
 from core.catalog.model import DDLJob, TableInfo
 from core.catalog.store import GC_PREFIX
 from core.errors import (
@@ -109,6 +110,7 @@ class Known:
     gc: dict[int, dict]  # table id -> GC range entry (its "table" is the definition)
     jobs: list[DDLJob]
     owned: dict[int, DDLJob] = field(default_factory=dict)  # space id -> unfinished job
+    done: set[int] = field(default_factory=set)  # spaces GC deleted (a crash may leave a file)
 
     def describe(self, sid: int) -> str:
         entry = self.map.get(sid) or {}
@@ -117,6 +119,9 @@ class Known:
             return f"the tablespace of table `{table.schema}`.`{table.name}` (space {sid})"
         if sid in self.gc:
             return f"space {sid}, a dropped table's tablespace queued for GC"
+        if sid in self.done:
+            return (f"space {sid}, a dropped table's tablespace GC collected (the file is "
+                    "removed at the next GC round or open)")
         if sid in self.owned:
             job = self.owned[sid]
             return f"space {sid}, owned by DDL job {job.job_id} ({job.job_type}, {job.state})"
@@ -134,6 +139,8 @@ def read_known(db: Database, view) -> Known:
     gc = {int(r.get("table_id", -1)): r for r in store.gc_ranges(view)}
     jobs = store.jobs(view)
     known = Known(entries, {}, dict(schema.tables_by_id), gc, jobs)
+    known.done = {int(r.get("table_id", -1)) for r in gcranges.done(view)
+                  if r.get("kind", "table") == "table"}
     for job in jobs:
         if not job.state.finished:
             for sid in (job.table_id, job.args.get("new_table_id")):
@@ -255,7 +262,7 @@ def _classify_kdb(db: Database, known: Known, rel: str, orphan) -> Orphan | None
         return orphan("tablespace", reason, **info,
                       adopt_refusal=f"its space id {sid} is taken by {what}; a copy cannot be "
                                     "adopted (IMPORT TABLESPACE)")
-    if sid in known.owned or sid in known.gc or sid in known.tables:
+    if sid in known.owned or sid in known.gc or sid in known.tables or sid in known.done:
         return None  # a job or GC will deal with it where the map does not name it
     definition, source = find_definition(known, sid)
     by_job = _job_about(known, sid)

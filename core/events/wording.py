@@ -179,6 +179,11 @@ def log_lines(
         level = WARNING if e.action == "paused for the DBA" else NOTE
         return [(level, f"DDL job {e.job_id} ({e.job_type} on {e.table_name}) was interrupted "
                         f"(case {e.case}): {e.action}; {e.detail}")]
+    if isinstance(e, ev.GCRangeCollected):
+        what = (f"its tablespace file {path(e.path)} deleted" if e.kind == "table"
+                else f"{e.entries} index entr(ies) deleted")
+        return [(NOTE, f"GC: the delete range of DDL job {e.job_id} ({e.kind} {e.name}) is "
+                       f"older than the safe point and was collected: {what}")]
     if isinstance(e, ev.DDLJobChanged) and e.state in _DDL_LOGGED:
         why = f": {e.error}" if e.error else ""
         return [(WARNING, f"DDL job {e.job_id} ({e.job_type} on {e.db_name}.{e.table_name}) "

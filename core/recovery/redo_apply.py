@@ -153,6 +153,14 @@ class RedoScan:
     skipped: SkippedRedo | None = None  # forced: what lies past the damage (or level 6: all)
     names: SpaceNames | None = None
     batches: list[int] = field(default_factory=list)  # apply: the sizes of its batches
+    # (trx id, space id) of FILE_DELETE records: GC deleted a dropped table's tablespace
+    deletes: list[tuple[int, int]] = field(default_factory=list)
+
+    def deleted_spaces(self) -> frozenset[int]:
+        """Spaces whose deletion committed in the scanned log: their file may be gone, and
+        nothing of them is replayed (GC checkpoints past its commit before it unlinks the
+        file, so this is only a second line)."""
+        return frozenset(sid for trx, sid in self.deletes if trx in self.committed)
 
     def unfinished(self) -> dict[int, int]:
         """Transactions that logged records but neither committed nor rolled back (a
@@ -306,6 +314,7 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
     ops: dict[int, int] = {}
     trx_spaces: dict[int, set[int]] = {}
     creates: list[tuple[int, int, dict]] = []
+    deletes: list[tuple[int, int]] = []
     # level 6 names the tables of every commit it skips (one set for all the small ones:
     # a set per transaction would cost memory in proportion to the log)
     commit_spaces: set[int] | None = set() if level >= 6 else None
@@ -348,6 +357,8 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
             if kind == RecordType.FILE_CREATE:
                 creates.append((rec[1], rec[2], rec[4]))
                 trx_spaces.setdefault(rec[1], set()).add(rec[2])
+            elif kind == RecordType.FILE_DELETE:
+                deletes.append((rec[1], rec[2]))
         if crashed and lsn >= next_report:
             estimate = estimate or _end_estimate(segments, ctl)
             sink(RedoScanProgress(lsn, records, start, max(estimate, lsn)))
@@ -369,7 +380,7 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
         for sid, header in skipped.creates:
             names.add(sid, header)
     redo = RedoScan(end, records, committed, frozenset(aborted), ops, creates, max_trx,
-                    trx_spaces, skipped, names)
+                    trx_spaces, skipped, names, deletes=deletes)
     if crashed:
         sink(RedoScanProgress(end.lsn, records, start, end.lsn))
     if end.torn and not end.damaged:
@@ -396,8 +407,9 @@ def apply(engine: Engine, segments: list[SegmentInfo], from_lsn: int, redo: Redo
     if engine.force_recovery >= 6:
         return 0, overlay
     committed = redo.committed
+    deleted = redo.deleted_spaces()
     for trx, space, header in redo.creates:
-        if trx in committed and space not in engine.spaces:
+        if trx in committed and space not in engine.spaces and space not in deleted:
             if not engine.read_only:
                 engine.open_space_file(dict(header, created_lsn=committed[trx]), create=True)
             elif os.path.exists(os.path.join(engine.path, header["path"])):
@@ -409,6 +421,7 @@ def apply(engine: Engine, segments: list[SegmentInfo], from_lsn: int, redo: Redo
     total = sum(n for t, n in redo.ops.items() if t in committed)
     done = replay(engine, segments, from_lsn, committed=committed, total=total,
                   creates=redo.creates, batches=redo.batches, overlay=overlay,
+                  deleted=deleted,
                   batch_ops=getattr(engine, "apply_batch_ops", None) or APPLY_BATCH_OPS)
     return done, overlay
 

@@ -59,7 +59,8 @@ class _Batch:
 
 def replay(engine: Engine, segments: list[SegmentInfo], from_lsn: int, *,
            committed: dict[int, int], total: int, creates: list[tuple[int, int, dict]],
-           batches: list[int], overlay: MutableGeneration | None, batch_ops: int) -> int:
+           batches: list[int], overlay: MutableGeneration | None, batch_ops: int,
+           deleted: frozenset[int] = frozenset()) -> int:
     """The second pass over the log: buffer committed row images per tablespace and apply
     them in batches of about `batch_ops` (memory stays bounded however long the log),
     each reported as InnoDB does: "Applying a batch", its 10% steps, "Apply batch
@@ -138,7 +139,9 @@ def replay(engine: Engine, segments: list[SegmentInfo], from_lsn: int, *,
                 buf = buffers.get(space)
                 if buf is None:
                     if space not in engine.spaces:
-                        if allow:
+                        if allow or space in deleted:
+                            # a forced open skips a missing tablespace; GC's committed
+                            # FILE_DELETE says the file is gone on purpose
                             passed += 1  # force_recovery >= 1: skip a missing tablespace
                             continue
                         raise missing_error(engine, space, _header_of(engine, creates, space))
@@ -153,7 +156,8 @@ def replay(engine: Engine, segments: list[SegmentInfo], from_lsn: int, *,
         elif kind == RecordType.FILE_CREATE:
             trx, space, header = rec[1], rec[2], rec[4]
             commit_lsn = committed.get(trx)
-            if commit_lsn is not None and space not in engine.spaces and overlay is None:
+            if commit_lsn is not None and space not in engine.spaces and overlay is None \
+                    and space not in deleted:
                 engine.open_space_file(dict(header, created_lsn=commit_lsn), create=True)
                 start_applied.setdefault(space, 0)
         elif kind == RecordType.COMMIT:

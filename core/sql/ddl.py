@@ -26,7 +26,7 @@ from core.catalog.model import (
     IndexInfo,
     TableInfo,
 )
-from core.catalog.store import CatalogStore, Schema
+from core.catalog.store import _U64, SYSTEM, CatalogStore, Schema
 from core.check.flags import clear_table_flags
 from core.errors import (
     Error,
@@ -79,7 +79,9 @@ class DDLRunner:
 
     # -- the job wrapper ------------------------------------------------------------------
 
-    def run(self, node: exp.Expression, query: str):
+    def run(self, node: exp.Expression, query: str, step=None):
+        """`step(node, txn, schema, job)` replaces the statement dispatch: a package above
+        SQL (core.gc's RECOVER TABLE) runs its one-step job through this same wrapper."""
         s = self.s
         s.implicit_commit()
         while True:
@@ -87,7 +89,7 @@ class DDLRunner:
             try:
                 schema = self.store.schema(txn.current_view())
                 job = self._new_job(txn, query)
-                result = self._dispatch(node, txn, schema, job)
+                result = (step or self._dispatch)(node, txn, schema, job)
                 if not job.schema_id and job.db_name:
                     db = schema.database(job.db_name)
                     job.schema_id = db.id if db is not None else 0
@@ -97,7 +99,7 @@ class DDLRunner:
                 if result is QUEUED:  # an online change: the DDL worker runs its steps
                     return self._queued(txn, job)
                 job.state = JobState.SYNCED
-                job.end_time = time.time()
+                job.end_time = s.db.clock.now()
                 job.note("synced", "one atomic step")
                 self.s.last_ddl_job = job.job_id
                 self.store.put_job(txn, job)
@@ -198,7 +200,7 @@ class DDLRunner:
         self._forget_flags.append((table_id, None))
 
     def _new_job(self, txn, query: str) -> DDLJob:
-        now = time.time()
+        now = self.s.db.clock.now()  # the time RECOVER compares with the GC safe point
         return DDLJob(job_id=self.store.next_job_id(txn), db_name="", table_name="",
                       job_type="", schema_state=SchemaState.PUBLIC, schema_id=0, table_id=0,
                       row_count=0, create_time=now, start_time=now, end_time=None,
@@ -265,7 +267,7 @@ class DDLRunner:
                 self.s.warn(1007, f"Can't create database '{name}'; database exists", "Note")
                 return NOOP
             raise err(f"Can't create database '{name}'; database exists", 1007, "HY000")
-        db_id = max((d.id for d in schema.databases.values()), default=0) + 1
+        db_id = max([d.id for d in schema.databases.values()] + [_dropped_db_id(txn)]) + 1
         job.schema_id = db_id
         self.store.put_database(txn, DatabaseInfo(name=name, id=db_id, created=time.time()))
         return None
@@ -285,6 +287,10 @@ class DDLRunner:
             self._no_job_on(t)
         for t in schema.tables_in(db.name):
             self._drop_one(txn, t, job)
+        # what FLASHBACK DATABASE puts back (its tables' ranges carry this job's id)
+        job.args = {"database": db.to_dict(),
+                    "views": [v.to_dict() for v in schema.views_in(db.name)]}
+        txn.put(SYSTEM, DROPPED_DB_ID_KEY, _U64.pack(max(db.id, _dropped_db_id(txn))))
         views.drop_database_views(self.store, txn, schema, db.name)
         self.store.delete_database(txn, db.name)
         if self.s.current_db and self.s.current_db.lower() == name.lower():
@@ -458,11 +464,17 @@ class DDLRunner:
             self.s.warn(1051, f"Unknown table '{m}'", "Note")
         if not found:
             return NOOP
-        for info in found:
-            job.db_name, job.table_name, job.table_id = info.schema, info.name, info.id
+        for n, info in enumerate(found):  # one job per table, as TiDB: RECOVER BY JOB
+            one = job if n == 0 else self._new_job(txn, job.query)
+            one.job_type, one.schema_state = job.job_type, job.schema_state
+            one.db_name, one.table_name, one.table_id = info.schema, info.name, info.id
             db = schema.database(info.schema)
-            job.schema_id = db.id if db else 0
-            self._drop_one(txn, info, job)
+            one.schema_id = db.id if db else 0
+            self._drop_one(txn, info, one)
+            if one is not job:  # the first is the statement's own, written by run()
+                one.state, one.end_time = JobState.SYNCED, self.s.db.clock.now()
+                one.note("synced", "one atomic step (one job per table of the DROP)")
+                self.store.put_job(txn, one)
         return None
 
     def drop_temporary(self, node) -> object:
@@ -490,6 +502,7 @@ class DDLRunner:
         new = TableInfo.from_dict(info.to_dict())
         new.id = txn.create_space(info.schema, info.name)
         job.table_id = new.id
+        job.args["old_table_id"] = info.id  # what FLASHBACK TABLE ... TO brings back
         self._fresh_id(txn, new.id)  # TRUNCATE restarts the counter at 1, as MySQL
         self._drop_one(txn, info, job)
         self.store.put_table(txn, new)
@@ -779,6 +792,16 @@ def _autoinc_option(props) -> int | None:
                 raise err("Incorrect table option AUTO_INCREMENT", 1064)
             return value
     return None
+
+
+DROPPED_DB_ID_KEY = b"m:dbdrop"  # the highest id a dropped database had
+
+
+def _dropped_db_id(txn) -> int:
+    """A new database never takes a dropped one's id: FLASHBACK DATABASE brings it back
+    under that id."""
+    raw = txn.get_current(SYSTEM, DROPPED_DB_ID_KEY)
+    return _U64.unpack(raw)[0] if raw else 0
 
 
 def bootstrap(txn, store: CatalogStore) -> None:

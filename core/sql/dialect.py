@@ -36,6 +36,7 @@ Typed nodes defined here (all table references are `exp.Table`, so `db.t` works)
 ``ADMIN REMOVE ORPHAN FILE 'path'``                      `AdminRemoveOrphanFile(this=Literal)`
 ``ADMIN ADOPT ORPHAN FILE 'path' [AS db.t]``             `AdminAdoptOrphanFile(this, to=Table)`
 ``RECOVER TABLE t [n]`` / ``RECOVER TABLE BY JOB n``     `RecoverTable(this, number)` / `(job)`
+``RECOVER TABLE BY JOB n TO new`` (KintsugiDB's)        `RecoverTable(job, to=Identifier)`
 ``FLASHBACK TABLE t [TO new]``                           `FlashbackTable(this=Table, to=Identifier)`
 ``FLASHBACK DATABASE|SCHEMA d [TO new]``                 `FlashbackDatabase(this, to)` (Identifiers)
 ``CHECK TABLE t1, t2 [QUICK|FAST|...|FOR UPGRADE]``      `CheckTable(expressions, option: str)`
@@ -273,9 +274,11 @@ class AdminAdoptOrphanFile(AdminStatement):
 
 class RecoverTable(exp.Expression):
     """``RECOVER TABLE t [n]`` (``this``, optional ``number``) or ``RECOVER TABLE BY JOB n``
-    (``job``): bring back a dropped table."""
+    (``job``): bring back a dropped table.  ``RECOVER TABLE BY JOB n TO new_name`` (``to``, an
+    `exp.Identifier`) is KintsugiDB's: the console recovers the exact job under a new name."""
 
-    arg_types: t.ClassVar[dict[str, bool]] = {"this": False, "job": False, "number": False}
+    arg_types: t.ClassVar[dict[str, bool]] = {"this": False, "job": False, "number": False,
+                                              "to": False}
 
 
 class FlashbackTable(exp.Expression):
@@ -777,7 +780,9 @@ class Kintsugi(MySQL):
             if not self._match(TokenType.TABLE):
                 self.raise_error("Expected TABLE")
             if self._match_text_seq("BY", "JOB"):
-                return self.expression(RecoverTable(job=self._parse_int_literal("job id")))
+                job = self._parse_int_literal("job id")
+                to = self._parse_required_name("table name") if self._match_text_seq("TO") else None
+                return self.expression(RecoverTable(job=job, to=to))
             table = self._parse_table_ref()
             number = (
                 self._parse_int_literal() if self._match(TokenType.NUMBER, advance=False) else None
@@ -952,7 +957,8 @@ class Kintsugi(MySQL):
 
         def _recover_table(self, e: RecoverTable) -> str:
             if e.args.get("job") is not None:
-                return f"RECOVER TABLE BY JOB {self.sql(e, 'job')}"
+                to = self.sql(e, "to")
+                return f"RECOVER TABLE BY JOB {self.sql(e, 'job')}{f' TO {to}' if to else ''}"
             number = self.sql(e, "number")
             return f"RECOVER TABLE {self.sql(e, 'this')}{f' {number}' if number else ''}"
 

@@ -15,6 +15,7 @@ from core.catalog.store import Schema
 from core.check.records import read_records
 from core.errors import ProgrammingError
 from core.recovery.history import read_history
+from core.sql import infoschema_gc
 from core.sql.plan.ops import Operator
 from core.sql.types.enumset import member_chars
 from core.sql.views import VIEWS_COLUMNS, views_rows
@@ -179,6 +180,7 @@ TABLES = {
     "kintsugi_index_checks": ["TABLE_SCHEMA", "TABLE_NAME", "INDEX_NAME", "CHECKED_AT",
                               "OPERATION", "RESULT", "ROWS_SCANNED", "ENTRIES_SCANNED",
                               "MISSING", "DANGLING", "MISMATCHED", "SECONDS"],
+    infoschema_gc.NAME: infoschema_gc.COLUMNS,
 }
 
 
@@ -230,6 +232,8 @@ def rows_for(session: StatementHost, schema: Schema, name: str) -> list[list]:
         return flag_rows(session, schema)
     if name == "kintsugi_index_checks":
         return index_check_rows(session, schema)
+    if name == infoschema_gc.NAME:
+        return infoschema_gc.rows(session, approx_rows)
     raise KeyError(name)
 
 

@@ -35,6 +35,7 @@ from core.errors import (
 from core.events import Event, EventSink
 from core.sql import (
     dialect,
+    global_vars,
     lexer,
     limits,
     sqlmode,
@@ -237,6 +238,12 @@ class Database:
         self.schema_lsn = 0
         self._latest_schema: Schema | None = None
         self.global_limits: dict[str, Any] = {}  # SET GLOBAL of _LIMIT_VARIABLES, sql_mode
+        # GLOBAL-only variables kept in system.kdb (core.sql.global_vars): every session
+        # reads them at each statement; loaded below
+        self.global_vars: dict[str, Any] = {}
+        # Schemas of virtual tables installed by a package above SQL (core.gc: `mysql`):
+        # schema name -> resolver(session, schema, table name) -> Source | None
+        self.virtual_schemas: dict[str, Callable[..., Any]] = {}
         self._schema_generation = 0
         with engine.snapshot() as snap:
             fresh = CatalogStore.version(snap) == 0
@@ -244,6 +251,7 @@ class Database:
         if fresh and not engine.read_only:
             with begin(engine) as txn:
                 bootstrap(txn, self.catalog)
+        global_vars.load(self)
 
     def close(self) -> None:
         """Stop the DDL worker between two steps (a running job resumes at the next open),
@@ -509,6 +517,7 @@ class Session:
         self.event_sink: EventSink | None = None  # progress of this connection's statements
         self.ctx.system_variables.update(sysvars.DEFAULTS)  # @@foreign_key_checks, ...
         self.ctx.system_variables.update(db.global_limits)
+        self.ctx.system_variables.update(db.global_vars)
         if database is not None:
             with db.engine.snapshot() as snap:
                 if db.catalog.schema(snap).database(database) is None:
@@ -554,6 +563,9 @@ class Session:
         t = schema.table(db, tnode.name)
         if t is None and schema.view(db, tnode.name) is not None:
             raise views.write_refused(schema.view(db, tnode.name))
+        refuse = getattr(self.db.virtual_schemas.get(db.lower()), "refusal", None)
+        if t is None and refuse is not None and (refusal := refuse(tnode.name)) is not None:
+            raise refusal  # a virtual table is no base table: no writes, no DESCRIBE
         if t is None:
             if tnode.db and schema.database(tnode.db) is None:
                 raise ProgrammingError(f"Unknown database '{tnode.db}'", errno=1049,
@@ -594,6 +606,9 @@ class Session:
         dbname = db or self.require_db()
         if dbname.lower() == "information_schema":
             return infoschema.source(self, schema, name)
+        virtual = self.db.virtual_schemas.get(dbname.lower())
+        if virtual is not None and (found := virtual(self, schema, name)) is not None:
+            return found  # mysql.gc_delete_range, mysql.tidb (core.gc.sqlsurface)
         t = schema.table(dbname, name)
         if t is None and schema.view(dbname, name) is not None:
             return views.source(self, schema.view(dbname, name))
@@ -871,6 +886,7 @@ class Session:
         sysvars = getattr(self.ctx, "system_variables", None)
         if isinstance(sysvars, dict):
             sysvars["autocommit"] = int(self.autocommit)
+            sysvars.update(self.db.global_vars)  # SET GLOBAL by another session
             _packet_tls.packet = sysvars.get("max_allowed_packet") or _DEFAULT_PACKET
 
     def _run(self, node: exp.Expression, text: str, params: list,
@@ -946,7 +962,8 @@ class Session:
         if isinstance(node, exp.Use):
             name = node.this.name
             with self.db.engine.snapshot() as snap:
-                if self.db.catalog.schema(snap).database(name) is None:
+                if self.db.catalog.schema(snap).database(name) is None and \
+                        name.lower() not in self.db.virtual_schemas:
                     raise ProgrammingError(f"Unknown database '{name}'", errno=1049,
                                            sqlstate="42000")
             self.current_db = name
@@ -971,8 +988,11 @@ class Session:
         saved = (dict(self.ctx.user_variables), dict(self.ctx.system_variables),
                  self.autocommit)
         try:
-            return self._set_items(node)
+            result = self._set_items(node)
+            global_vars.flush(self)  # SET GLOBAL tidb_gc_life_time ...: written durably
+            return result
         except Exception:
+            global_vars.discard(self)
             user, system, autocommit = saved
             self.ctx.user_variables.clear()
             self.ctx.user_variables.update(user)
@@ -982,7 +1002,10 @@ class Session:
             raise
 
     def _set_items(self, node: exp.Set) -> Result:
+        keyword = "SESSION"  # MySQL: the last GLOBAL/SESSION keyword goes on to later items
         for item in node.expressions:
+            if str(item.args.get("kind") or "").upper() in ("GLOBAL", "SESSION", "LOCAL"):
+                keyword = str(item.args["kind"]).upper()
             sysvars.refuse_persist(item)  # SET PERSIST / PERSIST_ONLY: 1235, any variable
             if sqlmode.set_item(self, item):  # SET [GLOBAL] sql_mode, SET @@sql_mode
                 continue
@@ -999,7 +1022,9 @@ class Session:
             if isinstance(target, exp.EQ) and isinstance(target.this, exp.SessionParameter):
                 var = target.this.name.lower()
                 scope = str(target.this.args.get("kind") or "session").upper()
-                if var in _LIMIT_VARIABLES:
+                if global_vars.handles(var):  # kept in system.kdb (tidb_gc_*, reorg)
+                    global_vars.assign(self, var, target.expression, scope)
+                elif var in _LIMIT_VARIABLES:
                     self._set_limit(var, self.constant(target.expression), scope)
                 elif var == "autocommit":
                     self._set_autocommit(target.expression)
@@ -1008,15 +1033,19 @@ class Session:
                 continue
             if isinstance(target, exp.EQ) and isinstance(target.this, exp.Column):
                 var = target.this.name.lower()
+                if global_vars.handles(var):
+                    global_vars.assign(self, var, target.expression,
+                                       str(item.args.get("kind") or keyword))
+                    continue
                 if var in _LIMIT_VARIABLES:
                     self._set_limit(var, self.constant(target.expression),
-                                    str(item.args.get("kind") or "SESSION"))
+                                    str(item.args.get("kind") or keyword))
                     continue
                 if var == "autocommit":
                     self._set_autocommit(target.expression)
                     continue
                 sysvars.assign(self, var, target.expression, str(item.args.get("kind") or
-                                                                 "SESSION"))
+                                                                 keyword))
                 continue
             # SET NAMES, SET CHARACTER SET, SET TRANSACTION: honoured, harmless or 1235
             sysvars.set_other(self, item)

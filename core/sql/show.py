@@ -43,12 +43,16 @@ def run(session: StatementHost, node: exp.Expression, text: str) -> Result:
         pattern = like.name if like is not None else None
         match = _like(pattern)
         if what == "DATABASES":
-            names = ["information_schema"] + sorted(d.name for d in schema.databases.values())
+            names = ["information_schema"] + sorted(
+                {d.name for d in schema.databases.values()} | set(session.db.virtual_schemas))
             rows = [[n] for n in names if match(n)]
             return Result(names=["Database"], rows=rows, rowcount=len(rows))
         if what == "TABLES":
             db = node.args.get("db")
             dbname = db.name if db is not None else session.require_db()
+            virtual = session.db.virtual_schemas.get(dbname.lower())
+            if schema.database(dbname) is None and virtual is not None:
+                return virtual.show_tables(dbname, match, bool(node.args.get("full")))
             if schema.database(dbname) is None:
                 raise ProgrammingError(f"Unknown database '{dbname}'", errno=1049)
             full = bool(node.args.get("full"))
@@ -74,6 +78,10 @@ def run(session: StatementHost, node: exp.Expression, text: str) -> Result:
             t = session.table_info(schema, _table_node(node))
             names, rows = indexes_of(t)
             return Result(names=names, rows=rows, rowcount=len(rows))
+        if what == "VARIABLES":
+            from core.sql import show_variables
+
+            return show_variables.run(session, node, match)
         if what == "WARNINGS":
             rows = [list(w) for w in session.last_warnings]
             return Result(names=["Level", "Code", "Message"], rows=rows, rowcount=len(rows))

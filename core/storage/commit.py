@@ -173,7 +173,7 @@ class CommitPath:
         in between leaves a file no dictionary entry points to, which is harmless."""
         created = [self.open_space_file(dict(header, created_lsn=self.log.end_lsn),
                                         create=True, register=False)
-                   for _kind, _sid, _rel, header in file_ops]
+                   for kind, _sid, _rel, header in file_ops if kind == "create"]
         with self._state:
             first, end = self._append(bodies)
             first_lsn = first if first_lsn is None else first_lsn

@@ -91,5 +91,5 @@ class Engine(Lifecycle, SpaceMap, CommitPath, Flusher):
             "segments": [s.seq for s in self.log.segments],
             # where each file is now (a moved file's header still names its first place)
             "spaces": {sid: {"path": self.shown_path(ts), "applied_lsn": ts.applied_lsn}
-                       for sid, ts in self.spaces.items()},
+                       for sid, ts in list(self.spaces.items())},
         }

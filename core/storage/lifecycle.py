@@ -186,7 +186,9 @@ class Lifecycle:
         into the files; it becomes the oldest overlay generation."""
         ctl = self.control_at_open
         self._next_trx_id = max(ctl.next_trx_id, max_trx_id + 1)
-        self._next_space_id = max(self.spaces) + 1
+        # never below what the control file promised: a space GC deleted (or a file an
+        # uncommitted CREATE left) is gone from `spaces`, but its id must not come back
+        self._next_space_id = max(ctl.next_space_id, max(self.spaces) + 1)
         if self.read_only:
             # force_recovery: nothing on disk may change, not even the torn tail of the log
             self.log = ReadOnlyLog(segments, end_lsn)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import uuid as uuidlib
 from collections.abc import Callable
 
@@ -35,6 +36,9 @@ class SpaceMap:
     read_only: bool
     spaces: dict[int, Tablespace]
     _next_space_id: int
+    _state: threading.Lock
+    _flush_lock: threading.Lock
+    _spaces_view: dict[int, Tablespace]
 
     @staticmethod
     def space_map_key(space_id: int) -> bytes:
@@ -102,6 +106,22 @@ class SpaceMap:
                         break
                     out[_U32.unpack(k[len(SPACE_MAP_PREFIX):])[0]] = msgpack.unpackb(v)
         return out
+
+    def forget_space(self, space_id: int) -> Tablespace | None:
+        """Stop serving tablespace `space_id` (GC deleted its map entry and the checkpoint
+        passed that commit): new snapshots no longer see it, a reader already in it ends
+        normally, and then its LMDB environment closes (`Tablespace.retire`), before the
+        caller unlinks the file.  Returns the tablespace, or None if it was not open.
+        Under the flush lock: no flush or checkpoint is between listing the tablespaces and
+        applying to (or syncing) them."""
+        with self._flush_lock:
+            with self._state:
+                ts = self.spaces.pop(space_id, None)
+                if ts is not None:
+                    self._spaces_view = dict(self.spaces)  # copy-on-write: snapshots share it
+            if ts is not None:
+                ts.retire()
+        return ts
 
     def reserve_space_id(self, space_id: int) -> None:
         """Never hand out `space_id` (or a lower id) to a new tablespace: a file adopted

@@ -67,6 +67,7 @@ class Tablespace:
         self._readers = 0
         self._growing = False
         self.dirty = False  # applied since the last checkpoint's env.sync()
+        self.retired = False  # GC deleted the file: no new reader (see `retire`)
         self.apply_lock = threading.Lock()  # applies vs. snapshots opening their read txn
         with env.begin() as txn:
             # Set before the first long key is written and never cleared: a reader that sees
@@ -156,6 +157,15 @@ class Tablespace:
     def close(self) -> None:
         self.env.close()
 
+    def retire(self) -> None:
+        """GC is deleting this file (its table was dropped longer than the GC life time
+        ago): no new reader may start, and the environment closes as soon as the last
+        reader already in it ends (a snapshot older than the drop may still be reading)."""
+        with self._gate:
+            self.retired = True
+            if self._readers == 0:
+                self.env.close()
+
     # -- reading ----------------------------------------------------------------------------
 
     def begin_read(self) -> lmdb.Transaction:
@@ -163,6 +173,10 @@ class Tablespace:
         with self._gate:
             while self._growing:
                 self._gate.wait()
+            if self.retired:
+                raise OperationalError(
+                    "GC life time is shorter than transaction duration: the tablespace "
+                    f"{self.path} of a dropped table was deleted by GC", errno=9006)
             self._readers += 1
         try:
             return self.env.begin(db=self._data, buffers=False)
@@ -177,6 +191,8 @@ class Tablespace:
             self._readers -= 1
             if self._readers == 0 and self._growing:
                 self._gate.notify_all()
+            if self._readers == 0 and self.retired:
+                self.env.close()  # the last reader of a file GC deleted
 
     @property
     def data_db(self):

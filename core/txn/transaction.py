@@ -214,6 +214,15 @@ class Transaction:
         self._file_ops.append(("create", header["space_id"], header["path"], header))
         self._write(0, pipe.space_map_key(header["space_id"]), pipe.space_map_value(header))
 
+    def delete_space(self, space_id: int, path: str) -> None:
+        """Delete tablespace `space_id`'s map entry at commit, logged as FILE_DELETE (GC
+        collecting a dropped table).  The file itself is unlinked by the caller once the
+        checkpoint has passed the commit (`core.gc.worker`): until then redo may name it."""
+        self._check_active()
+        self._lock_for_write()
+        self._file_ops.append(("delete", space_id, path, {}))
+        self._write(0, self.pipeline.space_map_key(space_id), None)
+
     # -- statement savepoints ---------------------------------------------------------------
 
     def savepoint(self) -> int:
@@ -321,8 +330,9 @@ class Transaction:
                 bodies = record.commit_bodies(self.trx_id, _ops_of(self._writes), ts)
                 gen = SortedGeneration(self._writes) if self._ops >= BIG_COMMIT_OPS else None
             if self._file_ops:
-                bodies = [record.file_create_body(self.trx_id, sid, path, hdr)
-                          for _kind, sid, path, hdr in self._file_ops] + bodies
+                bodies = [record.file_delete_body(self.trx_id, sid, path) if kind == "delete"
+                          else record.file_create_body(self.trx_id, sid, path, hdr)
+                          for kind, sid, path, hdr in self._file_ops] + bodies
             end = pipe.publish_commit(bodies, self._first_lsn, gen, self._writes, self._file_ops)
         except BaseException:
             self.rollback()

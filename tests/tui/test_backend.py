@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from core.events import DatabaseOpened
+from core.events import DatabaseOpened, GCRoundFinished
 from core.events.wording import format_event
 from tui.backend import (
     ACCEPTED,
@@ -55,7 +55,8 @@ def cancel_after(b, seconds):
 
 
 def test_open_reports_events_and_session(backend):
-    assert [type(e) for e in backend.events] == [DatabaseOpened]  # the engine's own objects
+    # the engine's own objects (a new database's first GC round stores its safe point)
+    assert [type(e) for e in backend.events] == [DatabaseOpened, GCRoundFinished]
     assert format_event(backend.events[0]).startswith("Database ")
     state = backend.session_state()
     assert state.database == "test" and not state.in_transaction
