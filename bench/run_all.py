@@ -32,7 +32,7 @@ from bench.common import (
 BENCHMARKS = ["kv_commits", "kv_bulk", "kv_scan", "spill",
               "sql_commits", "sql_bulk", "sql_point", "sql_scan",
               "recovery_apply", "recovery_scale", "recovery_console", "recovery_torture",
-              "admin_index", "ddl_online"]
+              "admin_index", "ddl_online", "recover_table"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         description="Run kv_commits, kv_bulk, kv_scan, spill and the SQL benchmarks (sql_commits, "
         "sql_bulk, sql_point, sql_scan) and the recovery ones (recovery_apply, recovery_scale, "
         "recovery_console, recovery_torture at 100 kills) and the index-consistency one "
-        "(admin_index) and the online-DDL one (ddl_online); write bench/RESULTS.md.",
+        "(admin_index), the online-DDL one (ddl_online) and RECOVER TABLE's (recover_table); "
+        "write bench/RESULTS.md.",
     )
     ap.add_argument("--full-spill", action="store_true",
                     help="run the spill benchmark at its full 10M rows (default: 2M)")

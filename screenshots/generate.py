@@ -167,6 +167,25 @@ async def main(png: bool) -> None:
         await shoot("demo-db", "ddl-jobs-detail", wide, ddl_detail, tab="ddl",
                     history=history, png=png)
 
+        async def ddl_recover(pilot) -> None:  # the demo's dropped table, inside the GC life time
+            pane = pilot.app.pane("ddl")
+            drop = next((j.job_id for j in pane.board.jobs if j.job_type == "drop table"
+                         and j.table_name == demo.DROPPED[0][0]), None)
+            if drop is not None and drop in pane.shown:
+                pane.query_one("#jobs").move_cursor(row=pane.shown.index(drop))
+            await _settle(pilot)
+
+        await shoot("demo-db", "ddl-jobs-recover", wide, ddl_recover, tab="ddl",
+                    history=history, png=png)
+
+        async def ddl_recover_confirm(pilot) -> None:  # r: what comes back, before it runs
+            await ddl_recover(pilot)
+            await pilot.press("r")
+            await pilot.pause(0.2)
+
+        await shoot("demo-db", "ddl-jobs-recover-confirm", wide, ddl_recover_confirm,
+                    tab="ddl", history=history, png=png)
+
         async def check_all(pilot) -> None:  # the demo's damaged indexes, found
             await pilot.press("a")
             await _settle(pilot)

@@ -341,7 +341,8 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
     with indexes).  A child process commits orders and is killed with SIGKILL while a large
     transaction is still open; the console then opens the database, and its Recovery tab
     shows the redo scan, the re-applied batches and the roll-back.  --force-recovery and
-    --scan-directories apply to that reopening.
+    --scan-directories apply to that reopening.  A dropped and a truncated table wait for
+    GC (tidb_gc_life_time 1h): the DDL Jobs tab brings them back (r, f).
     """
     from core.api import recover as recover_database
     from core.errors import Error
@@ -357,6 +358,11 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
         if not os.path.exists(os.path.join(directory, "control")):
             click.echo(f"Building the demo shop in {directory} ...")
             demo_mod.build(directory, scale=scale, say=click.echo)
+        elif not no_crash:  # a demo built earlier: a drop to bring back again, if none is left
+            demo_mod.check_demo(directory)
+            dropped = demo_mod.fresh_drop(directory)
+            if dropped:
+                click.echo(dropped)
         if not no_crash:
             click.echo("Starting a writer and killing it with SIGKILL mid-transaction ...")
             committed = demo_mod.run_crash(directory, ddl_jobs=True)

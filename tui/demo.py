@@ -21,6 +21,12 @@ through its backfill and one paused (`finished_jobs`, `paused_job`); the crash c
 `ddl_jobs=True`, has an index build mid-backfill when it is killed (recovery names the case
 and the job finishes by itself at full speed after the reopen) and queues a second one
 throttled to run for minutes, so that the tab moves when the console opens.
+
+And it drops a table and truncates another (`dropped_tables`), with `tidb_gc_life_time` set
+to an hour first (persisted): GC keeps their data for that long, so the DDL Jobs tab has a
+drop and a truncate to bring back (RECOVER TABLE, FLASHBACK TABLE ... TO) while the user
+explores.  A later `kintsugi demo` on the same directory drops `reviews` again when the
+previous one was brought back or collected (`fresh_drop`).
 """
 
 from __future__ import annotations
@@ -110,6 +116,31 @@ DDL = [
 
 BASE = dt.datetime(2025, 1, 1, 8, 0, 0)
 
+GC_LIFE_TIME = "1h"  # the demo's: long enough to explore before GC takes the dropped table
+REVIEWS = 2_000  # rows of the dropped table at scale 1
+CARTS = 300  # rows of the truncated one
+DROPPED = (  # (table, its CREATE TABLE, what happens to it)
+    ("reviews", """CREATE TABLE reviews (
+        id INT PRIMARY KEY AUTO_INCREMENT,
+        product_id INT NOT NULL,
+        customer_id INT NOT NULL,
+        stars TINYINT NOT NULL,
+        body VARCHAR(200),
+        reviewed_at DATETIME NOT NULL,
+        KEY idx_product (product_id),
+        KEY idx_stars (stars)
+    )""", "drop table"),
+    ("carts", """CREATE TABLE carts (
+        customer_id INT PRIMARY KEY,
+        items INT NOT NULL,
+        updated_at DATETIME NOT NULL,
+        KEY idx_updated (updated_at)
+    )""", "truncate table"),
+)
+REVIEW_WORDS = ["Beautiful seams.", "Arrived well wrapped.", "Smaller than expected.",
+                "The gold catches the light.", "A perfect gift.", "Kit was easy to follow.",
+                "Glaze colour as pictured.", "Took two weeks to cure, worth it."]
+
 APPLY_BATCH_OPS = 2_000  # the demo reopens with small redo apply batches: see `kintsugi demo`
 
 
@@ -182,14 +213,15 @@ def _insert(cur, table: str, rows: list[tuple], batch: int = 5_000) -> None:
 
 def build(path: str, *, scale: float = 1.0, seed: int = 42,
           say: Callable[[str], None] = lambda s: None, earlier_crash: bool = True,
-          damaged_indexes: bool = True, ddl_jobs: bool = True,
+          damaged_indexes: bool = True, ddl_jobs: bool = True, dropped: bool = True,
           **engine_options) -> dict[str, int]:
     """Create the shop schema in a new database at `path` and fill it.  Returns row counts.
 
     `damaged_indexes`: then make three indexes disagree with their rows (`damage_indexes`);
     `earlier_crash`: then crash a small writer and reopen (see `earlier_recovery`);
     `ddl_jobs`: leave a failed, a cancelled and a paused DDL job (`finished_jobs`,
-    `paused_job`)."""
+    `paused_job`); `dropped`: a dropped and a truncated table inside the GC life time
+    (`dropped_tables`)."""
     rng = random.Random(seed)
     n_cust = max(10, int(CUSTOMERS * scale))
     n_prod = max(10, int(PRODUCTS * min(1.0, scale * 4)))
@@ -217,6 +249,8 @@ def build(path: str, *, scale: float = 1.0, seed: int = 42,
         say(f"  {', '.join(f'{k} {v:,}' for k, v in counts.items())} rows "
             f"in {time.perf_counter() - t0:.1f} s")
         jobs = finished_jobs(conn) if ddl_jobs else []
+        if dropped:
+            jobs.extend(dropped_tables(conn, scale, n_cust, n_prod))
     finally:
         conn.close()
     if damaged_indexes:
@@ -306,6 +340,74 @@ def paused_job(conn) -> str:
     cur.execute(f"ADMIN PAUSE DDL JOBS {job}")
     got = _wait_job(conn, job, lambda j: j["STATE"] == "paused")
     return f"idx_price paused at {got.get('ROWS_DONE', 0):,} rows"
+
+def _fill_dropped(cur, table: str, scale: float, customers: int, products: int) -> int:
+    """The rows of one of `DROPPED`'s tables; how many."""
+    rng = random.Random(table)
+    if table == "reviews":
+        n = max(20, int(REVIEWS * scale))
+        rows = [(i, rng.randrange(1, products + 1), rng.randrange(1, customers + 1),
+                 rng.choice((3, 4, 4, 5, 5, 5)), rng.choice(REVIEW_WORDS),
+                 BASE + dt.timedelta(hours=i * 7)) for i in range(1, n + 1)]
+    else:
+        n = min(customers, max(10, int(CARTS * scale)))
+        rows = [(i, rng.randint(1, 6), BASE + dt.timedelta(minutes=i * 11))
+                for i in range(1, n + 1)]
+    _insert(cur, table, rows)
+    return n
+
+
+def dropped_tables(conn, scale: float = 1.0, customers: int = CUSTOMERS,
+                   products: int = PRODUCTS) -> list[str]:
+    """`shop.reviews` (rows, two secondary indexes) dropped and `shop.carts` truncated,
+    after `SET GLOBAL tidb_gc_life_time` to `GC_LIFE_TIME`: both recoverable for an hour.
+    What was done, in words."""
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute(f"USE {SCHEMA}")
+    cur.execute(f"SET GLOBAL tidb_gc_life_time = '{GC_LIFE_TIME}'")
+    done = []
+    for table, create, fate in DROPPED:
+        cur.execute(create)
+        n = _fill_dropped(cur, table, scale, customers, products)
+        cur.execute(f"{fate.split()[0].upper()} TABLE {table}")
+        done.append(f"{table} ({n:,} rows) {'dropped' if fate == 'drop table' else 'truncated'}")
+    return [f"{'; '.join(done)}, recoverable for {GC_LIFE_TIME} (tidb_gc_life_time)"]
+
+
+def fresh_drop(path: str, **engine_options) -> str:
+    """On a demo built earlier: drop `reviews` again when nothing of an earlier drop is left
+    to bring back (it was recovered, or GC collected it), so the DDL Jobs tab has a drop
+    inside the GC life time again.  What was done, in words ("" when nothing was)."""
+    from core.errors import Error
+
+    conn = core.connect(path, database=SCHEMA, autocommit=True, **engine_options)
+    try:
+        cur = conn.cursor()
+        try:
+            cur.execute("SELECT COUNT(*) FROM information_schema.KINTSUGI_DROPPED_TABLES "
+                        "WHERE STATE = 'recoverable' AND JOB_TYPE = 'drop table'")
+            if cur.fetchone()[0]:
+                return ""
+        except Error:
+            return ""  # an engine without the list: leave the demo as it is
+        cur.execute("SELECT COUNT(*) FROM customers")
+        customers = cur.fetchone()[0]
+        cur.execute("SELECT COUNT(*) FROM products")
+        products = cur.fetchone()[0]
+        table, create, _fate = DROPPED[0]
+        cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE TABLE_SCHEMA = "
+                    f"'{SCHEMA}' AND TABLE_NAME = '{table}'")
+        if not cur.fetchone()[0]:  # collected: made again (brought back: dropped as it is)
+            cur.execute(create)
+            _fill_dropped(cur, table, customers / CUSTOMERS, customers, products)
+        n = _rows(cur, table)
+        cur.execute(f"DROP TABLE {table}")
+        return (f"{SCHEMA}.{table} ({n:,} rows) dropped again, for the DDL Jobs tab to bring "
+                "back (the last drop was brought back or collected)")
+    finally:
+        conn.close()
+
 
 DAMAGE = (  # (table, index, what): what `damage_indexes` does, for the demo's own tests
     ("customers", "idx_city", "missing"),

@@ -55,9 +55,10 @@ def cancel_after(b, seconds):
 
 
 def test_open_reports_events_and_session(backend):
-    # the engine's own objects (a new database's first GC round stores its safe point)
-    assert [type(e) for e in backend.events] == [DatabaseOpened, GCRoundFinished]
-    assert format_event(backend.events[0]).startswith("Database ")
+    # the engine's own objects (a new database's first GC round may report itself too)
+    opened = [e for e in backend.events if not isinstance(e, GCRoundFinished)]
+    assert [type(e) for e in opened] == [DatabaseOpened]
+    assert format_event(opened[0]).startswith("Database ")
     state = backend.session_state()
     assert state.database == "test" and not state.in_transaction
 

@@ -409,7 +409,7 @@ async def test_the_help_screen_lists_the_tabs_keys(make_app, jobs_db):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         keys = {k for heading, k, _help in app.screen.lines if heading == "DDL Jobs tab"}
-        assert {"Enter", "x", "p", "u", "/", "s", "r / F5"} <= keys
+        assert {"Enter", "x", "p", "u", "r", "f", "/", "s", "F5"} <= keys
 
 
 def test_the_backend_lists_steps_controls_and_submits(jobs_db):

@@ -76,3 +76,38 @@ def test_the_demo_leaves_a_ddl_job_in_every_state(tmp_path):
         assert jobs[slow][1] in ("queueing", "running") and jobs[slow][2] in ("", "index")
     finally:
         conn.close()
+
+
+def test_the_demo_leaves_a_dropped_and_a_truncated_table_to_bring_back(tmp_path):
+    # the DDL Jobs tab's r and f have something to bring back for an hour (tidb_gc_life_time
+    # persisted), and a later `kintsugi demo` drops `reviews` again once it was brought back
+    path = str(tmp_path / "demo")
+    demo.build(path, scale=0.02, earlier_crash=False, damaged_indexes=False, ddl_jobs=False)
+    conn = core.connect(path, database="shop", autocommit=True)
+    try:
+        cur = conn.execute("SELECT JOB_ID, JOB_TYPE, TABLE_NAME, STATE, SECONDS_LEFT, "
+                           "TABLE_ROWS, INDEXES FROM information_schema.KINTSUGI_DROPPED_TABLES")
+        rows = {r[2]: r for r in cur.fetchall()}
+        job, kind, _n, state, left, count, indexes = rows["reviews"]
+        assert (kind, state, count, indexes) == ("drop table", "recoverable", 40, 3)
+        assert 3_500 < left <= 3_600
+        assert rows["carts"][1:4] == ("truncate table", "carts", "recoverable")
+        assert conn.execute("SELECT @@global.tidb_gc_life_time").fetchone()[0] == "1h0m0s"
+        assert conn.execute("SELECT COUNT(*) FROM carts").fetchone()[0] == 0
+    finally:
+        conn.close()
+    assert demo.fresh_drop(path) == ""  # the drop is still there to bring back
+    conn = core.connect(path, database="shop", autocommit=True)
+    try:
+        conn.execute(f"RECOVER TABLE BY JOB {job}")
+        assert conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 40
+    finally:
+        conn.close()
+    assert demo.fresh_drop(path).startswith("shop.reviews (40 rows) dropped again")
+    conn = core.connect(path, database="shop", autocommit=True)
+    try:
+        cur = conn.execute("SELECT JOB_ID FROM information_schema.KINTSUGI_DROPPED_TABLES "
+                           "WHERE TABLE_NAME = 'reviews' AND STATE = 'recoverable'")
+        assert [r[0] for r in cur.fetchall()] != [job]
+    finally:
+        conn.close()

@@ -76,6 +76,15 @@ class TablespaceInfo:
     name: str
     path: str
     applied_lsn: int
+    # a dropped table's file, kept until GC (None / "" for a live table): UNIX seconds
+    dropped_at: float | None = None
+    gc_after: float | None = None
+    drop_job_id: int | None = None
+    drop_job_type: str = ""
+
+    @property
+    def dropped(self) -> bool:
+        return self.drop_job_id is not None or self.dropped_at is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +260,78 @@ class DDLJobStep:
     detail: str = ""
 
 
+RECOVERABLE = "recoverable"  # KINTSUGI_DROPPED_TABLES.STATE: inside the GC life time
+EXPIRED = "expired"  # older than the GC safe point: the next GC round takes it
+COLLECTED = "collected"  # GC deleted it: nothing can bring it back
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedTable:
+    """A table a job dropped (drop table, truncate table, drop schema, or a rebuild's old
+    copy) whose data waits for GC: a row of information_schema.KINTSUGI_DROPPED_TABLES.
+    `seconds_left` is the engine's count at the read (its clock, not this process's);
+    `read_at` (time.monotonic()) lets the console count down from it."""
+
+    job_id: int
+    job_type: str
+    schema: str
+    table: str
+    table_id: int = 0
+    dropped_at: dt.datetime | None = None
+    gc_after: dt.datetime | None = None
+    seconds_left: int = 0
+    state: str = RECOVERABLE  # "recoverable" | "expired" | "collected" | "not recoverable"
+    done_at: dt.datetime | None = None
+    table_rows: int = 0  # approximate (0 once collected)
+    indexes: int = 0  # of the dropped definition, PRIMARY included
+    read_at: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    @property
+    def recoverable(self) -> bool:
+        return self.state == RECOVERABLE
+
+    def left(self, now: float | None = None) -> float:
+        """Seconds until GC may take it, counted down from the read (0 when due)."""
+        if now is None or not self.read_at:
+            return float(max(self.seconds_left, 0))
+        return max(0.0, self.seconds_left - (now - self.read_at))
+
+    @classmethod
+    def of_row(cls, names: list[str], row: tuple, read_at: float = 0.0) -> DroppedTable:
+        """A row of `SELECT * FROM information_schema.KINTSUGI_DROPPED_TABLES` (columns by
+        name; INDEXES as a count or as the names, comma-separated)."""
+        got = {n.upper(): v for n, v in zip(names, row, strict=False)}
+
+        def text(name: str) -> str:
+            v = got.get(name)
+            return "" if v is None else str(v)
+
+        def number(name: str) -> int:
+            v = got.get(name)
+            try:
+                return int(v) if v not in (None, "") else 0
+            except (TypeError, ValueError):
+                return 0
+
+        def when(name: str) -> dt.datetime | None:
+            v = got.get(name)
+            return v if isinstance(v, dt.datetime) else None
+
+        indexes = got.get("INDEXES")
+        if isinstance(indexes, str) and not indexes.strip().isdigit():
+            count = len([i for i in indexes.split(",") if i.strip()])
+        else:
+            count = number("INDEXES")
+        return cls(number("JOB_ID"), text("JOB_TYPE"), text("TABLE_SCHEMA"), text("TABLE_NAME"),
+                   number("TABLE_ID"), when("DROPPED_AT"), when("GC_AFTER"),
+                   number("SECONDS_LEFT"), text("STATE") or RECOVERABLE, when("DONE_AT"),
+                   number("TABLE_ROWS"), count, read_at)
+
+
 @dataclass(frozen=True, slots=True)
 class Catalog:
     """schema -> table -> column names, for completion and the schema overview."""
@@ -332,6 +413,7 @@ class Backend(ABC):
     IMPLEMENTS_RECOVERY: ClassVar[bool] = False  # opening reports recovery as events
     IMPLEMENTS_INDEX_ADMIN: ClassVar[bool] = False  # run_index_admin checks and repairs
     IMPLEMENTS_DDL_CONTROL: ClassVar[bool] = False  # control_ddl_job / submit_ddl work
+    IMPLEMENTS_RECOVER_TABLE: ClassVar[bool] = False  # dropped_tables / recover_table work
     kind: ClassVar[str] = "backend"
 
     def __init__(self, path: str):
@@ -431,6 +513,31 @@ class Backend(ABC):
         database's DDL worker; its events follow it).  `batch_size` and `delay_ms` throttle
         this job.  Raises BackendError for what is refused before the job is queued."""
         raise BackendError(1235, "42000", "this database cannot queue DDL jobs")
+
+    # -- dropped tables: GC and bringing them back (the DDL Jobs pane's r and f) ------------
+
+    def dropped_tables(self) -> list[DroppedTable]:
+        """Tables dropped or truncated whose data waits for GC (or was collected), newest
+        job first (information_schema.KINTSUGI_DROPPED_TABLES); empty when the database
+        keeps no such list."""
+        return []
+
+    def recover_table(self, job_id: int, new_name: str | None = None) -> str:
+        """`RECOVER TABLE BY JOB job_id [TO new_name]`: the table dropped or truncated by
+        that job comes back (under its own name, or `new_name` in the same schema).
+        Returns the statement run.  Raises BackendError with the engine's code and text
+        (1050, 8055, 8224 ...); a refused statement changed nothing."""
+        raise BackendError(1235, "42000", "this database cannot recover dropped tables")
+
+    def flashback_table(self, schema: str, table: str, new_name: str | None = None) -> str:
+        """`FLASHBACK TABLE schema.table [TO new_name]` (its most recent drop or truncate).
+        Returns the statement run; raises BackendError."""
+        raise BackendError(1235, "42000", "this database cannot flash back tables")
+
+    def flashback_database(self, name: str, new_name: str | None = None) -> str:
+        """`FLASHBACK DATABASE name [TO new_name]`.  Returns the statement run; raises
+        BackendError."""
+        raise BackendError(1235, "42000", "this database cannot flash back databases")
 
     def recovery_history(self) -> RecoveryHistory:
         return RecoveryHistory([], [], "this database does not report its recoveries")

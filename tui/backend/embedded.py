@@ -40,6 +40,7 @@ from tui.backend.base import (
     Columns,
     DatabaseInfo,
     DDLJobStep,
+    DroppedTable,
     IndexCheck,
     IndexEntry,
     IndexOverview,
@@ -73,6 +74,7 @@ IN_PROCESS_OPTIONS = ("force_recovery", "scan_directories", "discard_damaged_log
 RECOVERY_ERRORS = {1877, 1881, 1812, 1836, 1712}
 NO_HISTORY = 1146  # an engine without information_schema.RECOVERY_HISTORY
 CHECKS_TABLE = "information_schema.KINTSUGI_INDEX_CHECKS"  # each index's last check
+DROPPED_TABLE = "information_schema.KINTSUGI_DROPPED_TABLES"  # what waits for GC
 
 # why a statement that the engine will not interrupt runs on, by `StatementKind` name
 REFUSALS = {
@@ -109,6 +111,11 @@ def _error(err: BaseException, directory: str = "DIR", level: int | str = "N",
                         flags_named(wrapped.hint))
 
 
+def _quoted(name: str) -> str:
+    """An identifier in backquotes (a name typed by the user)."""
+    return "`{}`".format(name.replace("`", "``"))
+
+
 def _count(value: object) -> int | None:
     """A recorded count; NULL stays None (not counted: ADMIN CHECK stopped at the first
     inconsistency), never 0, which would say "none found"."""
@@ -133,6 +140,7 @@ class EmbeddedBackend(Backend):
     IMPLEMENTS_RECOVERY = True
     IMPLEMENTS_INDEX_ADMIN = True
     IMPLEMENTS_DDL_CONTROL = True
+    IMPLEMENTS_RECOVER_TABLE = True
     kind = "embedded"
 
     def __init__(self, path: str, *, create: bool = False, database: str | None = "test",
@@ -329,7 +337,11 @@ class EmbeddedBackend(Backend):
                 st = self._meta.info()
             except Error as err:
                 raise _error(err, self.path, self._force_recovery) from None
-        spaces = tuple(TablespaceInfo(ts.space_id, ts.name, ts.path, ts.applied_lsn)
+        spaces = tuple(TablespaceInfo(ts.space_id, ts.name, ts.path, ts.applied_lsn,
+                                      getattr(ts, "dropped_at", None),
+                                      getattr(ts, "gc_after", None),
+                                      getattr(ts, "drop_job_id", None),
+                                      getattr(ts, "drop_job_type", "") or "")
                        for ts in st.tablespaces)
         return DatabaseInfo(self.path, st.end_lsn, st.durable_lsn, st.checkpoint_lsn,
                             tuple(st.segments), spaces, st.overlay_entries, st.read_only,
@@ -371,31 +383,76 @@ class EmbeddedBackend(Backend):
         data = self._meta_query(f"ADMIN {action.upper()} DDL JOBS {int(job_id)}")
         return str(data.rows[0][-1]) if data.rows else ""
 
+    def _ddl_connection(self) -> Connection:
+        """submit_ddl's and the recover statements' connection, opened on first use (hold
+        `_ddl_lock`)."""
+        if self._ddl is None:
+            if self._meta is None or self._closing:
+                raise BackendError(2006, "HY000", "not connected")
+            import core
+
+            try:
+                self._ddl = core.connect(self.path, database=None, autocommit=True)
+                if self.database:
+                    try:
+                        self._ddl.cursor().execute(
+                            "USE `{}`".format(self.database.replace("`", "``")))
+                    except Error as err:
+                        if err.errno != 1049:
+                            raise
+            except Error as err:
+                raise _error(err, self.path, self._force_recovery) from None
+        return self._ddl
+
     def submit_ddl(self, sql: str, batch_size: int | None = None,
                    delay_ms: int | None = None) -> int:
         """On a connection of its own: a change on a table another job works on waits for
         that job, and the panes' reads must not wait with it."""
         with self._ddl_lock:
-            if self._ddl is None:
-                if self._meta is None or self._closing:
-                    raise BackendError(2006, "HY000", "not connected")
-                import core
-
-                try:
-                    self._ddl = core.connect(self.path, database=None, autocommit=True)
-                    if self.database:
-                        try:
-                            self._ddl.cursor().execute(
-                                "USE `{}`".format(self.database.replace("`", "``")))
-                        except Error as err:
-                            if err.errno != 1049:
-                                raise
-                except Error as err:
-                    raise _error(err, self.path, self._force_recovery) from None
+            conn = self._ddl_connection()
             try:
-                return self._ddl.submit_ddl(sql, batch_size=batch_size, delay_ms=delay_ms)
+                return conn.submit_ddl(sql, batch_size=batch_size, delay_ms=delay_ms)
             except Error as err:
                 raise _error(err, self.path, self._force_recovery) from None
+
+    # -- dropped tables ---------------------------------------------------------------------
+
+    def dropped_tables(self) -> list[DroppedTable]:
+        try:
+            data = self._meta_query(f"SELECT * FROM {DROPPED_TABLE} ORDER BY JOB_ID DESC")
+        except BackendError as err:
+            if err.errno != NO_HISTORY:  # an engine without the table: nothing to offer
+                raise
+            return []
+        now = time.monotonic()
+        return [DroppedTable.of_row(data.names, row, now) for row in data.rows]
+
+    def _recover(self, sql: str) -> str:
+        """Run one RECOVER / FLASHBACK statement on the DDL connection (it is a DDL job: it
+        may wait for the job before it, and the panes' reads must not wait with it)."""
+        with self._ddl_lock:
+            conn = self._ddl_connection()
+            try:
+                cur = conn.cursor()
+                try:
+                    cur.execute(sql)
+                finally:
+                    cur.close()
+            except Error as err:
+                raise _error(err, self.path, self._force_recovery) from None
+        return sql
+
+    def recover_table(self, job_id: int, new_name: str | None = None) -> str:
+        to = f" TO {_quoted(new_name)}" if new_name else ""
+        return self._recover(f"RECOVER TABLE BY JOB {int(job_id)}{to}")
+
+    def flashback_table(self, schema: str, table: str, new_name: str | None = None) -> str:
+        to = f" TO {_quoted(new_name)}" if new_name else ""
+        return self._recover(f"FLASHBACK TABLE {_quoted(schema)}.{_quoted(table)}{to}")
+
+    def flashback_database(self, name: str, new_name: str | None = None) -> str:
+        to = f" TO {_quoted(new_name)}" if new_name else ""
+        return self._recover(f"FLASHBACK DATABASE {_quoted(name)}{to}")
 
     def indexes(self) -> list[IndexSummary]:
         tables = self._meta_query(

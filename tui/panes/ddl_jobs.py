@@ -11,9 +11,22 @@ RESUME DDL JOBS) behind a confirmation that says what will happen; when the engi
 refuse (a finished job, a job that is not paused), no question is asked and the engine's
 own answer (8225, 8260, 8261, 8262...) is shown.  Enter shows the job's every step; `/`
 filters by words, `s` cycles the state filter.
+
+A drop table, truncate table or drop schema job says what it dropped and how long GC keeps
+it (information_schema.KINTSUGI_DROPPED_TABLES, counted down every second); `r` brings it
+back (RECOVER TABLE BY JOB n, FLASHBACK DATABASE for a schema) and `f` under a new name
+(FLASHBACK ... TO), each behind a confirmation saying what comes back.  Outside the GC life
+time, or on another job, the key says why it refuses; the engine's errors (1050 when the
+name is taken, 8055 past the safe point) are shown with their code.  After a recovery, and
+on the engine's `TableRecovered`, every pane reads the schema again (the SQL tab's
+completion knows the table at once); `GCRangeCollected` and `GCRoundFinished` re-read the
+dropped tables.
 """
 
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -24,15 +37,43 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
-from core.events import DDLJobChanged, DDLJobRepaired, DDLReorgProgress, Event
+from core.events import (
+    DDLJobChanged,
+    DDLJobRepaired,
+    DDLReorgProgress,
+    Event,
+    GCRangeCollected,
+    GCRoundFinished,
+    TableRecovered,
+)
 from tui import actions
-from tui.backend.base import BackendError, DDLJobInfo, DDLJobStep, TableData, job_list
+from tui.backend.base import (
+    BackendError,
+    DDLJobInfo,
+    DDLJobStep,
+    DroppedTable,
+    TableData,
+    job_list,
+)
 from tui.panes.base import RefreshingPane
-from tui.panes.ddl_screens import DDLControlScreen, DDLJobScreen
+from tui.panes.ddl_screens import DDLControlScreen, DDLJobScreen, NewNameScreen, RecoverScreen
 from tui.panes.indexes import colours_of
 from tui.widgets.ddl_board import DDLBoard, finished, running
 from tui.widgets.ddl_detail import DDLJobDetail, state_style
 from tui.widgets.ddl_progress import DDLProgress
+from tui.widgets.ddl_recover import (
+    DUE,
+    RECOVERABLE,
+    DropStatus,
+    Recovery,
+    is_drop,
+    latest_drop,
+    recovered_by,
+    recovery,
+    status,
+    suggested_name,
+    what,
+)
 from tui.widgets.ddl_words import answer_words, percent, refusal, state_words, when
 
 actions.scope("ddl", "DDL Jobs tab")
@@ -49,15 +90,42 @@ ACTIONS = actions.register(
     actions.Action("ddl", "resume_job", "u", "Resume",
                    "DDL jobs: resume the highlighted paused job from its checkpoint (ADMIN "
                    "RESUME DDL JOBS), after a confirmation"),
+    actions.Action("ddl", "recover", "r", "Recover",
+                   "DDL jobs: bring back what the highlighted drop table, truncate table or "
+                   "drop schema job dropped, under its own name (RECOVER TABLE BY JOB, "
+                   "FLASHBACK DATABASE), inside the GC life time, after a confirmation",
+                   show=False),  # the footer shows its twin on drop jobs (`_bindings`)
+    actions.Action("ddl", "flashback", "f", "Flashback to",
+                   "DDL jobs: bring back what the highlighted drop job dropped under a new "
+                   "name (FLASHBACK TABLE ... TO, FLASHBACK DATABASE ... TO): asks for the "
+                   "name, then confirms", show=False),
     actions.Action("ddl", "filter", "slash", "Filter",
                    "DDL jobs: filter the list by words (job id, database, table, type, "
                    "state); Enter or Esc goes back to the list", show=False),  # on screen
     actions.Action("ddl", "cycle_state", "s", "State",
                    "DDL jobs: show every job, then only unfinished, paused, failed or "
                    "synced ones (cycles)", show=False),  # the filter line says s
-    actions.Action("ddl", "refresh", "r,f5", "Refresh", "DDL jobs: read the job list again",
+    actions.Action("ddl", "refresh", "f5", "Refresh", "DDL jobs: read the job list again",
                    show=False),
 )
+
+TICK = 1.0  # seconds: the countdown of a dropped table's time before GC
+FOOTER_F_WIDTH = 100  # columns: below this, f is in the detail box and the help only
+
+
+def _bindings() -> list[Binding]:
+    """The registry's bindings, r and f each preceded by its footer twin: the same action,
+    shown and tried first while a drop job is highlighted (f where the width leaves room);
+    elsewhere check_action turns the twin off and the key falls through to the registry's
+    hidden binding, which refuses in words (the footer stays as short as before)."""
+    out = []
+    for b in actions.bindings("ddl"):
+        if b.action in ("recover", "flashback"):
+            out.append(Binding(b.key, f"footer_key('{b.action}')", b.description,
+                               key_display=b.key_display))
+        out.append(b)
+    return out
+
 
 REREAD_AFTER = 0.3  # seconds: a burst of state changes makes one read of the list
 SAFETY_NET = 5.0  # seconds between reads while a job runs (events do the rest)
@@ -97,13 +165,21 @@ def fit_columns(widths: dict[str, int], room: int) -> list[str]:
     return [k for k, _h in COLUMNS if k in chosen]
 
 
-class DdlJobsPane(RefreshingPane[TableData]):
+@dataclass
+class JobsRead:
+    """One read: the jobs, and what the drop jobs left for GC (by job id)."""
+
+    jobs: TableData
+    dropped: dict[int, list[DroppedTable]] = field(default_factory=dict)
+
+
+class DdlJobsPane(RefreshingPane[JobsRead]):
     TITLE = "DDL Jobs"
     ID = "ddl"
     ORDER = 20
     SCOPE = "ddl"
     BINDINGS = [  # Tab stays in the pane: on the tab bar, x/p/u would do nothing
-        *actions.bindings("ddl"),
+        *_bindings(),
         Binding("escape", "leave_filter", "List", show=False),
         Binding("tab", "focus_step(1)", "Next", show=False),
         Binding("shift+tab", "focus_step(-1)", "Previous", show=False),
@@ -127,6 +203,7 @@ class DdlJobsPane(RefreshingPane[TableData]):
         self.shown: list[int] = []  # the job ids of the list's rows
         self.columns: list[str] = []
         self.steps: dict[int, list[DDLJobStep]] = {}
+        self.dropped: dict[int, list[DroppedTable]] = {}  # job id -> its tables kept for GC
         # the last control's answer (job id, words, accepted): under the job until it moves
         self.outcome: tuple[int, str, bool] | None = None
         self._reread: Timer | None = None
@@ -146,6 +223,7 @@ class DdlJobsPane(RefreshingPane[TableData]):
 
     def on_mount(self) -> None:
         self.set_interval(SAFETY_NET, self._safety_net)
+        self.set_interval(TICK, self._tick)
         self._state_filter_label()
 
     def focus_default(self) -> None:
@@ -188,12 +266,20 @@ class DdlJobsPane(RefreshingPane[TableData]):
             self._load_again = False
             self.load()
 
-    def fetch(self) -> TableData:
-        return self.backend.ddl_jobs()
+    def fetch(self) -> JobsRead:
+        jobs = self.backend.ddl_jobs()
+        dropped: dict[int, list[DroppedTable]] = {}
+        try:
+            for t in self.backend.dropped_tables():
+                dropped.setdefault(t.job_id, []).append(t)
+        except BackendError:
+            pass  # the jobs are shown all the same; r and f say nothing is kept
+        return JobsRead(jobs, dropped)
 
-    def show(self, data: TableData) -> None:
-        self.data = data
-        self.board.load(job_list(data))
+    def show(self, data: JobsRead) -> None:
+        self.data = data.jobs
+        self.dropped = data.dropped
+        self.board.load(job_list(data.jobs))
         self._redraw()
         self._fetch_steps()
 
@@ -241,7 +327,19 @@ class DdlJobsPane(RefreshingPane[TableData]):
             return Text(value, justify="right")
         return Text(value)
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "footer_key":
+            job = self.selected()
+            if job is None or not is_drop(job):
+                return False
+            return parameters[0] == "recover" or self.app.size.width >= FOOTER_F_WIDTH
+        return True
+
+    def action_footer_key(self, action: str) -> None:
+        self._bring_back(action)
+
     def on_resize(self) -> None:
+        self.refresh_bindings()
         if self.ready and self.board.jobs:
             self._fill()
             self._bars()
@@ -267,6 +365,13 @@ class DdlJobsPane(RefreshingPane[TableData]):
             text.append(f" · {len(crashed)} interrupted by a crash "
                         f"(job{'s' if len(crashed) > 1 else ''} {ids})",
                         style=colours.get("warning", ""))
+        back = [j.job_id for j in self.board.jobs if j.job_id in self.dropped
+                and self.drop_status(j).kind in (RECOVERABLE, DUE)]
+        if back:
+            ids = ", ".join(str(i) for i in back[:3])
+            text.append(f" · {len(back)} drop{'s' if len(back) > 1 else ''} recoverable "
+                        f"(job{'s' if len(back) > 1 else ''} {ids}: r)",
+                        style=colours.get("success", ""))
         shown = len(self.shown)
         if shown != n:
             text.append(f" · showing {shown}", style="bold")
@@ -297,14 +402,19 @@ class DdlJobsPane(RefreshingPane[TableData]):
             else ""
         empty = ("No job matches the filter." if self.board.jobs else "No DDL job yet.")
         rate = self.board.rate(job.job_id) if job else 0.0
+        colours = self._colours()
+        refused = bool(note) and self.outcome is not None and not self.outcome[2]
         self.query_one(DDLJobDetail).show(job, self.steps.get(job.job_id) if job else None,
-                                          self._colours(), rate, note, empty)
+                                          colours, rate, note, empty,
+                                          self.drop_status(job) if job else None,
+                                          colours.get("error", "") if refused else "")
         screen = self._detail_screen
         if screen is not None and job is not None and screen.job.job_id == job.job_id:
-            screen.show(job, self.steps.get(job.job_id), rate)
+            screen.show(job, self.steps.get(job.job_id), rate, self.drop_status(job))
 
     @on(DataTable.RowHighlighted, "#jobs")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()  # r and f in the footer on a drop job
         self._detail()
         self._fetch_steps()
 
@@ -327,13 +437,38 @@ class DdlJobsPane(RefreshingPane[TableData]):
         screen = self._detail_screen
         if screen is not None and screen.job.job_id == job_id:
             job = self.board.job(job_id) or screen.job
-            screen.show(job, steps, self.board.rate(job_id))
+            screen.show(job, steps, self.board.rate(job_id), self.drop_status(job))
         if job_id == self.selected_id():
             self._detail()
 
     # -- live --------------------------------------------------------------------------------
 
+    def drop_status(self, job: DDLJobInfo) -> DropStatus:
+        """What `job` dropped and whether r and f can bring it back, now."""
+        tables = self.dropped.get(job.job_id, [])
+        back = recovered_by(job, self.board.jobs) if is_drop(job) and not tables else None
+        return status(job, tables, time.monotonic(), back)
+
+    def _tick(self) -> None:
+        """The countdown of the highlighted drop job's time before GC."""
+        job = self.selected() if self.ready and self.dropped else None
+        if job is not None and job.job_id in self.dropped and \
+                self.drop_status(job).kind in (RECOVERABLE, DUE):
+            self._detail()
+
     def engine_events(self, events: list[Event]) -> None:
+        gc = False
+        for e in events:
+            match e:
+                case TableRecovered():
+                    if self.ready:  # a new table: the SQL tab's completion, every list
+                        self.app.schema_changed()
+                case GCRangeCollected():
+                    gc = True
+                case GCRoundFinished(collected=collected) if collected:
+                    gc = True
+        if gc and self.ready:
+            self._reread_soon()
         ddl = [e for e in events
                if isinstance(e, (DDLReorgProgress, DDLJobChanged, DDLJobRepaired))]
         if not ddl:
@@ -432,7 +567,7 @@ class DdlJobsPane(RefreshingPane[TableData]):
             self.notify("No job highlighted.", title="DDL jobs", timeout=3)
             return
         screen = DDLJobScreen(job, self.steps.get(job.job_id, []), self._colours(),
-                              self.board.rate(job.job_id))
+                              self.board.rate(job.job_id), self.drop_status(job))
         self._detail_screen = screen
 
         def closed(_result: None) -> None:
@@ -450,6 +585,16 @@ class DdlJobsPane(RefreshingPane[TableData]):
     def action_resume_job(self) -> None:
         self._control("resume")
 
+    def _read_only(self, what: str = "jobs cannot be changed") -> bool:
+        """A forced open is read-only: say so (True) instead of asking."""
+        state = self.backend.session_state()
+        if state.read_only:
+            self.notify(f"The database is open READ-ONLY (--force-recovery "
+                        f"{state.force_recovery}): {what} (ERROR 1881). "
+                        "Reopen it without --force-recovery.", title="Read-only",
+                        severity="error", timeout=8)
+        return state.read_only
+
     def _control(self, action: str) -> None:
         job = self.selected()
         if job is None:
@@ -459,12 +604,7 @@ class DdlJobsPane(RefreshingPane[TableData]):
             self.notify("This database cannot control DDL jobs from the console.",
                         title="DDL jobs", severity="warning")
             return
-        state = self.backend.session_state()
-        if state.read_only:
-            self.notify(f"The database is open READ-ONLY (--force-recovery "
-                        f"{state.force_recovery}): jobs cannot be changed (ERROR 1881). "
-                        "Reopen it without --force-recovery.", title="Read-only",
-                        severity="error", timeout=8)
+        if self._read_only():
             return
         if refusal(action, job):  # the engine will refuse: its answer says why
             self._run_control(action, job)
@@ -497,3 +637,74 @@ class DdlJobsPane(RefreshingPane[TableData]):
         self.steps.pop(job.job_id, None)
         self._detail()
         self.load()
+
+    # -- bringing a dropped table back ----------------------------------------------------
+
+    def action_recover(self) -> None:
+        self._bring_back("recover")
+
+    def action_flashback(self) -> None:
+        self._bring_back("flashback")
+
+    def _bring_back(self, action: str) -> None:
+        key = "r" if action == "recover" else "f"
+        job = self.selected()
+        if job is None:
+            self.notify("Highlight a drop table, truncate table or drop schema job first.",
+                        title="DDL jobs", timeout=3)
+            return
+        if not self.ready or not self.backend.IMPLEMENTS_RECOVER_TABLE:
+            self.notify("This database cannot bring dropped tables back from the console.",
+                        title="DDL jobs", severity="warning")
+            return
+        if self._read_only("dropped tables cannot be brought back"):
+            return
+        drop = self.drop_status(job)
+        if not drop.offered:  # said under the job and in a toast, nothing asked
+            message = f"{key} refused: {drop.why}."
+            self.outcome = (job.job_id, message, False)
+            self.notify(message, title="Recover", severity="warning", timeout=8)
+            self._detail()
+            return
+        tables = self.dropped.get(job.job_id, [])
+        if action == "recover":
+            self._confirm(recovery("recover", job, tables), drop)
+            return
+
+        def named(name: str | None) -> None:
+            if name:
+                self._confirm(recovery("flashback", job, tables, name,
+                                       latest_drop(job, self.board.jobs)), drop)
+
+        self.app.push_screen(NewNameScreen(job, what(job), suggested_name(job)), named)
+
+    def _confirm(self, plan: Recovery, drop: DropStatus) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run_recovery(plan)
+
+        self.app.push_screen(RecoverScreen(plan, drop.when), answered)
+
+    def _run_recovery(self, plan: Recovery) -> None:
+        def work() -> None:
+            try:
+                getattr(self.backend, plan.method)(*plan.args)
+                result: BackendError | None = None
+            except BackendError as err:
+                result = err
+            self.app.call_from_thread(self._recovered, plan, result)
+
+        self.run_worker(work, thread=True, group="ddl-recover", exit_on_error=False)
+
+    def _recovered(self, plan: Recovery, error: BackendError | None) -> None:
+        if error is None:
+            message = plan.done
+            self.notify(message, title="Recovered", timeout=6)
+        else:
+            message = f"{plan.sql} failed, nothing changed: {error}"
+            self.notify(message, title="Recover", severity="error", timeout=10)
+        self.outcome = (plan.job.job_id, message, error is None)
+        self._detail()
+        self.load()
+        if error is None:
+            self.app.schema_changed()  # the table is back: completion, indexes, tablespaces

@@ -5,12 +5,15 @@ not apply and what to do next), the redo scan bar (checkpoint -> scanned LSN aga
 end the log can reach) and the apply bar of the current batch.  Below, side by side on a
 wide terminal and stacked on a small one: the InnoDB-style log with its repeats folded and
 its warnings kept in view, and the transactions cleaned up, the recovery history (Enter:
-every column of a row), the LSNs and the tablespaces.
+every column of a row), the LSNs and the tablespaces (a dropped table's file, kept until
+GC, is marked "dropped (job 12), GC in 8 min", not listed as a live table).
 """
 
 from __future__ import annotations
 
+import math
 import os
+import time
 from dataclasses import dataclass
 
 from textual import on
@@ -23,14 +26,17 @@ from core.events import (
     DDLJobChanged,
     DDLReorgProgress,
     Event,
+    GCRangeCollected,
+    GCRoundFinished,
     RecoveryFinished,
     RecoveryStarted,
+    TableRecovered,
     TransactionDiscarded,
     TransactionsToRollBack,
 )
 from tui import actions
 from tui import text as fmt
-from tui.backend.base import DatabaseInfo, RecoveryHistory
+from tui.backend.base import DatabaseInfo, RecoveryHistory, TablespaceInfo
 from tui.events import OpenState
 from tui.panes.base import RefreshingPane, fill_table
 from tui.panes.recovery_history import RecoveryDetailScreen, listed_rows
@@ -40,6 +46,8 @@ from tui.widgets.recovery_batches import BatchList
 from tui.widgets.recovery_log import WARNINGS_SHOWN, RecoveryLog, event_lines
 
 JOB_EVENTS = (DDLJobChanged, DDLReorgProgress)  # the DDL Jobs tab's, not this tab's
+# GC's and RECOVER's: not lines of the recovery log, but the tablespaces change
+GC_EVENTS = (GCRangeCollected, GCRoundFinished, TableRecovered)
 
 actions.scope("recovery", "Recovery tab")
 ACTIONS = actions.register(
@@ -211,7 +219,10 @@ class RecoveryPane(RefreshingPane[Loaded]):
     # -- events --------------------------------------------------------------------------------
 
     def engine_events(self, events: list[Event]) -> None:
-        events = [e for e in events if not isinstance(e, JOB_EVENTS)]
+        if self.ready and any(isinstance(e, (GCRangeCollected, TableRecovered))
+                              for e in events):
+            self.load()  # a file deleted or a table back: the tablespaces change
+        events = [e for e in events if not isinstance(e, JOB_EVENTS + GC_EVENTS)]
         if not events:  # a DDL job's progress: ten batches a second while an index builds
             return
         backend = self.backend
@@ -331,7 +342,7 @@ class RecoveryPane(RefreshingPane[Loaded]):
                 f"tablespaces · {mode}")
             spaces = self.query_one("#tablespaces", DataTable)
             fill_table(spaces, ["space", "file (tablespace)", "applied LSN"],
-                       [[str(ts.space_id), space_file(ts.name, ts.path), f"{ts.applied_lsn:,}"]
+                       [[str(ts.space_id), space_cell(ts), f"{ts.applied_lsn:,}"]
                         for ts in info.tablespaces])
             _fit(spaces, 8)
         self._show_history(data.history)
@@ -404,6 +415,35 @@ def space_file(name: str, path: str, most: int = 32) -> str:
     if name.startswith("system"):
         return f"{shown} (dictionary)"
     return f"{shown} ({name})"
+
+
+def dropped_words(ts: TablespaceInfo, now: float | None = None) -> str:
+    """'dropped (job 12), GC in 8 min' for a dropped table's file kept until GC ("" for a
+    live table's)."""
+    if not ts.dropped:
+        return ""
+    verb = "truncated" if ts.drop_job_type == "truncate table" else "dropped"
+    job = f" (job {ts.drop_job_id})" if ts.drop_job_id is not None else ""
+    if ts.drop_job_type not in ("", "drop table", "truncate table", "drop schema"):
+        verb = "replaced"  # a rebuild's old copy: GC takes it, nothing brings it back
+        job = f" (job {ts.drop_job_id}, {ts.drop_job_type})"
+    if ts.gc_after is None:
+        return f"{verb}{job}"
+    left = ts.gc_after - (time.time() if now is None else now)
+    if left <= 0:
+        return f"{verb}{job}, GC due"
+    if left < 60:
+        return f"{verb}{job}, GC in {int(left)} s"
+    if left < 5400:
+        return f"{verb}{job}, GC in {math.ceil(left / 60)} min"
+    hours, minutes = divmod(int(left) // 60, 60)
+    return f"{verb}{job}, GC in {hours} h {minutes:02d} min"
+
+
+def space_cell(ts: TablespaceInfo, now: float | None = None) -> str:
+    """The tablespaces list's file cell, with a dropped table's mark."""
+    mark = dropped_words(ts, now)
+    return f"{space_file(ts.name, ts.path)}: {mark}" if mark else space_file(ts.name, ts.path)
 
 
 def _fit(table: DataTable, most: int) -> None:

@@ -15,6 +15,7 @@ from core.events import JobState
 from tui import text as fmt
 from tui.backend.base import DDLJobInfo, DDLJobStep
 from tui.widgets.ddl_board import finished
+from tui.widgets.ddl_recover import DUE, GONE, RECOVERABLE, DropStatus
 from tui.widgets.ddl_words import (
     crash_words,
     outcome,
@@ -42,8 +43,9 @@ def state_style(state: str, colours: dict[str, str]) -> str:
 
 def job_text(job: DDLJobInfo, steps: list[DDLJobStep] | None, colours: dict[str, str],
              rate: float = 0.0, *, keys: bool = True, times: bool = False,
-             note: str = "") -> Text:
-    """The job in a few lines (the box and the head of the full view)."""
+             note: str = "", drop: DropStatus | None = None, note_style: str = "") -> Text:
+    """The job in a few lines (the box and the head of the full view); `drop`: what a drop
+    job left for GC and whether r and f can bring it back."""
     muted = colours.get("muted", "dim")
     text = Text()
     text.append(f"Job {job.job_id}", style="bold")
@@ -75,8 +77,14 @@ def job_text(job: DDLJobInfo, steps: list[DDLJobStep] | None, colours: dict[str,
     if job.error and job.state not in (JobState.SYNCED, JobState.DONE):
         text.append("\nError: ", style=f"bold {colours.get('error', 'red')}")
         text.append(job.error)
+    if drop is not None and drop.line:
+        style = {GONE: colours.get("error", "red"), DUE: f"bold {colours.get('warning', '')}",
+                 RECOVERABLE: colours.get("success", "green")}.get(drop.kind, "")
+        text.append("\n")
+        text.append(drop.line, style=style)
     if note:
-        text.append("\n" + note)
+        text.append("\n")
+        text.append(note, style=note_style)
     if keys:
         text.append("\n")
         text.append("Enter", style="bold reverse")
@@ -84,6 +92,11 @@ def job_text(job: DDLJobInfo, steps: list[DDLJobStep] | None, colours: dict[str,
         for key, action, word in (("x", "cancel", "cancels"), ("p", "pause", "pauses"),
                                   ("u", "resume", "resumes")):
             if not refusal(action, job):
+                text.append(" · ")
+                text.append(key, style="bold reverse")
+                text.append(f" {word}")
+        if drop is not None and drop.offered:
+            for key, word in (("r", "recovers"), ("f", "flashback to a new name")):
                 text.append(" · ")
                 text.append(key, style="bold reverse")
                 text.append(f" {word}")
@@ -141,11 +154,13 @@ class DDLJobDetail(VerticalScroll):
 
     def show(self, job: DDLJobInfo | None, steps: list[DDLJobStep] | None,
              colours: dict[str, str], rate: float = 0.0, note: str = "",
-             empty: str = "No job selected.") -> None:
+             empty: str = "No job selected.", drop: DropStatus | None = None,
+             note_style: str = "") -> None:
         body = self.query_one("#ddl-detail-text", Static)
         if job is None:
             self.border_title = "Selected job"
             body.update(Text(note or empty))
             return
         self.border_title = "Selected job"
-        body.update(job_text(job, steps, colours, rate, note=note))
+        body.update(job_text(job, steps, colours, rate, note=note, drop=drop,
+                             note_style=note_style))
