@@ -22,7 +22,31 @@ from tui.widgets.ddl_words import VERBS, consequences, question, statement, step
 NOT = {"cancel": "Don't cancel", "pause": "Don't pause", "resume": "Don't resume"}
 
 
-class DDLControlScreen(ModalScreen[bool]):
+class YesNoScreen(ModalScreen[bool]):
+    """A question answered y (the "yes" button) or n / Esc (the "no" button, focused first,
+    so Enter on a fresh dialog never does the risky thing)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", key_display="y"),
+        Binding("n,escape", "answer(False)", "No", key_display="n / Esc"),
+    ]
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def text(self) -> str:
+        """Every line shown (tests)."""
+        return "\n".join(str(w.render()) for w in self.query("Static"))
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class DDLControlScreen(YesNoScreen):
     DEFAULT_CSS = MODAL_CSS.format(name="DDLControlScreen") + """
     DDLControlScreen > Vertical { border: round $warning; max-width: 96; }
     DDLControlScreen .title { height: auto; }
@@ -31,10 +55,6 @@ class DDLControlScreen(ModalScreen[bool]):
     DDLControlScreen .change { height: auto; }
     DDLControlScreen .answer { margin: 1 0 0 0; }
     """
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", key_display="y"),
-        Binding("n,escape", "answer(False)", "No", key_display="n / Esc"),
-    ]
 
     def __init__(self, action: str, job: DDLJobInfo) -> None:
         super().__init__()
@@ -53,20 +73,6 @@ class DDLControlScreen(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(NOT[self.action], id="no", variant="primary")
                 yield Button(f"{verb} job", id="yes", variant="warning")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    def text(self) -> str:
-        """Every line shown (tests)."""
-        return "\n".join(str(w.render()) for w in self.query("Static"))
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 class DDLJobScreen(ModalScreen[None]):
@@ -135,7 +141,7 @@ class DDLJobScreen(ModalScreen[None]):
 
 
 
-class RecoverScreen(ModalScreen[bool]):
+class RecoverScreen(YesNoScreen):
     """'RECOVER TABLE BY JOB 12 brings back test.orders: ~1,000 rows, 2 indexes, as
     test.orders' with its statement and what it does; No is the default."""
 
@@ -147,10 +153,6 @@ class RecoverScreen(ModalScreen[bool]):
     RecoverScreen .change { height: auto; }
     RecoverScreen .answer { margin: 1 0 0 0; }
     """
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", key_display="y"),
-        Binding("n,escape", "answer(False)", "No", key_display="n / Esc"),
-    ]
 
     def __init__(self, plan: Recovery, left: str = "") -> None:
         super().__init__()
@@ -171,20 +173,6 @@ class RecoverScreen(ModalScreen[bool]):
                 yield Button("Don't", id="no", variant="primary")
                 yield Button("Bring it back" if self.plan.action == "recover"
                              else "Flash back", id="yes", variant="success")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    def text(self) -> str:
-        """Every line shown (tests)."""
-        return "\n".join(str(w.render()) for w in self.query("Static"))
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 class NewNameScreen(ModalScreen[str | None]):
