@@ -185,6 +185,32 @@ class IndexOverview:
     note: str = ""
 
 
+class _NamedRow:
+    """A result row read by column name (any case), tolerant of what an engine leaves out:
+    text "" for NULL, number 0 for NULL or a non-number, when None for a non-datetime."""
+
+    def __init__(self, names: list[str], row: tuple) -> None:
+        self._got = {n.upper(): v for n, v in zip(names, row, strict=False)}
+
+    def get(self, name: str):
+        return self._got.get(name)
+
+    def text(self, name: str) -> str:
+        v = self._got.get(name)
+        return "" if v is None else str(v)
+
+    def number(self, name: str) -> int:
+        v = self._got.get(name)
+        try:
+            return int(v) if v not in (None, "") else 0
+        except (TypeError, ValueError):
+            return 0
+
+    def when(self, name: str) -> dt.datetime | None:
+        v = self._got.get(name)
+        return v if isinstance(v, dt.datetime) else None
+
+
 @dataclass(frozen=True, slots=True)
 class DDLJobInfo:
     """One DDL job as information_schema.DDL_JOBS shows it: TiDB's columns and the running
@@ -216,20 +242,8 @@ class DDLJobInfo:
     def of_row(cls, names: list[str], row: tuple) -> DDLJobInfo:
         """A row of `SELECT * FROM information_schema.ddl_jobs` (columns by name: an engine
         without the progress columns gives the defaults)."""
-        got = {n.upper(): v for n, v in zip(names, row, strict=False)}
-
-        def text(name: str) -> str:
-            v = got.get(name)
-            return "" if v is None else str(v)
-
-        def number(name: str) -> int:
-            v = got.get(name)
-            return int(v) if v not in (None, "") else 0
-
-        def when(name: str) -> dt.datetime | None:
-            v = got.get(name)
-            return v if isinstance(v, dt.datetime) else None
-
+        got = _NamedRow(names, row)
+        text, number, when = got.text, got.number, got.when
         progress, eta = got.get("PROGRESS"), got.get("ETA_SECONDS")
         return cls(number("JOB_ID"), text("DB_NAME"), text("TABLE_NAME"), text("JOB_TYPE"),
                    text("SCHEMA_STATE"), text("STATE"), number("ROW_COUNT"),
@@ -304,23 +318,8 @@ class DroppedTable:
     def of_row(cls, names: list[str], row: tuple, read_at: float = 0.0) -> DroppedTable:
         """A row of `SELECT * FROM information_schema.KINTSUGI_DROPPED_TABLES` (columns by
         name; INDEXES as a count or as the names, comma-separated)."""
-        got = {n.upper(): v for n, v in zip(names, row, strict=False)}
-
-        def text(name: str) -> str:
-            v = got.get(name)
-            return "" if v is None else str(v)
-
-        def number(name: str) -> int:
-            v = got.get(name)
-            try:
-                return int(v) if v not in (None, "") else 0
-            except (TypeError, ValueError):
-                return 0
-
-        def when(name: str) -> dt.datetime | None:
-            v = got.get(name)
-            return v if isinstance(v, dt.datetime) else None
-
+        got = _NamedRow(names, row)
+        text, number, when = got.text, got.number, got.when
         indexes = got.get("INDEXES")
         if isinstance(indexes, str) and not indexes.strip().isdigit():
             count = len([i for i in indexes.split(",") if i.strip()])
