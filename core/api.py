@@ -708,7 +708,7 @@ def _marked_dropped(db: Database, status: DatabaseStatus) -> DatabaseStatus:
     from core.catalog.dropped import dropped_tables
 
     with db.engine.snapshot() as view:
-        found = dropped_tables(view, db.clock.now(), collected=False)
+        found = dropped_tables(view, db.now(), collected=False)
     return with_dropped(status, {d.table_id: d for d in found})
 
 
@@ -725,7 +725,7 @@ def inspect(path: str) -> Inspection:
         db = _registry.get(key)
         engine = db.engine if db is not None and not db.engine.closed else None
         open_files = {ts.path: ts for ts in engine.spaces.values()} if engine else None
-        now = db.clock.now() if db is not None else None  # GC times on the engine's clock
+        now = db.now() if db is not None else None  # GC times on the engine's clock
     return _inspect(os.fspath(path), open_files=open_files, now=now)
 
 

@@ -239,7 +239,7 @@ class DropIndex:
             # TiDB's way: the index leaves the table and its entries become a delete range
             # the GC worker removes once it is older than the safe point (core.gc.collect)
             _remove_index(s, job, table, ix)
-            rng = gcranges.index_range(table, ix.id, job.job_id, s.db.clock.now())
+            rng = gcranges.index_range(table, ix.id, job.job_id, s.db.now())
             gcranges.put(s.txn, dict(rng, index_name=ix.name))
             job.schema_state = SchemaState.NONE
             job.note(str(SchemaState.NONE), f"index {ix.name} removed; its entries are "

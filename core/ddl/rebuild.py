@@ -83,7 +83,7 @@ def _forget_later(s: Step, table_id: int) -> None:
 
 def _to_gc(s: Step, job: DDLJob, table: TableInfo) -> None:
     """A tablespace leaves the job: to GC, as DROP TABLE's, never deleted here."""
-    gcranges.put(s.txn, gcranges.table_range(_bare(table), job.job_id, s.db.clock.now()))
+    gcranges.put(s.txn, gcranges.table_range(_bare(table), job.job_id, s.db.now()))
     clear_table_flags(s.txn, table.id)
     _forget_later(s, table.id)
 

@@ -320,7 +320,7 @@ class Worker:
         if handler is None:
             raise InternalError(f"DDL job {job.job_id}: no worker knows job type "
                                 f"'{job.job_type}'", errno=1105, sqlstate="HY000")
-        now = s.db.clock.now()  # the engine's clock: RECOVER and GC compare job times
+        now = s.db.now()  # the engine's clock: RECOVER and GC compare job times
         if job.state is JobState.QUEUEING:
             resume = job.args.pop("resume_state", None)
             job.state = JobState(resume) if resume else JobState.RUNNING

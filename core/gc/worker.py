@@ -13,8 +13,10 @@ thread, the console and tests all go through `run_once`), and none runs while
 
 At install (each open, writable only): space ids of every range, pending or done, are kept
 away from new tables, the files a crash left behind after their deletion committed are
-removed (`core.gc.collect.finish_done`), and one round runs if one is due (`round_due`: at
-least when none ever ran, so `mysql.tidb` always has a `tikv_gc_safe_point`).
+removed (`core.gc.collect.finish_done`), and a first safe point is stored when none ever was
+(`first_safe_point`), so `mysql.tidb` always has a `tikv_gc_safe_point`; nothing is collected
+at open.  Every stamp GC compares comes from `Database.now()`, which never goes below the last
+round's time: a clock that jumps forward and back cannot make a fresh drop look expired.
 """
 
 from __future__ import annotations
@@ -138,7 +140,7 @@ class GCWorker:
         db = self.db
         engine = db.engine
         t0 = time.perf_counter()
-        now = db.clock.now()
+        now = db.now()
         with engine.snapshot() as snap:
             life = gcranges.life_time(snap)
             stored = gcranges.safe_point(snap)
@@ -178,6 +180,7 @@ class GCWorker:
     def _store(self, point: float, now: float, life: float) -> None:
         with begin(self.db.engine, collect.LOCK_WAIT) as txn:
             gcranges.put_safe_point(txn, point, now, life)
+        self.db.time_floor = max(self.db.time_floor, now)  # no later stamp goes below it
 
     def _warn(self, text: str) -> None:
         try:
@@ -186,19 +189,22 @@ class GCWorker:
             pass
 
 
-def round_due(db: Database) -> bool:
-    """Whether an open runs a round at once: no safe point stored yet (`mysql.tidb` must
-    have one), the last round older than the run interval, or a range already older than
-    the safe point.  Otherwise reopening writes nothing (the thread's round comes later)."""
-    now = db.clock.now()
+def first_safe_point(db: Database) -> None:
+    """At open: the engine's time never goes below the last round's (`Database.now`), and a
+    database that never had a round gets a safe point that passes no pending range, so
+    `mysql.tidb` always has one.  An open collects nothing: a short command (`kintsugi dump`,
+    `kintsugi check`, `kintsugi sql -e`) must not delete a dropped table on its way; the
+    thread's first round comes one run interval later."""
     with db.engine.snapshot() as snap:
         stored = gcranges.safe_point(snap)
-        if stored is None:
-            return True
-        if now - float(stored.get("run_at") or 0) >= run_interval(snap):
-            return True
-        point = max(now - gcranges.life_time(snap), float(stored["safe_point"]))
-        return any(float(r.get("ts") or 0) < point for r in gcranges.pending(snap))
+        if stored is not None:
+            db.time_floor = max(db.time_floor, float(stored.get("run_at") or 0))
+            return
+        life = gcranges.life_time(snap)
+        pending = gcranges.pending(snap)
+    now = db.now()
+    point = min([now - life] + [float(r.get("ts") or 0) - 0.001 for r in pending])
+    db.gc._store(point, now, life)
 
 
 def reserve_range_ids(db: Database) -> None:
@@ -226,8 +232,7 @@ def install(db: Database) -> None:
     try:
         reserve_range_ids(db)
         collect.finish_done(db)
-        if round_due(db):
-            worker.run_once()
+        first_safe_point(db)
     except LockWaitTimeoutError:
         pass  # another connection's transaction: the thread's first round does it
     except (Error, OSError) as exc:  # never the open's failure: the thread retries

@@ -99,7 +99,7 @@ class DDLRunner:
                 if result is QUEUED:  # an online change: the DDL worker runs its steps
                     return self._queued(txn, job)
                 job.state = JobState.SYNCED
-                job.end_time = s.db.clock.now()
+                job.end_time = s.db.now()
                 job.note("synced", "one atomic step")
                 self.s.last_ddl_job = job.job_id
                 self.store.put_job(txn, job)
@@ -200,7 +200,7 @@ class DDLRunner:
         self._forget_flags.append((table_id, None))
 
     def _new_job(self, txn, query: str) -> DDLJob:
-        now = self.s.db.clock.now()  # the time RECOVER compares with the GC safe point
+        now = self.s.db.now()  # the time RECOVER compares with the GC safe point
         return DDLJob(job_id=self.store.next_job_id(txn), db_name="", table_name="",
                       job_type="", schema_state=SchemaState.PUBLIC, schema_id=0, table_id=0,
                       row_count=0, create_time=now, start_time=now, end_time=None,
@@ -472,7 +472,7 @@ class DDLRunner:
             one.schema_id = db.id if db else 0
             self._drop_one(txn, info, one)
             if one is not job:  # the first is the statement's own, written by run()
-                one.state, one.end_time = JobState.SYNCED, self.s.db.clock.now()
+                one.state, one.end_time = JobState.SYNCED, self.s.db.now()
                 one.note("synced", "one atomic step (one job per table of the DROP)")
                 self.store.put_job(txn, one)
         return None
@@ -491,7 +491,7 @@ class DDLRunner:
 
     def _drop_one(self, txn, info: TableInfo, job: DDLJob) -> None:
         self.store.delete_table(txn, info.id)
-        gcranges.put(txn, gcranges.table_range(info, job.job_id, self.s.db.clock.now()))
+        gcranges.put(txn, gcranges.table_range(info, job.job_id, self.s.db.now()))
         clear_table_flags(txn, info.id)  # dropping a table repairs it, as far as flags go
         self._forget_flags.append((info.id, None))
 

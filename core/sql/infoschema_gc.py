@@ -34,7 +34,7 @@ def rows(session: StatementHost, approx_rows: Callable[[Any, TableInfo], int]) -
     """The table's rows; `approx_rows` is information_schema's TABLE_ROWS estimate."""
     db = session.db
     with db.engine.snapshot() as view:
-        found = dropped_tables(view, db.clock.now())
+        found = dropped_tables(view, db.now())
     out = []
     for d in found:
         count = None

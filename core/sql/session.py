@@ -214,6 +214,8 @@ class Database:
         self.engine = engine
         # the time GC and the job history compare (core.clock): tests move a ManualClock
         self.clock: Clock = clock or SYSTEM_CLOCK
+        # `now()` never goes below this: the time of the last GC round (core.gc.worker)
+        self.time_floor = 0.0
         self.catalog = CatalogStore()
         self._statements: OrderedDict[str, tuple] = OrderedDict()
         self._stmt_lock = threading.Lock()
@@ -252,6 +254,14 @@ class Database:
             with begin(engine) as txn:
                 bootstrap(txn, self.catalog)
         global_vars.load(self)
+
+    def now(self) -> float:
+        """The time a drop, a DDL job and a GC round are stamped with: the clock, but never
+        below the last GC round's time (TiDB's TSO never goes back either).  A clock that
+        jumped forward and back (or an NTP step back) must not make a fresh drop look older
+        than the safe point, which would lose it at once."""
+        t = self.clock.now()
+        return t if t >= self.time_floor else self.time_floor
 
     def close(self) -> None:
         """Stop the DDL worker between two steps (a running job resumes at the next open),
