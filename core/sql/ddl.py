@@ -449,8 +449,13 @@ class DDLRunner:
         tables = node.args.get("tables") or []
         found: list[TableInfo] = []
         missing: list[str] = []
+        named: set[tuple[str, str]] = set()
         for t in tables:
             db = t.db or self.s.require_db()
+            key = (db.lower(), t.name.lower())
+            if key in named:  # MySQL: DROP TABLE a, a is 1066, before anything is looked up
+                raise err(f"Not unique table/alias: '{t.name}'", 1066)
+            named.add(key)
             info = schema.table(db, t.name)
             if info is None:
                 missing.append(f"{db}.{t.name}")
