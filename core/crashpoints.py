@@ -59,6 +59,7 @@ RECOVER_POINTS = (
 GC_POINTS = (
     "gc.before_commit",  # a table range's deletion decided in its transaction, not committed
     "gc.after_commit",  # range done and map entry gone (committed), the file still there
+    "gc.between_unlinks",  # the file's LMDB lock file unlinked, the .kdb still there
     "gc.after_unlink",  # the file unlinked, the directory not fsynced, no event emitted
     "gc.mid_index",  # a dropped index's entries: one batch deleted and committed, more left
 )

@@ -21,6 +21,7 @@ clock), start_key/end_key (hex, TiDB's columns), and for a table its TableInfo a
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import time
@@ -118,6 +119,30 @@ def mark_done(txn, rng: dict, when: float) -> None:
     removes what it covered)."""
     txn.delete(SYSTEM, range_key(rng))
     txn.put(SYSTEM, done_key(rng), _pack(dict(rng, done_ts=when)))
+
+
+def file_identity(full: str) -> dict:
+    """The device and inode of the file GC is about to delete, recorded in its done range:
+    a file put back at that path later (a backup copied in) is another inode, so GC never
+    deletes it as the one a crash left (it is an orphan instead).  {} when there is none."""
+    try:
+        st = os.stat(full)
+    except OSError:
+        return {}
+    return {"dev": st.st_dev, "ino": st.st_ino}
+
+
+def is_collected_file(rng: dict, top: str, rel: str) -> bool:
+    """Whether the file at `rel` (relative to the data directory `top`) is the very file the
+    done range `rng` recorded: its path, and its inode when the range has one."""
+    path = rng.get("path") or ""
+    full = os.path.join(top, rel)
+    if not path or os.path.realpath(os.path.join(top, path)) != os.path.realpath(full):
+        return False
+    if "ino" not in rng:
+        return True  # a range recorded before inodes were: its path is all there is
+    ident = file_identity(full)
+    return bool(ident) and ident["ino"] == rng["ino"] and ident["dev"] == rng.get("dev")
 
 
 # -- the safe point ------------------------------------------------------------------------------

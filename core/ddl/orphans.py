@@ -21,7 +21,9 @@ delete them by hand; here:
 "Known" is decided under the writer lock (no CREATE can be between making its file and
 publishing its map entry meanwhile): a tablespace the map names (a dropped table's file
 stays in the map until GC), one open in the engine, one a DDL job not yet finished owns
-(`table_id`, `args["new_table_id"]`), one queued for GC (`m:gc:`); and the engine's own
+(`table_id`, `args["new_table_id"]`), one queued for GC (`m:gc:`), the very file (path and
+inode) a done GC range records deleting (a crash left it: GC removes it; any other file
+with a collected table's id is an orphan); and the engine's own
 files: LOCK, control, system.kdb, `kintsugi.err`, `#recovery-pending.jsonl`, the LMDB lock
 file beside every known tablespace, and the whole of `#redo/`, `#spill/` (open
 transactions' spill files; recovery removes dead ones), `#redo-damaged-*` (kept by a forced
@@ -110,7 +112,7 @@ class Known:
     gc: dict[int, dict]  # table id -> GC range entry (its "table" is the definition)
     jobs: list[DDLJob]
     owned: dict[int, DDLJob] = field(default_factory=dict)  # space id -> unfinished job
-    done: set[int] = field(default_factory=set)  # spaces GC deleted (a crash may leave a file)
+    done: dict[int, dict] = field(default_factory=dict)  # space id -> GC's done range
 
     def describe(self, sid: int) -> str:
         entry = self.map.get(sid) or {}
@@ -139,7 +141,7 @@ def read_known(db: Database, view) -> Known:
     gc = {int(r.get("table_id", -1)): r for r in store.gc_ranges(view)}
     jobs = store.jobs(view)
     known = Known(entries, {}, dict(schema.tables_by_id), gc, jobs)
-    known.done = {int(r.get("table_id", -1)) for r in gcranges.done(view)
+    known.done = {int(r.get("table_id", -1)): r for r in gcranges.done(view)
                   if r.get("kind", "table") == "table"}
     for job in jobs:
         if not job.state.finished:
@@ -262,7 +264,9 @@ def _classify_kdb(db: Database, known: Known, rel: str, orphan) -> Orphan | None
         return orphan("tablespace", reason, **info,
                       adopt_refusal=f"its space id {sid} is taken by {what}; a copy cannot be "
                                     "adopted (IMPORT TABLESPACE)")
-    if sid in known.owned or sid in known.gc or sid in known.tables or sid in known.done:
+    if sid in known.done and sid not in known.tables:
+        return _collected(db, known, rel, sid, orphan, info)
+    if sid in known.owned or sid in known.gc or sid in known.tables:
         return None  # a job or GC will deal with it where the map does not name it
     definition, source = find_definition(known, sid)
     by_job = _job_about(known, sid)
@@ -283,6 +287,21 @@ def _classify_kdb(db: Database, known: Known, rel: str, orphan) -> Orphan | None
         if pending:
             refusal = (f"its definition has indexes that are not public ({', '.join(pending)})")
     return orphan("tablespace", reason, **info, definition=definition, adopt_refusal=refusal)
+
+
+def _collected(db: Database, known: Known, rel: str, sid: int, orphan, info: dict):
+    """A file carrying the id of a table GC collected: None for the very file GC deleted
+    (a crash left it; the next round or open removes it), an orphan for any other (a copy,
+    or the file put back after GC): GC never deletes what it did not record."""
+    rng = known.done[sid]
+    if gcranges.is_collected_file(rng, db.engine.path, rel):
+        return None
+    job = rng.get("job_id")
+    return orphan("tablespace", f"its table was collected by GC (job {job}): space {sid} "
+                                f"was {rng.get('path') or 'a tablespace'}, deleted then; "
+                                "nothing refers to this file", **info,
+                  adopt_refusal=f"its table was collected by GC (job {job}); a collected "
+                                "table is not brought back (RECOVER TABLE cannot either)")
 
 
 def _live_header(db: Database, known: Known, sid: int) -> dict | None:

@@ -6,18 +6,22 @@ A table range (a dropped or truncated table, a rebuild's old table) is its table
 1. one transaction (holding the writer lock, so RECOVER TABLE cannot take the range at the
    same time) checks the range is still pending, deletes the space-map entry with a logged
    FILE_DELETE record (`Transaction.delete_space`) and moves the range to the done list
-   (`m:gcd:`, recording the file's path).  A crash before its commit leaves the range
-   pending and the file in place: RECOVER still finds it;
+   (`m:gcd:`, recording the file's path, device and inode).  A crash before its commit
+   leaves the range pending and the file in place: RECOVER still finds it;
 2. after the commit, `engine.flush()`: the checkpoint passes the commit, so no redo that
    recovery would replay still names the space (recovery also skips a space whose
    FILE_DELETE committed, as a second line);
 3. the engine forgets the space (new snapshots no longer see it; a reader already in the
-   file ends normally, then its LMDB environment closes), the file and its `-lock` file are
-   unlinked and the directory is fsynced.
+   file ends normally, then its LMDB environment closes), its `-lock` file and then the
+   file are unlinked and the directory is fsynced.
 
 A crash after step 1 leaves a done range whose file still exists: `finish_done` (at every
-open and every round) removes such a file, after checking its header names that space, so
-it is never listed as an orphan either (`core.ddl.orphans` skips it).
+open and every round) removes such a file, after checking it is the very file recorded (same
+path and inode; its header names that space), with a line in kintsugi.err, so it is never
+listed as an orphan either (`core.ddl.orphans` skips it).  Any other file carrying the id (a
+backup copied back, at that path or another) is an orphan for the DBA: GC never deletes a
+file it did not record.  The lock file goes first, so a crash between the two unlinks
+leaves the `.kdb` (removed as above), not a lone lock file.
 
 An index range (DROP INDEX) is the index's entries in its table's file: deleted in batches of
 `INDEX_BATCH` keys, one transaction each, the last one also marking the range done; a crash
@@ -36,7 +40,7 @@ from core.catalog.store import SYSTEM
 from core.codec.keys import index_prefix, prefix_next
 from core.crashpoints import crash_point
 from core.errors import Error
-from core.events import GCRangeCollected
+from core.events import GCRangeCollected, RecoveryWarning
 from core.log.segment import fsync_dir
 from core.recovery.discovery import read_header
 from core.txn import begin
@@ -88,7 +92,8 @@ def collect_table(db: Database, rng: dict, now: float) -> GCRangeCollected | Non
         elif sid in engine.spaces:
             path = engine.shown_path(engine.spaces[sid])
         name = range_name(db, rng, view)
-        gcranges.mark_done(txn, dict(rng, path=path), now)
+        ident = gcranges.file_identity(os.path.join(engine.path, path)) if path else {}
+        gcranges.mark_done(txn, dict(rng, path=path, **ident), now)
         crash_point("gc.before_commit")
         txn.commit()
     except BaseException:
@@ -126,11 +131,13 @@ def remove_file(db: Database, sid: int, path: str) -> bool:
         engine.forget_space(sid)
     finally:
         engine.release_writer()
-    for p in (full, full + "-lock"):
+    for p in (full + "-lock", full):  # the lock first: a crash between leaves the .kdb
         try:
             os.unlink(p)
         except FileNotFoundError:
             pass
+        if p != full:
+            crash_point("gc.between_unlinks")
     crash_point("gc.after_unlink")
     fsync_dir(os.path.dirname(full))
     return True
@@ -138,9 +145,11 @@ def remove_file(db: Database, sid: int, path: str) -> bool:
 
 def finish_done(db: Database) -> int:
     """Remove the files of done table ranges a crash left behind (the deletion committed,
-    the unlink did not happen); returns how many.  A map entry found again for such a space
-    (a `scan_directories` open rebuilt it from the file's header) is deleted first, logged as
-    GC's own."""
+    the unlink did not happen); returns how many, each with a line in kintsugi.err.  Only
+    the exact file the range recorded goes (its path, and its inode: a copy put back there
+    later, or any other file carrying the id, is an orphan `core.ddl.orphans` lists).  A map
+    entry found again for such a space at that path (a `scan_directories` open rebuilt it
+    from the file's header) is deleted first, logged as GC's own."""
     engine = db.engine
     with engine.snapshot() as snap:
         done = [r for r in gcranges.done(snap) if r.get("kind", "table") == "table"]
@@ -155,19 +164,45 @@ def finish_done(db: Database) -> int:
     removed = 0
     for rng in done:
         sid = int(rng["table_id"])
-        if sid in live:
-            continue
         path = rng.get("path") or ""
-        if sid in mapped:
-            path = mapped[sid].get("path") or path
-            with begin(engine, LOCK_WAIT) as txn:
-                txn.delete_space(sid, path)
-        full = os.path.join(engine.path, path) if path else ""
-        if sid not in engine.spaces and not (full and os.path.exists(full)):
+        if sid in live or not path:
             continue
+        full = os.path.join(engine.path, path)
+        if not os.path.exists(full):
+            _remove_lock(full)  # a crash between the unlinks (before the lock went first)
+            continue
+        ts = engine.spaces.get(sid)
+        if not gcranges.is_collected_file(rng, engine.path, path) or (
+                ts is not None and os.path.realpath(ts.path) != os.path.realpath(full)):
+            continue  # not the file GC deleted: an orphan, for the DBA to look at
+        if sid in mapped:
+            mpath = mapped[sid].get("path") or path
+            if os.path.realpath(os.path.join(engine.path, mpath)) != os.path.realpath(full):
+                continue
+            with begin(engine, LOCK_WAIT) as txn:
+                txn.delete_space(sid, mpath)
         if remove_file(db, sid, path):
             removed += 1
+            _log(db, f"GC finished deleting {path} (space {sid}, {range_name(db, rng)}, "
+                     f"collected for DDL job {rng.get('job_id')}): a crash had interrupted "
+                     "the deletion after it committed")
     return removed
+
+
+def _remove_lock(full: str) -> None:
+    try:
+        os.unlink(full + "-lock")
+    except FileNotFoundError:
+        return
+    fsync_dir(os.path.dirname(full))
+
+
+def _log(db: Database, text: str) -> None:
+    """One [Warning] line in kintsugi.err (the engine's sink copies it there)."""
+    try:
+        db.engine.sink(RecoveryWarning(text))
+    except Exception:  # noqa: BLE001 - a listener's failure must not stop GC
+        pass
 
 
 # -- indexes -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from core.catalog import gcranges
 from core.catalog.model import DDLJob
 from core.catalog.store import JOB_PREFIX, SYSTEM, CatalogStore, _decode, _end
-from core.errors import OperationalError
+from core.errors import OperationalError, ProgrammingError
 from core.events import JobState
 
 TABLE_DROPS = ("drop table", "truncate table")
@@ -126,7 +126,7 @@ def table_by_name(view, schema, db_name: str, name: str, limit: int | None = Non
 def table_by_job(view, schema, job_id: int) -> Dropped:
     """The drop/truncate job `job_id`: 8224 when no finished job has that id, 1105 when it
     is of another type, 8055 when it is older than the safe point."""
-    job = CatalogStore.job(view, job_id)
+    job = CatalogStore.job(view, job_id) if 0 < job_id < 2 ** 64 else None
     if job is None or not job.state.finished:
         raise OperationalError(f"DDL Job:{job_id} not found", errno=8224, sqlstate="HY000")
     if job.job_type not in TABLE_DROPS:
@@ -148,6 +148,28 @@ def table_by_job(view, schema, job_id: int) -> Dropped:
                       f"{job.table_name} in DDL history jobs (job {job_id}'s table was "
                       f"recovered{f', then dropped again by job {holder}' if holder else ''})")
     return found
+
+
+def database_of(schema, job: DDLJob, name: str):
+    """The database a dropped table goes back into: the one with the drop job's schema id,
+    as TiDB looks it up (so after FLASHBACK DATABASE d TO e it is e; after DROP DATABASE d,
+    CREATE DATABASE d it is none: the new d is another database).  A job without a schema
+    id (written before jobs had one) falls back to the name."""
+    sid = int(job.schema_id or 0)
+    if not sid:
+        db = schema.database(name)
+        if db is None:
+            raise ProgrammingError(f"Unknown database '{name}'", errno=1049, sqlstate="42000")
+        return db
+    db = next((d for d in schema.databases.values() if d.id == sid), None)
+    if db is None:  # TiDB: ErrDatabaseNotExists.GenWithStackByArgs("(Schema ID n)"), named
+        now = schema.database(name)
+        also = f"; the database now named '{now.name}' is another one (id {now.id})" \
+            if now is not None else ""
+        raise ProgrammingError(f"Unknown database '{name}' (Schema ID {sid}): it was "
+                               f"dropped after {job.job_type} job {job.job_id}{also}",
+                               errno=1049, sqlstate="42000")
+    return db
 
 
 def database_by_name(view, name: str) -> DDLJob:

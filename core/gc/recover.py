@@ -26,7 +26,7 @@ from core.errors import ProgrammingError
 from core.events import SchemaState, TableRecovered
 from core.gc import find
 from core.sql import dialect, limits
-from core.sql.ddl import DDLRunner
+from core.sql.ddl import DDLRunner, reserved_database
 from core.sql.result import Result
 
 Database = Any  # core.sql.session.Database
@@ -82,7 +82,8 @@ def flashback_database(session: Session, node: dialect.FlashbackDatabase) -> Res
     drop_job: list[int] = []
 
     def step(_node, txn, schema, job: DDLJob):
-        if schema.database(new_name) is not None:  # TiDB checks the name first
+        if schema.database(new_name) is not None or \
+                reserved_database(session, new_name):  # TiDB checks the name first
             raise ProgrammingError(f"Can't create database '{new_name}'; database exists",
                                    errno=1007, sqlstate="HY000")
         view = txn.current_view()
@@ -137,10 +138,7 @@ def _recover(session: Session, node, statement: str, target: str | None, locate)
                                    f"can't be {verb} repeatedly", errno=1050, sqlstate="42S01")
         old = TableInfo.from_dict(dropped.rng["table"])
         name = target or old.name
-        db = schema.database(old.schema)
-        if db is None:
-            raise ProgrammingError(f"Unknown database '{old.schema}'", errno=1049,
-                                   sqlstate="42000")
+        db = find.database_of(schema, dropped.job, old.schema)
         if schema.table(db.name, name) is not None or schema.view(db.name, name) is not None:
             raise ProgrammingError(f"Table '{name}' already exists", errno=1050,
                                    sqlstate="42S01")

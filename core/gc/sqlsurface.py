@@ -113,9 +113,15 @@ class MysqlSchema:
         return Source(name, RowsSource(make, len(cols), f"mysql.{low}"), list(cols),
                       virtual=True)
 
-    def refusal(self, name: str) -> NotSupportedError | ProgrammingError:
-        """What a statement that needs `mysql.<name>` as a base table answers."""
+    def refusal(self, name: str, create: bool = False) -> NotSupportedError | ProgrammingError:
+        """What a statement that needs `mysql.<name>` as a base table answers (`create`:
+        CREATE TABLE / VIEW in `mysql`)."""
         low = name.lower()
+        if create:
+            return NotSupportedError(
+                f"This version of KintsugiDB doesn't yet support 'creating tables in mysql' "
+                f"(mysql is a read-only view of system.kdb: {', '.join(self.tables)}; "
+                "CREATE DATABASE another name)", errno=1235, sqlstate="42000")
         if low not in TABLES:
             return _missing(name)
         how = ("SET GLOBAL tidb_gc_life_time / tidb_gc_run_interval / tidb_gc_enable change "

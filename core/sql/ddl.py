@@ -262,7 +262,7 @@ class DDLRunner:
         name = node.this.name
         limits.check_identifier(name)
         job.job_type, job.db_name = "create schema", name
-        if schema.database(name):
+        if schema.database(name) or reserved_database(self.s, name):
             if node.args.get("exists"):
                 self.s.warn(1007, f"Can't create database '{name}'; database exists", "Note")
                 return NOOP
@@ -458,6 +458,7 @@ class DDLRunner:
             named.add(key)
             info = schema.table(db, t.name)
             if info is None:
+                self._virtual(db, t.name)
                 missing.append(f"{db}.{t.name}")
             elif info not in found:
                 self._no_job_on(info)
@@ -688,6 +689,7 @@ class DDLRunner:
         name = tnode.db or self.s.require_db()
         db = schema.database(name)
         if db is None:
+            self._virtual(name, tnode.name, create=True)
             raise err(f"Unknown database '{name}'", 1049)
         return db
 
@@ -695,9 +697,27 @@ class DDLRunner:
         db = tnode.db or self.s.require_db()
         t = schema.table(db, tnode.name)
         if t is None:
+            self._virtual(db, tnode.name)
             raise err(f"Table '{db}.{tnode.name}' doesn't exist", 1146, "42S02")
         self._no_job_on(t)
         return t
+
+    def _virtual(self, dbname: str, name: str, create: bool = False) -> None:
+        """A DDL on a virtual schema's table (`mysql.tidb`), or creating one in it, answers
+        that schema's refusal (1235: a read-only view of system.kdb) rather than 1146/1049."""
+        virtual = self.s.db.virtual_schemas.get(dbname.lower())
+        if virtual is not None and hasattr(virtual, "refusal") and (
+                create or name.lower() in getattr(virtual, "tables", ())):
+            raise virtual.refusal(name, create=create)
+
+
+def reserved_database(session, name: str) -> bool:
+    """Whether `name` is a schema SHOW DATABASES lists without a DatabaseInfo (`mysql`,
+    core.gc.sqlsurface): it exists, so creating it answers 1007.  information_schema answers
+    MySQL's 1044: no user may create it."""
+    if name.lower() == "information_schema":
+        raise err(f"Access denied for user 'root'@'%' to database '{name}'", 1044, "42000")
+    return name.lower() in session.db.virtual_schemas
 
 
 def key_part_bytes(t: SqlType) -> int:

@@ -134,10 +134,13 @@ def test_unknown_database(q):
     q("drop table d.t")
     q("drop database d")
     e = _err(q, "recover table d.t")
-    assert e.errno == 1049 and "Unknown database 'd'" in str(e)
-    q("create database d")
+    assert e.errno == 1049 and "Unknown database 'd' (Schema ID" in str(e)
+    q("create database d")  # another database (another id): TiDB refuses it too
+    e = _err(q, "recover table d.t")
+    assert e.errno == 1049 and "is another one" in str(e)
+    q("flashback database d to d_old")  # the database the table was in, under its id
     q("recover table d.t")
-    assert q("select * from d.t") == [(1,)]
+    assert q("select * from d_old.t") == [(1,)]
 
 
 def test_recover_by_job_the_first_of_two_drops(loaded):
