@@ -708,7 +708,8 @@ def _marked_dropped(db: Database, status: DatabaseStatus) -> DatabaseStatus:
     from core.catalog.dropped import dropped_tables
 
     with db.engine.snapshot() as view:
-        found = dropped_tables(view, db.now(), collected=False)
+        found = dropped_tables(view, db.now(), collected=False,
+                               lost=db.engine.lost_spaces)
     return with_dropped(status, {d.table_id: d for d in found})
 
 

@@ -14,8 +14,10 @@ was forced leaves its `RecoveryRecord` in `engine.last_recovery` and in the hist
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
+from core.catalog.dropped import awaiting_gc
 from core.errlog import ErrorLog
 from core.errors import Error
 from core.events import DamagedLogKept, Event, RecoveryWarning, null_sink
@@ -65,6 +67,7 @@ class Engine(StorageEngine):
         scan_directories: Sequence[str] | None = None,
         discard_damaged_log: bool = False,
         apply_batch_ops: int | None = None,
+        expendable_spaces: Callable[[Any], Mapping[int, str]] | None = awaiting_gc,
     ) -> Engine:
         """Open (or with `create=True` make) the database in `path`, recovering if needed.
 
@@ -77,6 +80,9 @@ class Engine(StorageEngine):
         `apply_batch_ops` sets how many row operations one redo apply batch holds (default
         200,000: memory stays bounded however long the log; the demo lowers it so that its
         small recovery shows several batches).
+        `expendable_spaces(view)` names the spaces only waiting for GC (dropped tables):
+        a missing or unusable file of one of them does not stop the open
+        (`core.recovery.expendable`); None treats them as live tables.
         `flush_interval=0` runs no flusher thread (tests call `flush()` themselves);
         `background` is accepted for compatibility and changes nothing.
         Every failure is a `core.errors` error: OS and LMDB errors are mapped (a full disk is
@@ -96,6 +102,7 @@ class Engine(StorageEngine):
             engine.scan_directories = (tuple(scan_directories) if scan_directories is not None
                                        else None)
             engine.apply_batch_ops = apply_batch_ops
+            engine.expendable_spaces = expendable_spaces
             try:
                 result = recover(engine, engine.control_at_open)
                 engine.start_serving(

@@ -16,12 +16,14 @@ back ("not recoverable"); "expired": older than the safe point, taken at the nex
 from __future__ import annotations
 
 import math
+import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from core.catalog import gcranges
 from core.catalog.model import TableInfo
-from core.catalog.store import CatalogStore
+from core.catalog.store import SYSTEM, TBL_PREFIX, CatalogStore
 
 RECOVERABLE_JOB_TYPES = frozenset({"drop table", "truncate table", "drop schema"})
 RECOVERABLE, EXPIRED, NOT_RECOVERABLE, COLLECTED = (
@@ -54,9 +56,12 @@ def _table(rng: dict) -> TableInfo | None:
         return None
 
 
-def dropped_tables(view: Any, now: float, *, collected: bool = True) -> list[DroppedTable]:
+def dropped_tables(view: Any, now: float, *, collected: bool = True,
+                   lost: Mapping[int, dict] | None = None) -> list[DroppedTable]:
     """Every table range awaiting GC (and, with `collected`, those GC took), oldest job
-    first.  Index ranges (DROP INDEX) are not tables and are left out."""
+    first.  Index ranges (DROP INDEX) are not tables and are left out.  `lost` is the
+    engine's `lost_spaces`: a pending table whose file the open found missing or unusable
+    is "file lost" or "damaged" (nothing brings it back; GC still takes it when due)."""
     life = gcranges.life_time(view)
     point = gcranges.safe_point(view) or {}
     safe = point.get("safe_point")
@@ -87,6 +92,8 @@ def dropped_tables(view: Any, now: float, *, collected: bool = True) -> list[Dro
             state = RECOVERABLE
         table = _table(rng)
         table_id = int(rng.get("table_id") or rng.get("element_id") or 0)
+        if not is_done and lost and table_id in lost:
+            state = lost[table_id].get("state") or state
         left = 0 if is_done else max(0, math.ceil(gc_after - now))
         out.append(DroppedTable(
             job_id=job_id, job_type=jtype, table_id=table_id,
@@ -96,4 +103,25 @@ def dropped_tables(view: Any, now: float, *, collected: bool = True) -> list[Dro
             done_at=float(rng["done_ts"]) if is_done and rng.get("done_ts") else None,
             table=table))
     out.sort(key=lambda d: (d.state == COLLECTED, d.job_id, d.table_id))
+    return out
+
+
+def awaiting_gc(view: Any) -> dict[int, str]:
+    """{space id: "`schema`.`table` (dropped by job n)"} of every tablespace only waiting
+    for GC, read from system.kdb: what `core.kv.Engine.open` gives recovery as
+    `expendable_spaces`, so that such a file missing or damaged does not stop the open
+    (`core.recovery.expendable`).  A space the dictionary has a table for is never one."""
+    out: dict[int, str] = {}
+    for rng in gcranges.pending(view):
+        if rng.get("kind") != "table":
+            continue
+        sid = int(rng.get("table_id") or 0)
+        if not sid or view.get(SYSTEM, TBL_PREFIX + struct.pack(">I", sid)) is not None:
+            continue
+        table = rng.get("table") or {}
+        job_id = int(rng.get("job_id") or 0)
+        job = CatalogStore.job(view, job_id) if job_id else None
+        how = f"{job.job_type} job" if job is not None and job.job_type else "job"
+        out[sid] = (f"`{table.get('schema', '?')}`.`{table.get('name', sid)}` "
+                    f"(dropped by {how} {job_id})")
     return out

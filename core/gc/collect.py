@@ -108,17 +108,24 @@ def collect_table(db: Database, rng: dict, now: float) -> GCRangeCollected | Non
 def remove_file(db: Database, sid: int, path: str) -> bool:
     """Unlink the file of space `sid`, whose map entry a committed transaction deleted:
     checkpoint past that commit first, then stop serving the file.  False when it was left
-    (something still in the overlay for it, or a file at `path` that is another space's)."""
+    (something still in the overlay for it, or a file at `path` that is another space's).
+    A file the open set aside as unusable (`engine.lost_spaces`: a dropped table's damaged
+    or foreign file) is removed without reading its header; a missing one is done."""
     engine = db.engine
     if engine.pending_entries(sid):
         return False  # cannot happen (nothing writes a dropped table); retried next round
     engine.flush()  # the checkpoint passes the deletion: no redo to replay names the space
     full = os.path.join(engine.path, path) if path else ""
     ts = engine.spaces.get(sid)
+    lost = engine.lost_spaces.pop(sid, None)  # its file was missing or unusable at open
     if ts is not None:
         full = ts.path
     elif not full or not os.path.exists(full):
+        if full:
+            _unlink(full + "-lock")
         return True
+    elif lost is not None and lost.get("path") == path:
+        pass  # the damaged (or foreign) file the open set aside at this space's path
     else:
         try:
             if read_header(full).get("space_id") != sid:
@@ -132,15 +139,19 @@ def remove_file(db: Database, sid: int, path: str) -> bool:
     finally:
         engine.release_writer()
     for p in (full + "-lock", full):  # the lock first: a crash between leaves the .kdb
-        try:
-            os.unlink(p)
-        except FileNotFoundError:
-            pass
+        _unlink(p)
         if p != full:
             crash_point("gc.between_unlinks")
     crash_point("gc.after_unlink")
     fsync_dir(os.path.dirname(full))
     return True
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def finish_done(db: Database) -> int:

@@ -25,6 +25,7 @@ from core.crashpoints import crash_point
 from core.errors import ProgrammingError
 from core.events import SchemaState, TableRecovered
 from core.gc import find
+from core.gc.lost import refuse_lost
 from core.sql import dialect, limits
 from core.sql.ddl import DDLRunner, reserved_database
 from core.sql.result import Result
@@ -97,6 +98,7 @@ def flashback_database(session: Session, node: dialect.FlashbackDatabase) -> Res
         store = session.db.catalog
         store.put_database(txn, DatabaseInfo.from_dict(dict(old.to_dict(), name=new_name)))
         for rng in find.ranges_of(view, dropped):
+            refuse_lost(session.db, int(rng["table_id"]))  # its file lost at open
             info = TableInfo.from_dict(dict(rng["table"], schema=new_name))
             store.put_table(txn, info)
             gcranges.remove(txn, rng)
@@ -131,6 +133,8 @@ def _recover(session: Session, node, statement: str, target: str | None, locate)
 
     def step(_node, txn, schema, job: DDLJob):
         dropped = locate(txn.current_view(), schema)
+        if dropped.rng is not None:
+            refuse_lost(session.db, dropped.table_id)  # its file lost at open
         asked = node.this.name if node.this is not None else dropped.job.table_name
         live = schema.tables_by_id.get(dropped.table_id)
         if live is not None:

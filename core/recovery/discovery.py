@@ -55,6 +55,7 @@ from core.events import (
     SpaceFileSkipped,
     SpaceFileUnverified,
 )
+from core.recovery.expendable import lookup
 from core.storage.lmdbfile import UnreadableTablespaceError, check_lmdb_file, lmdb_error
 from core.storage.spacemap import SPACE_MAP_PREFIX, SYSTEM_SPACE, foreign_reason
 from core.storage.tablespace import HEADER_KEY, NO_HEADER, GrowthDeferred
@@ -316,8 +317,13 @@ def _refuse_foreign(engine: Any, stored: dict[int, dict], found: dict[int, tuple
     database's rows as this table's.  A forced open goes on: the table is then missing."""
     if engine.force_recovery >= 1:
         return
+    dropped: dict[int, str] | None = None
     for sid, (path, why) in sorted(foreign.items()):
         if sid in found:
+            continue
+        if dropped is None:
+            dropped = lookup(engine)  # a dropped table only waiting for GC: set aside later
+        if sid in dropped:
             continue
         entry = stored.get(sid)
         if entry is not None:

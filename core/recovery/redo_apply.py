@@ -54,6 +54,7 @@ from core.log.record import HEADER_SIZE, RecordType, decode_body
 from core.log.scanner import LogScanner, ScanEnd
 from core.log.segment import SegmentInfo, data_end_lsn, list_segments
 from core.recovery.discovery import persist_discovered, rebuild_space_map
+from core.recovery.expendable import Expendable, recheck
 from core.recovery.forced import (
     SkippedRedo,
     classify_damage,
@@ -407,7 +408,8 @@ def apply(engine: Engine, segments: list[SegmentInfo], from_lsn: int, redo: Redo
     if engine.force_recovery >= 6:
         return 0, overlay
     committed = redo.committed
-    deleted = redo.deleted_spaces()
+    # GC's committed FILE_DELETEs, and dropped tables whose file was lost (set aside)
+    deleted = redo.deleted_spaces() | frozenset(engine.lost_spaces)
     for trx, space, header in redo.creates:
         if trx in committed and space not in engine.spaces and space not in deleted:
             if not engine.read_only:
@@ -450,6 +452,7 @@ def clean_up(engine: Engine, redo: RedoScan, overlay: MutableGeneration | None =
             sink(TransactionDiscarded(trx, n, names.names(redo.trx_spaces.get(trx, ())),
                                       kept=level >= 3))
         discarded = dict(unfinished)
+    recheck(engine, overlay)  # a dropped table set aside but recovered in the replayed log
     for sid, header in _open_mapped_spaces(engine, missing_ok=level >= 1, overlay=overlay):
         sink(TablespaceMissing(sid, table_name(header),
                                os.path.join(engine.path, header["path"]),
@@ -488,18 +491,24 @@ def _open_mapped_spaces(engine: Engine, *, missing_ok: bool,
     """Open every tablespace in the (applied) map that is not open yet; return the ones
     whose file is missing (kept in `engine.missing_spaces`), or refuse them (1812)."""
     missing = []
+    dropped = Expendable(engine, overlay)  # a dropped table's file only waiting for GC
     for sid, header in _effective_space_map(engine, overlay).items():
-        if sid in engine.spaces:
+        if sid in engine.spaces or sid in engine.lost_spaces:
             continue
         if os.path.exists(os.path.join(engine.path, header["path"])):
             try:
                 engine.open_space_file(header, create=False)
             except CorruptionError as exc:
+                why = str(getattr(exc, "msg", exc))
+                if dropped.set_aside(sid, header, why):
+                    continue
                 # an unreadable .kdb: a forced open goes on without it, as without a
                 # missing file (its table fails with 1812), instead of refusing the database
                 if not missing_ok or engine.force_recovery < 1:
                     raise
-                missing.append((sid, dict(header, unreadable=str(getattr(exc, "msg", exc)))))
+                missing.append((sid, dict(header, unreadable=why)))
+        elif dropped.set_aside(sid, header):
+            continue
         elif not missing_ok:
             raise missing_error(engine, sid, header)
         else:

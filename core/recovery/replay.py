@@ -18,6 +18,7 @@ from core.events import RedoApplyBatch, RedoApplyBatchDone, RedoApplyProgress
 from core.log.record import HEADER_SIZE, RecordType, decode_body
 from core.log.scanner import LogScanner
 from core.log.segment import SegmentInfo
+from core.recovery.expendable import lookup
 from core.recovery.spacenames import missing_error
 from core.storage.overlay import MutableGeneration
 from core.storage.tablespace import ApplyFailed
@@ -113,6 +114,7 @@ def replay(engine: Engine, segments: list[SegmentInfo], from_lsn: int, *,
         batch_start = last_lsn
         crash_point("recovery.mid_apply")
 
+    unreplayed: set[int] = set()  # missing spaces whose rows were skipped
     scanner = LogScanner(segments, from_lsn, allow_corruption=allow)
     for lsn, body in scanner.records():
         last_lsn = lsn + HEADER_SIZE + len(body)
@@ -144,7 +146,11 @@ def replay(engine: Engine, segments: list[SegmentInfo], from_lsn: int, *,
                             # FILE_DELETE says the file is gone on purpose
                             passed += 1  # force_recovery >= 1: skip a missing tablespace
                             continue
-                        raise missing_error(engine, space, _header_of(engine, creates, space))
+                        # a drop later in this log may have left it only waiting for GC:
+                        # decided once replay has applied the dictionary (below)
+                        unreplayed.add(space)
+                        passed += 1
+                        continue
                     buf = buffers[space] = {}
                 buf[key] = value
                 buffered += 1
@@ -164,6 +170,10 @@ def replay(engine: Engine, segments: list[SegmentInfo], from_lsn: int, *,
             if buffered >= batch_ops:
                 flush(committed[rec[1]])
     flush(max(committed.values()))
+    if unreplayed:
+        dropped = lookup(engine, overlay)
+        for space in sorted(unreplayed - set(dropped)):
+            raise missing_error(engine, space, _header_of(engine, creates, space))
     return done
 
 

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from core.catalog.dropped import COLLECTED, dropped_tables
+from core.catalog.dropped import EXPIRED, NOT_RECOVERABLE, RECOVERABLE, dropped_tables
 from core.catalog.model import TableInfo
 
 if TYPE_CHECKING:
@@ -34,11 +34,12 @@ def rows(session: StatementHost, approx_rows: Callable[[Any, TableInfo], int]) -
     """The table's rows; `approx_rows` is information_schema's TABLE_ROWS estimate."""
     db = session.db
     with db.engine.snapshot() as view:
-        found = dropped_tables(view, db.now())
+        found = dropped_tables(view, db.now(),
+                               lost=getattr(db.engine, "lost_spaces", None))
     out = []
     for d in found:
         count = None
-        if d.state != COLLECTED and d.table is not None:
+        if d.state in (RECOVERABLE, EXPIRED, NOT_RECOVERABLE) and d.table is not None:
             count = approx_rows(session, d.table)
         out.append([d.job_id, d.job_type, d.schema, d.name, d.table_id, _ts(d.dropped_at),
                     _ts(d.gc_after), d.seconds_left, d.state, _ts(d.done_at), count,

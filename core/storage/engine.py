@@ -30,6 +30,7 @@ to taking a snapshot, and guards the generation list and the space map).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from core.events import Event, null_sink
 from core.storage.commit import CommitPath
@@ -56,6 +57,9 @@ class Engine(Lifecycle, SpaceMap, CommitPath, Flusher):
         self.flusher_error: BaseException | None = None
         # recovery's findings, for status and the console (see core.recovery)
         self.missing_spaces: dict[int, dict] = {}  # space id -> header: opened without file
+        # dropped tables' spaces whose file was lost (core.recovery.expendable)
+        self.lost_spaces: dict[int, dict] = {}
+        self.expendable_spaces: Callable[[Any], Any] | None = None
         self.last_recovery = None  # core.status.RecoveryRecord of this open, if it recovered
         self.scan_directories: tuple[str, ...] | None = None
         self.discard_damaged_log = False
