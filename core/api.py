@@ -710,7 +710,10 @@ def _marked_dropped(db: Database, status: DatabaseStatus) -> DatabaseStatus:
     with db.engine.snapshot() as view:
         found = dropped_tables(view, db.now(), collected=False,
                                lost=db.engine.lost_spaces)
-    return with_dropped(status, {d.table_id: d for d in found})
+        names = {t.id: f"{t.schema}.{t.name}"
+                 for t in db.catalog.schema(view).tables_by_id.values()}
+    names.update((d.table_id, f"{d.schema}.{d.name}") for d in found)
+    return with_dropped(status, {d.table_id: d for d in found}, names)
 
 
 def inspect(path: str) -> Inspection:

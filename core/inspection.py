@@ -454,11 +454,16 @@ def _read_tablespaces(path: str, lmdb_lock: bool, creates: dict[int, tuple[int, 
     for sid, (_trx, header) in sorted(creates.items()):
         if sid not in space_map and "path" in header:
             out.append(_space(path, sid, header, lmdb_lock, open_files, pending=True))
-    return [_marked(ts, system.dropped.get(ts.space_id)) for ts in out], history
+    return [_marked(ts, system.dropped.get(ts.space_id), system.names.get(ts.space_id))
+            for ts in out], history
 
 
-def _marked(ts: TablespaceInspection, d: Any) -> TablespaceInspection:
-    """`ts` marked as a dropped table's, from its pending GC range (`d`), if it has one."""
+def _marked(ts: TablespaceInspection, d: Any, name: str | None = None) -> TablespaceInspection:
+    """`ts` under its table's name now (a file's header keeps the name it was created under:
+    RENAME TABLE and FLASHBACK ... TO change only the dictionary), marked as a dropped table's
+    from its pending GC range (`d`), if it has one."""
+    if name:
+        ts = replace(ts, name=name)
     if d is None:
         return ts
     return replace(ts, dropped_at=d.dropped_at, gc_after=d.gc_after, drop_job_id=d.job_id,
@@ -484,6 +489,7 @@ class _FileRead:
     error: str = ""
     history: list[RecoveryRecord] | None = None  # system.kdb only
     dropped: dict = field(default_factory=dict)  # system.kdb only: space id -> DroppedTable
+    names: dict = field(default_factory=dict)  # system.kdb only: space id -> "schema.table"
     gc_enabled: bool = True  # system.kdb only
 
 
@@ -579,10 +585,14 @@ def _read_gc(got: _FileRead, txn: lmdb.Transaction, now: float) -> None:
     unmarked (the inspection reports files, it does not fail on the dictionary)."""
     from core.catalog.dropped import dropped_tables
     from core.catalog.gcranges import global_variable
+    from core.catalog.store import CatalogStore
 
     view = _TxnView(txn)
     try:
         got.dropped = {d.table_id: d for d in dropped_tables(view, now, collected=False)}
+        got.names = {t.id: f"{t.schema}.{t.name}"
+                     for t in CatalogStore().schema(view).tables_by_id.values()}
+        got.names.update((d.table_id, f"{d.schema}.{d.name}") for d in got.dropped.values())
         got.gc_enabled = str(global_variable(view, "tidb_gc_enable") or "ON").upper() in (
             "ON", "1", "TRUE")
     except (Error, ValueError, TypeError, KeyError, msgpack.UnpackException):

@@ -74,9 +74,16 @@ class DatabaseStatus:
     recovery: RecoveryRecord | None = None
 
 
-def with_dropped(status: DatabaseStatus, dropped: dict[int, Any]) -> DatabaseStatus:
+def with_dropped(status: DatabaseStatus, dropped: dict[int, Any],
+                 names: dict[int, str] | None = None) -> DatabaseStatus:
     """`status` with its dropped tablespaces marked (`dropped`: space id -> an object with
-    `dropped_at`, `gc_after`, `job_id`, `job_type`, as `core.catalog.dropped.DroppedTable`)."""
+    `dropped_at`, `gc_after`, `job_id`, `job_type`, as `core.catalog.dropped.DroppedTable`)
+    and each under its table's name now (`names`: a file's header keeps the name it was
+    created under; RENAME TABLE and FLASHBACK ... TO change only the dictionary)."""
+    if names:
+        status = replace(status, tablespaces=tuple(
+            replace(ts, name=names[ts.space_id]) if ts.space_id in names else ts
+            for ts in status.tablespaces))
     if not dropped:
         return status
     spaces = tuple(

@@ -961,7 +961,8 @@ def _print_dropped(st: Inspection) -> None:
     now = _time.time()
     enabled = getattr(st, "gc_enabled", True)
     click.echo(f"\nDropped tables awaiting GC ({len(dropped)}; RECOVER TABLE brings one back "
-               "until GC; all of them: information_schema.KINTSUGI_DROPPED_TABLES)")
+               "until GC, FLASHBACK DATABASE one dropped with its database; all of them: "
+               "information_schema.KINTSUGI_DROPPED_TABLES)")
     for ts in dropped:
         gc = gc_text(ts.gc_after or 0.0, now, enabled=enabled,
                      state=getattr(ts, "drop_state", ""))

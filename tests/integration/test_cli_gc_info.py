@@ -108,3 +108,23 @@ def test_gc_wording():
     assert dropped_text(12, "drop table", "GC in 8 min") == "dropped by job 12, GC in 8 min"
     assert dropped_text(3, "drop schema", "GC due") == \
         "dropped with its database by job 3, GC due"
+
+
+def test_tables_are_listed_under_their_names_now(tmp_path):
+    """A file's header keeps the name it was created under; RENAME TABLE and FLASHBACK ...
+    TO change only the dictionary: `kintsugi info` (a closed or an open database) and
+    `Connection.info()` name each tablespace as the dictionary does now."""
+    path = str(tmp_path / "db")
+    with core.connect(path, create=True, autocommit=True) as c:
+        cur = c.cursor()
+        for sql in ("CREATE TABLE t (a INT PRIMARY KEY)", "RENAME TABLE t TO t_renamed",
+                    "CREATE TABLE c (a INT)", "TRUNCATE TABLE c", "FLASHBACK TABLE c TO c_old",
+                    "DROP TABLE c_old"):
+            cur.execute(sql)
+        names = {ts.name: ts.drop_job_id for ts in c.info().tablespaces}
+        assert "test.t_renamed" in names and "test.t" not in names
+        assert names["test.c"] is None and names["test.c_old"] is not None
+    out = CliRunner().invoke(main, ["info", path]).output
+    live, _, dropped = out.partition("Dropped tables awaiting GC")
+    assert "test.t_renamed" in live and "test.c " in live and "test.c_old" not in live
+    assert "test.c_old" in dropped and "FLASHBACK DATABASE" in dropped
