@@ -468,11 +468,10 @@ def _start_crash_jobs(conn) -> int | None:
                 f"'{SCHEMA}' AND INDEX_NAME IN ('idx_total', 'idx_qty')")
     if cur.fetchone()[0]:
         return None
-    # this process only (not kept): the first job crawls until the kill, then runs at full
-    # speed after the reopen; the second keeps its own throttle across the restart
-    cur.execute("SET GLOBAL kintsugi_ddl_reorg_delay_ms = 10")
-    cur.execute("SET GLOBAL tidb_ddl_reorg_batch_size = 64")
-    first = conn.submit_ddl(CRASH_JOBS[0])
+    # each job's own throttle, kept with it across the restart (a SET GLOBAL would persist
+    # and override both, and every later DDL of the demo database): the first crawls until
+    # the kill and finishes in seconds after the reopen, the second runs for minutes
+    first = conn.submit_ddl(CRASH_JOBS[0], batch_size=64, delay_ms=10)
     conn.submit_ddl(CRASH_JOBS[1], batch_size=SLOW_BATCH, delay_ms=SLOW_DELAY_MS)
     return first
 
