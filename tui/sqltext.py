@@ -137,3 +137,19 @@ THEN TIME TIMESTAMP TINYINT TRANSACTION TRUE TRUNCATE UNION UNIQUE UPDATE USE US
 VARBINARY VARCHAR WHEN WHERE
 AVG MAX MIN SUM COALESCE IFNULL CONCAT LENGTH LOWER UPPER SUBSTRING NOW ROUND ABS
 """.split()))
+BARE = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")  # a name that needs no backquotes
+# the keywords MySQL reserves (a table or column may be called date, time, text, count ...)
+RESERVED = frozenset(KEYWORDS) - frozenset("""
+ADMIN AUTO_INCREMENT BEGIN COLUMNS COMMIT DATE DATETIME DDL END INDEXES INFORMATION_SCHEMA JOB
+JOBS RECOVER ROLLBACK SCHEMAS START TABLES TEXT TIME TIMESTAMP TRANSACTION
+AVG MAX MIN SUM COUNT COALESCE IFNULL CONCAT LENGTH LOWER UPPER SUBSTRING NOW ROUND ABS
+""".split())
+
+
+def ident(name: str) -> str:
+    """A name as the statement that runs spells it: bare when it can be, in backquotes when
+    it has other characters, starts with a digit or is a keyword (so the dialog shows what
+    runs, not a statement that would fail if typed)."""
+    if BARE.match(name) and name.upper() not in RESERVED:
+        return name
+    return "`" + name.replace("`", "``") + "`"

@@ -256,14 +256,19 @@ async def test_a_taken_name_is_the_engines_1050_and_changes_nothing(make_app, dr
         pane = app.pane("ddl")
         jobs_before = list(pane.shown)
         await _select(pilot, DROP)
-        await pilot.press("r")
+        await pilot.press("r")  # orders exists: r asks a new name; `other` is taken too
+        await pilot.pause()
+        assert isinstance(app.screen, NewNameScreen)
+        assert "test.orders exists" in str(app.screen.query_one(".title").render())
+        app.screen.query_one("Input").value = "other"
+        await pilot.press("enter")
         await pilot.pause()
         await pilot.press("y")
         await _until(pilot, lambda: pane.outcome and pane.outcome[0] == DROP, "answered")
         await settle(pilot)
         ok, message = pane.outcome[2], pane.outcome[1]
         assert not ok
-        assert "ERROR 1050 (42S01): Table 'orders' already exists" in message, message
+        assert "ERROR 1050 (42S01): Table 'other' already exists" in message, message
         assert "nothing changed" in message and "ERROR 1050" in _box(app)
         # nothing changed: no new job, the dropped table still waits to be brought back
         assert [j for j in pane.shown if j not in jobs_before] == []
@@ -310,7 +315,9 @@ async def test_gc_due_then_collected_refuses_and_the_lists_follow_the_events(mak
         await pilot.press("r")
         await pilot.pause()
         assert not isinstance(app.screen, RecoverScreen)
-        assert f"r refused: GC collected what job {DROP} dropped" in pane.outcome[1]
+        assert re.search(rf"r refused: job {DROP} dropped test\.orders at [\d:]+; GC "
+                         r"collected it at [\d: -]+: it cannot be recovered",
+                         pane.outcome[1]), pane.outcome[1]
         await settle(pilot)
         recovery = app.pane("recovery")
         await _until(pilot, lambda: recovery.info is not None and not any(
@@ -527,3 +534,145 @@ def test_the_recovery_tabs_mark_of_a_dropped_tablespace():
     assert space_cell(gone, now=1_100.0) == "/db/test/orders.kdb: dropped (job 12), GC in 9 min"
     old = TablespaceInfo(4, "test.t", "/db/test/t.kdb", 10, 0.0, 90_000.0, 7, "modify column")
     assert dropped_words(old, now=0.0) == "replaced (job 7, modify column), GC in 25 h 00 min"
+
+
+# -- a taken name, quoted names, a database's words (the new user's findings) -------------------
+
+
+@pilot_test
+async def test_r_on_a_truncate_whose_table_exists_asks_a_new_name_and_quotes_it(make_app,
+                                                                               dropped_db):
+    app = make_app(dropped_db, database="test", initial_tab="ddl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.pane("ddl")
+        await _until(pilot, lambda: "recoverable" in str(
+            pane.query_one("#jobs-summary").render()), "summary")
+        summary = str(pane.query_one("#jobs-summary").render())
+        assert f"(job {DROP}: r; job {TRUNCATE}: f, its name is taken)" in summary, summary
+        await _select(pilot, TRUNCATE)
+        assert "name is taken" in _box(app)
+        await pilot.press("r")  # test.carts exists: no "Bring it back" that answers 1050
+        await pilot.pause()
+        assert isinstance(app.screen, NewNameScreen)
+        assert "test.carts exists: bring it back under a new name" in \
+            str(app.screen.query_one(".title").render())
+        app.screen.query_one("Input").value = "carts-old"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RecoverScreen)
+        said = app.screen.text()
+        assert "FLASHBACK TABLE test.carts TO `carts-old`" in said, said
+        await pilot.press("y")
+        await _until(pilot, lambda: pane.outcome and pane.outcome[0] == TRUNCATE, "answered")
+        assert pane.outcome[2], pane.outcome
+        await settle(pilot)
+        assert await _count(pilot, "`carts-old`") == 100
+
+
+@pilot_test
+async def test_refused_jobs_have_no_r_f_in_the_footer_and_f_says_flashback(make_app,
+                                                                            dropped_db):
+    app = make_app(dropped_db, database="test", initial_tab="ddl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.pane("ddl")
+        await _select(pilot, DROP)
+        assert pane.check_action("footer_key", ("recover",))
+        await _select(pilot, ADD_INDEX)
+        assert not pane.check_action("footer_key", ("recover",))
+        titles = []
+        app.notify = lambda message, **kw: titles.append(kw.get("title"))
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        assert titles == ["Flashback to", "Recover"], titles
+
+
+def test_names_are_quoted_as_they_run_and_a_database_is_worded_as_one():
+    assert words.ident("carts_old") == "carts_old" and words.ident("c$1") == "c$1"
+    assert words.ident("carts-old") == "`carts-old`" and words.ident("1x") == "`1x`"
+    assert words.ident("select") == "`select`" and words.ident("a`b") == "`a``b`"
+    drop = _job(12, "drop table")
+    assert words.recovery("flashback", drop, [_dropped()], "o-1", latest=False).sql == \
+        "RECOVER TABLE BY JOB 12 TO `o-1`"
+    schema = _job(20, "drop schema", db_name="shop2", table_name="")
+    plan = words.recovery("flashback", schema, [_dropped(20, "drop schema", schema="shop2")],
+                          "shop 3")
+    assert plan.sql == "FLASHBACK DATABASE shop2 TO `shop 3`"
+    said = " ".join(plan.consequences())
+    assert "ERROR 1007" in said and "1050" not in said and "view" in said
+    assert "knows the table " not in said and "database and its tables" in said
+
+
+def test_a_recovered_then_dropped_again_job_and_a_collected_one_say_so():
+    back = _job(15, "recover table", query="RECOVER TABLE BY JOB 9", table_name="orders")
+    again = _job(16, "drop table")
+    jobs = [_job(9, "drop table"), back, again]
+    assert words.dropped_again(back, jobs) == again
+    st = words.status(_job(9, "drop table"), [], back=back, again=again)
+    assert st.why == ("test.orders was brought back by job 15, then dropped again by job 16: "
+                      "recover that job instead")
+    assert words.dropped_again(back, jobs[:2]) is None
+    gone = words.status(_job(7, "drop table"), [_dropped(
+        7, state="collected", dropped_at=dt.datetime(2026, 1, 1, 10, 55, 0),
+        done_at=dt.datetime(2026, 1, 1, 11, 5, 30))])
+    assert gone.why == ("job 7 dropped test.orders at 2026-01-01 10:55:00; GC collected it "
+                        "at 2026-01-01 11:05:30: it cannot be recovered")
+
+
+def test_the_summary_names_the_key_of_each_recoverable_job():
+    from tui.panes.ddl_jobs import recoverable_keys
+
+    a, b = _job(11, "truncate table", table_name="carts"), _job(9, "drop table")
+    assert recoverable_keys([a, b], lambda j: False) == "jobs 11, 9: r"
+    assert recoverable_keys([a, b], lambda j: j.job_id == 11) == \
+        "job 9: r; job 11: f, its name is taken"
+
+
+@pilot_test
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_every_tablespace_is_within_reach_of_the_keyboard(make_app, dropped_db, size):
+    conn = core.connect(dropped_db, database="test", autocommit=True, **ENGINE_OPTIONS)
+    try:
+        for i in range(30):
+            conn.execute(f"CREATE TABLE t{i:02d} (id INT PRIMARY KEY)")
+    finally:
+        conn.close()
+    app = make_app(dropped_db, database="test", initial_tab="recovery")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        pane = app.pane("recovery")
+        if pane.narrow:
+            await pilot.press("l")  # the lists instead of the log
+            await pilot.pause()
+        table = pane.query_one("#tablespaces")
+        assert table.row_count > 30
+        shown = table.size.height - 1
+        assert shown >= 7 and (size[1] < 48 or shown > 20), shown  # the room the pane has
+        for _ in range(6):  # Tab reaches the list
+            if app.focused is table:
+                break
+            await pilot.press("tab")
+            await pilot.pause()
+        assert app.focused is table
+        assert table.scroll_y == 0
+        for _ in range(40):  # the arrows scroll it to the last one
+            await pilot.press("down")
+        await pilot.pause(0.5)
+        assert table.scroll_y == table.max_scroll_y  # the last one in view
+        assert table.max_scroll_y > 0 or shown >= table.row_count
+        assert pane.query_one("#recovery-side").region.contains_region(table.region)
+
+
+def test_completion_inserts_a_name_that_needs_them_in_backquotes():
+    from tui.backend.base import Catalog
+    from tui.widgets.editor import SqlEditor
+
+    editor = SqlEditor()
+    editor.catalog = Catalog({"test": {"carts-old": ["id"], "carts": ["id", "date"]}})
+    assert [v for (_l, kind), v in editor._complete_word("cart") if kind == "table"] == \
+        ["carts", "`carts-old`"]
+    assert [v for _l, v in editor._complete_member("test.carts-")] == ["test.`carts-old`"]
+    assert [v for _l, v in editor._complete_member("carts.da")] == ["carts.date"]

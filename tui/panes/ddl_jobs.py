@@ -26,7 +26,8 @@ dropped tables.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -62,10 +63,12 @@ from tui.widgets.ddl_board import DDLBoard, finished, running
 from tui.widgets.ddl_detail import DDLJobDetail, state_style
 from tui.widgets.ddl_progress import DDLProgress
 from tui.widgets.ddl_recover import (
+    DROP_SCHEMA,
     DUE,
     RECOVERABLE,
     DropStatus,
     Recovery,
+    dropped_again,
     is_drop,
     latest_drop,
     recovered_by,
@@ -152,6 +155,20 @@ def cells(job: DDLJobInfo) -> dict[str, str]:
             "ended": when(job.end_time, short=True)}
 
 
+def recoverable_keys(jobs: list[DDLJobInfo], taken: Callable[[DDLJobInfo], bool]) -> str:
+    """'jobs 11, 9: r' or 'job 9: r; job 11: f, its name is taken': the key that brings
+    each back (f where a live table has the name)."""
+    r = [str(j.job_id) for j in jobs if not taken(j)]
+    f = [str(j.job_id) for j in jobs if taken(j)]
+    parts = []
+    if r:
+        parts.append(f"job{'s' if len(r) > 1 else ''} {', '.join(r)}: r")
+    if f:
+        parts.append(f"job{'s' if len(f) > 1 else ''} {', '.join(f)}: f, "
+                     f"{'their names are' if len(f) > 1 else 'its name is'} taken")
+    return "; ".join(parts)
+
+
 def fit_columns(widths: dict[str, int], room: int) -> list[str]:
     """The columns that fit in `room` cells (each takes its width and 2 of padding), in
     display order, added in `INCLUDE`'s order of importance."""
@@ -171,6 +188,8 @@ class JobsRead:
 
     jobs: TableData
     dropped: dict[int, list[DroppedTable]] = field(default_factory=dict)
+    live: frozenset[tuple[str, str]] | None = None  # (schema, table) lower-case; None: unread
+    schemas: frozenset[str] = frozenset()
 
 
 class DdlJobsPane(RefreshingPane[JobsRead]):
@@ -274,11 +293,22 @@ class DdlJobsPane(RefreshingPane[JobsRead]):
                 dropped.setdefault(t.job_id, []).append(t)
         except BackendError:
             pass  # the jobs are shown all the same; r and f say nothing is kept
-        return JobsRead(jobs, dropped)
+        live: frozenset[tuple[str, str]] | None = None
+        schemas: frozenset[str] = frozenset()
+        if dropped:  # which names are taken: r then asks a new name instead of a 1050
+            try:
+                catalog = self.backend.catalog().schemas
+                live = frozenset((s.lower(), t.lower()) for s, tabs in catalog.items()
+                                 for t in tabs)
+                schemas = frozenset(s.lower() for s in catalog)
+            except BackendError:
+                pass
+        return JobsRead(jobs, dropped, live, schemas)
 
     def show(self, data: JobsRead) -> None:
         self.data = data.jobs
         self.dropped = data.dropped
+        self.live, self.live_schemas = data.live, data.schemas
         self.board.load(job_list(data.jobs))
         self._redraw()
         self._fetch_steps()
@@ -330,8 +360,8 @@ class DdlJobsPane(RefreshingPane[JobsRead]):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "footer_key":
             job = self.selected()
-            if job is None or not is_drop(job):
-                return False
+            if job is None or not is_drop(job) or not self.drop_status(job).offered:
+                return False  # refused: the hidden binding says why
             return parameters[0] == "recover" or self.app.size.width >= FOOTER_F_WIDTH
         return True
 
@@ -365,12 +395,11 @@ class DdlJobsPane(RefreshingPane[JobsRead]):
             text.append(f" · {len(crashed)} interrupted by a crash "
                         f"(job{'s' if len(crashed) > 1 else ''} {ids})",
                         style=colours.get("warning", ""))
-        back = [j.job_id for j in self.board.jobs if j.job_id in self.dropped
+        back = [j for j in self.board.jobs if j.job_id in self.dropped
                 and self.drop_status(j).kind in (RECOVERABLE, DUE)]
         if back:
-            ids = ", ".join(str(i) for i in back[:3])
             text.append(f" · {len(back)} drop{'s' if len(back) > 1 else ''} recoverable "
-                        f"(job{'s' if len(back) > 1 else ''} {ids}: r)",
+                        f"({recoverable_keys(back[:3], self.name_taken)})",
                         style=colours.get("success", ""))
         shown = len(self.shown)
         if shown != n:
@@ -447,7 +476,21 @@ class DdlJobsPane(RefreshingPane[JobsRead]):
         """What `job` dropped and whether r and f can bring it back, now."""
         tables = self.dropped.get(job.job_id, [])
         back = recovered_by(job, self.board.jobs) if is_drop(job) and not tables else None
-        return status(job, tables, time.monotonic(), back)
+        again = dropped_again(back, self.board.jobs) if back is not None else None
+        st = status(job, tables, time.monotonic(), back, again)
+        if st.offered and self.name_taken(job):
+            st = replace(st, taken=True)
+        return st
+
+    def name_taken(self, job: DDLJobInfo) -> bool:
+        """A live table (a database, for a drop schema) has the name `job` dropped: RECOVER
+        would answer 1050 (1007), so r asks for a new name."""
+        live = getattr(self, "live", None)
+        if live is None or not is_drop(job):
+            return False
+        if job.job_type == DROP_SCHEMA:
+            return job.db_name.lower() in self.live_schemas
+        return (job.db_name.lower(), job.table_name.lower()) in live
 
     def _tick(self) -> None:
         """The countdown of the highlighted drop job's time before GC."""
@@ -663,11 +706,17 @@ class DdlJobsPane(RefreshingPane[JobsRead]):
         if not drop.offered:  # said under the job and in a toast, nothing asked
             message = f"{key} refused: {drop.why}."
             self.outcome = (job.job_id, message, False)
-            self.notify(message, title="Recover", severity="warning", timeout=8)
+            self.notify(message, title="Recover" if action == "recover" else "Flashback to",
+                        severity="warning", timeout=8)
             self._detail()
             return
         tables = self.dropped.get(job.job_id, [])
-        if action == "recover":
+        title = ""
+        if action == "recover" and drop.taken:
+            title = (f"{what(job)} exists: bring it back under a new name"
+                     if job.job_type != DROP_SCHEMA else
+                     f"Database {job.db_name} exists: bring it back under a new name")
+        elif action == "recover":
             self._confirm(recovery("recover", job, tables), drop)
             return
 
@@ -676,7 +725,7 @@ class DdlJobsPane(RefreshingPane[JobsRead]):
                 self._confirm(recovery("flashback", job, tables, name,
                                        latest_drop(job, self.board.jobs)), drop)
 
-        self.app.push_screen(NewNameScreen(job, what(job), suggested_name(job)), named)
+        self.app.push_screen(NewNameScreen(job, what(job), suggested_name(job), title), named)
 
     def _confirm(self, plan: Recovery, drop: DropStatus) -> None:
         def answered(yes: bool | None) -> None:

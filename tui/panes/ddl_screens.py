@@ -186,8 +186,9 @@ class NewNameScreen(ModalScreen[str | None]):
     """
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", key_display="Esc")]
 
-    def __init__(self, job: DDLJobInfo, what: str, default: str = "") -> None:
+    def __init__(self, job: DDLJobInfo, what: str, default: str = "", title: str = "") -> None:
         super().__init__()
+        self.title_text = title  # "shop.carts exists: bring it back under a new name"
         self.job = job
         self.what = what  # "test.orders", "database shop2"
         self.default = default
@@ -197,7 +198,8 @@ class NewNameScreen(ModalScreen[str | None]):
         with Vertical():
             what = (f"the rows {self.what} had before the truncate"
                     if self.job.job_type == "truncate table" else self.what)
-            yield Static(Text(f"Bring back {what} (job {self.job.job_id}) under a new name"),
+            yield Static(Text(self.title_text or
+                              f"Bring back {what} (job {self.job.job_id}) under a new name"),
                          classes="title")
             yield Label("New database name:" if schema else
                         f"New table name (in {self.job.db_name}):")

@@ -169,8 +169,8 @@ class RecoveryPane(RefreshingPane[Loaded]):
                                 show_cursor=False)
 
     def on_mount(self) -> None:
-        for table_id in ("#recovery-trx", "#tablespaces"):
-            self.query_one(table_id, DataTable).can_focus = False
+        self.query_one("#recovery-trx", DataTable).can_focus = False
+        # the tablespaces: Tab reaches them, the arrows and PgUp/PgDn scroll every one
         self.query_one("#recovery-trx", DataTable).display = False
         self.query_one("#recovery-history", DataTable).display = False
 
@@ -187,6 +187,14 @@ class RecoveryPane(RefreshingPane[Loaded]):
                 # keys (l, a, h) stay live on the log, not on a table no one can see
         self.log.set_hint("l: lists · a: every line" if self.narrow else "a: every line")
         self._fit_warnings()
+        self._fit_spaces()
+
+    def _fit_spaces(self) -> None:
+        """Every tablespace within reach: as many rows as the side has room for (at least
+        8 lines), the rest scrolled inside the list (focusable: Tab, then arrows)."""
+        side = self.query_one("#recovery-side")
+        room = side.size.height or self.size.height - 4
+        _fit(self.query_one("#tablespaces", DataTable), max(SPACES_SHOWN, room - 2))
 
     def _fit_warnings(self) -> None:
         """A small terminal under the forced banner: the warnings strip shows the latest
@@ -344,7 +352,7 @@ class RecoveryPane(RefreshingPane[Loaded]):
             fill_table(spaces, ["space", "file (tablespace)", "applied LSN"],
                        [[str(ts.space_id), space_cell(ts), f"{ts.applied_lsn:,}"]
                         for ts in info.tablespaces])
-            _fit(spaces, 8)
+            self._fit_spaces()
         self._show_history(data.history)
         self._show_state()
 
@@ -444,6 +452,9 @@ def space_cell(ts: TablespaceInfo, now: float | None = None) -> str:
     """The tablespaces list's file cell, with a dropped table's mark."""
     mark = dropped_words(ts, now)
     return f"{space_file(ts.name, ts.path)}: {mark}" if mark else space_file(ts.name, ts.path)
+
+
+SPACES_SHOWN = 8  # lines of the tablespace list at least (heading included)
 
 
 def _fit(table: DataTable, most: int) -> None:

@@ -96,7 +96,8 @@ def job_text(job: DDLJobInfo, steps: list[DDLJobStep] | None, colours: dict[str,
                 text.append(key, style="bold reverse")
                 text.append(f" {word}")
         if drop is not None and drop.offered:
-            for key, word in (("r", "recovers"), ("f", "flashback to a new name")):
+            r = "recovers under a new name (the name is taken)" if drop.taken else "recovers"
+            for key, word in (("r", r), ("f", "flashback to a new name")):
                 text.append(" · ")
                 text.append(key, style="bold reverse")
                 text.append(f" {word}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from core.events import JobState
 from tui.backend.base import COLLECTED, EXPIRED, DDLJobInfo, DroppedTable
+from tui.sqltext import ident
 from tui.widgets import ddl_words
 
 FROZEN_LEFT: float | None = None  # the seconds left shown, when set (pictures)
@@ -91,6 +92,7 @@ class DropStatus:
     why: str = ""
     left: float = 0.0
     when: str = ""  # "Recoverable for 8 min 12 s (GC after 10:58:03)."
+    taken: bool = False  # a live table (database) has the name: r asks a new name too
 
     @property
     def offered(self) -> bool:
@@ -113,11 +115,31 @@ def recovered_by(job: DDLJobInfo, jobs: list[DDLJobInfo]) -> DDLJobInfo | None:
     return None
 
 
+def dropped_again(back: DDLJobInfo, jobs: list[DDLJobInfo]) -> DDLJobInfo | None:
+    """The first drop of what `back` brought back, after it (that job is the one to
+    recover now)."""
+    schema = back.job_type.endswith("schema") or not back.table_name
+    for j in sorted(jobs, key=lambda j: j.job_id):
+        if j.job_id <= back.job_id or j.state not in (JobState.SYNCED, JobState.DONE):
+            continue
+        if schema and j.job_type == DROP_SCHEMA and j.db_name.lower() == back.db_name.lower():
+            return j
+        if not schema and j.job_type in (DROP_TABLE, TRUNCATE) and \
+                j.db_name.lower() == back.db_name.lower() and \
+                j.table_name.lower() == back.table_name.lower():
+            return j
+        if not schema and j.job_type == DROP_SCHEMA and \
+                j.db_name.lower() == back.db_name.lower():
+            return j
+    return None
+
+
 def status(job: DDLJobInfo, tables: list[DroppedTable], now: float | None = None,
-           back: DDLJobInfo | None = None) -> DropStatus:
+           back: DDLJobInfo | None = None, again: DDLJobInfo | None = None) -> DropStatus:
     """`job`'s drop as the detail box says it; `tables` are its KINTSUGI_DROPPED_TABLES
     rows (a drop schema has one per table), `now` the monotonic time to count down to,
-    `back` the job that brought it back (`recovered_by`)."""
+    `back` the job that brought it back (`recovered_by`), `again` the later drop of what
+    `back` brought back (`dropped_again`)."""
     if not is_drop(job):
         return DropStatus(NOT_A_DROP, "", f"job {job.job_id} is {job.job_type or 'no job'}, "
                           "not a drop: only a drop table, truncate table or drop schema job "
@@ -130,6 +152,11 @@ def status(job: DDLJobInfo, tables: list[DroppedTable], now: float | None = None
     verb = "Truncated" if job.job_type == TRUNCATE else "Dropped"
     if not tables and back is not None:
         as_ = f"{back.db_name}.{back.table_name}" if back.table_name else back.db_name
+        if again is not None:
+            return DropStatus(GONE, f"{verb} {name}: brought back by job {back.job_id} as "
+                              f"{as_}, then dropped again by job {again.job_id}.",
+                              f"{name} was brought back by job {back.job_id}, then dropped "
+                              f"again by job {again.job_id}: recover that job instead")
         return DropStatus(GONE, f"{verb} {name}: brought back by job {back.job_id} as {as_}.",
                           f"{name} was brought back already, by job {back.job_id}")
     if not tables:
@@ -147,12 +174,16 @@ def status(job: DDLJobInfo, tables: list[DroppedTable], now: float | None = None
     if gone:
         at = max((t.done_at for t in gone if t.done_at), default=None)
         when = f" at {clock(at)}" if at else ""
+        dropped_at = min((t.dropped_at for t in tables if t.dropped_at), default=None)
+        if dropped_at is None and job.end_time:
+            dropped_at = job.end_time
+        dropped = f" at {clock(dropped_at)}" if dropped_at else ""
         line = (f"{verb} {name}: collected by GC{when}: cannot be recovered."  # no count left
                 if job.job_type != TRUNCATE else f"Truncated {name}: its rows before the "
                 f"truncate were collected by GC{when}: cannot be recovered.")
         return DropStatus(GONE, line,
-                          f"GC collected what job {job.job_id} dropped{when}: {name} cannot "
-                          "be recovered")
+                          f"job {job.job_id} {verb.lower()} {name}{dropped}; GC collected it"
+                          f"{when}: it cannot be recovered")
     expired = [t for t in tables if t.state == EXPIRED]
     if expired:
         gc_after = min((t.gc_after for t in expired if t.gc_after), default=None)
@@ -205,10 +236,15 @@ class Recovery:
 
     def consequences(self) -> list[str]:
         job = self.job
+        if job.job_type == DROP_SCHEMA:
+            return ["The database comes back with every table and view it had, the tables' "
+                    "rows and indexes; only the dictionary changes.",
+                    "If a database has the name already the engine refuses (ERROR 1007) and "
+                    "nothing changes.",
+                    "It runs as a DDL job of its own; the SQL tab's completion knows the "
+                    "database and its tables at once."]
         out = ["Only the dictionary changes: the table's own file comes back with its rows, "
                "indexes and auto-increment counter, whatever its size."]
-        if job.job_type == DROP_SCHEMA:
-            out = ["The database comes back with every table it had, their rows and indexes."]
         if job.job_type == TRUNCATE and self.action == "recover":
             out.append(f"{what(job)} still exists (the truncate left it, empty): the engine "
                        "refuses with ERROR 1050 unless it was dropped since; f brings the "
@@ -234,16 +270,18 @@ def recovery(action: str, job: DDLJobInfo, tables: list[DroppedTable],
     schema = job.job_type == DROP_SCHEMA
     size = _size(tables, schema) if tables else ("no table" if schema else "")
     if schema:
-        to = f" TO {new_name}" if new_name else ""
-        return Recovery(action, f"FLASHBACK DATABASE {job.db_name}{to}", "flashback_database",
+        to = f" TO {ident(new_name)}" if new_name else ""
+        return Recovery(action, f"FLASHBACK DATABASE {ident(job.db_name)}{to}",
+                        "flashback_database",
                         (job.db_name, new_name), job, f"database {new_name or job.db_name}",
                         size)
     back_as = f"{job.db_name}.{new_name or job.table_name}"
     if new_name and latest:
-        return Recovery(action, f"FLASHBACK TABLE {job.db_name}.{job.table_name} TO {new_name}",
+        return Recovery(action, f"FLASHBACK TABLE {ident(job.db_name)}.{ident(job.table_name)} "
+                        f"TO {ident(new_name)}",
                         "flashback_table", (job.db_name, job.table_name, new_name), job,
                         back_as, size)
-    to = f" TO {new_name}" if new_name else ""
+    to = f" TO {ident(new_name)}" if new_name else ""
     return Recovery(action, f"RECOVER TABLE BY JOB {job.job_id}{to}", "recover_table",
                     (job.job_id, new_name), job, back_as, size)
 

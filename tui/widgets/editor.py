@@ -9,7 +9,7 @@ from textual_textarea import TextEditor
 
 from tui import actions
 from tui.backend.base import Catalog
-from tui.sqltext import KEYWORDS, Statement, location_of, offset_of, split, statement_at
+from tui.sqltext import KEYWORDS, Statement, ident, location_of, offset_of, split, statement_at
 
 # Textual compiles the SQL highlight query each time a TextArea sets its language (twice for
 # one editor: ~70 ms of the start-up).  Its own docstring says "Queries should be prepared
@@ -103,13 +103,13 @@ class SqlEditor(TextEditor, inherit_bindings=False):
         out: list[tuple[tuple[str, str], str]] = []
         for name in self.catalog.tables():
             if name.lower().startswith(low):
-                out.append(((name, "table"), name))
+                out.append(((name, "table"), ident(name)))
         for schema in sorted(self.catalog.schemas):
             if schema.lower().startswith(low):
-                out.append(((schema, "database"), schema))
+                out.append(((schema, "database"), ident(schema)))
         for col in self.catalog.columns():
             if col.lower().startswith(low):
-                out.append(((col, "column"), col))
+                out.append(((col, "column"), ident(col)))
         for kw in KEYWORDS:
             if kw.lower().startswith(low) and kw.lower() != low:
                 value = kw if prefix[:1].isupper() else kw.lower()
@@ -125,8 +125,8 @@ class SqlEditor(TextEditor, inherit_bindings=False):
                 s.lower() for s in self.catalog.schemas}:
             for schema, tables in self.catalog.schemas.items():
                 if schema.lower() == owner.lower():
-                    out += [((t, "table"), f"{owner}.{t}") for t in sorted(tables)
+                    out += [((t, "table"), f"{owner}.{ident(t)}") for t in sorted(tables)
                             if t.lower().startswith(low)]
             return out
         cols = self.catalog.columns(owner) or self.catalog.columns()
-        return [((c, "column"), f"{owner}.{c}") for c in cols if c.lower().startswith(low)]
+        return [((c, "column"), f"{owner}.{ident(c)}") for c in cols if c.lower().startswith(low)]
