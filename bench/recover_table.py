@@ -30,13 +30,13 @@ from bench.common import (
     dump_json,
     fmt_s,
     machine_info,
-    make_row,
     mb,
     md_table,
     median,
     scratch_dir,
     verdict,
     write_results,
+    write_rows,
 )
 
 MODULE = "bench.recover_table"
@@ -49,21 +49,11 @@ TARGET = 1.5
 def load(conn, name: str, rows: int) -> float:
     """Create `name` and write make_row(0..rows-1) into it (rows and index entries) through
     the SQL layer's row writer, then flush; returns the seconds it took."""
-    from core.sql.table import TableWriter
-
     started = time.perf_counter()
     cur = conn.cursor()
     cur.execute(TABLE.format(name=name))
-    eng = conn._engine
-    with eng.snapshot() as snap:
-        table = conn._session.db.catalog.schema(snap).table("test", name)
-    for start in range(0, rows, LOAD_BATCH):
-        txn = eng.begin()
-        writer = TableWriter(table, txn)
-        for i in range(start, min(rows, start + LOAD_BATCH)):
-            writer.insert(make_row(i), i)
-        txn.commit()
-    eng.flush()
+    write_rows(conn, name, rows, LOAD_BATCH)
+    conn._engine.flush()
     return time.perf_counter() - started
 
 

@@ -48,6 +48,7 @@ from bench.common import (
     sqlite_connect,
     verdict,
     write_results,
+    write_rows,
 )
 
 QTY = 2  # column position of qty in t (and in make_row())
@@ -89,16 +90,7 @@ def kdb_load(conn, rows: int, how: str = "fast") -> None:
         conn.commit()
         conn.autocommit = True
     else:
-        from core.sql.table import TableWriter
-
-        with eng.snapshot() as snap:
-            table = conn._session.db.catalog.schema(snap).table("test", "t")
-        for start in range(0, rows, LOAD_BATCH):
-            txn = eng.begin()
-            writer = TableWriter(table, txn)
-            for i in range(start, min(rows, start + LOAD_BATCH)):
-                writer.insert(make_row(i), i)
-            txn.commit()
+        write_rows(conn, "t", rows, LOAD_BATCH)
     eng.flush()
     if eng.stats()["overlay_entries"]:
         raise AssertionError("the overlay is not empty after flush()")

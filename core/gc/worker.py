@@ -30,6 +30,7 @@ from core.catalog import gcranges
 from core.errors import Error, LockWaitTimeoutError
 from core.events import GCRoundFinished, RecoveryWarning
 from core.gc import collect
+from core.sql.global_vars import gc_enabled
 from core.txn import begin
 
 Database = Any  # core.sql.session.Database
@@ -52,14 +53,10 @@ class GCReport:
     seconds: float = 0.0
 
 
-def gc_enabled(view) -> bool:
-    """`tidb_gc_enable` (persisted as "ON"/"OFF"; ON by default)."""
-    text = gcranges.global_variable(view, "tidb_gc_enable")
-    return text is None or str(text).strip().upper() not in ("OFF", "0", "FALSE")
-
-
 def run_interval(view) -> float:
-    """`tidb_gc_run_interval` in seconds (a Go duration; 10m0s by default)."""
+    """`tidb_gc_run_interval` in seconds (a Go duration; 10m0s by default).  Read as stored,
+    not clamped to TiDB's 10m minimum as `SET GLOBAL` clamps it (`core.sql.global_vars`): a
+    test writes "1s" to watch the thread's rounds; at least one second."""
     text = gcranges.global_variable(view, "tidb_gc_run_interval")
     if text is None:
         return gcranges.DEFAULT_RUN_INTERVAL

@@ -460,7 +460,7 @@ class DDLRunner:
             if info is None:
                 self._virtual(db, t.name)
                 missing.append(f"{db}.{t.name}")
-            elif info not in found:
+            else:  # each named once (1066 above): never found twice
                 self._no_job_on(info)
                 found.append(info)
         if missing and not node.args.get("exists"):
