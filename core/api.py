@@ -145,10 +145,12 @@ def connect(
             try:
                 db = Database(engine, clock)
                 from core import admin, ddl, gc
+                from core.sql import binlog_capture
 
                 admin.install(db)
                 ddl.install(db)
                 gc.install(db)
+                binlog_capture.install(db)
             except BaseException:
                 engine.close()
                 raise

@@ -65,6 +65,21 @@ GC_POINTS = (
 )
 
 
+# The binary log (core.log.binlog), around the append that follows a durable commit.
+BINLOG_POINTS = (
+    "binlog.before_write",  # commit durable in the redo log, its events not yet appended
+    "binlog.torn_write",  # half of the events appended (a torn binlog tail)
+    "binlog.after_write",  # appended, not fsynced (the checkpoint fsyncs)
+    "binlog.mid_rotate",  # Rotate event written, the next file not yet created
+)
+
+
+def armed(name: str) -> bool:
+    """Whether the environment asks to die at `name` (a point that must first prepare its
+    damage, such as a half-written append)."""
+    return bool(_targets) and name in _targets
+
+
 def crash_point(name: str) -> None:
     """Die here (SIGKILL, no clean-up) if the environment asks for it."""
     if not _targets:

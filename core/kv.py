@@ -21,6 +21,8 @@ from core.catalog.dropped import awaiting_gc
 from core.errlog import ErrorLog
 from core.errors import Error
 from core.events import DamagedLogKept, Event, RecoveryWarning, null_sink
+from core.log.binlog import BinlogWriter, has_binlog
+from core.log.gtid import uuid_text
 from core.log.segment import DEFAULT_SEGMENT_SIZE
 from core.recovery import recover
 from core.recovery.forced import check_discard_arguments, mark_discard, pending_discards
@@ -41,6 +43,26 @@ from core.storage.tablespace import DEFAULT_MAP_SIZE
 from core.txn.transaction import Transaction
 
 __all__ = ["Engine", "destroy"]
+
+
+def _open_binlog(engine: Engine, result: RecoveryResult, log_bin: bool,
+                 errlog: ErrorLog) -> None:
+    """Open the binary log and give it back what a crash cut off: the committed
+    transactions of the scanned redo that it lacks (`core.log.binlog`).  With the binlog off
+    one that exists is still completed, then closed."""
+    if not (log_bin or has_binlog(engine.path)):
+        return
+    writer = BinlogWriter.open(engine.path, uuid_text(engine.uuid))
+    added = writer.recover(result.binlog)
+    for note in writer.repaired:
+        errlog.note(note)
+    if added:
+        errlog.note(f"Binary log: {added} committed transaction(s) written again from the "
+                    f"redo log (up to {writer.files[-1]} position {writer.status()[1]})")
+    if log_bin:
+        engine.binlog = writer
+    else:
+        writer.close()
 
 
 class Engine(StorageEngine):
@@ -68,6 +90,7 @@ class Engine(StorageEngine):
         discard_damaged_log: bool = False,
         apply_batch_ops: int | None = None,
         expendable_spaces: Callable[[Any], Mapping[int, str]] | None = awaiting_gc,
+        log_bin: bool = True,
     ) -> Engine:
         """Open (or with `create=True` make) the database in `path`, recovering if needed.
 
@@ -83,6 +106,8 @@ class Engine(StorageEngine):
         `expendable_spaces(view)` names the spaces only waiting for GC (dropped tables):
         a missing or unusable file of one of them does not stop the open
         (`core.recovery.expendable`); None treats them as live tables.
+        `log_bin=False` (`--skip-log-bin`) writes no binary log; one that exists is still
+        completed from the redo log after a crash, so it never misses a transaction it had.
         `flush_interval=0` runs no flusher thread (tests call `flush()` themselves);
         `background` is accepted for compatibility and changes nothing.
         Every failure is a `core.errors` error: OS and LMDB errors are mapped (a full disk is
@@ -114,6 +139,14 @@ class Engine(StorageEngine):
                 errlog.close()
                 engine.abandon()
                 raise
+            if not engine.read_only:
+                try:
+                    _open_binlog(engine, result, log_bin, errlog)
+                except BaseException as exc:
+                    errlog.error(exc)
+                    errlog.close()
+                    engine.close()
+                    raise
             if result.kept:
                 # said only now that the log has been ended (start_serving zeroed it)
                 engine.sink(DamagedLogKept(result.end_lsn, result.kept,

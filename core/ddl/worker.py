@@ -289,6 +289,9 @@ class Worker:
             before = (job.state, job.schema_state)
             self._advance(s, job)
             self.store.put_job(txn, job)
+            txn.binlog_rows = False  # a step's row copies are the statement's, replayed as it
+            if job.state is JobState.SYNCED and before[0] is not JobState.SYNCED:
+                txn.binlog_ddl = (job.args.get("session_db"), job.query)
             # others write to the database: one waits now, or one took the lock since our
             # last step (transaction ids are handed out in lock order)
             others = (txn.trx_id or 0) - self._last_trx > 1

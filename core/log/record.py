@@ -45,6 +45,7 @@ class RecordType(IntEnum):
     CHECKPOINT = 8  # [8, lsn]
     SHUTDOWN = 9  # [9]
     ROWS_COMMIT = 10  # [10, trx, [[space, key, value|None], ...], unix_ts]: a whole small txn
+    BINLOG = 11  # [11, trx, events]: the transaction's binary-log events (core.log.binlog)
 
 
 _packb = msgpack.Packer(use_bin_type=True).pack
@@ -107,6 +108,26 @@ def commit_bodies(trx_id: int, ops: Iterable[tuple[int, bytes, bytes | None]],
     if size < ROWS_CHUNK_BYTES:
         return [_packb([RecordType.ROWS_COMMIT, trx_id, ops, ts])]
     return rows_bodies(trx_id, ops) + [commit_body(trx_id, ts)]
+
+
+def binlog_bodies(trx_id: int, events: bytes, chunk: int = ROWS_CHUNK_BYTES) -> list[bytes]:
+    """A transaction's binlog events as BINLOG bodies, cut at event boundaries every
+    `chunk` bytes or so (an event is never split: `core.log.binlog_format` frames them)."""
+    from core.log.binlog_format import EVENT_HEADER, EVENT_HEADER_SIZE
+
+    if len(events) <= chunk:
+        return [_packb([RecordType.BINLOG, trx_id, events])]
+    bodies = []
+    start = pos = 0
+    while pos < len(events):
+        length = EVENT_HEADER.unpack_from(events, pos)[0]
+        pos += EVENT_HEADER_SIZE + length
+        if pos - start >= chunk:
+            bodies.append(_packb([RecordType.BINLOG, trx_id, events[start:pos]]))
+            start = pos
+    if start < len(events):
+        bodies.append(_packb([RecordType.BINLOG, trx_id, events[start:]]))
+    return bodies
 
 
 def commit_body(trx_id: int, ts: float) -> bytes:

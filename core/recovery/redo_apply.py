@@ -137,6 +137,9 @@ class RecoveryResult:
     kept_dir: str = ""
     start_time: float = 0.0
     end_time: float = 0.0
+    # the binlog events of the committed transactions in the scanned log, in commit order:
+    # what the binary log may lack after a crash (core.log.binlog.BinlogWriter.recover)
+    binlog: list[bytes] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,16 @@ class RedoScan:
     batches: list[int] = field(default_factory=list)  # apply: the sizes of its batches
     # (trx id, space id) of FILE_DELETE records: GC deleted a dropped table's tablespace
     deletes: list[tuple[int, int]] = field(default_factory=list)
+    binlog: list[tuple[int, bytes]] = field(default_factory=list)  # (trx, events) in log order
+
+    def committed_binlog(self) -> list[bytes]:
+        """Each committed transaction's binlog events (its BINLOG records joined), in
+        commit order; transactions that never committed are left out."""
+        parts: dict[int, list[bytes]] = {}
+        for trx, data in self.binlog:
+            if trx in self.committed:
+                parts.setdefault(trx, []).append(data)
+        return [b"".join(parts[t]) for t in sorted(parts, key=self.committed.__getitem__)]
 
     def deleted_spaces(self) -> frozenset[int]:
         """Spaces whose deletion committed in the scanned log: their file may be gone, and
@@ -227,7 +240,7 @@ def recover(engine: Engine, ctl: ControlData) -> RecoveryResult:
         batches=len(redo.batches), skipped=skipped,
         skipped_tables=names.names(skipped.spaces) if skipped is not None else (),
         missing=missing, kept=kept, kept_dir=kept_dir, start_time=started,
-        end_time=time.time())
+        end_time=time.time(), binlog=redo.committed_binlog())
 
 
 def _warn_control(engine: Engine, ctl: ControlData) -> None:
@@ -316,6 +329,7 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
     trx_spaces: dict[int, set[int]] = {}
     creates: list[tuple[int, int, dict]] = []
     deletes: list[tuple[int, int]] = []
+    binlog: list[tuple[int, bytes]] = []
     # level 6 names the tables of every commit it skips (one set for all the small ones:
     # a set per transaction would cost memory in proportion to the log)
     commit_spaces: set[int] | None = set() if level >= 6 else None
@@ -360,6 +374,8 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
                 trx_spaces.setdefault(rec[1], set()).add(rec[2])
             elif kind == RecordType.FILE_DELETE:
                 deletes.append((rec[1], rec[2]))
+        elif kind == RecordType.BINLOG:
+            binlog.append((rec[1], rec[2]))
         if crashed and lsn >= next_report:
             estimate = estimate or _end_estimate(segments, ctl)
             sink(RedoScanProgress(lsn, records, start, max(estimate, lsn)))
@@ -381,7 +397,7 @@ def scan(engine: Engine, segments: list[SegmentInfo], ctl: ControlData, *,
         for sid, header in skipped.creates:
             names.add(sid, header)
     redo = RedoScan(end, records, committed, frozenset(aborted), ops, creates, max_trx,
-                    trx_spaces, skipped, names, deletes=deletes)
+                    trx_spaces, skipped, names, deletes=deletes, binlog=binlog)
     if crashed:
         sink(RedoScanProgress(end.lsn, records, start, end.lsn))
     if end.torn and not end.damaged:

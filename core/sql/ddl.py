@@ -103,6 +103,8 @@ class DDLRunner:
                 job.note("synced", "one atomic step")
                 self.s.last_ddl_job = job.job_id
                 self.store.put_job(txn, job)
+                if txn.binlog_ddl is None:  # the binary log replays it as its statement
+                    txn.binlog_ddl = (s.current_db, job.query)
                 s.cancel_token.finish()  # the point of no return (1317 if cancelled first)
                 s.db.commit_schema_change(txn)
             except JobInTheWay as blocked:
@@ -120,6 +122,9 @@ class DDLRunner:
         failure (1062, 8214 cancelled) is this statement's."""
         queue = self.s.db.ddl_jobs
         job.args.update(self.s.ddl_throttle)
+        # the worker's last step logs the statement to the binary log, run in this database
+        job.args["session_db"] = self.s.current_db
+        txn.binlog_rows = False
         try:
             queue.submit(txn, job)
             txn.commit()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from typing import Any
 
 from core.errors import EngineClosedError, LockWaitTimeoutError, OperationalError
 from core.log import record
@@ -43,6 +44,7 @@ class CommitPath:
     _snapshots: weakref.WeakSet[Snapshot]  # live snapshots, pinned before each flush
     _flush_epoch: int
     _spaces_view: dict[int, Tablespace]  # copy-on-write copy of `spaces` that snapshots share
+    binlog: Any  # core.log.binlog.BinlogWriter | None
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -205,6 +207,24 @@ class CommitPath:
             raise self._redo_error(
                 exc, "the redo log could not be made durable; the commit may be lost. Close "
                 "and reopen the database (it recovers from what the disk has)") from exc
+
+    def write_binlog(self) -> None:
+        """After a commit is durable: append the binlog events of every durable commit
+        still queued (`core.log.binlog`).  A failure does not undo the commit (it is in the
+        redo log, which gives the events back at the next open); the engine stops accepting
+        writes, as MySQL's binlog_error_action=ABORT_SERVER does, so the binlog never
+        silently misses a transaction."""
+        binlog = self.binlog
+        if binlog is None:
+            return
+        try:
+            binlog.write_through(self.log.durable_lsn)
+        except OSError as exc:
+            err = os_error(exc, exc.filename or binlog.directory)
+            err.msg = (f"{err.msg}: the binary log could not be written; the commit is "
+                       "durable in the redo log, which gives the binlog its events back "
+                       "when the database is reopened")
+            self.flusher_error = err
 
     def _redo_error(self, exc: OSError, what: str) -> OperationalError:
         """A failed log write or sync as MySQL says it: 1021 "Disk full" naming the redo

@@ -63,6 +63,11 @@ class Engine(Lifecycle, SpaceMap, CommitPath, Flusher):
         self.last_recovery = None  # core.status.RecoveryRecord of this open, if it recovered
         self.scan_directories: tuple[str, ...] | None = None
         self.discard_damaged_log = False
+        # the binary log (core.log.binlog.BinlogWriter), None when off; `binlog_capture`
+        # (installed above SQL, core.backup.capture) turns a committing transaction into its
+        # events: (gtid number, event bytes) or None
+        self.binlog = None
+        self.binlog_capture: Callable[..., tuple[int, bytes] | None] | None = None
 
     @property
     def background_allowed(self) -> bool:

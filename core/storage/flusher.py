@@ -16,6 +16,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 from core.crashpoints import crash_point
 from core.errors import OperationalError
@@ -48,6 +49,7 @@ class Flusher:
     _open_first_lsn: int | None
     _snapshots: weakref.WeakSet[Snapshot]
     _flush_epoch: int
+    binlog: Any  # core.log.binlog.BinlogWriter | None
 
     def _flusher_loop(self) -> None:
         """The background thread: flush every `flush_interval` or when woken.  A failure
@@ -136,6 +138,8 @@ class Flusher:
                 ts.dirty = False
                 ts.env.sync(True)
         self.log.sync(ckpt)
+        if self.binlog is not None:  # the redo below ckpt goes: the binlog must have it all
+            self.binlog.sync_through(ckpt)
         crash_point("checkpoint.before_control")
         self._write_control(ckpt, clean=False)
         crash_point("checkpoint.after_control")

@@ -20,7 +20,7 @@ import uuid as uuidlib
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Self
+from typing import Any, Self
 
 from core.errors import CorruptionError, DatabaseNotFoundError, ForcedRecoveryError
 from core.events import DatabaseOpened, Event, null_sink
@@ -67,6 +67,7 @@ class Lifecycle:
     log: RedoLog | ReadOnlyLog
     _next_trx_id: int
     _next_space_id: int
+    binlog: Any  # core.log.binlog.BinlogWriter | None
 
     @classmethod
     def open_storage(
@@ -260,9 +261,17 @@ class Lifecycle:
                 self.flush()
                 end = self.log.append([record.shutdown_body()])[1]
                 self.log.sync(end)
+                if self.binlog is not None:
+                    self.binlog.close()
                 self._write_control(end, clean=True)
             self.log.close()
         finally:
+            binlog, self.binlog = self.binlog, None
+            if binlog is not None:
+                try:
+                    binlog.close()
+                except OSError:
+                    pass  # not clean: the next open gives the binlog its tail back
             self.closed = True
             for ts in self.spaces.values():
                 ts.close()

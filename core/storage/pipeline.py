@@ -13,7 +13,7 @@ the hot path pays no more than a method call on the engine itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.events import Event
 from core.storage.overlay import Layer
@@ -40,6 +40,9 @@ class CommitPipeline(Protocol):
     spill_limit: int  # buffered bytes above which a transaction spills
     spill_dir: str  # where spill files live
     sink: Callable[[Event], None]  # progress events (TransactionSpilled)
+    binlog: Any  # core.log.binlog.BinlogWriter | None: the commit enqueues its events there
+    # (transaction, commit time) -> (gtid number, binlog events) or None: installed above SQL
+    binlog_capture: Callable[..., tuple[int, bytes] | None] | None
 
     def check_readable(self) -> None:
         """Raise unless the engine is open (reads still work after a failed flush)."""
@@ -95,4 +98,8 @@ class CommitPipeline(Protocol):
 
     def make_durable(self, lsn: int) -> None:
         """Wait until the log is durable up to `lsn` (joining a group commit)."""
+        ...
+
+    def write_binlog(self) -> None:
+        """Append the binlog events of the durable commits still queued."""
         ...

@@ -112,6 +112,11 @@ class Transaction:
         self._own = WriteSet(self)
         self._undo: list | None = None  # (space, key, previous own write) since the savepoint
         self._empty_savepoint = False  # the savepoint was taken before any write
+        # The binary log (core.log.binlog): a DDL's statement (db, sql) logged by the
+        # transaction that makes it take effect; `binlog_rows=False` for transactions whose
+        # row writes are not the user's (a DDL job's copy, GC): the statement replays them.
+        self.binlog_ddl: tuple[str | None, str] | None = None
+        self.binlog_rows = True
 
     # -- views -------------------------------------------------------------------------------
 
@@ -333,7 +338,13 @@ class Transaction:
                 bodies = [record.file_delete_body(self.trx_id, sid, path) if kind == "delete"
                           else record.file_create_body(self.trx_id, sid, path, hdr)
                           for kind, sid, path, hdr in self._file_ops] + bodies
+            capture = pipe.binlog_capture
+            logged = capture(self, ts) if capture is not None else None
+            if logged is not None:  # the events travel in the redo log, before its COMMIT
+                bodies = bodies[:-1] + record.binlog_bodies(self.trx_id, logged[1]) + bodies[-1:]
             end = pipe.publish_commit(bodies, self._first_lsn, gen, self._writes, self._file_ops)
+            if logged is not None:
+                pipe.binlog.enqueue(end, logged[0], logged[1])
         except BaseException:
             self.rollback()
             raise
@@ -342,7 +353,22 @@ class Transaction:
         pipe.release_writer()  # before the fdatasync: the next commit can join its group
         crash_point("commit.after_overlay")
         pipe.make_durable(end)
+        if logged is not None:
+            pipe.write_binlog()
         return end
+
+    def binlog_writes(self):
+        """(space, key, value|None) of every write this transaction makes, its spill file's
+        included: what the binary log's capture turns into row events at COMMIT."""
+        spill = self._spill
+        if spill is not None:  # at COMMIT the spill file holds every write (see commit)
+            for space in spill.spaces():
+                for k, v in spill.latest_items(space):
+                    yield space, k, v
+            return
+        for space, ops in self._writes.items():
+            for k, v in ops.items():
+                yield space, k, v
 
     def rollback(self) -> None:
         if self.state != "active":

@@ -1,0 +1,398 @@
+"""The binary log writer: `DIR/binlog.000001`, ... and `DIR/binlog.index`.
+
+How it stays consistent with the redo log (DESIGN.md, Binary log): a transaction's binlog
+events are built at COMMIT, under the writer lock, and travel *inside the redo log* as
+BINLOG records of the same commit (`core.log.record`), so the commit's one fdatasync makes
+both durable at once.  Only then are the same bytes appended to the binlog file, in commit
+order, with no fsync of their own.  A crash can therefore lose only a binlog *tail* whose
+transactions are still in the redo log: at the next open the torn tail is cut at the last
+whole transaction and every committed transaction the redo log has and the binlog lacks is
+appended again (`recover`).  The checkpoint fsyncs the binlog before it lets redo go
+(`sync_through`), so the redo past the checkpoint always covers what the binlog may lack.
+No transaction is ever in one log and not the other, and group commit keeps one fsync per
+group.
+
+GTIDs are `<database uuid>:<n>`, `n` handed out under the writer lock: sequential in commit
+order.  Rotation (by `max_binlog_size`, `FLUSH BINARY LOGS`), purging (`PURGE BINARY LOGS`,
+`binlog_expire_logs_seconds`) and the index live here too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from core.crashpoints import armed, crash_point
+from core.errors import CorruptionError, OperationalError
+from core.log import binlog_format as fmt
+from core.log.gtid import GtidSet
+
+BASENAME = "binlog"
+INDEX_NAME = "binlog.index"
+DEFAULT_MAX_SIZE = 1 << 30  # MySQL's max_binlog_size default
+MIN_MAX_SIZE = 4096
+DEFAULT_EXPIRE_SECONDS = 30 * 24 * 3600  # binlog_expire_logs_seconds
+_NAME = re.compile(r"^binlog\.(\d{6,})$")
+
+
+def file_name(seq: int) -> str:
+    return f"{BASENAME}.{seq:06d}"
+
+
+def file_seq(name: str) -> int:
+    m = _NAME.match(name)
+    if not m:
+        raise ValueError(name)
+    return int(m.group(1))
+
+
+def list_index(directory: str) -> list[str]:
+    """The file names `binlog.index` lists, in order (no index: none)."""
+    try:
+        with open(os.path.join(directory, INDEX_NAME), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return []
+    names = []
+    for line in lines:
+        name = os.path.basename(line.strip())
+        if _NAME.match(name):
+            names.append(name)
+    return names
+
+
+def has_binlog(directory: str) -> bool:
+    return os.path.exists(os.path.join(directory, INDEX_NAME))
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class BinlogWriter:
+    """The open binary log of a database (one per open engine)."""
+
+    def __init__(self, directory: str, uuid: str, *, max_size: int = DEFAULT_MAX_SIZE,
+                 expire_seconds: int = DEFAULT_EXPIRE_SECONDS,
+                 clock: Callable[[], float] = time.time):
+        self.directory = directory
+        self.uuid = uuid
+        self.max_size = max_size
+        self.expire_seconds = expire_seconds
+        self.clock = clock
+        self.files: list[str] = []
+        self.executed = GtidSet()
+        self.next_seq = 1
+        self.repaired: list[str] = []  # what the open found and fixed, for the error log
+        self._lock = threading.Lock()  # the file, the index, the queue's consumer side
+        self._queue: deque[tuple[int, int, bytes]] = deque()  # (commit lsn, seq, events)
+        self._fd: int | None = None
+        self._size = 0
+        self._dirty = False
+        self.written = 0  # transactions written to files in this open (tests, benches)
+        self.syncs = 0
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: str, uuid: str, **options) -> BinlogWriter:
+        """Open the binlog of `directory` for appending, laying out the first file if there
+        is none.  A torn tail (a crash in the middle of an append) is cut at the last whole
+        transaction; the redo log then gives those transactions back (`recover`)."""
+        self = cls(directory, uuid, **options)
+        names = list_index(directory)
+        on_disk = sorted((n for n in os.listdir(directory) if _NAME.match(n)), key=file_seq)
+        if names:
+            # a file created by a rotation the crash cut short of the index: adopt it
+            last = file_seq(names[-1])
+            later = [n for n in on_disk if file_seq(n) > last]
+            if later:
+                names += later
+                self.repaired.append(f"binlog files {', '.join(later)} added to the index")
+            present = [n for n in names if os.path.exists(os.path.join(directory, n))]
+            if len(present) != len(names):
+                gone = sorted(set(names) - set(present))
+                self.repaired.append(f"binlog files missing from {directory}: "
+                                     f"{', '.join(gone)} (removed from the index)")
+                names = present
+        self.files = names
+        if not self.files:
+            self._start_file(file_name(1), GtidSet())
+        else:
+            self._open_last()
+        self.next_seq = self.executed.last(uuid) + 1
+        self._write_index()
+        return self
+
+    def _open_last(self) -> None:
+        name = self.files[-1]
+        path = os.path.join(self.directory, name)
+        try:
+            desc, prev = fmt.file_head(path)
+        except fmt.BinlogFormatError as exc:
+            raise CorruptionError(f"{exc}; move it away to start a new binary log") from None
+        if desc.get("uuid") != self.uuid:
+            raise CorruptionError(
+                f"binary log file {path} belongs to database {desc.get('uuid')}, not to this "
+                f"one ({self.uuid}): it was copied from elsewhere. Move binlog.* away to "
+                "start a new binary log")
+        good, end, gtids = fmt.transaction_ends(path)
+        self.executed = GtidSet.parse(prev)
+        for ev in gtids:
+            self.executed.add(ev.fields[0], ev.fields[1])
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+        size = os.fstat(fd).st_size
+        if size > good:
+            os.ftruncate(fd, good)
+            os.fsync(fd)
+            self.repaired.append(
+                f"binary log {name}: cut {size - good} bytes of an unfinished transaction at "
+                f"position {good}" + (f" ({end.problem})" if end.problem else ""))
+            size = good
+        self._fd, self._size = fd, size
+        if self._last_event_is_rotate():  # the next file's creation did not happen: now
+            self._rotate_locked()
+
+    def _start_file(self, name: str, previous: GtidSet) -> None:
+        path = os.path.join(self.directory, name)
+        now = self.clock()
+        head = (fmt.MAGIC + fmt.format_desc(now, self.uuid, file_seq(name))
+                + fmt.previous_gtids(now, str(previous)))
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW,
+                     0o600)
+        os.write(fd, head)
+        os.fsync(fd)
+        if self._fd is not None:
+            os.close(self._fd)
+        self._fd, self._size = fd, len(head)
+        if name not in self.files:
+            self.files.append(name)
+        _fsync_dir(self.directory)
+
+    def _write_index(self) -> None:
+        path = os.path.join(self.directory, INDEX_NAME)
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write("".join(f"./{n}\n" for n in self.files))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(self.directory)
+
+    # -- the commit path -------------------------------------------------------------------------
+
+    def enqueue(self, lsn: int, seq: int, data: bytes) -> None:
+        """A committed transaction's events (called under the engine's writer lock, right
+        after its commit was published at `lsn`): written once the redo is durable there."""
+        self._queue.append((lsn, seq, data))
+        self.next_seq = seq + 1
+
+    def write_through(self, durable_lsn: int) -> None:
+        """Append every queued transaction whose commit is durable (up to `durable_lsn`),
+        in commit order: one write for all of them."""
+        if not self._queue or self._queue[0][0] > durable_lsn:
+            return
+        with self._lock:
+            self._write_locked(durable_lsn)
+
+    def _write_locked(self, durable_lsn: int) -> None:
+        q = self._queue
+        parts: list[bytes] = []
+        seqs: list[int] = []
+        while q and q[0][0] <= durable_lsn:
+            _lsn, seq, data = q.popleft()
+            parts.append(data)
+            seqs.append(seq)
+        if not parts:
+            return
+        self._append(b"".join(parts))
+        for seq in seqs:
+            self.executed.add(self.uuid, seq)
+        self.written += len(seqs)
+        if self._size >= self.max_size:
+            self._rotate_locked()
+
+    def _append(self, data: bytes) -> None:
+        if self._fd is None:
+            raise OperationalError("the binary log is closed", errno=1030)
+        crash_point("binlog.before_write")
+        start = self._size
+        try:
+            view = memoryview(data)
+            if armed("binlog.torn_write"):
+                half = max(1, len(view) // 2)
+                os.pwrite(self._fd, view[:half], start)
+                crash_point("binlog.torn_write")
+            off = start
+            while view:
+                n = os.pwrite(self._fd, view, off)
+                view, off = view[n:], off + n
+        except BaseException:
+            try:
+                os.ftruncate(self._fd, start)  # never leave half an event for a reader
+            except OSError:
+                pass
+            raise
+        self._size = start + len(data)
+        self._dirty = True
+        crash_point("binlog.after_write")
+
+    def sync_through(self, lsn: int) -> None:
+        """Before a checkpoint at `lsn` lets the redo below it go: every transaction up to
+        there written and the file fsynced."""
+        with self._lock:
+            self._write_locked(lsn)
+            if self._dirty and self._fd is not None:
+                os.fsync(self._fd)
+                self._dirty = False
+                self.syncs += 1
+
+    # -- recovery ---------------------------------------------------------------------------------
+
+    def recover(self, transactions: Iterable[bytes]) -> int:
+        """Append the committed transactions the redo log holds and the binlog lacks (the
+        events of each, as their BINLOG records carried them, in commit order).  Returns how
+        many were appended."""
+        added = 0
+        with self._lock:
+            for data in transactions:
+                uuid, seq = _gtid_of(data)
+                if self.executed.contains(uuid, seq):
+                    continue
+                self._append(data)
+                self.executed.add(uuid, seq)
+                added += 1
+            if added:
+                os.fsync(self._fd)
+                self._dirty = False
+            if self._size >= self.max_size:
+                self._rotate_locked()
+        self.next_seq = max(self.next_seq, self.executed.last(self.uuid) + 1)
+        return added
+
+    # -- rotation and purging --------------------------------------------------------------------
+
+    def rotate(self) -> str:
+        """FLUSH BINARY LOGS: close the current file, start the next; returns its name."""
+        with self._lock:
+            self._rotate_locked()
+            return self.files[-1]
+
+    def _rotate_locked(self) -> None:
+        nxt = file_name(file_seq(self.files[-1]) + 1)
+        if not self._last_event_is_rotate():
+            self._append(fmt.rotate(self.clock(), nxt))
+        os.fsync(self._fd)
+        self._dirty = False
+        crash_point("binlog.mid_rotate")
+        self._start_file(nxt, self.executed)
+        self._write_index()
+        self.expire()
+
+    def _last_event_is_rotate(self) -> bool:
+        path = os.path.join(self.directory, self.files[-1])
+        last = None
+        for ev in fmt.read_events(path):
+            last = ev
+        return last is not None and last.kind == fmt.EventType.ROTATE
+
+    def purge_to(self, name: str) -> list[str]:
+        """PURGE BINARY LOGS TO 'name': every file before `name` (never the current one)."""
+        with self._lock:
+            if name not in self.files:
+                raise KeyError(name)
+            i = self.files.index(name)
+            return self._purge_locked(self.files[:i])
+
+    def purge_before(self, ts: float) -> list[str]:
+        """PURGE BINARY LOGS BEFORE t: the files last written before `ts` (MySQL compares
+        the file's modification time), never the current one."""
+        with self._lock:
+            old = []
+            for name in self.files[:-1]:
+                try:
+                    mtime = os.stat(os.path.join(self.directory, name)).st_mtime
+                except FileNotFoundError:
+                    mtime = 0.0
+                if mtime >= ts:
+                    break
+                old.append(name)
+            return self._purge_locked(old)
+
+    def expire(self) -> list[str]:
+        """binlog_expire_logs_seconds: purge files older than that (0 never expires)."""
+        if not self.expire_seconds:
+            return []
+        cutoff = self.clock() - self.expire_seconds
+        old = []
+        for name in self.files[:-1]:
+            try:
+                mtime = os.stat(os.path.join(self.directory, name)).st_mtime
+            except FileNotFoundError:
+                mtime = 0.0
+            if mtime >= cutoff:
+                break
+            old.append(name)
+        return self._purge_locked(old)
+
+    def _purge_locked(self, names: list[str]) -> list[str]:
+        names = [n for n in names if n != self.files[-1]]
+        if not names:
+            return []
+        self.files = [n for n in self.files if n not in names]
+        self._write_index()  # the index first: a crash leaves unlisted files, never holes
+        for n in names:
+            try:
+                os.unlink(os.path.join(self.directory, n))
+            except FileNotFoundError:
+                pass
+        _fsync_dir(self.directory)
+        return names
+
+    # -- what SHOW says ---------------------------------------------------------------------------
+
+    def listing(self) -> list[tuple[str, int]]:
+        """(file name, size) of every file in the index (SHOW BINARY LOGS)."""
+        with self._lock:
+            out = []
+            for n in self.files:
+                try:
+                    out.append((n, os.path.getsize(os.path.join(self.directory, n))))
+                except FileNotFoundError:
+                    out.append((n, 0))
+            return out
+
+    def status(self) -> tuple[str, int, str]:
+        """(current file, position, executed GTID set): SHOW MASTER STATUS."""
+        with self._lock:
+            return self.files[-1], self._size, str(self.executed)
+
+    def close(self) -> None:
+        """Write what is queued (the caller made the redo durable first), fsync, close."""
+        with self._lock:
+            if self._fd is None:
+                return
+            self._write_locked(1 << 64)
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = None
+
+
+def _gtid_of(data: bytes) -> tuple[str, int]:
+    """The GTID of a transaction's events (its first event is the Gtid event)."""
+    length, _crc = fmt.EVENT_HEADER.unpack_from(data, 0)
+    import msgpack
+
+    body = msgpack.unpackb(data[fmt.EVENT_HEADER_SIZE:fmt.EVENT_HEADER_SIZE + length],
+                           raw=False)
+    if body[0] != fmt.EventType.GTID:
+        raise CorruptionError("a BINLOG redo record does not start with a Gtid event")
+    return body[2], body[3]
