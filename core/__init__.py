@@ -16,10 +16,14 @@ _API = {"connect", "Connection", "Cursor", "apilevel", "paramstyle", "threadsafe
         "StatementKind", "DatabaseStatus", "TablespaceStatus", "check_directory",
         "Inspection", "TablespaceInspection",
         "split_statements"}
+# Point-in-time recovery (core.backup.api): backups, restores, the binary log read back.
+_BACKUP = {"backup", "verify_backup", "read_backup", "list_backups", "restore",
+           "binlog_files", "binlog_timeline", "BackupInfo", "BinlogFileInfo", "RestoreReport",
+           "TimelineEntry", "VerifyReport"}
 _ERRORS = {"Error", "Warning", "InterfaceError", "DatabaseError", "DataError",
            "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
            "NotSupportedError"}
-__all__ = sorted(_API | _ERRORS | {"scan_sql", "needs_recovery"})
+__all__ = sorted(_API | _BACKUP | _ERRORS | {"scan_sql", "needs_recovery"})
 
 
 def needs_recovery(path: str) -> bool:
@@ -48,6 +52,10 @@ def __getattr__(name: str):
         from core import api
 
         return getattr(api, name)
+    if name in _BACKUP:
+        from core.backup import api as backup_api
+
+        return getattr(backup_api, name)
     if name in _ERRORS:
         from core import errors
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import stat
 import time
 from dataclasses import dataclass, field
@@ -68,7 +69,9 @@ LOCK_SUFFIX = "-lock"  # LMDB's lock file beside a tablespace
 CREATING = ".creating"  # core.storage.tablespace builds a new file under this name first
 # The engine's own names at the top of the data directory (core.storage.engine's layout).
 ENGINE_FILES = frozenset({"LOCK", "control", "system.kdb", "system.kdb-lock", "kintsugi.err",
-                          "#recovery-pending.jsonl"})
+                          "#recovery-pending.jsonl", "#backup-history.jsonl", "binlog.index",
+                          "binlog.index.tmp"})
+BINLOG_FILE = re.compile(r"^binlog\.\d{6,}$")  # the binary log (core.log.binlog)
 ENGINE_DIRS = frozenset({"#redo", "#spill", QUARANTINE})
 ENGINE_DIR_PREFIXES = ("#redo-damaged-",)  # core.recovery.forced keeps a damaged log here
 COLUMNS = ["PATH", "SIZE", "MODIFIED", "KIND", "SPACE_ID", "TABLE_NAME", "CREATED_LSN",
@@ -186,7 +189,9 @@ def _engine_dir(name: str) -> bool:
 def engine_file(rel: str) -> bool:
     """Whether `rel` is one of the engine's own files (not a tablespace)."""
     parts = rel.split(os.sep)
-    return (len(parts) == 1 and parts[0] in ENGINE_FILES) or _engine_dir(parts[0])
+    if len(parts) == 1 and (parts[0] in ENGINE_FILES or BINLOG_FILE.match(parts[0])):
+        return True
+    return _engine_dir(parts[0])
 
 
 def classify(db: Database, known: Known, rel: str) -> Orphan | None:

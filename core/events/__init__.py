@@ -421,6 +421,13 @@ class IndexAdminFinished(Event):
 
 # --- DDL jobs (core.ddl): states and events, defined in core.events.ddl -----------------------
 
+# Backups and restores (core.backup): events defined in core.events.backup
+from core.events.backup import (  # noqa: E402, F401 - they subclass Event, defined above
+    BackupFinished,
+    BackupProgress,
+    RestoreFinished,
+    RestoreProgress,
+)
 from core.events.ddl import (  # noqa: E402, F401 - they subclass Event, defined above
     FINISHED_STATES,
     DDLJobChanged,
