@@ -157,6 +157,11 @@ def _recover(session: Session, node, statement: str, target: str | None, locate)
                             f"{dropped.job.job_id} as `{db.name}`.`{name}`; its delete range "
                             "removed (no row read or copied)")
         done.append((info, dropped.job.job_id))
+        if node.args.get("job") is not None:
+            # job ids are this database's own: a restore replaying the binary log has other
+            # ones, so the log names the drop by its table instead (the newest drop of it)
+            txn.binlog_ddl = (db.name, f"FLASHBACK TABLE {_quoted(db.name)}."
+                                       f"{_quoted(old.name)} TO {_quoted(name)}")
         crash_point("gc.recover.before_commit")
 
     DDLRunner(session).run(node, node.sql(dialect=dialect.Kintsugi), step=step)
@@ -184,6 +189,10 @@ def _recovered(session: Session, info: TableInfo, drop_job: int, statement: str)
 
 
 # -- names ----------------------------------------------------------------------------------
+
+def _quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
 
 def _name(ident) -> str | None:
     return None if ident is None else ident.name
