@@ -20,6 +20,7 @@ _API = {"connect", "Connection", "Cursor", "apilevel", "paramstyle", "threadsafe
 _BACKUP = {"backup", "verify_backup", "read_backup", "list_backups", "restore",
            "binlog_files", "binlog_timeline", "BackupInfo", "BinlogFileInfo", "RestoreReport",
            "TimelineEntry", "VerifyReport"}
+_BACKUP |= {"binlog_sql"}  # `kintsugi binlog` (core.backup.binlog_sql)
 _ERRORS = {"Error", "Warning", "InterfaceError", "DatabaseError", "DataError",
            "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
            "NotSupportedError"}

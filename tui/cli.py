@@ -165,6 +165,7 @@ def main(ctx: click.Context, theme: str | None, max_rows: int | None,
       kintsugi recover DIR      run crash recovery and print its log, InnoDB's lines
       kintsugi dump DIR [DB]    write the data as SQL that `kintsugi sql` loads back
       kintsugi check DIR [DB]   check every index against its rows (--repair fixes them)
+      kintsugi binlog DIR       the binary log as SQL that `kintsugi sql` replays
 
     Every command that opens a database takes --force-recovery N (1-6: open read-only
     past damage, InnoDB's levels) and --scan-directories "a;b" (rebuild the tablespace
@@ -539,6 +540,11 @@ def check(directory: str, database: str | None, tables: tuple[str, ...], repair:
     _check_directory(directory, create_flag=False)
     check_command(directory, database, tables, repair,
                   _engine_options(force_recovery, scan_directories), _fail)
+
+
+from tui.binlog_cmd import binlog as _binlog  # noqa: E402 - `kintsugi binlog` (mysqlbinlog)
+
+main.add_command(_binlog)
 
 
 @main.command(short_help="Write the data as SQL (mysqldump style) that `sql` loads back.")

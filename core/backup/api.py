@@ -15,8 +15,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from core.backup import events as ev
+from core.backup.binlog_sql import BinlogSqlSummary
 from core.events import Event, null_sink
 
 
@@ -77,6 +79,19 @@ def binlog_timeline(source: str | Sequence[str], *, limit: int | None = None
         if limit is not None and len(out) > 2 * limit:
             del out[:-limit]
     return out[-limit:] if limit is not None else out
+
+
+def binlog_sql(sources: str | Sequence[str], out: TextIO, *, verbose: bool = False,
+               progress: Callable[[int, int], None] | None = None, **selection: str | None
+               ) -> BinlogSqlSummary:
+    """`kintsugi binlog`: the transactions of the binlog (data directories or files) that
+    the options select (start_datetime, stop_datetime, start_position, stop_position,
+    include_gtids, exclude_gtids, database: the text a DBA types) written to `out` as SQL
+    that `kintsugi sql` replays (core.backup.binlog_sql); returns what was written."""
+    from core.backup.binlog_sql import write_sql
+
+    return write_sql([sources] if isinstance(sources, str) else list(sources), out,
+                     verbose=verbose, progress=progress, **selection)
 
 
 # -- backups and restores (core.backup.backup, core.backup.restore) -----------------------------
