@@ -180,7 +180,9 @@ class BinlogWriter:
     def _write_index(self) -> None:
         path = os.path.join(self.directory, INDEX_NAME)
         tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW,
+                     0o600)  # like every file of the data directory: its owner's only
+        with open(fd, "w", encoding="utf-8") as f:
             f.write("".join(f"./{n}\n" for n in self.files))
             f.flush()
             os.fsync(f.fileno())
