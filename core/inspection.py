@@ -47,6 +47,7 @@ from typing import Any
 import lmdb
 import msgpack
 
+from core.binlog_inspection import BinlogInspection, inspect_binlog
 from core.errors import DatabaseNotFoundError, Error, LogCorruptionError
 from core.log.control import ControlData, ControlFile
 from core.log.record import HEADER_SIZE, RecordType
@@ -145,6 +146,7 @@ class Inspection:
     log_being_written: bool = False
     max_trx_in_log: int = 0  # the highest transaction id the scan saw (0: none)
     gc_enabled: bool = True  # tidb_gc_enable as stored in system.kdb
+    binlog: BinlogInspection | None = None  # the binary log's files (None: there is none)
 
 
 def inspect(path: str, *, open_files: Mapping[str, Any] | None = None,
@@ -184,7 +186,7 @@ def inspect(path: str, *, open_files: Mapping[str, Any] | None = None,
         max_trx_in_log=scan.max_trx, gc_enabled=gc.get("enabled", True),
         held_by_command=program_of(held) if held is not None else "",
         segments=tuple(segments), tablespaces=tuple(spaces), next_trx_id=ctl.next_trx_id,
-        history=history,
+        history=history, binlog=inspect_binlog(path),
         history_note="" if history is not None else
         "system.kdb could not be read; the history is in information_schema."
         "RECOVERY_HISTORY once the database opens")

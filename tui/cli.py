@@ -233,8 +233,13 @@ def _fail_console(err, directory: str | None = None) -> None:
 
 
 def engine_flags(f):
-    """--force-recovery and --scan-directories: one spelling on every command that opens a
-    database."""
+    """--force-recovery, --scan-directories and --skip-log-bin: one spelling on every command
+    that opens a database."""
+    f = click.option("--skip-log-bin", is_flag=True, expose_value=False,
+                     callback=_remember_skip_log_bin,
+                     help="Write no binary log (MySQL's --skip-log-bin): commits are not "
+                          "logged for point-in-time recovery; SHOW BINARY LOGS answers "
+                          "ERROR 1381.")(f)
     f = click.option("--scan-directories", metavar='"DIR;DIR"', default=None,
                      help="Rebuild the tablespace map from the .kdb files found in these "
                           "directories (';'-separated), when system.kdb's map or a file "
@@ -245,6 +250,14 @@ def engine_flags(f):
                           "with ERROR 1881). 1 skips damaged redo and missing tablespaces; "
                           "6 applies no redo.")(f)
     return f
+
+
+def _remember_skip_log_bin(ctx: click.Context, _param, value: bool) -> bool:
+    """--skip-log-bin reaches `_engine_options` through the context, so that no command's
+    signature has to carry it."""
+    if value:
+        ctx.meta["kintsugi.skip_log_bin"] = True
+    return value
 
 
 def _check_directory(directory: str, create: bool = False, *, create_flag: bool = True) -> None:
@@ -266,6 +279,9 @@ def _engine_options(force_recovery: int, scan_directories: str | None) -> dict:
     options: dict = {}
     if force_recovery:
         options["force_recovery"] = force_recovery
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get("kintsugi.skip_log_bin"):
+        options["log_bin"] = False
     if scan_directories is not None:
         dirs = [d.strip() for d in scan_directories.split(";") if d.strip()]
         if not dirs:
@@ -897,6 +913,14 @@ def _print_info(st: Inspection) -> None:
         text += f", from lsn {seg.start_lsn})" if not seg.error else f": {seg.error})"
         segs.append(text)
     row("Redo segments", ", ".join(segs) or "none")
+    bl = st.binlog
+    if bl is None:
+        row("Binary log", "none (never enabled, or opened with --skip-log-bin only)")
+    elif bl.error:
+        row("Binary log", f"{bl.file} unreadable: {_cli_wording(bl.error)}")
+    else:
+        row("Binary log", f"{bl.file} position {bl.position}, {bl.files} file(s), GTIDs "
+                          f"{bl.executed or 'none yet'}")
     click.echo()
     click.echo(f"{'space':>5}  {'tablespace':<28} {'entries':>9}  {'applied LSN':>12}  file")
     for ts in st.tablespaces:

@@ -290,6 +290,7 @@ class Worker:
             self._advance(s, job)
             self.store.put_job(txn, job)
             txn.binlog_rows = False  # a step's row copies are the statement's, replayed as it
+            txn.binlog_skip = bool(job.args.get("binlog_skip"))  # run under sql_log_bin=0
             if job.state is JobState.SYNCED and before[0] is not JobState.SYNCED:
                 txn.binlog_ddl = (job.args.get("session_db"), job.query)
             # others write to the database: one waits now, or one took the lock since our

@@ -33,6 +33,8 @@ class BinlogCapture:
         self.db = db
 
     def __call__(self, txn: Any, ts: float) -> tuple[int, bytes] | None:
+        if getattr(txn, "binlog_skip", False):  # SET sql_log_bin = 0 (core.sql.binlog_vars)
+            return None
         engine = self.db.engine
         binlog = engine.binlog
         if binlog is None:

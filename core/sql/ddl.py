@@ -36,7 +36,7 @@ from core.errors import (
     ProgrammingError,
 )
 from core.events import JobState, SchemaState
-from core.sql import alter_table, keyparts, limits, refusals, views
+from core.sql import alter_table, binlog_vars, keyparts, limits, refusals, views
 from core.sql.statements import statement_name
 from core.sql.types import BLOB_KINDS, TEXT_KINDS, SqlType
 from core.txn import begin
@@ -85,7 +85,7 @@ class DDLRunner:
         s = self.s
         s.implicit_commit()
         while True:
-            txn = begin(s.db.engine)
+            txn = binlog_vars.mark(s, begin(s.db.engine))  # sql_log_bin=0: not logged
             try:
                 schema = self.store.schema(txn.current_view())
                 job = self._new_job(txn, query)
@@ -124,6 +124,8 @@ class DDLRunner:
         job.args.update(self.s.ddl_throttle)
         # the worker's last step logs the statement to the binary log, run in this database
         job.args["session_db"] = self.s.current_db
+        if getattr(txn, "binlog_skip", False):  # sql_log_bin=0: the last step is not logged
+            job.args["binlog_skip"] = True
         txn.binlog_rows = False
         try:
             queue.submit(txn, job)

@@ -43,6 +43,9 @@ Typed nodes defined here (all table references are `exp.Table`, so `db.t` works)
 ``RENAME TABLE a TO b, c TO d``                          `RenameTable(expressions=[RenamePair])`
 ``REPLACE [INTO] t ...``                                 `ReplaceInto` (a subclass of `exp.Insert`)
 ``SAVEPOINT s`` / ``RELEASE SAVEPOINT s``                `Savepoint` / `ReleaseSavepoint(this)`
+``PURGE BINARY|MASTER LOGS TO 'f' | BEFORE e``           `PurgeBinaryLogs(to=Literal | before=expr)`
+``FLUSH [LOCAL] BINARY LOGS`` / ``FLUSH [LOCAL] LOGS``    `FlushLogs(binary=bool)` (others: Command)
+``SHOW BINARY LOG STATUS``                               `exp.Show(this="BINARY LOG STATUS")`
 =======================================================  ==========================================
 
 Every ADMIN node derives from `AdminStatement`.  Job ids and counts are integer `exp.Literal`s.
@@ -113,7 +116,9 @@ __all__ = [
     "CheckTable",
     "FlashbackDatabase",
     "FlashbackTable",
+    "FlushLogs",
     "Kintsugi",
+    "PurgeBinaryLogs",
     "RecoverTable",
     "ReleaseSavepoint",
     "RenamePair",
@@ -340,6 +345,18 @@ class ReleaseSavepoint(exp.Expression):
     arg_types: t.ClassVar[dict[str, bool]] = {"this": True}
 
 
+class PurgeBinaryLogs(exp.Expression):
+    """``PURGE {BINARY | MASTER} LOGS {TO 'file' | BEFORE datetime_expr}`` (core.sql.binlog_sql)."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"to": False, "before": False}
+
+
+class FlushLogs(exp.Expression):
+    """``FLUSH [NO_WRITE_TO_BINLOG | LOCAL] {BINARY LOGS | LOGS}``: rotate the binary log."""
+
+    arg_types: t.ClassVar[dict[str, bool]] = {"binary": False}
+
+
 # --------------------------------------------------------------------------------------------
 # Dialect
 # --------------------------------------------------------------------------------------------
@@ -480,6 +497,8 @@ class Kintsugi(MySQL):
             "ADMIN": lambda self: self._parse_admin(),
             "CHECK": lambda self: self._parse_check_table(),
             "FLASHBACK": lambda self: self._parse_flashback(),
+            "FLUSH": lambda self: self._parse_flush_logs(),
+            "PURGE": lambda self: self._parse_purge_logs(),
             "RECOVER": lambda self: self._parse_recover(),
             "RELEASE": lambda self: self._parse_release_savepoint(),
             "SAVEPOINT": lambda self: self.expression(
@@ -493,6 +512,7 @@ class Kintsugi(MySQL):
             "KEYS": lambda self: self._parse_show_mysql("INDEX", target="FROM"),
             "FIELDS": lambda self: self._parse_show_mysql("COLUMNS", target="FROM"),
             "FULL FIELDS": lambda self: self._parse_show_mysql("COLUMNS", target="FROM", full=True),
+            "BINARY LOG STATUS": lambda self: self._parse_show_mysql("BINARY LOG STATUS"),
         }
         SHOW_TRIE = new_trie(key.split(" ") for key in SHOW_PARSERS)
 
@@ -920,6 +940,28 @@ class Kintsugi(MySQL):
             self._expect("SAVEPOINT")
             return self.expression(ReleaseSavepoint(this=self._parse_required_name("savepoint")))
 
+        def _parse_purge_logs(self) -> exp.Expr:
+            """PURGE BINARY|MASTER LOGS TO 'f' | BEFORE e; any other PURGE stays a Command."""
+            index = self._index
+            if self._match_texts(("BINARY", "MASTER")) and self._match_text_seq("LOGS"):
+                if self._match(TokenType.ALIAS) or self._match_text_seq("TO"):
+                    return self.expression(PurgeBinaryLogs(to=self._parse_path_literal()))
+                if self._match_text_seq("BEFORE"):
+                    return self.expression(PurgeBinaryLogs(before=self._parse_assignment()))
+                self.raise_error("Expected TO or BEFORE")
+            self._retreat(index)
+            return self._parse_as_command(self._prev)
+
+        def _parse_flush_logs(self) -> exp.Expr:
+            """FLUSH [NO_WRITE_TO_BINLOG|LOCAL] BINARY LOGS | LOGS; other FLUSH: a Command."""
+            index = self._index
+            self._match_texts(("NO_WRITE_TO_BINLOG", "LOCAL"))
+            binary = self._match_text_seq("BINARY", "LOGS")
+            if (binary or self._match_text_seq("LOGS")) and self._index >= len(self._tokens):
+                return self.expression(FlushLogs(binary=binary))
+            self._retreat(index)
+            return self._parse_as_command(self._prev)
+
         def _parse_show_mysql(
             self,
             this: str,
@@ -1027,6 +1069,13 @@ class Kintsugi(MySQL):
             ReplaceInto: lambda self, e: self._replace_into(e),
             Savepoint: lambda self, e: f"SAVEPOINT {self.sql(e, 'this')}",
             ReleaseSavepoint: lambda self, e: f"RELEASE SAVEPOINT {self.sql(e, 'this')}",
+            PurgeBinaryLogs: lambda self, e: (
+                f"PURGE BINARY LOGS TO {self.sql(e, 'to')}" if e.args.get("to") is not None
+                else f"PURGE BINARY LOGS BEFORE {self.sql(e, 'before')}"
+            ),
+            FlushLogs: lambda self, e: (
+                "FLUSH BINARY LOGS" if e.args.get("binary") else "FLUSH LOGS"
+            ),
         }
 
 

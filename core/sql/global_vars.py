@@ -26,7 +26,7 @@ from sqlglot import exp
 from core.catalog import gcranges
 from core.catalog.store import SYSTEM
 from core.errors import ProgrammingError
-from core.sql import refusals, sysvars
+from core.sql import binlog_vars, refusals, sysvars
 from core.txn import begin
 
 MIN_GC_DURATION = 600.0  # TiDB: MinValue int64(time.Minute * 10)
@@ -43,7 +43,7 @@ GC_VARIABLES: dict[str, tuple[str, Any]] = {
 # is "not set": the worker's own (adaptive) batch size and no pause
 REORG_VARIABLES: dict[str, int] = {"tidb_ddl_reorg_batch_size": 256,
                                    "kintsugi_ddl_reorg_delay_ms": 0}
-NAMES = frozenset(GC_VARIABLES) | frozenset(REORG_VARIABLES)
+NAMES = frozenset(GC_VARIABLES) | frozenset(REORG_VARIABLES) | binlog_vars.NAMES
 
 
 def handles(name: str) -> bool:
@@ -71,6 +71,7 @@ def load(db: Any) -> None:
                 continue
             values[name] = n
             db.global_limits[name] = n
+    binlog_vars.load(db, stored, values)  # max_binlog_size, ..., read-only log_bin, ...
     db.global_vars = values
 
 
@@ -99,6 +100,12 @@ def run_interval(view: Any) -> float:
 def assign(session: Any, name: str, node: exp.Expression, scope: str) -> None:
     """SET [GLOBAL|SESSION] name = value for one of `NAMES`: validated now, written by
     `flush` once every item of the SET has passed (a failed SET changes nothing)."""
+    if name in binlog_vars.NAMES:  # sql_log_bin (SESSION), max_binlog_size, ...
+        assigned = binlog_vars.assign(session, name, node, scope)
+        if assigned is not None:
+            session.__dict__.setdefault("_global_writes", []).append((name, *assigned))
+            session.ctx.system_variables[name] = assigned[1]
+        return
     if str(scope).upper() != "GLOBAL":
         raise ProgrammingError(f"Variable '{name}' is a GLOBAL variable and should be set "
                                "with SET GLOBAL", errno=1229, sqlstate="HY000")
@@ -141,6 +148,7 @@ def flush(session: Any) -> None:
                 db.global_limits.pop(name, None)
             else:
                 db.global_limits[name] = shown
+    binlog_vars.apply(db)  # the writer's max_size / expire_seconds
 
 
 def discard(session: Any) -> None:

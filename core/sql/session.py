@@ -34,6 +34,8 @@ from core.errors import (
 )
 from core.events import Event, EventSink
 from core.sql import (
+    binlog_sql,
+    binlog_vars,
     dialect,
     global_vars,
     lexer,
@@ -652,7 +654,7 @@ class Session:
 
     def begin(self) -> None:
         self.implicit_commit()
-        self.txn = begin(self.db.engine)
+        self.txn = binlog_vars.mark(self, begin(self.db.engine))
 
     def commit(self) -> None:
         self.txn_read_only = False
@@ -896,6 +898,7 @@ class Session:
         sysvars = getattr(self.ctx, "system_variables", None)
         if isinstance(sysvars, dict):
             sysvars["autocommit"] = int(self.autocommit)
+            binlog_vars.refresh(self.db)  # @@gtid_executed moves with every commit
             sysvars.update(self.db.global_vars)  # SET GLOBAL by another session
             _packet_tls.packet = sysvars.get("max_allowed_packet") or _DEFAULT_PACKET
 
@@ -942,6 +945,8 @@ class Session:
             DDLRunner(self).run(node, text)
             return Result(rowcount=0)
         self.cancel_token.finish()  # SHOW, transaction control: not interruptible
+        if binlog_sql.handles(node):  # SHOW BINARY LOGS, PURGE/FLUSH [BINARY] LOGS, ...
+            return binlog_sql.run(self, node)
         if kind is StatementKind.SESSION:
             return self._session_statement(node)
         if kind is StatementKind.SHOW:
@@ -1094,7 +1099,7 @@ class Session:
     def _ensure_txn(self) -> None:
         """Outside autocommit, the first statement opens the transaction (PEP 249)."""
         if self.txn is None and not self.autocommit:
-            self.txn = begin(self.db.engine)
+            self.txn = binlog_vars.mark(self, begin(self.db.engine))
 
     def _view(self, locking: bool = False):
         """(read view, closer) for a query: the transaction's snapshot, or a fresh one.  A
@@ -1235,7 +1240,7 @@ class Session:
     def _dml_run(self, node, text, params_list: list | None = None) -> Result:
         self._ensure_txn()
         own = self.txn is None  # autocommit: the statement is its own transaction
-        txn = begin(self.db.engine) if own else self.txn
+        txn = binlog_vars.mark(self, begin(self.db.engine)) if own else self.txn
         savepoint = None if own else txn.savepoint()
         try:
             view = CancellableView(txn.current_view(), self.cancel_token)

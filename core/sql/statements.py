@@ -48,7 +48,8 @@ _BASES: tuple[tuple[tuple[type, ...], StatementKind], ...] = (
       dialect.AdminCleanupIndex, dialect.AdminRepairIndex,
       dialect.AdminShowIndexInconsistencies), StatementKind.INDEX_ADMIN),
     ((dialect.AdminStatement, dialect.RecoverTable, dialect.FlashbackTable,
-      dialect.FlashbackDatabase), StatementKind.ADMIN),
+      dialect.FlashbackDatabase, dialect.PurgeBinaryLogs, dialect.FlushLogs),
+     StatementKind.ADMIN),
 )
 
 

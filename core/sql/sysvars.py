@@ -41,7 +41,9 @@ _UTF8 = frozenset({"utf8mb4", "utf8", "utf8mb3"})
 READ_ONLY = frozenset({"version", "version_comment", "system_time_zone",
                        "lower_case_table_names", "license", "have_ssl", "tidb_version",
                        "performance_schema", "character_set_system", "hostname", "port",
-                       "datadir", "basedir", "server_id", "protocol_version"})
+                       "datadir", "basedir", "server_id", "protocol_version",
+                       "log_bin", "log_bin_basename", "log_bin_index", "server_uuid",
+                       "gtid_executed"})
 BOOLEAN = frozenset({"autocommit", "foreign_key_checks", "unique_checks", "sql_notes",
                      "sql_warnings", "sql_safe_updates", "sql_quote_show_create",
                      "sql_auto_is_null", "sql_big_selects", "sql_buffer_result", "sql_log_bin",
@@ -49,7 +51,8 @@ BOOLEAN = frozenset({"autocommit", "foreign_key_checks", "unique_checks", "sql_n
                      "explicit_defaults_for_timestamp", "innodb_strict_mode",
                      "end_markers_in_json", "windowing_use_high_precision",
                      "sql_require_primary_key", "keep_files_on_create", "old_alter_table",
-                     "show_create_table_verbosity", "sql_generate_invisible_primary_key"})
+                     "show_create_table_verbosity", "sql_generate_invisible_primary_key",
+                     "log_bin"})
 # Values the engine has for variables @@name reads, beyond core.sql.expr.scope's defaults.
 DEFAULTS: dict[str, Any] = {
     "foreign_key_checks": 1, "unique_checks": 1, "sql_notes": 1, "sql_warnings": 0,
