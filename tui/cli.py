@@ -166,6 +166,7 @@ def main(ctx: click.Context, theme: str | None, max_rows: int | None,
       kintsugi dump DIR [DB]    write the data as SQL that `kintsugi sql` loads back
       kintsugi check DIR [DB]   check every index against its rows (--repair fixes them)
       kintsugi binlog DIR       the binary log as SQL that `kintsugi sql` replays
+      kintsugi restore BK DIR   a backup plus the binlog up to a point in time, into DIR
 
     Every command that opens a database takes --force-recovery N (1-6: open read-only
     past damage, InnoDB's levels) and --scan-directories "a;b" (rebuild the tablespace
@@ -561,6 +562,10 @@ def check(directory: str, database: str | None, tables: tuple[str, ...], repair:
 from tui.binlog_cmd import binlog as _binlog  # noqa: E402 - `kintsugi binlog` (mysqlbinlog)
 
 main.add_command(_binlog)
+
+from tui.restore_cmd import restore as _restore_command  # noqa: E402 - `kintsugi restore`
+
+main.add_command(_restore_command)
 
 
 @main.command(short_help="Write the data as SQL (mysqldump style) that `sql` loads back.")

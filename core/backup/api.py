@@ -134,6 +134,9 @@ class RestoreReport:
     gtid: str
     seconds: float
     tables_checked: tuple[str, ...] = field(default_factory=tuple)
+    check_failures: tuple[str, ...] = ()  # "db.table: errno message" of ADMIN CHECK TABLE
+    replaced: str = ""  # where an existing DEST was put aside (force)
+    rows: int = 0  # row changes replayed
 
 
 def backup(source: str, dest: str, *, sink: Callable[[Event], None] = null_sink,
@@ -172,10 +175,10 @@ def restore(backup_dir: str, dest: str, *, stop_datetime: float | None = None,
     """Restore `backup_dir` into `dest` and replay the binary log up to the point given."""
     from core.backup import restore as impl
 
-    return impl.restore(backup_dir, dest, stop_datetime=stop_datetime,
-                        stop_position=stop_position, stop_gtid=stop_gtid,
-                        exclude_gtids=exclude_gtids, binlog_dir=binlog_dir, force=force,
-                        sink=sink)
+    return RestoreReport(**impl.restore(backup_dir, dest, stop_datetime=stop_datetime,
+                                        stop_position=stop_position, stop_gtid=stop_gtid,
+                                        exclude_gtids=exclude_gtids, binlog_dir=binlog_dir,
+                                        force=force, sink=sink))
 
 
 __all__ = ["BackupInfo", "BinlogFileInfo", "RestoreReport", "TimelineEntry", "VerifyReport",

@@ -38,8 +38,8 @@ class BackupFinished(Event):
 @dataclass(frozen=True, slots=True)
 class RestoreProgress(Event):
     dest: str
-    phase: str  # "copy" | "recover" | "replay"
-    done: int  # bytes copied, or transactions replayed
+    phase: str  # "verify" | "copy" (bytes) | "recover" | "replay" (transactions) | "check" (tables)
+    done: int  # bytes checked or copied, transactions replayed, tables checked
     total: int  # bytes to copy, or transactions selected (0: not known yet)
     gtid: str = ""  # replay: the last transaction applied
 
