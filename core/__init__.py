@@ -17,7 +17,7 @@ _API = {"connect", "Connection", "Cursor", "apilevel", "paramstyle", "threadsafe
         "Inspection", "TablespaceInspection",
         "split_statements"}
 # Point-in-time recovery (core.backup.api): backups, restores, the binary log read back.
-_BACKUP = {"backup", "verify_backup", "read_backup", "list_backups", "restore",
+_BACKUP = {"backup_database", "verify_backup", "read_backup", "list_backups", "restore",
            "binlog_files", "binlog_timeline", "BackupInfo", "BinlogFileInfo", "RestoreReport",
            "TimelineEntry", "VerifyReport"}
 _BACKUP |= {"binlog_sql"}  # `kintsugi binlog` (core.backup.binlog_sql)
@@ -56,7 +56,7 @@ def __getattr__(name: str):
     if name in _BACKUP:
         from core.backup import api as backup_api
 
-        return getattr(backup_api, name)
+        return getattr(backup_api, "backup" if name == "backup_database" else name)
     if name in _ERRORS:
         from core import errors
 

@@ -73,6 +73,14 @@ BINLOG_POINTS = (
     "binlog.mid_rotate",  # Rotate event written, the next file not yet created
 )
 
+# A hot backup (core.backup.backup), in the order it passes them.
+BACKUP_POINTS = (
+    "backup.prepared",  # the destination cleared and marked in progress, nothing copied
+    "backup.mid_copy",  # a tablespace copied, others not (hit once per tablespace)
+    "backup.before_manifest",  # every file written and fsynced, no manifest yet
+    "backup.after_manifest",  # the manifest in place, the in-progress marker still there
+)
+
 
 def armed(name: str) -> bool:
     """Whether the environment asks to die at `name` (a point that must first prepare its

@@ -166,6 +166,7 @@ def main(ctx: click.Context, theme: str | None, max_rows: int | None,
       kintsugi dump DIR [DB]    write the data as SQL that `kintsugi sql` loads back
       kintsugi check DIR [DB]   check every index against its rows (--repair fixes them)
       kintsugi binlog DIR       the binary log as SQL that `kintsugi sql` replays
+      kintsugi backup DIR DEST  a hot, consistent backup (--verify DEST checks one)
       kintsugi restore BK DIR   a backup plus the binlog up to a point in time, into DIR
 
     Every command that opens a database takes --force-recovery N (1-6: open read-only
@@ -1027,6 +1028,10 @@ def _print_history(st: Inspection, last: int = 10) -> None:
                    f"{r.transactions_rolled_back:>3} rolled back{forced}{skipped}  "
                    f"{_cli_wording(r.outcome)}")
 
+
+from tui.backup_cmd import command as _backup_command  # noqa: E402 - kintsugi backup
+
+main.add_command(_backup_command(_fail))
 
 if __name__ == "__main__":
     main()

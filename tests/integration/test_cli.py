@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from core.kv import Engine
 from tui.cli import main
 
-COMMANDS = ("binlog", "check", "demo", "dump", "info", "open", "recover", "restore", "sql")
+COMMANDS = ("backup", "binlog", "check", "demo", "dump", "info", "open", "recover", "restore",
+            "sql")
 
 
 def test_help_lists_the_commands():
