@@ -130,6 +130,8 @@ class Engine(StorageEngine):
             engine.expendable_spaces = expendable_spaces
             try:
                 result = recover(engine, engine.control_at_open)
+                if not engine.read_only:  # before start_serving's checkpoint drops that redo
+                    _open_binlog(engine, result, log_bin, errlog)
                 engine.start_serving(
                     segments=result.segments, end_lsn=result.end_lsn, torn=result.torn,
                     dead_segments=result.dead_segments, max_trx_id=result.max_trx_id,
@@ -137,16 +139,11 @@ class Engine(StorageEngine):
             except BaseException as exc:
                 errlog.error(exc)
                 errlog.close()
+                binlog, engine.binlog = engine.binlog, None
+                if binlog is not None:
+                    binlog.close()
                 engine.abandon()
                 raise
-            if not engine.read_only:
-                try:
-                    _open_binlog(engine, result, log_bin, errlog)
-                except BaseException as exc:
-                    errlog.error(exc)
-                    errlog.close()
-                    engine.close()
-                    raise
             if result.kept:
                 # said only now that the log has been ended (start_serving zeroed it)
                 engine.sink(DamagedLogKept(result.end_lsn, result.kept,

@@ -97,8 +97,11 @@ class BinlogWriter:
         self._fd: int | None = None
         self._size = 0
         self._dirty = False
+        self._rotating = False  # the Rotate event is written, the next file not yet started
+        self.durable_lsn = 0  # the highest commit LSN the engine said is durable in redo
+        self._written_lsn = 0  # every queued commit up to here is in the file
         self.written = 0  # transactions written to files in this open (tests, benches)
-        self.syncs = 0
+        self.syncs = 0  # fsyncs of the current file (checkpoints, rotations, refills, close)
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -108,9 +111,25 @@ class BinlogWriter:
         is none.  A torn tail (a crash in the middle of an append) is cut at the last whole
         transaction; the redo log then gives those transactions back (`recover`)."""
         self = cls(directory, uuid, **options)
+        try:
+            self._open_files()
+        except BaseException:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            raise
+        return self
+
+    def _open_files(self) -> None:
+        directory, uuid = self.directory, self.uuid
         names = list_index(directory)
         on_disk = sorted((n for n in os.listdir(directory) if _NAME.match(n)), key=file_seq)
-        if names:
+        if not names and on_disk:
+            # the index is gone (or the crash came before the first one was written): the
+            # files are the log, never something to overwrite with a new binlog.000001
+            names = on_disk
+            self.repaired.append(f"binlog.index missing: {', '.join(on_disk)} adopted")
+        elif names:
             # a file created by a rotation the crash cut short of the index: adopt it
             last = file_seq(names[-1])
             later = [n for n in on_disk if file_seq(n) > last]
@@ -123,6 +142,12 @@ class BinlogWriter:
                 self.repaired.append(f"binlog files missing from {directory}: "
                                      f"{', '.join(gone)} (removed from the index)")
                 names = present
+        if names and _half_created(os.path.join(directory, names[-1])):
+            # a crash inside _start_file: the file has not its head yet, nothing was logged
+            # in it; it is made again (by the Rotate of the file before, or as the first)
+            os.unlink(os.path.join(directory, names[-1]))
+            self.repaired.append(f"binlog file {names[-1]} had no complete header: made again")
+            names = names[:-1]
         self.files = names
         if not self.files:
             self._start_file(file_name(1), GtidSet())
@@ -130,7 +155,6 @@ class BinlogWriter:
             self._open_last()
         self.next_seq = self.executed.last(uuid) + 1
         self._write_index()
-        return self
 
     def _open_last(self) -> None:
         name = self.files[-1]
@@ -148,7 +172,7 @@ class BinlogWriter:
         self.executed = GtidSet.parse(prev)
         for ev in gtids:
             self.executed.add(ev.fields[0], ev.fields[1])
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+        fd = self._fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
         size = os.fstat(fd).st_size
         if size > good:
             os.ftruncate(fd, good)
@@ -159,6 +183,7 @@ class BinlogWriter:
             size = good
         self._fd, self._size = fd, size
         if self._last_event_is_rotate():  # the next file's creation did not happen: now
+            self._rotating = True
             self._rotate_locked()
 
     def _start_file(self, name: str, previous: GtidSet) -> None:
@@ -168,8 +193,14 @@ class BinlogWriter:
                 + fmt.previous_gtids(now, str(previous)))
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW,
                      0o600)
-        os.write(fd, head)
-        os.fsync(fd)
+        try:
+            view = memoryview(head)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)  # no fd leak; the file is the next one again at the retry
+            raise
         if self._fd is not None:
             os.close(self._fd)
         self._fd, self._size = fd, len(head)
@@ -197,28 +228,43 @@ class BinlogWriter:
         self._queue.append((lsn, seq, data))
         self.next_seq = seq + 1
 
-    def write_through(self, durable_lsn: int) -> None:
+    def write_through(self, durable_lsn: int, mine: int | None = None) -> None:
         """Append every queued transaction whose commit is durable (up to `durable_lsn`),
-        in commit order: one write for all of them."""
-        if not self._queue or self._queue[0][0] > durable_lsn:
+        in commit order: one write for all of them.  Always under the lock, even with
+        nothing queued: another committer may be writing this caller's events right now,
+        and the caller must not return (nor SHOW MASTER STATUS miss its GTID) before they
+        are in the file.  A caller whose own commit (`mine`, else everything up to
+        `durable_lsn`) is written already (and in `executed`) skips the lock: after a
+        group's fdatasync, its first committer writes the group, the others return."""
+        if self._written_lsn >= (durable_lsn if mine is None else mine):
             return
         with self._lock:
             self._write_locked(durable_lsn)
 
     def _write_locked(self, durable_lsn: int) -> None:
+        if durable_lsn > self.durable_lsn:
+            self.durable_lsn = durable_lsn
         q = self._queue
-        parts: list[bytes] = []
-        seqs: list[int] = []
-        while q and q[0][0] <= durable_lsn:
-            _lsn, seq, data = q.popleft()
-            parts.append(data)
-            seqs.append(seq)
-        if not parts:
+        if not q or q[0][0] > durable_lsn:
             return
-        self._append(b"".join(parts))
-        for seq in seqs:
-            self.executed.add(self.uuid, seq)
-        self.written += len(seqs)
+        if self._rotating:  # a rotation that failed half-way: never append after Rotate
+            self._rotate_locked()
+        taken: list[tuple[int, int, bytes]] = []
+        while q and q[0][0] <= durable_lsn:
+            taken.append(q.popleft())
+        try:
+            self._append(taken[0][2] if len(taken) == 1 else b"".join(t[2] for t in taken))
+        except BaseException:
+            q.extendleft(reversed(taken))  # in commit order at the retry, never a gap
+            raise
+        first, last = taken[0][1], taken[-1][1]
+        if last - first == len(taken) - 1:  # the usual: a run of consecutive GTIDs
+            self.executed.add_range(self.uuid, first, last)
+        else:
+            for _lsn, seq, _data in taken:
+                self.executed.add(self.uuid, seq)
+        self.written += len(taken)
+        self._written_lsn = taken[-1][0]
         if self._size >= self.max_size:
             self._rotate_locked()
 
@@ -226,17 +272,20 @@ class BinlogWriter:
         if self._fd is None:
             raise OperationalError("the binary log is closed", errno=1030)
         crash_point("binlog.before_write")
+        if self._rotating:
+            raise OperationalError("the binary log's rotation did not finish", errno=1030)
         start = self._size
         try:
-            view = memoryview(data)
             if armed("binlog.torn_write"):
-                half = max(1, len(view) // 2)
-                os.pwrite(self._fd, view[:half], start)
+                half = max(1, len(data) // 2)
+                os.pwrite(self._fd, data[:half], start)
                 crash_point("binlog.torn_write")
-            off = start
-            while view:
-                n = os.pwrite(self._fd, view, off)
-                view, off = view[n:], off + n
+            n = os.pwrite(self._fd, data, start)
+            if n < len(data):  # a short write: the rest, however many calls it takes
+                view, off = memoryview(data)[n:], start + n
+                while view:
+                    n = os.pwrite(self._fd, view, off)
+                    view, off = view[n:], off + n
         except BaseException:
             try:
                 os.ftruncate(self._fd, start)  # never leave half an event for a reader
@@ -247,15 +296,18 @@ class BinlogWriter:
         self._dirty = True
         crash_point("binlog.after_write")
 
+    def _fsync(self) -> None:
+        os.fsync(self._fd)
+        self._dirty = False
+        self.syncs += 1
+
     def sync_through(self, lsn: int) -> None:
         """Before a checkpoint at `lsn` lets the redo below it go: every transaction up to
         there written and the file fsynced."""
         with self._lock:
             self._write_locked(lsn)
             if self._dirty and self._fd is not None:
-                os.fsync(self._fd)
-                self._dirty = False
-                self.syncs += 1
+                self._fsync()
 
     # -- recovery ---------------------------------------------------------------------------------
 
@@ -273,8 +325,7 @@ class BinlogWriter:
                 self.executed.add(uuid, seq)
                 added += 1
             if added:
-                os.fsync(self._fd)
-                self._dirty = False
+                self._fsync()
             if self._size >= self.max_size:
                 self._rotate_locked()
         self.next_seq = max(self.next_seq, self.executed.last(self.uuid) + 1)
@@ -289,13 +340,16 @@ class BinlogWriter:
             return self.files[-1]
 
     def _rotate_locked(self) -> None:
+        """A failure part-way leaves `_rotating` set: nothing is appended after the Rotate
+        event, and the next write (or the next open) finishes the rotation first."""
         nxt = file_name(file_seq(self.files[-1]) + 1)
-        if not self._last_event_is_rotate():
+        if not self._rotating:
             self._append(fmt.rotate(self.clock(), nxt))
-        os.fsync(self._fd)
-        self._dirty = False
+            self._rotating = True
+        self._fsync()
         crash_point("binlog.mid_rotate")
         self._start_file(nxt, self.executed)
+        self._rotating = False
         self._write_index()
         self.expire()
 
@@ -377,15 +431,38 @@ class BinlogWriter:
         with self._lock:
             return self.files[-1], self._size, str(self.executed)
 
-    def close(self) -> None:
-        """Write what is queued (the caller made the redo durable first), fsync, close."""
+    def close(self, durable_lsn: int | None = None) -> None:
+        """Write what is queued and durable in the redo log up to `durable_lsn` (None: as
+        far as the engine last said, so a close after a failed redo fsync never logs a
+        commit the redo may not have), fsync, close."""
         with self._lock:
             if self._fd is None:
                 return
-            self._write_locked(1 << 64)
-            os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = None
+            try:
+                self._write_locked(self.durable_lsn if durable_lsn is None else durable_lsn)
+                self._fsync()
+            finally:
+                os.close(self._fd)
+                self._fd = None
+                self._queue.clear()
+
+
+def _half_created(path: str) -> bool:
+    """Whether `path` is a binlog file whose creation a crash cut short: a (possibly empty)
+    start of the magic and head events, without the Previous_gtids event that ends a head.
+    Anything else that is not a binlog file stays an error for the DBA to look at."""
+    with open(path, "rb") as f:
+        data = f.read(4096)
+    if len(data) >= 4096:
+        return False
+    if len(data) <= len(fmt.MAGIC):
+        return data == fmt.MAGIC[:len(data)]
+    if not data.startswith(fmt.MAGIC):
+        return False
+    try:
+        return all(ev.kind != fmt.EventType.PREVIOUS_GTIDS for ev in fmt.read_events(path))
+    except fmt.BinlogFormatError:
+        return False
 
 
 def _gtid_of(data: bytes) -> tuple[str, int]:

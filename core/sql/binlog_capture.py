@@ -19,6 +19,7 @@ It lives in SQL because it reads the dictionary's tables; `core.api` installs it
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
 from core.codec import row_prefix
@@ -31,6 +32,8 @@ class BinlogCapture:
 
     def __init__(self, db: Any):
         self.db = db
+        # space -> (table, Table_map columns, handle): a DDL makes a new table object
+        self._maps: dict[int, tuple[Any, list, dict]] = {}
 
     def __call__(self, txn: Any, ts: float) -> tuple[int, bytes] | None:
         if getattr(txn, "binlog_skip", False):  # SET sql_log_bin = 0 (core.sql.binlog_vars)
@@ -53,66 +56,112 @@ class BinlogCapture:
         return seq, head + fmt.query(now, None, "BEGIN") + body + fmt.xid(now, txn.trx_id or 0)
 
     def _rows(self, txn: Any, engine: Any, now: float) -> bytes | None:
-        view = None
+        view = own = None
         schema = None
         tables: dict[int, tuple[Any, list, list, list]] = {}
         prefixes: dict[int, bytes | None] = {}
+        # the write set comes space by space: the current space's lookups are kept in locals
+        # (a bulk load passes here once per row)
+        cur_space = -1
+        prefix: bytes | None = None
+        plen = 0
+        get = None
+        writes = updates = deletes = []
         try:
             for space, key, value in txn.binlog_writes():
-                if space == 0:
-                    continue
-                prefix = prefixes.get(space, b"")
-                if prefix == b"":
-                    if view is None:
-                        view = engine.latest_snapshot()
-                        schema = self.db.schema(view)
-                    table = schema.tables_by_id.get(space)
-                    prefix = prefixes[space] = row_prefix(space) if table is not None else None
-                    if table is not None:
-                        tables[space] = (table, [], [], [])
+                if space != cur_space:
+                    cur_space = space
+                    if space == 0:
+                        prefix = None
+                        continue
+                    if space not in prefixes:
+                        if view is None:
+                            view, own = _committed_view(txn, engine)
+                            schema = self.db.schema(view)
+                            get = view.get
+                        table = schema.tables_by_id.get(space)
+                        prefixes[space] = row_prefix(space) if table is not None else None
+                        if table is not None:
+                            tables[space] = (table, [], [], [])
+                    prefix = prefixes[space]
+                    if prefix is not None:
+                        plen = len(prefix)
+                        _t, writes, updates, deletes = tables[space]
                 if prefix is None or not key.startswith(prefix):
                     continue  # an index entry, or a table the dictionary does not show
-                before = view.get(space, key)
-                if before == value:
-                    continue
-                handle = key[len(prefix):]
-                _t, writes, updates, deletes = tables[space]
+                before = get(space, key)
                 if before is None:
-                    writes.append([handle, value])
+                    if value is not None:
+                        writes.append([key[plen:], value])
                 elif value is None:
-                    deletes.append([handle, before])
-                else:
-                    updates.append([handle, before, value])
+                    deletes.append([key[plen:], before])
+                elif before != value:
+                    updates.append([key[plen:], before, value])
         finally:
-            if view is not None:
+            if own is not None:
+                view.layers.insert(0, own)
+            elif view is not None:
                 view.close()
         parts: list[bytes] = []
         for tid, (table, writes, updates, deletes) in tables.items():
             if not (writes or updates or deletes):
                 continue
-            parts.append(fmt.table_map(now, tid, table.schema, table.name,
-                                       [[c.name, c.type.sql()] for c in table.columns],
-                                       {"kind": table.handle, "columns": list(table.pk_columns)}))
+            cached = self._maps.get(tid)
+            if cached is None or cached[0] is not table:
+                cached = self._maps[tid] = (
+                    table, [[c.name, c.type.sql()] for c in table.columns],
+                    {"kind": table.handle, "columns": list(table.pk_columns)})
+            parts.append(fmt.table_map(now, tid, table.schema, table.name, cached[1],
+                                       cached[2]))
             # deletes, then updates, then writes: replay frees unique values before reusing
             for kind, items in ((EventType.DELETE_ROWS, deletes),
                                 (EventType.UPDATE_ROWS, updates),
                                 (EventType.WRITE_ROWS, writes)):
-                parts.extend(_chunked(kind, now, tid, items))
+                if items:
+                    parts.extend(_chunked(kind, now, tid, items))
         return b"".join(parts) if parts else None
 
 
+def _committed_view(txn: Any, engine: Any) -> tuple[Any, Any]:
+    """(a view of the committed state, the layer to put back or None).  The transaction's
+    current view was opened after it took the writer lock, so nothing has committed since:
+    without its own writes on top, it *is* the committed state the commit replaces, with
+    its tablespace reads already open (a commit saves a snapshot).  The caller puts the
+    layer back; otherwise (no current view) a new snapshot, which the caller closes."""
+    view = getattr(txn, "_current", None)
+    own = getattr(txn, "_own", None)
+    if view is not None and own is not None and view.layers and view.layers[0] is own:
+        view.layers.pop(0)
+        return view, own
+    return engine.latest_snapshot(), None
+
+
 def _chunked(kind: EventType, now: float, tid: int, items: list):
-    """Row events of at most about ROWS_EVENT_BYTES each."""
-    chunk: list = []
-    size = 0
-    for item in items:
-        chunk.append(item)
-        size += sum(len(x) for x in item) + 8
-        if size >= fmt.ROWS_EVENT_BYTES:
+    """Row events of about ROWS_EVENT_BYTES each: cut by count from the total size (rows of
+    one table are alike), a cut that came out far too big cut again row by row."""
+    if not items:
+        return
+    limit = fmt.ROWS_EVENT_BYTES
+    total = sum(map(len, chain.from_iterable(items))) + 8 * len(items)
+    if total < 2 * limit:
+        yield fmt.rows(kind, now, tid, items)
+        return
+    step = max(1, len(items) * limit // total)
+    for i in range(0, len(items), step):
+        chunk = items[i:i + step]
+        if sum(map(len, chain.from_iterable(chunk))) < 2 * limit:
             yield fmt.rows(kind, now, tid, chunk)
-            chunk, size = [], 0
-    if chunk:
-        yield fmt.rows(kind, now, tid, chunk)
+            continue
+        part: list = []
+        size = 0
+        for item in chunk:
+            part.append(item)
+            size += sum(map(len, item)) + 8
+            if size >= limit:
+                yield fmt.rows(kind, now, tid, part)
+                part, size = [], 0
+        if part:
+            yield fmt.rows(kind, now, tid, part)
 
 
 def install(db: Any) -> None:

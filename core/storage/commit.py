@@ -164,7 +164,8 @@ class CommitPath:
             self.log.append([record.abort_body(trx_id)])
 
     def publish_commit(self, bodies: list[bytes], first_lsn: int | None, gen: Layer | None,
-                       writes: Writes, file_ops: list[FileOp]) -> int:
+                       writes: Writes, file_ops: list[FileOp],
+                       binlogged: tuple[int, bytes] | None = None) -> int:
         """Append the commit to the log and make it visible in the overlay, atomically with
         respect to snapshots.  Called with the writer lock held.  `gen` is the transaction
         as a generation of its own (a big or spilled one), else `writes` merge into the
@@ -178,6 +179,8 @@ class CommitPath:
                    for kind, _sid, _rel, header in file_ops if kind == "create"]
         with self._state:
             first, end = self._append(bodies)
+            if binlogged is not None:  # queued before a checkpoint can pass `end`
+                self.binlog.enqueue(end, binlogged[0], binlogged[1])
             first_lsn = first if first_lsn is None else first_lsn
             self._open_first_lsn = None  # the transaction's records now belong to its overlay
             if gen is not None:
@@ -208,7 +211,7 @@ class CommitPath:
                 exc, "the redo log could not be made durable; the commit may be lost. Close "
                 "and reopen the database (it recovers from what the disk has)") from exc
 
-    def write_binlog(self) -> None:
+    def write_binlog(self, lsn: int | None = None) -> None:
         """After a commit is durable: append the binlog events of every durable commit
         still queued (`core.log.binlog`).  A failure does not undo the commit (it is in the
         redo log, which gives the events back at the next open); the engine stops accepting
@@ -218,7 +221,7 @@ class CommitPath:
         if binlog is None:
             return
         try:
-            binlog.write_through(self.log.durable_lsn)
+            binlog.write_through(self.log.durable_lsn, lsn)
         except OSError as exc:
             err = os_error(exc, exc.filename or binlog.directory)
             err.msg = (f"{err.msg}: the binary log could not be written; the commit is "

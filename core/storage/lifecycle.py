@@ -262,7 +262,7 @@ class Lifecycle:
                 end = self.log.append([record.shutdown_body()])[1]
                 self.log.sync(end)
                 if self.binlog is not None:
-                    self.binlog.close()
+                    self.binlog.close(end)
                 self._write_control(end, clean=True)
             self.log.close()
         finally:

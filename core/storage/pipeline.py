@@ -92,7 +92,8 @@ class CommitPipeline(Protocol):
         ...
 
     def publish_commit(self, bodies: list[bytes], first_lsn: int | None, gen: Layer | None,
-                       writes: Writes, file_ops: list[FileOp]) -> int:
+                       writes: Writes, file_ops: list[FileOp],
+                       binlogged: tuple[int, bytes] | None = None) -> int:
         """Log the commit and make it visible; returns its commit LSN (writer lock held)."""
         ...
 
@@ -100,6 +101,6 @@ class CommitPipeline(Protocol):
         """Wait until the log is durable up to `lsn` (joining a group commit)."""
         ...
 
-    def write_binlog(self) -> None:
+    def write_binlog(self, lsn: int | None = None) -> None:
         """Append the binlog events of the durable commits still queued."""
         ...

@@ -342,9 +342,8 @@ class Transaction:
             logged = capture(self, ts) if capture is not None else None
             if logged is not None:  # the events travel in the redo log, before its COMMIT
                 bodies = bodies[:-1] + record.binlog_bodies(self.trx_id, logged[1]) + bodies[-1:]
-            end = pipe.publish_commit(bodies, self._first_lsn, gen, self._writes, self._file_ops)
-            if logged is not None:
-                pipe.binlog.enqueue(end, logged[0], logged[1])
+            end = pipe.publish_commit(bodies, self._first_lsn, gen, self._writes, self._file_ops,
+                                      logged)
         except BaseException:
             self.rollback()
             raise
@@ -354,7 +353,7 @@ class Transaction:
         crash_point("commit.after_overlay")
         pipe.make_durable(end)
         if logged is not None:
-            pipe.write_binlog()
+            pipe.write_binlog(end)
         return end
 
     def binlog_writes(self):
