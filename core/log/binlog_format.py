@@ -99,6 +99,21 @@ def table_map(ts: float, map_id: int, db: str, table: str, columns: list, handle
     return event(EventType.TABLE_MAP, ts, map_id, db, table, columns, handle)
 
 
+def table_map_tail(map_id: int, db: str, table: str, columns: list, handle: dict) -> bytes:
+    """A Table_map's fields after its timestamp, packed once per table version: a commit
+    then frames `table_map_packed(ts, tail)` without packing the column list again."""
+    return b"".join(_packb(x) for x in (map_id, db, table, columns, handle))
+
+
+def table_map_packed(ts: float, tail: bytes) -> bytes:
+    """The same bytes as `table_map(ts, ...)` (a msgpack array of 7 is its fixarray head
+    and its elements' packings, one after the other)."""
+    return frame(b"\x97" + _TABLE_MAP_KIND + _packb(ts) + tail)
+
+
+_TABLE_MAP_KIND = _packb(int(EventType.TABLE_MAP))
+
+
 def rows(kind: EventType, ts: float, map_id: int, items: list) -> bytes:
     """WRITE_ROWS items: [handle, after]; UPDATE_ROWS: [handle, before, after];
     DELETE_ROWS: [handle, before] (row values as stored, handles as key bytes)."""

@@ -113,10 +113,10 @@ def commit_bodies(trx_id: int, ops: Iterable[tuple[int, bytes, bytes | None]],
 def binlog_bodies(trx_id: int, events: bytes, chunk: int = ROWS_CHUNK_BYTES) -> list[bytes]:
     """A transaction's binlog events as BINLOG bodies, cut at event boundaries every
     `chunk` bytes or so (an event is never split: `core.log.binlog_format` frames them)."""
-    from core.log.binlog_format import EVENT_HEADER, EVENT_HEADER_SIZE
-
     if len(events) <= chunk:
         return [_packb([RecordType.BINLOG, trx_id, events])]
+    from core.log.binlog_format import EVENT_HEADER, EVENT_HEADER_SIZE
+
     bodies = []
     start = pos = 0
     while pos < len(events):

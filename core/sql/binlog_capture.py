@@ -32,8 +32,8 @@ class BinlogCapture:
 
     def __init__(self, db: Any):
         self.db = db
-        # space -> (table, Table_map columns, handle): a DDL makes a new table object
-        self._maps: dict[int, tuple[Any, list, dict]] = {}
+        # space -> (table, its Table_map fields packed): a DDL makes a new table object
+        self._maps: dict[int, tuple[Any, bytes]] = {}
 
     def __call__(self, txn: Any, ts: float) -> tuple[int, bytes] | None:
         if getattr(txn, "binlog_skip", False):  # SET sql_log_bin = 0 (core.sql.binlog_vars)
@@ -108,11 +108,11 @@ class BinlogCapture:
                 continue
             cached = self._maps.get(tid)
             if cached is None or cached[0] is not table:
-                cached = self._maps[tid] = (
-                    table, [[c.name, c.type.sql()] for c in table.columns],
-                    {"kind": table.handle, "columns": list(table.pk_columns)})
-            parts.append(fmt.table_map(now, tid, table.schema, table.name, cached[1],
-                                       cached[2]))
+                cached = self._maps[tid] = (table, fmt.table_map_tail(
+                    tid, table.schema, table.name,
+                    [[c.name, c.type.sql()] for c in table.columns],
+                    {"kind": table.handle, "columns": list(table.pk_columns)}))
+            parts.append(fmt.table_map_packed(now, cached[1]))
             # deletes, then updates, then writes: replay frees unique values before reusing
             for kind, items in ((EventType.DELETE_ROWS, deletes),
                                 (EventType.UPDATE_ROWS, updates),

@@ -87,10 +87,22 @@ def apply(db: Any, values: dict[str, Any] | None = None) -> None:
     binlog.max_size = int(values["max_binlog_size"])
 
 
+def mentions_gtids(text: str) -> bool:
+    """Whether a statement may read @@gtid_executed (SELECT @@gtid_executed, SHOW
+    VARIABLES, information_schema's variable tables): only those pay for the set's text,
+    not every INSERT."""
+    low = text.lower()
+    return "gtid" in low or "variables" in low
+
+
 def refresh(db: Any) -> None:
     """``@@gtid_executed`` as of now (every commit adds to it)."""
     binlog = db.engine.binlog
     if binlog is not None:
+        seen = (id(binlog), binlog.written, len(binlog.files))
+        if getattr(db, "_gtid_seen", None) == seen:  # no commit since: the text stands
+            return
+        db._gtid_seen = seen
         try:
             db.global_vars["gtid_executed"] = str(binlog.executed)
         except RuntimeError:  # the writer added a uuid meanwhile: ask under its lock

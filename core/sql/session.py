@@ -879,7 +879,7 @@ class Session:
             self._stream = None
             stream.discard()
 
-    def _prepare_run(self, params: list) -> None:
+    def _prepare_run(self, params: list, text: str = "") -> None:
         # (an open stream was discarded when the call began: see _begin_call)
         if self._token_fresh:  # the call's own token: a cancel may already have come
             self._token_fresh = False
@@ -898,7 +898,8 @@ class Session:
         sysvars = getattr(self.ctx, "system_variables", None)
         if isinstance(sysvars, dict):
             sysvars["autocommit"] = int(self.autocommit)
-            binlog_vars.refresh(self.db)  # @@gtid_executed moves with every commit
+            if binlog_vars.mentions_gtids(text):  # @@gtid_executed moves with every commit
+                binlog_vars.refresh(self.db)
             sysvars.update(self.db.global_vars)  # SET GLOBAL by another session
             _packet_tls.packet = sysvars.get("max_allowed_packet") or _DEFAULT_PACKET
 
@@ -920,7 +921,7 @@ class Session:
 
     def _run_statement(self, node: exp.Expression, text: str, params: list,
                        stream: bool = False) -> Result:
-        self._prepare_run(params)
+        self._prepare_run(params, text)
         kind = self.running = kind_of(node)
         if kind is StatementKind.QUERY and any(
                 m.name.upper() == "SQL_CALC_FOUND_ROWS"
