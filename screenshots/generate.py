@@ -186,6 +186,40 @@ async def main(png: bool) -> None:
         await shoot("demo-db", "ddl-jobs-recover-confirm", wide, ddl_recover_confirm,
                     tab="ddl", history=history, png=png)
 
+        async def backups(pilot) -> None:  # the demo's backup, binlog, and its DROP TABLE
+            pane = pilot.app.pane("backups")
+            drop = next((i for i, t in enumerate(pane.rows)
+                         if t.ddl == f"DROP TABLE {demo.DROPPED[0][0]}"), None)
+            if drop is not None:
+                pane.query_one("#timeline").move_cursor(row=drop)
+            await _settle(pilot)
+
+        await shoot("demo-db", "backups", wide, backups, tab="backups", history=history,
+                    png=png)
+
+        async def backups_confirm(pilot) -> None:  # r: from which backup, what is replayed
+            await backups(pilot)
+            await pilot.press("r")
+            await pilot.pause(0.2)
+
+        await shoot("demo-db", "backups-restore-confirm", wide, backups_confirm,
+                    tab="backups", history=history, png=png)
+
+        async def backups_restored(pilot) -> None:  # y: the restore runs, then "open it?"
+            await backups_confirm(pilot)
+            await pilot.press("y")
+            pane = pilot.app.pane("backups")
+            for _ in range(600):
+                if not pane.work:
+                    break
+                await pilot.pause(0.1)
+            await pilot.pause(0.2)
+
+        await shoot("demo-db", "backups-restored", wide, backups_restored, tab="backups",
+                    history=history, png=png)
+        await shoot("demo-db", "backups-80x24", small, backups, tab="backups",
+                    history=history, png=png)
+
         async def check_all(pilot) -> None:  # the demo's damaged indexes, found
             await pilot.press("a")
             await _settle(pilot)

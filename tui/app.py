@@ -111,6 +111,7 @@ class KintsugiApp(App[int]):
         self.ready_file = ready_file
         self.pump = pump or EventPump()  # given when the open started before the app
         self.open_state = OpenState()
+        self.reopen_path: str | None = None  # on exit, the console opens this one (a restore)
         self._panes: list[Pane] = []
         # the theme is chosen before the first style pass: switching it after the mount
         # re-applied every style, a seventh of the start-up time

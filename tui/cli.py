@@ -194,7 +194,7 @@ def _settings(ctx: click.Context, **flags):
         sys.exit(2)
 
 
-TABS = ["recovery", "ddl", "indexes", "sql"]
+TABS = ["recovery", "ddl", "indexes", "sql", "backups"]
 
 
 def _console(directory: str, settings, *, create: bool = False, database: str | None = "test",
@@ -228,6 +228,8 @@ def _console(directory: str, settings, *, create: bool = False, database: str | 
         backend.close()
     if app.open_error is not None:
         _fail_console(app.open_error, directory)
+    if app.reopen_path:  # the Backups tab restored a database and was asked to open it
+        _console(app.reopen_path, settings, database=database, tab="sql", headless=headless)
 
 
 def _fail_console(err, directory: str | None = None) -> None:
@@ -361,7 +363,9 @@ def demo(ctx: click.Context, directory: str, no_crash: bool, no_console: bool, s
     transaction is still open; the console then opens the database, and its Recovery tab
     shows the redo scan, the re-applied batches and the roll-back.  --force-recovery and
     --scan-directories apply to that reopening.  A dropped and a truncated table wait for
-    GC (tidb_gc_life_time 1h): the DDL Jobs tab brings them back (r, f).
+    GC (tidb_gc_life_time 1h): the DDL Jobs tab brings them back (r, f).  A backup is
+    taken before them (DIRECTORY-backups/): the Backups tab restores to just before the
+    drop (r).
     """
     from core.api import recover as recover_database
     from core.errors import Error

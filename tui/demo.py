@@ -214,14 +214,15 @@ def _insert(cur, table: str, rows: list[tuple], batch: int = 5_000) -> None:
 def build(path: str, *, scale: float = 1.0, seed: int = 42,
           say: Callable[[str], None] = lambda s: None, earlier_crash: bool = True,
           damaged_indexes: bool = True, ddl_jobs: bool = True, dropped: bool = True,
-          **engine_options) -> dict[str, int]:
+          backup: bool = True, **engine_options) -> dict[str, int]:
     """Create the shop schema in a new database at `path` and fill it.  Returns row counts.
 
     `damaged_indexes`: then make three indexes disagree with their rows (`damage_indexes`);
     `earlier_crash`: then crash a small writer and reopen (see `earlier_recovery`);
     `ddl_jobs`: leave a failed, a cancelled and a paused DDL job (`finished_jobs`,
     `paused_job`); `dropped`: a dropped and a truncated table inside the GC life time
-    (`dropped_tables`)."""
+    (`dropped_tables`); `backup`: a backup taken before them, with normal work around the
+    drop (`backup_and_work`), for the Backups tab to restore to just before it."""
     rng = random.Random(seed)
     n_cust = max(10, int(CUSTOMERS * scale))
     n_prod = max(10, int(PRODUCTS * min(1.0, scale * 4)))
@@ -248,9 +249,13 @@ def build(path: str, *, scale: float = 1.0, seed: int = 42,
                   "order_items": len(items)}
         say(f"  {', '.join(f'{k} {v:,}' for k, v in counts.items())} rows "
             f"in {time.perf_counter() - t0:.1f} s")
+        if backup:
+            say(f"  {backup_and_work(conn, path, rng, prices, n_cust)}")
         jobs = finished_jobs(conn) if ddl_jobs else []
         if dropped:
             jobs.extend(dropped_tables(conn, scale, n_cust, n_prod))
+        if backup:
+            normal_work(conn, rng, prices, n_cust, 3)  # after the mistakes: left out
     finally:
         conn.close()
     if damaged_indexes:
@@ -340,6 +345,53 @@ def paused_job(conn) -> str:
     cur.execute(f"ADMIN PAUSE DDL JOBS {job}")
     got = _wait_job(conn, job, lambda j: j["STATE"] == "paused")
     return f"idx_price paused at {got.get('ROWS_DONE', 0):,} rows"
+
+WORK_TRANSACTIONS = 8  # the normal work between the backup and the demo's drop
+
+
+def normal_work(conn, rng: random.Random, prices: dict[int, Decimal], customers: int,
+                n: int = WORK_TRANSACTIONS) -> int:
+    """`n` small transactions as a shop makes them: new orders with their items, a status
+    change, a stock correction.  Returns the last order id."""
+    conn.autocommit = False
+    cur = conn.cursor()
+    cur.execute(f"USE {SCHEMA}")
+    cur.execute("SELECT COALESCE(MAX(id), 0) FROM orders")
+    next_id = cur.fetchone()[0] + 1
+    for i in range(n):
+        orders, items = order_rows(rng, next_id, 3, prices, customers)
+        _insert(cur, "orders", orders)
+        _insert(cur, "order_items", items)
+        if i % 3 == 1:
+            cur.execute("UPDATE orders SET status = 'shipped' WHERE status = 'paid' "
+                        f"AND id <= {rng.randrange(20, next_id)} ORDER BY id LIMIT 2")
+        if i % 3 == 2:
+            cur.execute(f"UPDATE products SET stock = stock - 1 WHERE id = "
+                        f"{rng.choice(list(prices))}")
+        conn.commit()
+        next_id += 3
+    conn.autocommit = True
+    return next_id - 1
+
+
+def backup_and_work(conn, path: str, rng: random.Random, prices: dict[int, Decimal],
+                    customers: int) -> str:
+    """A hot backup of the shop beside it (`<path>-backups/<time>`, as the Backups tab's
+    `b` names them), then a stretch of normal work: the drop and the truncate that follow
+    are after the backup, so the Backups tab restores to just before either.  What was
+    done, in words."""
+    from core.errors import Error
+    from tui.widgets.backup_words import default_backup_dir, size
+
+    dest = default_backup_dir(path)
+    try:
+        info = core.backup_database(path, dest)
+        done = f"a backup in {dest} ({size(info.bytes)}, LSN {info.lsn:,})"
+    except (ImportError, Error, OSError) as err:  # an engine without backups: no backup
+        done = f"no backup ({err})"
+    last = normal_work(conn, rng, prices, customers)
+    return f"{done}, then {WORK_TRANSACTIONS} transactions of normal work (orders to #{last})"
+
 
 def _fill_dropped(cur, table: str, scale: float, customers: int, products: int) -> int:
     """The rows of one of `DROPPED`'s tables; how many."""

@@ -56,7 +56,7 @@ def _templates(tmp_path_factory):
     clean, crashed = str(root / "clean"), str(root / "crashed")
     _frozen_clock(lambda: demo.build(clean, scale=0.02, segment_size=4 << 20,
                                      earlier_crash=False, ddl_jobs=False, dropped=False,
-                                     **ENGINE_OPTIONS))
+                                     backup=False, **ENGINE_OPTIONS))
     shutil.copytree(clean, crashed)
     _frozen_clock(lambda: demo.earlier_recovery(crashed, **ENGINE_OPTIONS))
     demo.run_crash(crashed, batches=4, open_orders=1_200)

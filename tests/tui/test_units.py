@@ -177,8 +177,9 @@ def test_the_console_reaches_the_engine_only_through_the_backend():
 
     root = pathlib.Path(__file__).resolve().parents[2] / "tui"
     allowed = {"backend/embedded.py", "backend/recovery_process.py", "cli.py", "demo.py",
-               "sqltext.py", "check_cmd.py"}  # recovery_process: the embedded adapter's
-    # recovery child; check_cmd: the command line's `kintsugi check`
+               "sqltext.py", "check_cmd.py", "backup_cmd.py", "binlog_cmd.py",
+               "restore_cmd.py"}  # recovery_process: the embedded adapter's recovery
+    # child; *_cmd: the command line's `kintsugi check / backup / binlog / restore`
     vocabulary = {"core.events", "core.events.wording", "core.status"}
     offenders = []
     for path in root.rglob("*.py"):

@@ -332,6 +332,71 @@ class DroppedTable:
 
 
 @dataclass(frozen=True, slots=True)
+class BackupInfo:
+    """A backup of the database, as its manifest describes it (`verified`: "" never
+    checked, "ok", or what is wrong)."""
+
+    path: str
+    source: str
+    started: float
+    finished: float
+    lsn: int  # consistent at this log sequence number
+    gtid: str  # the executed GTID set it holds
+    binlog_file: str = ""  # where the binlog goes on after it
+    binlog_pos: int = 0
+    bytes: int = 0
+    files: int = 0
+    verified: str = ""
+    verified_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BinlogFileInfo:
+    name: str
+    path: str
+    size: int
+    first_ts: float | None  # commit time of its first transaction (None: none yet)
+    last_ts: float | None
+    transactions: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One transaction of the binary log: its GTID, commit time, place, and what it did
+    (the DDL statement, or per table the rows inserted, updated and deleted)."""
+
+    gtid: str
+    seq: int
+    ts: float
+    file: str
+    pos: int
+    end: int
+    ddl: str | None = None
+    db: str | None = None
+    tables: tuple[tuple[str, int, int, int], ...] = ()  # ("db.table", ins, upd, del)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    path: str
+    ok: bool
+    problems: tuple[str, ...] = ()  # "file: reason" per bad file
+    files: int = 0
+    bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreReport:
+    dest: str
+    backup: str
+    replayed: int = 0  # binlog transactions applied after the backup
+    skipped: int = 0
+    stopped_before: str = ""
+    gtid: str = ""  # the restored database's executed GTID set
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     """schema -> table -> column names, for completion and the schema overview."""
 
@@ -413,6 +478,7 @@ class Backend(ABC):
     IMPLEMENTS_INDEX_ADMIN: ClassVar[bool] = False  # run_index_admin checks and repairs
     IMPLEMENTS_DDL_CONTROL: ClassVar[bool] = False  # control_ddl_job / submit_ddl work
     IMPLEMENTS_RECOVER_TABLE: ClassVar[bool] = False  # dropped_tables / recover_table work
+    IMPLEMENTS_BACKUP: ClassVar[bool] = False  # backups / binlog_* / take_backup / restore
     kind: ClassVar[str] = "backend"
 
     def __init__(self, path: str):
@@ -569,3 +635,31 @@ class Backend(ABC):
 
     def catalog(self) -> Catalog:
         return Catalog({})
+
+    # -- backups, the binary log and point-in-time restore (the Backups pane) ---------------
+    # Files the database writes beside its data, read and written as `kintsugi backup`,
+    # `kintsugi binlog` and `kintsugi restore` do (BackupInfo, BinlogFileInfo,
+    # TimelineEntry, VerifyReport, RestoreReport above).  Progress events
+    # (core.events.Backup*/Restore*) go to `sink` from the thread doing the work.
+
+    def backups(self) -> list[BackupInfo]:
+        """The backups taken of this database that still exist, oldest first."""
+        return []
+
+    def binlog_files(self) -> list[BinlogFileInfo]:
+        return []
+
+    def binlog_timeline(self, limit: int | None = None) -> list[TimelineEntry]:
+        """The binary log's transactions, oldest first (the newest `limit`)."""
+        return []
+
+    def take_backup(self, dest: str, sink: EventSink) -> BackupInfo:
+        raise BackendError(1235, "42000", "this database cannot take backups from the console")
+
+    def verify_backup(self, path: str, sink: EventSink) -> VerifyReport:
+        raise BackendError(1235, "42000", "this database cannot verify backups")
+
+    def restore(self, backup: str, dest: str, stop_gtid: str, sink: EventSink) -> RestoreReport:
+        """Restore `backup` into the new directory `dest`, replaying the binary log up to
+        just before `stop_gtid`."""
+        raise BackendError(1235, "42000", "this database cannot restore from the console")

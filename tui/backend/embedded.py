@@ -20,6 +20,7 @@ keeps it open; --scan-directories and --discard-damaged-log are rare, one-off op
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import shlex
@@ -35,6 +36,8 @@ from tui.backend.base import (
     TOO_LATE,
     Backend,
     BackendError,
+    BackupInfo,
+    BinlogFileInfo,
     CancelAnswer,
     Catalog,
     Columns,
@@ -47,12 +50,15 @@ from tui.backend.base import (
     IndexSummary,
     Outcome,
     RecoveryHistory,
+    RestoreReport,
     ResultPart,
     Rows,
     SessionState,
     TableData,
     TableIndexes,
     TablespaceInfo,
+    TimelineEntry,
+    VerifyReport,
 )
 from tui.wording import damage_hint, flags_named
 
@@ -141,6 +147,7 @@ class EmbeddedBackend(Backend):
     IMPLEMENTS_INDEX_ADMIN = True
     IMPLEMENTS_DDL_CONTROL = True
     IMPLEMENTS_RECOVER_TABLE = True
+    IMPLEMENTS_BACKUP = True
     kind = "embedded"
 
     def __init__(self, path: str, *, create: bool = False, database: str | None = "test",
@@ -552,3 +559,57 @@ class EmbeddedBackend(Backend):
         for (name,) in dbs.rows:
             schemas.setdefault(name, {})
         return Catalog(schemas)
+
+    # -- backups and point-in-time restore (core.backup's public names) -------------------
+
+    @staticmethod
+    def _as(cls: type, value: Any) -> Any:
+        """The engine's dataclass as the console's (the fields both have, by name)."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        return cls(**{n: getattr(value, n) for n in names if hasattr(value, n)})
+
+    def _backup_call(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """A core.backup call, its errors with their codes (a missing part of the engine
+        answers 1235, naming it)."""
+        try:
+            return call(*args, **kwargs)
+        except ImportError as err:
+            raise BackendError(1235, "42000", "This version of KintsugiDB does not yet "
+                               f"support '{call.__name__}' ({err})") from None
+        except (Error, OSError) as err:
+            raise _error(err, self.path) from None
+
+    def backups(self) -> list[BackupInfo]:
+        import core
+
+        return [self._as(BackupInfo, b) for b in self._backup_call(core.list_backups,
+                                                                   self.path)]
+
+    def binlog_files(self) -> list[BinlogFileInfo]:
+        import core
+
+        return [self._as(BinlogFileInfo, f) for f in self._backup_call(core.binlog_files,
+                                                                       self.path)]
+
+    def binlog_timeline(self, limit: int | None = None) -> list[TimelineEntry]:
+        import core
+
+        return [self._as(TimelineEntry, t)
+                for t in self._backup_call(core.binlog_timeline, self.path, limit=limit)]
+
+    def take_backup(self, dest: str, sink: EventSink) -> BackupInfo:
+        import core
+
+        return self._as(BackupInfo, self._backup_call(core.backup_database, self.path, dest,
+                                                      sink=sink))
+
+    def verify_backup(self, path: str, sink: EventSink) -> VerifyReport:
+        import core
+
+        return self._as(VerifyReport, self._backup_call(core.verify_backup, path, sink=sink))
+
+    def restore(self, backup: str, dest: str, stop_gtid: str, sink: EventSink) -> RestoreReport:
+        import core
+
+        return self._as(RestoreReport, self._backup_call(core.restore, backup, dest,
+                                                         stop_gtid=stop_gtid, sink=sink))
