@@ -288,11 +288,15 @@ class Worker:
             s = Step(self.db, txn, self.store.schema(view), self.store, self.batch(job))
             before = (job.state, job.schema_state)
             self._advance(s, job)
-            self.store.put_job(txn, job)
             txn.binlog_rows = False  # a step's row copies are the statement's, replayed as it
             txn.binlog_skip = bool(job.args.get("binlog_skip"))  # run under sql_log_bin=0
-            if job.state is JobState.SYNCED and before[0] is not JobState.SYNCED:
+            if _visible(job) and not job.args.get("binlogged"):
+                # the binary log gets the statement in the step that makes its change
+                # visible (a rebuild's switch, else the last step): a DML logged after it
+                # already has the new columns, so replay must run the statement first
                 txn.binlog_ddl = (job.args.get("session_db"), job.query)
+                job.args["binlogged"] = True
+            self.store.put_job(txn, job)
             # others write to the database: one waits now, or one took the lock since our
             # last step (transaction ids are handed out in lock order)
             others = (txn.trx_id or 0) - self._last_trx > 1
@@ -395,3 +399,11 @@ class Worker:
         self.emit(DDLJobChanged(job.job_id, job.job_type, job.db_name, job.table_name,
                                 job.state, SchemaState(job.schema_state),
                                 job.steps[-1]["step"] if job.steps else "", job.error))
+
+
+def _visible(job: DDLJob) -> bool:
+    """Whether statements now see the job's change: it is synced, or (a table rebuild) the
+    dictionary was switched to the new table.  A rebuild cancelled after its switch (the
+    crash case D, ADMIN CANCEL) leaves the statement in the binary log: a restore replaying
+    past it meets rows of the old shape and stops with 1532 naming the table."""
+    return job.state is JobState.SYNCED or job.args.get("phase") in ("switched", "done")
