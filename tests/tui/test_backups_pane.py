@@ -471,3 +471,27 @@ def test_the_command_line_reopens_the_console_on_the_restored_database(tmp_path,
     monkeypatch.setattr(KintsugiApp, "run", run)
     cli._console(str(tmp_path / "first"), load(), headless=True)
     assert opened == [str(tmp_path / "first"), str(tmp_path / "restored")]
+
+
+@needs_backup
+@pilot_test
+async def test_the_confirmation_buttons_answer_as_their_keys_do(make_app, db):
+    """Enter on the focused "Don't" closes the dialog (it crashed with a second dismiss);
+    the "Restore" button runs the restore as `y` does."""
+    app = make_app(db, database="test", initial_tab="backups")
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await _select(pilot, "DROP TABLE orders")
+        await pilot.press("r")
+        await _until(pilot, lambda: isinstance(app.screen, RestoreScreen), "the confirmation")
+        await pilot.press("enter")  # "Don't" has the focus
+        await pilot.pause()
+        assert not isinstance(app.screen, RestoreScreen)
+        assert not app.pane("backups").work
+        await pilot.press("r")
+        await _until(pilot, lambda: isinstance(app.screen, RestoreScreen), "the confirmation")
+        app.screen.query_one("#yes").press()
+        await _until(pilot, lambda: isinstance(app.screen, OpenRestoredScreen),
+                     "the restore's end", timeout=60)
+        await pilot.press("n")
+        await pilot.pause()

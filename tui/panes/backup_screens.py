@@ -132,7 +132,7 @@ class RestoreScreen(_Frozen, YesNoScreen):
                 for line in plan_lines(self.plan):
                     yield Static(Text(f"• {line}"), classes="change")
             with Horizontal(id="restore-dest-row"):
-                yield Label("New directory (Tab): ")
+                yield Label("New directory (Shift+Tab): ")
                 yield Input(self.plan.dest, id="restore-dest")
             yield Static("", id="dest-problem")
             with Horizontal(classes="buttons"):
@@ -171,6 +171,7 @@ class RestoreScreen(_Frozen, YesNoScreen):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         event.stop()
+        event.prevent_default()  # YesNoScreen's handler would dismiss a second time
         if event.button.id == "yes":
             self._go()
         else:
