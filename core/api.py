@@ -661,6 +661,18 @@ def split_statements(sql: str) -> list[str]:
     return dialect.split_statements(sql)
 
 
+def is_backup(path: str) -> bool:
+    """Whether `path` holds a finished backup (`kintsugi backup`'s manifest.json), read
+    without writing: clients refuse to open one as a database."""
+    import json
+
+    try:
+        with open(os.path.join(path, "manifest.json"), encoding="utf-8") as f:
+            return json.load(f).get("kind") == "kintsugi-backup"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def check_directory(path: str, *, create: bool = False, create_hint: bool = True) -> None:
     """Fail fast for a directory that does not exist or is not a database (1049, each said
     differently) or that another process holds (1030, naming it), without opening or
@@ -673,6 +685,12 @@ def check_directory(path: str, *, create: bool = False, create_hint: bool = True
     from core.storage.lmdbfile import os_error
 
     full = os.path.abspath(path)
+    if is_backup(path):
+        raise DatabaseNotFoundError(
+            f"{full} is a KintsugiDB backup (it has a manifest.json), not a database: opening "
+            "it would change it (crash recovery writes), so nothing is opened. Restore it "
+            f"with `kintsugi restore {path} NEW_DIR`; check it with `kintsugi backup --verify "
+            f"{path}`")
     if os.path.exists(os.path.join(path, "control")):
         try:
             lock = DirectoryLock(path)

@@ -428,9 +428,35 @@ def info(directory: str) -> None:
     from core.errors import Error
 
     try:
+        if _print_backup_info(directory):
+            return
         _print_info(_inspect(directory))
     except Error as err:
         _fail(err, directory)
+
+
+def _print_backup_info(directory: str) -> bool:
+    """`kintsugi info BACKUP`: what the manifest says, instead of calling a backup a crashed
+    database that needs recovery."""
+    import time
+
+    import core
+    from core.api import is_backup
+
+    if not is_backup(directory):
+        return False
+    b = core.read_backup(directory)
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(b.finished))
+    click.echo(f"{directory} is a KintsugiDB backup, not a database (opening it would change "
+               "it).")
+    click.echo(f"  taken        {when} of {b.source}")
+    click.echo(f"  consistent   at LSN {b.lsn:,}; GTID set {b.gtid or '(empty)'}")
+    if b.binlog_file:
+        click.echo(f"  binlog       continues at {b.binlog_file}:{b.binlog_pos}")
+    click.echo(f"  files        {b.files}, {b.bytes:,} bytes")
+    click.echo(f"  check it     kintsugi backup --verify {directory}")
+    click.echo(f"  restore it   kintsugi restore {directory} NEW_DIR [--stop-datetime T ...]")
+    return True
 
 
 @main.command(short_help="Run crash recovery and print its log in InnoDB's lines.")
