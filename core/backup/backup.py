@@ -25,6 +25,7 @@ that keeps their maps from growing under a reader).
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import shutil
@@ -59,6 +60,12 @@ from core.storage.spacemap import SPACE_MAP_PREFIX
 from core.storage.tablespace import APPLIED_KEY
 
 SYSTEM = "system.kdb"
+# `--force` over a finished backup builds the new one in a hidden sibling and swaps it in:
+FORCE_POINTS = (
+    "backup.before_swap",  # the new backup finished aside, the old one still at DEST
+    "backup.after_swap",  # the new backup at DEST, the old one aside, not yet removed
+)
+NEW, OLD = "new", "old"  # the hidden siblings: `.NAME.kintsugi-new` / `.NAME.kintsugi-old`
 POLL = 0.05  # how often the redo is followed while a file copies
 BINLOG_WAIT = 10.0  # how long the binlog may lag the redo at the end
 _OPEN_TRIES = 5
@@ -67,14 +74,33 @@ _OPEN_TRIES = 5
 def backup(source: str, dest: str, *, sink: Callable[[Event], None] = null_sink,
            force: bool = False) -> Any:  # BackupInfo
     started = time.time()
+    from core.api import is_backup
+
+    if is_backup(source):
+        raise DatabaseNotFoundError(
+            f"{os.path.abspath(source)} is a backup, not a database: copy it with cp, or "
+            "restore it first (kintsugi restore); a backup of it would write into it")
     source, dest = _check_paths(source, dest)
-    _prepare(dest, source, force)
+    if os.path.islink(dest):
+        dest = os.path.realpath(dest)  # --force swaps directories, not the link
+    work = _prepare(dest, source, force)
     crash_point("backup.prepared")
-    job = _Backup(source, dest, sink)
+    job = _Backup(source, work, sink)
     try:
         info = job.run(started)
+    except BaseException:
+        if work != dest:  # a failed --force leaves the old backup as it was, nothing aside
+            job.close()
+            shutil.rmtree(work, ignore_errors=True)
+        raise
     finally:
         job.close()
+    if work != dest:
+        try:
+            _replace(work, dest)
+        except OSError as exc:
+            raise os_error(exc, dest) from None
+        info = mf.read(dest)
     mf.record(source, info)
     sink(BackupFinished(dest, info.bytes, info.files, info.lsn, info.gtid,
                         info.finished - started))
@@ -113,14 +139,27 @@ def _check_paths(source: str, dest: str) -> tuple[str, str]:
     return source, dest
 
 
-def _prepare(dest: str, source: str, force: bool) -> None:
-    """Make `dest` an empty directory holding our in-progress marker.  An interrupted
-    backup (marker, no manifest) is cleared; anything else that is there is refused, and
-    a finished backup is replaced only with `force`."""
+def _prepare(dest: str, source: str, force: bool) -> str:
+    """Make the directory the backup is written into: `dest` itself, an empty directory
+    holding our in-progress marker (an interrupted backup, marker and no manifest, is
+    cleared; anything else there is refused), or, with `force` over a finished backup, a
+    hidden sibling that replaces `dest` only once it is finished (`_replace`): a crash
+    leaves the old backup or the new one at `dest`, never neither.  A missing parent is
+    created (the console's `<db>-backups/<time>`)."""
+    parent = os.path.dirname(dest)
     try:
+        _make_parent(dest, parent)
+        _clear_leftovers(dest)
+        if force and os.path.isfile(os.path.join(dest, mf.MANIFEST)):
+            work = _aside(dest, NEW)
+            os.mkdir(work, 0o700)
+            _write_marker(os.path.join(work, mf.MARKER), source, fsync=False)
+            os.mkdir(os.path.join(work, "#redo"), 0o700)
+            mf.fsync_dir(work)
+            mf.fsync_dir(parent)
+            return work
         if not os.path.exists(dest):
-            parent = os.path.dirname(dest)
-            os.makedirs(dest, mode=0o700)
+            os.mkdir(dest, 0o700)
             mf.fsync_dir(parent)
         if not os.path.isdir(dest):
             raise OperationalError(f"Can't create backup directory '{dest}': a file has that "
@@ -153,6 +192,104 @@ def _prepare(dest: str, source: str, force: bool) -> None:
         mf.fsync_dir(dest)
     except OSError as exc:
         raise os_error(exc, dest) from None
+    return dest
+
+
+def _make_parent(dest: str, parent: str) -> None:
+    """Create the missing directories above `dest`, or say clearly why they cannot be."""
+    if os.path.isdir(parent):
+        return
+    up = parent
+    while up and not os.path.exists(up):
+        up = os.path.dirname(up)
+    if up and not os.path.isdir(up):
+        raise OperationalError(f"Can't create backup directory '{dest}': {up} is a file, "
+                               "not a directory", errno=1006, sqlstate="HY000")
+    try:
+        os.makedirs(parent, mode=0o700)
+    except OSError as exc:
+        raise OperationalError(f"Can't create backup directory '{dest}': its parent "
+                               f"directory {parent} cannot be created (errno: {exc.errno} - "
+                               f"{exc.strerror or exc})", errno=1006, sqlstate="HY000") from None
+    mf.fsync_dir(up or os.sep)
+
+
+def _aside(dest: str, kind: str) -> str:
+    head, name = os.path.split(dest)
+    return os.path.join(head, f".{name}.kintsugi-{kind}")
+
+
+def _ours(path: str) -> bool:
+    """A hidden sibling we made: a backup being built, or a finished one (old or new)."""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    return not names or mf.MARKER in names or mf.MANIFEST in names
+
+
+def _clear_leftovers(dest: str) -> None:
+    """What a `--force` run cut short left beside `dest`: a half-built or finished new
+    backup, or the old one (put back at `dest` if the crash came between the two renames
+    of a file system that cannot swap directories, else removed)."""
+    parent = os.path.dirname(dest)
+    changed = False
+    for kind in (OLD, NEW):
+        path = _aside(dest, kind)
+        if not os.path.lexists(path):
+            continue
+        if not os.path.isdir(path) or os.path.islink(path) or not _ours(path):
+            raise OperationalError(
+                f"Can't create backup '{dest}'; {path} is in the way and is not a backup "
+                "this program left there (remove it)", errno=1007, sqlstate="HY000")
+        if kind == OLD and not os.path.exists(dest):
+            os.rename(path, dest)
+        else:
+            shutil.rmtree(path)
+        changed = True
+    if changed:
+        mf.fsync_dir(parent)
+
+
+def _replace(work: str, dest: str) -> None:
+    """Put the finished backup in `work` at `dest` in place of the finished one there: an
+    atomic exchange of the two directories (renameat2 RENAME_EXCHANGE) where the file
+    system has it, else old aside then new in; then the old one is removed."""
+    parent = os.path.dirname(dest)
+    crash_point("backup.before_swap")
+    if _exchange(work, dest):
+        old = work  # the exchange left the old backup under the new one's hidden name
+    else:
+        old = _aside(dest, OLD)
+        os.rename(dest, old)
+        os.rename(work, dest)
+    mf.fsync_dir(parent)
+    crash_point("backup.after_swap")
+    shutil.rmtree(old)
+    mf.fsync_dir(parent)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Swap two paths atomically; False where the system or file system cannot."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                   ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), b)
 
 
 def _write_marker(path: str, source: str, *, fsync: bool) -> None:
@@ -216,7 +353,7 @@ class _Backup:
                 "bytes": sum(_on_disk(os.path.join(self.dest, f["path"]), f["size"])
                              for f in files),
                 "server_version": fmt.SERVER_VERSION}
-        mf.write_json_atomic(os.path.join(self.dest, mf.MANIFEST), data)
+        mf.write_manifest(self.dest, data)
         crash_point("backup.after_manifest")
         try:  # the manifest decides: a marker a crash leaves beside it is harmless
             os.unlink(os.path.join(self.dest, mf.MARKER))

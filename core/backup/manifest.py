@@ -6,6 +6,11 @@ is complete and fsynced (tmp + fsync + rename + fsync of the directory), so a ba
 short at any moment has none and is not mistaken for a finished one.  It names each file
 with its size and CRC32C, which is what `verify` checks; `read` refuses a manifest that is
 damaged or not ours with 1877 naming the file and why.
+
+The manifest carries a CRC32C of its own (`crc32c`, over the canonical JSON of every other
+field): the GTID set and LSN in it decide which transactions a restore replays, so a
+hand-edited or bit-flipped `gtid_executed` would otherwise silently skip transactions.
+A manifest without the field is refused too (every manifest this version writes has one).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ _FIELDS = {"source": str, "uuid": str, "started": (int, float), "finished": (int
            "checkpoint_lsn": int, "lsn": int, "gtid_executed": str, "binlog_file": str,
            "binlog_pos": int, "files": list, "bytes": int}
 CHUNK = 4 << 20
+SEAL = "crc32c"  # the manifest's own checksum
 
 
 def _api() -> Any:
@@ -78,6 +84,36 @@ def write_json_atomic(path: str, data: dict) -> None:
     fsync_dir(os.path.dirname(path))
 
 
+def canonical_crc(data: dict) -> str:
+    """CRC32C (8 hex digits) of the canonical JSON of `data` without its own `crc32c`:
+    sorted keys, no spaces, so reformatting the file does not change it."""
+    body = {k: v for k, v in data.items() if k != SEAL}
+    return f"{crc32c(json.dumps(body, sort_keys=True, separators=(',', ':')).encode()):08x}"
+
+
+def seal(data: dict) -> dict:
+    """`data` with its own checksum added (what `write_manifest` writes)."""
+    return {**{k: v for k, v in data.items() if k != SEAL}, SEAL: canonical_crc(data)}
+
+
+def seal_problem(data: dict) -> str | None:
+    """Why the manifest `data` fails its own checksum ("is ..." text), or None if it holds."""
+    got = data.get(SEAL)
+    if got is None:
+        return (f"has no checksum of its own (field \"{SEAL}\"): it was not written by this "
+                "version, or the field was removed; it cannot be trusted")
+    want = canonical_crc(data)
+    if got != want:
+        return (f"was changed or damaged: its content sums to crc32c {want}, the manifest "
+                f"says {got!r}")
+    return None
+
+
+def write_manifest(dest: str, data: dict) -> None:
+    """Write the sealed manifest of `dest` atomically (the last file of a backup)."""
+    write_json_atomic(os.path.join(dest, MANIFEST), seal(data))
+
+
 def _bad(dest: str, why: str) -> CorruptionError:
     return CorruptionError(f"backup {dest}: {os.path.join(dest, MANIFEST)} {why}")
 
@@ -114,6 +150,9 @@ def load(dest: str) -> dict:
                 and isinstance(entry.get("size"), int) and isinstance(entry.get("crc32c"), str)
                 and safe_rel(entry["path"])):
             raise _bad(dest, f"is damaged: files[{i}] is not a path, size and crc32c")
+    why = seal_problem(data)
+    if why is not None:
+        raise _bad(dest, why)
     return data
 
 

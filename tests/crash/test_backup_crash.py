@@ -16,6 +16,7 @@ import time
 import pytest
 
 import core
+from core.backup import backup as B
 from core.backup import manifest as mf
 from core.crashpoints import BACKUP_POINTS
 from core.errors import CorruptionError, OperationalError
@@ -34,12 +35,14 @@ def source(tmp_path_factory):
     proc.wait()
 
 
-def _backup_proc(src: str, dest: str, point: str | None = None) -> subprocess.Popen:
+def _backup_proc(src: str, dest: str, point: str | None = None, force: bool = False
+                 ) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in WORKER_VARS}
     if point:
         env["KINTSUGI_CRASH_AT"] = point
-    return subprocess.Popen([sys.executable, "-m", "tests.crash.backup_worker", "backup", src,
-                             dest], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    args = [src, dest, *(["force"] if force else [])]
+    return subprocess.Popen([sys.executable, "-m", "tests.crash.backup_worker", "backup", *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -98,3 +101,26 @@ def test_killed_at_random_moments(source, tmp_path):
             continue
         _not_finished(dest)
     _rerun_is_consistent(source, dest, tmp_path)
+
+
+@pytest.mark.parametrize("point", BACKUP_POINTS + B.FORCE_POINTS)
+def test_force_killed_at_a_named_point(source, tmp_path, point):
+    """`backup --force` over a finished backup, SIGKILLed anywhere: DEST holds the old
+    finished backup until the new one is swapped in, then the new one; never neither.  At
+    worst a hidden sibling is left, which the next run clears."""
+    dest = str(tmp_path / "bk")
+    old = core.backup_database(source, dest)
+    proc = _backup_proc(source, dest, point, force=True)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, (out, err)
+    info = core.read_backup(dest)
+    if point == "backup.after_swap":
+        assert info.finished > old.finished and info.lsn > old.lsn
+    else:
+        assert (info.finished, info.lsn, info.gtid) == (old.finished, old.lsn, old.gtid)
+    assert core.verify_backup(dest).ok
+    count, top, n = restored_state(dest, tmp_path / "first")
+    assert count == top == n and info.gtid.endswith(f"-{n + 3}")
+    _rerun_is_consistent(source, dest, tmp_path, force=True)
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".bk.")]
+    assert [b.path for b in core.list_backups(source)].count(dest) == 1

@@ -316,3 +316,134 @@ def test_backup_with_the_binlog_off(tmp_path):
         info = core.backup_database(src, str(tmp_path / "bk"))
     assert (info.binlog_file, info.binlog_pos) == ("", 0)
     assert restored_state(str(tmp_path / "bk"), tmp_path / "copy") == (2, 2, 2)
+
+
+def _rewrite(dest: str, change) -> None:
+    """Edit manifest.json by hand (as a person would), keeping its own crc32c as it was."""
+    path = os.path.join(dest, mf.MANIFEST)
+    data = json.load(open(path))
+    change(data)
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+
+
+@pytest.mark.parametrize("change, why", [
+    (lambda m: m.update(gtid_executed=m["gtid_executed"][:-1] + "9"), "changed or damaged"),
+    (lambda m: m.update(lsn=m["lsn"] + 10), "changed or damaged"),
+    (lambda m: m.pop("crc32c"), "no checksum of its own"),
+])
+def test_manifest_checks_itself(finished, tmp_path, change, why):
+    """A manifest edited by hand (a GTID range widened, a flipped digit) or without its own
+    checksum is refused by read (verify and the console) with 1877 naming manifest.json."""
+    dest = _damaged(finished, tmp_path)
+    _rewrite(dest, lambda m: None)  # reformatted only: the canonical JSON is the same
+    assert core.read_backup(dest).lsn == core.read_backup(finished).lsn
+    assert core.verify_backup(dest).ok
+    _rewrite(dest, change)
+    with pytest.raises(CorruptionError) as exc:
+        core.read_backup(dest)
+    assert exc.value.errno == 1877 and "manifest.json" in exc.value.msg and why in exc.value.msg
+    report = core.verify_backup(dest)
+    assert not report.ok and report.problems[0].startswith("manifest.json:")
+    assert why in report.problems[0]
+
+
+def _finished_time(dest: str) -> float:
+    return core.read_backup(dest).finished
+
+
+def _siblings(dest: str) -> list[str]:
+    parent, name = os.path.split(dest)
+    return sorted(n for n in os.listdir(parent) if n.startswith(f".{name}."))
+
+
+@pytest.mark.parametrize("exchange", [True, False])
+def test_force_builds_aside_and_swaps(tmp_path, monkeypatch, exchange):
+    """--force over a finished backup writes the new one into a hidden sibling and swaps
+    it in only when it is finished (with or without an atomic exchange): a failure on the
+    way leaves the old backup whole and nothing aside; the history lists DEST once."""
+    if not exchange:
+        monkeypatch.setattr(B, "_exchange", lambda a, b: False)
+    src = str(tmp_path / "db")
+    conn = core.connect(src, create=True, autocommit=True)
+    cur = conn.cursor()
+    cur.execute("create table t (i int primary key)")
+    cur.execute("insert into t values (1)")
+    bk = str(tmp_path / "bk")
+    first = core.backup_database(src, bk)
+    cur.execute("insert into t values (2)")
+
+    def broken(self, rels):
+        assert os.path.basename(self.dest) == ".bk.kintsugi-new"
+        raise OperationalError("the disk went away", errno=1030)
+    with monkeypatch.context() as m:
+        m.setattr(B._Backup, "_checksums", broken)
+        with pytest.raises(OperationalError, match="went away"):
+            core.backup_database(src, bk, force=True)
+    assert _finished_time(bk) == first.finished and core.verify_backup(bk).ok
+    assert _siblings(bk) == []
+    second = core.backup_database(src, bk, force=True)
+    assert second.path == bk and second.lsn > first.lsn and second.gtid.endswith(":1-3")
+    assert core.verify_backup(bk).ok and _siblings(bk) == []
+    assert not os.path.exists(os.path.join(bk, mf.MARKER))
+    assert [b.path for b in core.list_backups(src)] == [bk]
+    conn.close()
+
+
+def test_force_clears_what_a_crash_left_aside(tmp_path):
+    src = str(tmp_path / "db")
+    core.connect(src, create=True, autocommit=True).close()
+    bk = str(tmp_path / "bk")
+    first = core.backup_database(src, bk)
+    # a crash between the two renames (no atomic exchange): the old backup is put back
+    os.rename(bk, str(tmp_path / ".bk.kintsugi-old"))
+    os.makedirs(str(tmp_path / ".bk.kintsugi-new" / "#redo"))
+    open(str(tmp_path / ".bk.kintsugi-new" / mf.MARKER), "w").close()
+    with pytest.raises(OperationalError, match="finished backup"):
+        core.backup_database(src, bk)
+    assert _finished_time(bk) == first.finished and _siblings(bk) == []
+    # a crash after the swap: the old backup aside is removed by the next run
+    shutil.copytree(bk, str(tmp_path / ".bk.kintsugi-new"))
+    core.backup_database(src, bk, force=True)
+    assert _siblings(bk) == [] and core.verify_backup(bk).ok
+    # something else under our hidden name is not removed
+    os.makedirs(str(tmp_path / ".bk.kintsugi-new"))
+    open(str(tmp_path / ".bk.kintsugi-new" / "mine.txt"), "w").close()
+    with pytest.raises(OperationalError, match="in the way") as exc:
+        core.backup_database(src, bk, force=True)
+    assert exc.value.errno == 1007
+    assert os.listdir(str(tmp_path / ".bk.kintsugi-new")) == ["mine.txt"]
+
+
+def test_destination_overlapping_the_data_directory(tmp_path):
+    """DEST equal to, inside, or above the data directory (also through a symlink) is
+    refused with 1210 before anything is written; a missing parent is created; a parent
+    that is a file is a clear 1006."""
+    src = str(tmp_path / "data" / "db")
+    core.connect(src, create=True, autocommit=True).close()
+    before = sorted(os.listdir(src))
+    os.symlink(src, str(tmp_path / "link"))
+    for dest in (src, src + "/", os.path.join(src, "bk"), os.path.join(src, "test", "bk"),
+                 str(tmp_path / "data"), str(tmp_path), str(tmp_path / "link" / "bk"),
+                 str(tmp_path / "data" / "x" / ".." / "db" / "bk")):
+        with pytest.raises(core.errors.ProgrammingError) as exc:
+            core.backup_database(src, dest)
+        assert exc.value.errno == 1210 and "overlap" in exc.value.msg
+    assert sorted(os.listdir(src)) == before and not os.path.exists(str(tmp_path / "data" / "x"))
+    info = core.backup_database(src, str(tmp_path / "backups" / "deep" / "bk"))
+    assert core.verify_backup(info.path).ok
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(OperationalError) as exc:
+        core.backup_database(src, str(tmp_path / "afile" / "sub" / "bk"))
+    assert exc.value.errno == 1006 and "afile is a file" in exc.value.msg
+
+
+def test_force_through_a_symlinked_destination(tmp_path):
+    src = str(tmp_path / "db")
+    core.connect(src, create=True, autocommit=True).close()
+    real = str(tmp_path / "real")
+    core.backup_database(src, real)
+    os.symlink(real, str(tmp_path / "bk"))
+    info = core.backup_database(src, str(tmp_path / "bk"), force=True)
+    assert info.path == real and os.path.islink(str(tmp_path / "bk"))
+    assert core.verify_backup(str(tmp_path / "bk")).ok and _siblings(real) == []
