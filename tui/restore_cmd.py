@@ -87,7 +87,8 @@ class _Bar:
                    "instead of the source directory the backup names.")
 @click.option("--force", is_flag=True,
               help="DEST exists and is not empty: put it aside as DEST.replaced-<time> "
-                   "(never deleted) and restore in its place.")
+                   "(never deleted) and restore in its place.  Refused when a process has "
+                   "DEST open, or DEST is, contains or is inside the backup or the source.")
 def restore(backup: str, dest: str, stop_datetime: str | None, stop_position: str | None,
             stop_gtid: str | None, exclude_gtids: str | None, binlog_dir: str | None,
             force: bool) -> None:
@@ -95,7 +96,9 @@ def restore(backup: str, dest: str, stop_datetime: str | None, stop_position: st
     the source's binary log from the backup's point up to the stop you give (none: all of
     it).  The backup's files are checked first; DEST appears only once it is complete, so
     an interrupted restore leaves nothing half-done there, and running it again works.
-    Every table is checked (ADMIN CHECK TABLE) before DEST is put in place.
+    Every table is checked (ADMIN CHECK TABLE) before DEST is put in place.  A DDL job the
+    backup caught unfinished is rolled back in the copy; the binlog replays its statement
+    if the source finished it.
 
     \b
     Undo a mistaken DROP TABLE at 14:02:13 (find its time or GTID with

@@ -21,6 +21,7 @@ from core.backup.events import BinlogTransaction, TableChanges
 from core.catalog.model import HANDLE_CLUSTERED, TableInfo
 from core.codec import encode_row, row_key
 from core.errors import Error, ProgrammingError
+from core.literals import quote_identifier
 from core.sql.table import TableWriter
 from core.txn import begin
 
@@ -115,7 +116,7 @@ class Replayer:
         cur = self.conn.cursor()
         try:
             if t.db:
-                cur.execute(f"USE `{t.db.replace('`', '``')}`")
+                cur.execute(f"USE {quote_identifier(t.db)}")
             cur.execute(t.ddl)
         except Error as exc:
             msg = getattr(exc, "msg", str(exc))

@@ -11,11 +11,16 @@ like a finished restore:
    chosen transactions (core.backup.replay), ADMIN CHECK TABLE every table, close cleanly;
 3. give the copy a binary log that continues the source's (Previous_gtids = the backup's
    GTIDs, then the replayed transactions' own events, original GTIDs and times), fsync it
-   all, rename it to DEST (an old DEST, with `force`, is renamed aside first, never
-   deleted), and only then remove the marker.
+   all, remove the marker, then rename it to DEST (an old DEST, with `force`, is renamed
+   aside first, never deleted).
 
-A directory holding the marker is an unfinished restore, whatever its name: a later run
-removes such leftovers (of dead processes only) and starts again.
+Only the hidden `.DEST.restoring-<pid>` is ever unfinished: a later run removes such
+leftovers (of dead processes only) and starts again.  Whatever has been renamed to DEST is
+finished, so a rerun never deletes DEST (without `force` it refuses a non-empty DEST).
+DEST is refused before anything is written when a process has it open, or when it is,
+contains or is inside the backup, the source or the binlog directory (core.backup.dest_guard).
+Before the replay, every DDL job the backup caught unfinished is cancelled and rolled back in
+the copy (core.backup.ddl_jobs): the binlog holds its statement if the source finished it.
 
 The replay runs with the restored database's binlog off (its commits group several source
 transactions, so they could not carry the source's GTIDs one by one); step 3 writes the
@@ -34,9 +39,13 @@ from dataclasses import dataclass, field
 from crc32c import crc32c
 
 from core.backup import events as ev
+from core.backup.dest_guard import DestLock, check_overlap
+from core.backup.manifest import seal_problem
+from core.backup.restore_args import check_exclude_matches, check_stop_position, check_uuids
 from core.crashpoints import crash_point
 from core.errors import CorruptionError, Error, OperationalError, ProgrammingError
 from core.events import Event, RestoreFinished, RestoreProgress, null_sink
+from core.literals import quote_identifier
 from core.log import binlog_format as fmt
 from core.log.binlog import INDEX_NAME, file_name, has_binlog
 from core.log.control import ControlFile
@@ -53,7 +62,7 @@ RESTORE_POINTS = (
     "restore.mid_replay",  # some replayed transactions committed
     "restore.after_replay",  # replayed, checked and closed; no binlog written yet
     "restore.before_rename",  # complete and fsynced under its temporary name
-    "restore.after_rename",  # in place as DEST, the marker not yet removed
+    "restore.after_rename",  # in place as DEST (finished: the marker went before)
 )
 
 
@@ -104,6 +113,8 @@ def read_manifest(backup_dir: str) -> dict:
     for key in ("uuid", "files", "gtid_executed", "lsn"):
         if key not in m:
             raise BackupDamaged(f"{path}: the manifest has no '{key}'", errno=1877)
+    if (why := seal_problem(m)) is not None:  # an edited GTID set would skip transactions
+        raise BackupDamaged(f"{path} {why}", errno=1877)
     for item in m["files"]:
         rel = item.get("path", "") if isinstance(item, dict) else ""
         if not rel or os.path.isabs(rel) or ".." in rel.split("/") or rel == MANIFEST:
@@ -193,11 +204,10 @@ def plan(backup_dir: str, *, stop_datetime: float | None = None,
             errno=1236)
     p.binlog_dir = directory
     p.files = ev.files_of(directory)
-    desc, prev = fmt.file_head(p.files[0])
-    if desc.get("uuid") != uuid:
-        raise BinlogMissing(f"binary log {p.files[0]} belongs to database {desc.get('uuid')}, "
-                            f"the backup to {uuid}: --binlog-dir names another database's "
-                            "binlog", errno=1236)
+    check_uuids(p.files, uuid)  # every file, not only the first
+    _desc, prev = fmt.file_head(p.files[0])
+    if sel.stop_position is not None:
+        check_stop_position(sel.stop_position, p.files, stop_position or "")
     if exclude is not None:
         inside = _missing(exclude, GtidSet(), None, within=executed)
         if inside:
@@ -254,6 +264,7 @@ def plan(backup_dir: str, *, stop_datetime: float | None = None,
         p.skipped = sum(1 for t in ev.transactions(p.files, decode=False)
                         if exclude.contains(t.uuid, t.seq)
                         and not executed.contains(t.uuid, t.seq))
+        check_exclude_matches(p.skipped, exclude_gtids or "", m.get("gtid_executed") or "")
     return p
 
 
@@ -288,25 +299,33 @@ def restore(backup_dir: str, dest: str, *, stop_datetime: float | None = None,
     backup_dir = os.path.abspath(backup_dir)
     dest = os.path.abspath(dest.rstrip("/") or dest)
     m = read_manifest(backup_dir)
-    if os.path.realpath(dest) in (os.path.realpath(backup_dir),
-                                  os.path.realpath(m.get("source") or "/nonexistent")):
-        raise ProgrammingError(f"{dest}: a restore cannot write over the backup or the "
-                               "database it was taken of", errno=1210)
+    check_overlap(dest, {"backup": backup_dir, "source database": m.get("source") or "",
+                         "binlog directory": binlog_dir or ""})
     if os.path.lexists(dest) and not os.path.isdir(dest):
         raise OperationalError(f"{dest} exists and is not a directory", errno=1007)
-    unfinished = os.path.exists(os.path.join(dest, MARKER))  # an earlier run's: ours to redo
-    if os.path.isdir(dest) and os.listdir(dest) and not force and not unfinished:
+    if os.path.isdir(dest) and os.listdir(dest) and not force:
         raise OperationalError(f"{dest} exists and is not empty: restore into a new "
                                "directory, or pass --force to put the existing one aside as "
                                f"{os.path.basename(dest)}.replaced-<time>", errno=1007)
+    lock = DestLock(dest)
+    lock.acquire()  # held until DEST is replaced: no process opens the old DEST meanwhile
+    try:
+        return _restore(backup_dir, dest, m, started, sink, group_rows,
+                        dict(stop_datetime=stop_datetime, stop_position=stop_position,
+                             stop_gtid=stop_gtid, exclude_gtids=exclude_gtids,
+                             binlog_dir=binlog_dir))
+    finally:
+        lock.release()
+
+
+def _restore(backup_dir: str, dest: str, m: dict, started: float,
+             sink: Callable[[Event], None], group_rows: int | None, options: dict) -> dict:
     verify_files(backup_dir, m, sink, dest)
-    p = plan(backup_dir, stop_datetime=stop_datetime, stop_position=stop_position,
-             stop_gtid=stop_gtid, exclude_gtids=exclude_gtids, binlog_dir=binlog_dir,
-             manifest=m)
+    p = plan(backup_dir, manifest=m, **options)
     _remove_stale(dest)
     tmp = os.path.join(os.path.dirname(dest),
                        f".{os.path.basename(dest)}.restoring-{os.getpid()}")
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)  # the parent: the DBA's choice
     if os.path.exists(tmp):
         shutil.rmtree(tmp)
     os.mkdir(tmp, 0o700)
@@ -318,10 +337,14 @@ def restore(backup_dir: str, dest: str, *, stop_datetime: float | None = None,
         crash_point("restore.after_replay")
         _write_binlog(tmp, m, p, ranges)
         _fsync_tree(tmp)
+        crash_point("restore.before_rename")
+        # finished: the marker goes before the rename (the hidden name alone still says
+        # unfinished), so whatever is renamed to DEST is a finished restore
+        os.unlink(os.path.join(tmp, MARKER))
+        _fsync_dir(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    crash_point("restore.before_rename")
     aside = ""
     if os.path.lexists(dest):
         if os.path.isdir(dest) and not os.listdir(dest):
@@ -336,8 +359,6 @@ def restore(backup_dir: str, dest: str, *, stop_datetime: float | None = None,
     os.rename(tmp, dest)
     _fsync_dir(os.path.dirname(dest))
     crash_point("restore.after_rename")
-    os.unlink(os.path.join(dest, MARKER))
-    _fsync_dir(dest)
     seconds = time.monotonic() - started
     report = {"dest": dest, "backup": backup_dir, "replayed": replayed, "skipped": p.skipped,
               "stopped_before": p.stopped_before, "gtid": gtid, "seconds": seconds,
@@ -348,7 +369,7 @@ def restore(backup_dir: str, dest: str, *, stop_datetime: float | None = None,
 
 
 def _write_marker(tmp: str, backup_dir: str, dest: str) -> None:
-    with open(os.path.join(tmp, MARKER), "w", encoding="utf-8") as f:
+    with _private(os.path.join(tmp, MARKER), "w", encoding="utf-8") as f:
         json.dump({"pid": os.getpid(), "backup": backup_dir, "dest": dest,
                    "started": time.time()}, f)
         f.flush()
@@ -367,8 +388,8 @@ def _alive(pid: int) -> bool:
 
 
 def _remove_stale(dest: str) -> None:
-    """Remove what earlier runs left: temporaries of dead processes, and a DEST that still
-    holds the marker (renamed into place, killed before the marker went: unconfirmed)."""
+    """Remove what earlier runs left: hidden temporaries of dead processes (DEST itself is
+    never removed: only a finished restore is ever renamed to it)."""
     parent = os.path.dirname(dest)
     base = os.path.basename(dest)
     if not os.path.isdir(parent):
@@ -382,12 +403,10 @@ def _remove_stale(dest: str) -> None:
             pid = int(name[len(prefix):])
         except ValueError:
             continue
-        if pid != os.getpid() and _alive(pid) and os.path.exists(os.path.join(path, MARKER)):
+        if pid != os.getpid() and _alive(pid):  # building, or finished and about to rename
             raise OperationalError(f"another restore into {dest} is running (process {pid}, "
                                    f"building {path})", errno=1007)
         shutil.rmtree(path, ignore_errors=True)
-    if os.path.exists(os.path.join(dest, MARKER)):
-        shutil.rmtree(dest)
 
 
 def _copy(backup_dir: str, tmp: str, m: dict, sink: Callable[[Event], None], dest: str) -> None:
@@ -397,8 +416,8 @@ def _copy(backup_dir: str, tmp: str, m: dict, sink: Callable[[Event], None], des
     for n, item in enumerate(m["files"]):
         rel = item["path"]
         src, dst = os.path.join(backup_dir, rel), os.path.join(tmp, rel)
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        with open(src, "rb") as fi, open(dst, "wb") as fo:
+        os.makedirs(os.path.dirname(dst), 0o700, exist_ok=True)
+        with open(src, "rb") as fi, _private(dst, "wb") as fo:
             while chunk := fi.read(_CHUNK):
                 fo.write(chunk)
                 done += len(chunk)
@@ -408,7 +427,7 @@ def _copy(backup_dir: str, tmp: str, m: dict, sink: Callable[[Event], None], des
         if n == 0:
             crash_point("restore.mid_copy")
     for sub in ("#redo",):
-        os.makedirs(os.path.join(tmp, sub), exist_ok=True)
+        os.makedirs(os.path.join(tmp, sub), 0o700, exist_ok=True)
 
 
 def _build(tmp: str, dest: str, p: Plan, sink: Callable[[Event], None],
@@ -416,13 +435,16 @@ def _build(tmp: str, dest: str, p: Plan, sink: Callable[[Event], None],
     """Open the copy (recovery), replay, check every table, close: (replayed, the source
     rows, the source byte ranges replayed, executed GTID text, tables checked, check failures)."""
     import core
+    from core.backup.ddl_jobs import cancel_unfinished, wait_rolled_back
     from core.backup.replay import GROUP_ROWS, Replayer
 
     sink(RestoreProgress(dest, "recover", 0, 0))
+    cancelled = cancel_unfinished(tmp)  # a job the backup caught half done: not in the copy
     conn = core.connect(tmp, database=None, log_bin=False, autocommit=True)
     ranges: list[tuple[str, int, int]] = []
     executed = GtidSet.parse(p.manifest.get("gtid_executed") or "", default_uuid=p.manifest["uuid"])
     try:
+        wait_rolled_back(conn, cancelled)
         sink(RestoreProgress(dest, "recover", 1, 1))
         done = [0]
 
@@ -465,7 +487,7 @@ def _check_tables(conn, dest: str, sink: Callable[[Event], None]) -> tuple[list[
         name = f"{s}.{t}"
         sink(RestoreProgress(dest, "check", i, len(names)))
         try:
-            conn.execute(f"ADMIN CHECK TABLE `{s}`.`{t}`")
+            conn.execute(f"ADMIN CHECK TABLE {quote_identifier(s)}.{quote_identifier(t)}")
         except Error as exc:
             failures.append(f"{name}: {exc.errno} {exc.msg}")
         checked.append(name)
@@ -482,7 +504,7 @@ def _write_binlog(tmp: str, m: dict, p: Plan, ranges: list[tuple[str, int, int]]
     now = time.time()
     name = file_name(1)
     path = os.path.join(tmp, name)
-    with open(path, "wb") as out:
+    with _private(path, "wb") as out:
         out.write(fmt.MAGIC + fmt.format_desc(now, m["uuid"], 1)
                   + fmt.previous_gtids(now, str(GtidSet.parse(m.get("gtid_executed") or "",
                                                                default_uuid=m["uuid"]))))
@@ -499,7 +521,7 @@ def _write_binlog(tmp: str, m: dict, p: Plan, ranges: list[tuple[str, int, int]]
                 f.close()
         out.flush()
         os.fsync(out.fileno())
-    with open(os.path.join(tmp, INDEX_NAME), "w", encoding="utf-8") as f:
+    with _private(os.path.join(tmp, INDEX_NAME), "w", encoding="utf-8") as f:
         f.write(f"./{name}\n")
         f.flush()
         os.fsync(f.fileno())
@@ -513,15 +535,26 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+def _private(path: str, mode: str, **kw):
+    """open() for writing, the file created 0600 (the engine's own files are private)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    os.fchmod(fd, 0o600)
+    return open(fd, mode, **kw)
+
+
 def _fsync_tree(root: str) -> None:
+    """fsync every file and directory, making each private on the way (0600 / 0700: what
+    the engine wrote while the copy was open included)."""
     for d, _dirs, files in os.walk(root):
         for n in files:
             try:
-                fd = os.open(os.path.join(d, n), os.O_RDONLY)
+                fd = os.open(os.path.join(d, n), os.O_RDONLY | os.O_NOFOLLOW)
             except OSError:
                 continue
             try:
+                os.fchmod(fd, 0o600)
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        os.chmod(d, 0o700)
         _fsync_dir(d)

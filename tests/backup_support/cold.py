@@ -12,6 +12,7 @@ import time
 from crc32c import crc32c
 
 from core.backup import events as ev
+from core.backup.manifest import seal
 from core.log import binlog_format as fmt
 from core.log.control import ControlFile
 from core.log.gtid import GtidSet, uuid_text
@@ -52,6 +53,7 @@ def cold_backup(source: str, dest: str) -> dict:
          "checkpoint_lsn": control.checkpoint_lsn, "lsn": control.checkpoint_lsn,
          "gtid_executed": str(done), "binlog_file": bfile, "binlog_pos": bpos,
          "files": files, "bytes": sum(f["size"] for f in files), "server_version": "test"}
+    m = seal(m)
     with open(os.path.join(dest, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(m, f)
     return m

@@ -1,7 +1,8 @@
 """`kintsugi restore` SIGKILLed at its named points (core.backup.restore.RESTORE_POINTS) and
-at random moments: nothing that looks like a finished restore is ever left (DEST is absent,
-or still holds the marker of an unfinished one), and running the restore again succeeds
-with the same contents as a restore that was never interrupted.
+at random moments: DEST is either absent (only the hidden temporary was being built) or a
+finished restore without the marker (the marker goes before the rename), and running the
+restore again succeeds with the same contents as a restore that was never interrupted, or,
+when DEST is there, refuses without --force and leaves DEST as it is (never deleted).
 """
 
 from __future__ import annotations
@@ -76,8 +77,19 @@ def _spawn(bk: str, dest: str, point: str | None) -> subprocess.Popen:
 
 
 def _nothing_finished(dest: str) -> None:
-    assert not os.path.exists(dest) or os.path.exists(os.path.join(dest, MARKER)), \
-        f"{dest} looks like a finished restore after the kill"
+    assert not os.path.exists(dest), f"{dest} appeared although the restore was killed " \
+        "before its rename"
+
+
+def _finished(source, dest: str) -> None:
+    """DEST was renamed into place: it is whole, and a rerun without --force refuses and
+    deletes nothing."""
+    assert not os.path.exists(os.path.join(dest, MARKER))
+    assert _contents(dest) == source["want"]
+    with pytest.raises(core.OperationalError) as info:
+        core.restore(source["bk"], dest)
+    assert info.value.errno == 1007
+    assert _contents(dest) == source["want"]
 
 
 def _rerun_and_compare(source, dest: str) -> None:
@@ -95,6 +107,9 @@ def test_kill_at_named_point(source, point):
     proc = _spawn(source["bk"], dest, point)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == -9, (out, err)
+    if point == "restore.after_rename":
+        _finished(source, dest)
+        return
     _nothing_finished(dest)
     _rerun_and_compare(source, dest)
 
@@ -111,9 +126,8 @@ def test_kill_at_random_moments(source):
         time.sleep(rnd.uniform(0.1, took))
         proc.kill()
         out, _err = proc.communicate(timeout=60)
-        if os.path.exists(dest) and not os.path.exists(os.path.join(dest, MARKER)):
-            # the kill came after the restore finished: then it is whole
-            assert _contents(dest) == source["want"]
+        if os.path.exists(dest):  # the kill came after the rename: then it is whole
+            _finished(source, dest)
             continue
         assert "DONE" not in out
         _nothing_finished(dest)

@@ -245,7 +245,9 @@ def test_refuses_a_foreign_control_file(world, tmp_path):
     for item in m["files"]:
         if item["path"] == "control":
             item["size"], item["crc32c"] = len(data), f"{crc32c(data):08x}"
-    json.dump(m, open(os.path.join(bk, "manifest.json"), "w"))
+    from core.backup.manifest import seal
+
+    json.dump(seal(m), open(os.path.join(bk, "manifest.json"), "w"))
     with pytest.raises(Error) as e:
         core.restore(bk, _dest(world, "r_foreign"))
     assert e.value.errno == 1877 and "control belongs to database" in e.value.msg
