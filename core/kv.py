@@ -19,7 +19,7 @@ from typing import Any
 
 from core.catalog.dropped import awaiting_gc
 from core.errlog import ErrorLog
-from core.errors import Error
+from core.errors import CorruptionError, Error
 from core.events import DamagedLogKept, Event, RecoveryWarning, null_sink
 from core.log.binlog import BinlogWriter, has_binlog
 from core.log.gtid import uuid_text
@@ -52,8 +52,23 @@ def _open_binlog(engine: Engine, result: RecoveryResult, log_bin: bool,
     one that exists is still completed, then closed."""
     if not (log_bin or has_binlog(engine.path)):
         return
-    writer = BinlogWriter.open(engine.path, uuid_text(engine.uuid))
-    added = writer.recover(result.binlog)
+    try:
+        writer = BinlogWriter.open(engine.path, uuid_text(engine.uuid))
+    except CorruptionError as exc:
+        if log_bin:
+            raise
+        errlog.warning(f"--skip-log-bin: the binary log is left as it is: {exc.msg}")
+        return
+    for text in writer.warnings:
+        errlog.warning(text)
+    try:
+        added = writer.recover(result.binlog)
+    except CorruptionError as exc:
+        writer.close(0)  # writes nothing: the damaged file stays as it is
+        if log_bin:
+            raise
+        errlog.warning(f"--skip-log-bin: the binary log is left as it is: {exc.msg}")
+        return
     for note in writer.repaired:
         errlog.note(note)
     if added:

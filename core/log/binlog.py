@@ -55,7 +55,7 @@ def list_index(directory: str) -> list[str]:
     try:
         with open(os.path.join(directory, INDEX_NAME), encoding="utf-8") as f:
             lines = f.read().splitlines()
-    except FileNotFoundError:
+    except (FileNotFoundError, UnicodeDecodeError):  # garbled: rebuilt from the files
         return []
     names = []
     for line in lines:
@@ -92,6 +92,10 @@ class BinlogWriter:
         self.executed = GtidSet()
         self.next_seq = 1
         self.repaired: list[str] = []  # what the open found and fixed, for the error log
+        self.warnings: list[str] = []  # what the open rebuilt, a Warning in the error log
+        # a tail the open found past the last whole transaction of the last file, kept
+        # until `recover` shows the redo gives it back: (position, bytes, GTIDs, problem)
+        self._cut: tuple[int, bytes, list, str] | None = None
         self._lock = threading.Lock()  # the file, the index, the queue's consumer side
         self._queue: deque[tuple[int, int, bytes]] = deque()  # (commit lsn, seq, events)
         self._fd: int | None = None
@@ -109,7 +113,9 @@ class BinlogWriter:
     def open(cls, directory: str, uuid: str, **options) -> BinlogWriter:
         """Open the binlog of `directory` for appending, laying out the first file if there
         is none.  A torn tail (a crash in the middle of an append) is cut at the last whole
-        transaction; the redo log then gives those transactions back (`recover`)."""
+        transaction by `recover`, and only once the redo log gives those transactions back;
+        damage anything intact follows, or that the redo log does not explain, is refused
+        (1877).  No existing file is ever truncated or overwritten here."""
         self = cls(directory, uuid, **options)
         try:
             self._open_files()
@@ -124,11 +130,13 @@ class BinlogWriter:
         directory, uuid = self.directory, self.uuid
         names = list_index(directory)
         on_disk = sorted((n for n in os.listdir(directory) if _NAME.match(n)), key=file_seq)
+        if names and not any(os.path.exists(os.path.join(directory, n)) for n in names):
+            names = []  # an index naming none of the files is as good as none
         if not names and on_disk:
-            # the index is gone (or the crash came before the first one was written): the
-            # files are the log, never something to overwrite with a new binlog.000001
-            names = on_disk
-            self.repaired.append(f"binlog.index missing: {', '.join(on_disk)} adopted")
+            # the index is gone, empty or garbled (or the crash came before the first one
+            # was written): the files are the log, never something to overwrite with a new
+            # binlog.000001
+            names = self._adopt(on_disk)
         elif names:
             # a file created by a rotation the crash cut short of the index: adopt it
             last = file_seq(names[-1])
@@ -156,43 +164,118 @@ class BinlogWriter:
         self.next_seq = self.executed.last(uuid) + 1
         self._write_index()
 
+    def _adopt(self, on_disk: list[str]) -> list[str]:
+        """The index rebuilt from the files on disk: each must be ours (the magic, a
+        Format_desc naming this database) and their numbers consecutive."""
+        for name in on_disk:
+            path = os.path.join(self.directory, name)
+            if name == on_disk[-1] and _half_created(path):
+                continue  # made again below
+            try:
+                desc, _prev = fmt.file_head(path)
+            except (OSError, fmt.BinlogFormatError) as exc:
+                raise CorruptionError(
+                    f"binlog.index is missing or unreadable and {path} is not a binary log "
+                    f"file of this database ({exc}): move it away, then open again") from None
+            if desc.get("uuid") != self.uuid:
+                raise CorruptionError(
+                    f"binlog.index is missing or unreadable and {path} belongs to database "
+                    f"{desc.get('uuid')}, not to this one ({self.uuid}): move it away, then "
+                    "open again")
+        seqs = [file_seq(n) for n in on_disk]
+        gaps = [file_name(b) for a, b in zip(seqs, seqs[1:], strict=False) if b != a + 1]
+        if gaps:
+            raise CorruptionError(
+                f"binlog.index is missing or unreadable and the binary log files in "
+                f"{self.directory} are not consecutive (a gap before {', '.join(gaps)}): "
+                "put the missing files back or move the older ones away, then open again")
+        self.warnings.append(
+            f"binlog.index was missing, empty or unreadable: rebuilt from the binary log "
+            f"files on disk ({', '.join(on_disk)})")
+        return list(on_disk)
+
     def _open_last(self) -> None:
         name = self.files[-1]
         path = os.path.join(self.directory, name)
         try:
-            desc, prev = fmt.file_head(path)
+            scan = fmt.scan_file(path)
+            if scan.desc is None:
+                raise fmt.BinlogFormatError(
+                    f"{path} has no Format_desc event: not a binlog file of ours")
         except fmt.BinlogFormatError as exc:
             raise CorruptionError(f"{exc}; move it away to start a new binary log") from None
+        desc = scan.desc
         if desc.get("uuid") != self.uuid:
             raise CorruptionError(
                 f"binary log file {path} belongs to database {desc.get('uuid')}, not to this "
                 f"one ({self.uuid}): it was copied from elsewhere. Move binlog.* away to "
                 "start a new binary log")
-        good, end, gtids = fmt.transaction_ends(path)
-        self.executed = GtidSet.parse(prev)
-        for ev in gtids:
-            self.executed.add(ev.fields[0], ev.fields[1])
+        if scan.resync is not None:
+            self._refuse(path, scan.stop, f"{scan.problem}, and an intact event follows at "
+                         f"position {scan.resync}: the file is damaged in the middle, not "
+                         "torn at its end")
+        self.executed = GtidSet.parse(scan.previous)
+        for uuid, seq in scan.gtids:
+            self.executed.add(uuid, seq)
         fd = self._fd = os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
         size = os.fstat(fd).st_size
+        good = scan.good
         if size > good:
-            os.ftruncate(fd, good)
-            os.fsync(fd)
-            self.repaired.append(
-                f"binary log {name}: cut {size - good} bytes of an unfinished transaction at "
-                f"position {good}" + (f" ({end.problem})" if end.problem else ""))
-            size = good
-        self._fd, self._size = fd, size
-        if self._last_event_is_rotate():  # the next file's creation did not happen: now
+            if scan.last_kind == fmt.EventType.ROTATE:
+                self._refuse(path, good, "bytes follow the Rotate event that ends the file")
+            # not cut yet: `recover` first checks the redo log gives back what is there
+            self._cut = (good, os.pread(fd, size - good, good), scan.cut_gtids,
+                         scan.problem)
+        self._fd, self._size = fd, good
+        if scan.last_kind == fmt.EventType.ROTATE:  # the next file's creation: now
             self._rotating = True
             self._rotate_locked()
+
+    def _refuse(self, path: str, pos: int, reason: str) -> None:
+        raise CorruptionError(
+            f"binary log file {path} is damaged at position {pos}: {reason}. Opening would "
+            "cut committed transactions out of it. Either move binlog.* aside to start a new "
+            "binary log (backups taken before then cannot be rolled forward past it), or "
+            "open with --skip-log-bin (the binary log is then left as it is)")
+
+    def _settle_cut(self, refill: bytes) -> None:
+        """Cut the tail `_open_last` found, once it is known to be a torn write of what the
+        redo log gives back (`refill`, the bytes `recover` is about to append there): its
+        bytes are a start of those (a torn write may also leave zeros, or a part of a
+        Rotate event).  Anything else is damage, and the cut would lose transactions."""
+        assert self._cut is not None
+        good, cut, gtids, problem = self._cut
+        path = os.path.join(self.directory, self.files[-1])
+        k = _common_prefix(cut, refill)
+        rest = cut[k:]
+        if rest and rest.count(0) != len(rest) and not _rotate_start(rest):
+            lost = ", ".join(f"{u}:{s}" for u, s in gtids)
+            self._refuse(path, good + k,
+                         f"{problem or 'an unfinished transaction'} that the redo log does "
+                         "not give back" + (f" (it holds {lost})" if lost else ""))
+        os.ftruncate(self._fd, good)
+        os.fsync(self._fd)
+        self.repaired.append(
+            f"binary log {self.files[-1]}: cut {len(cut)} bytes of an unfinished transaction "
+            f"at position {good}" + (f" ({problem})" if problem else "")
+            + " (the redo log gives it back)")
+        self._cut = None
 
     def _start_file(self, name: str, previous: GtidSet) -> None:
         path = os.path.join(self.directory, name)
         now = self.clock()
         head = (fmt.MAGIC + fmt.format_desc(now, self.uuid, file_seq(name))
                 + fmt.previous_gtids(now, str(previous)))
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW,
-                     0o600)
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+        try:
+            fd = os.open(path, flags | os.O_EXCL, 0o600)
+        except FileExistsError:
+            if not (_half_created(path) or _only_head(path, self.uuid)):
+                # never overwrite a binary log file that holds anything logged
+                raise CorruptionError(
+                    f"binary log file {path} exists already and is not empty: it is not "
+                    "overwritten; move it away, then try again") from None
+            fd = os.open(path, flags | os.O_TRUNC, 0o600)  # a creation cut short
         try:
             view = memoryview(head)
             while view:
@@ -271,6 +354,8 @@ class BinlogWriter:
     def _append(self, data: bytes) -> None:
         if self._fd is None:
             raise OperationalError("the binary log is closed", errno=1030)
+        if self._cut is not None:  # opened without `recover`: nothing gives the tail back
+            self._settle_cut(b"")
         crash_point("binlog.before_write")
         if self._rotating:
             raise OperationalError("the binary log's rotation did not finish", errno=1030)
@@ -317,8 +402,14 @@ class BinlogWriter:
         many were appended."""
         added = 0
         with self._lock:
+            todo = []
             for data in transactions:
                 uuid, seq = _gtid_of(data)
+                if not self.executed.contains(uuid, seq):
+                    todo.append((uuid, seq, data))
+            if self._cut is not None:
+                self._settle_cut(b"".join(t[2] for t in todo))
+            for uuid, seq, data in todo:
                 if self.executed.contains(uuid, seq):
                     continue
                 self._append(data)
@@ -352,13 +443,6 @@ class BinlogWriter:
         self._rotating = False
         self._write_index()
         self.expire()
-
-    def _last_event_is_rotate(self) -> bool:
-        path = os.path.join(self.directory, self.files[-1])
-        last = None
-        for ev in fmt.read_events(path):
-            last = ev
-        return last is not None and last.kind == fmt.EventType.ROTATE
 
     def purge_to(self, name: str) -> list[str]:
         """PURGE BINARY LOGS TO 'name': every file before `name` (never the current one)."""
@@ -463,6 +547,48 @@ def _half_created(path: str) -> bool:
         return all(ev.kind != fmt.EventType.PREVIOUS_GTIDS for ev in fmt.read_events(path))
     except fmt.BinlogFormatError:
         return False
+
+
+def _only_head(path: str, uuid: str) -> bool:
+    """Whether `path` holds this database's file head and nothing after it (a creation
+    whose fsync failed): made again, nothing is lost."""
+    try:
+        if os.path.getsize(path) >= 4096:
+            return False
+        end = fmt.FileEnd()
+        kinds = [(ev.kind, ev.fields) for ev in fmt.read_events(path, 0, end)]
+    except (OSError, fmt.BinlogFormatError):
+        return False
+    return (not end.problem and len(kinds) == 2 and kinds[0][0] == fmt.EventType.FORMAT_DESC
+            and kinds[0][1][0].get("uuid") == uuid
+            and kinds[1][0] == fmt.EventType.PREVIOUS_GTIDS)
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    lo, hi = 0, n  # a[:lo] == b[:lo], a[:hi] != b[:hi]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _rotate_start(rest: bytes) -> bool:
+    """Whether `rest` can be the start of a Rotate event a crash tore (its header, then a
+    body that starts as a Rotate's does)."""
+    if len(rest) > fmt.EVENT_HEADER_SIZE + 64:
+        return False
+    if len(rest) >= 4:
+        length = int.from_bytes(rest[:4], "little")
+        if not 2 <= length <= 64:
+            return False
+    body = rest[fmt.EVENT_HEADER_SIZE:]
+    return body[:2] == b"\x93\x04"[:len(body[:2])]
 
 
 def _gtid_of(data: bytes) -> tuple[str, int]:

@@ -20,6 +20,7 @@ This module knows bytes only: no SQL, no codec.  The writer is `core.log.binlog`
 from __future__ import annotations
 
 import os
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,11 +29,17 @@ from enum import IntEnum
 import msgpack
 from crc32c import crc32c
 
+from core.errors import OperationalError
+
 MAGIC = b"\xfekbl"
 FORMAT = 1
 EVENT_HEADER = struct.Struct("<II")
 EVENT_HEADER_SIZE = EVENT_HEADER.size
-MAX_EVENT = 64 * 1024 * 1024  # bounds what a torn length field can make a reader allocate
+# Bounds what a torn length field can make a reader allocate.  An event travels inside a
+# redo record (core.log.record.MAX_BODY, 256 MiB) before it reaches the file, so no event
+# the engine can commit is larger; `frame` refuses one that is, so the writer never logs an
+# event the readers would take for damage.
+MAX_EVENT = 256 * 1024 * 1024
 ROWS_EVENT_BYTES = 1 << 20  # row events are cut at about this many bytes of rows
 SERVER_VERSION = "8.0.36-KintsugiDB"
 
@@ -64,6 +71,8 @@ _packb = msgpack.Packer(use_bin_type=True).pack
 
 
 def frame(body: bytes) -> bytes:
+    if len(body) > MAX_EVENT:
+        raise _too_large(len(body))
     return EVENT_HEADER.pack(len(body), crc32c(body)) + body
 
 
@@ -252,6 +261,160 @@ def file_head(path: str) -> tuple[dict, str]:
     if not desc:
         raise BinlogFormatError(f"{path} has no Format_desc event: not a binlog file of ours")
     return desc, prev
+
+
+def _too_large(size: int) -> Exception:
+    return OperationalError(
+        f"Multi-statement transaction required more than 'max_binlog_cache_size' bytes of "
+        f"storage: a binary log event of {size} bytes is over the {MAX_EVENT}-byte limit; "
+        "split the change into smaller rows or statements", errno=1197)
+
+
+_KNOWN_KINDS = frozenset(int(k) for k in EventType)
+
+
+@dataclass
+class FileScan:
+    """What `scan_file` learned of a file: `good` is just past the last whole transaction
+    (or the head events), `gtids` the (uuid, seq) of the whole transactions, `last_kind`
+    the type of the last event before `good`; `stop` is where reading stopped and `problem`
+    why ("" when it read every byte); `resync` the position of an intact event found after
+    `stop` (None: nothing intact follows, the damage is a tail)."""
+
+    size: int = 0
+    good: int = len(MAGIC)
+    stop: int = len(MAGIC)
+    problem: str = ""
+    previous: str = ""
+    desc: dict | None = None
+    gtids: list = None  # type: ignore[assignment]
+    last_kind: int = -1
+    resync: int | None = None
+    cut_gtids: list = None  # type: ignore[assignment]
+
+
+def scan_file(path: str) -> FileScan:
+    """The fast walk of a whole file the open needs: every frame's CRC is checked, only the
+    events that delimit transactions are decoded (the row events, most of the bytes, are
+    recognised by the type in their body's second byte).  When it stops early it looks for
+    an intact frame further on, which tells damage in the middle from a torn tail."""
+    import mmap
+
+    out = FileScan(gtids=[], cut_gtids=[])
+    with open(path, "rb") as f:
+        size = out.size = os.fstat(f.fileno()).st_size
+        if size < len(MAGIC):
+            data: bytes | mmap.mmap = f.read()
+        else:
+            data = mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ)
+    try:
+        if data[:len(MAGIC)] != MAGIC:
+            raise BinlogFormatError(
+                f"{path} is not a KintsugiDB binary log file (it does not start with the "
+                "binlog magic bytes)")
+        _walk(data, out)
+        if out.problem:
+            out.resync = _resync(data, out.stop + 1)
+    finally:
+        if not isinstance(data, bytes):
+            data.close()
+    return out
+
+
+# plain ints: the walk compares every event's type, IntEnum comparisons cost
+_GTID, _QUERY, _XID = int(EventType.GTID), int(EventType.QUERY), int(EventType.XID)
+_FORMAT_DESC, _PREVIOUS_GTIDS = int(EventType.FORMAT_DESC), int(EventType.PREVIOUS_GTIDS)
+_HEAD_KINDS = frozenset(int(k) for k in (EventType.FORMAT_DESC, EventType.PREVIOUS_GTIDS,
+                                         EventType.ROTATE, EventType.STOP))
+# the events whose type in the body's second byte is all the walk needs (rows, most of
+# the bytes; an Xid inside a transaction)
+_UNDECODED = frozenset(int(k) for k in (EventType.WRITE_ROWS, EventType.UPDATE_ROWS,
+                                        EventType.DELETE_ROWS, EventType.TABLE_MAP,
+                                        EventType.XID))
+
+
+def _walk(data, out: FileScan) -> None:
+    view = memoryview(data)
+    try:
+        pos = len(MAGIC)
+        size = len(data)
+        head = EVENT_HEADER_SIZE
+        pending = None
+        begun = False
+        unpack = msgpack.unpackb
+        while pos < size:
+            if size - pos < head:
+                out.problem = f"a short event header at position {pos}"
+                break
+            length, crc = EVENT_HEADER.unpack_from(data, pos)
+            stop = pos + head + length
+            if length < 2 or length > MAX_EVENT:
+                out.problem = f"an invalid event length {length} at position {pos}"
+                break
+            if stop > size:
+                out.problem = (f"an event at position {pos} wants {length} bytes, the file "
+                               f"holds {size - pos - head}")
+                break
+            body = view[pos + head:stop]
+            if crc32c(body) != crc:
+                out.problem = f"a checksum mismatch in the event at position {pos}"
+                break
+            kind = body[1] if 0x92 <= body[0] <= 0x9F and body[1] < 0x80 else -1
+            rec = None
+            if kind not in _UNDECODED:
+                try:
+                    rec = unpack(body, raw=False, strict_map_key=False)
+                    kind = int(rec[0])
+                except Exception:  # noqa: BLE001 - a CRC-valid frame that is not ours
+                    out.problem = f"an undecodable event at position {pos}"
+                    break
+            if kind == _GTID:
+                pending, begun = (str(rec[2]), int(rec[3])), False
+                out.cut_gtids = [pending]
+            elif pending is None:
+                if kind == _FORMAT_DESC and out.desc is None:
+                    out.desc = rec[2]
+                elif kind == _PREVIOUS_GTIDS and not out.previous:
+                    out.previous = rec[2]
+                if kind in _HEAD_KINDS:
+                    out.good, out.last_kind = stop, kind
+            elif kind == _QUERY and not begun:
+                if rec[3] == "BEGIN":
+                    begun = True
+                else:
+                    out.gtids.append(pending)
+                    pending, out.good, out.last_kind, out.cut_gtids = None, stop, kind, []
+            elif kind == _XID:
+                out.gtids.append(pending)
+                pending, out.good, out.last_kind, out.cut_gtids = None, stop, kind, []
+            pos = stop
+        out.stop = pos
+    finally:
+        view.release()
+
+
+def _resync(data, start: int) -> int | None:
+    """The position of the first intact event frame at or after `start`: a length that fits
+    the file, a msgpack array body whose type is one of ours, and a matching CRC."""
+    size = len(data)
+    head = EVENT_HEADER_SIZE
+    view = memoryview(data)
+    try:
+        for m in _FRAME_START.finditer(data, start + head):
+            pos = m.start() - head
+            length, crc = EVENT_HEADER.unpack_from(data, pos)
+            if length < 2 or length > MAX_EVENT or pos + head + length > size:
+                continue
+            if crc32c(view[pos + head:pos + head + length]) == crc:
+                return pos
+        return None
+    finally:
+        view.release()
+
+
+# an event body's first two bytes: a msgpack fixarray of 2..15, then one of our types
+_FRAME_START = re.compile(
+    b"[\x92-\x9f][" + b"".join(b"\\x%02x" % k for k in sorted(_KNOWN_KINDS)) + b"]")
 
 
 def fsync_file(path: str) -> None:

@@ -63,7 +63,7 @@ def run(session: StatementHost, node: exp.Expression) -> Result:
         rows = [[name, size, "No"] for name, size in binlog.listing()]
         return Result(names=list(LOGS_COLUMNS), rows=rows, rowcount=len(rows))
     if what == "BINLOG EVENTS":
-        rows = [] if binlog is None else _events(binlog, node)
+        rows = [] if binlog is None else _events(binlog, node, session)
         return Result(names=list(EVENT_COLUMNS), rows=rows, rowcount=len(rows))
     rows = []  # MASTER STATUS / BINARY LOG STATUS
     if binlog is not None:
@@ -90,7 +90,7 @@ def _int_arg(node: exp.Expression, key: str) -> int | None:
         raise _show_error("Wrong offset or I/O error") from None
 
 
-def _events(binlog: Any, node: exp.Show) -> list[list]:
+def _events(binlog: Any, node: exp.Show, session: StatementHost) -> list[list]:
     files = [name for name, _size in binlog.listing()]
     log = node.args.get("log")
     if log is None:
@@ -105,11 +105,16 @@ def _events(binlog: Any, node: exp.Show) -> list[list]:
     active, active_end, _gtids = binlog.status()
     end = active_end if name == active else None
     rows: list[list] = []
+    damage: list[str] = []
     try:
-        for ev, info in _with_info(event_list(os.path.join(binlog.directory, name), start, end)):
+        for ev, info in _with_info(event_list(os.path.join(binlog.directory, name), start, end,
+                                              damage)):
             if limit is not None and len(rows) >= offset + limit:
                 break
             rows.append([name, ev.pos, ev.name, SERVER_ID, ev.end, info])
+        for why in damage:  # a damaged file must not look like one that simply ends there
+            session.warn(1220, f"Error when executing command SHOW BINLOG EVENTS: the events "
+                               f"of ./{name} stop at {why}; the rest of the file is not shown")
     except fmt.BinlogFormatError:
         raise _show_error("Binlog has bad magic number;  It's not a binary log file that "
                           "can be used by this version of MySQL") from None
@@ -125,10 +130,12 @@ def _index_name(text: str) -> str:
     return base if head in ("", ".") else text
 
 
-def event_list(path: str, start: int = 0, end: int | None = None) -> Iterator[fmt.Event]:
+def event_list(path: str, start: int = 0, end: int | None = None,
+               damage: list[str] | None = None) -> Iterator[fmt.Event]:
     """The events of the binlog file at `path` from position `start` (which must be an
     event's position, else 1220 "Wrong offset") up to `end` (the active file's position:
-    what is past it is being written)."""
+    what is past it is being written).  Reading that stops early on damage tells `damage`
+    why."""
     found = start <= len(fmt.MAGIC)
     tail = fmt.FileEnd()
     for ev in fmt.read_events(path, 0, tail):
@@ -143,6 +150,8 @@ def event_list(path: str, start: int = 0, end: int | None = None) -> Iterator[fm
         yield ev
     if not found and start < tail.pos:
         raise _show_error("Wrong offset or I/O error")
+    if tail.problem and damage is not None and (end is None or tail.pos < end):
+        damage.append(tail.problem)
 
 
 def _with_info(events: Iterator[fmt.Event]) -> Iterator[tuple[fmt.Event, str]]:
