@@ -187,7 +187,8 @@ def verify(dest: str, *, sink: Callable[[Event], None] = null_sink) -> Any:  # V
         data = load(dest)
     except CorruptionError as exc:
         report = _api().VerifyReport(dest, False, (f"{MANIFEST}: {exc.msg}",))
-        _remember(dest, report)
+        if os.path.exists(os.path.join(dest, MANIFEST)):  # not a backup: write nothing there
+            _remember(dest, report)
         return report
     problems: list[str] = []
     total = sum(e["size"] for e in data["files"])
