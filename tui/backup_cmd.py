@@ -15,36 +15,19 @@ from collections.abc import Callable
 import click
 
 from core.events import BackupProgress, Event
+from tui.stderr_line import StderrLine, bar
 
 
-class _Bar:
-    """One line on stderr, rewritten in place (a terminal only)."""
-
-    def __init__(self) -> None:
-        self.shown = False
-        self.last = 0.0
+class _Bar(StderrLine):
+    """The backup's (or verification's) bytes, on stderr (a terminal only)."""
 
     def __call__(self, event: Event) -> None:
-        if not isinstance(event, BackupProgress):
+        if not isinstance(event, BackupProgress) or not self.due(event.done, event.total):
             return
-        now = time.monotonic()
-        if now - self.last < 0.1 and event.done < event.total:
-            return
-        self.last = now
         total = max(event.total, event.done, 1)
-        width = 30
-        filled = min(width, event.done * width // total)
         name = event.file if len(event.file) <= 40 else "..." + event.file[-37:]
-        sys.stderr.write(f"\r{event.phase} [{'#' * filled}{'.' * (width - filled)}] "
-                         f"{_size(event.done)} / {_size(total)} {name}\x1b[K")
-        sys.stderr.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
+        self.show(f"{event.phase} {bar(event.done, total)} "
+                  f"{_size(event.done)} / {_size(total)} {name}")
 
 
 def _size(n: int) -> str:

@@ -10,10 +10,10 @@ files only, so a database another process has open can be read.
 from __future__ import annotations
 
 import sys
-import time
 
 import click
 
+from tui.stderr_line import StderrLine, bar
 from tui.wording import cli_wording
 
 EPILOG = """\b
@@ -34,30 +34,12 @@ an empty database for a binlog that starts at the database's creation; or see `k
 restore`, which does this in one command.)"""
 
 
-class _Bar:
-    """Bytes of the binlog read, on one rewritten stderr line."""
-
-    def __init__(self) -> None:
-        self.shown = False
-        self.last = 0.0
+class _Bar(StderrLine):
+    """Bytes of the binlog read, on stderr (a terminal only)."""
 
     def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.1 and done < total:
-            return
-        self.last = now
-        width = 30
-        fill = width * done // max(total, 1)
-        sys.stderr.write(f"\r\x1b[Kbinlog [{'#' * fill}{'-' * (width - fill)}] "
-                         f"{done:,} / {total:,} bytes")
-        sys.stderr.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
+        if self.due(done, total):
+            self.show(f"binlog {bar(done, total, empty='-')} {done:,} / {total:,} bytes")
 
 
 @click.command(short_help="Print the binary log as SQL that `sql` replays (mysqlbinlog).",

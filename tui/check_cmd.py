@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import click
 
 from core.events import Event, IndexAdminFinished, IndexAdminProgress, IndexReport
+from tui.stderr_line import StderrLine, bar
 from tui.widgets.index_plan import check_sql, plan_repair, table_sql
 from tui.wording import cli_wording
 
@@ -33,33 +34,15 @@ class Outcome:
     indexes: int = 0
 
 
-class _Bar:
-    """One line on stderr, rewritten in place (a terminal only)."""
-
-    def __init__(self) -> None:
-        self.shown = False
-        self.last = 0.0
+class _Bar(StderrLine):
+    """The check's (or repair's) progress on stderr (a terminal only)."""
 
     def __call__(self, event: Event) -> None:
-        if not isinstance(event, IndexAdminProgress):
+        if not isinstance(event, IndexAdminProgress) or not self.due():
             return
-        now = time.monotonic()
-        if now - self.last < 0.1:
-            return
-        self.last = now
         total = max(event.total, event.done, 1)
-        width = 30
-        filled = min(width, event.done * width // total)
-        sys.stderr.write(f"\r{event.table} {event.operation} {event.phase}: "
-                         f"[{'#' * filled}{'.' * (width - filled)}] {event.done:,}\x1b[K")
-        sys.stderr.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
+        self.show(f"{event.table} {event.operation} {event.phase}: "
+                  f"{bar(event.done, total)} {event.done:,}")
 
 
 def tables_of(conn, database: str | None, tables: tuple[str, ...]) -> list[tuple[str, str]]:

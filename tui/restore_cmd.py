@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import time
 
 import click
 
 from core.events import Event, RestoreProgress, null_sink
+from tui.stderr_line import StderrLine, bar
 
 _PHASES = {"verify": "checking the backup", "copy": "copying files",
            "recover": "crash recovery of the copy", "replay": "replaying the binlog",
@@ -34,39 +34,19 @@ def parse_datetime(text: str) -> float:
                                  param_hint="--stop-datetime") from None
 
 
-class _Bar:
-    """One line on stderr, rewritten in place."""
-
-    def __init__(self) -> None:
-        self.last = 0.0
-        self.shown = False
+class _Bar(StderrLine):
+    """The restore's phase and how far it is, on stderr (a terminal only)."""
 
     def __call__(self, event: Event) -> None:
-        if not isinstance(event, RestoreProgress):
+        if not isinstance(event, RestoreProgress) or not self.due(event.done, event.total):
             return
-        now = time.monotonic()
-        if now - self.last < 0.1 and event.done < event.total:
-            return
-        self.last = now
         what = _PHASES.get(event.phase, event.phase)
+        shown = ""
         if event.total:
-            width = 30
-            filled = min(width, event.done * width // max(event.total, 1))
             unit = " bytes" if event.phase in ("copy", "verify") else ""
-            bar = (f"[{'#' * filled}{'.' * (width - filled)}] {event.done:,}/"
-                   f"{event.total:,}{unit}")
-        else:
-            bar = ""
+            shown = f"{bar(event.done, event.total)} {event.done:,}/{event.total:,}{unit}"
         tail = f" {event.gtid}" if event.gtid else ""
-        sys.stderr.write(f"\r{what}: {bar}{tail}"[:160] + "\x1b[K")
-        sys.stderr.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
+        self.show(f"{what}: {shown}{tail}"[:160])
 
 
 @click.command(short_help="Restore a backup, then replay the binlog up to a point in time.")
