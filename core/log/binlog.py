@@ -456,32 +456,27 @@ class BinlogWriter:
         """PURGE BINARY LOGS BEFORE t: the files last written before `ts` (MySQL compares
         the file's modification time), never the current one."""
         with self._lock:
-            old = []
-            for name in self.files[:-1]:
-                try:
-                    mtime = os.stat(os.path.join(self.directory, name)).st_mtime
-                except FileNotFoundError:
-                    mtime = 0.0
-                if mtime >= ts:
-                    break
-                old.append(name)
-            return self._purge_locked(old)
+            return self._purge_locked(self._written_before(ts))
 
     def expire(self) -> list[str]:
         """binlog_expire_logs_seconds: purge files older than that (0 never expires)."""
         if not self.expire_seconds:
             return []
-        cutoff = self.clock() - self.expire_seconds
+        return self._purge_locked(self._written_before(self.clock() - self.expire_seconds))
+
+    def _written_before(self, ts: float) -> list[str]:
+        """The oldest files, up to the first one modified at or after `ts` (never the
+        current one): what PURGE ... BEFORE and the expiry remove."""
         old = []
         for name in self.files[:-1]:
             try:
                 mtime = os.stat(os.path.join(self.directory, name)).st_mtime
             except FileNotFoundError:
                 mtime = 0.0
-            if mtime >= cutoff:
+            if mtime >= ts:
                 break
             old.append(name)
-        return self._purge_locked(old)
+        return old
 
     def _purge_locked(self, names: list[str]) -> list[str]:
         names = [n for n in names if n != self.files[-1]]
