@@ -269,21 +269,28 @@ def history(source: str) -> list[Any]:  # BackupInfo
             lines = f.read().splitlines()
     except OSError:
         return []
-    seen: dict[str, None] = {}
+    seen: dict[str, dict] = {}
     for line in lines:
         try:
-            path = json.loads(line)["path"]
+            entry = json.loads(line)
+            path = entry["path"]
         except (ValueError, TypeError, KeyError):
             continue  # a torn last line
         if isinstance(path, str):
             seen.pop(path, None)
-            seen[path] = None
+            seen[path] = entry
     out = []
-    for path in seen:
+    for path, entry in seen.items():
         try:
             info = read(path)
-        except CorruptionError:
-            continue
+        except CorruptionError as exc:
+            # still listed, as what it is: a backup the DBA took and cannot use (moved,
+            # deleted, damaged), rather than silently "no backup"
+            why = ("its directory is gone (moved or deleted)" if not os.path.isdir(path)
+                   else exc.msg)
+            info = _api().BackupInfo(path, source, 0.0, float(entry.get("finished") or 0),
+                                     int(entry.get("lsn") or 0), str(entry.get("gtid") or ""),
+                                     "", 0, int(entry.get("bytes") or 0), 0, why)
         if os.path.realpath(info.source) == os.path.realpath(source):
             out.append(info)
     out.sort(key=lambda b: b.finished)

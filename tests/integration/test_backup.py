@@ -447,3 +447,21 @@ def test_force_through_a_symlinked_destination(tmp_path):
     info = core.backup_database(src, str(tmp_path / "bk"), force=True)
     assert info.path == real and os.path.islink(str(tmp_path / "bk"))
     assert core.verify_backup(str(tmp_path / "bk")).ok and _siblings(real) == []
+
+
+def test_a_recorded_backup_that_moved_or_broke_stays_listed_as_unusable(tmp_path):
+    """The history keeps naming a backup the DBA took: moved away, it is listed with why it
+    cannot be used (the console then says so instead of "no backup yet")."""
+    src = str(tmp_path / "db")
+    conn = core.connect(src, create=True, autocommit=True)
+    conn.execute("create table t (i int primary key)")
+    conn.close()
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    core.backup_database(src, a)
+    core.backup_database(src, b)
+    shutil.move(a, str(tmp_path / "moved"))
+    with open(os.path.join(b, "manifest.json"), "a", encoding="utf-8") as f:
+        f.write(" ")  # still valid JSON, same content: usable
+    listed = {x.path: x.verified for x in core.list_backups(src)}
+    assert set(listed) == {a, b}
+    assert "gone" in listed[a] and listed[b] == ""
