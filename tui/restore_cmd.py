@@ -52,8 +52,9 @@ class _Bar(StderrLine):
 @click.command(short_help="Restore a backup, then replay the binlog up to a point in time.")
 @click.argument("backup", type=click.Path(file_okay=False))
 @click.argument("dest", type=click.Path(file_okay=False))
-@click.option("--stop-datetime", metavar="'YYYY-MM-DD HH:MM:SS'",
-              help="Replay the transactions committed before this time (local time).")
+@click.option("--stop-datetime", metavar="'YYYY-MM-DD HH:MM:SS[.ffffff]'",
+              help="Replay the transactions committed before this time (local time; "
+                   "fractions of a second too: several can share one second).")
 @click.option("--stop-position", metavar="[FILE:]POS",
               help="Stop at the transaction starting at or after this binlog position "
                    "(no FILE: the newest binlog file).")
@@ -107,8 +108,14 @@ def restore(backup: str, dest: str, stop_datetime: str | None, stop_position: st
     click.echo(f"  replayed {report.replayed:,} binlog transaction(s), {report.rows:,} row "
                f"change(s)" + (f"; skipped {report.skipped:,} (--exclude-gtids)"
                                if report.skipped else ""))
-    click.echo("  stopped before " + report.stopped_before if report.stopped_before
-               else "  replayed to the end of the binary log")
+    click.echo("  stopped before " + " ".join(report.stopped_before.split())
+               if report.stopped_before else "  replayed to the end of the binary log")
+    if not report.stopped_before and (when is not None or stop_position or stop_gtid):
+        # a stop point past the last transaction: the mistake it was meant to leave out,
+        # if it is in the binlog, was replayed too
+        click.echo("  NOTE: the stop point lies after the last transaction of the binary "
+                   "log, so nothing was left out; check the time (local) or use "
+                   "--stop-gtid with the GTID `kintsugi binlog -v` shows")
     click.echo(f"  executed GTIDs: {report.gtid or '(none)'}")
     if report.replaced:
         click.echo(f"  the previous {report.dest} was put aside as {report.replaced}")
