@@ -128,7 +128,8 @@ def load(dest: str) -> dict:
         if os.path.exists(os.path.join(dest, MARKER)):
             raise _bad(dest, "is missing: the backup was interrupted before it finished "
                        "(run it again)") from None
-        raise _bad(dest, "is missing: the directory is not a KintsugiDB backup") from None
+        raise _bad(dest, "is missing: the directory is not a backup (not a KintsugiDB "
+                   "backup, or one that never finished)") from None
     except OSError as exc:
         raise _bad(dest, f"cannot be read: {exc.strerror or exc}") from None
     try:

@@ -36,11 +36,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from crc32c import crc32c
-
 from core.backup import events as ev
+from core.backup import manifest as mf
 from core.backup.dest_guard import DestLock, check_overlap
-from core.backup.manifest import seal_problem
 from core.backup.restore_args import check_exclude_matches, check_stop_position, check_uuids
 from core.crashpoints import crash_point
 from core.errors import CorruptionError, Error, OperationalError, ProgrammingError
@@ -52,7 +50,6 @@ from core.log.control import ControlFile
 from core.log.gtid import GtidError, GtidSet, parse_gtid, uuid_text
 
 MARKER = ".kintsugi-restoring"  # inside a directory being built: it is not finished
-MANIFEST = "manifest.json"
 _CHUNK = 1 << 20
 
 # Named crash points (core.crashpoints) a restore passes, in order.
@@ -93,34 +90,11 @@ class Plan:
 
 
 def read_manifest(backup_dir: str) -> dict:
-    """The manifest of a backup directory, checked for the fields a restore uses."""
-    path = os.path.join(backup_dir, MANIFEST)
+    """The manifest of a backup directory, checked as `kintsugi backup --verify` checks it
+    (shape, safe paths, its own checksum): 1877 naming the file and why."""
     if not os.path.isdir(backup_dir):
         raise BackupDamaged(f"{backup_dir}: no such backup directory", errno=1877)
-    if not os.path.exists(path):
-        raise BackupDamaged(f"{backup_dir} is not a backup (no {MANIFEST}: the backup did not "
-                            "finish, or this is not a backup directory)", errno=1877)
-    try:
-        with open(path, encoding="utf-8") as f:
-            m = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise BackupDamaged(f"{path}: unreadable manifest ({exc})", errno=1877) from None
-    if not isinstance(m, dict) or m.get("kind") != "kintsugi-backup":
-        raise BackupDamaged(f"{path}: not a KintsugiDB backup manifest", errno=1877)
-    if m.get("format") != 1:
-        raise BackupDamaged(f"{path}: backup format {m.get('format')!r} is not supported "
-                            "(this version reads format 1)", errno=1235)
-    for key in ("uuid", "files", "gtid_executed", "lsn"):
-        if key not in m:
-            raise BackupDamaged(f"{path}: the manifest has no '{key}'", errno=1877)
-    if (why := seal_problem(m)) is not None:  # an edited GTID set would skip transactions
-        raise BackupDamaged(f"{path} {why}", errno=1877)
-    for item in m["files"]:
-        rel = item.get("path", "") if isinstance(item, dict) else ""
-        if not rel or os.path.isabs(rel) or ".." in rel.split("/") or rel == MANIFEST:
-            raise BackupDamaged(f"{path}: a file entry {item!r} is not a path inside the "
-                                "backup", errno=1877)
-    return m
+    return mf.load(backup_dir)
 
 
 def verify_files(backup_dir: str, m: dict, sink: Callable[[Event], None] = null_sink,
@@ -139,11 +113,8 @@ def verify_files(backup_dir: str, m: dict, sink: Callable[[Event], None] = null_
         if size != item.get("size"):
             raise BackupDamaged(f"backup {backup_dir}: {rel} has {size} bytes, the manifest "
                                 f"says {item.get('size')} (truncated or changed)", errno=1877)
-        crc = 0
-        with open(path, "rb") as f:
-            while chunk := f.read(_CHUNK):
-                crc = crc32c(chunk, crc)
-                done += len(chunk)
+        _size, crc = mf.file_crc(path)
+        done += size
         if f"{crc:08x}" != str(item.get("crc32c", "")).lower():
             raise BackupDamaged(f"backup {backup_dir}: {rel} is damaged (CRC32C {crc:08x}, "
                                 f"the manifest says {item.get('crc32c')})", errno=1877)

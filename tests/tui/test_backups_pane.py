@@ -11,7 +11,6 @@ frozen clock (the GTIDs and times on the pictures are the same on every run).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import time
 import uuid
@@ -29,9 +28,6 @@ from tui.panes.backup_screens import (
     dest_problem,
 )
 from tui.widgets import backup_words as words
-
-HAVE_BACKUP = all(importlib.util.find_spec(f"core.backup.{m}") for m in ("backup", "restore"))
-needs_backup = pytest.mark.skipif(not HAVE_BACKUP, reason="core.backup.backup/restore absent")
 
 SMALL, WIDE = (80, 24), (120, 40)
 UUID = uuid.UUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
@@ -66,8 +62,6 @@ def _build(path: str, monkeypatch, *, backup: bool = True) -> None:
 
 @pytest.fixture
 def db(tmp_path, monkeypatch):
-    if not HAVE_BACKUP:
-        pytest.skip("core.backup.backup/restore absent")
     monkeypatch.chdir(tmp_path)
     with pytest.MonkeyPatch.context() as mp:
         _build("db", mp)
@@ -214,13 +208,9 @@ async def test_r_without_an_older_backup_is_refused_in_words(make_app, db_no_bac
         assert not isinstance(app.screen, RestoreScreen)
         said = _detail(app)
         assert said.startswith("r refused: ERROR ")
-        if HAVE_BACKUP:
-            assert "ERROR 1105" in said and "there is no backup of this database" in said
-        else:
-            assert "ERROR 1235" in said
+        assert "ERROR 1105" in said and "there is no backup of this database" in said
 
 
-@needs_backup
 @pilot_test
 async def test_restore_to_just_before_a_drop(make_app, db):
     app = make_app(db, database="test", initial_tab="backups")
@@ -258,7 +248,6 @@ async def test_restore_to_just_before_a_drop(make_app, db):
         conn.close()
 
 
-@needs_backup
 @pilot_test
 async def test_open_it_now_reopens_the_console_on_the_restored_database(make_app, db):
     app = make_app(db, database="test", initial_tab="backups")
@@ -277,7 +266,6 @@ async def test_open_it_now_reopens_the_console_on_the_restored_database(make_app
     assert app.reopen_path == dest
 
 
-@needs_backup
 @pilot_test
 async def test_r_on_a_transaction_inside_the_backup_is_refused(make_app, db):
     app = make_app(db, database="test", initial_tab="backups")
@@ -295,7 +283,6 @@ async def test_r_on_a_transaction_inside_the_backup_is_refused(make_app, db):
         assert "ERROR 1105" in _detail(app) and "every backup was taken after it" in _detail(app)
 
 
-@needs_backup
 @pilot_test
 async def test_r_after_a_purged_binlog_is_refused_with_1236(make_app, db):
     conn = core.connect(db, database="test", autocommit=True, **ENGINE_OPTIONS)
@@ -319,7 +306,6 @@ async def test_r_after_a_purged_binlog_is_refused_with_1236(make_app, db):
         assert "ERROR 1236" in _detail(app) and f"{UUID}:6-9" in _detail(app)
 
 
-@needs_backup
 @pilot_test
 async def test_a_damaged_backup_fails_the_restore_with_its_code(make_app, db):
     victim = max((os.path.join(d, f) for d, _s, fs in os.walk(BACKUP) for f in fs
@@ -345,7 +331,6 @@ async def test_a_damaged_backup_fails_the_restore_with_its_code(make_app, db):
     assert not os.path.exists(os.path.join(dest, "control")) or not os.listdir(dest)
 
 
-@needs_backup
 @pilot_test
 async def test_an_existing_directory_is_refused_in_the_confirmation(make_app, db):
     app = make_app(db, database="test", initial_tab="backups")
@@ -365,7 +350,6 @@ async def test_an_existing_directory_is_refused_in_the_confirmation(make_app, db
         assert not app.pane("backups").work
 
 
-@needs_backup
 @pilot_test
 async def test_b_takes_a_backup_and_v_verifies_it(make_app, db):
     app = make_app(db, database="test", initial_tab="backups")
@@ -428,20 +412,17 @@ def _before(*keys: str, ddl: str = "DROP TABLE orders"):
     return run_before
 
 
-@needs_backup
 @pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "120x40"])
 def test_picture_the_tab(snap_compare, make_app, db, frozen_times, size):
     app = make_app(db, database="test", initial_tab="backups")
     assert snap_compare(app, terminal_size=size, run_before=_before())
 
 
-@needs_backup
 def test_picture_the_restore_confirmation(snap_compare, make_app, db, frozen_times):
     app = make_app(db, database="test", initial_tab="backups")
     assert snap_compare(app, terminal_size=WIDE, run_before=_before("r"))
 
 
-@needs_backup
 def test_picture_in_the_16_colour_theme(snap_compare, make_app, db, frozen_times):
     from dataclasses import replace
 
@@ -473,7 +454,6 @@ def test_the_command_line_reopens_the_console_on_the_restored_database(tmp_path,
     assert opened == [str(tmp_path / "first"), str(tmp_path / "restored")]
 
 
-@needs_backup
 @pilot_test
 async def test_the_confirmation_buttons_answer_as_their_keys_do(make_app, db):
     """Enter on the focused "Don't" closes the dialog (it crashed with a second dismiss);
