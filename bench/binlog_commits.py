@@ -41,8 +41,8 @@ from bench.common import (
     write_results,
 )
 from bench.kv_commits import WARMUP, run_threads
+from bench.sql_commits import insert_loop
 
-THREAD_KEY_STRIDE = 1_000_000_000
 TABLE = ("CREATE TABLE t (id BIGINT PRIMARY KEY, name VARCHAR(32), qty INT, price DOUBLE, "
          "note VARCHAR(100))")
 INSERT = "INSERT INTO t VALUES (%s,%s,%s,%s,%s)"
@@ -64,28 +64,7 @@ def commit_case(path: str, threads: int, seconds: float, log_bin: bool,
         syncs0 = eng.log.syncs
         bsyncs0 = eng.binlog.syncs if eng.binlog is not None else 0
 
-        def body(t: int, deadline: float, lats: list[float]):
-            conn = core.connect(path, autocommit=True, log_bin=log_bin)
-            execute = conn.cursor().execute
-            prof = cProfile.Profile() if profile else None
-            base = t * THREAD_KEY_STRIDE
-            i = 0
-            perf = time.perf_counter
-            try:
-                if prof:
-                    prof.enable()
-                while True:
-                    start = perf()
-                    if start >= deadline:
-                        break
-                    execute(INSERT, make_row(base + i))
-                    lats.append(perf() - start)
-                    i += 1
-                if prof:
-                    prof.disable()
-            finally:
-                conn.close()
-            return i, prof
+        body = insert_loop(path, INSERT, profile, log_bin=log_bin)
 
         cpu0 = time.process_time()
         n, elapsed, lats, profs = run_threads(threads, seconds, body)

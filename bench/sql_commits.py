@@ -48,6 +48,37 @@ KDB_TABLE = ("CREATE TABLE t (id BIGINT PRIMARY KEY, name VARCHAR(32), qty INT, 
 KDB_INSERT = "INSERT INTO t VALUES (%s,%s,%s,%s,%s)"
 
 
+def insert_loop(path: str, sql: str, profile: bool, **connect_options):
+    """A `run_threads` body: each thread its own connection, one autocommit INSERT of
+    `make_row` after another until the deadline, each one's latency kept."""
+    import core
+
+    def body(t: int, deadline: float, lats: list[float]):
+        conn = core.connect(path, autocommit=True, **connect_options)
+        execute = conn.cursor().execute
+        prof = cProfile.Profile() if profile else None
+        base = t * THREAD_KEY_STRIDE
+        i = 0
+        perf = time.perf_counter
+        try:
+            if prof:
+                prof.enable()
+            while True:
+                start = perf()
+                if start >= deadline:
+                    break
+                execute(sql, make_row(base + i))
+                lats.append(perf() - start)
+                i += 1
+            if prof:
+                prof.disable()
+        finally:
+            conn.close()
+        return i, prof
+
+    return body
+
+
 def kdb_case(path: str, threads: int, seconds: float, profile: bool = False) -> dict:
     import core
 
@@ -60,30 +91,7 @@ def kdb_case(path: str, threads: int, seconds: float, profile: bool = False) -> 
         eng = main._engine
         syncs0 = eng.log.syncs
 
-        def body(t: int, deadline: float, lats: list[float]):
-            conn = core.connect(path, autocommit=True)  # shares the engine of `main`
-            c = conn.cursor()
-            execute = c.execute
-            prof = cProfile.Profile() if profile else None
-            base = t * THREAD_KEY_STRIDE
-            i = 0
-            perf = time.perf_counter
-            try:
-                if prof:
-                    prof.enable()
-                while True:
-                    start = perf()
-                    if start >= deadline:
-                        break
-                    execute(KDB_INSERT, make_row(base + i))
-                    lats.append(perf() - start)
-                    i += 1
-                if prof:
-                    prof.disable()
-            finally:
-                conn.close()
-            return i, prof
-
+        body = insert_loop(path, KDB_INSERT, profile)  # shares the engine of `main`
         n, elapsed, lats, profs = run_threads(threads, seconds, body)
         syncs = eng.log.syncs - syncs0
         cur.execute("SELECT COUNT(*) FROM t")
