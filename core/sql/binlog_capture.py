@@ -36,7 +36,7 @@ class BinlogCapture:
         self._maps: dict[int, tuple[Any, bytes]] = {}
 
     def __call__(self, txn: Any, ts: float) -> tuple[int, bytes] | None:
-        if getattr(txn, "binlog_skip", False):  # SET sql_log_bin = 0 (core.sql.binlog_vars)
+        if txn.binlog_skip:  # SET sql_log_bin = 0 (core.sql.binlog_vars)
             return None
         engine = self.db.engine
         binlog = engine.binlog

@@ -124,7 +124,7 @@ class DDLRunner:
         job.args.update(self.s.ddl_throttle)
         # the worker's last step logs the statement to the binary log, run in this database
         job.args["session_db"] = self.s.current_db
-        if getattr(txn, "binlog_skip", False):  # sql_log_bin=0: the last step is not logged
+        if txn.binlog_skip:  # sql_log_bin=0: the last step is not logged
             job.args["binlog_skip"] = True
         txn.binlog_rows = False
         try:

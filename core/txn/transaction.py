@@ -114,9 +114,11 @@ class Transaction:
         self._empty_savepoint = False  # the savepoint was taken before any write
         # The binary log (core.log.binlog): a DDL's statement (db, sql) logged by the
         # transaction that makes it take effect; `binlog_rows=False` for transactions whose
-        # row writes are not the user's (a DDL job's copy, GC): the statement replays them.
+        # row writes are not the user's (a DDL job's copy, GC): the statement replays them;
+        # `binlog_skip` keeps the whole transaction out (SET sql_log_bin = 0).
         self.binlog_ddl: tuple[str | None, str] | None = None
         self.binlog_rows = True
+        self.binlog_skip = False
 
     # -- views -------------------------------------------------------------------------------
 
