@@ -27,6 +27,7 @@ Hardening, as a MySQL client/server pair behaves:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import functools
 import os
@@ -63,7 +64,8 @@ __all__ = [
     "BINARY", "DATETIME", "NUMBER", "ROWID", "STRING", "Connection", "Cursor",
     "DatabaseStatus", "Inspection", "StatementKind", "TablespaceInspection", "TablespaceStatus",
     "apilevel", "check_directory",
-    "classify", "connect", "inspect", "paramstyle", "recover", "scan_sql", "split_statements",
+    "ScriptStatement", "classify", "connect", "inspect", "paramstyle", "recover", "scan_sql",
+    "script_statements", "split_statements",
     "threadsafety",
 ]
 
@@ -659,6 +661,38 @@ def split_statements(sql: str) -> list[str]:
     from core.sql import dialect
 
     return dialect.split_statements(sql)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ScriptStatement:
+    """One statement of a script as a client runs it: its text, the 1-based line of the script
+    where it begins (mysql's "ERROR nnnn (SQLSTATE) at line N"), and, for a rest that could not
+    be split (an unterminated string), the 1064 to report instead of running it."""
+
+    text: str
+    line: int
+    error: Error | None = None
+
+
+def script_statements(sql: str) -> list[ScriptStatement]:
+    """The statements of a script, each with the line it begins on, split by the one MySQL
+    lexer: a syntax error inside one statement does not stop the others from being split
+    (each is parsed when it runs).  Text that cannot be split (an unterminated string or
+    comment) ends the list as a ScriptStatement carrying its 1064; the statements before it
+    are kept.  Never raises."""
+    from core.sql import dialect
+
+    spans, err = dialect.statement_spans(sql)
+    # from its first token on, as the mysql client sends it (leading comments stripped), so
+    # that the "at line M" of its own 1064 counts from its first line of code
+    out = [ScriptStatement(sql[code:end], 1 + sql.count("\n", 0, code))
+           for _start, end, code in spans]
+    if err is not None:
+        start = getattr(err, "statement_start", 0)
+        rest = sql[start:]
+        start += len(rest) - len(rest.lstrip())
+        out.append(ScriptStatement(sql[start:], 1 + sql.count("\n", 0, start), err))
+    return out
 
 
 def is_backup(path: str) -> bool:

@@ -778,10 +778,11 @@ class _DumpBar:
             self._shown = False
 
 
-@main.command(short_help="Run SQL from -e or stdin and print the results, like mysql -e.")
+@main.command(short_help="The SQL client: interactive on a terminal, or -e / stdin scripts.")
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("-e", "--execute", "statements", metavar="SQL",
-              help="Statements to run (separated by ;). Without -e, read them from stdin.")
+              help="Statements to run (separated by ;). Without -e, read them from stdin, "
+                   "or start the interactive client when stdin and stdout are a terminal.")
 @click.option("-D", "--database", default="test", show_default=True,
               help="Schema selected at start.")
 @click.option("--create", is_flag=True, help="Create the database if the directory has none.")
@@ -789,26 +790,58 @@ class _DumpBar:
 @click.option("-f", "--force", is_flag=True,
               help="Continue after an error; the exit status is still 1 if any statement "
                    "failed (as `mysql --force`).")
+@click.option("--pager/--no-pager", "pager", default=None,
+              help="Interactive client: page every result / never page. [default: page "
+                   "only a result taller or wider than the screen, with $PAGER or "
+                   "`less -SFX`; env KINTSUGI_PAGER=0 turns it off]")
+@click.option("--history-file", default=None, metavar="PATH",
+              help="Interactive client: the history file, the console's. [default: the user "
+                   "data dir; env KINTSUGI_HISTORY_FILE]")
 @engine_flags
-def sql(directory: str, statements: str | None, database: str, create: bool, batch: bool,
-        force: bool, force_recovery: int, scan_directories: str | None) -> None:
-    """Run SQL against the database in DIRECTORY and print the results (like `mysql -e`).
+@click.pass_context
+def sql(ctx: click.Context, directory: str, statements: str | None, database: str,
+        create: bool, batch: bool, force: bool, pager: bool | None, force_recovery: int,
+        scan_directories: str | None, history_file: str | None) -> None:
+    """Run SQL against the database in DIRECTORY, like the `mysql` client.
+
+    With -e, or statements piped on stdin, it runs them as `mysql` runs a script: split
+    first, run in order, stop at the first error (`ERROR 1064 (42000) at line 2: ...`, the
+    line of the script where the statement begins) unless --force.
 
     \b
     Examples:
       kintsugi sql mydb -e "SHOW TABLES"
       echo "SELECT COUNT(*) FROM t" | kintsugi sql mydb
       kintsugi sql newdb --create < dump.sql     (load a `kintsugi dump`)
+      kintsugi sql mydb                          (the interactive client)
+
+    \b
+    On a terminal it is an interactive client, the prompt `kintsugi [db]>`:
+      statements end with ; (or \\G: one column per line); Enter on an
+      unfinished one continues it (`    -> `); Tab completes keywords,
+      databases, tables and columns; Up/Down and Ctrl+R search the history
+      (the console's file: what one runs, the other recalls).
+      Ctrl+C cancels the running statement (ERROR 1317) or clears the line;
+      Ctrl+D, quit, exit or \\q leave (an open transaction: you are asked to
+      commit or roll it back).
+    \b
+    Client commands (as mysql's):
+      help, \\h, \\?        this list            use DB, \\u DB       change schema
+      status, \\s          database, schema, transaction, version, uptime
+      source F, \\. F      run a script file    \\e                  edit in $EDITOR
+      \\G                  end a statement, rows shown vertically
+      pager, \\P [CMD]     page every result    nopager, \\n         never page
+      warnings, \\W        show warnings after each statement (nowarning, \\w: only count them)
+      quit, exit, \\q      leave
     """
-    import time as _time
-
-    from core.api import connect, split_statements
+    from core.api import connect
     from core.errors import Error
-    from tui.format import cell, format_table
 
-    if statements is None:
+    interactive = statements is None and sys.stdin.isatty() and sys.stdout.isatty()
+    if statements is None and not interactive:
         if sys.stdin.isatty():
-            raise click.UsageError("give statements with -e, or pipe them on stdin")
+            raise click.UsageError("give statements with -e, or pipe them on stdin (the "
+                                   "interactive client needs stdout on a terminal too)")
         statements = sys.stdin.read()
     _check_directory(directory, create)
     try:
@@ -817,58 +850,28 @@ def sql(directory: str, statements: str | None, database: str, create: bool, bat
     except Error as err:
         _fail(err, directory)
     _print_open_summary(directory, conn.info())
-    failed = False
-    try:
+    if interactive:
+        from tui.client.repl import run_client
+
+        settings = _settings(ctx, history_file=history_file)
         try:
-            chunks = split_statements(statements)  # parsed one by one, as mysql
-        except Error as err:
-            _fail(err)
-        for text in chunks:
-            t0 = _time.perf_counter()
-            try:
-                cur = conn.cursor(stream=batch)  # -B streams: rows print as they come
-                cur.execute(text)
-                secs = _time.perf_counter() - t0
-                if cur.description is not None:
-                    names = [d[0] for d in cur.description]
-                    if batch:
-                        click.echo("\t".join(names))
-                        while rows := cur.fetchmany(1000):
-                            click.echo("\n".join(
-                                "\t".join(cell(v) for v in r)
-                                for r in rows))
-                    else:
-                        rows = cur.fetchall()
-                        if rows:
-                            click.echo(format_table(names, rows))
-                        n = len(rows)
-                        warned = _warning_count(cur.warnings)
-                        click.echo(f"{n} row{'s' if n != 1 else ''} in set{warned} "
-                                   f"({secs:.2f} sec)\n"
-                                   if rows else f"Empty set{warned} ({secs:.2f} sec)\n")
-                elif not batch:
-                    n = cur.rowcount
-                    click.echo(f"Query OK, {n} row{'s' if n != 1 else ''} affected"
-                               f"{_warning_count(cur.warnings)} ({secs:.2f} sec)\n")
-            except Error as err:
-                click.echo(error_line(err), err=True)
-                failed = True
-                if not force:
-                    break
-            except BrokenPipeError:  # `kintsugi sql ... | head`: the reader has enough
-                _quiet_stdout()
-                break
+            run_client(conn, directory, settings, pager=pager, error_line=error_line)
+        finally:
+            conn.close()
+        return
+    from tui.client.script import run_script
+
+    try:
+        outcome = run_script(conn, statements, click.echo,
+                             lambda line: click.echo(line, err=True), error_line,
+                             force=force, batch=batch)
+    except BrokenPipeError:  # `kintsugi sql ... | head`: the reader has enough
+        _quiet_stdout()
+        outcome = None
     finally:
         conn.close()
-    if failed:
+    if outcome is not None and outcome.failed:
         sys.exit(1)
-
-
-def _warning_count(warnings: list) -> str:
-    """", N warning(s)" as the mysql client puts it after a result (a forced open's skipped
-    damaged rows are warnings: SHOW WARNINGS lists them), or ""."""
-    n = len(warnings)
-    return f", {n} warning{'s' if n != 1 else ''}" if n else ""
 
 
 def _quiet_stdout() -> None:

@@ -1151,7 +1151,9 @@ def _tokenize_raw(sql: str) -> list[Token]:
         for token in done:
             if token.token_type == TokenType.SEMICOLON and token.end < pos:
                 stmt_start = token.end + 1
-        raise _syntax_error(sql, stmt_start, len(sql), pos) from None
+        err = _syntax_error(sql, stmt_start, len(sql), pos)
+        err.statement_start = stmt_start  # type: ignore[attr-defined]  # see statement_spans
+        raise err from None
 
 
 def _split(sql: str, tokens: list[Token]) -> list[tuple[list[Token], int, int]]:
@@ -1246,6 +1248,28 @@ def split_statements(sql: str) -> list[str]:
     tokens: ``;`` inside strings and comments stays.  ("at line N" in an error counts from
     the start of its statement.)"""
     return [sql[start:end] for _tokens, start, end in _split(sql, _tokenize(sql))]
+
+
+def statement_spans(sql: str) -> tuple[list[tuple[int, int, int]], ProgrammingError | None]:
+    """`(start, end, code start)` offsets of each statement of a script (`code start`: its
+    first token, past blanks and comments), and the 1064 of a rest that cannot be split (an
+    unterminated string or comment) or None.  The statements before such a rest are still
+    returned, so that a client runs them as `mysql` does; the rest begins at
+    `error.statement_start`."""
+    try:
+        spans = [(start, end, tokens[0].start) for tokens, start, end in _split(sql, _tokenize(sql))]
+        return spans, None
+    except ProgrammingError as err:
+        cut = getattr(err, "statement_start", 0)
+        spans = []
+        if 0 < cut <= len(sql):
+            try:
+                spans = statement_spans(sql[:cut])[0]
+            except ProgrammingError:  # pragma: no cover - the text before it did tokenize
+                spans = []
+        if not hasattr(err, "statement_start"):
+            err.statement_start = 0  # type: ignore[attr-defined]
+        return spans, err
 
 
 def parse_one(sql: str) -> exp.Expression:
