@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
@@ -126,8 +127,24 @@ class ConsoleGroup(click.Group):
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
+            if not self._is_path(args[0], args[1:]):
+                close = difflib.get_close_matches(args[0], list(self.commands), n=1)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                ctx.fail(f"No such command '{args[0]}'.{hint}")
             args = ["open", *args]
         return super().resolve_command(ctx, args)
+
+    def _is_path(self, word: str, rest: list[str]) -> bool:
+        """Whether `kintsugi WORD ...` means `kintsugi open WORD ...`: WORD exists, or is
+        written as a path (`./db`, `~/db`, `a/b`), or is a new name followed only by options
+        (`kintsugi newdb --create`).  A word that is none of these and is close to a command
+        name (`inf`), or is followed by more words (`kintsugi inf DIR`), is a mistyped
+        command: click's "No such command" says so, instead of "unexpected extra argument"."""
+        if os.path.exists(word) or os.sep in word or word.startswith((".", "~")):
+            return True
+        if difflib.get_close_matches(word, list(self.commands), n=1, cutoff=0.75):
+            return False
+        return not any(not a.startswith("-") for a in rest[:1])
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage(ctx.command_path, "[OPTIONS] DIR | COMMAND [ARGS]...")
@@ -882,6 +899,12 @@ def _quiet_stdout() -> None:
     os.close(devnull)
 
 
+# what `info`'s "entries" column counts (`TablespaceInspection.entries`: the keys of the
+# file's LMDB data store), said under its header so that no one reads it as a row count
+ENTRIES_LEGEND = ("       entries = rows + secondary index entries (the file's keys; "
+                  "system.kdb: dictionary records)")
+
+
 def _print_info(st: Inspection) -> None:
     """`kintsugi info`: the inspection in the order a DBA asks: is it open, does it need
     recovery, how much, is anything damaged; then the numbers."""
@@ -962,6 +985,7 @@ def _print_info(st: Inspection) -> None:
                           f"{bl.executed or 'none yet'}")
     click.echo()
     click.echo(f"{'space':>5}  {'tablespace':<28} {'entries':>9}  {'applied LSN':>12}  file")
+    click.echo(ENTRIES_LEGEND)
     for ts in st.tablespaces:
         if getattr(ts, "dropped_at", None) is not None:
             continue  # listed apart below: no live table uses it
