@@ -872,7 +872,8 @@ def sql(ctx: click.Context, directory: str, statements: str | None, database: st
 
         settings = _settings(ctx, history_file=history_file)
         try:
-            run_client(conn, directory, settings, pager=pager, error_line=error_line)
+            run_client(conn, directory, settings, pager=pager, error_line=error_line,
+                       force=force)
         finally:
             conn.close()
         return

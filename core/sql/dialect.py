@@ -1257,7 +1257,8 @@ def statement_spans(sql: str) -> tuple[list[tuple[int, int, int]], ProgrammingEr
     returned, so that a client runs them as `mysql` does; the rest begins at
     `error.statement_start`."""
     try:
-        spans = [(start, end, tokens[0].start) for tokens, start, end in _split(sql, _tokenize(sql))]
+        spans = [(start, end, tokens[0].start)
+                 for tokens, start, end in _split(sql, _tokenize(sql))]
         return spans, None
     except ProgrammingError as err:
         cut = getattr(err, "statement_start", 0)

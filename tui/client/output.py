@@ -51,9 +51,10 @@ def warnings_text(warnings: Sequence[tuple]) -> str:
 
 
 def run_statement(conn, text: str, write: Write, *, batch: bool = False,
-                  vertical_rows: bool = False, show_warnings: bool = False) -> list[tuple]:
-    """Run one statement on `conn` and write its result; returns its warnings.  Raises the
-    engine's Error.  -B (`batch`) streams: rows print as they come, no summary line."""
+                  vertical_rows: bool = False, show_warnings: bool = False) -> int:
+    """Run one statement on `conn` and write its result; returns its row count (rows in
+    the result, or rows affected).  Raises the engine's Error.  -B (`batch`) streams: rows
+    print as they come, no summary line.  `show_warnings`: \\W's lines after the result."""
     t0 = time.perf_counter()
     cur = conn.cursor(stream=batch)
     cur.execute(text)
@@ -62,16 +63,21 @@ def run_statement(conn, text: str, write: Write, *, batch: bool = False,
         names = [d[0] for d in cur.description]
         if batch:
             write("\t".join(names))
+            count = 0
             while rows := cur.fetchmany(1000):
+                count += len(rows)
                 write("\n".join("\t".join(cell(v) for v in r) for r in rows))
-            return list(cur.warnings)
+            return count
         rows = cur.fetchall()
         secs = time.perf_counter() - t0
         if rows:
             write(vertical(names, rows) if vertical_rows else format_table(names, rows))
         write(rows_line(len(rows), secs, cur.warnings) + "\n")
-    elif not batch:
-        write(ok_line(cur.rowcount, secs, cur.warnings) + "\n")
+        count = len(rows)
+    else:
+        count = cur.rowcount
+        if not batch:
+            write(ok_line(count, secs, cur.warnings) + "\n")
     if show_warnings and cur.warnings:
         write(warnings_text(cur.warnings) + "\n")
-    return list(cur.warnings)
+    return count

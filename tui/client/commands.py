@@ -1,0 +1,108 @@
+"""The client's own commands, as mysql reads them: a named command (`use db`, `status`,
+`source f.sql`, `help`, `quit`...) when it begins the input, ends at the end of its line
+and needs no `;`; a backslash command (`\\s`, `\\u db`, `\\. f.sql`, `\\q`...) likewise; `\\G`
+ends a statement and asks for vertical rows, `\\c` clears the input, `\\e` edits it.
+
+`complete()` decides whether Enter runs the input or continues it on a `    -> ` line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# name -> the backslash letter it is also known by (mysql's `help` lists them this way)
+NAMED = {
+    "help": "h", "?": "?", "status": "s", "use": "u", "source": ".", "pager": "P",
+    "nopager": "n", "warnings": "W", "nowarning": "w", "quit": "q", "exit": "q", "edit": "e",
+    "clear": "c",
+}
+BY_LETTER = {"h": "help", "?": "help", "s": "status", "u": "use", ".": "source",
+             "P": "pager", "n": "nopager", "W": "warnings", "w": "nowarning", "q": "quit",
+             "e": "edit", "c": "clear"}
+
+HELP = """List of all client commands (as mysql's; a command needs no `;`):
+?         (\\?) Synonym for `help'.
+clear     (\\c) Clear the current input statement.
+edit      (\\e) Edit the current input statement with $EDITOR (or $VISUAL).
+ego       (\\G) End a statement and show its rows vertically, one column per line.
+exit      (\\q) Exit; an open transaction is committed or rolled back as you answer.
+help      (\\h) Display this help.
+nopager   (\\n) Disable the pager, print to stdout.
+nowarning (\\w) Don't show warnings after every statement (their count stays).
+pager     (\\P) Send every result through a pager: \\P [COMMAND] ($PAGER, else less -SFX).
+quit      (\\q) Quit, as exit.
+source    (\\.) Execute an SQL script file: source FILE.
+status    (\\s) The database directory, current database, transaction, version, uptime.
+use       (\\u) Use another database: use DB.
+warnings  (\\W) Show warnings after every statement.
+
+Keys: Enter runs a statement ended by ; or \\G, else starts a `    -> ` line; Tab
+completes keywords, databases, tables and columns; Up/Down, Ctrl+R: the history (shared
+with the console); Ctrl+C cancels the running statement (ERROR 1317), or clears the input
+at the prompt; Ctrl+D on an empty line quits.
+"""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # one of NAMED's names ("help", "use", ...)
+    arg: str = ""
+
+
+def parse_command(text: str) -> Command | None:
+    """The client command `text` is, or None for SQL.  A named command counts only as the
+    first word of the input (`use shop`, `source x.sql;`); `\\X` anywhere at its start."""
+    stripped = text.strip()
+    if stripped.startswith("\\") and len(stripped) >= 2:
+        name = BY_LETTER.get(stripped[1])
+        if name is not None and (len(stripped) == 2 or stripped[2].isspace()):
+            return Command(name, _arg(stripped[2:]))
+        return None
+    first, _, rest = stripped.partition(" ")
+    word = first.rstrip(";").lower()
+    if word in ("?", "help", "status", "quit", "exit", "nopager", "warnings", "nowarning",
+                "clear") and not rest.strip().rstrip(";"):
+        return Command("help" if word == "?" else word)
+    if word in ("use", "source", "pager") and (rest or word == "pager") and "\n" not in stripped:
+        return Command(word, _arg(rest))
+    return None
+
+
+def _arg(text: str) -> str:
+    arg = text.strip().rstrip(";").strip()
+    if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "`'\"":
+        arg = arg[1:-1]
+    return arg
+
+
+def split_terminator(text: str) -> tuple[str, str] | None:
+    """(`text` without its terminator, "G" for `\\G`, "g" for `\\g`, ";" for `;`) when the
+    input ends a statement, None when it is unfinished (an open string or comment, or no
+    terminator yet).  The engine's lexer decides what is inside a string."""
+    from core.api import scan_sql
+
+    body = text.rstrip()
+    if not body:
+        return None
+    for mark in ("\\G", "\\g"):
+        if body.endswith(mark) and _outside_strings(body, len(body) - 2, scan_sql):
+            return body[:-2], mark[1]
+    if body.endswith(";") and _outside_strings(body, len(body) - 1, scan_sql):
+        return body[:-1], ";"
+    return None
+
+
+def _outside_strings(text: str, offset: int, scan_sql) -> bool:
+    """Whether `offset` of `text` lies in code (not in a string, identifier or comment)."""
+    for kind, start, end in scan_sql(text):
+        if start <= offset < end:
+            return kind in ("code", ";")
+    return True
+
+
+def complete(text: str) -> bool:
+    """Whether Enter runs `text` (a client command, a finished statement, or nothing)."""
+    if not text.strip():
+        return True
+    if text.rstrip().endswith("\\c") or text.rstrip().endswith("\\e"):
+        return True
+    return parse_command(text) is not None or split_terminator(text) is not None
