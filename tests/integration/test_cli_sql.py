@@ -39,7 +39,7 @@ def test_error_has_code_and_exit_status(tmp_path):
     db = str(tmp_path / "db")
     r = kintsugi("sql", db, "--create", "-e", "SELECT * FROM missing; SELECT 1")
     assert r.returncode == 1
-    assert "ERROR 1146 (42S02): Table 'test.missing' doesn't exist" in r.stderr
+    assert "ERROR 1146 (42S02) at line 1: Table 'test.missing' doesn't exist" in r.stderr
     assert "1 row in set" not in r.stdout  # stops at the first error, like mysql
     r = kintsugi("sql", db, "-f", "-e", "SELECT * FROM missing; SELECT 1")
     assert r.returncode == 1 and "1 row in set" in r.stdout  # --force goes on
@@ -76,3 +76,74 @@ def test_a_result_with_warnings_says_how_many_like_mysql(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "1 row in set, 1 warning (" in r.stdout
     assert r.stdout.rstrip().endswith("sec)") and "1 row in set (" in r.stdout
+
+
+SYNTAX = ("You have an error in your SQL syntax; check the manual that corresponds to your "
+          "MySQL server version for the right syntax to use near 'SELEC 2' at line 1")
+
+
+def test_a_syntax_error_stops_at_that_statement_not_before_the_first(tmp_path):
+    """The script is split first (the one MySQL lexer), then run statement by statement:
+    a 1064 in the second does not keep the first from running; -f runs the third too."""
+    db = str(tmp_path / "db")
+    r = kintsugi("sql", db, "--create", "-B", "-e", "SELECT 1; SELEC 2; SELECT 3")
+    assert r.returncode == 1
+    assert r.stdout.splitlines() == ["1", "1"]
+    assert r.stderr.splitlines() == [f"ERROR 1064 (42000) at line 1: {SYNTAX}"]
+    r = kintsugi("sql", db, "-B", "-f", "-e", "SELECT 1; SELEC 2; SELECT 3")
+    assert r.returncode == 1  # as mysql --force: the failure still shows in the status
+    assert r.stdout.splitlines() == ["1", "1", "3", "3"]
+    assert r.stderr.splitlines() == [f"ERROR 1064 (42000) at line 1: {SYNTAX}"]
+
+
+def test_errors_name_the_line_of_the_script_where_the_statement_begins(tmp_path):
+    db = str(tmp_path / "db")
+    script = ("SELECT 1;\n"
+              "\n"
+              "-- a comment before it does not count as its first line\n"
+              "SELEC 2;\n"
+              "SELECT\n  3 +\n  nope;\n"
+              "SELECT 4;\n")
+    r = kintsugi("sql", db, "--create", "-B", "-f", stdin=script)
+    assert r.returncode == 1
+    assert r.stdout.splitlines() == ["1", "1", "4", "4"]
+    assert r.stderr.splitlines() == [
+        f"ERROR 1064 (42000) at line 4: {SYNTAX}",
+        "ERROR 1054 (42S22) at line 5: Unknown column 'nope' in 'field list'"]
+    # without -f the script stops at line 4: the first statement ran, nothing after it
+    r = kintsugi("sql", db, "-B", stdin=script)
+    assert r.returncode == 1 and r.stdout.splitlines() == ["1", "1"]
+    assert r.stderr.splitlines() == [f"ERROR 1064 (42000) at line 4: {SYNTAX}"]
+
+
+def test_a_syntax_error_inside_a_statement_counts_its_own_lines(tmp_path):
+    """mysqld's "at line M" counts from the statement's first line; the client's "at line N"
+    from the script's."""
+    db = str(tmp_path / "db")
+    r = kintsugi("sql", db, "--create", "-B", stdin="SELECT 1;\nSELECT 2,\n  3 FRM x;\n")
+    assert r.returncode == 1
+    assert r.stderr.startswith("ERROR 1064 (42000) at line 2: You have an error")
+    assert r.stderr.rstrip().endswith("at line 2"), r.stderr
+
+
+def test_an_unterminated_string_runs_what_precedes_it(tmp_path):
+    """Text that cannot be split (an open quote) is reported at its statement's line; the
+    statements before it run, as in mysql."""
+    db = str(tmp_path / "db")
+    r = kintsugi("sql", db, "--create", "-B", "-f",
+                 stdin="SELECT 1;\nSELECT 'abc;\nSELECT 3;\n")
+    assert r.returncode == 1
+    assert r.stdout.splitlines() == ["1", "1"]
+    assert r.stderr.startswith("ERROR 1064 (42000) at line 2: You have an error"), r.stderr
+    assert "near ''abc;" in r.stderr
+
+
+def test_a_script_does_not_load_the_interactive_client(tmp_path):
+    """-e and pipes never import prompt_toolkit (the interactive client's library)."""
+    db = str(tmp_path / "db")
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom tui.cli import main\n"
+            f"r = CliRunner().invoke(main, ['sql', {db!r}, '--create', '-e', 'SELECT 1'])\n"
+            "print(r.exit_code, 'prompt_toolkit' in sys.modules)\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.stdout.split() == ["0", "False"], r.stdout + r.stderr
