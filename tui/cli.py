@@ -136,13 +136,16 @@ class ConsoleGroup(click.Group):
 
     def _is_path(self, word: str, rest: list[str]) -> bool:
         """Whether `kintsugi WORD ...` means `kintsugi open WORD ...`: WORD exists, or is
-        written as a path (`./db`, `~/db`, `a/b`), or is a new name followed only by options
-        (`kintsugi newdb --create`).  A word that is none of these and is close to a command
-        name (`inf`), or is followed by more words (`kintsugi inf DIR`), is a mistyped
-        command: click's "No such command" says so, instead of "unexpected extra argument"."""
+        written as a path (`./db`, `~/db`, `a/b`), or is to be created (`kintsugi newdb
+        --create`), or is a new name followed only by options.  A word that is none of these
+        and is close to a command name (`inf`), or is followed by more words (`kintsugi inf
+        DIR`), is a mistyped command: click's "No such command" says so, instead of
+        "unexpected extra argument"."""
         if os.path.exists(word) or os.sep in word or word.startswith((".", "~")):
             return True
-        if difflib.get_close_matches(word, list(self.commands), n=1, cutoff=0.75):
+        if "--create" in rest:
+            return True
+        if difflib.get_close_matches(word, list(self.commands), n=1, cutoff=0.8):
             return False
         return not any(not a.startswith("-") for a in rest[:1])
 

@@ -344,7 +344,7 @@ def test_cli_skip_log_bin(tmp_path):
     assert not [n for n in os.listdir(db) if n.startswith("binlog")]
     r = kintsugi("sql", db, "--skip-log-bin", "-e", "SHOW BINARY LOGS")
     assert r.returncode == 1
-    assert "ERROR 1381 (HY000): You are not using binary logging" in r.stderr
+    assert "ERROR 1381 (HY000) at line 1: You are not using binary logging" in r.stderr
     r = kintsugi("sql", db, "-e", "SHOW BINARY LOGS")  # without the flag: logging again
     assert r.returncode == 0, r.stderr
     assert "binlog.000001" in r.stdout

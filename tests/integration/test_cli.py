@@ -109,3 +109,44 @@ def test_console_needs_a_terminal(tmp_path):
     Engine.open(path, create=True, flush_interval=0).close()
     result = CliRunner().invoke(main, [path])
     assert result.exit_code == 2 and "needs a terminal" in result.output
+
+
+def test_a_mistyped_command_is_no_such_command(tmp_path):
+    """`kintsugi inf DIR` is a typo of `info`, not a database called `inf` with an extra
+    argument; a path, or a new name with --create, still opens the console."""
+    path = str(tmp_path / "db")
+    result = CliRunner().invoke(main, ["inf", path])
+    assert result.exit_code == 2
+    assert "No such command 'inf'. Did you mean 'info'?" in result.output
+    assert "unexpected extra argument" not in result.output
+    result = CliRunner().invoke(main, ["recovr"])
+    assert "No such command 'recovr'. Did you mean 'recover'?" in result.output
+    result = CliRunner().invoke(main, ["mydb", "extra"])  # not a command, not a path
+    assert result.exit_code == 2 and "No such command 'mydb'." in result.output
+    # not typos: a path (existing or not) and a new name followed by options go to `open`
+    os.makedirs(tmp_path / "info")  # a directory that happens to be named like a command
+    for args in ([str(tmp_path / "nope")], ["nodb"], ["./inf"], [str(tmp_path / "info")]):
+        result = CliRunner().invoke(main, args)
+        assert "No such command" not in result.output, args
+        assert "ERROR 1049" in result.output, (args, result.output)
+    for name in ("newdb", "infos"):  # to be created: even a name close to a command
+        result = CliRunner().invoke(main, [name, "--create", "--no-such-flag"])
+        assert "No such command" not in result.output and "--no-such-flag" in result.output
+
+
+def test_info_says_what_entries_counts(tmp_path):
+    import core
+
+    path = str(tmp_path / "db")
+    conn = core.connect(path, create=True, autocommit=True)
+    conn.execute("CREATE TABLE t (id INT PRIMARY KEY, a INT, KEY ia (a))")
+    conn.execute("INSERT INTO t VALUES (1, 10), (2, 20), (3, 30)")
+    conn.close()
+    result = CliRunner().invoke(main, ["info", path])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("space"))
+    assert "entries" in lines[header]
+    assert "entries = rows + secondary index entries" in lines[header + 1]
+    row = next(line for line in lines if "test.t " in line)
+    assert row.split()[2] == "6"  # 3 rows + 3 entries of index ia
