@@ -50,12 +50,14 @@ def history(tmp_path) -> str:
 class Client:
     """The client in a pty: `run()` types a line and waits for the prompt after it."""
 
-    def __init__(self, db: str, history: str, *args: str, env: dict | None = None) -> None:
+    def __init__(self, db: str, history: str, *args: str, env: dict | None = None,
+                 size: tuple[int, int] = (40, 120)) -> None:
         environ = {k: v for k, v in os.environ.items() if k not in ("PAGER", "EDITOR")}
         environ.update(KINTSUGI_HISTORY_FILE=history, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm",
-                       KINTSUGI_PAGER="0", **(env or {}))
+                       KINTSUGI_PAGER="0")
+        environ.update(env or {})
         self.child = pexpect.spawn(sys.executable, ["-m", "tui.cli", "sql", db, *args],
-                                   cwd=ROOT, env=environ, dimensions=(40, 120),
+                                   cwd=ROOT, env=environ, dimensions=size,
                                    encoding="utf-8", timeout=TIMEOUT)
 
     def prompt(self, db: str = "shop") -> str:
@@ -271,5 +273,18 @@ def test_a_pager_takes_the_results_when_asked(shop, history):
         assert "PAGER set to stdout" in c.run("nopager")
         out = c.run("SELECT 6 AS six;")
         assert "| six |" in out and "paged:" not in out
+    finally:
+        c.close()
+
+
+def test_by_default_only_a_result_taller_than_the_screen_is_paged(shop, history):
+    c = Client(shop, history, "-D", "shop", env={"PAGER": "sed 's/^/paged: /'",
+                                                  "KINTSUGI_PAGER": ""}, size=(12, 100))
+    try:
+        c.prompt()
+        out = c.run("SELECT id FROM a WHERE id <= 3;")
+        assert "|  3 |" in out and "paged:" not in out
+        out = c.run("SELECT id FROM a WHERE id <= 30;")
+        assert "paged: | 30 |" in out and "paged: 30 rows in set" in out
     finally:
         c.close()

@@ -79,14 +79,15 @@ class Client:
 
     def run(self) -> None:
         say(f"Welcome to the KintsugiDB client. Commands end with ; or \\g (\\G: rows shown "
-            f"vertically).\nDatabase directory: {os.path.abspath(self.directory)}\n"
+            f"vertically).\nServer version: {self.version()} (embedded, in this process)\n"
+            f"Database directory: {os.path.abspath(self.directory)}\n"
             "Type 'help;' or '\\h' for help, '\\c' to clear the current input, Ctrl+C to "
             "cancel a running statement, Ctrl+D or quit to leave.\n")
         if self.history.load_error:
             say(f"Warning: {self.history.load_error}")
         while True:
-            self._refresh_names()
             try:
+                self._refresh_names()
                 text = self.session.prompt()
             except KeyboardInterrupt:
                 continue  # the line is cleared, as mysql 8 does
@@ -94,8 +95,11 @@ class Client:
                 if self._leave():
                     return
                 continue
-            if self.handle(text) == "quit" and self._leave():
-                return
+            try:
+                if self.handle(text) == "quit" and self._leave():
+                    return
+            except KeyboardInterrupt:  # Ctrl+C as a result was printed: back to the prompt
+                say("")
 
     def _prompt(self) -> str:
         return f"kintsugi [{self.conn.database or '(none)'}]> "
@@ -274,12 +278,15 @@ class Client:
             return
         self.run_text(text, source=path)
 
+    def version(self) -> str:
+        try:
+            return str(self.conn.cursor().execute("SELECT VERSION()").fetchone()[0])
+        except Exception:  # noqa: BLE001 - the banner and status show what they can
+            return "?"
+
     def status(self) -> str:
         conn = self.conn
-        try:
-            version = conn.cursor().execute("SELECT VERSION()").fetchone()[0]
-        except Exception:  # noqa: BLE001 - status shows what it can
-            version = "?"
+        version = self.version()
         try:
             info = conn.info()
             read_only = (f"yes (--force-recovery {info.force_recovery})" if info.read_only
