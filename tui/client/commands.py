@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# name -> the backslash letter it is also known by (mysql's `help` lists them this way)
-NAMED = {
-    "help": "h", "?": "?", "status": "s", "use": "u", "source": ".", "pager": "P",
-    "nopager": "n", "warnings": "W", "nowarning": "w", "quit": "q", "exit": "q", "edit": "e",
-    "clear": "c",
-}
+# `\X` -> the command's name (mysql's `help` lists both spellings)
 BY_LETTER = {"h": "help", "?": "help", "s": "status", "u": "use", ".": "source",
              "P": "pager", "n": "nopager", "W": "warnings", "w": "nowarning", "q": "quit",
              "e": "edit", "c": "clear"}
@@ -22,29 +17,30 @@ BY_LETTER = {"h": "help", "?": "help", "s": "status", "u": "use", ".": "source",
 HELP = """List of all client commands (as mysql's; a command needs no `;`):
 ?         (\\?) Synonym for `help'.
 clear     (\\c) Clear the current input statement.
-edit      (\\e) Edit the current input statement with $EDITOR (or $VISUAL).
-ego       (\\G) End a statement and show its rows vertically, one column per line.
-exit      (\\q) Exit; an open transaction is committed or rolled back as you answer.
+          (\\e) Edit the current input statement in $EDITOR (or $VISUAL).
+          (\\G) End a statement; its rows are shown vertically.
+exit      (\\q) Exit (an open transaction: asks commit, roll back or stay).
 help      (\\h) Display this help.
 nopager   (\\n) Disable the pager, print to stdout.
-nowarning (\\w) Don't show warnings after every statement (their count stays).
-pager     (\\P) Send every result through a pager: \\P [COMMAND] ($PAGER, else less -SFX).
+nowarning (\\w) Don't show warnings after every statement (only count them).
+pager     (\\P) Page every result: \\P [COMMAND] ($PAGER, else less -SFX).
 quit      (\\q) Quit, as exit.
 source    (\\.) Execute an SQL script file: source FILE.
-status    (\\s) The database directory, current database, transaction, version, uptime.
+status    (\\s) Database directory, database, transaction, version, uptime.
 use       (\\u) Use another database: use DB.
 warnings  (\\W) Show warnings after every statement.
 
-Keys: Enter runs a statement ended by ; or \\G, else starts a `    -> ` line; Tab
-completes keywords, databases, tables and columns; Up/Down, Ctrl+R: the history (shared
-with the console); Ctrl+C cancels the running statement (ERROR 1317), or clears the input
-at the prompt; Ctrl+D on an empty line quits.
+Keys: Enter runs a statement ended by ; or \\G, else starts a `    -> ` line.
+Tab completes keywords, databases, tables and columns.  Up/Down, Ctrl+R: the
+history, shared with the console.  Ctrl+C cancels the running statement
+(ERROR 1317), or clears the input at the prompt.  Ctrl+D (empty line) quits.
+By default a result larger than the screen goes through $PAGER or less -SFX.
 """
 
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # one of NAMED's names ("help", "use", ...)
+    name: str  # one of BY_LETTER's names ("help", "use", ...)
     arg: str = ""
 
 
@@ -59,7 +55,9 @@ def parse_command(text: str) -> Command | None:
         return None
     first, _, rest = stripped.partition(" ")
     word = first.rstrip(";").lower()
-    if word in ("?", "help", "status", "quit", "exit", "nopager", "warnings", "nowarning",
+    if word in ("?", "help") and "\n" not in stripped:  # `help select`: this list too
+        return Command("help")
+    if word in ("status", "quit", "exit", "nopager", "warnings", "nowarning",
                 "clear") and not rest.strip().rstrip(";"):
         return Command("help" if word == "?" else word)
     if word in ("use", "source", "pager") and (rest or word == "pager") and "\n" not in stripped:

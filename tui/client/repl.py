@@ -78,11 +78,11 @@ class Client:
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self) -> None:
-        say(f"Welcome to the KintsugiDB client. Commands end with ; or \\g (\\G: rows shown "
-            f"vertically).\nServer version: {self.version()} (embedded, in this process)\n"
-            f"Database directory: {os.path.abspath(self.directory)}\n"
-            "Type 'help;' or '\\h' for help, '\\c' to clear the current input, Ctrl+C to "
-            "cancel a running statement, Ctrl+D or quit to leave.\n")
+        say("Welcome to the KintsugiDB client. Commands end with ; or \\g (\\G: vertical).\n"
+            f"Server version: {self.version()} (embedded, in this process)\n"
+            f"Database directory: {os.path.abspath(self.directory)}\n\n"
+            "Type 'help;' or '\\h' for help, '\\c' to clear the current input.\n"
+            "Ctrl+C cancels a running statement; Ctrl+D or quit leaves.\n")
         if self.history.load_error:
             say(f"Warning: {self.history.load_error}")
         while True:
@@ -134,6 +134,9 @@ class Client:
         if ended is None:
             return ""
         body, mark = ended
+        if not body.strip():
+            say("ERROR: No query specified", err=True)
+            return ""
         self.run_text(body, vertical_last=(mark == "G"))
         return ""
 
