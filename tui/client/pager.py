@@ -57,7 +57,9 @@ class Pager:
         try:
             done = subprocess.run(self.shown_command(), shell=True, input=text + "\n",
                                   text=True, check=False)
-        except (OSError, KeyboardInterrupt):
+        except KeyboardInterrupt:  # Ctrl+C in the pager: the user has seen enough
+            return
+        except OSError:
             done = None
         if done is None or done.returncode in (126, 127):  # no such pager: print it
             sys.stdout.write(text + "\n")
