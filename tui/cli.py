@@ -180,7 +180,7 @@ def main(ctx: click.Context, theme: str | None, max_rows: int | None,
     \b
       kintsugi DIR              open the console on the database in DIR (= open DIR)
       kintsugi demo [DIR]       build a demo shop, crash it, open the console on it
-      kintsugi sql DIR -e Q     run SQL from a script (or stdin), like `mysql -e`
+      kintsugi sql DIR          the SQL client, like `mysql` (-e Q or stdin: a script)
       kintsugi info DIR         what DIR holds, whether it needs recovery (never writes)
       kintsugi recover DIR      run crash recovery and print its log, InnoDB's lines
       kintsugi dump DIR [DB]    write the data as SQL that `kintsugi sql` loads back
