@@ -288,3 +288,22 @@ def test_by_default_only_a_result_taller_than_the_screen_is_paged(shop, history)
         assert "paged: | 30 |" in out and "paged: 30 rows in set" in out
     finally:
         c.close()
+
+
+def test_a_closed_terminal_rolls_back_and_closes_cleanly(shop, history):
+    """SIGHUP (the terminal window closed, the SSH link dropped) leaves as a quit does: the
+    open transaction is rolled back and the database closed, so no recovery is needed."""
+    import signal
+
+    c = Client(shop, history, "-D", "shop")
+    try:
+        c.prompt()
+        c.run("BEGIN;")
+        c.run("INSERT INTO a VALUES (3000);")
+        c.child.kill(signal.SIGHUP)
+        c.child.expect(pexpect.EOF)
+    finally:
+        c.close()
+    r = kintsugi("sql", shop, "-D", "shop", "-B", "-e", "SELECT COUNT(*) FROM a WHERE id = 3000")
+    assert r.stdout.splitlines() == ["COUNT(*)", "0"]
+    assert "Recovered after a crash" not in r.stderr, r.stderr

@@ -190,6 +190,10 @@ class Client:
         while not done.is_set():
             try:
                 done.wait(0.05)
+            except SystemExit:  # the terminal went away (SIGHUP): stop the statement first
+                self.conn.cancel()
+                done.wait(10)
+                raise
             except KeyboardInterrupt:
                 if asked:
                     continue
@@ -368,5 +372,14 @@ def say(text: str, *, err: bool = False) -> None:
 
 def run_client(conn, directory: str, settings, *, pager: bool | None,
                error_line: Callable[[BaseException], str], force: bool = False) -> None:
-    """The interactive client on `conn` until the user leaves."""
+    """The interactive client on `conn` until the user leaves.  A closed terminal (SIGHUP)
+    or a SIGTERM ends it as a quit does, without the question: the caller closes the
+    connection, which rolls an open transaction back, so the next open needs no recovery."""
+    import signal
+
+    def leave(signum, _frame) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, leave)
     Client(conn, directory, settings, pager=pager, error_line=error_line, force=force).run()
