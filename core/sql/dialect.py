@@ -1262,12 +1262,7 @@ def statement_spans(sql: str) -> tuple[list[tuple[int, int, int]], ProgrammingEr
         return spans, None
     except ProgrammingError as err:
         cut = getattr(err, "statement_start", 0)
-        spans = []
-        if 0 < cut <= len(sql):
-            try:
-                spans = statement_spans(sql[:cut])[0]
-            except ProgrammingError:  # pragma: no cover - the text before it did tokenize
-                spans = []
+        spans = statement_spans(sql[:cut])[0] if 0 < cut <= len(sql) else []
         if not hasattr(err, "statement_start"):
             err.statement_start = 0  # type: ignore[attr-defined]
         return spans, err
