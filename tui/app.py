@@ -25,11 +25,12 @@ from tui import actions
 from tui.backend.base import Backend, BackendError
 from tui.config import Settings
 from tui.events import EventPump, OpenState
-from tui.history import History
+from tui.history import Entry, History
 from tui.messages import DatabaseReady, EngineEvents, OpenFailed
+from tui.open_transaction import Pending, pending
 from tui.panes import discover
 from tui.panes.base import Pane
-from tui.screens import HelpScreen, OpenFailedScreen
+from tui.screens import HelpScreen, OpenFailedScreen, OpenTransactionScreen
 
 KINTSUGI_THEME = Theme(
     name="kintsugi",
@@ -112,6 +113,8 @@ class KintsugiApp(App[int]):
         self.pump = pump or EventPump()  # given when the open started before the app
         self.open_state = OpenState()
         self.reopen_path: str | None = None  # on exit, the console opens this one (a restore)
+        self.started = time.time()  # this session's statements are the history's newer ones
+        self._leaving = False  # the open transaction was settled: exit() closes at once
         self._panes: list[Pane] = []
         # the theme is chosen before the first style pass: switching it after the mount
         # re-applied every style, a seventh of the start-up time
@@ -330,6 +333,68 @@ class KintsugiApp(App[int]):
         if self.ready and self.backend.IMPLEMENTS_CANCEL:
             self.backend.cancel()  # a running statement stops; the backend closes after it
         self.exit(return_code=1 if self.open_error else 0)
+
+    # -- leaving: an open transaction is never dropped without asking -----------------------
+
+    def exit(self, result: int | None = None, return_code: int = 0,
+             message: object = None) -> None:
+        """Every way out of the console closes the database (Ctrl+Q, the palette's Quit, a
+        restore that opens another database): with a transaction open, ask first whether
+        to commit it, roll it back, or stay."""
+        if self._leaving or not self.transaction_open():
+            self._leaving = True
+            super().exit(result, return_code, message)  # type: ignore[arg-type]
+            return
+        if isinstance(self.screen, OpenTransactionScreen):
+            return  # already asking
+        held = pending(self.history.entries, self.backend.path, self.started)
+        closing = (f"Opening {self.reopen_path}" if self.reopen_path else "Quitting")
+
+        def answered(how: str | None) -> None:
+            if how is None:
+                if self.reopen_path:
+                    self.notify(f"Stayed. Open the restored database later with: "
+                                f"kintsugi {self.reopen_path}", timeout=10)
+                self.reopen_path = None
+                return
+            self._end_transaction(how, held, (result, return_code, message))
+
+        self.push_screen(OpenTransactionScreen(held.summary(), held.lines(), closing),
+                         answered)
+
+    def transaction_open(self) -> bool:
+        if not self.ready or self.open_error is not None:
+            return False
+        try:
+            return self.backend.session_state().in_transaction
+        except Exception:  # noqa: BLE001 - a closed or broken backend holds no transaction
+            return False
+
+    @work(thread=True, group="close", exit_on_error=False)
+    def _end_transaction(self, how: str, held: Pending, leave: tuple) -> None:
+        """COMMIT or ROLLBACK in a thread: a cancelled statement may still be ending (the
+        backend runs this one after it)."""
+        sql = "COMMIT" if how == "commit" else "ROLLBACK"
+        try:
+            for _part in self.backend.execute(sql):
+                pass
+        except Exception as err:  # noqa: BLE001 - shown with its code; the console stays
+            self.call_from_thread(self._end_failed, sql, BackendError.wrap(err))
+            return
+        self.call_from_thread(self._transaction_ended, sql, held, leave)
+
+    def _end_failed(self, sql: str, err: BackendError) -> None:
+        self.reopen_path = None
+        self._update_title()
+        self.notify(f"{sql} failed, the console stays open: ERROR {err.errno} "
+                    f"({err.sqlstate}): {err.msg}", title=sql, severity="error", timeout=12)
+
+    def _transaction_ended(self, sql: str, held: Pending, leave: tuple) -> None:
+        state = self.backend.session_state()  # the history says the INSERTs were undone
+        self.history.add(Entry(sql=sql, database=state.database, path=self.backend.path,
+                               status="ok", rows=0))
+        self._leaving = True
+        self.exit(*leave)
 
     # -- the command palette, fed by the registry -------------------------------------------
 

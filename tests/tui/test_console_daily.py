@@ -1,0 +1,139 @@
+"""The console as a daily tool: no transaction lost on the way out, tab keys that arrive
+through tmux and ssh, a help screen that says each key once, a footer and title that fit
+80 columns, a DDL statement that can be read whole.  Pilot on real databases."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+
+from tests.tui.conftest import ENGINE_OPTIONS, settle
+from tui.backend import EmbeddedBackend
+from tui.screens import OpenTransactionScreen
+
+
+def pilot_test(fn):
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))
+
+    return run
+
+
+async def run_sql(pilot, sql: str) -> None:
+    """Run every statement of `sql` (F6)."""
+    pane = pilot.app.pane("sql")
+    pane.editor.text = sql
+    await pilot.press("f6")
+    for _ in range(1000):
+        await pilot.pause(0.02)
+        if pane.run is None:
+            break
+    await settle(pilot)
+
+
+def rows_of(path: str, sql: str) -> list[tuple]:
+    """`sql`'s rows, read by a fresh open of the database directory."""
+    from tui.backend import Rows
+
+    b = EmbeddedBackend(path, database="shop", **ENGINE_OPTIONS)
+    b.open(lambda _e: None)
+    try:
+        return [r for part in b.execute(sql) if isinstance(part, Rows) for r in part.rows]
+    finally:
+        b.close()
+
+
+def screen_text(app) -> str:
+    return " ".join(str(w.render()) for w in app.screen.query("Static"))
+
+
+# -- 1. quitting with a transaction open asks -------------------------------------------------
+
+INSERT = ("INSERT INTO customers (id, name, email, city, created_at) "
+          "VALUES (9001, 'Quit Test', 'quit@example.com', 'Lisbon', '2026-01-02 10:00:00')")
+COUNT = "SELECT COUNT(*) FROM customers WHERE id = 9001"
+
+
+async def _begin_insert_and_quit(pilot) -> OpenTransactionScreen:
+    app = pilot.app
+    await settle(pilot)
+    await run_sql(pilot, f"BEGIN; {INSERT}")
+    assert app.backend.session_state().in_transaction
+    await pilot.press("ctrl+q")
+    await pilot.pause()
+    assert isinstance(app.screen, OpenTransactionScreen), "quit without asking"
+
+
+    return app.screen
+
+
+@pilot_test
+async def test_quit_with_a_transaction_open_asks_and_stay_keeps_it(make_app, shop_db):
+    app = make_app(shop_db, initial_tab="sql")
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await _begin_insert_and_quit(pilot)
+        text = screen_text(app)
+        assert "transaction is open" in text and "1 statement" in text
+        assert "INSERT INTO customers" in text and "loses it" in text
+        assert app.screen.focused.id == "stay"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not dialog and app.is_running and not app._exit  # noqa: SLF001
+        assert app.backend.session_state().in_transaction
+        await pilot.press("ctrl+q")  # and again: the palette's Quit asks as well
+        await pilot.pause()
+        assert isinstance(app.screen, OpenTransactionScreen)
+        await pilot.press("enter")  # Stay has the focus
+        await pilot.pause()
+        assert not isinstance(app.screen, OpenTransactionScreen) and app.is_running
+        quit_action = next(a for a in __import__("tui.actions").actions.REGISTRY
+                           if a.name == "quit")
+        app.run_registered(quit_action)
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, OpenTransactionScreen)
+
+
+@pilot_test
+async def test_roll_back_on_quit_loses_the_row_and_says_so_in_the_history(make_app, shop_db):
+    app = make_app(shop_db, initial_tab="sql")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _begin_insert_and_quit(pilot)
+        await pilot.press("r")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app._exit:  # noqa: SLF001
+                break
+        assert app._exit  # noqa: SLF001
+    app.backend.close()
+    assert rows_of(shop_db, COUNT) == [(0,)]
+    assert [e.sql for e in app.history.entries[-3:]] == ["BEGIN", INSERT, "ROLLBACK"]
+
+
+@pilot_test
+async def test_commit_on_quit_keeps_the_row(make_app, shop_db):
+    app = make_app(shop_db, initial_tab="sql")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _begin_insert_and_quit(pilot)
+        await pilot.press("c")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app._exit:  # noqa: SLF001
+                break
+        assert app._exit  # noqa: SLF001
+    app.backend.close()
+    assert rows_of(shop_db, COUNT) == [(1,)]
+
+
+@pilot_test
+async def test_quit_in_autocommit_leaves_at_once(make_app, shop_db):
+    app = make_app(shop_db, initial_tab="sql")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await run_sql(pilot, INSERT)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app._exit  # noqa: SLF001
+    app.backend.close()
+    assert rows_of(shop_db, COUNT) == [(1,)]
