@@ -31,6 +31,7 @@ from tui.open_transaction import Pending, pending
 from tui.panes import discover
 from tui.panes.base import Pane
 from tui.screens import HelpScreen, OpenFailedScreen, OpenTransactionScreen
+from tui.terminal_keys import read_meta_digits_as_alt
 
 KINTSUGI_THEME = Theme(
     name="kintsugi",
@@ -48,6 +49,7 @@ KINTSUGI_THEME = Theme(
 )
 ANSI_THEME = "ansi-dark"
 
+read_meta_digits_as_alt()  # Alt+1 through tmux/ssh (ESC 1) switches tabs, not types ¡
 PANE_CLASSES = discover()
 for _i, _cls in enumerate(PANE_CLASSES[:9], start=1):
     actions.register(actions.Action("app", f"tab('{_cls.ID}')", f"{_i},alt+{_i}", _cls.TITLE,

@@ -39,6 +39,19 @@ def _freeze(screen: ModalScreen) -> None:
             w.cursor_blink = False
 
 
+TAB_KEYS_HINT = (
+    "\nSwitching tabs, and where each key works: the digits 1-5 whenever the focus is not "
+    "in the editor (F3 leaves it for the results); Alt+1..5 everywhere, the editor too, in "
+    "terminals whose Alt (Meta) sends ESC first (xterm's default, and what tmux, screen and "
+    "ssh pass on); F7 / F8 step to the previous / next tab in any terminal, through tmux, "
+    "screen and ssh alike; Ctrl+PgUp / Ctrl+PgDn and Alt+← / Alt+→ do too where the "
+    "terminal sends them.")
+GENERAL_HINT = (
+    "Every action is also in the command palette (Ctrl+P). States are always written in "
+    "words; Ctrl+T switches to a 16-colour theme for plain terminals. The mouse works too: "
+    "click tabs, cells, buttons.")
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key and action, from the registry, by scope."""
 
@@ -73,12 +86,7 @@ class HelpScreen(ModalScreen[None]):
                         table.add_row(a.keys_text, a.help)
                         self.lines.append((heading, a.keys_text, a.help))
                     yield Static(table)
-                yield Static(
-                    "\nThe digits switch tabs whenever the focus is not in the editor (F3 "
-                    "leaves it for the results). Every action is also in the command palette "
-                    "(Ctrl+P). States are always written in words; Ctrl+T switches to a "
-                    "16-colour theme for plain terminals. The mouse works too: click tabs, "
-                    "cells, buttons.", classes="hint")
+                yield Static(TAB_KEYS_HINT + " " + GENERAL_HINT, classes="hint")
             yield Static("Esc, F1 or q closes this help.", classes="hint")
 
     async def action_dismiss(self, result: None = None) -> None:

@@ -137,3 +137,75 @@ async def test_quit_in_autocommit_leaves_at_once(make_app, shop_db):
         assert app._exit  # noqa: SLF001
     app.backend.close()
     assert rows_of(shop_db, COUNT) == [(1,)]
+
+
+@pilot_test
+async def test_quit_while_a_statement_runs_cancels_it_and_still_asks(make_app, shop_db):
+    app = make_app(shop_db, initial_tab="sql")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await run_sql(pilot, f"BEGIN; {INSERT}")
+        pane = app.pane("sql")
+        pane.editor.text = "SELECT COUNT(*) FROM orders a, orders b, orders c"  # 10^9 rows
+        await pilot.press("f5")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if pane.run is not None and pane.run.index == 0:
+                break
+        run = pane.run
+        assert run is not None
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, OpenTransactionScreen)
+        for _ in range(500):
+            await pilot.pause(0.02)
+            if pane.run is None:
+                break
+        assert run.state == "cancelled"  # quitting cancels the statement, as before
+        await pilot.press("c")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if app._exit:  # noqa: SLF001
+                break
+        assert app._exit  # noqa: SLF001
+    app.backend.close()
+    assert rows_of(shop_db, COUNT) == [(1,)]
+
+
+# -- 4. tab keys that arrive through tmux, screen and ssh ---------------------------------
+
+
+def test_meta_digit_as_tmux_sends_it_is_alt_digit():
+    """tmux `send-keys M-1`, screen and ssh send ESC 1 for Alt+1: Textual read it as `¡`."""
+    import tui.app  # noqa: F401 - importing the console fixes the parser's table
+    from textual._xterm_parser import XTermParser
+
+    for digit in "12345":
+        parser = XTermParser(debug=False)
+        keys = [*parser.feed(f"\x1b{digit}"), *parser.feed("")]
+        assert [k.key for k in keys] == [f"alt+{digit}"]
+    parser = XTermParser(debug=False)
+    assert [k.key for k in [*parser.feed("\u00a1£"), *parser.feed("")]] == [
+        "inverted_exclamation_mark", "pound_sign"]  # typed characters stay characters
+
+
+@pilot_test
+async def test_tab_keys_from_the_editor_and_everywhere(make_app, shop_db):
+    app = make_app(shop_db, initial_tab="sql")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        tabs = app.query_one("#tabs")
+        editor = app.pane("sql").editor
+        assert editor in app.focused.ancestors_with_self  # typing goes to the editor
+        await pilot.press("alt+1")
+        assert tabs.active == "tab-recovery"
+        await pilot.press("alt+4")
+        assert tabs.active == "tab-sql" and editor.text == ""
+        await pilot.press("f8")
+        assert tabs.active == "tab-backups"
+        await pilot.press("f7", "f7")
+        assert tabs.active == "tab-indexes"
+        await pilot.press("f1")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Alt+1..5" in text and "F7 / F8" in text and "tmux" in text
