@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Static, TabbedContent, TabPane
@@ -92,7 +93,11 @@ class KintsugiApp(App[int]):
         scrollbar-corner-color: $panel; scrollbar-size-vertical: 1; }
     """
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = actions.bindings("app")
+    # Alt+digit reaches the app before the focused widget: from a terminal it arrives as
+    # alt+1 carrying the character "1" (ESC 1), which the editor would type
+    BINDINGS = actions.bindings("app") + [
+        Binding(f"alt+{i}", f"tab('{cls.ID}')", show=False, priority=True)
+        for i, cls in enumerate(PANE_CLASSES[:9], start=1)]
 
     def __init__(self, backend: Backend, settings: Settings | None = None,
                  history: History | None = None, *, initial_tab: str | None = None,

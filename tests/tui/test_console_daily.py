@@ -189,6 +189,18 @@ def test_meta_digit_as_tmux_sends_it_is_alt_digit():
         "inverted_exclamation_mark", "pound_sign"]  # typed characters stay characters
 
 
+async def terminal_sends(pilot, data: str) -> None:
+    """The key events Textual's terminal parser makes of `data`, posted to the app as its
+    driver would."""
+    from textual._xterm_parser import XTermParser
+
+    parser = XTermParser(debug=False)
+    for event in [*parser.feed(data), *parser.feed("")]:
+        pilot.app.post_message(event)
+    await pilot.pause()
+    await pilot.pause()
+
+
 @pilot_test
 async def test_tab_keys_from_the_editor_and_everywhere(make_app, shop_db):
     app = make_app(shop_db, initial_tab="sql")
@@ -197,9 +209,13 @@ async def test_tab_keys_from_the_editor_and_everywhere(make_app, shop_db):
         tabs = app.query_one("#tabs")
         editor = app.pane("sql").editor
         assert editor in app.focused.ancestors_with_self  # typing goes to the editor
-        await pilot.press("alt+1")
+        await terminal_sends(pilot, "\x1b1")  # Alt+1 as tmux, screen and ssh send it
         assert tabs.active == "tab-recovery"
-        await pilot.press("alt+4")
+        await terminal_sends(pilot, "\x1b4")
+        assert tabs.active == "tab-sql"
+        await terminal_sends(pilot, "\x1b1")  # from the editor as well: nothing typed
+        assert tabs.active == "tab-recovery"
+        await terminal_sends(pilot, "\x1b4")
         assert tabs.active == "tab-sql" and editor.text == ""
         await pilot.press("f8")
         assert tabs.active == "tab-backups"
@@ -209,3 +225,21 @@ async def test_tab_keys_from_the_editor_and_everywhere(make_app, shop_db):
         await pilot.pause()
         text = screen_text(app)
         assert "Alt+1..5" in text and "F7 / F8" in text and "tmux" in text
+
+
+# -- 3. the help says each key once -------------------------------------------------------
+
+
+@pilot_test
+async def test_help_does_not_repeat_a_key_in_its_sentence(make_app, shop_db):
+    app = make_app(shop_db, initial_tab="sql")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        lines = app.screen.lines
+        comment = [(k, h) for _s, k, h in lines if "comment or uncomment" in h]
+        assert comment == [("Ctrl+/", "Editor: comment or uncomment the selected lines")]
+        for _scope, keys, help_text in lines:
+            for key in keys.split(" / "):
+                assert f"({key})" not in help_text, (keys, help_text)
