@@ -13,13 +13,15 @@ import gc
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from core.events import RecoveryStarted
 from tui import actions
@@ -33,6 +35,7 @@ from tui.panes import discover
 from tui.panes.base import Pane
 from tui.screens import HelpScreen, OpenFailedScreen, OpenTransactionScreen
 from tui.terminal_keys import read_meta_digits_as_alt
+from tui.widgets.footer import Footer  # Help and Quit stay visible at 80 columns
 
 KINTSUGI_THEME = Theme(
     name="kintsugi",
@@ -72,11 +75,48 @@ def _tune_gc() -> None:
 
 
 class TitleBar(Static):
-    """One line: the product, the database, the session, the state, all in words."""
+    """One line: the product, the database, the session, the state, all in words.
+
+    Each part comes in forms from the longest to the shortest ("" drops it); when the line
+    is too narrow, parts shrink one step at a time in `TitleParts.order`, so a word is
+    never cut in the middle (at 80 columns "open, recovered after a crash" becomes
+    "recovered", "database shop" "db shop", and the product name goes)."""
 
     DEFAULT_CSS = """
     TitleBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
     """
+
+    def __init__(self, parts: TitleParts, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.parts = parts
+
+    def show(self, parts: TitleParts) -> None:
+        self.parts = parts
+        self.refresh(layout=False)
+
+    def render(self) -> Content:
+        return Content.from_markup(self.parts.fitting(self.content_size.width or 1 << 16))
+
+
+@dataclass
+class TitleParts:
+    forms: list[list[str]]  # per part, its markup forms, longest first
+    order: list[int]  # which part shrinks next, one form per step
+
+    def fitting(self, width: int) -> str:
+        step = [0] * len(self.forms)
+
+        def line() -> str:
+            return " │ ".join(f[i] for f, i in zip(self.forms, step, strict=True) if f[i])
+
+        text = line()
+        for part in self.order:
+            if Content.from_markup(text).cell_length <= width:
+                break
+            if step[part] + 1 < len(self.forms[part]):
+                step[part] += 1
+                text = line()
+        return text
 
 
 class KintsugiApp(App[int]):
@@ -268,30 +308,41 @@ class KintsugiApp(App[int]):
 
     # -- the title line ------------------------------------------------------------------------
 
-    def _title_text(self) -> str:
-        parts = [f"[b $primary]KintsugiDB[/] [b]{self.backend.path}[/b]"]
+    def _title_text(self) -> TitleParts:
+        path = self.backend.path
+        short = os.path.basename(os.path.normpath(path)) or path
+        where = [f"[b $primary]KintsugiDB[/] [b]{path}[/b]", f"[b]{path}[/b]"]
+        if short != path:
+            where.append(f"[b]…/{short}[/b]")
         if self.open_error is not None:
-            parts.append(f"[b $error]not open[/]: error {self.open_error.errno}")
-        elif not self.ready:
-            parts.append("[b $warning]opening[/] ...")
+            return TitleParts([where, [f"[b $error]not open[/]: error {self.open_error.errno}"]],
+                              [0, 0])
+        if not self.ready:
+            return TitleParts([where, ["[b $warning]opening[/] ..."]], [0, 0])
+        state = self.backend.session_state()
+        db = state.database or "(none)"
+        database = [f"database [b]{db}[/b]", f"db [b]{db}[/b]"]
+        session = (["[b $warning]in a transaction[/]"] if state.in_transaction
+                   else ["autocommit", ""])
+        if state.read_only and state.force_recovery:
+            status = [f"[b reverse $error] READ-ONLY [/] forced recovery "
+                      f"(--force-recovery {state.force_recovery})",
+                      f"[b reverse $error] READ-ONLY [/] --force-recovery "
+                      f"{state.force_recovery}",
+                      "[b reverse $error] READ-ONLY [/]"]
+        elif self.backend.IMPLEMENTS_RECOVERY:
+            status = (["[b $success]open[/], recovered after a crash",
+                       "[b $success]open[/], recovered", "[b $success]recovered[/]"]
+                      if self.recovered else
+                      ["[b $success]open[/], clean start", "[b $success]open[/]"])
         else:
-            state = self.backend.session_state()
-            parts.append(f"database [b]{state.database or '(none)'}[/b]")
-            parts.append("[b $warning]in a transaction[/]" if state.in_transaction
-                         else "autocommit")
-            if state.read_only and state.force_recovery:
-                parts.append(f"[b reverse $error] READ-ONLY [/] forced recovery "
-                             f"(--force-recovery {state.force_recovery})")
-            elif self.backend.IMPLEMENTS_RECOVERY:
-                parts.append("[b $success]open[/], " +
-                             ("recovered after a crash" if self.recovered
-                              else "clean start"))
-            else:
-                parts.append("[b $success]connected[/]")
-        return " │ ".join(parts)
+            status = ["[b $success]connected[/]"]
+        # what goes first: the words around the state, then the product's name, the
+        # autocommit word, the path's directories; the transaction is never dropped
+        return TitleParts([where, database, session, status], [3, 1, 0, 3, 2, 3, 0])
 
     def _update_title(self) -> None:
-        self.query_one(TitleBar).update(self._title_text())
+        self.query_one(TitleBar).show(self._title_text())
         if self.ready and self.open_error is None:
             state = self.backend.session_state()
             self.sub_title = (f"READ-ONLY (forced recovery, level {state.force_recovery})"

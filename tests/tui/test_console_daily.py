@@ -79,7 +79,7 @@ async def test_quit_with_a_transaction_open_asks_and_stay_keeps_it(make_app, sho
         assert app.screen.focused.id == "stay"
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen is not dialog and app.is_running and not app._exit  # noqa: SLF001
+        assert app.screen is not dialog and app.is_running and app.return_code is None
         assert app.backend.session_state().in_transaction
         await pilot.press("ctrl+q")  # and again: the palette's Quit asks as well
         await pilot.pause()
@@ -103,9 +103,9 @@ async def test_roll_back_on_quit_loses_the_row_and_says_so_in_the_history(make_a
         await pilot.press("r")
         for _ in range(100):
             await pilot.pause(0.02)
-            if app._exit:  # noqa: SLF001
+            if app.return_code is not None:
                 break
-        assert app._exit  # noqa: SLF001
+        assert app.return_code == 0
     app.backend.close()
     assert rows_of(shop_db, COUNT) == [(0,)]
     assert [e.sql for e in app.history.entries[-3:]] == ["BEGIN", INSERT, "ROLLBACK"]
@@ -119,9 +119,9 @@ async def test_commit_on_quit_keeps_the_row(make_app, shop_db):
         await pilot.press("c")
         for _ in range(100):
             await pilot.pause(0.02)
-            if app._exit:  # noqa: SLF001
+            if app.return_code is not None:
                 break
-        assert app._exit  # noqa: SLF001
+        assert app.return_code == 0
     app.backend.close()
     assert rows_of(shop_db, COUNT) == [(1,)]
 
@@ -134,7 +134,7 @@ async def test_quit_in_autocommit_leaves_at_once(make_app, shop_db):
         await run_sql(pilot, INSERT)
         await pilot.press("ctrl+q")
         await pilot.pause()
-        assert app._exit  # noqa: SLF001
+        assert app.return_code == 0
     app.backend.close()
     assert rows_of(shop_db, COUNT) == [(1,)]
 
@@ -165,9 +165,9 @@ async def test_quit_while_a_statement_runs_cancels_it_and_still_asks(make_app, s
         await pilot.press("c")
         for _ in range(200):
             await pilot.pause(0.02)
-            if app._exit:  # noqa: SLF001
+            if app.return_code is not None:
                 break
-        assert app._exit  # noqa: SLF001
+        assert app.return_code == 0
     app.backend.close()
     assert rows_of(shop_db, COUNT) == [(1,)]
 
@@ -177,8 +177,9 @@ async def test_quit_while_a_statement_runs_cancels_it_and_still_asks(make_app, s
 
 def test_meta_digit_as_tmux_sends_it_is_alt_digit():
     """tmux `send-keys M-1`, screen and ssh send ESC 1 for Alt+1: Textual read it as `¡`."""
-    import tui.app  # noqa: F401 - importing the console fixes the parser's table
     from textual._xterm_parser import XTermParser
+
+    import tui.app  # noqa: F401 - importing the console fixes the parser's table
 
     for digit in "12345":
         parser = XTermParser(debug=False)
@@ -243,3 +244,85 @@ async def test_help_does_not_repeat_a_key_in_its_sentence(make_app, shop_db):
         for _scope, keys, help_text in lines:
             for key in keys.split(" / "):
                 assert f"({key})" not in help_text, (keys, help_text)
+
+
+# -- 4. the footer and the title line at 80x24 --------------------------------------------
+
+
+def footer_keys(app) -> list[tuple[str, bool]]:
+    """(key, fully on screen) for every key the footer shows."""
+    from tui.widgets.footer import Footer
+
+    footer = app.query_one(Footer)
+    width = app.size.width
+    shown = [k for k in footer.children if k.display]
+    return [(k.key_display, 0 <= k.region.x and k.region.right <= width) for k in shown]
+
+
+def title_line(app) -> str:
+    return str(app.query_one("#title").render())
+
+
+@pilot_test
+async def test_footer_keeps_help_and_quit_and_drops_whole_keys_at_80_columns(make_app,
+                                                                           shop_db):
+    app = make_app(shop_db, initial_tab="recovery")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for tab in ("recovery", "ddl", "indexes", "sql", "backups"):
+            app.action_tab(tab)
+            await settle(pilot)
+            keys = footer_keys(app)
+            assert ("F1", True) in keys and ("Ctrl+Q", True) in keys, (tab, keys)
+            assert all(whole for _k, whole in keys), (tab, keys)
+            regions = sorted(k.region for k in app.query("FooterKey") if k.display)
+            for a, b in zip(regions, regions[1:], strict=False):
+                assert a.right <= b.x, (tab, regions)  # none hides another
+        app.action_tab("sql")
+        await settle(pilot)
+        assert [k for k, _w in footer_keys(app)][:2] == ["F5", "F6"]  # the pane's keys first
+    app2 = make_app(shop_db, initial_tab="sql")
+    async with app2.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        keys = [k for k, _w in footer_keys(app2)]
+        assert {"F5", "F6", "Ctrl+R", "Ctrl+E", "F1", "Ctrl+Q", "Ctrl+P"} <= set(keys)
+
+
+@pilot_test
+async def test_title_line_drops_whole_parts_instead_of_cutting_words(make_app, shop_db,
+                                                                    tmp_path):
+    import os
+
+    deep = tmp_path / "var" / "lib" / "kintsugi" / "production-replica-eu-west"
+    deep.parent.mkdir(parents=True)
+    os.rename(shop_db, deep)
+    path = str(deep.relative_to(tmp_path))
+    app = make_app(path, initial_tab="sql")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        wide = title_line(app)
+        assert wide == (f"KintsugiDB {path} │ database shop │ autocommit │ open, clean start")
+    app = make_app(path, initial_tab="sql")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = title_line(app)
+        assert len(line) <= 78, line
+        assert line == f"{path} │ db shop │ autocommit │ open", line
+        await run_sql(pilot, "BEGIN")
+        line = title_line(app)
+        assert "in a transaction" in line and len(line) <= 78, line
+        await run_sql(pilot, "ROLLBACK")
+
+
+def test_title_parts_shrink_in_order_to_any_width():
+    from tui.app import TitleParts
+
+    parts = TitleParts([["KintsugiDB /srv/db/shop", "/srv/db/shop", "…/shop"],
+                        ["database shop", "db shop"], ["in a transaction"],
+                        ["open, recovered after a crash", "open, recovered", "recovered"]],
+                       [3, 1, 0, 3, 2, 3, 0])
+    assert parts.fitting(200) == ("KintsugiDB /srv/db/shop │ database shop │ in a transaction │ "
+                                  "open, recovered after a crash")
+    assert parts.fitting(70) == ("KintsugiDB /srv/db/shop │ db shop │ in a transaction │ "
+                                 "open, recovered")
+    assert parts.fitting(40) == "…/shop │ db shop │ in a transaction │ recovered"
