@@ -326,3 +326,41 @@ def test_title_parts_shrink_in_order_to_any_width():
     assert parts.fitting(70) == ("KintsugiDB /srv/db/shop │ db shop │ in a transaction │ "
                                  "open, recovered")
     assert parts.fitting(40) == "…/shop │ db shop │ in a transaction │ recovered"
+
+
+# -- 5. a long DDL statement can be read whole ---------------------------------------------
+
+WIDE = ("CREATE TABLE wide_table (id INT PRIMARY KEY, " +
+        ", ".join(f"col_{i:02d} VARCHAR(40) NOT NULL DEFAULT ''" for i in range(40)) + ")")
+
+
+@pilot_test
+async def test_a_long_ddl_statement_says_what_is_hidden_and_scrolls(make_app, shop_db):
+    from tui.widgets.ddl_detail import DDLJobDetail
+
+    b = EmbeddedBackend(shop_db, database="shop", **ENGINE_OPTIONS)
+    b.open(lambda _e: None)
+    list(b.execute(WIDE))
+    b.close()
+    app = make_app(shop_db, initial_tab="ddl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        box = app.query_one(DDLJobDetail)
+        text = str(box.query_one("#ddl-detail-text").content)
+        assert "col_39 VARCHAR(40)" in text  # the whole statement is in the box
+        above, below = box.hidden_lines()
+        assert above == 0 and below > 5
+        assert f"↓ {below} more lines" in box.border_subtitle
+        assert "Tab here" in box.border_subtitle
+        app.pane("ddl").focus_default()
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is box
+        await pilot.press("down", "down", "down")
+        await pilot.pause()
+        above, _below = box.hidden_lines()
+        assert above == 3 and "↑ 3 more" in box.border_subtitle
+        await pilot.press("end")
+        await pilot.pause()
+        assert box.hidden_lines()[1] == 0 and "more line" not in box.border_subtitle
+        assert "col_39" in text
