@@ -146,7 +146,7 @@ class DDLJobDetail(VerticalScroll):
     DEFAULT_CSS = """
     DDLJobDetail { height: auto; max-height: 45%; border: round $secondary 40%;
         border-title-color: $text-secondary; padding: 0 1; }
-    DDLJobDetail:focus { border: round $accent; max-height: 70%; }
+    DDLJobDetail:focus { border: round $accent; }
     DDLJobDetail { border-subtitle-color: $text-secondary; }
     DDLJobDetail #ddl-detail-text { height: auto; }
     """
