@@ -8,6 +8,7 @@ import asyncio
 import functools
 
 from tests.tui.conftest import ENGINE_OPTIONS, settle
+from tui import actions
 from tui.backend import EmbeddedBackend
 from tui.screens import OpenTransactionScreen
 
@@ -87,12 +88,22 @@ async def test_quit_with_a_transaction_open_asks_and_stay_keeps_it(make_app, sho
         await pilot.press("enter")  # Stay has the focus
         await pilot.pause()
         assert not isinstance(app.screen, OpenTransactionScreen) and app.is_running
-        quit_action = next(a for a in __import__("tui.actions").actions.REGISTRY
-                           if a.name == "quit")
-        app.run_registered(quit_action)
+        quit_action = next(a for a in actions.REGISTRY if a.name == "quit")
+        app.run_registered(quit_action)  # the command palette's Quit
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, OpenTransactionScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        # the Backups tab, after a restore, reopens the console on the restored copy
+        app.reopen_path = "restored"
+        app.exit(0)
+        await pilot.pause()
+        assert isinstance(app.screen, OpenTransactionScreen)
+        assert "Opening restored: a transaction is open" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.reopen_path is None and app.return_code is None  # stayed, here
 
 
 @pilot_test
@@ -112,21 +123,6 @@ async def test_roll_back_on_quit_loses_the_row_and_says_so_in_the_history(make_a
 
 
 @pilot_test
-async def test_commit_on_quit_keeps_the_row(make_app, shop_db):
-    app = make_app(shop_db, initial_tab="sql")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await _begin_insert_and_quit(pilot)
-        await pilot.press("c")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if app.return_code is not None:
-                break
-        assert app.return_code == 0
-    app.backend.close()
-    assert rows_of(shop_db, COUNT) == [(1,)]
-
-
-@pilot_test
 async def test_quit_in_autocommit_leaves_at_once(make_app, shop_db):
     app = make_app(shop_db, initial_tab="sql")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -140,7 +136,8 @@ async def test_quit_in_autocommit_leaves_at_once(make_app, shop_db):
 
 
 @pilot_test
-async def test_quit_while_a_statement_runs_cancels_it_and_still_asks(make_app, shop_db):
+async def test_quit_while_a_statement_runs_cancels_it_asks_and_commit_keeps_the_row(
+        make_app, shop_db):
     app = make_app(shop_db, initial_tab="sql")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -203,7 +200,8 @@ async def terminal_sends(pilot, data: str) -> None:
 
 
 @pilot_test
-async def test_tab_keys_from_the_editor_and_everywhere(make_app, shop_db):
+async def test_tab_keys_from_the_editor_and_everywhere_and_the_help_on_them(make_app,
+                                                                          shop_db):
     app = make_app(shop_db, initial_tab="sql")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -226,18 +224,7 @@ async def test_tab_keys_from_the_editor_and_everywhere(make_app, shop_db):
         await pilot.pause()
         text = screen_text(app)
         assert "Alt+1..5" in text and "F7 / F8" in text and "tmux" in text
-
-
-# -- 3. the help says each key once -------------------------------------------------------
-
-
-@pilot_test
-async def test_help_does_not_repeat_a_key_in_its_sentence(make_app, shop_db):
-    app = make_app(shop_db, initial_tab="sql")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("f1")
-        await pilot.pause()
+        # 3. each key is said once: the comment action's sentence repeated "(Ctrl+/)"
         lines = app.screen.lines
         comment = [(k, h) for _s, k, h in lines if "comment or uncomment" in h]
         assert comment == [("Ctrl+/", "Editor: comment or uncomment the selected lines")]
@@ -281,10 +268,9 @@ async def test_footer_keeps_help_and_quit_and_drops_whole_keys_at_80_columns(mak
         app.action_tab("sql")
         await settle(pilot)
         assert [k for k, _w in footer_keys(app)][:2] == ["F5", "F6"]  # the pane's keys first
-    app2 = make_app(shop_db, initial_tab="sql")
-    async with app2.run_test(size=(120, 40)) as pilot:
+        await pilot.resize_terminal(120, 40)
         await settle(pilot)
-        keys = [k for k, _w in footer_keys(app2)]
+        keys = [k for k, _w in footer_keys(app)]
         assert {"F5", "F6", "Ctrl+R", "Ctrl+E", "F1", "Ctrl+Q", "Ctrl+P"} <= set(keys)
 
 
@@ -302,8 +288,7 @@ async def test_title_line_drops_whole_parts_instead_of_cutting_words(make_app, s
         await settle(pilot)
         wide = title_line(app)
         assert wide == (f"KintsugiDB {path} │ database shop │ autocommit │ open, clean start")
-    app = make_app(path, initial_tab="sql")
-    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.resize_terminal(80, 24)
         await settle(pilot)
         line = title_line(app)
         assert len(line) <= 78, line
