@@ -13,16 +13,15 @@ from textual import widgets
 from textual.app import ComposeResult
 from textual.widgets._footer import FooterKey
 
-ESSENTIAL = ("help", "quit")  # actions always shown, in this order
+ESSENTIAL = ("help", "quit")  # actions always shown (in the order Textual lists them)
 
 
 class Footer(widgets.Footer):
     def compose(self) -> ComposeResult:
         keys = list(super().compose())
         palette = [k for k in keys if k.has_class("-command-palette")]
-        essential = sorted((k for k in keys if isinstance(k, FooterKey)
-                            and k.action in ESSENTIAL and k not in palette),
-                           key=lambda k: ESSENTIAL.index(k.action))
+        essential = [k for k in keys if isinstance(k, FooterKey)
+                     and k.action in ESSENTIAL and k not in palette]
         for k in essential:
             k.add_class("-essential")
         others = [k for k in keys if k not in palette and k not in essential]
