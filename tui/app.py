@@ -25,6 +25,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from core.events import RecoveryStarted
 from tui import actions
+from tui import text as fmt
 from tui.backend.base import Backend, BackendError
 from tui.config import Settings
 from tui.events import EventPump, OpenState
@@ -74,6 +75,29 @@ def _tune_gc() -> None:
     gc.set_threshold(gen0, gen1, 1000)
 
 
+@dataclass
+class TitleParts:
+    """The title line's parts, each in forms from the longest to the shortest."""
+
+    forms: list[list[str]]  # per part, its markup forms, longest first
+    order: list[int]  # which part shrinks next, one form per step
+
+    def fitting(self, width: int) -> str:
+        step = [0] * len(self.forms)
+
+        def line() -> str:
+            return " │ ".join(f[i] for f, i in zip(self.forms, step, strict=True) if f[i])
+
+        text = line()
+        for part in self.order:
+            if Content.from_markup(text).cell_length <= width:
+                break
+            if step[part] + 1 < len(self.forms[part]):
+                step[part] += 1
+                text = line()
+        return text
+
+
 class TitleBar(Static):
     """One line: the product, the database, the session, the state, all in words.
 
@@ -96,27 +120,6 @@ class TitleBar(Static):
 
     def render(self) -> Content:
         return Content.from_markup(self.parts.fitting(self.content_size.width or 1 << 16))
-
-
-@dataclass
-class TitleParts:
-    forms: list[list[str]]  # per part, its markup forms, longest first
-    order: list[int]  # which part shrinks next, one form per step
-
-    def fitting(self, width: int) -> str:
-        step = [0] * len(self.forms)
-
-        def line() -> str:
-            return " │ ".join(f[i] for f, i in zip(self.forms, step, strict=True) if f[i])
-
-        text = line()
-        for part in self.order:
-            if Content.from_markup(text).cell_length <= width:
-                break
-            if step[part] + 1 < len(self.forms[part]):
-                step[part] += 1
-                text = line()
-        return text
 
 
 class KintsugiApp(App[int]):
@@ -309,7 +312,7 @@ class KintsugiApp(App[int]):
     # -- the title line ------------------------------------------------------------------------
 
     def _title_text(self) -> TitleParts:
-        path = self.backend.path
+        path = fmt.markup(self.backend.path)
         short = os.path.basename(os.path.normpath(path)) or path
         where = [f"[b $primary]KintsugiDB[/] [b]{path}[/b]", f"[b]{path}[/b]"]
         if short != path:
@@ -320,7 +323,7 @@ class KintsugiApp(App[int]):
         if not self.ready:
             return TitleParts([where, ["[b $warning]opening[/] ..."]], [0, 0])
         state = self.backend.session_state()
-        db = state.database or "(none)"
+        db = fmt.markup(state.database or "(none)")
         database = [f"database [b]{db}[/b]", f"db [b]{db}[/b]"]
         session = (["[b $warning]in a transaction[/]"] if state.in_transaction
                    else ["autocommit", ""])
