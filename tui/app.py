@@ -13,23 +13,30 @@ import gc
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from core.events import RecoveryStarted
 from tui import actions
+from tui import text as fmt
 from tui.backend.base import Backend, BackendError
 from tui.config import Settings
 from tui.events import EventPump, OpenState
-from tui.history import History
+from tui.history import Entry, History
 from tui.messages import DatabaseReady, EngineEvents, OpenFailed
+from tui.open_transaction import Pending, pending
 from tui.panes import discover
 from tui.panes.base import Pane
-from tui.screens import HelpScreen, OpenFailedScreen
+from tui.screens import HelpScreen, OpenFailedScreen, OpenTransactionScreen
+from tui.terminal_keys import read_meta_digits_as_alt
+from tui.widgets.footer import Footer  # Help and Quit stay visible at 80 columns
 
 KINTSUGI_THEME = Theme(
     name="kintsugi",
@@ -47,6 +54,7 @@ KINTSUGI_THEME = Theme(
 )
 ANSI_THEME = "ansi-dark"
 
+read_meta_digits_as_alt()  # Alt+1 through tmux/ssh (ESC 1) switches tabs, not types ¡
 PANE_CLASSES = discover()
 for _i, _cls in enumerate(PANE_CLASSES[:9], start=1):
     actions.register(actions.Action("app", f"tab('{_cls.ID}')", f"{_i},alt+{_i}", _cls.TITLE,
@@ -67,12 +75,51 @@ def _tune_gc() -> None:
     gc.set_threshold(gen0, gen1, 1000)
 
 
+@dataclass
+class TitleParts:
+    """The title line's parts, each in forms from the longest to the shortest."""
+
+    forms: list[list[str]]  # per part, its markup forms, longest first
+    order: list[int]  # which part shrinks next, one form per step
+
+    def fitting(self, width: int) -> str:
+        step = [0] * len(self.forms)
+
+        def line() -> str:
+            return " │ ".join(f[i] for f, i in zip(self.forms, step, strict=True) if f[i])
+
+        text = line()
+        for part in self.order:
+            if Content.from_markup(text).cell_length <= width:
+                break
+            if step[part] + 1 < len(self.forms[part]):
+                step[part] += 1
+                text = line()
+        return text
+
+
 class TitleBar(Static):
-    """One line: the product, the database, the session, the state, all in words."""
+    """One line: the product, the database, the session, the state, all in words.
+
+    Each part comes in forms from the longest to the shortest ("" drops it); when the line
+    is too narrow, parts shrink one step at a time in `TitleParts.order`, so a word is
+    never cut in the middle (at 80 columns "open, recovered after a crash" becomes
+    "recovered", "database shop" "db shop", and the product name goes)."""
 
     DEFAULT_CSS = """
     TitleBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
     """
+
+    def __init__(self, parts: TitleParts, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.parts = parts
+
+    def show(self, parts: TitleParts) -> None:
+        self.parts = parts
+        self.refresh(layout=False)
+
+    def render(self) -> Content:
+        return Content.from_markup(self.parts.fitting(self.content_size.width or 1 << 16))
 
 
 class KintsugiApp(App[int]):
@@ -89,7 +136,11 @@ class KintsugiApp(App[int]):
         scrollbar-corner-color: $panel; scrollbar-size-vertical: 1; }
     """
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = actions.bindings("app")
+    # Alt+digit reaches the app before the focused widget: from a terminal it arrives as
+    # alt+1 carrying the character "1" (ESC 1), which the editor would type
+    BINDINGS = actions.bindings("app") + [
+        Binding(f"alt+{i}", f"tab('{cls.ID}')", show=False, priority=True)
+        for i, cls in enumerate(PANE_CLASSES[:9], start=1)]
 
     def __init__(self, backend: Backend, settings: Settings | None = None,
                  history: History | None = None, *, initial_tab: str | None = None,
@@ -112,6 +163,8 @@ class KintsugiApp(App[int]):
         self.pump = pump or EventPump()  # given when the open started before the app
         self.open_state = OpenState()
         self.reopen_path: str | None = None  # on exit, the console opens this one (a restore)
+        self.started = time.time()  # this session's statements are the history's newer ones
+        self._leaving = False  # the open transaction was settled: exit() closes at once
         self._panes: list[Pane] = []
         # the theme is chosen before the first style pass: switching it after the mount
         # re-applied every style, a seventh of the start-up time
@@ -258,30 +311,41 @@ class KintsugiApp(App[int]):
 
     # -- the title line ------------------------------------------------------------------------
 
-    def _title_text(self) -> str:
-        parts = [f"[b $primary]KintsugiDB[/] [b]{self.backend.path}[/b]"]
+    def _title_text(self) -> TitleParts:
+        path = fmt.markup(self.backend.path)
+        short = os.path.basename(os.path.normpath(path)) or path
+        where = [f"[b $primary]KintsugiDB[/] [b]{path}[/b]", f"[b]{path}[/b]"]
+        if short != path:
+            where.append(f"[b]…/{short}[/b]")
         if self.open_error is not None:
-            parts.append(f"[b $error]not open[/]: error {self.open_error.errno}")
-        elif not self.ready:
-            parts.append("[b $warning]opening[/] ...")
+            return TitleParts([where, [f"[b $error]not open[/]: error {self.open_error.errno}"]],
+                              [0, 0])
+        if not self.ready:
+            return TitleParts([where, ["[b $warning]opening[/] ..."]], [0, 0])
+        state = self.backend.session_state()
+        db = fmt.markup(state.database or "(none)")
+        database = [f"database [b]{db}[/b]", f"db [b]{db}[/b]"]
+        session = (["[b $warning]in a transaction[/]"] if state.in_transaction
+                   else ["autocommit", ""])
+        if state.read_only and state.force_recovery:
+            status = [f"[b reverse $error] READ-ONLY [/] forced recovery "
+                      f"(--force-recovery {state.force_recovery})",
+                      f"[b reverse $error] READ-ONLY [/] --force-recovery "
+                      f"{state.force_recovery}",
+                      "[b reverse $error] READ-ONLY [/]"]
+        elif self.backend.IMPLEMENTS_RECOVERY:
+            status = (["[b $success]open[/], recovered after a crash",
+                       "[b $success]open[/], recovered", "[b $success]recovered[/]"]
+                      if self.recovered else
+                      ["[b $success]open[/], clean start", "[b $success]open[/]"])
         else:
-            state = self.backend.session_state()
-            parts.append(f"database [b]{state.database or '(none)'}[/b]")
-            parts.append("[b $warning]in a transaction[/]" if state.in_transaction
-                         else "autocommit")
-            if state.read_only and state.force_recovery:
-                parts.append(f"[b reverse $error] READ-ONLY [/] forced recovery "
-                             f"(--force-recovery {state.force_recovery})")
-            elif self.backend.IMPLEMENTS_RECOVERY:
-                parts.append("[b $success]open[/], " +
-                             ("recovered after a crash" if self.recovered
-                              else "clean start"))
-            else:
-                parts.append("[b $success]connected[/]")
-        return " │ ".join(parts)
+            status = ["[b $success]connected[/]"]
+        # what goes first: the words around the state, then the product's name, the
+        # autocommit word, the path's directories; the transaction is never dropped
+        return TitleParts([where, database, session, status], [3, 1, 0, 3, 2, 3, 0])
 
     def _update_title(self) -> None:
-        self.query_one(TitleBar).update(self._title_text())
+        self.query_one(TitleBar).show(self._title_text())
         if self.ready and self.open_error is None:
             state = self.backend.session_state()
             self.sub_title = (f"READ-ONLY (forced recovery, level {state.force_recovery})"
@@ -330,6 +394,68 @@ class KintsugiApp(App[int]):
         if self.ready and self.backend.IMPLEMENTS_CANCEL:
             self.backend.cancel()  # a running statement stops; the backend closes after it
         self.exit(return_code=1 if self.open_error else 0)
+
+    # -- leaving: an open transaction is never dropped without asking -----------------------
+
+    def exit(self, result: int | None = None, return_code: int = 0,
+             message: object = None) -> None:
+        """Every way out of the console closes the database (Ctrl+Q, the palette's Quit, a
+        restore that opens another database): with a transaction open, ask first whether
+        to commit it, roll it back, or stay."""
+        if self._leaving or not self.transaction_open():
+            self._leaving = True
+            super().exit(result, return_code, message)  # type: ignore[arg-type]
+            return
+        if isinstance(self.screen, OpenTransactionScreen):
+            return  # already asking
+        held = pending(self.history.entries, self.backend.path, self.started)
+        closing = (f"Opening {self.reopen_path}" if self.reopen_path else "Quitting")
+
+        def answered(how: str | None) -> None:
+            if how is None:
+                if self.reopen_path:
+                    self.notify(f"Stayed. Open the restored database later with: "
+                                f"kintsugi {self.reopen_path}", timeout=10)
+                self.reopen_path = None
+                return
+            self._end_transaction(how, held, (result, return_code, message))
+
+        self.push_screen(OpenTransactionScreen(held.summary(), held.lines(), closing),
+                         answered)
+
+    def transaction_open(self) -> bool:
+        if not self.ready or self.open_error is not None:
+            return False
+        try:
+            return self.backend.session_state().in_transaction
+        except Exception:  # noqa: BLE001 - a closed or broken backend holds no transaction
+            return False
+
+    @work(thread=True, group="close", exit_on_error=False)
+    def _end_transaction(self, how: str, held: Pending, leave: tuple) -> None:
+        """COMMIT or ROLLBACK in a thread: a cancelled statement may still be ending (the
+        backend runs this one after it)."""
+        sql = "COMMIT" if how == "commit" else "ROLLBACK"
+        try:
+            for _part in self.backend.execute(sql):
+                pass
+        except Exception as err:  # noqa: BLE001 - shown with its code; the console stays
+            self.call_from_thread(self._end_failed, sql, BackendError.wrap(err))
+            return
+        self.call_from_thread(self._transaction_ended, sql, held, leave)
+
+    def _end_failed(self, sql: str, err: BackendError) -> None:
+        self.reopen_path = None
+        self._update_title()
+        self.notify(f"{sql} failed, the console stays open: ERROR {err.errno} "
+                    f"({err.sqlstate}): {err.msg}", title=sql, severity="error", timeout=12)
+
+    def _transaction_ended(self, sql: str, held: Pending, leave: tuple) -> None:
+        state = self.backend.session_state()  # the history says the INSERTs were undone
+        self.history.add(Entry(sql=sql, database=state.database, path=self.backend.path,
+                               status="ok", rows=0))
+        self._leaving = True
+        self.exit(*leave)
 
     # -- the command palette, fed by the registry -------------------------------------------
 

@@ -39,6 +39,19 @@ def _freeze(screen: ModalScreen) -> None:
             w.cursor_blink = False
 
 
+TAB_KEYS_HINT = (
+    "\nSwitching tabs, and where each key works: the digits 1-5 whenever the focus is not "
+    "in the editor (F3 leaves it for the results); Alt+1..5 everywhere, the editor too, in "
+    "terminals whose Alt (Meta) sends ESC first (xterm's default, and what tmux, screen and "
+    "ssh pass on); F7 / F8 step to the previous / next tab in any terminal, through tmux, "
+    "screen and ssh alike; Ctrl+PgUp / Ctrl+PgDn and Alt+← / Alt+→ do too where the "
+    "terminal sends them.")
+GENERAL_HINT = (
+    "Every action is also in the command palette (Ctrl+P). States are always written in "
+    "words; Ctrl+T switches to a 16-colour theme for plain terminals. The mouse works too: "
+    "click tabs, cells, buttons.")
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key and action, from the registry, by scope."""
 
@@ -73,12 +86,7 @@ class HelpScreen(ModalScreen[None]):
                         table.add_row(a.keys_text, a.help)
                         self.lines.append((heading, a.keys_text, a.help))
                     yield Static(table)
-                yield Static(
-                    "\nThe digits switch tabs whenever the focus is not in the editor (F3 "
-                    "leaves it for the results). Every action is also in the command palette "
-                    "(Ctrl+P). States are always written in words; Ctrl+T switches to a "
-                    "16-colour theme for plain terminals. The mouse works too: click tabs, "
-                    "cells, buttons.", classes="hint")
+                yield Static(TAB_KEYS_HINT + " " + GENERAL_HINT, classes="hint")
             yield Static("Esc, F1 or q closes this help.", classes="hint")
 
     async def action_dismiss(self, result: None = None) -> None:
@@ -313,3 +321,51 @@ class OpenFailedScreen(ModalScreen[None]):
 
     def action_leave(self) -> None:
         self.app.exit(return_code=1)
+
+
+class OpenTransactionScreen(ModalScreen[str | None]):
+    """Closing the database with a transaction open: commit, roll back, or stay.
+
+    Answers "commit", "rollback" or None (stay, the default: Esc and the focused button).
+    The app runs the COMMIT or ROLLBACK and closes only if it succeeded."""
+
+    DEFAULT_CSS = MODAL_CSS.format(name="OpenTransactionScreen") + """
+    OpenTransactionScreen > Vertical { border: round $warning; max-width: 90; }
+    OpenTransactionScreen #pending-sql { height: auto; max-height: 8; color: $text;
+        background: $panel; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("c", "answer('commit')", "Commit", key_display="c"),
+        Binding("r", "answer('rollback')", "Roll back", key_display="r"),
+        Binding("escape,s", "answer(None)", "Stay", key_display="Esc"),
+    ]
+
+    def __init__(self, summary: str, statements: list[str], closing: str = "Quitting") -> None:
+        super().__init__()
+        self.summary = summary
+        self.statements = statements
+        self.closing = closing
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"{self.closing}: a transaction is open", classes="title")
+            yield Static(self.summary, id="pending-summary")
+            if self.statements:
+                yield Static(Text("\n".join(self.statements)), id="pending-sql")
+            yield Static("[b]c[/b] commits it, then closes; [b]r[/b] rolls it back, then "
+                         "closes; [b]Esc[/b] stays in the console with the transaction open.",
+                         classes="hint")
+            with Horizontal(classes="buttons"):
+                yield Button("Stay", id="stay", variant="primary")
+                yield Button("Roll back", id="rollback", variant="error")
+                yield Button("Commit", id="commit", variant="success")
+
+    def on_mount(self) -> None:
+        self.query_one("#stay", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "stay" else event.button.id)
+
+    def action_answer(self, answer: str | None) -> None:
+        self.dismiss(answer)

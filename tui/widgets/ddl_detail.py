@@ -138,12 +138,16 @@ def steps_table(steps: list[DDLJobStep], wide: bool, colours: dict[str, str]) ->
 
 
 class DDLJobDetail(VerticalScroll):
-    """The box under the list; Tab focuses it (it scrolls when its text overflows)."""
+    """The box under the list; Tab focuses it (it scrolls when its text overflows).
+
+    A long statement (a CREATE TABLE of forty columns) overflows it: its bottom border
+    then says how many lines are hidden above and below, and how to scroll them."""
 
     DEFAULT_CSS = """
     DDLJobDetail { height: auto; max-height: 45%; border: round $secondary 40%;
         border-title-color: $text-secondary; padding: 0 1; }
     DDLJobDetail:focus { border: round $accent; }
+    DDLJobDetail { border-subtitle-color: $text-secondary; }
     DDLJobDetail #ddl-detail-text { height: auto; }
     """
 
@@ -165,3 +169,36 @@ class DDLJobDetail(VerticalScroll):
         self.border_title = "Selected job"
         body.update(job_text(job, steps, colours, rate, note=note, drop=drop,
                              note_style=note_style))
+        self.call_after_refresh(self.hint_hidden)
+
+    def hidden_lines(self) -> tuple[int, int]:
+        """(lines above, lines below) the visible part of the text."""
+        above = round(self.scroll_y)
+        return above, max(0, round(self.max_scroll_y) - above)
+
+    def hint_hidden(self) -> None:
+        above, below = self.hidden_lines()
+        if not (above or below):
+            self.border_subtitle = ""
+            return
+        where = []
+        if above:
+            where.append(f"↑ {above} more")
+        if below:
+            where.append(f"↓ {fmt.count(below, 'more line')}")
+        how = ("↑/↓, PgUp/PgDn or the wheel scroll" if self.has_focus
+               else "Tab here, then ↑/↓ (or the wheel) scrolls")
+        self.border_subtitle = f"{' · '.join(where)} · {how}"
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.hint_hidden()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.hint_hidden)
+
+    def on_focus(self) -> None:
+        self.hint_hidden()
+
+    def on_blur(self) -> None:
+        self.hint_hidden()

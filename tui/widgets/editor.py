@@ -35,7 +35,7 @@ ACTIONS = actions.register(
     actions.Action("editor", "undo", "ctrl+z", "Undo", "Editor: undo (also restores text "
                    "replaced from the history)", show=False),
     actions.Action("editor", "toggle_comment", "ctrl+underscore", "Comment",
-                   "Editor: comment or uncomment the selected lines (Ctrl+/)", show=False),
+                   "Editor: comment or uncomment the selected lines", show=False),
 )
 
 
