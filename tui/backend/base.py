@@ -540,6 +540,19 @@ class Backend(ABC):
         """Ask the running statement to stop (from any thread)."""
         return CancelAnswer(False, "this database cannot interrupt a statement")
 
+    def export_query(self, sql: str, database: str | None) -> Iterator[ResultPart]:
+        """Run a read-only statement (a query, SHOW) again for an export of its whole
+        result, on a connection of the export's own with `database` as its current schema,
+        in a read-only transaction: yields Columns, Rows chunks, Outcome as `execute` does,
+        while the console's own session stays free.  Raises BackendError (1235 when the
+        database cannot; `.interrupted` after `cancel_export`)."""
+        raise BackendError(1235, "42000", "this database cannot re-run a query for an export")
+        yield  # pragma: no cover - a generator
+
+    def cancel_export(self) -> CancelAnswer:
+        """Stop `export_query`'s statement (from any thread)."""
+        return TOO_LATE
+
     @abstractmethod
     def session_state(self) -> SessionState: ...
 

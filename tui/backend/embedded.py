@@ -171,6 +171,8 @@ class EmbeddedBackend(Backend):
         self._ddl: Connection | None = None  # submit_ddl's own: it may wait behind a job
         self._ddl_lock = threading.Lock()
         self._busy = threading.Lock()  # held while a statement runs; close() waits for it
+        self._export: Connection | None = None  # export_query's own, while it reads
+        self._export_lock = threading.Lock()  # one export at a time; close() waits for it
         self._read_only = False
         self._force_recovery = int(engine_options.get("force_recovery") or 0)
 
@@ -256,6 +258,11 @@ class EmbeddedBackend(Backend):
             child.kill()
         if self._busy.acquire(timeout=wait):
             self._busy.release()
+        export = self._export
+        if export is not None:
+            export.cancel()  # an export's re-run stops; its file is removed
+        if self._export_lock.acquire(timeout=wait):
+            self._export_lock.release()
         admin = self._admin
         if admin is not None:
             admin.cancel()  # a running check stops; a repair keeps its committed batches
@@ -309,6 +316,62 @@ class EmbeddedBackend(Backend):
             except Error as err:
                 raise _error(err, self.path, self._force_recovery) from None
         yield outcome
+
+    def export_query(self, sql: str, database: str | None) -> Iterator[ResultPart]:
+        """On a connection opened for this export and closed after it (the engine in this
+        process serves several; the console's own one drives a single statement at a time,
+        and its lock would hold up the user's next statement for the whole export).  The
+        statement runs in START TRANSACTION READ ONLY: a statement that would write fails
+        with 1792 whatever the console thought it was.  Not the console's session: its
+        uncommitted changes and @variables are not seen (the pane does not offer the re-run
+        then)."""
+        import core
+
+        if self._closing or self._conn is None:
+            raise BackendError(2006, "HY000", "not connected")
+        if not self._export_lock.acquire(blocking=False):
+            raise BackendError(2014, "HY000", "an export is already reading its result")
+        t0 = time.perf_counter()
+        try:
+            try:
+                conn = core.connect(self.path, database=database, autocommit=True)
+            except Error as err:
+                raise _error(err, self.path, self._force_recovery) from None
+            self._export = conn
+            try:
+                conn.cursor().execute("START TRANSACTION READ ONLY")
+                cur = conn.cursor(stream=True)
+                cur.execute(sql)
+                if cur.description is None:
+                    outcome = Outcome(sql, None, cur.rowcount, time.perf_counter() - t0,
+                                      list(cur.warnings))
+                else:
+                    names = [d[0] for d in cur.description]
+                    yield Columns(names)
+                    total = 0
+                    while rows := cur.fetchmany(CHUNK_ROWS):
+                        total += len(rows)
+                        yield Rows(rows)
+                    outcome = Outcome(sql, names, total, time.perf_counter() - t0,
+                                      list(cur.warnings))
+                cur.close()
+            except Error as err:
+                raise _error(err, self.path, self._force_recovery) from None
+            finally:
+                self._export = None
+                try:
+                    conn.close()  # ends the read-only transaction (nothing to commit)
+                except Exception:  # noqa: BLE001 - the export's own connection, going
+                    pass
+        finally:
+            self._export_lock.release()
+        yield outcome
+
+    def cancel_export(self) -> CancelAnswer:
+        conn = self._export
+        if conn is not None and conn.cancel():
+            return ACCEPTED
+        return TOO_LATE
 
     def cancel(self) -> CancelAnswer:
         """The engine decides (`Connection.cancel()`, race-free); when it says no, the kind
