@@ -479,6 +479,7 @@ class Backend(ABC):
     IMPLEMENTS_DDL_CONTROL: ClassVar[bool] = False  # control_ddl_job / submit_ddl work
     IMPLEMENTS_RECOVER_TABLE: ClassVar[bool] = False  # dropped_tables / recover_table work
     IMPLEMENTS_BACKUP: ClassVar[bool] = False  # backups / binlog_* / take_backup / restore
+    IMPLEMENTS_EXPORT_QUERY: ClassVar[bool] = False  # export_query re-runs a query apart
     kind: ClassVar[str] = "backend"
 
     def __init__(self, path: str):

@@ -148,6 +148,7 @@ class EmbeddedBackend(Backend):
     IMPLEMENTS_DDL_CONTROL = True
     IMPLEMENTS_RECOVER_TABLE = True
     IMPLEMENTS_BACKUP = True
+    IMPLEMENTS_EXPORT_QUERY = True
     kind = "embedded"
 
     def __init__(self, path: str, *, create: bool = False, database: str | None = "test",
