@@ -145,6 +145,14 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
             inp.value = stem + FORMATS[str(event.value)].extension
         self._update()
 
+    @on(Input.Changed, "#export-path")
+    def _path(self, event: Input.Changed) -> None:
+        """A file name ending in a format's extension picks that format."""
+        key = BY_EXTENSION.get(os.path.splitext(event.value)[1].lower())
+        select = self.query_one("#export-format", Select)
+        if key is not None and select.value != key:
+            select.value = key
+
     @on(Input.Submitted)
     def _submit(self) -> None:
         path = os.path.expanduser(self.query_one("#export-path", Input).value.strip())
