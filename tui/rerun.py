@@ -2,7 +2,7 @@
 rows come from (the INSERT statements' default name).
 
 Only a read-only statement is run again: a query (SELECT, UNION ..., TABLE, VALUES) or a
-SHOW / DESCRIBE, as the engine classifies it (`core.classify`).  Running an INSERT, UPDATE,
+SHOW / DESCRIBE, as the database classifies it (`Backend.read_only`).  Running an INSERT, UPDATE,
 DELETE, CALL or DDL statement again would do its work again.  A statement that reads the
 console session's user variables (`@x`) is not run again either: the export reads on a
 connection of its own, which has none of them.  (The export's connection also runs it in a
@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import re
 
-from core import classify, scan_sql
+from tui import sqltext
 
-READ_ONLY_KINDS = {"QUERY", "SHOW"}
 _WORD = re.compile(r"`(?:[^`]|``)+`|[A-Za-z_$][A-Za-z0-9_$]*|[().,@]")
 
 
 def _tokens(sql: str) -> list[str]:
     out: list[str] = []
-    for kind, a, b in scan_sql(sql):
+    for kind, a, b in sqltext.scan_sql(sql):  # the engine's lexer, as the editor reads
         if kind == "code":
             out.extend(_WORD.findall(sql[a:b]))
         elif kind == "string" and sql[a] == "`":
@@ -31,13 +30,12 @@ def _tokens(sql: str) -> list[str]:
     return out
 
 
-def why_not_rerun(sql: str) -> str:
+def why_not_rerun(sql: str, read_only: bool) -> str:
     """"" when `sql` may be run again for an export; otherwise why not, in a sentence
-    that follows "Not offered: "."""
+    that follows "Not offered: ".  `read_only`: the database's word for it."""
     tokens = _tokens(sql)
     first = next((t.upper() for t in tokens if t not in ("(", ")")), "")
-    kind = classify(sql).name
-    if kind not in READ_ONLY_KINDS:
+    if not read_only:
         return (f"{first or 'this statement'} is not a read-only statement; running it "
                 "again would do its work again (only SELECT, SHOW and the like are re-run)")
     if "@" in tokens and any(t == "@" and (i + 1 >= len(tokens) or tokens[i + 1] != "@")

@@ -278,17 +278,30 @@ async def test_the_whole_result_is_not_offered_when_a_rerun_would_differ(make_ap
         await run_sql(pilot, "ROLLBACK")
 
 
-def test_only_read_only_statements_are_run_again():
+def test_only_read_only_statements_are_run_again(tmp_path):
+    from tui.backend import EmbeddedBackend
     from tui.rerun import table_of, why_not_rerun
 
-    for sql in ("SELECT 1", "SHOW TABLES", "DESCRIBE orders", "(SELECT 1) UNION (SELECT 2)",
-                "WITH a AS (SELECT 1) SELECT * FROM a", "SELECT @@sql_mode"):
-        assert why_not_rerun(sql) == "", sql
-    for sql in ("INSERT INTO t VALUES (1)", "UPDATE t SET a = 1", "DELETE FROM t",
-                "CALL p()", "CHECK TABLE orders", "DROP TABLE t"):
-        assert "is not a read-only statement; running it again would do its work again" in \
-            why_not_rerun(sql), sql
-    assert "@variables" in why_not_rerun("SELECT @x")
+    backend = EmbeddedBackend(str(tmp_path / "db"), create=True, recover_in_child=False)
+    backend.open(lambda event: None)
+    try:
+        for sql in ("SELECT 1", "SHOW TABLES", "DESCRIBE orders", "(SELECT 1) UNION (SELECT 2)",
+                    "WITH a AS (SELECT 1) SELECT * FROM a", "SELECT @@sql_mode",
+                    "SELECT '@x' AS `a@b` -- @c"):
+            assert why_not_rerun(sql, backend.read_only(sql)) == "", sql
+        for sql in ("INSERT INTO t VALUES (1)", "UPDATE t SET a = 1", "DELETE FROM t",
+                    "CALL p()", "CHECK TABLE orders", "DROP TABLE t"):
+            assert "is not a read-only statement; running it again would do its work again" \
+                in why_not_rerun(sql, backend.read_only(sql)), sql
+        assert "@variables" in why_not_rerun("SELECT @x", backend.read_only("SELECT @x"))
+        # and the export's connection refuses a write whatever it was told: 1792
+        from tui.backend import BackendError
+
+        with pytest.raises(BackendError) as err:
+            list(backend.export_query("CREATE TABLE t (a INT)", "test"))
+        assert err.value.errno == 1792
+    finally:
+        backend.close()
     assert table_of("SELECT * FROM shop.orders o JOIN c") == "shop.orders"
     assert table_of("SELECT * FROM `my t`") == "my t"
     assert table_of("SELECT 1") == "result"

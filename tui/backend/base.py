@@ -554,6 +554,11 @@ class Backend(ABC):
         """Stop `export_query`'s statement (from any thread)."""
         return TOO_LATE
 
+    def read_only(self, sql: str) -> bool:
+        """Whether `sql` only reads (a query, SHOW, DESCRIBE), as the database classifies
+        it: what `export_query` may run again.  False when the database cannot tell."""
+        return False
+
     @abstractmethod
     def session_state(self) -> SessionState: ...
 

@@ -322,14 +322,17 @@ class EmbeddedBackend(Backend):
         """On a connection opened for this export and closed after it (the engine in this
         process serves several; the console's own one drives a single statement at a time,
         and its lock would hold up the user's next statement for the whole export).  The
-        statement runs in START TRANSACTION READ ONLY: a statement that would write fails
-        with 1792 whatever the console thought it was.  Not the console's session: its
-        uncommitted changes and @variables are not seen (the pane does not offer the re-run
-        then)."""
+        statement must be one the engine classifies as a query or SHOW, and runs in START
+        TRANSACTION READ ONLY: one that would write fails with 1792 either way.  Not the
+        console's session: its uncommitted changes and @variables are not seen (the pane
+        does not offer the re-run then)."""
         import core
 
         if self._closing or self._conn is None:
             raise BackendError(2006, "HY000", "not connected")
+        if not self.read_only(sql):  # DDL would commit the transaction below and run
+            raise BackendError(1792, "25006", "Cannot execute statement in a READ ONLY "
+                               "transaction.")
         if not self._export_lock.acquire(blocking=False):
             raise BackendError(2014, "HY000", "an export is already reading its result")
         t0 = time.perf_counter()
@@ -373,6 +376,11 @@ class EmbeddedBackend(Backend):
         if conn is not None and conn.cancel():
             return ACCEPTED
         return TOO_LATE
+
+    def read_only(self, sql: str) -> bool:
+        from core import classify
+
+        return classify(sql).name in ("QUERY", "SHOW")
 
     def cancel(self) -> CancelAnswer:
         """The engine decides (`Connection.cancel()`, race-free); when it says no, the kind

@@ -386,7 +386,7 @@ class SqlPane(Pane):
 
         if not self.backend.IMPLEMENTS_EXPORT_QUERY:
             return "this database cannot run a query again for an export"
-        why = why_not_rerun(shown.sql)
+        why = why_not_rerun(shown.sql, self.backend.read_only(shown.sql))
         if why:
             return why
         if self.backend.session_state().in_transaction:
