@@ -129,23 +129,25 @@ async def test_the_rows_shown_or_the_whole_result_and_the_file_says_which(make_a
     assert [int(r[0]) for r in whole[1:]] == sorted(int(r[0]) for r in whole[1:])
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "sql", "markdown"])
-def test_each_format_reads_back_as_the_rows(make_app, shop_db, tmp_path, fmt):
+FORMATS = ["csv", "json", "jsonl", "sql", "markdown"]
+
+
+@pilot_test
+async def test_each_format_reads_back_as_the_rows(make_app, shop_db, tmp_path):
     """The whole result (the grid keeps 2 of 4 rows) in each format, parsed back."""
-    import asyncio
-
     _with_kinds(shop_db)
-    path = tmp_path / f"kinds.{fmt}"
+    app = make_app(shop_db, initial_tab="sql", settings=_settings(2))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await run_sql(pilot, "SELECT * FROM kinds ORDER BY id")
+        for fmt in FORMATS:
+            await export(pilot, tmp_path / f"kinds.{fmt}", fmt=fmt, whole=True, table="copy")
+            assert notes(app)[-1].startswith("Exported 4 rows (the whole result)"), fmt
+    for fmt in FORMATS:
+        _check_format(fmt, tmp_path / f"kinds.{fmt}", tmp_path)
 
-    async def go() -> None:
-        app = make_app(shop_db, initial_tab="sql", settings=_settings(2))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await settle(pilot)
-            await run_sql(pilot, "SELECT * FROM kinds ORDER BY id")
-            await export(pilot, path, fmt=fmt, whole=True, table="copy")
-            assert notes(app)[-1].startswith("Exported 4 rows (the whole result)")
 
-    asyncio.run(go())
+def _check_format(fmt: str, path, tmp_path) -> None:
     names = ["id", "s", "b", "d", "f", "at", "day", "t"]
     from tui.format import cell
 
@@ -311,7 +313,7 @@ def test_only_read_only_statements_are_run_again(tmp_path):
 
 
 @pilot_test
-async def test_an_existing_file_is_overwritten_only_when_the_user_says_so(make_app, shop_db,
+async def test_an_existing_file_is_overwritten_only_when_asked_a_directory_never(make_app, shop_db,
                                                                           tmp_path):
     path = tmp_path / "there.csv"
     path.write_text("keep me\n")
@@ -331,17 +333,7 @@ async def test_an_existing_file_is_overwritten_only_when_the_user_says_so(make_a
         await pilot.press("y")
         await wait_export(pilot)
         assert type(app.screen).__name__ != "ExportScreen"
-    assert path.read_text().splitlines()[:2] == ["id", "1"]
-    assert len(path.read_text().splitlines()) == 1 + SHOP["products"]
-
-
-@pilot_test
-async def test_a_directory_or_a_missing_directory_is_refused_with_its_code(make_app, shop_db,
-                                                                           tmp_path):
-    app = make_app(shop_db, initial_tab="sql")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await run_sql(pilot, "SELECT id FROM products")
+        # a directory, a missing directory: refused with their code, the dialog stays
         await export(pilot, tmp_path, wait=False)
         assert type(app.screen).__name__ == "ExportScreen"
         assert notes(app)[-1] == (f"ERROR 1004 (HY000): Can't create file '{tmp_path}' "
@@ -354,6 +346,8 @@ async def test_a_directory_or_a_missing_directory_is_refused_with_its_code(make_
         assert type(app.screen).__name__ == "ExportScreen"
         assert notes(app)[-1].startswith("ERROR 1004 (HY000): Can't create file ")
         assert "No such file or directory" in notes(app)[-1]
+    assert path.read_text().splitlines()[:2] == ["id", "1"]
+    assert len(path.read_text().splitlines()) == 1 + SHOP["products"]
 
 
 def test_a_failed_write_removes_its_partial_file(tmp_path):

@@ -7,6 +7,18 @@ result.  Every message carries the run's id; a message of a run that is no longe
 current one, or whose cancel was accepted, is dropped.  Whether a statement ends "done" or
 "cancelled" is the database's decision, made once: a cancel it accepts makes the statement
 fail with ERROR 1317 and leave nothing behind; one that came too late lets it stand.
+
+Export (Ctrl+E) writes the rows the grid kept, or the whole result: the statement run again
+and its rows streamed straight into the file (`tui.export_file`, `tui.export_writers`),
+in a thread worker while the console stays usable; F8 cancels it, and one runs at a time.
+The re-run does not use the console's connection: the engine runs one statement at a time
+on a connection (a second thread gets 2014), and the adapter holds that connection's lock
+for a whole statement, so an export there would hold up every statement the user runs
+until it ends.  It uses a connection of its own (`Backend.export_query`: the engine in this
+process serves many), in a read-only transaction.  That connection does not share the
+console's session, so the re-run is offered only for a read-only statement (the
+database's classification) that reads no @variables, and not while a transaction is open
+(it would not see the transaction's uncommitted rows); the dialog says why when it is not.
 """
 
 from __future__ import annotations
