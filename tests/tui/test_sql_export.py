@@ -111,8 +111,8 @@ async def test_the_rows_shown_or_the_whole_result_and_the_file_says_which(make_a
         await pilot.press("ctrl+e")
         await pilot.pause()
         text = dialog_text(app.screen)
-        assert "The rows shown: 100 of 1,000" in text
-        assert "The whole result: 1,000 rows, read again by re-running the statement" in text
+        assert "The rows shown: 100 of 1,000 (--max-rows)" in text
+        assert "The whole result: 1,000 rows (runs the statement again)" in text
         assert "The file will hold the rows shown (100 of the result's 1,000)" in text
         await pilot.press("escape")
         await export(pilot, tmp_path / "shown.csv")
@@ -226,8 +226,8 @@ async def test_progress_then_cancel_removes_the_partial_file(make_app, shop_db, 
                 if line and "2,000 of 24,000" in line.first().text:
                     break
             progress = pane.query_one("ExportProgress")
-            assert ("Exporting the whole result to big.csv: 2,000 of 24,000 rows written"
-                    in progress.text)
+            assert progress.text == ("Export: 2,000 of 24,000 rows written (the whole result "
+                                     "to big.csv)")
             # the console stays usable: a statement runs while the export waits
             # (not run_sql: its settle waits for every worker, the held export's too)
             pane.editor.text = "SELECT COUNT(*) FROM customers"

@@ -174,6 +174,7 @@ class EmbeddedBackend(Backend):
         self._busy = threading.Lock()  # held while a statement runs; close() waits for it
         self._export: Connection | None = None  # export_query's own, while it reads
         self._export_lock = threading.Lock()  # one export at a time; close() waits for it
+        self._export_stop = False  # cancel_export() asked: stop at the next chunk too
         self._read_only = False
         self._force_recovery = int(engine_options.get("force_recovery") or 0)
 
@@ -259,9 +260,7 @@ class EmbeddedBackend(Backend):
             child.kill()
         if self._busy.acquire(timeout=wait):
             self._busy.release()
-        export = self._export
-        if export is not None:
-            export.cancel()  # an export's re-run stops; its file is removed
+        self.cancel_export()  # an export's re-run stops; its partial file is removed
         if self._export_lock.acquire(timeout=wait):
             self._export_lock.release()
         admin = self._admin
@@ -342,6 +341,7 @@ class EmbeddedBackend(Backend):
             except Error as err:
                 raise _error(err, self.path, self._force_recovery) from None
             self._export = conn
+            self._export_stop = False
             try:
                 conn.cursor().execute("START TRANSACTION READ ONLY")
                 cur = conn.cursor(stream=True)
@@ -356,6 +356,9 @@ class EmbeddedBackend(Backend):
                     while rows := cur.fetchmany(CHUNK_ROWS):
                         total += len(rows)
                         yield Rows(rows)
+                        if self._export_stop:  # asked while the rows were being written
+                            raise BackendError(1317, "70100", "Query execution was "
+                                               "interrupted")
                     outcome = Outcome(sql, names, total, time.perf_counter() - t0,
                                       list(cur.warnings))
                 cur.close()
@@ -372,10 +375,14 @@ class EmbeddedBackend(Backend):
         yield outcome
 
     def cancel_export(self) -> CancelAnswer:
+        """Stops the re-run inside the engine (1317), or at its next chunk when the engine
+        is not running it at that moment (the rows were being written)."""
         conn = self._export
-        if conn is not None and conn.cancel():
-            return ACCEPTED
-        return TOO_LATE
+        if conn is None:
+            return TOO_LATE
+        self._export_stop = True
+        conn.cancel()
+        return ACCEPTED
 
     def read_only(self, sql: str) -> bool:
         from core import classify

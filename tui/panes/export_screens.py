@@ -81,11 +81,10 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                     yield RadioButton(f"The whole result: {fmt.count(c.total, 'row')} (the grid "
                                       "holds every row)", value=True, id="what-shown")
                 else:
-                    yield RadioButton(f"The rows shown: {c.shown:,} of {c.total:,} (the grid "
-                                      "keeps at most that many: --max-rows)", value=True,
-                                      id="what-shown")
-                    yield RadioButton(f"The whole result: {c.total:,} rows, read again by "
-                                      "re-running the statement", id="what-whole",
+                    yield RadioButton(f"The rows shown: {c.shown:,} of {c.total:,} "
+                                      "(--max-rows)", value=True, id="what-shown")
+                    yield RadioButton(f"The whole result: {c.total:,} rows (runs the "
+                                      "statement again)", id="what-whole",
                                       disabled=bool(c.whole_refused))
             if c.whole_refused and not c.complete:
                 yield Static(f"Not offered: {fmt.markup(c.whole_refused)}", id="export-why")
@@ -127,8 +126,8 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         if c.complete:
             holds = f"every row of the result ({fmt.count(c.total, 'row')})"
         elif self.whole:
-            holds = (f"the whole result ({c.total:,} rows, as the statement returns them "
-                     "when it runs again)")
+            holds = (f"the whole result ({c.total:,} rows when it ran; read again by "
+                     "running the statement again, on a connection of the export's own)")
         else:
             holds = f"the rows shown ({c.shown:,} of the result's {c.total:,})"
         self.query_one("#export-holds", Static).update(f"The file will hold [b]{holds}[/b].")

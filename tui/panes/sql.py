@@ -431,6 +431,15 @@ class SqlPane(Pane):
         if progress is not None:
             progress.cancelling()
 
+    def on_unmount(self) -> None:
+        """The console is closing: a running export stops and removes its partial file
+        (its thread would otherwise keep the process alive until the last row)."""
+        job = self.export_job
+        if job is not None:
+            job.cancelled = True
+            if job.request.whole:
+                self.backend.cancel_export()
+
     @on(ExportProgress.CancelPressed)
     def _export_cancel_pressed(self, event: ExportProgress.CancelPressed) -> None:
         event.stop()

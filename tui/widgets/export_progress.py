@@ -18,7 +18,7 @@ class ExportProgress(Horizontal):
     DEFAULT_CSS = """
     ExportProgress { dock: bottom; height: 1; background: $panel; padding: 0 1; }
     ExportProgress #export-line { width: 1fr; height: 1; }
-    ExportProgress ProgressBar { width: 24; height: 1; }
+    ExportProgress ProgressBar { width: 18; height: 1; }
     ExportProgress Button { min-width: 0; width: auto; height: 1; border: none;
         margin: 0 0 0 1; padding: 0 1; }
     """
@@ -35,13 +35,15 @@ class ExportProgress(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(self._line(), id="export-line")
-        yield ProgressBar(total=self.total, show_eta=False, id="export-bar")
+        yield ProgressBar(total=self.total, show_eta=False, show_percentage=False,
+                          id="export-bar")
         yield Button("Cancel (F8)", id="export-cancel", compact=True)
 
     def _line(self) -> str:
         of = f" of {self.total:,}" if self.total else ""
         name = fmt.markup(os.path.basename(self.path) or self.path)
-        return f"[b]Exporting[/b] {self.what} to {name}: {self.written:,}{of} rows written"
+        # the count first: a narrow terminal cuts the end of the line
+        return f"[b]Export[/b]: {self.written:,}{of} rows written ({self.what} to {name})"
 
     def advance(self, written: int) -> None:
         self.written = written
