@@ -5,6 +5,7 @@ column names, the elapsed time at 80 columns, a declined DROP."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import json
@@ -415,3 +416,41 @@ async def test_a_declined_drop_clears_the_result_and_says_nothing_ran(make_app, 
         assert "nothing ran and nothing changed" in body_text(app)
         await run_sql(pilot, "SELECT COUNT(*) FROM orders")
         assert app.query_one(ResultsGrid).get_cell_at(Coordinate(0, 0)) == SHOP["orders"]
+
+
+@pilot_test
+async def test_closing_the_console_stops_a_running_export(make_app, shop_db, tmp_path):
+    app = make_app(shop_db, initial_tab="sql", settings=_settings(50))
+    backend = app.backend
+    real = backend.export_query
+    first_chunk = threading.Event()
+
+    def held(sql, database):
+        """The real re-run, held after its first chunk until the export is cancelled."""
+        parts = real(sql, database)
+        try:
+            for part in parts:
+                yield part
+                if type(part).__name__ == "Rows" and not first_chunk.is_set():
+                    first_chunk.set()
+                    for _ in range(1000):
+                        job = app.pane("sql").export_job
+                        if job is None or job.cancelled:
+                            break
+                        threading.Event().wait(0.02)
+        finally:
+            parts.close()
+
+    backend.export_query = held
+    path = tmp_path / "big.json"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await run_sql(pilot, "SELECT o.id, p.sku FROM orders o, products p")
+        await export(pilot, path, fmt="json", whole=True, wait=False)
+        assert first_chunk.wait(20)
+        await pilot.press("ctrl+q")
+    for _ in range(500):  # the export's thread ends on its own once told
+        if not os.path.exists(f"{path}.part"):
+            break
+        await asyncio.sleep(0.02)
+    assert not path.exists() and not os.path.exists(f"{path}.part")
