@@ -22,6 +22,10 @@ What each format holds:
   binary data as X'..', DECIMAL in plain digits, dates and times as quoted text.
 * Markdown: a GitHub table; `|` in a value is escaped, line breaks become `<br>`, NULL is
   written as NULL.
+
+The rows shown are written as the grid holds them: binary and TIME values are text there
+already (`0x00ff`, `-01:00:00`), so their SQL INSERTs quote that text; the whole result
+writes the database's own values (binary as X'00FF').
 """
 
 from __future__ import annotations
