@@ -8,11 +8,8 @@ string column) is shown as text.  Binary and TIME values are shown as MySQL prin
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import os
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -128,13 +125,11 @@ def _as_text(chunks: list[pa.Array]) -> pa.ChunkedArray:
 
 
 def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        k = seen.get(n, 0)
-        seen[n] = k + 1
-        out.append(n if k == 0 else f"{n}_{k}")
-    return out
+    """The table's internal column names (Arrow's to_pylist drops a repeated name): the grid
+    shows the real names (`ResultBuilder.names`), repeats and all, as the mysql client does."""
+    from tui.export_writers import unique_names
+
+    return unique_names(names)
 
 
 # ------------------------------------------------------------------------------------------
@@ -147,54 +142,15 @@ def text_of(value: Any) -> str:
     return cell(value)
 
 
-def _batches(table: pa.Table, size: int = 50_000) -> Iterator[list[dict]]:
-    for batch in table.to_batches(max_chunksize=size):
-        yield batch.to_pylist()
+def export(table: pa.Table, path: str, fmt: str | None = None, progress=None,
+           names: list[str] | None = None) -> int:
+    """Write `table` to `path` (format from the extension, or `fmt`: a key of
+    `tui.export_writers.FORMATS`) under the column names `names` (default: the table's).
+    Returns the rows written.  See `tui.export_writers` for what each format holds."""
+    from tui.export_file import table_chunks, write_export
+    from tui.export_writers import BY_EXTENSION
 
-
-def export(table: pa.Table, path: str, fmt: str | None = None,
-           progress=None) -> int:
-    """Write `table` to `path` as CSV or JSON (from the extension, or `fmt`).  Returns rows.
-
-    CSV: a header line, NULL as an empty field, values as the mysql client prints them.
-    JSON: an array of objects; DECIMAL values as strings (exact), dates as text.
-    """
-    fmt = (fmt or os.path.splitext(path)[1].lstrip(".") or "csv").lower()
-    if fmt not in ("csv", "json"):
-        raise ValueError(f"unknown export format {fmt!r}: use .csv or .json")
-    names = table.column_names
-    done = 0
-    tmp = path + ".part"
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        if fmt == "csv":
-            w = csv.writer(f)
-            w.writerow(names)
-            for rows in _batches(table):
-                for r in rows:
-                    w.writerow(["" if r[n] is None else text_of(r[n]) for n in names])
-                done += len(rows)
-                if progress:
-                    progress(done)
-        else:
-            f.write("[")
-            first = True
-            for rows in _batches(table):
-                for r in rows:
-                    f.write(("\n  " if first else ",\n  ") +
-                            json.dumps({n: _json_value(r[n]) for n in names},
-                                       ensure_ascii=False))
-                    first = False
-                done += len(rows)
-                if progress:
-                    progress(done)
-            f.write("\n]\n")
-    os.replace(tmp, path)
-    return done
-
-
-def _json_value(v: Any) -> Any:
-    if v is None or isinstance(v, (bool, int, float, str)):
-        return v
-    if isinstance(v, Decimal):
-        return cell(v)  # exact, and in plain digits with its scale (not 1E-7)
-    return text_of(v)
+    ext = os.path.splitext(path)[1].lower()
+    fmt = (fmt or BY_EXTENSION.get(ext) or ext.lstrip(".") or "csv").lower()
+    return write_export(path, fmt, names or table.column_names, table_chunks(table),
+                        progress=progress)

@@ -1,10 +1,9 @@
-"""Modal screens: help, confirmation, cell detail, history search, export, open failure."""
+"""Modal screens: help, confirmation, cell detail, history search, open failure (the export
+dialog is `tui.panes.export_screens`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import time
 
 from rich.table import Table
 from rich.text import Text
@@ -13,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from tui import actions
@@ -253,46 +252,6 @@ class HistoryScreen(ModalScreen[str | None]):
         if index is None or index >= len(self.shown):
             return
         self.dismiss(self.shown[index].sql)
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
-
-
-class ExportScreen(ModalScreen[str | None]):
-    """Ask where to export the result (CSV or JSON by the file's extension)."""
-
-    DEFAULT_CSS = MODAL_CSS.format(name="ExportScreen")
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", key_display="Esc")]
-
-    def __init__(self, rows: int, directory: str | None = None) -> None:
-        super().__init__()
-        self.rows = rows
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        self.default = os.path.join(directory or ".", f"result-{stamp}.csv")
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(f"Export {fmt.count(self.rows, 'row')}", classes="title")
-            yield Label("File (.csv or .json):")
-            yield Input(self.default, id="export-path")
-            yield Static("Enter writes the file; Esc cancels. CSV: header line, NULL as an "
-                         "empty field. JSON: an array of objects, DECIMAL as exact strings.",
-                         classes="hint")
-
-    def on_mount(self) -> None:
-        _freeze(self)
-        inp = self.query_one(Input)
-        inp.focus()
-        inp.cursor_position = len(inp.value)
-
-    @on(Input.Submitted)
-    def _submit(self, event: Input.Submitted) -> None:
-        path = event.value.strip()
-        ext = os.path.splitext(path)[1].lower()
-        if not path or ext not in (".csv", ".json"):
-            self.notify("Give a file name ending in .csv or .json", severity="error")
-            return
-        self.dismiss(os.path.expanduser(path))
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

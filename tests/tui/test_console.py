@@ -122,7 +122,7 @@ async def test_an_error_shows_its_code_and_leaves_the_app_usable(make_app, shop_
         assert editor.selected_text == "SELECT nope FROM orders"
         assert "Unknown column" in body_text(app)
         await run_sql(pilot, "SELECT name FROM customers WHERE id = 7")
-        assert "Done" in status_text(app) and "1 row " in status_text(app)
+        assert "Done" in status_text(app) and ": 1 row" in status_text(app)
         await run_sql(pilot, "SELEC 1")
         assert "ERROR 1064 (42000)" in body_text(app)
 
@@ -472,7 +472,7 @@ async def test_a_million_row_result_shows_its_first_page_and_cancels(make_app, s
         assert app.history.search("")[0].status == "cancelled"
         # the console is usable, and the same million rows run to the end when let be
         await run_sql(pilot, "SELECT COUNT(*) FROM customers")
-        assert "Done" in status_text(app) and "1 row " in status_text(app)
+        assert "Done" in status_text(app) and ": 1 row" in status_text(app)
         grid = app.query_one(ResultsGrid)
         assert grid.get_cell_at(grid.cursor_coordinate) == SHOP["customers"]
         await run_sql(pilot, "SELECT a.id, b.name, c.city FROM customers a, customers b, "

@@ -479,6 +479,7 @@ class Backend(ABC):
     IMPLEMENTS_DDL_CONTROL: ClassVar[bool] = False  # control_ddl_job / submit_ddl work
     IMPLEMENTS_RECOVER_TABLE: ClassVar[bool] = False  # dropped_tables / recover_table work
     IMPLEMENTS_BACKUP: ClassVar[bool] = False  # backups / binlog_* / take_backup / restore
+    IMPLEMENTS_EXPORT_QUERY: ClassVar[bool] = False  # export_query re-runs a query apart
     kind: ClassVar[str] = "backend"
 
     def __init__(self, path: str):
@@ -539,6 +540,24 @@ class Backend(ABC):
     def cancel(self) -> CancelAnswer:
         """Ask the running statement to stop (from any thread)."""
         return CancelAnswer(False, "this database cannot interrupt a statement")
+
+    def export_query(self, sql: str, database: str | None) -> Iterator[ResultPart]:
+        """Run a read-only statement (a query, SHOW) again for an export of its whole
+        result, on a connection of the export's own with `database` as its current schema,
+        in a read-only transaction: yields Columns, Rows chunks, Outcome as `execute` does,
+        while the console's own session stays free.  Raises BackendError (1235 when the
+        database cannot; `.interrupted` after `cancel_export`)."""
+        raise BackendError(1235, "42000", "this database cannot re-run a query for an export")
+        yield  # pragma: no cover - a generator
+
+    def cancel_export(self) -> CancelAnswer:
+        """Stop `export_query`'s statement (from any thread)."""
+        return TOO_LATE
+
+    def read_only(self, sql: str) -> bool:
+        """Whether `sql` only reads (a query, SHOW, DESCRIBE), as the database classifies
+        it: what `export_query` may run again.  False when the database cannot tell."""
+        return False
 
     @abstractmethod
     def session_state(self) -> SessionState: ...

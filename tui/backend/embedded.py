@@ -148,6 +148,7 @@ class EmbeddedBackend(Backend):
     IMPLEMENTS_DDL_CONTROL = True
     IMPLEMENTS_RECOVER_TABLE = True
     IMPLEMENTS_BACKUP = True
+    IMPLEMENTS_EXPORT_QUERY = True
     kind = "embedded"
 
     def __init__(self, path: str, *, create: bool = False, database: str | None = "test",
@@ -171,6 +172,9 @@ class EmbeddedBackend(Backend):
         self._ddl: Connection | None = None  # submit_ddl's own: it may wait behind a job
         self._ddl_lock = threading.Lock()
         self._busy = threading.Lock()  # held while a statement runs; close() waits for it
+        self._export: Connection | None = None  # export_query's own, while it reads
+        self._export_lock = threading.Lock()  # one export at a time; close() waits for it
+        self._export_stop = False  # cancel_export() asked: stop at the next chunk too
         self._read_only = False
         self._force_recovery = int(engine_options.get("force_recovery") or 0)
 
@@ -256,6 +260,9 @@ class EmbeddedBackend(Backend):
             child.kill()
         if self._busy.acquire(timeout=wait):
             self._busy.release()
+        self.cancel_export()  # an export's re-run stops; its partial file is removed
+        if self._export_lock.acquire(timeout=wait):
+            self._export_lock.release()
         admin = self._admin
         if admin is not None:
             admin.cancel()  # a running check stops; a repair keeps its committed batches
@@ -309,6 +316,78 @@ class EmbeddedBackend(Backend):
             except Error as err:
                 raise _error(err, self.path, self._force_recovery) from None
         yield outcome
+
+    def export_query(self, sql: str, database: str | None) -> Iterator[ResultPart]:
+        """On a connection opened for this export and closed after it (the engine in this
+        process serves several; the console's own one drives a single statement at a time,
+        and its lock would hold up the user's next statement for the whole export).  The
+        statement must be one the engine classifies as a query or SHOW, and runs in START
+        TRANSACTION READ ONLY: one that would write fails with 1792 either way.  Not the
+        console's session: its uncommitted changes and @variables are not seen (the pane
+        does not offer the re-run then)."""
+        import core
+
+        if self._closing or self._conn is None:
+            raise BackendError(2006, "HY000", "not connected")
+        if not self.read_only(sql):  # DDL would commit the transaction below and run
+            raise BackendError(1792, "25006", "Cannot execute statement in a READ ONLY "
+                               "transaction.")
+        if not self._export_lock.acquire(blocking=False):
+            raise BackendError(2014, "HY000", "an export is already reading its result")
+        t0 = time.perf_counter()
+        try:
+            try:
+                conn = core.connect(self.path, database=database, autocommit=True)
+            except Error as err:
+                raise _error(err, self.path, self._force_recovery) from None
+            self._export = conn
+            self._export_stop = False
+            try:
+                conn.cursor().execute("START TRANSACTION READ ONLY")
+                cur = conn.cursor(stream=True)
+                cur.execute(sql)
+                if cur.description is None:
+                    outcome = Outcome(sql, None, cur.rowcount, time.perf_counter() - t0,
+                                      list(cur.warnings))
+                else:
+                    names = [d[0] for d in cur.description]
+                    yield Columns(names)
+                    total = 0
+                    while rows := cur.fetchmany(CHUNK_ROWS):
+                        total += len(rows)
+                        yield Rows(rows)
+                        if self._export_stop:  # asked while the rows were being written
+                            raise BackendError(1317, "70100", "Query execution was "
+                                               "interrupted")
+                    outcome = Outcome(sql, names, total, time.perf_counter() - t0,
+                                      list(cur.warnings))
+                cur.close()
+            except Error as err:
+                raise _error(err, self.path, self._force_recovery) from None
+            finally:
+                self._export = None
+                try:
+                    conn.close()  # ends the read-only transaction (nothing to commit)
+                except Exception:  # noqa: BLE001 - the export's own connection, going
+                    pass
+        finally:
+            self._export_lock.release()
+        yield outcome
+
+    def cancel_export(self) -> CancelAnswer:
+        """Stops the re-run inside the engine (1317), or at its next chunk when the engine
+        is not running it at that moment (the rows were being written)."""
+        conn = self._export
+        if conn is None:
+            return TOO_LATE
+        self._export_stop = True
+        conn.cancel()
+        return ACCEPTED
+
+    def read_only(self, sql: str) -> bool:
+        from core import classify
+
+        return classify(sql).name in ("QUERY", "SHOW")
 
     def cancel(self) -> CancelAnswer:
         """The engine decides (`Connection.cancel()`, race-free); when it says no, the kind

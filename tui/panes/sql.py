@@ -7,6 +7,18 @@ result.  Every message carries the run's id; a message of a run that is no longe
 current one, or whose cancel was accepted, is dropped.  Whether a statement ends "done" or
 "cancelled" is the database's decision, made once: a cancel it accepts makes the statement
 fail with ERROR 1317 and leave nothing behind; one that came too late lets it stand.
+
+Export (Ctrl+E) writes the rows the grid kept, or the whole result: the statement run again
+and its rows streamed straight into the file (`tui.export_file`, `tui.export_writers`),
+in a thread worker while the console stays usable; F8 cancels it, and one runs at a time.
+The re-run does not use the console's connection: the engine runs one statement at a time
+on a connection (a second thread gets 2014), and the adapter holds that connection's lock
+for a whole statement, so an export there would hold up every statement the user runs
+until it ends.  It uses a connection of its own (`Backend.export_query`: the engine in this
+process serves many), in a read-only transaction.  That connection does not share the
+console's session, so the re-run is offered only for a read-only statement (the
+database's classification) that reads no @variables, and not while a transaction is open
+(it would not see the transaction's uncommitted rows); the dialog says why when it is not.
 """
 
 from __future__ import annotations
@@ -26,7 +38,8 @@ from tui import text as fmt
 from tui.backend.base import BackendError, Columns, Outcome, Rows
 from tui.history import Entry
 from tui.panes.base import Pane
-from tui.screens import CellScreen, ConfirmScreen, ExportScreen, HistoryScreen
+from tui.panes.export_screens import ExportChoice, ExportRequest, ExportScreen
+from tui.screens import CellScreen, ConfirmScreen, HistoryScreen
 from tui.sqltext import (
     Statement,
     destructive_reason,
@@ -34,6 +47,7 @@ from tui.sqltext import (
     without_leading_comments,
 )
 from tui.widgets.editor import SqlEditor
+from tui.widgets.export_progress import ExportProgress
 from tui.widgets.results import CellChosen, ResultsView
 
 if TYPE_CHECKING:
@@ -57,7 +71,10 @@ ACTIONS = actions.register(
                    "Step forward through the history (back to your own text at the end)",
                    show=False),
     actions.Action("sql", "export", "ctrl+e", "Export",
-                   "Export the current result to a CSV or JSON file"),
+                   "Export the result (the rows shown, or the whole result by running the "
+                   "statement again) to CSV, JSON, SQL INSERT statements or Markdown"),
+    actions.Action("sql", "cancel_export", "f8", "Cancel export",
+                   "Cancel the running export (its partial file is removed)", priority=True),
     actions.Action("sql", "focus_editor", "f2", "Editor", "Move the focus to the SQL editor",
                    show=False),
     actions.Action("sql", "focus_results", "f3", "Results", "Move the focus to the results grid",
@@ -77,6 +94,28 @@ class Run:
     cancel_requested: bool = False  # the database accepted a cancel: the statement fails
     stop: bool = False  # the user asked to stop: no further statement of the run starts
     state: str = "running"  # then "done", "failed" or "cancelled"
+
+
+@dataclass
+class ShownResult:
+    """The statement whose result the grid shows: what an export of the whole result runs
+    again, in the schema it ran in, and how many rows it returned (None: still running)."""
+
+    key: tuple[int, int]  # (run id, statement index)
+    sql: str
+    database: str | None = None
+    total: int | None = None
+
+
+@dataclass
+class ExportJob:
+    """A running export (one at a time)."""
+
+    request: ExportRequest
+    what: str  # "the whole result", "the rows shown": as the notification says it
+    total: int | None  # rows expected (counted by the first run)
+    written: int = 0
+    cancelled: bool = False
 
 
 class SqlPane(Pane):
@@ -138,6 +177,8 @@ class SqlPane(Pane):
         self._ticker = None
         self.result_rows = 0  # rows of the result on screen
         self._page_index: tuple[int, int] | None = None  # (run, statement) of the grid
+        self.shown_result: ShownResult | None = None  # the statement behind the grid
+        self.export_job: ExportJob | None = None  # the export running, if any
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sql-main"):
@@ -195,6 +236,8 @@ class SqlPane(Pane):
             return self.run is not None and self.backend.IMPLEMENTS_CANCEL
         if action == "export":
             return True if self.results.table is not None else None
+        if action == "cancel_export":
+            return self.export_job is not None
         return True
 
     def action_run(self) -> None:
@@ -224,6 +267,9 @@ class SqlPane(Pane):
                 else:
                     self.results.status("[b]Not run[/b]: you declined the confirmation; "
                                         "the editor keeps your text")
+                    self.results.notice("Not run: you declined the confirmation, so nothing "
+                                        "ran and nothing changed. The editor keeps your "
+                                        "text.")
 
             self.app.push_screen(ConfirmScreen(reasons, sql), answer)
             return
@@ -323,24 +369,165 @@ class SqlPane(Pane):
         if table is None:
             self.notify("There is no result to export.", severity="warning")
             return
+        job = self.export_job
+        if job is not None:
+            self.notify(f"An export is running ({job.written:,} rows written to "
+                        f"{job.request.path}): one at a time; F8 cancels it.",
+                        severity="warning", timeout=6)
+            return
+        shown = self.shown_result
+        if shown is None or shown.key != self._page_index or shown.total is None:
+            self.notify("The statement is still running: export its result once it is done "
+                        "(Esc cancels it).", severity="warning")
+            return
+        from tui.rerun import table_of
 
-        def chosen(path: str | None) -> None:
-            if path:
-                self._export(table, path)
+        choice = ExportChoice(table.num_rows, shown.total, self._why_not_whole(shown),
+                              table_of(shown.sql))
+        names = list(self.results.names)
 
-        self.app.push_screen(ExportScreen(table.num_rows), chosen)
+        def chosen(request: ExportRequest | None) -> None:
+            if request is not None:
+                self._start_export(request, choice, table, names, shown)
+
+        self.app.push_screen(ExportScreen(choice), chosen)
+
+    def _why_not_whole(self, shown: ShownResult) -> str:
+        """Why the whole result cannot be read again ("": it can)."""
+        from tui.rerun import why_not_rerun
+
+        if not self.backend.IMPLEMENTS_EXPORT_QUERY:
+            return "this database cannot run a query again for an export"
+        why = why_not_rerun(shown.sql, self.backend.read_only(shown.sql))
+        if why:
+            return why
+        if self.backend.session_state().in_transaction:
+            return ("a transaction is open: the re-run reads on a connection of its own, "
+                    "which would not see your uncommitted changes (COMMIT or ROLLBACK first)")
+        return ""
+
+    def _start_export(self, request: ExportRequest, choice: ExportChoice, table: pa.Table,
+                      names: list[str], shown: ShownResult) -> None:
+        if self.export_job is not None:
+            self.notify("An export is running: one at a time.", severity="warning")
+            return
+        whole = request.whole or choice.complete
+        what = "the whole result" if whole else f"the rows shown, of {choice.total:,}"
+        job = ExportJob(request, what, choice.total if request.whole else table.num_rows)
+        self.export_job = job
+        self.mount(ExportProgress("the whole result" if whole else "the rows shown",
+                                  request.path, job.total))
+        self.refresh_bindings()
+        self._export(job, table, names, shown)
+
+    def action_cancel_export(self) -> None:
+        job = self.export_job
+        if job is None or job.cancelled:
+            return
+        job.cancelled = True
+        if job.request.whole:
+            self.backend.cancel_export()
+        progress = self.query_one_optional(ExportProgress)
+        if progress is not None:
+            progress.cancelling()
+
+    def on_unmount(self) -> None:
+        """The console is closing: a running export stops and removes its partial file
+        (its thread would otherwise keep the process alive until the last row)."""
+        job = self.export_job
+        if job is not None:
+            job.cancelled = True
+            if job.request.whole:
+                self.backend.cancel_export()
+
+    @on(ExportProgress.CancelPressed)
+    def _export_cancel_pressed(self, event: ExportProgress.CancelPressed) -> None:
+        event.stop()
+        self.action_cancel_export()
+
+    class ExportProgressed(Message):
+        def __init__(self, job: ExportJob) -> None:
+            super().__init__()
+            self.job = job
+
+    class ExportEnded(Message):
+        def __init__(self, job: ExportJob, state: str, error: str = "") -> None:
+            super().__init__()
+            self.job, self.state, self.error = job, state, error
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, table: pa.Table, path: str) -> None:
-        from tui.resultset import export
+    def _export(self, job: ExportJob, table: pa.Table, names: list[str],
+                shown: ShownResult) -> None:
+        """Write the file in this thread; rows of the whole result come from the statement
+        run again on the export's own connection (`Backend.export_query`), a chunk at a time,
+        straight into the file."""
+        from contextlib import closing
 
+        from tui.export_file import ExportCancelled, ExportError, table_chunks, write_export
+
+        req = job.request
+        last = [0.0]
+
+        def progress(n: int) -> None:
+            job.written = n
+            now = time.monotonic()
+            if now - last[0] >= 0.1:
+                last[0] = now
+                self.post_message(self.ExportProgressed(job))
+
+        def rerun():
+            parts = self.backend.export_query(shown.sql, shown.database)
+            with closing(parts):
+                for part in parts:
+                    if isinstance(part, Columns) and len(part.names) != len(names):
+                        raise ExportError(1105, f"the statement now returns "
+                                                f"{len(part.names)} columns, not {len(names)}")
+                    if isinstance(part, Rows):
+                        yield part.rows
+
+        chunks = rerun() if req.whole else table_chunks(table)
         try:
-            n = export(table, path)
-        except (OSError, ValueError) as err:
-            self.app.call_from_thread(self.notify, f"Export failed: {err}", severity="error")
+            with closing(chunks):
+                write_export(req.path, req.format, names, chunks, table=req.table,
+                             progress=progress, cancelled=lambda: job.cancelled)
+        except ExportCancelled:
+            self.post_message(self.ExportEnded(job, "cancelled"))
+        except BackendError as err:
+            state = "cancelled" if err.interrupted and job.cancelled else "failed"
+            self.post_message(self.ExportEnded(job, state, str(err)))
+        except ExportError as err:
+            self.post_message(self.ExportEnded(job, "failed", str(err)))
+        except Exception as err:  # noqa: BLE001 - said in words, the console stays usable
+            self.post_message(self.ExportEnded(job, "failed", str(BackendError.wrap(err))))
+        else:
+            self.post_message(self.ExportEnded(job, "done"))
+
+    @on(ExportProgressed)
+    def _export_progressed(self, msg: ExportProgressed) -> None:
+        progress = self.query_one_optional(ExportProgress)
+        if progress is not None and msg.job is self.export_job and not msg.job.cancelled:
+            progress.advance(msg.job.written)
+
+    @on(ExportEnded)
+    def _export_ended(self, msg: ExportEnded) -> None:
+        job = msg.job
+        if job is not self.export_job:
             return
-        self.app.call_from_thread(self.notify, f"Exported {fmt.count(n, 'row')} to {path}",
-                                  title="Export")
+        self.export_job = None
+        for w in self.query(ExportProgress):
+            w.remove()
+        self.refresh_bindings()
+        path = job.request.path
+        if msg.state == "done":
+            self.notify(f"Exported {fmt.count(job.written, 'row')} ({job.what}) to {path}",
+                        title="Export", timeout=8)
+        elif msg.state == "cancelled":
+            self.notify(f"Export cancelled after {fmt.count(job.written, 'row')}: {path} was "
+                        "not written (the partial file is removed).", title="Export",
+                        severity="warning", timeout=8)
+        else:
+            self.notify(f"Export failed: {msg.error}. {path} was not written (the partial "
+                        "file is removed).", title="Export", severity="error", timeout=10)
 
     @on(CellChosen)
     def _cell(self, event: CellChosen) -> None:
@@ -423,6 +610,9 @@ class SqlPane(Pane):
             return  # a cancelled run's rows are never shown
         keep = self.results.table is not None and self._page_index == (run.id, msg.index)
         self._page_index = (run.id, msg.index)
+        if self.shown_result is None or self.shown_result.key != self._page_index:
+            self.shown_result = ShownResult(self._page_index, run.statements[msg.index].text,
+                                            self.backend.session_state().database)
         self.result_rows = msg.table.num_rows
         self.results.show_table(msg.table, msg.names, keep_position=keep)
         if not msg.final:
@@ -451,23 +641,26 @@ class SqlPane(Pane):
         prefix = f"statement {msg.index + 1} of {n}: " if n > 1 else ""
         note = f"; [b $warning]note[/]: {fmt.markup(o.note)}" if o.note else ""
         warn = f"; {fmt.count(len(o.warnings), 'warning')}" if o.warnings else ""
+        took = f"in {fmt.seconds(o.seconds)}"  # first: a narrow status cuts the end
         if o.names is not None:
+            shown = self.shown_result
+            if shown is not None and shown.key == (run.id, msg.index):
+                shown.total = msg.total
             if msg.kept < msg.total:
-                counts = (f"[b]Showing {msg.kept:,} of {msg.total:,} rows[/b] (the console keeps "
-                          f"at most {msg.kept:,}: --max-rows)")
+                counts = (f"[b]Showing {msg.kept:,} of {msg.total:,} rows[/b] (at most "
+                          f"{msg.kept:,} kept: --max-rows)")
             else:
                 counts = f"[b]{fmt.count(msg.total, 'row')}[/b]"
-            self.results.status(f"[b $success]Done[/] {prefix}{counts} in "
-                                f"{fmt.seconds(o.seconds)}{warn}{note}")
+            self.results.status(f"[b $success]Done[/] {prefix}{took}: {counts}{warn}{note}")
             if msg.total == 0:
                 self.results.notice(f"Empty set: the query returned no rows "
                                     f"({len(o.names)} column(s): "
                                     f"{fmt.markup(', '.join(o.names))}).")
         else:
             word = first_keyword(st.text)
-            self.results.status(f"[b $success]Done[/] {prefix}[b]Query OK[/b], "
+            self.results.status(f"[b $success]Done[/] {prefix}{took}: [b]Query OK[/b], "
                                 f"{fmt.count(o.rowcount if o.rowcount >= 0 else 0, 'row')} "
-                                f"affected in {fmt.seconds(o.seconds)}{warn}{note}")
+                                f"affected{warn}{note}")
             if last:
                 shown = fmt.one_line(without_leading_comments(st.text), 200)
                 self.results.notice(f"Query OK: {fmt.markup(shown)}\n\n"
@@ -544,3 +737,4 @@ class SqlPane(Pane):
         app.history.add(Entry(sql=without_leading_comments(sql), database=state.database,  # type: ignore[attr-defined]
                               path=app.backend.path, status=status, rows=rows,  # type: ignore
                               seconds=seconds, error=error))
+

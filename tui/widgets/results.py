@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
@@ -85,7 +86,10 @@ class ResultsView(Vertical):
 
         from tui.widgets.grid import ResultsGrid
 
-        grid = ResultsGrid(backend=ArrowBackend(table, column_names=names),
+        # the table's own names are unique (Arrow drops repeats); the header shows the
+        # statement's, repeats and all (`SELECT o.id, c.id` shows `id` twice, as mysql does)
+        labels = [Text(n) for n in names] if len(names) == table.num_columns else None
+        grid = ResultsGrid(backend=ArrowBackend(table), column_labels=labels,
                            cursor_type="cell", null_rep="[dim i]NULL[/]",
                            max_column_content_width=60, render_markup=False, zebra_stripes=True,
                            on_position=self.position)
