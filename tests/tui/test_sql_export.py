@@ -243,7 +243,7 @@ async def test_progress_then_cancel_removes_the_partial_file(make_app, shop_db, 
             await pilot.press("ctrl+e")
             await pilot.pause()
             assert "An export is running (2,000 rows written to" in notes(app)[-1]
-            await pilot.press("f8")
+            await pilot.press("f9")
             await pilot.pause()
             assert "Cancelling the export" in progress.text
             go_on.set()

@@ -101,7 +101,7 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
                             tooltip="the table the INSERT statements name")
             yield Static("", id="export-holds")
             yield Static("Enter writes the file; Tab moves between the fields; Esc cancels. "
-                         "A long export runs while you work on (F8 cancels it).",
+                         "A long export runs while you work on (F9 cancels it).",
                          classes="hint")
 
     def on_mount(self) -> None:

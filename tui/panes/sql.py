@@ -10,7 +10,7 @@ fail with ERROR 1317 and leave nothing behind; one that came too late lets it st
 
 Export (Ctrl+E) writes the rows the grid kept, or the whole result: the statement run again
 and its rows streamed straight into the file (`tui.export_file`, `tui.export_writers`),
-in a thread worker while the console stays usable; F8 cancels it, and one runs at a time.
+in a thread worker while the console stays usable; F9 cancels it, and one runs at a time.
 The re-run does not use the console's connection: the engine runs one statement at a time
 on a connection (a second thread gets 2014), and the adapter holds that connection's lock
 for a whole statement, so an export there would hold up every statement the user runs
@@ -73,7 +73,7 @@ ACTIONS = actions.register(
     actions.Action("sql", "export", "ctrl+e", "Export",
                    "Export the result (the rows shown, or the whole result by running the "
                    "statement again) to CSV, JSON, SQL INSERT statements or Markdown"),
-    actions.Action("sql", "cancel_export", "f8", "Cancel export",
+    actions.Action("sql", "cancel_export", "f9", "Cancel export",
                    "Cancel the running export (its partial file is removed)", priority=True),
     actions.Action("sql", "focus_editor", "f2", "Editor", "Move the focus to the SQL editor",
                    show=False),
@@ -372,7 +372,7 @@ class SqlPane(Pane):
         job = self.export_job
         if job is not None:
             self.notify(f"An export is running ({job.written:,} rows written to "
-                        f"{job.request.path}): one at a time; F8 cancels it.",
+                        f"{job.request.path}): one at a time; F9 cancels it.",
                         severity="warning", timeout=6)
             return
         shown = self.shown_result

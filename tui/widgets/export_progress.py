@@ -24,7 +24,7 @@ class ExportProgress(Horizontal):
     """
 
     class CancelPressed(Message):
-        """The Cancel button (F8 does the same)."""
+        """The Cancel button (F9 does the same)."""
 
     def __init__(self, what: str, path: str, total: int | None) -> None:
         super().__init__(id="export-progress")
@@ -37,7 +37,7 @@ class ExportProgress(Horizontal):
         yield Static(self._line(), id="export-line")
         yield ProgressBar(total=self.total, show_eta=False, show_percentage=False,
                           id="export-bar")
-        yield Button("Cancel (F8)", id="export-cancel", compact=True)
+        yield Button("Cancel (F9)", id="export-cancel", compact=True)
 
     def _line(self) -> str:
         of = f" of {self.total:,}" if self.total else ""
