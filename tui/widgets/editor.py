@@ -1,15 +1,26 @@
 """The SQL editor: textual-textarea's editor (tree-sitter SQL highlighting, completion lists,
-find, go to line, undo) with completion of keywords, tables and columns from the catalog."""
+find, go to line, undo) with completion of keywords, tables and columns from the catalog.
+
+Its text area is `SqlTextArea` (tui.widgets.completion), whose completion popup cannot race
+typing; its highlighting follows the app's theme (tui.widgets.editor_theme)."""
 
 from __future__ import annotations
 
+from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.document._syntax_aware_document import SyntaxAwareDocument
+from textual.theme import Theme
+from textual.widgets import Label, OptionList
 from textual_textarea import TextEditor
+from textual_textarea.autocomplete import CompletionList
+from textual_textarea.containers import FooterContainer, TextContainer
 
 from tui import actions
 from tui.backend.base import Catalog
 from tui.sqltext import KEYWORDS, Statement, ident, location_of, offset_of, split, statement_at
+from tui.widgets import editor_theme
+from tui.widgets.completion import SqlTextArea
 
 # Textual compiles the SQL highlight query each time a TextArea sets its language (twice for
 # one editor: ~70 ms of the start-up).  Its own docstring says "Queries should be prepared
@@ -36,6 +47,14 @@ ACTIONS = actions.register(
                    "replaced from the history)", show=False),
     actions.Action("editor", "toggle_comment", "ctrl+underscore", "Comment",
                    "Editor: comment or uncomment the selected lines (Ctrl+/)", show=False),
+    # what the text area does itself (tui.widgets.completion), listed for the help screen
+    actions.Action("editor", "complete", "tab", "Complete",
+                   "Editor: accept the highlighted completion (the list opens as you type "
+                   "keywords, tables, columns; Up/Down choose); without one, indent",
+                   show=False, palette=False),
+    actions.Action("editor", "newline", "enter", "Newline",
+                   "Editor: a new line, always (it closes the completion list)", show=False,
+                   palette=False),
 )
 
 
@@ -53,7 +72,7 @@ class SqlEditor(TextEditor, inherit_bindings=False):
 
     def __init__(self, text: str = "", *, id: str | None = None,  # noqa: A002
                  use_system_clipboard: bool = False) -> None:
-        super().__init__(language="sql", text=text, id=id, theme="css",
+        super().__init__(language="sql", text=text, id=id, theme=editor_theme.DEFAULT,
                          use_system_clipboard=use_system_clipboard,
                          word_completer=self._complete_word,
                          member_completer=self._complete_member,
@@ -61,9 +80,40 @@ class SqlEditor(TextEditor, inherit_bindings=False):
         self.catalog = Catalog({})
         self.border_title = "SQL"
 
+    def compose(self) -> ComposeResult:
+        """TextEditor's widgets, with `SqlTextArea` as the text area."""
+        self.text_container = TextContainer()
+        self.completion_list = CompletionList()
+        self.text_input = SqlTextArea(self._complete, self.completion_list,
+                                      language=self._language, text=self._initial_text,
+                                      read_only=self.read_only, show_cursor=self._show_cursor)
+        self.footer = FooterContainer(classes="hide")
+        self.footer_label = Label("", id="textarea__save_open_input_label")
+        with self.text_container:
+            yield self.text_input
+            yield self.completion_list
+        with self.footer:
+            yield self.footer_label
+
     def on_mount(self) -> None:
-        if not getattr(self.app, "blink", True) and self.text_input is not None:
-            self.text_input.cursor_blink = False
+        # runs before TextEditor.on_mount, which applies self._theme
+        if self.text_input is not None:
+            self.text_input.register_theme(editor_theme.ANSI_THEME)
+            if not getattr(self.app, "blink", True):
+                self.text_input.cursor_blink = False
+        self._theme = editor_theme.theme_for(self.app)
+        self.app.theme_changed_signal.subscribe(self, self._app_theme_changed)
+
+    def _app_theme_changed(self, _theme: Theme) -> None:
+        self.theme = editor_theme.theme_for(self.app)
+
+    @on(OptionList.OptionSelected)
+    def _completion_clicked(self, event: OptionList.OptionSelected) -> None:
+        """A click on the popup: inserted only if the list is that of the text as it is."""
+        event.stop()
+        event.prevent_default()  # not TextEditor.insert_completion, which does not check
+        if isinstance(self.text_input, SqlTextArea):
+            self.text_input.accept_completion(getattr(event.option, "value", None))
 
     # -- the statement to run ------------------------------------------------------------------
 
@@ -97,6 +147,13 @@ class SqlEditor(TextEditor, inherit_bindings=False):
             self.text_input.action_toggle_comment()
 
     # -- completion ----------------------------------------------------------------------------
+
+    def _complete(self, mode: str, prefix: str) -> list[tuple[tuple[str, str], str]]:
+        if mode == "member":
+            return self._complete_member(prefix)
+        if mode == "word":
+            return self._complete_word(prefix)
+        return []  # "path" (after a / or \\): nothing to complete in SQL
 
     def _complete_word(self, prefix: str) -> list[tuple[tuple[str, str], str]]:
         low = prefix.lower()
