@@ -1,4 +1,5 @@
-"""The editor's text area: textual-textarea's, with a completion popup that never races typing.
+"""The editor's text area: textual-textarea's, with a completion popup that never races typing
+(and a mark on the spot where the last statement failed).
 
 textual-textarea (0.19) works out the word to complete inside its key handler, before the key's
 character is inserted, and talks to the popup through messages posted to the text area's own
@@ -20,6 +21,9 @@ brackets, indentation) and changes what depends on timing:
   and Up/Down/PageUp/PageDown move in the popup, against a list brought up to date on the spot
   if the worker has not answered yet, so what a key does depends on the keys before it, never
   on how fast the worker was.  With nothing to complete, Tab indents as before.
+
+The error mark is one more highlight among the syntax highlights (the theme's `ERROR_MARK`
+style), so it scrolls and redraws with the text; any edit removes it.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from collections.abc import Callable, Sequence
 
 from textual import events, on, work
 from textual.message import Message
-from textual.widgets.text_area import Edit, EditResult, Selection
+from textual.widgets.text_area import Edit, EditResult, Location, Selection
 from textual_textarea.autocomplete import CompletionList
 from textual_textarea.messages import TextAreaHideCompletionList
 from textual_textarea.text_editor import TextAreaPlus
@@ -36,6 +40,7 @@ from textual_textarea.text_editor import TextAreaPlus
 Items = Sequence[tuple[tuple[str, str], str]]
 Completer = Callable[[str, str], Items]  # (mode "word" | "member" | "path", prefix) -> items
 State = tuple[str, Selection, str | None]  # text, selection, completion mode
+ERROR_MARK = "kintsugi.error"  # the highlight name of the error mark, styled by the theme
 LIST_KEYS = {"up": "action_cursor_up", "down": "action_cursor_down",
              "pageup": "action_page_up", "pagedown": "action_page_down"}
 
@@ -46,6 +51,7 @@ class SqlTextArea(TextAreaPlus, inherit_bindings=False):
     BINDINGS = TextAreaPlus.BINDINGS
     shown_for: State | None = None  # the state the open popup's list was made for
     _refresh_pending = False  # a _Refresh is queued
+    error_mark: tuple[Location, Location] | None = None  # where the last run failed
 
     class _Refresh(Message, bubble=False):
         """Bring the popup up to date (posted behind the keys already queued)."""
@@ -93,7 +99,33 @@ class SqlTextArea(TextAreaPlus, inherit_bindings=False):
             return True
         return super().post_message(message)
 
+    # -- the error mark ------------------------------------------------------------------------
+
+    def mark_error(self, start: Location, end: Location) -> None:
+        self.error_mark = (start, end)
+        self._build_highlight_map()
+        self.refresh()
+
+    def clear_error_mark(self) -> None:
+        if self.error_mark is not None:
+            self.error_mark = None
+            self._build_highlight_map()
+            self.refresh()
+
+    def _build_highlight_map(self) -> None:
+        super()._build_highlight_map()
+        if self.error_mark is None:
+            return
+        (row, col), (end_row, end_col) = self.error_mark
+        lines = self.document.lines
+        for r in range(row, min(end_row, len(lines) - 1) + 1):
+            line = lines[r]
+            a = len(line[:col].encode()) if r == row else 0
+            b = len(line[:end_col].encode()) if r == end_row else len(line.encode())
+            self._highlights[r].append((a, max(b, a + 1), ERROR_MARK))
+
     def edit(self, edit: Edit) -> EditResult:
+        self.error_mark = None  # rebuilt without it by the edit
         result = super().edit(edit)
         self._drop_if_stale()
         return result

@@ -6,6 +6,8 @@ typing; its highlighting follows the app's theme (tui.widgets.editor_theme)."""
 
 from __future__ import annotations
 
+import re
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -37,6 +39,44 @@ def _prepare_query_once(self, query: str):
 
 
 SyntaxAwareDocument.prepare_query = _prepare_query_once
+
+# MySQL's 1064: "... near '<the statement from the error on>' at line N" (N counted from the
+# statement's first line; the quoted part is cut at 80 characters)
+NEAR = re.compile(r"near '(?P<near>.*)' at line (?P<line>\d+)\s*$", re.DOTALL)
+TOKEN = re.compile(r"[\w$]+|`[^`]*`?|'[^']*'?|\"[^\"]*\"?|\S")
+
+
+def error_offset(sql: str, message: str) -> int | None:
+    """The offset in `sql` (the statement as run) where a syntax error `message` points."""
+    m = NEAR.search(message)
+    if not m:
+        return None
+    near, line = m["near"], int(m["line"])
+    body = sql.rstrip()
+    start = len(body) - len(body.lstrip())  # lines count from the first non-blank
+    for _ in range(line - 1):
+        nl = body.find("\n", start)
+        if nl < 0:
+            return None
+        start = nl + 1
+    if not near:
+        return len(body)  # the statement ended too early
+    if body.endswith(near) and len(body) - len(near) >= start:
+        return len(body) - len(near)
+    found = body.find(near, start)  # the quoted part was cut
+    return found if found >= 0 else start
+
+
+def token_at(sql: str, pos: int) -> tuple[int, int]:
+    """The token starting at `pos` (or, at the end, the last one) as (start, end)."""
+    m = TOKEN.search(sql, pos)
+    if m and sql[pos:m.start()].strip() == "":
+        return m.start(), m.end()
+    last = None
+    for last in TOKEN.finditer(sql):  # noqa: B007 - the last one
+        pass
+    return (last.start(), last.end()) if last else (pos, pos)
+
 
 actions.scope("editor", "SQL editor")
 ACTIONS = actions.register(
@@ -98,6 +138,7 @@ class SqlEditor(TextEditor, inherit_bindings=False):
     def on_mount(self) -> None:
         # runs before TextEditor.on_mount, which applies self._theme
         if self.text_input is not None:
+            self.text_input.register_theme(editor_theme.DEFAULT_THEME)
             self.text_input.register_theme(editor_theme.ANSI_THEME)
             if not getattr(self.app, "blink", True):
                 self.text_input.cursor_blink = False
@@ -120,6 +161,8 @@ class SqlEditor(TextEditor, inherit_bindings=False):
     def target(self, everything: bool = False) -> list[Statement]:
         """The statements to run, with offsets in the whole buffer: those of the selection if
         there is one, else the one under the cursor (or, with `everything`, all of them)."""
+        if isinstance(self.text_input, SqlTextArea):
+            self.text_input.clear_error_mark()  # a new run: the old error is gone
         text = self.text
         selected = self.selected_text
         if selected.strip():
@@ -137,6 +180,30 @@ class SqlEditor(TextEditor, inherit_bindings=False):
 
         text = self.text
         self.selection = Selection(location_of(text, st.start), location_of(text, st.end))
+
+    def mark_error(self, st: Statement, message: str = "") -> bool:
+        """After `st` failed: the cursor goes where the error is (MySQL's 1064 `message` gives
+        it), else to the statement's start, and that token (or the statement's first line) is
+        marked, not selected, so the next key edits rather than replaces.  True if the
+        message gave the position."""
+        from textual.widgets.text_area import Selection
+
+        text = self.text
+        if text[st.start:st.end] != st.text:  # edited while it ran: only the cursor moves
+            return False
+        pos = error_offset(st.text, message) if message else None
+        if pos is None:
+            start = st.start
+            end = st.start + len(st.text.split("\n", 1)[0])
+        else:
+            start, end = token_at(st.text, pos)
+            start, end = st.start + start, st.start + end
+        here = location_of(text, start if pos is None else st.start + pos)
+        self.selection = Selection(here, here)
+        if isinstance(self.text_input, SqlTextArea):
+            self.text_input.mark_error(location_of(text, start), location_of(text, end))
+            self.text_input.scroll_cursor_visible()
+        return pos is not None
 
     def action_undo(self) -> None:
         if self.text_input is not None:

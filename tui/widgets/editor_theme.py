@@ -1,10 +1,10 @@
 """The SQL editor's highlighting, following the app's theme.
 
-The default look is TextArea's "css" theme (VS Code dark colours, in hex).  Under a 16-colour
-theme (`--theme ansi-dark`, Textual's `Theme.ansi`) hex colours reach the terminal as 256-colour
-or truecolor codes (`38;5;175` for a keyword), so that theme gets its own syntax styles made of
-the 16 ANSI colours only; everything else (text, gutter, cursor, selection) comes from the CSS,
-which the ANSI theme already keeps to those colours.
+The default look is TextArea's "css" theme (VS Code dark colours, in hex), plus the error
+mark.  Under a 16-colour theme (`--theme ansi-dark`, Textual's `Theme.ansi`) hex colours
+reach the terminal as 256-colour or truecolor codes (`38;5;175` for a keyword), so that
+theme gets its own syntax styles made of the 16 ANSI colours only; everything else (text,
+gutter, cursor, selection) comes from the CSS, kept to those colours under that theme.
 """
 
 from __future__ import annotations
@@ -13,8 +13,18 @@ from rich.style import Style
 from textual.app import App
 from textual.widgets.text_area import TextAreaTheme
 
-DEFAULT = "css"  # TextArea's built-in theme: the console's look since the start
+from tui.widgets.completion import ERROR_MARK
+
+DEFAULT = "kintsugi-sql"
 ANSI = "kintsugi-ansi"
+
+# TextArea's built-in "css" theme (the console's look since the start) and the error mark
+_CSS = TextAreaTheme.get_builtin_theme("css")
+DEFAULT_THEME = TextAreaTheme(
+    name=DEFAULT,
+    syntax_styles={**(_CSS.syntax_styles if _CSS else {}),
+                   ERROR_MARK: Style(color="#E5534B", bold=True, underline=True)},
+)
 
 ANSI_THEME = TextAreaTheme(
     name=ANSI,
@@ -47,6 +57,7 @@ ANSI_THEME = TextAreaTheme(
         "bold": Style(bold=True),
         "italic": Style(italic=True),
         "strikethrough": Style(strike=True),
+        ERROR_MARK: Style(color="bright_red", bold=True, underline=True),
     },
 )
 
