@@ -108,6 +108,10 @@ class SqlEditor(TextEditor, inherit_bindings=False):
     SqlEditor:focus-within { border: round $primary; }
     SqlEditor TextContainer { overflow: hidden hidden; }
     SqlEditor TextAreaPlus { scrollbar-size-horizontal: 0; }  /* the cursor scrolls; no big bar */
+    /* textual-textarea shades the cursor's line with `white 4%`: a truecolor grey under a
+       16-colour theme (class -ansi, set from the app's theme), where it is left unshaded */
+    SqlEditor.-ansi SqlTextArea .text-area--cursor-line { background: transparent; }
+    SqlEditor.-ansi SqlTextArea .text-area--cursor-gutter { background: transparent; }
     """
 
     def __init__(self, text: str = "", *, id: str | None = None,  # noqa: A002
@@ -143,10 +147,12 @@ class SqlEditor(TextEditor, inherit_bindings=False):
             if not getattr(self.app, "blink", True):
                 self.text_input.cursor_blink = False
         self._theme = editor_theme.theme_for(self.app)
+        self.set_class(self._theme == editor_theme.ANSI, "-ansi")
         self.app.theme_changed_signal.subscribe(self, self._app_theme_changed)
 
     def _app_theme_changed(self, _theme: Theme) -> None:
         self.theme = editor_theme.theme_for(self.app)
+        self.set_class(self.theme == editor_theme.ANSI, "-ansi")
 
     @on(OptionList.OptionSelected)
     def _completion_clicked(self, event: OptionList.OptionSelected) -> None:
