@@ -156,8 +156,7 @@ class SqlPane(Pane):
             f"  {self._key('history'):<25} search the history (Alt+↑/↓ step through it)\n"
             f"  {self._key('focus_results'):<25} results grid ({self._key('focus_editor')} "
             "back to the editor)\n"
-            f"  {'Tab':<25} accept a completion (keywords, tables, columns); Enter is a "
-            "newline\n"
+            f"  {'Tab':<25} accept a completion (keywords, tables, columns)\n"
             f"  {'F1':<25} every key")
 
     @staticmethod
