@@ -95,5 +95,9 @@ async def test_an_error_without_a_position_puts_the_cursor_at_the_statement(make
         assert editor.selection.start == editor.selection.end == (1, 2)
         assert editor.selected_text == ""
         assert marked_text(editor.text_input, 1) == "SELECT name FROM customer WHERE id = 7"
+        await pilot.press("ctrl+z")  # undo is an edit too: the mark goes
+        assert editor.text_input.error_mark is None
+        editor.text = sql
+        await run_statement(pilot, sql, line=1, column=4)
         await pilot.press("x")
         assert editor.text == "SELECT 1;\n  xSELECT name FROM customer WHERE id = 7;\nSELECT 3"

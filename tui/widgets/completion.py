@@ -130,6 +130,14 @@ class SqlTextArea(TextAreaPlus, inherit_bindings=False):
         self._drop_if_stale()
         return result
 
+    def action_undo(self) -> None:  # undo and redo change the text without edit()
+        self.clear_error_mark()
+        super().action_undo()
+
+    def action_redo(self) -> None:
+        self.clear_error_mark()
+        super().action_redo()
+
     def watch_selection(self) -> None:
         self._drop_if_stale()
 
