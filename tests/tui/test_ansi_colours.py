@@ -9,8 +9,11 @@ as Rich segments (each colour's type) and as the escape codes themselves."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import shutil
 
+import pytest
 from rich.color import ColorType
 from rich.console import Console
 
@@ -49,25 +52,71 @@ async def check(pilot, where: str, problems: dict) -> None:
         problems[where] = bad
 
 
+@pytest.fixture(scope="module")
+def _demo_template(tmp_path_factory):
+    """The demo as `kintsugi demo` builds it (small): a crash to recover from, DDL jobs, dropped
+    tables, damaged indexes, a backup."""
+    from tests.tui.conftest import ENGINE_OPTIONS
+    from tui import demo
+
+    path = str(tmp_path_factory.mktemp("ansi") / "demo")
+    demo.build(path, scale=0.02, segment_size=4 << 20, **ENGINE_OPTIONS)
+    demo.run_crash(path, batches=4, open_orders=1_200)
+    return path
+
+
+@pytest.fixture
+def demo_db(_demo_template, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(_demo_template, tmp_path / "demo", ignore=shutil.ignore_patterns("LOCK"))
+    backups = _demo_template + "-backups"
+    if os.path.isdir(backups):
+        shutil.copytree(backups, tmp_path / "demo-backups",
+                        ignore=shutil.ignore_patterns("LOCK"))
+    return "demo"
+
+
+async def visit(pilot, where: str, problems: dict, *keys: str) -> None:
+    """Press `keys` (opening a dialog, a detail, a confirmation, or a refusal's toast), check
+    the screen, and go back with Escape."""
+    await pilot.press(*keys)
+    await check(pilot, where, problems)
+    if len(pilot.app.screen_stack) > 1:
+        await pilot.press("escape")
+        await settle(pilot)
+
+
 @pilot_test
-async def test_every_screen_is_sixteen_colours_under_the_ansi_theme(make_app, crashed_db):
+async def test_every_screen_is_sixteen_colours_under_the_ansi_theme(make_app, demo_db):
     from dataclasses import replace
 
     from textual.widgets.text_area import Selection
 
     from tui.config import load
 
-    app = make_app(crashed_db, initial_tab="recovery",
+    app = make_app(demo_db, initial_tab="recovery",
                    settings=replace(load(), theme="ansi-dark"))  # as --theme ansi-dark
     problems: dict[str, list[str]] = {}
     async with app.run_test(size=(120, 40)) as pilot:
         await check(pilot, "recovery", problems)
-        for tab in ("ddl", "indexes", "backups"):
-            app.action_tab(tab)
-            await check(pilot, tab, problems)
+        await visit(pilot, "recovery history detail", problems, "h", "enter")
+        app.action_tab("ddl")
+        await check(pilot, "ddl", problems)
+        await visit(pilot, "ddl job detail", problems, "enter")
+        for key in ("x", "r", "f"):
+            await visit(pilot, f"ddl {key}", problems, key)
+        app.action_tab("indexes")
+        await check(pilot, "indexes", problems)
+        await visit(pilot, "indexes checked", problems, "a")
+        await visit(pilot, "indexes repair", problems, "f")
+        app.action_tab("backups")
+        await check(pilot, "backups", problems)
+        for key in ("r", "b"):
+            await visit(pilot, f"backups {key}", problems, key)
         app.action_tab("sql")
         await check(pilot, "sql (start)", problems)
         editor = app.pane("sql").editor
+        editor.text = ""
         await pilot.press(*"SELECT * FROM cust")  # the completion list
         await check(pilot, "sql completion list", problems)
         await pilot.press("escape")
@@ -77,28 +126,18 @@ async def test_every_screen_is_sixteen_colours_under_the_ansi_theme(make_app, cr
         await check(pilot, "sql selection", problems)
         await pilot.press("f3")
         await check(pilot, "sql result (grid focused)", problems)
-        await pilot.press("enter")
-        await check(pilot, "cell dialog", problems)
-        await pilot.press("escape")
+        await visit(pilot, "cell dialog", problems, "enter")
         await pilot.press("f2")
         await run_sql(pilot, "SELECT 1;\nSELEC 2 'a string' -- and a comment")
         editor.selection = Selection((1, 0), (1, 0))
         await pilot.press("f5")
         await settle(pilot)
         await check(pilot, "sql error", problems)
-        await pilot.press("ctrl+e")
-        await check(pilot, "export dialog", problems)
-        await pilot.press("escape")
-        await pilot.press("ctrl+r")
-        await check(pilot, "history dialog", problems)
-        await pilot.press("escape")
+        await visit(pilot, "export dialog", problems, "ctrl+e")
+        await visit(pilot, "history dialog", problems, "ctrl+r")
         editor.text = "DROP TABLE orders"
-        await pilot.press("f5")
-        await check(pilot, "confirm dialog", problems)
-        await pilot.press("n")
-        await pilot.press("f1")
-        await check(pilot, "help screen", problems)
-        await pilot.press("escape")
+        await visit(pilot, "confirm dialog", problems, "f5")
+        await visit(pilot, "help screen", problems, "f1")
     assert not problems, "\n".join(f"{where}: {bad}" for where, bad in problems.items())
 
 
