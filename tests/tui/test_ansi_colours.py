@@ -90,6 +90,7 @@ async def visit(pilot, where: str, problems: dict, *keys: str) -> None:
 async def test_every_screen_is_sixteen_colours_under_the_ansi_theme(make_app, demo_db):
     from dataclasses import replace
 
+    from textual.widgets import DataTable
     from textual.widgets.text_area import Selection
 
     from tui.config import load
@@ -103,7 +104,14 @@ async def test_every_screen_is_sixteen_colours_under_the_ansi_theme(make_app, de
         app.action_tab("ddl")
         await check(pilot, "ddl", problems)
         await visit(pilot, "ddl job detail", problems, "enter")
-        for key in ("x", "r", "f"):
+        await visit(pilot, "ddl x", problems, "x")
+        ddl = app.pane("ddl")
+        jobs = ddl.query_one("#jobs", DataTable)
+        for row in range(jobs.row_count):  # a dropped table: the recover dialogs
+            jobs.move_cursor(row=row, animate=False)
+            if "drop table" in (ddl.selected().job_type if ddl.selected() else ""):
+                break
+        for key in ("r", "f"):
             await visit(pilot, f"ddl {key}", problems, key)
         app.action_tab("indexes")
         await check(pilot, "indexes", problems)
@@ -111,8 +119,13 @@ async def test_every_screen_is_sixteen_colours_under_the_ansi_theme(make_app, de
         await visit(pilot, "indexes repair", problems, "f")
         app.action_tab("backups")
         await check(pilot, "backups", problems)
-        for key in ("r", "b"):
-            await visit(pilot, f"backups {key}", problems, key)
+        await visit(pilot, "backups r refused", problems, "r")
+        await pilot.press("b")  # take one: its dialog, then the list with a backup
+        await check(pilot, "backup dialog", problems)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.pane("backups").data.backups
+        await check(pilot, "backups after a backup", problems)
         app.action_tab("sql")
         await check(pilot, "sql (start)", problems)
         editor = app.pane("sql").editor
