@@ -181,22 +181,16 @@ class SqlEditor(TextEditor, inherit_bindings=False):
         st = statement_at(text, offset_of(text, line, col))
         return [st] if st else []
 
-    def select_statement(self, st: Statement) -> None:
-        from textual.widgets.text_area import Selection
-
-        text = self.text
-        self.selection = Selection(location_of(text, st.start), location_of(text, st.end))
-
-    def mark_error(self, st: Statement, message: str = "") -> bool:
+    def mark_error(self, st: Statement, message: str = "") -> str | None:
         """After `st` failed: the cursor goes where the error is (MySQL's 1064 `message` gives
         it), else to the statement's start, and that token (or the statement's first line) is
-        marked, not selected, so the next key edits rather than replaces.  True if the
-        message gave the position."""
+        marked, not selected, so the next key edits rather than replaces.  Returns where the
+        cursor went, "error" or "start" (None: the text was edited while it ran; untouched)."""
         from textual.widgets.text_area import Selection
 
         text = self.text
-        if text[st.start:st.end] != st.text:  # edited while it ran: only the cursor moves
-            return False
+        if text[st.start:st.end] != st.text:
+            return None
         pos = error_offset(st.text, message) if message else None
         if pos is None:
             start = st.start
@@ -209,7 +203,7 @@ class SqlEditor(TextEditor, inherit_bindings=False):
         if isinstance(self.text_input, SqlTextArea):
             self.text_input.mark_error(location_of(text, start), location_of(text, end))
             self.text_input.scroll_cursor_visible()
-        return pos is not None
+        return "start" if pos is None else "error"
 
     def action_undo(self) -> None:
         if self.text_input is not None:
