@@ -315,7 +315,9 @@ class BackupsPane(RefreshingPane[BackupsRead]):
         out = self.query_one("#tx-detail", Static)
         colours = self._colours()
         if self.note is not None:
-            out.update(Text(self.note[0], style=self.note[1]))
+            # a span, not Text's base style: Textual reads a base style string as CSS ("red"
+            # = #ff0000, truecolor) but a span's with Rich (ANSI red under the 16-colour theme)
+            out.update(Text.assemble(self.note))
             return
         t = self.selected()
         if t is None:

@@ -682,13 +682,15 @@ class SqlPane(Pane):
         where = f" (statement {msg.index + 1} of {n})" if n > 1 else ""
         if msg.index < n - 1:
             where = f" (statement {msg.index + 1} of {n}; the other {n - msg.index - 1} not run)"
-        self.results.status(f"[b $error]Error {e.errno}[/]{where}: the editor keeps your text")
+        cursor = {"error": "the cursor is at the error (marked); ",
+                  "start": "the cursor is at the statement's start; "}.get(
+            self.editor.mark_error(st, e.msg if e.errno == 1064 else ""), "")
+        self.results.status(f"[b $error]Error {e.errno}[/]{where}: {cursor}text unchanged")
         hint = f"\n\n{fmt.markup(e.hint)}" if e.hint else ""
         self.results.error(f"[b]ERROR {e.errno} ({e.sqlstate})[/b]: {fmt.markup(e.msg)}\n\n"
                            f"[dim]in:[/] "
                            f"{fmt.markup(fmt.one_line(without_leading_comments(st.text), 300))}"
                            f"{hint}")
-        self.editor.select_statement(st)
 
     @on(Cancelled)
     def _cancelled(self, msg: Cancelled) -> None:
