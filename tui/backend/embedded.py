@@ -131,7 +131,7 @@ def _count(value: object) -> int | None:
 def check_directory(path: str, create: bool = False) -> None:
     """Fail fast, before any screen is drawn, for a directory that is not a database or is
     held by another process.  Raises BackendError with the engine's own wording."""
-    from core.api import check_directory as check
+    from core import check_directory as check  # core.directory: the engine is not loaded
 
     try:
         check(path, create=create)
