@@ -187,13 +187,29 @@ class ResultsGrid(FastDataTable):
             style = frame[key] = super()._get_row_style(row_index, base_style)
         return style
 
+    def _cell_settings(self) -> tuple:
+        """The widget's settings a cell's drawing reads (reactive attributes: reading
+        one costs more than drawing a plain cell), once per frame."""
+        frame = self._frame
+        settings = frame.get("cell") if frame is not None else None
+        if settings is None:
+            settings = (self.fixed_rows, self.fixed_columns, self._show_hover_cursor,
+                        self._update_count, self._pseudo_class_state, self.show_cursor,
+                        self.cursor_type == "range", self.cursor_foreground_priority == "css",
+                        self.cursor_background_priority == "css")
+            if frame is not None:
+                frame["cell"] = settings
+        return settings
+
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False, in_range: bool = False):
-        if row_index < self.fixed_rows or column_index < self.fixed_columns or width < 3:
+        (fixed_rows, fixed_columns, show_hover, update_count, pseudo_state, show_cursor,
+         is_range, fg_css, bg_css) = self._cell_settings()
+        if row_index < fixed_rows or column_index < fixed_columns or width < 3:
             return super()._render_cell(row_index, column_index, base_style, width, cursor,
                                         hover, in_range)
-        key = (row_index, column_index, base_style, cursor, hover, in_range,
-               self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+        key = (row_index, column_index, base_style, cursor, hover, in_range, show_hover,
+               update_count, pseudo_state)
         cache = self._cell_render_cache
         lines = cache.get(key)
         if lines is not None:
@@ -205,9 +221,8 @@ class ResultsGrid(FastDataTable):
             return super()._render_cell(row_index, column_index, base_style, width, cursor,
                                         hover, in_range)
         component, post = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, in_range, self.show_cursor,
-            self._show_hover_cursor, self.cursor_type == "range",
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+            False, False, False, hover, cursor, in_range, show_cursor, show_hover, is_range,
+            fg_css, bg_css)
         style = base_style + Style.from_meta({"row": row_index, "column": column_index})
         style = style + component
         if post:
