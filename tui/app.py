@@ -158,7 +158,8 @@ class KintsugiApp(App[int]):
         if self.history.load_error:
             self.notify(self.history.load_error, severity="warning")
         self.call_after_refresh(self._focus_active)
-        self.set_timer(2.0, gc.enable)  # a long recovery: the collector on (see _tune_gc)
+        if self.tune_gc:  # a long recovery: the collector on meanwhile (see _tune_gc)
+            self.set_timer(2.0, gc.enable)
         self.pump.attach(lambda batch: self.post_message(EngineEvents(batch)))
         self._open()
 
@@ -273,7 +274,8 @@ class KintsugiApp(App[int]):
     @on(DatabaseReady)
     def _opened(self) -> None:
         self.ready = True
-        self.call_after_refresh(_tune_gc if self.tune_gc else gc.enable)
+        if self.tune_gc:
+            self.call_after_refresh(_tune_gc)
         self._update_title()
         for pane in self.panes:
             pane.database_ready()
@@ -327,7 +329,8 @@ class KintsugiApp(App[int]):
 
     @on(OpenFailed)
     def _open_failed(self, message: OpenFailed) -> None:
-        gc.enable()  # off while the console started (see _tune_gc)
+        if self.tune_gc:
+            gc.enable()  # off while the console started (see _tune_gc)
         self.open_error = message.error
         self._update_title()
         self.push_screen(OpenFailedScreen(self.backend.path, message.error))
