@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from core.events import Event, RecoveryStarted
 from tui import actions
@@ -31,6 +31,7 @@ from tui.panes import discover
 from tui.panes.base import Pane
 from tui.screens import HelpScreen, OpenFailedScreen
 from tui.warmup import start_highlight_query
+from tui.widgets.footer import KeysFooter
 
 KINTSUGI_THEME = Theme(
     name="kintsugi",
@@ -150,7 +151,7 @@ class KintsugiApp(App[int]):
                         pane = self._built[cls.ID] = cls()
                         self._caught_up.add(cls.ID)  # composed with the screen
                         yield pane
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self._theme_warning:
