@@ -176,6 +176,17 @@ class EmbeddedBackend(Backend):
 
     # -- lifecycle ----------------------------------------------------------------------------
 
+    def start_open(self, sink: EventSink) -> None:
+        """Without a crash to recover, the engine is imported first, on the caller's thread:
+        imported in the opening thread while the caller imports the screens, the two took
+        turns at the interpreter lock and ended ~65 ms later than one after the other.  A
+        recovery starts its child process first and imports the engine while it runs."""
+        from core import needs_recovery
+
+        if not (self.recover_in_child and needs_recovery(self.path)):
+            import core.api  # noqa: F401 - see above
+        super().start_open(sink)
+
     def open(self, sink: EventSink) -> None:
         import core
 
