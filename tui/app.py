@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Static, TabbedContent, TabPane
@@ -180,7 +181,9 @@ class KintsugiApp(App[int]):
         return len(self._caught_up) == len(self.pane_classes)
 
     def _build(self, pane_id: str) -> Pane:
-        cls = next(c for c in self.pane_classes if c.ID == pane_id)
+        cls = next((c for c in self.pane_classes if c.ID == pane_id), None)
+        if cls is None:
+            raise NoMatches(f"No pane {pane_id!r}")
         pane = self._built[pane_id] = cls()
         mounted = self.query_one(f"#tab-{pane_id}", TabPane).mount(pane)
 
