@@ -1,4 +1,4 @@
-"""The console's speed: time to ready, and a 1M-row result.
+"""The console's speed: time to ready, and a big result (200,000 rows; 1M with --rows).
 
 * **Ready**: `kintsugi DIR` on the demo database, from the moment the process is started
   until the database is open, every tab has loaded what it shows and that frame is drawn
@@ -6,15 +6,20 @@
   the same run as the floor `python -c "import textual"` and, for information, as
   `python -c pass`.  Median of `--repeat` launches each, interleaved.  The demo database is
   opened after a clean shutdown and, separately, right after the demo's SIGKILL (crash
-  recovery runs during the open).
-* **1M rows**: in one process, the console (headless, 160x48) runs `SELECT * FROM big` over
-  a table of `--rows` rows (five columns: BIGINT, VARCHAR, INT, DECIMAL, DATETIME).  First
-  page = F5 pressed until the grid shows rows; all rows = until the result is complete.  Then
-  page-down in the grid, `--pages` times, each timed until the frame after it is drawn.
+  recovery runs during the open).  The launches run with Python's bytecode cache on (as an
+  installed copy has it: `PYTHONDONTWRITEBYTECODE` is dropped from their environment, and
+  one untimed launch writes the cache first); without it every launch compiles the
+  console's and the engine's sources again (~0.4 s).
+* **Big result**: in one process, the console (headless, 160x48) runs `SELECT * FROM big`
+  over a table of `--rows` rows (five columns: BIGINT, VARCHAR, INT, DECIMAL, DATETIME).
+  First page = F5 pressed until the grid shows rows; all rows = until the result is
+  complete.  Then page-down in the grid, `--pages` times, each timed until the frame after
+  it is drawn.
 
-Targets: ready within 1.0 s; 1M rows: first page within 2.5 s, page-down under 100 ms.
+Targets: ready within 0.5 s; the big result: first page within 2.5 s, page-down within
+30 ms (median).
 
-    python -m bench.console_tui [--rows 1000000] [--repeat 5] [--pages 30] [--keep]
+    python -m bench.console_tui [--rows 200000] [--repeat 5] [--pages 30] [--keep]
 """
 
 from __future__ import annotations
@@ -43,13 +48,14 @@ from bench.common import (
     write_results,
 )
 
-READY_TARGET = 1.0
+READY_TARGET = 0.5
 FIRST_PAGE_TARGET = 2.5
-PAGE_TARGET = 0.100
+PAGE_TARGET = 0.030  # the median page-down
 
 
 def _env() -> dict:
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # measured as installed: with compiled modules
     env["PYTHONPATH"] = REPO_DIR + os.pathsep + env.get("PYTHONPATH", "")
     env["KINTSUGI_HISTORY_FILE"] = os.devnull
     env["KINTSUGI_CONFIG"] = os.devnull + ".none"
@@ -88,6 +94,7 @@ def bench_ready(path: str, repeat: int) -> dict:
     floor, bare, engine, usable, loaded, crashed = [], [], [], [], [], []
     open_only = (f"import core; core.connect({path!r}, database='shop', "
                  "autocommit=True).close()")
+    _ready(path)  # untimed: writes the bytecode cache of every module a launch imports
     for _ in range(repeat):  # interleaved
         bare.append(_wall([sys.executable, "-c", "pass"]))
         floor.append(_wall([sys.executable, "-c", "import textual"]))
@@ -213,7 +220,8 @@ async def _grid_run(path: str, rows: int, pages: int) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m bench.console_tui", description=__doc__.split(
         "\n\n")[0])
-    ap.add_argument("--rows", type=int, default=1_000_000, help="rows of the big result")
+    ap.add_argument("--rows", type=int, default=200_000,
+                    help="rows of the big result (1000000 for the 1M-row case)")
     ap.add_argument("--repeat", type=int, default=5, help="launches per startup case")
     ap.add_argument("--pages", type=int, default=30, help="page-down presses to time")
     ap.add_argument("--keep", action="store_true", help="keep the scratch databases")
@@ -240,15 +248,16 @@ def main(argv: list[str] | None = None) -> dict:
 
     ready_ok = ready["ready_clean"] <= READY_TARGET
     first_ok = grid["first_page"] <= FIRST_PAGE_TARGET
-    page_ok = grid["page_p95"] < PAGE_TARGET
+    page_ok = grid["page_median"] <= PAGE_TARGET
     text = "\n".join([
-        "### Console: time to ready, and a 1M-row result (`python -m bench.console_tui`)",
+        f"### Console: time to ready, and a {args.rows:,}-row result "
+        "(`python -m bench.console_tui`)",
         "",
         f"Startup: median of {args.repeat} launches of `kintsugi DIR` (headless) on the demo "
         "shop (50,000 orders after a clean shutdown), from process start until the database "
-        "is open and drawn with the SQL editor taking keys (the other tabs fill in just "
-        "after: the next row); each launch interleaved with the floor, `python -c \"import "
-        "textual\"`.",
+        "is open and drawn with the SQL editor taking keys (the other tabs are built and "
+        "filled just after: the next row); each launch interleaved with the floor, "
+        "`python -c \"import textual\"`.",
         "",
         md_table(["case", "median", "target", "verdict"], [
             ["python -c pass", fmt_s(ready["python"]), "", ""],
@@ -256,7 +265,8 @@ def main(argv: list[str] | None = None) -> dict:
             ["for reference: a process that only imports the engine, opens the demo "
              "database and closes it", fmt_s(ready["engine_open"]), "", ""],
             ["console ready: database open, drawn, the editor takes keys",
-             fmt_s(ready["ready_clean"]), f"<= {READY_TARGET:.1f} s", verdict(ready_ok)],
+             fmt_s(ready["ready_clean"]), f"<= {READY_TARGET * 1000:.0f} ms",
+             verdict(ready_ok)],
             ["... and every tab's data loaded and drawn", fmt_s(ready["loaded_clean"]), "", ""],
             ["console ready right after the demo's SIGKILL (recovery runs during the open)",
              fmt_s(ready["ready_after_crash"]), "", ""],
@@ -264,7 +274,11 @@ def main(argv: list[str] | None = None) -> dict:
         "",
         f"Ready minus the floor: {fmt_s(ready['ready_clean'] - ready['import_textual'])}. "
         "The engine opens in a thread while the screens load, but both are Python and share "
-        "the GIL, so their costs add up rather than overlap.",
+        "the GIL, so their costs add up rather than overlap: the start-up is kept short by "
+        "doing less (only the shown tab is built before the first frame, the others right "
+        "after it; the directory check does not import the SQL layer; the garbage collector "
+        "waits until the first frame; the editor's highlight query compiles in a thread, "
+        "outside the GIL).",
         "",
         f"Big result: `SELECT * FROM big`, {args.rows:,} rows x 5 columns (BIGINT, "
         "VARCHAR, INT, DECIMAL, DATETIME), console headless at 160x48; table loaded in "
@@ -275,9 +289,9 @@ def main(argv: list[str] | None = None) -> dict:
              f"<= {FIRST_PAGE_TARGET:.1f} s", verdict(first_ok)],
             ["all rows in the grid", fmt_s(grid["all_rows"]), "", ""],
             ["rows in the grid", f"{grid['rows_shown']:,}", "", ""],
-            [f"page-down, median of {args.pages}", fmt_s(grid["page_median"]), "", ""],
-            [f"page-down, p95 of {args.pages}", fmt_s(grid["page_p95"]),
-             f"< {PAGE_TARGET * 1000:.0f} ms", verdict(page_ok)],
+            [f"page-down, median of {args.pages}", fmt_s(grid["page_median"]),
+             f"<= {PAGE_TARGET * 1000:.0f} ms", verdict(page_ok)],
+            [f"page-down, p95 of {args.pages}", fmt_s(grid["page_p95"]), "", ""],
             ["page-down, slowest", fmt_s(grid["page_max"]), "", ""],
             ["Ctrl+End to the last row", fmt_s(grid["to_last_row"]), "", ""],
         ]),

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 _API = {"connect", "Connection", "Cursor", "apilevel", "paramstyle", "threadsafety", "STRING",
         "BINARY", "NUMBER", "DATETIME", "ROWID", "inspect", "recover", "classify",
-        "StatementKind", "DatabaseStatus", "TablespaceStatus", "check_directory",
+        "StatementKind", "DatabaseStatus", "TablespaceStatus",
         "Inspection", "TablespaceInspection",
         "split_statements"}
+_DIRECTORY = {"check_directory"}  # core.directory: no SQL layer
 # Point-in-time recovery (core.backup.api): backups, restores, the binary log read back.
 _BACKUP = {"backup_database", "verify_backup", "read_backup", "list_backups", "restore",
            "binlog_files", "binlog_timeline", "BackupInfo", "BinlogFileInfo", "RestoreReport",
@@ -24,7 +25,7 @@ _BACKUP |= {"binlog_sql"}  # `kintsugi binlog` (core.backup.binlog_sql)
 _ERRORS = {"Error", "Warning", "InterfaceError", "DatabaseError", "DataError",
            "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
            "NotSupportedError"}
-__all__ = sorted(_API | _BACKUP | _ERRORS | {"scan_sql", "needs_recovery"})
+__all__ = sorted(_API | _DIRECTORY | _BACKUP | _ERRORS | {"scan_sql", "needs_recovery"})
 
 
 def needs_recovery(path: str) -> bool:
@@ -49,6 +50,10 @@ def __getattr__(name: str):
         from core.sql.lexer import scan
 
         return scan
+    if name in _DIRECTORY:  # checked before the engine is imported (the console's start)
+        from core import directory
+
+        return getattr(directory, name)
     if name in _API:
         from core import api
 

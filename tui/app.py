@@ -12,18 +12,19 @@ import asyncio
 import gc
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Static, TabbedContent, TabPane
 
-from core.events import RecoveryStarted
+from core.events import Event, RecoveryStarted
 from tui import actions
 from tui import text as fmt
 from tui.backend.base import Backend, BackendError
@@ -36,6 +37,7 @@ from tui.panes import discover
 from tui.panes.base import Pane
 from tui.screens import HelpScreen, OpenFailedScreen, OpenTransactionScreen
 from tui.terminal_keys import read_meta_digits_as_alt
+from tui.warmup import start_highlight_query
 from tui.widgets.footer import Footer  # Help and Quit stay visible at 80 columns
 
 KINTSUGI_THEME = Theme(
@@ -55,6 +57,7 @@ KINTSUGI_THEME = Theme(
 ANSI_THEME = "ansi-dark"
 
 read_meta_digits_as_alt()  # Alt+1 through tmux/ssh (ESC 1) switches tabs, not types ¡
+start_highlight_query()  # in a thread while the panes' modules load (the editor's is one)
 PANE_CLASSES = discover()
 for _i, _cls in enumerate(PANE_CLASSES[:9], start=1):
     actions.register(actions.Action("app", f"tab('{_cls.ID}')", f"{_i},alt+{_i}", _cls.TITLE,
@@ -69,10 +72,14 @@ def _tune_gc() -> None:
     up (modules, widgets, styles) are moved out of the collector's sight, and full
     collections are made a hundred times rarer (the grid's caches are freed by reference
     counts, not by the collector).  Measured on a 1M-row result: page-down slowest of 60
-    199 ms -> 73 ms, median unchanged (66 ms)."""
+    199 ms -> 73 ms, median unchanged (66 ms).
+
+    The command line turns the collector off while the console starts (its imports and
+    first screen made ~250 collections, 7% of the start-up): it is turned on here."""
     gc.freeze()
     gen0, gen1, _gen2 = gc.get_threshold()
     gc.set_threshold(gen0, gen1, 1000)
+    gc.enable()
 
 
 @dataclass
@@ -165,7 +172,13 @@ class KintsugiApp(App[int]):
         self.reopen_path: str | None = None  # on exit, the console opens this one (a restore)
         self.started = time.time()  # this session's statements are the history's newer ones
         self._leaving = False  # the open transaction was settled: exit() closes at once
-        self._panes: list[Pane] = []
+        # the panes are built lazily: the shown one with the screen, the others once the
+        # database is open and drawn (one per frame) or when first asked for
+        self._built: dict[str, Pane] = {}  # mounted (maybe not composed yet)
+        self._caught_up: set[str] = set()  # composed and told everything: events reach it
+        self._on_built: dict[str, list[Callable[[], None]]] = {}
+        self._early_events: list[Event] = []  # before the open finished, for panes built later
+        self._late_events: list[Event] = []  # after it, while a pane is not built yet
         # the theme is chosen before the first style pass: switching it after the mount
         # re-applied every style, a seventh of the start-up time
         self.register_theme(KINTSUGI_THEME)
@@ -180,11 +193,17 @@ class KintsugiApp(App[int]):
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        """Only the shown tab's pane is built with the screen: building all five took a
+        fifth of the start-up (their widgets, styles and first reads).  The others are
+        built once the open database is drawn, or when first shown (`pane`)."""
         yield TitleBar(self._title_text(), id="title")
         with TabbedContent(initial=f"tab-{self.initial_tab}", id="tabs"):
             for i, cls in enumerate(self.pane_classes, start=1):
                 with TabPane(f"{i} {cls.TITLE}", id=f"tab-{cls.ID}"):
-                    yield cls()
+                    if cls.ID == self.initial_tab:
+                        pane = self._built[cls.ID] = cls()
+                        self._caught_up.add(cls.ID)  # composed with the screen
+                        yield pane
         yield Footer()
 
     def on_mount(self) -> None:
@@ -193,19 +212,71 @@ class KintsugiApp(App[int]):
         if self.history.load_error:
             self.notify(self.history.load_error, severity="warning")
         self.call_after_refresh(self._focus_active)
+        if self.tune_gc:  # a long recovery: the collector on meanwhile (see _tune_gc)
+            self.set_timer(2.0, gc.enable)
         self.pump.attach(lambda batch: self.post_message(EngineEvents(batch)))
         self._open()
 
     @property
     def panes(self) -> list[Pane]:
-        """The panes, found once: every batch of engine events goes to each, and a query
-        walked the whole DOM each time."""
-        if not self._panes:
-            self._panes = list(self.query(Pane))
-        return self._panes
+        """The panes built so far and told everything that happened: every batch of engine
+        events goes to each.  (A pane not built yet is told when it is: `_catch_up`.)"""
+        return [self._built[c.ID] for c in self.pane_classes if c.ID in self._caught_up]
 
     def pane(self, pane_id: str) -> Pane:
-        return self.query_one(f"#pane-{pane_id}", Pane)
+        """The pane, built now if it was not yet (its widgets are composed on the next
+        turn of the event loop; what happened so far is replayed to it then)."""
+        return self._built.get(pane_id) or self._build(pane_id)
+
+    @property
+    def all_panes_built(self) -> bool:
+        return len(self._caught_up) == len(self.pane_classes)
+
+    def _build(self, pane_id: str) -> Pane:
+        cls = next((c for c in self.pane_classes if c.ID == pane_id), None)
+        if cls is None:
+            raise NoMatches(f"No pane {pane_id!r}")
+        pane = self._built[pane_id] = cls()
+        mounted = self.query_one(f"#tab-{pane_id}", TabPane).mount(pane)
+
+        async def composed() -> None:
+            await mounted
+            self._catch_up(pane)
+
+        self.run_worker(composed(), group="build-pane", exit_on_error=False)
+        return pane
+
+    def _catch_up(self, pane: Pane) -> None:
+        """Tell a pane built late what the ones built with the screen heard: the open's
+        events (as they came, before the database was ready), the open itself, and the
+        events since."""
+        with pane.replaying():
+            pane.engine_events(list(self._early_events))
+        if self.ready:
+            pane.database_ready()
+            if self._late_events:
+                pane.engine_events(list(self._late_events))
+        self._caught_up.add(pane.ID)
+        if self.all_panes_built:  # nobody else needs them
+            self._early_events.clear()
+            self._late_events.clear()
+        for callback in self._on_built.pop(pane.ID, []):
+            callback()
+
+    def when_built(self, pane_id: str, callback: Callable[[], None]) -> None:
+        """Call `callback` once the pane is built and caught up (now if it is)."""
+        if pane_id in self._caught_up:
+            callback()
+            return
+        self._on_built.setdefault(pane_id, []).append(callback)
+        self.pane(pane_id)
+
+    def _build_rest(self) -> None:
+        """Build the panes not shown yet, one per frame, so that keys typed meanwhile wait
+        for one pane's build at most."""
+        rest = [c.ID for c in self.pane_classes if c.ID not in self._built]
+        if rest:
+            self.when_built(rest[0], lambda: self.call_after_refresh(self._build_rest))
 
     def _focus_active(self) -> None:
         tabs = self.query_one(TabbedContent)
@@ -217,7 +288,12 @@ class KintsugiApp(App[int]):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane_id = (event.pane.id or "").removeprefix("tab-")
         if pane_id:
-            self.pane(pane_id).activated()
+            self.when_built(pane_id, lambda: self._activated(pane_id))
+
+    def _activated(self, pane_id: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == f"tab-{pane_id}":  # still the shown one once built
+            self._built[pane_id].activated()
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -241,6 +317,8 @@ class KintsugiApp(App[int]):
     def _engine_events(self, message: EngineEvents) -> None:
         if not self.is_running or self._exit:  # a DDL job's events go on while the app closes
             return
+        if not self.all_panes_built:
+            (self._late_events if self.ready else self._early_events).extend(message.events)
         for e in message.events:
             self.open_state.note(e)
             match e:
@@ -274,6 +352,7 @@ class KintsugiApp(App[int]):
             self._when_loaded()
         else:
             self.call_after_refresh(self._warm_up)
+        self.call_after_refresh(self._build_rest)
 
     def _warm_up(self) -> None:
         """Import the results grid (pyarrow, fastdatatable) in the background, so the first
@@ -294,7 +373,8 @@ class KintsugiApp(App[int]):
 
     @work(group="ready", exit_on_error=False)
     async def _when_loaded(self) -> None:
-        while any(w.group not in ("ready",) and not w.is_finished for w in self.workers):
+        while not self.all_panes_built or any(
+                w.group not in ("ready",) and not w.is_finished for w in self.workers):
             await asyncio.sleep(0.005)
 
         def done() -> None:
@@ -305,6 +385,8 @@ class KintsugiApp(App[int]):
 
     @on(OpenFailed)
     def _open_failed(self, message: OpenFailed) -> None:
+        if self.tune_gc:
+            gc.enable()  # off while the console started (see _tune_gc)
         self.open_error = message.error
         self._update_title()
         self.push_screen(OpenFailedScreen(self.backend.path, message.error))
@@ -472,13 +554,23 @@ class KintsugiApp(App[int]):
         if a.scope == "app":
             self.call_later(self.run_action, a.name)
             return
+        for cls in self.pane_classes:
+            if cls.SCOPE == a.scope:  # the pane's own action: the pane, built if need be
+                self.action_tab(cls.ID)
+                self.when_built(cls.ID, lambda cls=cls: self.call_later(
+                    self.run_action, a.name, self._built[cls.ID]))
+                return
         for pane in self.panes:
-            owner = pane if pane.SCOPE == a.scope else None
-            if owner is None:
-                owner = next((w for w in pane.query("*")
-                              if getattr(w, "SCOPE", None) == a.scope), None)
+            owner = next((w for w in pane.query("*")
+                          if getattr(w, "SCOPE", None) == a.scope), None)
             if owner is not None:
                 self.action_tab(pane.ID)
                 self.call_later(self.run_action, a.name, owner)
                 return
+        rest = [c.ID for c in self.pane_classes if c.ID not in self._caught_up]
+        if rest:  # a widget of a pane not built yet: build them, then look again
+            for pane_id in rest[:-1]:
+                self.pane(pane_id)
+            self.when_built(rest[-1], lambda: self.call_after_refresh(self.run_registered, a))
+            return
         self.notify(f"{a.label}: not available here", severity="warning")

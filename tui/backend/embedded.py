@@ -131,7 +131,7 @@ def _count(value: object) -> int | None:
 def check_directory(path: str, create: bool = False) -> None:
     """Fail fast, before any screen is drawn, for a directory that is not a database or is
     held by another process.  Raises BackendError with the engine's own wording."""
-    from core.api import check_directory as check
+    from core import check_directory as check  # core.directory: the engine is not loaded
 
     try:
         check(path, create=create)
@@ -179,6 +179,17 @@ class EmbeddedBackend(Backend):
         self._force_recovery = int(engine_options.get("force_recovery") or 0)
 
     # -- lifecycle ----------------------------------------------------------------------------
+
+    def start_open(self, sink: EventSink) -> None:
+        """Without a crash to recover, the engine is imported first, on the caller's thread:
+        imported in the opening thread while the caller imports the screens, the two took
+        turns at the interpreter lock and ended ~65 ms later than one after the other.  A
+        recovery starts its child process first and imports the engine while it runs."""
+        from core import needs_recovery
+
+        if not (self.recover_in_child and needs_recovery(self.path)):
+            import core.api  # noqa: F401 - see above
+        super().start_open(sink)
 
     def open(self, sink: EventSink) -> None:
         import core

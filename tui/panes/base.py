@@ -9,6 +9,8 @@ derives from `RefreshingPane` and says only how to read it and how to show it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from rich.cells import cell_len
@@ -40,6 +42,7 @@ class Pane(Vertical):
 
     def __init__(self) -> None:
         super().__init__(id=f"pane-{self.ID}")
+        self._replaying = False
 
     @property
     def backend(self) -> Backend:
@@ -47,7 +50,18 @@ class Pane(Vertical):
 
     @property
     def ready(self) -> bool:
-        return bool(getattr(self.app, "ready", False))
+        """The database is open (and the events being handled came after that)."""
+        return bool(getattr(self.app, "ready", False)) and not self._replaying
+
+    @contextmanager
+    def replaying(self) -> Iterator[None]:
+        """A pane built after the database opened is told the open's events as they came:
+        while they are replayed it is not `ready`, as the panes that saw them live were not."""
+        self._replaying = True
+        try:
+            yield
+        finally:
+            self._replaying = False
 
     # hooks the app calls ---------------------------------------------------------------------
 

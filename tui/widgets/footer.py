@@ -1,10 +1,15 @@
-"""The footer: Textual's, keeping Help and Quit in sight at any width.
+"""The footer: Textual's, keeping Help and Quit in sight at any width, rebuilt only when the
+keys it shows change.
 
 Textual's footer lays the keys out from the focused widget's to the app's and clips what
 does not fit, so at 80 columns F1 and Ctrl+Q (the app's, listed last) fell off the right
 edge and a key could be cut in the middle.  Here Help and Quit come right before the
 palette key, and the pane's keys that do not fit are hidden whole, the last (least
 specific) first.
+
+Textual's footer also recomposes (a dozen key widgets, each styled) whenever the screen's
+bindings are updated, which is every focus change, even when the keys shown stay the
+same: five times before the console's first frame (~11 ms each, a tenth of the start-up).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ ESSENTIAL = ("help", "quit")  # actions always shown (in the order Textual lists
 
 
 class Footer(widgets.Footer):
+    _shown: tuple | None = None
+
     def compose(self) -> ComposeResult:
         keys = list(super().compose())
         palette = [k for k in keys if k.has_class("-command-palette")]
@@ -30,7 +37,25 @@ class Footer(widgets.Footer):
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit)
 
+    def _keys_shown(self) -> tuple:
+        """Everything Textual's `Footer.compose` reads: the same value, the same footer."""
+        if not self._bindings_ready:
+            return ()
+        app = self.app
+        keys = tuple(
+            (binding.key, binding.description, binding.action, enabled, tooltip,
+             id(binding.group) if binding.group is not None else None,
+             app.get_key_display(binding), binding.tooltip)
+            for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
+            if binding.show or binding.key == app.COMMAND_PALETTE_BINDING)
+        return (id(self.screen), self.compact, self.show_command_palette,
+                self.combine_groups, app.ENABLE_COMMAND_PALETTE, keys)
+
     async def recompose(self) -> None:
+        shown = self._keys_shown()
+        if shown == self._shown and self.children:
+            return
+        self._shown = shown
         await super().recompose()
         self.call_after_refresh(self._fit)
 
