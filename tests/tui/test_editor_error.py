@@ -53,7 +53,7 @@ async def test_a_syntax_error_puts_the_cursor_on_it_and_marks_it(make_app, shop_
         assert editor.selected_text == ""
         assert area.error_mark == ((1, 0), (1, 5))
         assert marked_text(area, 1) == "SELEC"
-        assert "cursor is at the error" in status_text(app)
+        assert "cursor at the error" in status_text(app)
         assert "keeps your text" not in status_text(app)
         await pilot.press("x")  # edits, does not replace the statement
         assert editor.text == "SELECT 1;\nxSELEC 2;"
@@ -91,7 +91,7 @@ async def test_an_error_without_a_position_puts_the_cursor_at_the_statement(make
         sql = "SELECT 1;\n  SELECT name FROM customer WHERE id = 7;\nSELECT 3"
         editor = await run_statement(pilot, sql, line=1, column=4)
         assert "Error 1146" in status_text(app)
-        assert "statement's start" in status_text(app)
+        assert "cursor at its start" in status_text(app)
         assert editor.selection.start == editor.selection.end == (1, 2)
         assert editor.selected_text == ""
         assert marked_text(editor.text_input, 1) == "SELECT name FROM customer WHERE id = 7"

@@ -682,10 +682,11 @@ class SqlPane(Pane):
         where = f" (statement {msg.index + 1} of {n})" if n > 1 else ""
         if msg.index < n - 1:
             where = f" (statement {msg.index + 1} of {n}; the other {n - msg.index - 1} not run)"
-        cursor = {"error": "the cursor is at the error (marked); ",
-                  "start": "the cursor is at the statement's start; "}.get(
-            self.editor.mark_error(st, e.msg if e.errno == 1064 else ""), "")
-        self.results.status(f"[b $error]Error {e.errno}[/]{where}: {cursor}text unchanged")
+        # short: at 80 columns the status shares its line with the grid's position
+        cursor = {"error": "cursor at the error (marked)",
+                  "start": "cursor at its start"}.get(
+            self.editor.mark_error(st, e.msg if e.errno == 1064 else ""), "text unchanged")
+        self.results.status(f"[b $error]Error {e.errno}[/]{where}: {cursor}")
         hint = f"\n\n{fmt.markup(e.hint)}" if e.hint else ""
         self.results.error(f"[b]ERROR {e.errno} ({e.sqlstate})[/b]: {fmt.markup(e.msg)}\n\n"
                            f"[dim]in:[/] "
