@@ -44,7 +44,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KINTSUGI = os.path.join(os.path.dirname(sys.executable), "kintsugi")
 TIMEOUT = 30
 SEGMENT = 1 << 20  # small redo segments: copies stay cheap
-ERROR_LINE = re.compile(r"^ERROR \d{4} \([0-9A-Z]{5}\): \S.*$")
+# (`kintsugi sql` names the script's line, as mysql in batch mode: "ERROR nnnn (S) at line N:")
+ERROR_LINE = re.compile(r"^ERROR \d{4} \([0-9A-Z]{5}\)( at line \d+)?: \S.*$")
 # what the CLI prints on stderr besides errors: the open's own log lines (a recovery, what a
 # forced open could not apply), in kintsugi.err's shape
 LOG_LINE = re.compile(r"^\[(Note|Warning)\] \[KintsugiDB\] ")
