@@ -243,7 +243,8 @@ def test_tablespace_page_damage(databases, tmp_path, how):
         "\t".join(r) for r in expected["t2"]]
     if forced:
         line = _error_line(_cli("sql", d, *forced, "-B", "-e", scan))
-        assert line.startswith("ERROR 1812 (HY000) at line 1: Tablespace is missing for table "), line
+        assert line.startswith(
+            "ERROR 1812 (HY000) at line 1: Tablespace is missing for table "), line
 
 
 # -- the control file --------------------------------------------------------------------------
@@ -302,7 +303,8 @@ def test_deleted_tablespace(databases, tmp_path):
     assert out.splitlines()[1:] == ["\t".join(r) for r in expected["t2"]]
     d = _copy(base, str(tmp_path / "t1"))
     line = _error_line(_cli("sql", d, "--force-recovery", "1", "-B", "-e", QUERIES["t1"]))
-    assert line == "ERROR 1812 (HY000) at line 1: Tablespace is missing for table `test`.`t1`.", line
+    assert line == ("ERROR 1812 (HY000) at line 1: Tablespace is missing for table "
+                    "`test`.`t1`."), line
 
 
 # -- a full disk --------------------------------------------------------------------------------

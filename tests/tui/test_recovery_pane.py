@@ -298,6 +298,21 @@ async def test_a_forced_open_of_a_clean_database_is_read_only_and_says_so(make_a
         assert "kintsugi dump shop --force-recovery 1 > dump.sql" in body, body  # what to do
 
 
+@pilot_test
+async def test_a_checkpoint_after_a_clean_open_keeps_nothing_to_do(make_app, shop_db):
+    """A clean open settles the bars ("nothing to do"); the flusher's first checkpoint a
+    moment later redrew them from the empty progress model as "not started" / "waiting"."""
+    from tui.messages import EngineEvents
+
+    async with recovery_tab(make_app, shop_db, (120, 36)) as (pilot, pane):
+        app = pane.app
+        assert "nothing to do" in _text(pane.query_one("#scan-label"))
+        app.post_message(EngineEvents([ev.CheckpointDone(CKPT + 10)]))
+        await pilot.pause(0.1)
+        assert "nothing to do" in _text(pane.query_one("#scan-label"))
+        assert "nothing to do" in _text(pane.query_one("#apply-label"))
+
+
 # -- the batch list, the folded batches, the history's columns, the banner's advice ----------
 
 

@@ -117,6 +117,7 @@ class RecoveryBars(Vertical):
         super().__init__(**kwargs)
         self.progress = Progress()
         self._shown: tuple | None = None  # what `show` drew last
+        self._settled = False  # `settled` drew the end: later events (checkpoints) keep it
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="scan-row"):
@@ -132,7 +133,8 @@ class RecoveryBars(Vertical):
     def note(self, events: list[ev.Event]) -> None:
         for e in events:
             self.progress.note(e)
-        self.show()
+        if not self._settled:  # a checkpoint after a clean open is not "not started"
+            self.show()
 
     def show(self) -> None:
         """Only what changed is updated: each update lays the screen out again, and during
@@ -168,6 +170,7 @@ class RecoveryBars(Vertical):
     def settled(self, label: str) -> None:
         """The open is over and nothing was (or could be) reported: full bars, one word."""
         self._shown = None
+        self._settled = True
         for bar in self.query(ProgressBar):
             bar.update(total=100, progress=100)
         self._labels(label, "Redo apply: nothing to do")
