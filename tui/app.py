@@ -141,6 +141,12 @@ class KintsugiApp(App[int]):
         scrollbar-background-active: $panel; scrollbar-color: $foreground 25%;
         scrollbar-color-hover: $foreground 40%; scrollbar-color-active: $primary;
         scrollbar-corner-color: $panel; scrollbar-size-vertical: 1; }
+    /* the command palette's own CSS draws plain `black` (#000000, and blended at 50%) and
+       `blank` borders in Textual's default border green: truecolor codes under 16 colours */
+    CommandPalette:ansi #--input { border: hkey ansi_bright_black; }
+    CommandInput:ansi { border: blank ansi_default; }
+    CommandList:ansi { border-top: blank ansi_default; border-bottom: hkey ansi_bright_black; }
+    SearchIcon:ansi { color: ansi_default; }
     """
     ENABLE_COMMAND_PALETTE = True
     # Alt+digit reaches the app before the focused widget: from a terminal it arrives as

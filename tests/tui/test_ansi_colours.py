@@ -146,6 +146,7 @@ async def test_every_screen_is_sixteen_colours_under_the_ansi_theme(make_app, de
         editor.text = "DROP TABLE orders"
         await visit(pilot, "confirm dialog", problems, "f5")
         await visit(pilot, "help screen", problems, "f1")
+        await visit(pilot, "command palette", problems, "ctrl+p", *"qu")
     assert not problems, "\n".join(f"{where}: {bad}" for where, bad in problems.items())
 
 
