@@ -37,8 +37,8 @@ class Pending:
     def summary(self) -> str:
         """One sentence: what rolling back would undo."""
         if not self.writes:
-            return ("The console ran no change in it (a statement run elsewhere may have); "
-                    "rolling back undoes whatever it holds.")
+            return ("No statement run in this console since BEGIN changed a row (the history "
+                    "shows none); rolling back undoes whatever it holds.")
         rows = f", {fmt.count(self.rows, 'row')} changed" if self.rows else ""
         return (f"It holds {fmt.count(len(self.writes), 'statement')}{rows}: "
                 "rolling back (or leaving without committing) loses "

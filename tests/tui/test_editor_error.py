@@ -88,16 +88,34 @@ async def test_an_error_without_a_position_puts_the_cursor_at_the_statement(make
     app = make_app(shop_db, initial_tab="sql")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        sql = "SELECT 1;\n  SELECT name FROM customer WHERE id = 7;\nSELECT 3"
+        sql = "SELECT 1;\n  SELECT (SELECT 1 UNION SELECT 2);\nSELECT 3"
         editor = await run_statement(pilot, sql, line=1, column=4)
-        assert "Error 1146" in status_text(app)
+        assert "Error 1242" in status_text(app)
         assert "cursor at its start" in status_text(app)
         assert editor.selection.start == editor.selection.end == (1, 2)
         assert editor.selected_text == ""
-        assert marked_text(editor.text_input, 1) == "SELECT name FROM customer WHERE id = 7"
+        assert marked_text(editor.text_input, 1) == "SELECT (SELECT 1 UNION SELECT 2)"
         await pilot.press("ctrl+z")  # undo is an edit too: the mark goes
         assert editor.text_input.error_mark is None
         editor.text = sql
         await run_statement(pilot, sql, line=1, column=4)
         await pilot.press("x")
-        assert editor.text == "SELECT 1;\n  xSELECT name FROM customer WHERE id = 7;\nSELECT 3"
+        assert editor.text == "SELECT 1;\n  xSELECT (SELECT 1 UNION SELECT 2);\nSELECT 3"
+
+
+@pilot_test
+async def test_an_error_naming_a_table_or_column_puts_the_cursor_on_it(make_app, shop_db):
+    """1146 and 1054 quote what they could not find: the cursor goes to it, as for a 1064."""
+    app = make_app(shop_db, initial_tab="sql")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        sql = "SELECT 1;\n  SELECT name FROM customer WHERE id = 7;\nSELECT 3"
+        editor = await run_statement(pilot, sql, line=1, column=4)
+        assert "Error 1146" in status_text(app) and "cursor at the error" in status_text(app)
+        assert editor.selection.start == editor.selection.end == (1, 19)
+        assert marked_text(editor.text_input, 1) == "customer"
+        sql = "SELECT id,\n       nme\nFROM orders"
+        editor = await run_statement(pilot, sql, line=0)
+        assert "Error 1054" in status_text(app), status_text(app)
+        assert editor.selection.start == editor.selection.end == (1, 7)
+        assert marked_text(editor.text_input, 1) == "nme"

@@ -685,7 +685,7 @@ class SqlPane(Pane):
         # short: at 80 columns the status shares its line with the grid's position
         cursor = {"error": "cursor at the error (marked)",
                   "start": "cursor at its start"}.get(
-            self.editor.mark_error(st, e.msg if e.errno == 1064 else ""), "text unchanged")
+            self.editor.mark_error(st, e.msg), "text unchanged")
         self.results.status(f"[b $error]Error {e.errno}[/]{where}: {cursor}")
         hint = f"\n\n{fmt.markup(e.hint)}" if e.hint else ""
         self.results.error(f"[b]ERROR {e.errno} ({e.sqlstate})[/b]: {fmt.markup(e.msg)}\n\n"

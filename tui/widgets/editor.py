@@ -67,6 +67,28 @@ def error_offset(sql: str, message: str) -> int | None:
     return found if found >= 0 else start
 
 
+# errors that name what they could not find: "Unknown column 'o.nme' in 'field list'" (1054),
+# "Table 'shop.customer' doesn't exist" (1146), "Column 'id' in field list is ambiguous" (1052)
+NAMED = re.compile(r"^(?:Unknown column|Table|Column|Unknown table|FUNCTION|Unknown database)"
+                   r" '([^']+)'")
+
+
+def name_offset(sql: str, message: str) -> int | None:
+    """The offset in `sql` of the name an error `message` quotes (the column or table it
+    could not find), matched as a whole word, with or without backquotes; None if absent."""
+    m = NAMED.search(message)
+    if not m:
+        return None
+    name = m[1]
+    for candidate in (name, name.rsplit(".", 1)[-1]):
+        parts = [re.escape(p) for p in candidate.split(".")]
+        pattern = r"\.".join(rf"`?{p}`?" for p in parts)
+        found = re.search(rf"(?<![\w`.]){pattern}(?![\w`])", sql, re.IGNORECASE)
+        if found:
+            return found.start()
+    return None
+
+
 def token_at(sql: str, pos: int) -> tuple[int, int]:
     """The token starting at `pos` (or, at the end, the last one) as (start, end)."""
     m = TOKEN.search(sql, pos)
@@ -183,15 +205,18 @@ class SqlEditor(TextEditor, inherit_bindings=False):
 
     def mark_error(self, st: Statement, message: str = "") -> str | None:
         """After `st` failed: the cursor goes where the error is (MySQL's 1064 `message` gives
-        it), else to the statement's start, and that token (or the statement's first line) is
-        marked, not selected, so the next key edits rather than replaces.  Returns where the
-        cursor went, "error" or "start" (None: the text was edited while it ran; untouched)."""
+        it; a 1054/1146/1052 names the column or table), else to the statement's start, and
+        that token (or the statement's first line) is marked, not selected, so the next key
+        edits rather than replaces.  Returns where the cursor went, "error" or "start" (None:
+        the text was edited while it ran; untouched)."""
         from textual.widgets.text_area import Selection
 
         text = self.text
         if text[st.start:st.end] != st.text:
             return None
         pos = error_offset(st.text, message) if message else None
+        if pos is None and message:
+            pos = name_offset(st.text, message)
         if pos is None:
             start = st.start
             end = st.start + len(st.text.split("\n", 1)[0])
