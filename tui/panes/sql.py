@@ -187,8 +187,8 @@ class SqlPane(Pane):
             yield ResultsView(id="results")
 
     def on_mount(self) -> None:
-        self.results.status("[b]Ready[/b]: write SQL above; [b]F5[/b] runs the statement "
-                            "under the cursor, [b]F6[/b] runs them all")
+        self.results.status("[b]Ready[/b]: [b]F5[/b] runs the statement under the cursor, "
+                            "[b]F6[/b] all of them")  # whole at 80 columns
         self.results.notice(
             "Results appear here.\n\n"
             f"  {self._key('run'):<25} run the statement under the cursor (or the selection)\n"
