@@ -103,18 +103,29 @@ class Client:
             "Ctrl+C cancels a running statement; Ctrl+D or quit leaves.\n")
         if self.history.load_error:
             say(f"Warning: {self.history.load_error}")
+        prompt_failures = 0
         while True:
             try:
                 self._refresh_names()
                 text = self.session.prompt()
+                prompt_failures = 0
             except KeyboardInterrupt:
                 continue  # the line is cleared, as mysql 8 does
             except EOFError:
-                if self._leave():
-                    return
+                text = None
+            except Exception as err:  # the terminal itself failing again and again ends it
+                prompt_failures += 1
+                if prompt_failures >= 3:
+                    raise
+                say(self.error_line(err), err=True)
                 continue
+            # nothing one input does ends the client but a quit: an unexpected exception
+            # is shown as one ERROR 1105 line and the prompt comes back
             try:
-                if self.handle(text) == "quit" and self._leave():
+                if text is None:
+                    if self._leave():
+                        return
+                elif self.handle(text) == "quit" and self._leave():
                     return
             except KeyboardInterrupt:  # Ctrl+C as a result was printed: back to the prompt
                 say("")
@@ -179,8 +190,10 @@ class Client:
             if not self.run_one(st.text, vertical=vertical_last and last, line=st.line,
                                 source=source):
                 ok = False
-                if self._cancelled or (source is not None and not self.force):
+                if source is not None and not self.force:
                     return False
+            if self._cancelled:
+                return False
         return ok
 
     def run_file(self, text: str, source: str) -> bool:
@@ -206,7 +219,7 @@ class Client:
             else:
                 ok = self.run_one(piece.sql, vertical=piece.vertical, line=piece.line,
                                   source=source)
-            if not ok and (self._cancelled or not self.force):
+            if self._cancelled or (not ok and not self.force):
                 return False
         return True
 
@@ -249,9 +262,10 @@ class Client:
                 if self.conn.cancel():
                     say("-- cancelling the statement ...", err=True)
                 else:
-                    say("-- the statement cannot be interrupted now; it finishes first",
-                        err=True)
+                    say("-- the statement cannot be interrupted now; it finishes first "
+                        "(the rest of the input is not run)", err=True)
         seconds = time.perf_counter() - t0
+        self._cancelled = self._cancelled or asked  # Ctrl+C: the rest of the input is not run
         self._names_stale = self._names_stale or _changes_names(sql)
         err = outcome.get("error")
         if err is not None:
@@ -261,7 +275,6 @@ class Client:
                 raise err
             self._error(err, line, source)
             status = "cancelled" if getattr(err, "errno", None) == INTERRUPTED else "error"
-            self._cancelled = self._cancelled or (asked and status == "cancelled")
             self._record(sql, status, seconds=seconds, error=self.error_line(err))
             return False
         self.pager.show("\n".join(pieces))
