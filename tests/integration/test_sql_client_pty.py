@@ -362,3 +362,9 @@ def test_a_history_file_with_torn_or_mistyped_lines_still_starts(shop, history):
         assert c.quit() == 0
     finally:
         c.close()
+
+
+def test_delimiter_is_refused_with_1235(client):
+    out = client.run("DELIMITER //")
+    assert "ERROR 1235 (42000): This version of KintsugiDB doesn't yet support 'DELIMITER'" in out
+    assert "| 1 |" in client.run("SELECT 1;")

@@ -114,4 +114,6 @@ def complete(text: str) -> bool:
         return True
     if ends_with_command(text, "c") or ends_with_command(text, "e"):
         return True
+    if text.split(None, 1)[0].lower() == "delimiter":  # refused at once (ERROR 1235)
+        return True
     return parse_command(text) is not None or split_terminator(text) is not None

@@ -162,6 +162,9 @@ class Client:
         command = parse_command(text)
         if command is not None:
             return self.command(command)
+        if text.split(None, 1)[:1] and text.split(None, 1)[0].lower() == "delimiter":
+            say(delimiter_error(), err=True)
+            return ""
         ended = split_terminator(text)
         if ended is None:
             return ""
