@@ -88,7 +88,7 @@ def _script_command(line: str) -> tuple[str, str] | None:
     if not arg or (word == "use" and (";" in arg or len(arg.split()) != 1)):
         return None
     if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "`'\"":
-        arg = arg[1:-1]
+        arg = arg[1:-1].replace(arg[0] * 2, arg[0])  # `a``b` names a`b
     return word, arg
 
 
