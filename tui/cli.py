@@ -889,12 +889,15 @@ def sql(ctx: click.Context, directory: str, statements: str | None, database: st
         outcome = run_script(conn, statements, click.echo,
                              lambda line: click.echo(line, err=True), error_line,
                              force=force, batch=batch)
-    except BrokenPipeError:  # `kintsugi sql ... | head`: the reader has enough
+    except BrokenPipeError:
+        # `kintsugi sql ... | head`: the reader left, so the rest of the script is not run;
+        # as mysql (killed by SIGPIPE) the exit status is 128 + 13, and closing the
+        # connection rolls an open transaction back, as on any abnormal end
         _quiet_stdout()
-        outcome = None
+        sys.exit(141)
     finally:
         conn.close()
-    if outcome is not None and outcome.failed:
+    if outcome.failed:
         sys.exit(1)
 
 

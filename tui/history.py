@@ -30,6 +30,32 @@ class Entry:
         return all(w in low for w in words)
 
 
+# each field's accepted types (bool is an int to Python: refused where a number is meant)
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "sql": (str,), "ts": (int, float), "database": (str, type(None)), "path": (str,),
+    "status": (str,), "rows": (int, type(None)), "seconds": (int, float, type(None)),
+    "error": (str,)}
+
+
+def parse_entry(raw: bytes) -> Entry | None:
+    """One line of the file as an Entry, or None when it is not one."""
+    try:
+        d = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(d, dict) or not isinstance(d.get("sql"), str):
+        return None
+    fields = {}
+    for name, types in _FIELD_TYPES.items():
+        if name not in d:
+            continue
+        value = d[name]
+        if isinstance(value, bool) or not isinstance(value, types):
+            return None
+        fields[name] = value
+    return Entry(**fields)
+
+
 class History:
     def __init__(self, path: str, size: int = 5_000):
         self.path = path
@@ -39,8 +65,10 @@ class History:
         self.load_error = ""
 
     def load(self) -> History:
+        """Read the file; a line that is not a whole entry (torn mid-character by a crash,
+        not JSON, or with a field of the wrong type) is skipped, never fatal."""
         try:
-            with open(self.path, encoding="utf-8") as f:
+            with open(self.path, "rb") as f:
                 lines = f.readlines()
         except FileNotFoundError:
             return self
@@ -48,12 +76,10 @@ class History:
             self.load_error = f"cannot read the history file {self.path}: {err}"
             return self
         out = []
-        for line in lines[-2 * self.size:]:
-            try:
-                d = json.loads(line)
-                out.append(Entry(**{k: d[k] for k in d if k in Entry.__slots__}))
-            except (ValueError, TypeError):
-                continue  # a torn last line after a crash: skip it
+        for raw in lines[-2 * self.size:]:
+            entry = parse_entry(raw)
+            if entry is not None:
+                out.append(entry)
         self.entries = out[-self.size:]
         if len(lines) > 2 * self.size:
             self._rewrite()

@@ -63,9 +63,28 @@ def test_batch_mode_streams_into_a_pipe_that_closes_early(tmp_path):
     head = [proc.stdout.readline() for _ in range(3)]
     proc.stdout.close()
     err = proc.stderr.read()
-    assert proc.wait(timeout=120) == 0, err
+    assert proc.wait(timeout=120) == 141, err  # as mysql, killed by SIGPIPE: 128 + 13
     assert head == ["id\tid\tid\n", "0\t0\t0\n", "0\t0\t1\n"]
     assert err == ""
+
+
+def test_a_reader_leaving_stops_the_script_and_rolls_its_transaction_back(tmp_path):
+    """After the pipe breaks nothing more runs (not the INSERT after the SELECT), the open
+    transaction is rolled back, and the status says so: 141, no traceback."""
+    db = str(tmp_path / "db")
+    kintsugi("sql", db, "--create", "-e", "CREATE TABLE a (id INT PRIMARY KEY); INSERT INTO a "
+             "VALUES " + ", ".join(f"({i})" for i in range(100)) + "; CREATE TABLE p (id INT)")
+    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "sql", db, "-B", "-e",
+                             "BEGIN; INSERT INTO p VALUES (1); "
+                             "SELECT x.id, y.id, z.id FROM a x, a y, a z; "
+                             "INSERT INTO p VALUES (2); COMMIT; INSERT INTO p VALUES (3)"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141 and err == ""
+    r = kintsugi("sql", db, "-B", "-e", "SELECT COUNT(*) FROM p")
+    assert r.stdout.splitlines() == ["COUNT(*)", "0"], r.stderr
 
 
 def test_a_result_with_warnings_says_how_many_like_mysql(tmp_path):
@@ -147,3 +166,45 @@ def test_a_script_does_not_load_the_interactive_client(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                        timeout=120)
     assert r.stdout.split() == ["0", "False"], r.stdout + r.stderr
+
+
+def test_mysql_client_syntax_in_scripts(tmp_path):
+    """\\G and \\g end statements, `use db` needs no `;`, `source`/`\\.` run files (nested,
+    errors naming the file and its line), a BOM at the start is skipped."""
+    db = str(tmp_path / "db")
+    inner = tmp_path / "inner.sql"
+    inner.write_text("SELECT 'inner' AS w;\n\nSELECT * FROM nowhere;\nSELECT 'not run';\n")
+    outer = tmp_path / "outer.sql"
+    outer.write_text(f"SELECT 'outer' AS w;\n\\. {inner}\n")
+    script = ("\ufeffCREATE DATABASE s2;\nuse s2\nSELECT DATABASE() AS d, 2 AS n\\G\n"
+              f"SELECT 'a\\G' AS q\\g\nsource {outer}\nSELECT 'after';\n")
+    r = kintsugi("sql", db, "--create", stdin=script)
+    assert r.returncode == 1
+    assert "*************************** 1. row ***************************\n"\
+           "d: s2\nn: 2\n" in r.stdout
+    assert "| a\\G |" in r.stdout or "| aG |" in r.stdout  # in a string it is no terminator
+    assert "| outer |" in r.stdout and "| inner |" in r.stdout
+    assert "not run" not in r.stdout and "after" not in r.stdout
+    assert r.stderr.splitlines() == [
+        f"ERROR 1146 (42S02) at line 3 in file: '{inner}': Table 's2.nowhere' doesn't exist"]
+
+
+def test_scripts_refuse_delimiter_bad_files_and_endless_sourcing(tmp_path):
+    db = str(tmp_path / "db")
+    r = kintsugi("sql", db, "--create", "-B", stdin="SELECT 1;\nDELIMITER //\nSELECT 2//\n")
+    assert r.returncode == 1 and r.stdout.splitlines() == ["1", "1"]
+    assert r.stderr.startswith("ERROR 1235 (42000) at line 2: This version of KintsugiDB "
+                               "doesn't yet support 'DELIMITER'")
+    binary = tmp_path / "bin.sql"
+    binary.write_bytes(b"SELECT '\xff\xfe';\n")
+    r = kintsugi("sql", db, "-B", "-e", f"SELECT 1;\nsource {binary}\nSELECT 2;")
+    assert r.returncode == 1 and r.stdout.splitlines() == ["1", "1"]
+    assert r.stderr.splitlines() == [
+        f"ERROR 1105 (HY000) at line 2: Failed to read file '{binary}': not UTF-8 text "
+        "(byte 0xff at offset 8)"]
+    loop = tmp_path / "loop.sql"
+    loop.write_text(f"source {loop}\n")
+    r = kintsugi("sql", db, "-B", "-e", f"source {loop}")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip().endswith("files source each other more than 16 deep"), r.stderr
+    assert f"in file: '{loop}'" in r.stderr

@@ -307,3 +307,64 @@ def test_a_closed_terminal_rolls_back_and_closes_cleanly(shop, history):
     r = kintsugi("sql", shop, "-D", "shop", "-B", "-e", "SELECT COUNT(*) FROM a WHERE id = 3000")
     assert r.stdout.splitlines() == ["COUNT(*)", "0"]
     assert "Recovered after a crash" not in r.stderr, r.stderr
+
+
+def test_a_source_file_that_is_not_utf8_keeps_the_client_and_its_transaction(client,
+                                                                            tmp_path):
+    binary = tmp_path / "bin.sql"
+    binary.write_bytes(b"INSERT INTO a VALUES (7001);\n-- \xff\xfe\n")
+    client.run("BEGIN;")
+    client.run("INSERT INTO a VALUES (7000);")
+    out = client.run(f"source {binary}")
+    assert (f"ERROR 1105 (HY000): Failed to read file '{binary}': not UTF-8 text (byte 0xff "
+            "at offset 32)") in out
+    assert "Transaction:        open" in client.run("status")
+    out = client.run("SELECT COUNT(*) AS n FROM a WHERE id >= 7000;")
+    assert "| 1 |" in out  # the file ran nothing, the transaction's own row is still there
+    client.run("ROLLBACK;")
+    assert client.quit() == 0
+
+
+def test_ctrl_c_stops_the_rest_of_that_input(client):
+    client.child.send("SELECT COUNT(*) FROM a w, a x, a y, a z; INSERT INTO a VALUES (7100);"
+                      "\r")
+    client.child.expect_exact(INPUT_ACCEPTED)
+    time.sleep(1.0)
+    client.child.sendintr()
+    out = client.until_prompt()
+    assert "ERROR 1317 (70100): Query execution was interrupted" in out
+    assert "Query OK" not in out
+    out = client.run("SELECT COUNT(*) AS n FROM a WHERE id = 7100;")
+    assert "| 0 |" in out
+    assert client.quit() == 0
+
+
+def test_backslash_c_inside_an_open_string_is_text(client):
+    client.child.send("SELECT 'a;\r")
+    client.child.expect_exact("->")
+    client.child.send("b\\c\r")  # in the string: the input goes on, it is not cleared
+    client.child.expect_exact("->")
+    out = client.run("' AS s;")
+    assert "1 row in set" in out and "bc" in out
+
+
+def test_a_history_file_with_torn_or_mistyped_lines_still_starts(shop, history):
+    with open(history, "wb") as f:
+        f.write(b'{"sql": "SELECT 41 + 1 AS answer", "ts": 1}\n{"sql": null}\n'
+                b'{"sql": 5, "ts": "x"}\n{"sql": "INSERT INTO t VALUES (\xc3')
+    c = Client(shop, history, "-D", "shop")
+    try:
+        c.prompt()
+        c.child.send("\x1b[A")  # Up: the one good entry
+        time.sleep(0.3)
+        out = c.run(";")
+        assert "| answer |" in out and "|     42 |" in out
+        assert c.quit() == 0
+    finally:
+        c.close()
+
+
+def test_delimiter_is_refused_with_1235(client):
+    out = client.run("DELIMITER //")
+    assert "ERROR 1235 (42000): This version of KintsugiDB doesn't yet support 'DELIMITER'" in out
+    assert "| 1 |" in client.run("SELECT 1;")

@@ -8,9 +8,17 @@ from prompt_toolkit.document import Document
 
 from core.api import script_statements
 from tui.backend.base import Catalog
-from tui.client.commands import Command, complete, parse_command, split_terminator
+from tui.client.commands import (
+    Command,
+    complete,
+    ends_with_command,
+    parse_command,
+    split_terminator,
+)
 from tui.client.completer import SQLCompleter
 from tui.client.output import ok_line, rows_line, vertical
+from tui.client.script import script_pieces
+from tui.history import History
 
 
 def test_client_commands_are_read_as_mysql_reads_them():
@@ -80,3 +88,57 @@ def test_result_lines_are_mysqls():
     assert vertical(["id", "name"], [(1, None)]).splitlines() == [
         "*************************** 1. row ***************************",
         "  id: 1", "name: NULL"]
+
+
+def test_script_lines_count_from_each_statements_first_line_of_code():
+    script = ("SELECT 1; SELECT 2;\n"
+              "\n"
+              "/* two\nlines */ SELECT\n  3;\n"
+              "-- c\n"
+              "SELECT 4;SELECT 5\n;\n"
+              "SELECT 'x\ny';\n"
+              "SELECT 'open\n")
+    found = script_statements(script)
+    assert [(st.text.split()[0], st.line) for st in found] == [
+        ("SELECT", 1), ("SELECT", 1), ("SELECT", 4), ("SELECT", 7), ("SELECT", 7),
+        ("SELECT", 9), ("SELECT", 11)]
+    assert [st.error is None for st in found] == [True] * 6 + [False]
+
+
+def test_backslash_c_and_e_in_a_string_or_comment_are_text():
+    assert ends_with_command("SELECT 1\\c", "c")
+    assert ends_with_command("SELECT 1 \\e  ", "e")
+    assert not ends_with_command("SELECT 'a;\nb\\c", "c")  # inside the open string
+    assert not ends_with_command("SELECT 1 /* x\\e", "e")
+    assert not complete("SELECT 'a;\nb\\c")  # Enter continues the string
+    assert complete("SELECT 'a;\nb'\\c")
+
+
+def test_script_pieces_read_mysql_client_syntax():
+    text = ("\ufeffSELECT 1\\G\nuse shop\nSELECT 'a\\G' AS q\\g\n"
+            "source 'my file.sql'\n\\. x.sql\nSELECT\nuse;\nDELIMITER //\nSELECT 1;\\G\n")
+    got = [(p.line, p.sql, p.vertical, p.command, p.arg, p.error is not None)
+           for p in script_pieces(text)]
+    assert got == [
+        (1, "SELECT 1", True, "", "", False),
+        (2, "", False, "use", "shop", False),
+        (3, "SELECT 'a\\G' AS q", False, "", "", False),
+        (4, "", False, "source", "my file.sql", False),
+        (5, "", False, "source", "x.sql", False),
+        (6, "SELECT\nuse", False, "", "", False),  # `use` inside a statement is SQL
+        (8, "", False, "delimiter", "//", False),
+        (9, "SELECT 1", False, "", "", False),
+        (9, "", False, "", "", True)]  # `;\G`: no query specified
+
+
+def test_history_skips_torn_and_mistyped_lines(tmp_path):
+    path = tmp_path / "h.jsonl"
+    path.write_bytes(b'{"sql": "SELECT 1", "ts": 1}\n'
+                     b'{"sql": null}\n'
+                     b'{"sql": "SELECT 2", "rows": "many"}\n'
+                     b'[1, 2]\n'
+                     b'{"sql": "SELECT 3", "database": "shop", "seconds": 0.5}\n'
+                     b'{"sql": "INSERT INTO t VALUES (\xc3')
+    h = History(str(path)).load()
+    assert h.recent() == ["SELECT 3", "SELECT 1"]
+    assert h.entries[-1].database == "shop" and h.load_error == ""

@@ -97,10 +97,23 @@ def _outside_strings(text: str, offset: int, scan_sql) -> bool:
     return True
 
 
+def ends_with_command(text: str, letter: str) -> bool:
+    """Whether `text` ends with the command `\\<letter>` (`\\c` clears, `\\e` edits) in
+    code: inside a string or comment (`SELECT 'a\\c`) it is part of the text."""
+    from core.api import scan_sql
+
+    body = text.rstrip()
+    if not body.endswith("\\" + letter):
+        return False
+    return _outside_strings(body, len(body) - 2, scan_sql)
+
+
 def complete(text: str) -> bool:
     """Whether Enter runs `text` (a client command, a finished statement, or nothing)."""
     if not text.strip():
         return True
-    if text.rstrip().endswith("\\c") or text.rstrip().endswith("\\e"):
+    if ends_with_command(text, "c") or ends_with_command(text, "e"):
+        return True
+    if text.split(None, 1)[0].lower() == "delimiter":  # refused at once (ERROR 1235)
         return True
     return parse_command(text) is not None or split_terminator(text) is not None

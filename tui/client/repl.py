@@ -21,11 +21,27 @@ from prompt_toolkit.history import History as PromptHistory
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.shortcuts import CompleteStyle
 
-from tui.client.commands import HELP, Command, complete, parse_command, split_terminator
+from tui.client.commands import (
+    HELP,
+    Command,
+    complete,
+    ends_with_command,
+    parse_command,
+    split_terminator,
+)
 from tui.client.completer import SQLCompleter, load_catalog
 from tui.client.output import run_statement
 from tui.client.pager import Pager
-from tui.client.script import error_at_line
+from tui.client.script import (
+    MAX_SOURCE_DEPTH,
+    ScriptFileError,
+    delimiter_error,
+    error_at_line,
+    nesting_error,
+    read_script,
+    script_pieces,
+    use_statement,
+)
 from tui.history import Entry, History
 
 INTERRUPTED = 1317
@@ -67,6 +83,8 @@ class Client:
         self.started = time.monotonic()
         self.completer = SQLCompleter()
         self._names_stale = True
+        self._cancelled = False  # Ctrl+C cancelled a statement: the rest of the input is not run
+        self._depth = 0  # of `source` files being run
         self.session: PromptSession = PromptSession(
             message=self._prompt, multiline=True,
             prompt_continuation=lambda _w, _n, _soft: CONTINUATION,
@@ -85,21 +103,34 @@ class Client:
             "Ctrl+C cancels a running statement; Ctrl+D or quit leaves.\n")
         if self.history.load_error:
             say(f"Warning: {self.history.load_error}")
+        prompt_failures = 0
         while True:
             try:
                 self._refresh_names()
                 text = self.session.prompt()
+                prompt_failures = 0
             except KeyboardInterrupt:
                 continue  # the line is cleared, as mysql 8 does
             except EOFError:
-                if self._leave():
-                    return
+                text = None
+            except Exception as err:  # the terminal itself failing again and again ends it
+                prompt_failures += 1
+                if prompt_failures >= 3:
+                    raise
+                say(self.error_line(err), err=True)
                 continue
+            # nothing one input does ends the client but a quit: an unexpected exception
+            # is shown as one ERROR 1105 line and the prompt comes back
             try:
-                if self.handle(text) == "quit" and self._leave():
+                if text is None:
+                    if self._leave():
+                        return
+                elif self.handle(text) == "quit" and self._leave():
                     return
             except KeyboardInterrupt:  # Ctrl+C as a result was printed: back to the prompt
                 say("")
+            except Exception as err:  # noqa: BLE001 - one input never ends the client
+                say(self.error_line(err), err=True)
 
     def _prompt(self) -> str:
         return f"kintsugi [{self.conn.database or '(none)'}]> "
@@ -111,7 +142,7 @@ class Client:
         def _enter(event) -> None:
             buf = event.current_buffer
             text = buf.text
-            if text.rstrip().endswith("\\e"):  # edit the input in $EDITOR, then come back
+            if ends_with_command(text, "e"):  # edit the input in $EDITOR, then come back
                 buf.text = text.rstrip()[:-2].rstrip()
                 buf.cursor_position = len(buf.text)
                 buf.open_in_editor(validate_and_handle=False)
@@ -125,11 +156,15 @@ class Client:
 
     def handle(self, text: str) -> str:
         """Run one input: a client command or statements.  Returns "quit" to leave."""
-        if text.rstrip().endswith("\\c"):
+        self._cancelled = False
+        if ends_with_command(text, "c"):
             return ""
         command = parse_command(text)
         if command is not None:
             return self.command(command)
+        if text.split(None, 1)[:1] and text.split(None, 1)[0].lower() == "delimiter":
+            say(delimiter_error(), err=True)
+            return ""
         ended = split_terminator(text)
         if ended is None:
             return ""
@@ -160,7 +195,36 @@ class Client:
                 ok = False
                 if source is not None and not self.force:
                     return False
+            if self._cancelled:
+                return False
         return ok
+
+    def run_file(self, text: str, source: str) -> bool:
+        """Run a `source`d file as mysql does: its statements, `\\G`, and its own client
+        commands (`source`, `use`); an error stops it unless --force, a cancel always."""
+        for piece in script_pieces(text):
+            if piece.error is not None:
+                from core.errors import Error
+
+                if isinstance(piece.error, Error):
+                    self._error(piece.error, piece.line, source)
+                    return False
+                say(str(piece.error), err=True)
+                ok = False
+            elif piece.command == "use":
+                ok = self.run_one(use_statement(piece.arg), quiet=True, line=piece.line,
+                                  source=source)
+            elif piece.command == "delimiter":
+                say(error_at_line(delimiter_error(), piece.line, source), err=True)
+                ok = False
+            elif piece.command == "source":
+                ok = self._source(piece.arg, line=piece.line, parent=source)
+            else:
+                ok = self.run_one(piece.sql, vertical=piece.vertical, line=piece.line,
+                                  source=source)
+            if self._cancelled or (not ok and not self.force):
+                return False
+        return True
 
     def run_one(self, sql: str, *, vertical: bool = False, line: int = 1,
                 source: str | None = None, quiet: bool = False) -> bool:
@@ -201,9 +265,10 @@ class Client:
                 if self.conn.cancel():
                     say("-- cancelling the statement ...", err=True)
                 else:
-                    say("-- the statement cannot be interrupted now; it finishes first",
-                        err=True)
+                    say("-- the statement cannot be interrupted now; it finishes first "
+                        "(the rest of the input is not run)", err=True)
         seconds = time.perf_counter() - t0
+        self._cancelled = self._cancelled or asked  # Ctrl+C: the rest of the input is not run
         self._names_stale = self._names_stale or _changes_names(sql)
         err = outcome.get("error")
         if err is not None:
@@ -222,8 +287,7 @@ class Client:
     def _error(self, err: BaseException, line: int, source: str | None) -> None:
         text = self.error_line(err)
         if source is not None:  # mysql: "ERROR 1146 (42S02) at line 3 in file: 'x.sql': ..."
-            text = error_at_line(text, line).replace(
-                f" at line {line}: ", f" at line {line} in file: '{source}': ", 1)
+            text = error_at_line(text, line, source)
         say(text, err=True)
 
     def _record(self, sql: str, status: str, *, rows: int | None = None,
@@ -276,14 +340,23 @@ class Client:
         if self.run_one(f"USE {quoted}", quiet=True):
             say("Database changed")
 
-    def _source(self, path: str) -> None:
-        try:
-            with open(os.path.expanduser(path), encoding="utf-8") as f:
-                text = f.read()
-        except OSError as err:
-            say(f"ERROR: Failed to open file '{path}', error: {err.errno or 0}", err=True)
-            return
-        self.run_text(text, source=path)
+    def _source(self, path: str, *, line: int = 0, parent: str | None = None) -> bool:
+        """Run the file `path` (from a `source` typed, or at `line` of the file `parent`)."""
+        if self._depth >= MAX_SOURCE_DEPTH:
+            problem = nesting_error(path)
+        else:
+            try:
+                text = read_script(path)
+            except ScriptFileError as err:
+                problem = str(err)
+            else:
+                self._depth += 1
+                try:
+                    return self.run_file(text, path)
+                finally:
+                    self._depth -= 1
+        say(error_at_line(problem, line, parent) if parent is not None else problem, err=True)
+        return False
 
     def version(self) -> str:
         try:
@@ -335,16 +408,24 @@ class Client:
             answer = answer.strip().lower()[:1]
             if answer == "c":
                 if not self.run_one("COMMIT", quiet=True):
+                    say("The COMMIT failed (above); " + self._transaction_state())
                     return False
                 say("Committed.")
             elif answer == "r":
-                self.run_one("ROLLBACK", quiet=True)
+                if not self.run_one("ROLLBACK", quiet=True):
+                    say("The ROLLBACK failed (above); " + self._transaction_state())
+                    return False
                 say("Rolled back.")
             else:
                 say("Staying; the transaction is still open.")
                 return False
         say("Bye")
         return True
+
+    def _transaction_state(self) -> str:
+        if self.conn.in_transaction:
+            return "the transaction is still open."
+        return "the transaction has ended."
 
 
 def _changes_names(sql: str) -> bool:
