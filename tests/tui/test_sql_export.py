@@ -561,3 +561,30 @@ async def test_export_never_replaces_a_device_follows_a_symlink_and_keeps_a_part
     else:
         raise AssertionError("/dev/null was written")
     assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+# -- the re-run reads under the console session's settings (issue 14) ------------------------
+
+
+@pilot_test
+async def test_the_whole_result_is_read_under_the_sessions_settings(make_app, shop_db,
+                                                                     tmp_path):
+    app = make_app(shop_db, initial_tab="sql", settings=_settings(5))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await run_sql(pilot, "SET SESSION group_concat_max_len = 1000000")
+        await run_sql(pilot, "SET cte_max_recursion_depth = 5000")
+        await run_sql(pilot, "SELECT p.id, LENGTH(GROUP_CONCAT(o.id)) AS len FROM products p, "
+                             "orders o GROUP BY p.id ORDER BY p.id")
+        grid = app.pane("sql").results.table.column("len").to_pylist()
+        assert int(grid[0]) > 1024
+        concat = tmp_path / "concat.csv"
+        await export(pilot, concat, whole=True)
+        await run_sql(pilot, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                             "WHERE i < 3000) SELECT i FROM n")
+        deep = tmp_path / "deep.csv"
+        await export(pilot, deep, whole=True)
+        assert "Exported 3,000 rows (the whole result" in notes(app)[-1], notes(app)[-1]
+    lines = concat.read_text().splitlines()
+    assert [line.split(",")[1] for line in lines[1:6]] == [str(v) for v in grid]
+    assert len(deep.read_text().splitlines()) == 1 + 3000
