@@ -546,8 +546,8 @@ class Backend(ABC):
         result, on a connection of the export's own with `database` as its current schema,
         in a read-only transaction, under the console session's SESSION variables (or
         refused, 1235, when one cannot be carried): yields Columns, Rows chunks, Outcome as
-        `execute` does, while the console's own session stays free.  Raises BackendError (1235 when the
-        database cannot; `.interrupted` after `cancel_export`)."""
+        `execute` does, while the console's own session stays free.  Raises BackendError
+        (1235 when the database cannot; `.interrupted` after `cancel_export`)."""
         raise BackendError(1235, "42000", "this database cannot re-run a query for an export")
         yield  # pragma: no cover - a generator
 
