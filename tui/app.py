@@ -479,8 +479,12 @@ class KintsugiApp(App[int]):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     async def action_quit(self) -> None:
-        if self.ready and self.backend.IMPLEMENTS_CANCEL:
-            self.backend.cancel()  # a running statement stops; the backend closes after it
+        """Quit.  With a transaction open the question comes first and a running statement
+        goes on until the answer is Commit or Roll back (Stay leaves it running); with none
+        open a running statement is cancelled (the backend closes after it)."""
+        if (self.ready and self.backend.IMPLEMENTS_CANCEL and not self._leaving
+                and not self.transaction_open()):
+            self.backend.cancel()
         self.exit(return_code=1 if self.open_error else 0)
 
     # -- leaving: an open transaction is never dropped without asking -----------------------
@@ -506,6 +510,8 @@ class KintsugiApp(App[int]):
                                 f"kintsugi {self.reopen_path}", timeout=10)
                 self.reopen_path = None
                 return
+            if self.backend.IMPLEMENTS_CANCEL:
+                self.backend.cancel()  # a running statement stops; COMMIT/ROLLBACK follow it
             self._end_transaction(how, held, (result, return_code, message))
 
         self.push_screen(OpenTransactionScreen(held.summary(), held.lines(), closing),

@@ -1,6 +1,11 @@
-"""An export's file: rows written through a format's writer into `PATH.part`, renamed to
-PATH only once every row is in; a failed or cancelled export removes its partial file, and
-an existing file the user agreed to overwrite stays whole until the new one is complete.
+"""An export's file: rows written through a format's writer into a temporary file of a
+unique name next to it (`.NAME.XXXX.part`: never a file of the user's), renamed to PATH
+only once every row is in; a failed or cancelled export removes its partial file, and an
+existing file the user agreed to overwrite stays whole until the new one is complete.
+
+Only a regular file is ever replaced: a symlink is followed (its target is written, the
+partial file beside the target) and a device, FIFO or socket is refused (renaming over
+/dev/null would replace the device node itself).
 
 Errors carry MySQL's codes for file trouble, as `SELECT ... INTO OUTFILE` reports it:
 1004 (cannot create the file: no such directory, permission denied, a directory of that
@@ -12,6 +17,8 @@ from __future__ import annotations
 
 import errno as errnos
 import os
+import stat
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,12 +51,40 @@ def cannot_create(path: str, err: OSError) -> ExportError:
                              f"{err.strerror or err})")
 
 
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once, at import: os.umask sets it too, for every thread
+
+
+def target_of(path: str) -> str:
+    """The file an export to `path` writes: `path` itself, or a symlink's resolved target.
+    Raises ExportError (1004) when what exists there is not a regular file."""
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    try:
+        st = os.stat(target)
+    except OSError:
+        return target  # nothing there yet (or it cannot be read: the write says why)
+    if stat.S_ISDIR(st.st_mode):
+        raise cannot_create(path, IsADirectoryError(errnos.EISDIR, os.strerror(errnos.EISDIR)))
+    if not stat.S_ISREG(st.st_mode):
+        raise ExportError(1004, f"Can't create file '{path}' (errno: 0 - it exists and is "
+                                "not a regular file: a device, FIFO or socket is never "
+                                "replaced by an export)")
+    return target
+
+
 def problem_with(path: str) -> ExportError | None:
     """What stops a file being created at `path`, checked before anything runs (None:
     nothing seen; the write may still fail, and says so then)."""
-    if os.path.isdir(path):
-        return cannot_create(path, IsADirectoryError(errnos.EISDIR, os.strerror(errnos.EISDIR)))
-    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        path_written = target_of(path)
+    except ExportError as err:
+        return err
+    parent = os.path.dirname(os.path.abspath(path_written))
     if not os.path.isdir(parent):
         return cannot_create(path, FileNotFoundError(
             errnos.ENOENT, f"{os.strerror(errnos.ENOENT)}: no directory {parent}"))
@@ -69,20 +104,30 @@ def table_chunks(table: pa.Table, size: int = CHUNK_ROWS) -> Iterable[list[tuple
 
 def write_export(path: str, fmt: str, names: Sequence[str], chunks: Iterable[list[tuple]],
                  *, table: str = "result", progress: Callable[[int], Any] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> int:
+                 cancelled: Callable[[], bool] | None = None,
+                 hex_columns: Iterable[int] = ()) -> int:
     """Write the rows of `chunks` to `path` in format `fmt`; returns the rows written.
     `progress(rows)` is called after each chunk; `cancelled()` is asked before each one.
     Raises ExportError, ExportCancelled, or what the source of the chunks raises (the
-    partial file is removed in every case)."""
-    tmp = path + ".part"
+    partial file is removed in every case).  `hex_columns`: see `writer_for`."""
+    target = target_of(path)
+    folder, name = os.path.split(os.path.abspath(target))
     try:
-        f = open(tmp, "w", newline="", encoding="utf-8")  # closed by the with below
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
     except OSError as err:
+        raise cannot_create(path, err) from None
+    try:  # the mode a new file gets (or the replaced file's): mkstemp makes it 0600
+        old = os.stat(target).st_mode & 0o7777 if os.path.exists(target) else None
+        os.chmod(tmp, old if old is not None else 0o666 & ~_UMASK)
+        f = open(fd, "w", newline="", encoding="utf-8")  # closed by the with below
+    except OSError as err:
+        os.close(fd)
+        _remove(tmp)
         raise cannot_create(path, err) from None
     done = 0
     try:
         with f:
-            w = writer_for(fmt, f, names, table)
+            w = writer_for(fmt, f, names, table, hex_columns)
             w.begin()
             for rows in chunks:
                 if cancelled is not None and cancelled():
@@ -94,7 +139,7 @@ def write_export(path: str, fmt: str, names: Sequence[str], chunks: Iterable[lis
             if cancelled is not None and cancelled():
                 raise ExportCancelled
             w.end()
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except OSError as err:
         _remove(tmp)
         raise ExportError(1026, f"Error writing file '{path}' (errno: {err.errno or 0} - "

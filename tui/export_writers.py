@@ -23,9 +23,12 @@ What each format holds:
 * Markdown: a GitHub table; `|` in a value is escaped, line breaks become `<br>`, NULL is
   written as NULL.
 
-The rows shown are written as the grid holds them: binary and TIME values are text there
-already (`0x00ff`, `-01:00:00`), so their SQL INSERTs quote that text; the whole result
-writes the database's own values (binary as X'00FF').
+The rows shown are written as the grid holds them ("as displayed"): binary and TIME values
+are text there already (`0x00ff`, `-01:00:00`).  Their SQL INSERTs must still read back as
+the database's values: a binary value the grid shows as `0x..` hex is written as X'..'
+(`BinarySeen` notes which columns held such values while the rows came); a column where the
+hex cannot be told from text (binary data that was itself text like `0x41`) is refused.
+The whole result (the statement run again) writes the database's own values.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import csv
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -131,6 +135,38 @@ def text_value(v: Any) -> str:
     return cell(v)
 
 
+_HEX = re.compile(r"0x(?:[0-9a-f]{2})*")
+
+
+class BinarySeen:
+    """Which columns of the rows kept for the grid held binary data, noted as they come
+    (the grid's table holds only its text): `hex` the columns where some value was shown as
+    `0x..` hex (not UTF-8), `ambiguous` those where a UTF-8 value's text also reads as hex."""
+
+    def __init__(self) -> None:
+        self.hex: set[int] = set()
+        self.ambiguous: set[int] = set()
+
+    def add(self, rows: Iterable[Sequence[Any]]) -> None:
+        for r in rows:
+            for i, v in enumerate(r):
+                if isinstance(v, (bytes, bytearray, memoryview)):
+                    text = cell(bytes(v))
+                    if not text.startswith("0x"):
+                        continue
+                    if bytes(v).startswith(b"0x"):
+                        self.ambiguous.add(i)
+                    else:
+                        self.hex.add(i)
+
+
+def hex_literal(v: Any) -> str:
+    """A binary value the grid shows as `0x..` text, as the X'..' literal of its bytes."""
+    if isinstance(v, str) and _HEX.fullmatch(v):
+        return "X'" + v[2:].upper() + "'"
+    return sql_literal(v)
+
+
 class Writer:
     """Base: `begin()`, then `rows()` for each chunk, then `end()`."""
 
@@ -187,8 +223,12 @@ class JsonLinesWriter(JsonWriter):
 
 
 class SqlWriter(Writer):
-    def __init__(self, f: TextIO, names: Sequence[str], table: str) -> None:
+    def __init__(self, f: TextIO, names: Sequence[str], table: str,
+                 hex_columns: Iterable[int] = ()) -> None:
         super().__init__(f, names)
+        hexes = set(hex_columns)
+        self._literals = [hex_literal if i in hexes else sql_literal
+                          for i in range(len(self.names))]
         self.table = table_reference(table) if table.strip() else "`result`"
         self._pending: list[str] = []
 
@@ -203,7 +243,8 @@ class SqlWriter(Writer):
 
     def rows(self, rows: Iterable[Sequence[Any]]) -> None:
         for r in rows:
-            self._pending.append("(" + ", ".join(sql_literal(v) for v in r) + ")")
+            self._pending.append("(" + ", ".join(
+                lit(v) for lit, v in zip(self._literals, r, strict=True)) + ")")
             if len(self._pending) >= INSERT_ROWS:
                 self._flush()
 
@@ -227,8 +268,10 @@ class MarkdownWriter(Writer):
             for r in rows))
 
 
-def writer_for(fmt: str, f: TextIO, names: Sequence[str], table: str = "result") -> Writer:
-    """The writer of format `fmt` (a key of FORMATS) on the open text file `f`."""
+def writer_for(fmt: str, f: TextIO, names: Sequence[str], table: str = "result",
+               hex_columns: Iterable[int] = ()) -> Writer:
+    """The writer of format `fmt` (a key of FORMATS) on the open text file `f`;
+    `hex_columns`: columns whose `0x..` text is binary data (SQL writes it as X'..')."""
     if fmt == "csv":
         return CsvWriter(f, names)
     if fmt == "json":
@@ -236,7 +279,7 @@ def writer_for(fmt: str, f: TextIO, names: Sequence[str], table: str = "result")
     if fmt == "jsonl":
         return JsonLinesWriter(f, names)
     if fmt == "sql":
-        return SqlWriter(f, names, table)
+        return SqlWriter(f, names, table, hex_columns)
     if fmt == "markdown":
         return MarkdownWriter(f, names)
     raise ValueError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}")

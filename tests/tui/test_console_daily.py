@@ -136,8 +136,10 @@ async def test_quit_in_autocommit_leaves_at_once(make_app, shop_db):
 
 
 @pilot_test
-async def test_quit_while_a_statement_runs_cancels_it_asks_and_commit_keeps_the_row(
+async def test_quit_while_a_statement_runs_asks_first_stay_keeps_it_commit_cancels_it(
         make_app, shop_db):
+    """With a transaction open, Ctrl+Q asks before touching the running statement: Stay
+    leaves it running; Commit cancels it, then commits."""
     app = make_app(shop_db, initial_tab="sql")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -154,16 +156,20 @@ async def test_quit_while_a_statement_runs_cancels_it_asks_and_commit_keeps_the_
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, OpenTransactionScreen)
-        for _ in range(500):
-            await pilot.pause(0.02)
-            if pane.run is None:
-                break
-        assert run.state == "cancelled"  # quitting cancels the statement, as before
+        await pilot.press("s")  # Stay
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, OpenTransactionScreen)
+        assert pane.run is run and run.state == "running"  # Stay did not cancel it
+        assert not run.cancel_requested
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, OpenTransactionScreen)
         await pilot.press("c")
-        for _ in range(200):
+        for _ in range(500):
             await pilot.pause(0.02)
             if app.return_code is not None:
                 break
+        assert run.state == "cancelled"  # Commit cancelled the statement first
         assert app.return_code == 0
     app.backend.close()
     assert rows_of(shop_db, COUNT) == [(1,)]

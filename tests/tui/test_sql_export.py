@@ -80,8 +80,7 @@ async def export(pilot, path, fmt: str = "csv", whole: bool = False, table: str 
     assert type(screen).__name__ == "ExportScreen"
     screen.query_one("#export-format", Select).value = fmt
     await pilot.pause()
-    if whole:
-        screen.query_one("#what-whole", RadioButton).value = True
+    screen.query_one("#what-whole" if whole else "#what-shown", RadioButton).value = True
     if table is not None:
         screen.query_one("#export-table", Input).value = table
     inp = screen.query_one("#export-path", Input)
@@ -112,14 +111,17 @@ async def test_the_rows_shown_or_the_whole_result_and_the_file_says_which(make_a
         await pilot.press("ctrl+e")
         await pilot.pause()
         text = dialog_text(app.screen)
-        assert "The rows shown: 100 of 1,000 (--max-rows)" in text
-        assert "The whole result: 1,000 rows (runs the statement again)" in text
-        assert "The file will hold the rows shown (100 of the result's 1,000)" in text
+        assert "The rows shown, as displayed: 100 of 1,000 (--max-rows)" in text
+        assert ("The whole result: 1,000 rows (runs the statement again: the database's own "
+                "values)") in text
+        assert "The file will hold the whole result (1,000 rows when it ran" in text
         await pilot.press("escape")
         await export(pilot, tmp_path / "shown.csv")
-        assert "Exported 100 rows (the rows shown, of 1,000) to " in notes(app)[-1]
+        assert ("Exported 100 rows (the rows shown, of 1,000, as displayed in the grid) to "
+                in notes(app)[-1])
         await export(pilot, tmp_path / "whole.csv", whole=True)
-        assert notes(app)[-1] == f"Exported 1,000 rows (the whole result) to {tmp_path}/whole.csv"
+        assert notes(app)[-1] == (f"Exported 1,000 rows (the whole result, the database's "
+                                  f"values: the statement was run again) to {tmp_path}/whole.csv")
     with open(tmp_path / "shown.csv", newline="") as f:
         shown = list(csv.reader(f))
     with open(tmp_path / "whole.csv", newline="") as f:
@@ -143,7 +145,8 @@ async def test_each_format_reads_back_as_the_rows(make_app, shop_db, tmp_path):
         await run_sql(pilot, "SELECT * FROM kinds ORDER BY id")
         for fmt in FORMATS:
             await export(pilot, tmp_path / f"kinds.{fmt}", fmt=fmt, whole=True, table="copy")
-            assert notes(app)[-1].startswith("Exported 4 rows (the whole result)"), fmt
+            assert notes(app)[-1].startswith(
+                "Exported 4 rows (the whole result, the database's values"), fmt
     for fmt in FORMATS:
         _check_format(fmt, tmp_path / f"kinds.{fmt}", tmp_path)
 
@@ -252,7 +255,7 @@ async def test_progress_then_cancel_removes_the_partial_file(make_app, shop_db, 
             assert notes(app)[-1].startswith("Export cancelled after 2,000 rows: ")
     finally:
         go_on.set()
-    assert not path.exists() and not os.path.exists(f"{path}.part")
+    assert not path.exists() and not list(tmp_path.glob("*.part"))
 
 
 # -- what is not re-run, and why --------------------------------------------------------------
@@ -450,7 +453,138 @@ async def test_closing_the_console_stops_a_running_export(make_app, shop_db, tmp
         assert first_chunk.wait(20)
         await pilot.press("ctrl+q")
     for _ in range(500):  # the export's thread ends on its own once told
-        if not os.path.exists(f"{path}.part"):
+        if not list(tmp_path.glob("*.part")):
             break
         await asyncio.sleep(0.02)
-    assert not path.exists() and not os.path.exists(f"{path}.part")
+    assert not path.exists() and not list(tmp_path.glob("*.part"))
+
+
+# -- binary values: never written other than the database holds them (issue 14) -------------
+
+
+@pilot_test
+async def test_binary_values_are_the_databases_in_the_whole_result_and_as_displayed(
+        make_app, shop_db, tmp_path):
+    app = make_app(shop_db, initial_tab="sql", settings=_settings(50))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await run_sql(pilot, "CREATE TABLE bb (id INT PRIMARY KEY, b VARBINARY(10))")
+        await run_sql(pilot, "INSERT INTO bb VALUES (1, X'00FF27'), (2, NULL), (3, 'ab')")
+        await run_sql(pilot, "SELECT * FROM bb ORDER BY id")
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ExportScreen", status_text(app)
+        text = dialog_text(app.screen)  # the grid holds every row, yet the default re-runs
+        assert "The file will hold the whole result" in text
+        await pilot.press("escape")
+        whole, shown = tmp_path / "whole.sql", tmp_path / "shown.sql"
+        await export(pilot, whole, fmt="sql", whole=True, table="bb")
+        assert "(the whole result, the database's values" in notes(app)[-1]
+        await export(pilot, shown, fmt="sql", table="bb")
+        assert "(every row, as displayed in the grid)" in notes(app)[-1]
+        await run_sql(pilot, "INSERT INTO bb VALUES (4, '0x41')")  # text that reads as hex
+        await run_sql(pilot, "SELECT * FROM bb ORDER BY id")
+        refused = tmp_path / "refused.sql"
+        await export(pilot, refused, fmt="sql", table="bb")
+        assert "binary column b holds values whose text cannot be told from hex" in notes(
+            app)[-1]
+        await pilot.press("escape")
+    for f in (whole, shown):
+        body = f.read_text()
+        assert "(1, X'00FF27')" in body and "(2, NULL)" in body, body
+        assert "0x00ff27" not in body
+    assert not refused.exists()
+
+
+@pilot_test
+async def test_a_statement_that_cannot_be_re_run_exports_as_displayed_and_says_so(
+        make_app, shop_db, tmp_path):
+    app = make_app(shop_db, initial_tab="sql", settings=_settings(50))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await run_sql(pilot, "SET @x = 1")
+        await run_sql(pilot, "SELECT @x AS x, X'00FF' AS b")
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        text = dialog_text(app.screen)
+        assert "Not offered: the statement reads @variables" in text
+        assert "The file will hold every row, as displayed" in text
+        await pilot.press("escape")
+        path = tmp_path / "v.sql"
+        await export(pilot, path, fmt="sql")
+        assert "(every row, as displayed in the grid)" in notes(app)[-1]
+    assert "(1, X'00FF')" in path.read_text()
+
+
+# -- the file written: never a device, a symlink followed, the user's .part kept ------------
+
+
+@pilot_test
+async def test_export_never_replaces_a_device_follows_a_symlink_and_keeps_a_part_file(
+        make_app, shop_db, tmp_path):
+    real = tmp_path / "real" / "target.csv"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    users_part = tmp_path / "x.csv.part"
+    users_part.write_text("mine\n")
+    app = make_app(shop_db, initial_tab="sql", settings=_settings(50))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await run_sql(pilot, "SELECT id FROM orders ORDER BY id LIMIT 3")
+        await export(pilot, fifo)
+        assert "1004" in notes(app)[-1] and "not a regular file" in notes(app)[-1]
+        await pilot.press("escape")
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        inp = app.screen.query_one("#export-path")
+        inp.value = str(link)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("y")  # overwrite
+        await wait_export(pilot)
+        await export(pilot, tmp_path / "x.csv")
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text().splitlines() == ["id", "1", "2", "3"]
+    assert fifo.is_fifo()
+    assert users_part.read_text() == "mine\n"
+    assert not list(tmp_path.rglob(".*.part"))
+    from tui.export_file import ExportError, write_export
+
+    try:
+        write_export("/dev/null", "csv", ["a"], [[(1,)]])
+    except ExportError as err:
+        assert err.errno == 1004
+    else:
+        raise AssertionError("/dev/null was written")
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+# -- the re-run reads under the console session's settings (issue 14) ------------------------
+
+
+@pilot_test
+async def test_the_whole_result_is_read_under_the_sessions_settings(make_app, shop_db,
+                                                                     tmp_path):
+    app = make_app(shop_db, initial_tab="sql", settings=_settings(5))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await run_sql(pilot, "SET SESSION group_concat_max_len = 1000000")
+        await run_sql(pilot, "SET cte_max_recursion_depth = 5000")
+        await run_sql(pilot, "SELECT p.id, LENGTH(GROUP_CONCAT(o.id)) AS len FROM products p, "
+                             "orders o GROUP BY p.id ORDER BY p.id")
+        grid = app.pane("sql").results.table.column("len").to_pylist()
+        assert int(grid[0]) > 1024
+        concat = tmp_path / "concat.csv"
+        await export(pilot, concat, whole=True)
+        await run_sql(pilot, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                             "WHERE i < 3000) SELECT i FROM n")
+        deep = tmp_path / "deep.csv"
+        await export(pilot, deep, whole=True)
+        assert "Exported 3,000 rows (the whole result" in notes(app)[-1], notes(app)[-1]
+    lines = concat.read_text().splitlines()
+    assert [line.split(",")[1] for line in lines[1:6]] == [str(v) for v in grid]
+    assert len(deep.read_text().splitlines()) == 1 + 3000

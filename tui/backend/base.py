@@ -544,9 +544,10 @@ class Backend(ABC):
     def export_query(self, sql: str, database: str | None) -> Iterator[ResultPart]:
         """Run a read-only statement (a query, SHOW) again for an export of its whole
         result, on a connection of the export's own with `database` as its current schema,
-        in a read-only transaction: yields Columns, Rows chunks, Outcome as `execute` does,
-        while the console's own session stays free.  Raises BackendError (1235 when the
-        database cannot; `.interrupted` after `cancel_export`)."""
+        in a read-only transaction, under the console session's SESSION variables (or
+        refused, 1235, when one cannot be carried): yields Columns, Rows chunks, Outcome as
+        `execute` does, while the console's own session stays free.  Raises BackendError
+        (1235 when the database cannot; `.interrupted` after `cancel_export`)."""
         raise BackendError(1235, "42000", "this database cannot re-run a query for an export")
         yield  # pragma: no cover - a generator
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import shlex
 import threading
 import time
@@ -347,6 +348,7 @@ class EmbeddedBackend(Backend):
             raise BackendError(2014, "HY000", "an export is already reading its result")
         t0 = time.perf_counter()
         try:
+            wanted = self._session_variables()
             try:
                 conn = core.connect(self.path, database=database, autocommit=True)
             except Error as err:
@@ -354,6 +356,7 @@ class EmbeddedBackend(Backend):
             self._export = conn
             self._export_stop = False
             try:
+                _carry_session(conn, wanted)
                 conn.cursor().execute("START TRANSACTION READ ONLY")
                 cur = conn.cursor(stream=True)
                 cur.execute(sql)
@@ -384,6 +387,27 @@ class EmbeddedBackend(Backend):
         finally:
             self._export_lock.release()
         yield outcome
+
+    def _session_variables(self) -> dict[str, str]:
+        """The console session's SESSION variables (`SHOW SESSION VARIABLES` on its own
+        connection, once no statement of the user's runs there)."""
+        conn = self._conn
+        if conn is None:
+            raise BackendError(2006, "HY000", "not connected")
+        if not self._busy.acquire(timeout=10):
+            raise BackendError(2014, "HY000", "a statement is running in the console's "
+                               "session: its settings cannot be read for the export")
+        try:
+            cur = conn.cursor()
+            try:
+                cur.execute("SHOW SESSION VARIABLES")
+                return {str(k): str(v) for k, v in cur.fetchall()}
+            finally:
+                cur.close()
+        except Error as err:
+            raise _error(err, self.path, self._force_recovery) from None
+        finally:
+            self._busy.release()
 
     def cancel_export(self) -> CancelAnswer:
         """Stops the re-run inside the engine (1317), or at its next chunk when the engine
@@ -703,3 +727,34 @@ class EmbeddedBackend(Backend):
 
         return self._as(RestoreReport, self._backup_call(core.restore, backup, dest,
                                                          stop_gtid=stop_gtid, sink=sink))
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_NOT_CARRIED = {"autocommit"}  # the export reads in a read-only transaction of its own
+
+
+def _carry_session(conn, wanted: dict[str, str]) -> None:
+    """SET on the export's connection every SESSION variable whose value differs from the
+    console session's (group_concat_max_len, cte_max_recursion_depth, ...).  A read-only
+    one (1238) is skipped; one that cannot be set refuses the export (1235, with the
+    variable's name): a re-run under other settings could write other values."""
+    cur = conn.cursor()
+    try:
+        cur.execute("SHOW SESSION VARIABLES")
+        have = {str(k): str(v) for k, v in cur.fetchall()}
+        for name, value in wanted.items():
+            if have.get(name) == value or name in _NOT_CARRIED:
+                continue
+            literal = value if _INTEGER.fullmatch(value) else (
+                "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'")
+            try:
+                cur.execute(f"SET SESSION `{name.replace('`', '``')}` = {literal}")
+            except Error as err:
+                if getattr(err, "errno", None) == 1238:  # read only: not the session's own
+                    continue
+                raise BackendError(1235, "42000", f"the console's session setting {name} = "
+                                   f"{value!r} cannot be carried to the export's connection "
+                                   f"({err}); the statement is not run again under other "
+                                   "settings") from None
+    finally:
+        cur.close()

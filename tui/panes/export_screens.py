@@ -2,10 +2,11 @@
 question.
 
 Two things can be exported, and the dialog says which one the file will hold: the rows
-shown (what the grid kept: at most --max-rows of them) or the whole result, read again by
-re-running the statement on a connection of the export's own (offered only for a read-only
-statement; when it is not offered the dialog says why).  When the grid holds every row the
-two are the same and only one is offered.
+shown, as displayed (the grid's text: at most --max-rows rows; binary data as `0x..`), or
+the whole result with the database's own values, read again by re-running the statement on
+a connection of the export's own (offered only for a read-only statement; when it is not
+offered the dialog says why).  The whole result is the default whenever it is offered, even
+when the grid holds every row: only it writes the values exactly as the database holds them.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class ExportChoice:
     total: int  # rows the statement returned (counted by the first run)
     whole_refused: str = ""  # why re-running it is not offered ("": it is)
     table: str = "result"  # a table name guessed from the statement
+    ambiguous_binary: tuple[str, ...] = ()  # binary columns whose text reads as hex too
 
     @property
     def complete(self) -> bool:
@@ -77,16 +79,16 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         with Vertical():
             yield Static("Export the result", classes="title")
             with RadioSet(id="export-what", compact=True):
-                if c.complete:
-                    yield RadioButton(f"The whole result: {fmt.count(c.total, 'row')} (the grid "
-                                      "holds every row)", value=True, id="what-shown")
-                else:
-                    yield RadioButton(f"The rows shown: {c.shown:,} of {c.total:,} "
-                                      "(--max-rows)", value=True, id="what-shown")
-                    yield RadioButton(f"The whole result: {c.total:,} rows (runs the "
-                                      "statement again)", id="what-whole",
-                                      disabled=bool(c.whole_refused))
-            if c.whole_refused and not c.complete:
+                shown = (f"Every row, as displayed: {fmt.count(c.total, 'row')} (the grid's "
+                         "text)" if c.complete else
+                         f"The rows shown, as displayed: {c.shown:,} of {c.total:,} "
+                         "(--max-rows)")
+                yield RadioButton(shown, value=bool(c.whole_refused), id="what-shown")
+                yield RadioButton(f"The whole result: {fmt.count(c.total, 'row')} (runs the "
+                                  "statement again: the database's own values)",
+                                  id="what-whole", value=not c.whole_refused,
+                                  disabled=bool(c.whole_refused))
+            if c.whole_refused:
                 yield Static(f"Not offered: {fmt.markup(c.whole_refused)}", id="export-why")
             with Horizontal(classes="field"):
                 yield Label("Format")
@@ -123,13 +125,13 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
     def _update(self) -> None:
         c = self.choice
         self.query_one("#export-table-field").display = self.format == "sql"
-        if c.complete:
-            holds = f"every row of the result ({fmt.count(c.total, 'row')})"
-        elif self.whole:
+        if self.whole:
             holds = (f"the whole result ({c.total:,} rows when it ran; read again by "
                      "running the statement again, on a connection of the export's own)")
+        elif c.complete:
+            holds = f"every row, as displayed ({fmt.count(c.total, 'row')}, the grid's text)"
         else:
-            holds = f"the rows shown ({c.shown:,} of the result's {c.total:,})"
+            holds = f"the rows shown, as displayed ({c.shown:,} of the result's {c.total:,})"
         self.query_one("#export-holds", Static).update(f"The file will hold [b]{holds}[/b].")
 
     @on(RadioSet.Changed)
@@ -162,9 +164,15 @@ class ExportScreen(ModalScreen[ExportRequest | None]):
         if problem is not None:
             self.notify(str(problem), severity="error", timeout=8)
             return
+        if self.format == "sql" and not self.whole and self.choice.ambiguous_binary:
+            cols = ", ".join(self.choice.ambiguous_binary)
+            self.notify(f"SQL INSERT statements of the rows as displayed are not offered: "
+                        f"binary column {fmt.markup(cols)} holds values whose text cannot be "
+                        "told from hex. Export the whole result, or another format.",
+                        severity="error", timeout=10)
+            return
         table = self.query_one("#export-table", Input).value.strip() or "result"
-        request = ExportRequest(path, self.format, self.whole and not self.choice.complete,
-                                table)
+        request = ExportRequest(path, self.format, self.whole, table)
         if os.path.exists(path):
             def answer(yes: bool | None) -> None:
                 if yes:

@@ -36,6 +36,7 @@ from textual.message import Message
 from tui import actions
 from tui import text as fmt
 from tui.backend.base import BackendError, Columns, Outcome, Rows
+from tui.export_writers import BinarySeen
 from tui.history import Entry
 from tui.panes.base import Pane
 from tui.panes.export_screens import ExportChoice, ExportRequest, ExportScreen
@@ -105,6 +106,7 @@ class ShownResult:
     sql: str
     database: str | None = None
     total: int | None = None
+    binary: BinarySeen | None = None  # binary columns among the rows the grid keeps
 
 
 @dataclass
@@ -134,10 +136,10 @@ class SqlPane(Pane):
 
     class Page(Message):
         def __init__(self, run_id: int, index: int, table: pa.Table, names: list[str],
-                     total: int, final: bool) -> None:
+                     total: int, final: bool, binary: BinarySeen | None = None) -> None:
             super().__init__()
             self.run_id, self.index, self.table, self.names = run_id, index, table, names
-            self.total, self.final = total, final
+            self.total, self.final, self.binary = total, final, binary
 
     class Progress(Message):
         def __init__(self, run_id: int, index: int, total: int) -> None:
@@ -382,9 +384,11 @@ class SqlPane(Pane):
             return
         from tui.rerun import table_of
 
-        choice = ExportChoice(table.num_rows, shown.total, self._why_not_whole(shown),
-                              table_of(shown.sql))
         names = list(self.results.names)
+        binary = shown.binary or BinarySeen()
+        choice = ExportChoice(table.num_rows, shown.total, self._why_not_whole(shown),
+                              table_of(shown.sql),
+                              tuple(names[i] for i in sorted(binary.ambiguous)))
 
         def chosen(request: ExportRequest | None) -> None:
             if request is not None:
@@ -411,11 +415,16 @@ class SqlPane(Pane):
         if self.export_job is not None:
             self.notify("An export is running: one at a time.", severity="warning")
             return
-        whole = request.whole or choice.complete
-        what = "the whole result" if whole else f"the rows shown, of {choice.total:,}"
+        whole = request.whole
+        if whole:
+            what = "the whole result, the database's values: the statement was run again"
+        elif choice.complete:
+            what = "every row, as displayed in the grid"
+        else:
+            what = f"the rows shown, of {choice.total:,}, as displayed in the grid"
         job = ExportJob(request, what, choice.total if request.whole else table.num_rows)
         self.export_job = job
-        self.mount(ExportProgress("the whole result" if whole else "the rows shown",
+        self.mount(ExportProgress("the whole result" if whole else "the rows as displayed",
                                   request.path, job.total))
         self.refresh_bindings()
         self._export(job, table, names, shown)
@@ -486,10 +495,12 @@ class SqlPane(Pane):
                         yield part.rows
 
         chunks = rerun() if req.whole else table_chunks(table)
+        hexes = () if req.whole or shown.binary is None else shown.binary.hex
         try:
             with closing(chunks):
                 write_export(req.path, req.format, names, chunks, table=req.table,
-                             progress=progress, cancelled=lambda: job.cancelled)
+                             progress=progress, cancelled=lambda: job.cancelled,
+                             hex_columns=hexes)
         except ExportCancelled:
             self.post_message(self.ExportEnded(job, "cancelled"))
         except BackendError as err:
@@ -556,6 +567,7 @@ class SqlPane(Pane):
                     post(self.Cancelled(run.id, i, time.monotonic() - run.started))
                     return
                 builder = None
+                binary = BinarySeen()
                 shown = 0.0
                 last = 0.0
                 try:
@@ -566,12 +578,15 @@ class SqlPane(Pane):
                                 # the cancel came as this statement was starting
                                 run.cancel_requested = backend.cancel().accepted
                         elif isinstance(part, Rows) and builder is not None:
+                            room = (max_rows - builder.kept) if max_rows else len(part.rows)
+                            if room > 0:
+                                binary.add(part.rows[:room])
                             builder.add(part.rows)
                             now = time.monotonic()
                             if not shown or (now - shown >= 1.0 and
                                              builder.kept < (max_rows or 1 << 62)):
                                 post(self.Page(run.id, i, builder.table(), builder.names,
-                                               builder.total, False))
+                                               builder.total, False, binary))
                                 shown = last = now
                             elif now - last >= 0.05:
                                 post(self.Progress(run.id, i, builder.total))
@@ -579,7 +594,7 @@ class SqlPane(Pane):
                         elif isinstance(part, Outcome):
                             if builder is not None:
                                 post(self.Page(run.id, i, builder.table(), builder.names,
-                                               builder.total, True))
+                                               builder.total, True, binary))
                             post(self.StatementDone(run.id, i, part,
                                                     builder.total if builder else 0,
                                                     builder.kept if builder else 0))
@@ -613,6 +628,7 @@ class SqlPane(Pane):
         if self.shown_result is None or self.shown_result.key != self._page_index:
             self.shown_result = ShownResult(self._page_index, run.statements[msg.index].text,
                                             self.backend.session_state().database)
+        self.shown_result.binary = msg.binary
         self.result_rows = msg.table.num_rows
         self.results.show_table(msg.table, msg.names, keep_position=keep)
         if not msg.final:
