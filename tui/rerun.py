@@ -1,7 +1,7 @@
 """Whether a statement may be run again to export its whole result, and the table its
 rows come from (the INSERT statements' default name).
 
-Only a read-only statement is run again: a query (SELECT, UNION ..., TABLE, VALUES) or a
+Only a read-only statement is run again: a query (SELECT, UNION ..., TABLE) or a
 SHOW / DESCRIBE, as the database classifies it (`Backend.read_only`).  Running an INSERT, UPDATE,
 DELETE, CALL or DDL statement again would do its work again.  A statement that reads the
 console session's user variables (`@x`) is not run again either: the export reads on a
