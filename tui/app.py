@@ -35,7 +35,7 @@ from tui.messages import DatabaseReady, EngineEvents, OpenFailed
 from tui.open_transaction import Pending, pending
 from tui.panes import discover
 from tui.panes.base import Pane
-from tui.screens import HelpScreen, OpenFailedScreen, OpenTransactionScreen
+from tui.screens import HelpScreen, OpenFailedScreen, OpenTransactionScreen, QuitBusyScreen
 from tui.terminal_keys import read_meta_digits_as_alt
 from tui.warmup import start_highlight_query
 from tui.widgets.footer import Footer  # Help and Quit stay visible at 80 columns
@@ -479,12 +479,7 @@ class KintsugiApp(App[int]):
         self.notify(f"Theme: {self.theme}", timeout=2)
 
     async def action_quit(self) -> None:
-        """Quit.  With a transaction open the question comes first and a running statement
-        goes on until the answer is Commit or Roll back (Stay leaves it running); with none
-        open a running statement is cancelled (the backend closes after it)."""
-        if (self.ready and self.backend.IMPLEMENTS_CANCEL and not self._leaving
-                and not self.transaction_open()):
-            self.backend.cancel()
+        """Quit: `exit` asks first when a transaction is open or work is running."""
         self.exit(return_code=1 if self.open_error else 0)
 
     # -- leaving: an open transaction is never dropped without asking -----------------------
@@ -493,13 +488,32 @@ class KintsugiApp(App[int]):
              message: object = None) -> None:
         """Every way out of the console closes the database (Ctrl+Q, the palette's Quit, a
         restore that opens another database): with a transaction open, ask first whether
-        to commit it, roll it back, or stay."""
-        if self._leaving or not self.transaction_open():
-            self._leaving = True
+        to commit it, roll it back, or stay; with a statement or an export running, whether
+        to stop it.  A running statement goes on until the answer (Stay leaves it running)."""
+        if self._leaving:
             super().exit(result, return_code, message)  # type: ignore[arg-type]
             return
-        if isinstance(self.screen, OpenTransactionScreen):
+        if isinstance(self.screen, OpenTransactionScreen | QuitBusyScreen):
             return  # already asking
+        if not self.transaction_open():
+            busy = self._busy()
+            if not busy:
+                self._leaving = True
+                super().exit(result, return_code, message)  # type: ignore[arg-type]
+                return
+
+            def stop(yes: bool | None) -> None:
+                if not yes:
+                    self.reopen_path = None
+                    return
+                if self.backend.IMPLEMENTS_CANCEL:
+                    self.backend.cancel()  # the backend closes after the statement ends
+                self._leaving = True
+                super(KintsugiApp, self).exit(result, return_code, message)  # type: ignore[arg-type]
+
+            closing = f"Opening {self.reopen_path}" if self.reopen_path else "Quitting"
+            self.push_screen(QuitBusyScreen(busy, closing), stop)
+            return
         held = pending(self.history.entries, self.backend.path, self.started)
         closing = (f"Opening {self.reopen_path}" if self.reopen_path else "Quitting")
 
@@ -516,6 +530,17 @@ class KintsugiApp(App[int]):
 
         self.push_screen(OpenTransactionScreen(held.summary(), held.lines(), closing),
                          answered)
+
+    @property
+    def closing(self) -> bool:
+        """The console is closing (the answers are in): panes stop drawing late results."""
+        return self._leaving
+
+    def _busy(self) -> list[str]:
+        """Work quitting would stop (the SQL tab's running statement or export), in words."""
+        sql = self._built.get("sql")
+        busy = getattr(sql, "busy", None)
+        return busy() if callable(busy) else []
 
     def transaction_open(self) -> bool:
         if not self.ready or self.open_error is not None:

@@ -328,3 +328,43 @@ class OpenTransactionScreen(ModalScreen[str | None]):
 
     def action_answer(self, answer: str | None) -> None:
         self.dismiss(answer)
+
+
+class QuitBusyScreen(ModalScreen[bool]):
+    """Quitting while a statement or an export runs (no transaction open): the work would
+    be stopped (a statement cancelled, its changes rolled back; an export's partial file
+    removed), so ask.  Answers True (stop it and quit) or False (stay, the default)."""
+
+    DEFAULT_CSS = MODAL_CSS.format(name="QuitBusyScreen") + """
+    QuitBusyScreen > Vertical { border: round $warning; max-width: 90; }
+    """
+    BINDINGS = [
+        Binding("q", "answer(True)", "Stop and quit", key_display="q"),
+        Binding("escape,s", "answer(False)", "Stay", key_display="Esc"),
+    ]
+
+    def __init__(self, busy: list[str], closing: str = "Quitting") -> None:
+        super().__init__()
+        self.busy = busy
+        self.closing = closing
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"{self.closing}: work is still running", classes="title")
+            for line in self.busy:
+                yield Static(Text(f"• {line}"))
+            yield Static("[b]q[/b] stops it and closes the database; [b]Esc[/b] stays in the "
+                         "console and lets it finish.", classes="hint")
+            with Horizontal(classes="buttons"):
+                yield Button("Stay", id="stay", variant="primary")
+                yield Button("Stop it and quit", id="quit", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#stay", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "quit")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

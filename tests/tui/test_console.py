@@ -108,10 +108,11 @@ async def test_an_error_shows_its_code_and_leaves_the_app_usable(make_app, shop_
         assert "ERROR 1146 (42S02)" in body_text(app)
         assert "Table 'shop.customer' doesn't exist" in body_text(app)
         assert app.pane("sql").editor.text == bad  # the text is kept
-        # in a script, the cursor goes to the failing statement (nothing selected)
+        # in a script, the cursor goes to the failing statement's missing table (nothing
+        # selected)
         editor = app.pane("sql").editor
         await run_sql(pilot, "SELECT 1;\nSELECT 2;\n" + bad + ";\nSELECT 4", key="f6")
-        assert editor.selected_text == "" and editor.selection.end == (2, 0)
+        assert editor.selected_text == "" and editor.selection.end == (2, 17)
         # a selection runs on its own, and its statements are found in the whole buffer
         from textual.widgets.text_area import Selection
 
@@ -119,7 +120,7 @@ async def test_an_error_shows_its_code_and_leaves_the_app_usable(make_app, shop_
         editor.selection = Selection((1, 0), (1, 31))
         await pilot.press("f5")
         await wait_run(pilot)
-        assert editor.selected_text == "" and editor.selection.end == (1, 0)
+        assert editor.selected_text == "" and editor.selection.end == (1, 7)  # on `nope`
         assert "Unknown column" in body_text(app)
         await run_sql(pilot, "SELECT name FROM customers WHERE id = 7")
         assert "Done" in status_text(app) and ": 1 row" in status_text(app)

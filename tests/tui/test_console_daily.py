@@ -175,6 +175,48 @@ async def test_quit_while_a_statement_runs_asks_first_stay_keeps_it_commit_cance
     assert rows_of(shop_db, COUNT) == [(1,)]
 
 
+@pilot_test
+async def test_quit_while_a_statement_runs_in_autocommit_asks_whether_to_stop_it(
+        make_app, shop_db):
+    """No transaction, but a statement running: quitting would cancel it (a write's changes
+    rolled back), so Ctrl+Q asks; Stay leaves it running, q stops it and quits."""
+    from tui.screens import QuitBusyScreen
+
+    app = make_app(shop_db, initial_tab="sql")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.pane("sql")
+        pane.editor.text = "SELECT COUNT(*) FROM orders a, orders b, orders c"  # 10^9 rows
+        await pilot.press("f5")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if pane.run is not None:
+                break
+        run = pane.run
+        assert run is not None
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitBusyScreen)
+        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "A statement has run for" in text and "orders a, orders b" in text
+        await pilot.press("escape")  # Stay
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, QuitBusyScreen)
+        assert pane.run is run and run.state == "running" and not run.cancel_requested
+        assert app.return_code is None
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitBusyScreen)
+        await pilot.press("q")
+        for _ in range(500):
+            await pilot.pause(0.02)
+            if app.return_code is not None:
+                break
+        assert app.return_code == 0
+    app.backend.close()
+    assert rows_of(shop_db, COUNT) == [(0,)]
+
+
 # -- 4. tab keys that arrive through tmux, screen and ssh ---------------------------------
 
 

@@ -440,6 +440,23 @@ class SqlPane(Pane):
         if progress is not None:
             progress.cancelling()
 
+    def busy(self) -> list[str]:
+        """What quitting now would stop, in words (the app asks before it does): a running
+        statement (cancelled, its changes rolled back) and a running export."""
+        out = []
+        run = self.run
+        if run is not None and not run.cancel_requested:
+            st = run.statements[min(run.index, len(run.statements) - 1)]
+            shown = fmt.one_line(without_leading_comments(st.text), 120)
+            out.append(f"A statement has run for {fmt.seconds(time.monotonic() - run.started)}"
+                       f": {shown}. Quitting cancels it: what it changed is rolled back.")
+        job = self.export_job
+        if job is not None and not job.cancelled:
+            of = f" of {job.total:,}" if job.total else ""
+            out.append(f"An export is writing {job.request.path} ({job.written:,}{of} rows "
+                       "so far). Quitting stops it and removes the partial file.")
+        return out
+
     def on_unmount(self) -> None:
         """The console is closing: a running export stops and removes its partial file
         (its thread would otherwise keep the process alive until the last row)."""
@@ -615,6 +632,8 @@ class SqlPane(Pane):
     def _current(self, run_id: int) -> Run | None:
         run = self.run
         if run is None or run.id != run_id:
+            return None
+        if getattr(self.app, "closing", False):  # quitting: its widgets are going away
             return None
         return run
 
