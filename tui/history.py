@@ -53,6 +53,9 @@ def parse_entry(raw: bytes) -> Entry | None:
         if isinstance(value, bool) or not isinstance(value, types):
             return None
         fields[name] = value
+    ts = fields.get("ts", 0.0)
+    if not 0 <= ts < 1e11:  # a time a date can show (1e20 or inf crashed the history list)
+        return None
     return Entry(**fields)
 
 

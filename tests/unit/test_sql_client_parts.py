@@ -137,6 +137,8 @@ def test_history_skips_torn_and_mistyped_lines(tmp_path):
                      b'{"sql": null}\n'
                      b'{"sql": "SELECT 2", "rows": "many"}\n'
                      b'[1, 2]\n'
+                     b'{"sql": "SELECT big", "ts": 1e20}\n'  # Ctrl+R could not show its date
+                     b'{"sql": "SELECT inf", "ts": 1e999}\n'
                      b'{"sql": "SELECT 3", "database": "shop", "seconds": 0.5}\n'
                      b'{"sql": "INSERT INTO t VALUES (\xc3')
     h = History(str(path)).load()

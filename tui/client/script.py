@@ -87,6 +87,8 @@ def _script_command(line: str) -> tuple[str, str] | None:
     arg = rest.strip().rstrip(";").strip()
     if not arg or (word == "use" and (";" in arg or len(arg.split()) != 1)):
         return None
+    if arg[0] in "`'\"" and (len(arg) < 2 or arg[-1] != arg[0]):
+        return None  # a quoted name that goes on past the line (`d<newline>x`): SQL's
     if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "`'\"":
         arg = arg[1:-1].replace(arg[0] * 2, arg[0])  # `a``b` names a`b
     return word, arg
